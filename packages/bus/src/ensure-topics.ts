@@ -1,0 +1,52 @@
+import type { KafkaConfig } from '@outbound/config';
+import type { Logger } from '@outbound/observability';
+import type { Kafka } from 'kafkajs';
+import { topicSpecs } from './topics.ts';
+
+export interface TopicsReport {
+  created: string[];
+  grown: string[];
+  unchanged: string[];
+}
+
+/**
+ * Creates missing topics and grows topics that have fewer partitions than configured (Kafka cannot shrink them;
+ * a topic with more is left as it is). Running it again changes nothing.
+ */
+export async function ensureTopics(kafka: Kafka, config: KafkaConfig, logger: Logger): Promise<TopicsReport> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const specs = topicSpecs(config);
+    const existing = new Set(await admin.listTopics());
+    const missing = specs.filter((s) => !existing.has(s.topic));
+    if (missing.length > 0) {
+      // Another instance may create the same topics at the same moment; "already exists" is success here.
+      await admin.createTopics({ topics: missing, waitForLeaders: true });
+    }
+    const present = specs.filter((s) => existing.has(s.topic));
+    const grown: string[] = [];
+    if (present.length > 0) {
+      const metadata = await admin.fetchTopicMetadata({ topics: present.map((s) => s.topic) });
+      const toGrow = present.filter((spec) => {
+        const current = metadata.topics.find((t) => t.name === spec.topic)?.partitions.length ?? 0;
+        return current < spec.numPartitions;
+      });
+      if (toGrow.length > 0) {
+        await admin.createPartitions({
+          topicPartitions: toGrow.map((s) => ({ topic: s.topic, count: s.numPartitions })),
+        });
+        grown.push(...toGrow.map((s) => s.topic));
+      }
+    }
+    const report = {
+      created: missing.map((s) => s.topic),
+      grown,
+      unchanged: present.map((s) => s.topic).filter((t) => !grown.includes(t)),
+    };
+    logger.info(report, 'kafka topics ensured');
+    return report;
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,0 +1,62 @@
+import type { KafkaConfig } from '@outbound/config';
+
+/** Topic names (from the seed architecture) plus the post-commit live-update stream, under KAFKA_TOPIC_PREFIX. */
+export interface TopicNames {
+  dispatch: string;
+  status: string;
+  deadLetter: string;
+  /** Changed calls and counter snapshots, emitted by the status worker after its transaction commits. */
+  live: string;
+  /** `campaign.calls.retry.{level}`, level 1..KAFKA_RETRY_LEVELS. */
+  retry: readonly string[];
+}
+
+type TopicConfig = Pick<KafkaConfig, 'KAFKA_TOPIC_PREFIX' | 'KAFKA_RETRY_LEVELS'>;
+
+export function topicNames(config: TopicConfig): TopicNames {
+  const name = (base: string) => `${config.KAFKA_TOPIC_PREFIX}${base}`;
+  return {
+    dispatch: name('campaign.calls.dispatch'),
+    status: name('campaign.calls.status'),
+    deadLetter: name('campaign.calls.deadletter'),
+    live: name('campaign.live.updates'),
+    retry: Array.from({ length: config.KAFKA_RETRY_LEVELS }, (_, i) => name(`campaign.calls.retry.${i + 1}`)),
+  };
+}
+
+/** The retry topic of the n-th attempt's retry: levels grow with attempts and stay at the last one. */
+export function retryTopicFor(topics: TopicNames, attempt: number): string {
+  const level = Math.min(Math.max(attempt, 1), topics.retry.length);
+  return topics.retry[level - 1] as string;
+}
+
+export interface TopicSpec {
+  topic: string;
+  numPartitions: number;
+  replicationFactor: number;
+  configEntries: { name: string; value: string }[];
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Every topic the platform uses. Call topics are keyed by campaign id, so their partition count bounds how many
+ * instances of a worker share the load. The dead-letter topic keeps messages for 30 days so they can be inspected
+ * and replayed; the call topics keep 7 days, enough to replay any outage; live updates are only useful for seconds.
+ */
+export function topicSpecs(config: KafkaConfig): TopicSpec[] {
+  const topics = topicNames(config);
+  const spec = (topic: string, retentionMs: number): TopicSpec => ({
+    topic,
+    numPartitions: config.KAFKA_PARTITIONS,
+    replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+    configEntries: [{ name: 'retention.ms', value: String(retentionMs) }],
+  });
+  return [
+    spec(topics.dispatch, 7 * DAY_MS),
+    spec(topics.status, 7 * DAY_MS),
+    ...topics.retry.map((topic) => spec(topic, 7 * DAY_MS)),
+    spec(topics.deadLetter, 30 * DAY_MS),
+    spec(topics.live, DAY_MS),
+  ];
+}

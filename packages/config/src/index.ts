@@ -1,0 +1,19 @@
+export { bool, durationMs, hostPortList, logLevel, port, positiveInt, url } from './fields.ts';
+export {
+  type CassandraConfig,
+  cassandraEnv,
+  type DatabaseConfig,
+  databaseEnv,
+  type KafkaConfig,
+  kafkaEnv,
+  LOCAL_CASSANDRA_CONTACT_POINTS,
+  LOCAL_DATABASE_URL,
+  LOCAL_KAFKA_BROKERS,
+  LOCAL_REDIS_URL,
+  LOCAL_STACK,
+  type LogConfig,
+  logEnv,
+  type RedisConfig,
+  redisEnv,
+} from './infrastructure.ts';
+export { ConfigError, type EnvSource, parseEnv } from './parse-env.ts';

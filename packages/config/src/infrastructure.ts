@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { hostPortList, logLevel, positiveInt, url } from './fields.ts';
+
+/**
+ * Where the local stack (`npm run stack -- up`) serves each engine. The defaults of the connection variables below
+ * point here, so a developer needs no configuration; setting a variable points the project (and the stack, which
+ * then starts nothing of its own for that engine) at an existing server.
+ */
+export const LOCAL_STACK = {
+  postgres: { host: '127.0.0.1', port: 55432, user: 'outbound', database: 'outbound' },
+  redis: { host: '127.0.0.1', port: 56379 },
+  kafka: { host: '127.0.0.1', port: 59092, controllerPort: 59093 },
+  cassandra: { host: '127.0.0.1', port: 59042, storagePort: 57000 },
+} as const;
+
+const { postgres, redis, kafka, cassandra } = LOCAL_STACK;
+
+// The local PostgreSQL trusts loopback connections, so its URL carries no password.
+export const LOCAL_DATABASE_URL = `postgresql://${postgres.user}@${postgres.host}:${postgres.port}/${postgres.database}`;
+export const LOCAL_REDIS_URL = `redis://${redis.host}:${redis.port}`;
+export const LOCAL_KAFKA_BROKERS = `${kafka.host}:${kafka.port}`;
+export const LOCAL_CASSANDRA_CONTACT_POINTS = `${cassandra.host}:${cassandra.port}`;
+
+export const databaseEnv = {
+  DATABASE_URL: url(['postgres', 'postgresql'], LOCAL_DATABASE_URL),
+  DATABASE_POOL_SIZE: positiveInt(10, 500),
+};
+
+export const redisEnv = {
+  REDIS_URL: url(['redis', 'rediss'], LOCAL_REDIS_URL),
+};
+
+export const kafkaEnv = {
+  KAFKA_BROKERS: hostPortList(LOCAL_KAFKA_BROKERS),
+  KAFKA_CLIENT_ID: z.string().min(1).default('outbound'),
+  /** Partitions of the call topics; more partitions let more worker instances share one topic. */
+  KAFKA_PARTITIONS: positiveInt(6, 1000),
+  /** Number of retry topics `campaign.calls.retry.1..N`; attempt n retries through level min(n, N). */
+  KAFKA_RETRY_LEVELS: positiveInt(4, 20),
+  KAFKA_REPLICATION_FACTOR: positiveInt(1, 7),
+  /** Prepended to every topic name, to share a cluster between environments (e.g. "staging."). */
+  KAFKA_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9._-]{0,100}$/, 'may contain only letters, digits, ".", "_" and "-"')
+    .default(''),
+};
+
+export const cassandraEnv = {
+  CASSANDRA_CONTACT_POINTS: hostPortList(LOCAL_CASSANDRA_CONTACT_POINTS),
+  CASSANDRA_LOCAL_DC: z.string().min(1).default('datacenter1'),
+  CASSANDRA_KEYSPACE: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]{0,47}$/, 'must be a lower-case CQL identifier (letters, digits, underscore)')
+    .default('outbound_history'),
+  CASSANDRA_REPLICATION_FACTOR: positiveInt(1, 7),
+};
+
+export const logEnv = {
+  LOG_LEVEL: logLevel,
+};
+
+export type DatabaseConfig = z.infer<z.ZodObject<typeof databaseEnv>>;
+export type RedisConfig = z.infer<z.ZodObject<typeof redisEnv>>;
+export type KafkaConfig = z.infer<z.ZodObject<typeof kafkaEnv>>;
+export type CassandraConfig = z.infer<z.ZodObject<typeof cassandraEnv>>;
+export type LogConfig = z.infer<z.ZodObject<typeof logEnv>>;

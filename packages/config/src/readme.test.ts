@@ -1,0 +1,13 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { cassandraEnv, databaseEnv, kafkaEnv, logEnv, redisEnv } from './infrastructure.ts';
+
+const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+const documented = new Set([...readme.matchAll(/^\|\s*`([A-Z][A-Z0-9_]+)`\s*\|/gm)].map((m) => m[1]));
+
+describe('README configuration table', () => {
+  it('documents every environment variable the config schemas read', () => {
+    const variables = Object.keys({ ...databaseEnv, ...redisEnv, ...kafkaEnv, ...cassandraEnv, ...logEnv });
+    expect(variables.filter((name) => !documented.has(name))).toEqual([]);
+  });
+});

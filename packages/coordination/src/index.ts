@@ -1,0 +1,3 @@
+export { createRedisClient } from './client.ts';
+export { LeaseSemaphore } from './lease-semaphore.ts';
+export { LuaScript } from './lua-script.ts';

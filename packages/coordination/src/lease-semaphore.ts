@@ -1,0 +1,55 @@
+import type { Redis } from 'ioredis';
+import { LuaScript } from './lua-script.ts';
+
+// KEYS[1] semaphore; ARGV: limit, ttl ms, lease id. 1 when the lease is held (taken or renewed), else 0.
+const ACQUIRE = new LuaScript<number>(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZSCORE', KEYS[1], ARGV[3]) then
+  redis.call('ZADD', KEYS[1], now + ttl, ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], ttl * 2)
+  return 1
+end
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
+  redis.call('ZADD', KEYS[1], now + ttl, ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], ttl * 2)
+  return 1
+end
+return 0
+`);
+
+const HELD = new LuaScript<number>(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+return redis.call('ZCARD', KEYS[1])
+`);
+
+/**
+ * A counting semaphore whose holders are leases that expire: a holder that crashes never leaks its slot, it just
+ * comes back after `ttlMs`. One sorted set per semaphore, scored by expiry in Redis's own clock (no skew between
+ * workers). Every operation is one Lua script, so check-and-take is atomic.
+ */
+export class LeaseSemaphore {
+  private readonly redis: Redis;
+
+  constructor(redis: Redis) {
+    this.redis = redis;
+  }
+
+  /** Takes (or renews) the lease `leaseId` if fewer than `limit` live leases exist. */
+  async acquire(key: string, leaseId: string, limit: number, ttlMs: number): Promise<boolean> {
+    return (await ACQUIRE.run(this.redis, [key], [limit, ttlMs, leaseId])) === 1;
+  }
+
+  async release(key: string, leaseId: string): Promise<boolean> {
+    return (await this.redis.zrem(key, leaseId)) === 1;
+  }
+
+  /** Live leases right now. */
+  held(key: string): Promise<number> {
+    return HELD.run(this.redis, [key], []);
+  }
+}

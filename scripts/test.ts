@@ -1,0 +1,53 @@
+// `npm test`: everything from a clean clone. Lint and types first (cheap, no engines), then the stack (installing
+// what is missing), the schemas, and every test against the real engines. Each step is timed; the first failure
+// stops the run with a non-zero exit.
+import { spawn } from 'node:child_process';
+import { ensureOsPackages, up } from '@outbound/stack';
+import { setup } from './setup.ts';
+
+const steps: { name: string; run: () => Promise<void> }[] = [
+  { name: 'lint and format (biome)', run: () => exec('biome', ['ci', '.']) },
+  {
+    name: 'typecheck (tsc per workspace)',
+    run: () => exec('turbo', ['run', 'typecheck', 'typecheck:scripts', '--output-logs=errors-only']),
+  },
+  {
+    name: 'stack up',
+    run: async () => {
+      // docker-compose validates docker-compose.yml in the tests; the rest are the engines' packages.
+      await ensureOsPackages(['docker-compose']);
+      await up();
+    },
+  },
+  { name: 'schemas (migrations, keyspace, topics)', run: () => setup() },
+  {
+    name: 'tests (vitest: unit + integration)',
+    run: () => exec('vitest', ['run', ...process.argv.slice(2)]),
+  },
+];
+
+function exec(command: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: 'inherit' });
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${command} exited with ${code}`)),
+    );
+  });
+}
+
+const started = Date.now();
+for (const step of steps) {
+  const t0 = Date.now();
+  console.log(`\n▶ ${step.name}`);
+  try {
+    await step.run();
+  } catch (err) {
+    console.error(`\n✖ ${step.name} failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  }
+  console.log(`✔ ${step.name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+}
+console.log(
+  `\nall steps passed in ${((Date.now() - started) / 1000).toFixed(1)} s (the stack keeps running: npm run stack -- down)`,
+);
