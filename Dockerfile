@@ -8,6 +8,6 @@ COPY packages ./packages
 COPY prisma ./prisma
 COPY scripts ./scripts
 COPY tsconfig.base.json tsconfig.json turbo.json ./
-RUN npm ci --no-audit --no-fund && npm run db:generate
+RUN npm install --no-audit --no-fund && npm run db:generate
 USER node
 CMD ["npm", "run", "setup"]
