@@ -4,12 +4,17 @@ import { run, StackError } from './process.ts';
 /** Debian packages the project needs on the machine, and the file that shows each one is installed. */
 const PACKAGES = {
   postgresql: () => postgresBinDir() !== null,
+  'openjdk-17-jre-headless': () => existsSync(JAVA_17),
+  maven: () => existsSync('/usr/bin/mvn'),
   'redis-server': () => existsSync('/usr/bin/redis-server'),
   'docker-compose': () => existsSync('/usr/bin/docker-compose'),
   chromium: () => existsSync('/usr/bin/chromium'),
 } as const;
 
 export type OsPackage = keyof typeof PACKAGES;
+
+/** Kafka 4 and Cassandra 5.0 run on Java 17 (Cassandra 5.0 does not support newer), whatever the default java is. */
+export const JAVA_17 = '/usr/lib/jvm/java-17-openjdk-amd64/bin/java';
 
 /** The newest installed PostgreSQL's bin folder, e.g. /usr/lib/postgresql/15/bin. */
 export function postgresBinDir(): string | null {

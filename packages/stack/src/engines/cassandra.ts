@@ -4,6 +4,7 @@ import { LOCAL_STACK } from '@outbound/config';
 import cassandra from 'cassandra-driver';
 import type { Engine } from '../engine.ts';
 import { mavenClasspath } from '../maven.ts';
+import { JAVA_17 } from '../os-packages.ts';
 import { engineDir, repoRoot } from '../paths.ts';
 import { recordedPid, spawnDetached, terminate } from '../process.ts';
 
@@ -60,7 +61,7 @@ export function cassandraEngine(
     address: contactPoints.join(','),
     external: !local,
     logFile: local ? logFile : null,
-    osPackages: [],
+    osPackages: local ? ['openjdk-17-jre-headless', 'maven'] : [],
     startTimeoutMs: 180_000,
     pid: () => (local ? recordedPid(pidFile, configFile) : null),
     async prepare() {
@@ -79,7 +80,7 @@ export function cassandraEngine(
         .filter((line) => line && !line.startsWith('#'));
       // A small initial heap: as root Cassandra mlocks what is committed, so -Xms would be resident at once.
       spawnDetached(
-        'java',
+        JAVA_17,
         [
           '-Xms256M',
           '-Xmx1G',

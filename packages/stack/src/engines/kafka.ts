@@ -5,6 +5,7 @@ import { LOCAL_STACK } from '@outbound/config';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Engine } from '../engine.ts';
 import { mavenClasspath } from '../maven.ts';
+import { JAVA_17 } from '../os-packages.ts';
 import { engineDir, repoRoot } from '../paths.ts';
 import { recordedPid, run, spawnDetached, terminate } from '../process.ts';
 
@@ -69,7 +70,7 @@ export function kafkaEngine(externalBrokers: readonly string[] | null): Engine {
     address: brokers.join(','),
     external: !local,
     logFile: local ? logFile : null,
-    osPackages: [],
+    osPackages: local ? ['openjdk-17-jre-headless', 'maven'] : [],
     startTimeoutMs: 90_000,
     pid: () => (local ? recordedPid(pidFile, configFile) : null),
     async prepare() {
@@ -80,7 +81,7 @@ export function kafkaEngine(externalBrokers: readonly string[] | null): Engine {
       if (!existsSync(path.join(dataDir, 'meta.properties'))) {
         const clusterId = randomBytes(16).toString('base64url');
         await run(
-          'java',
+          JAVA_17,
           java('kafka.tools.StorageTool', ['format', '-t', clusterId, '-c', configFile, '--standalone']),
         );
       }
@@ -88,7 +89,7 @@ export function kafkaEngine(externalBrokers: readonly string[] | null): Engine {
     async start() {
       if (!local) return;
       spawnDetached(
-        'java',
+        JAVA_17,
         [
           '-Xms512M',
           '-Xmx512M',
