@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { databaseEnv, parseEnv } from '@outbound/config';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDatabase } from './client.ts';
+import { createPool, createPrisma } from './client.ts';
 import { CallOutcome, CallStatus, CampaignStatus, Prisma, Role } from './index.ts';
 
-const db = createDatabase(parseEnv(databaseEnv, process.env));
+const pool = createPool(parseEnv(databaseEnv, process.env));
+const db = createPrisma(pool);
 const slug = `test-${randomBytes(4).toString('hex')}`;
 
 let campaignId = '';
@@ -56,6 +57,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await db.tenant.deleteMany({ where: { slug } });
   await db.$disconnect();
+  await pool.end();
 });
 
 describe('Prisma Client 7 over the pg adapter, on the migrated schema', () => {
