@@ -1,4 +1,18 @@
 export { createPool, createPrisma, type Database } from './client.ts';
+export type { default as PothosPrismaTypes } from './generated/pothos-types.ts';
+export { getDatamodel } from './generated/pothos-types.ts';
+export type {
+  ApiKey,
+  AuditLogEntry,
+  Call,
+  Campaign,
+  CampaignCounters,
+  DoNotCallEntry,
+  ProcessedEvent,
+  Session,
+  TargetImport,
+  Tenant,
+  User,
+} from './generated/prisma/client.ts';
 export { Prisma } from './generated/prisma/client.ts';
 export * from './generated/prisma/enums.ts';
-export type * from './generated/prisma/models.ts';

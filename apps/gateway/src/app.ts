@@ -1,0 +1,66 @@
+import type { AddressInfo } from 'node:net';
+import { createRedisClient, TokenBucket } from '@outbound/coordination';
+import { createPool, createPrisma } from '@outbound/db';
+import type { Logger } from '@outbound/observability';
+import type { GatewayConfig } from './environment.ts';
+import type { GatewayDeps } from './graphql/context.ts';
+import { createGraphQLHandler } from './graphql/yoga.ts';
+import { createHttpServer } from './http/server.ts';
+import { createMetrics } from './metrics.ts';
+
+export interface RunningGateway {
+  url: string;
+  deps: GatewayDeps;
+  /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes every client. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** Builds the gateway from its config and starts listening. */
+export async function startGateway(config: GatewayConfig, logger: Logger): Promise<RunningGateway> {
+  const pool = createPool(config, 'gateway');
+  pool.on('error', (err) => logger.error({ err }, 'idle PostgreSQL connection failed'));
+  const redis = createRedisClient(config, logger, 'gateway');
+  const deps: GatewayDeps = {
+    config,
+    logger,
+    pool,
+    prisma: createPrisma(pool),
+    redis,
+    buckets: new TokenBucket(redis),
+  };
+  const metrics = createMetrics();
+  let accepting = true;
+  const server = createHttpServer({
+    deps,
+    graphql: createGraphQLHandler(deps, metrics),
+    metrics,
+    isAccepting: () => accepting,
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.GATEWAY_PORT, config.GATEWAY_HOST, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${config.GATEWAY_HOST}:${port}`;
+  logger.info({ url }, 'gateway listening');
+
+  return {
+    url,
+    deps,
+    async stop(graceMs = 20_000) {
+      accepting = false;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+      await closed;
+      clearTimeout(timer);
+      await deps.prisma.$disconnect();
+      await pool.end();
+      await redis.quit();
+      logger.info('gateway stopped');
+    },
+  };
+}

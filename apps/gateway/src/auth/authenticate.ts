@@ -1,0 +1,80 @@
+import type { Database } from '@outbound/db';
+import type { Logger } from '@outbound/observability';
+import { parseApiKey, sha256 } from './tokens.ts';
+import type { Viewer } from './viewer.ts';
+
+export const SESSION_COOKIE = 'outbound_session';
+
+/** A credential was presented but is not valid (unknown, expired, revoked): the request is refused, not anonymous. */
+export class InvalidCredentialError extends Error {
+  override name = 'InvalidCredentialError';
+}
+
+export function readCookie(header: string | null, name: string): string | null {
+  if (!header) return null;
+  for (const part of header.split(';')) {
+    const [key, ...rest] = part.trim().split('=');
+    if (key === name) return decodeURIComponent(rest.join('='));
+  }
+  return null;
+}
+
+/** The credential of a request: `Authorization: Bearer <session token | API key>`, else the session cookie. */
+export function credentialOf(headers: { get(name: string): string | null }): string | null {
+  const authorization = headers.get('authorization');
+  if (authorization) {
+    const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
+    if (!match)
+      throw new InvalidCredentialError('the Authorization header must be "Bearer <token or API key>"');
+    return match[1] as string;
+  }
+  return readCookie(headers.get('cookie'), SESSION_COOKIE);
+}
+
+// lastUsedAt is informational; writing it at most once a minute per key keeps hot keys off the write path.
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+export async function authenticate(db: Database, credential: string, logger: Logger): Promise<Viewer> {
+  if (credential.startsWith('obk_')) {
+    const parsed = parseApiKey(credential);
+    if (!parsed) throw new InvalidCredentialError('malformed API key');
+    const key = await db.apiKey.findUnique({ where: { prefix: parsed.prefix }, include: { tenant: true } });
+    const now = new Date();
+    if (
+      !key ||
+      key.secretHash !== sha256(parsed.secret) ||
+      key.revokedAt ||
+      (key.expiresAt && key.expiresAt <= now)
+    ) {
+      throw new InvalidCredentialError('unknown, revoked or expired API key');
+    }
+    if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+      db.apiKey.update({ where: { id: key.id }, data: { lastUsedAt: now } }).catch((err: unknown) => {
+        logger.warn({ err, apiKeyId: key.id }, 'could not record API key use');
+      });
+    }
+    return {
+      tenantId: key.tenantId,
+      tenantName: key.tenant.name,
+      role: key.role,
+      actor: { type: 'API_KEY', id: key.id, name: key.name },
+    };
+  }
+  if (credential.startsWith('obs_')) {
+    const session = await db.session.findUnique({
+      where: { tokenHash: sha256(credential) },
+      include: { user: { include: { tenant: true } } },
+    });
+    if (!session || session.revokedAt || session.expiresAt <= new Date() || session.user.disabledAt) {
+      throw new InvalidCredentialError('the session has expired or was ended; log in again');
+    }
+    const { user } = session;
+    return {
+      tenantId: user.tenantId,
+      tenantName: user.tenant.name,
+      role: user.role,
+      actor: { type: 'USER', id: user.id, email: user.email, name: user.name, sessionId: session.id },
+    };
+  }
+  throw new InvalidCredentialError('unrecognised credential');
+}

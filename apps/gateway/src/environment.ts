@@ -1,0 +1,53 @@
+import {
+  bool,
+  databaseEnv,
+  durationMs,
+  type EnvSource,
+  logEnv,
+  parseEnv,
+  port,
+  positiveInt,
+  redisEnv,
+} from '@outbound/config';
+import { z } from 'zod';
+
+const gatewayEnv = {
+  GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
+  GATEWAY_PORT: port(4000),
+  /** Browser origins allowed to call the API with credentials (the dashboard). */
+  CORS_ORIGINS: z
+    .string()
+    .default('http://localhost:3000,http://127.0.0.1:3000')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  SESSION_TTL_MS: durationMs(12 * 60 * 60 * 1000),
+  /** Set on HTTPS deployments: the session cookie is then only sent over TLS. */
+  COOKIE_SECURE: bool(false),
+  /** Requests per second per caller (API key, user, or address when anonymous), with bursts up to RATE_LIMIT_BURST. */
+  RATE_LIMIT_PER_SECOND: positiveInt(50, 100_000),
+  RATE_LIMIT_BURST: positiveInt(100, 1_000_000),
+  /** Failed logins per e-mail address and per client address, per 15 minutes. */
+  LOGIN_ATTEMPTS_PER_15_MIN: positiveInt(10, 10_000),
+  /** Largest JSON request body. Inline target lists (10,000 rows) fit well below it. */
+  MAX_BODY_BYTES: positiveInt(8 * 1024 * 1024),
+  /** Largest uploaded CSV file. */
+  MAX_UPLOAD_BYTES: positiveInt(512 * 1024 * 1024),
+  GRAPHQL_MAX_DEPTH: positiveInt(12, 100),
+  GRAPHQL_MAX_COST: positiveInt(20_000, 10_000_000),
+  GRAPHQL_MAX_ALIASES: positiveInt(20, 1000),
+  GRAPHQL_MAX_TOKENS: positiveInt(5_000, 1_000_000),
+  /** Serve the GraphiQL IDE on GET /graphql. */
+  GRAPHIQL: bool(true),
+};
+
+export const environmentShape = { ...databaseEnv, ...redisEnv, ...logEnv, ...gatewayEnv };
+
+export type GatewayConfig = z.infer<z.ZodObject<typeof environmentShape>>;
+
+export function loadConfig(env: EnvSource): GatewayConfig {
+  return parseEnv(environmentShape, env);
+}

@@ -1,0 +1,29 @@
+import type { TokenBucket } from '@outbound/coordination';
+import type { Database } from '@outbound/db';
+import type { Logger } from '@outbound/observability';
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import type { Viewer } from '../auth/viewer.ts';
+import type { GatewayConfig } from '../environment.ts';
+
+/** What the gateway's GraphQL layer works with: created once in the composition root. */
+export interface GatewayDeps {
+  config: GatewayConfig;
+  logger: Logger;
+  prisma: Database;
+  pool: pg.Pool;
+  redis: Redis;
+  /** Request budgets per caller and login attempt budgets. */
+  buckets: TokenBucket;
+}
+
+export interface GraphQLContext {
+  deps: GatewayDeps;
+  viewer: Viewer | null;
+  requestId: string;
+  clientAddress: string;
+  userAgent: string | null;
+  logger: Logger;
+  /** Set-Cookie headers to send with the response (login and logout). */
+  responseCookies: string[];
+}

@@ -1,0 +1,85 @@
+import { GraphQLError } from 'graphql';
+
+/**
+ * Failures a client is expected to handle come back as members of a mutation's result union, each with a stable
+ * `code`. Everything else is a GraphQL error whose `extensions.code` says what happened.
+ */
+export abstract class DomainError extends Error {
+  abstract readonly code: string;
+}
+
+export class NotFoundError extends DomainError {
+  readonly code = 'NOT_FOUND';
+  constructor(what: string) {
+    // The same answer for "does not exist" and "belongs to another tenant": ids reveal nothing.
+    super(`${what} not found`);
+    this.name = 'NotFoundError';
+  }
+}
+
+export class CampaignLockedError extends DomainError {
+  readonly code = 'CAMPAIGN_LOCKED';
+  readonly status: string;
+  constructor(status: string) {
+    super(
+      status === 'RUNNING'
+        ? 'the campaign is RUNNING: its settings cannot change while it dials; pause it first'
+        : `the campaign is ${status}: its settings can no longer change`,
+    );
+    this.name = 'CampaignLockedError';
+    this.status = status;
+  }
+}
+
+export class InvalidTransitionError extends DomainError {
+  readonly code = 'INVALID_TRANSITION';
+  readonly status: string;
+  readonly allowedFrom: readonly string[];
+  constructor(command: string, status: string, allowedFrom: readonly string[]) {
+    super(`cannot ${command} a ${status} campaign (allowed from ${allowedFrom.join(' or ')})`);
+    this.name = 'InvalidTransitionError';
+    this.status = status;
+    this.allowedFrom = allowedFrom;
+  }
+}
+
+export class InvalidCredentialsError extends DomainError {
+  readonly code = 'INVALID_CREDENTIALS';
+  constructor() {
+    super('wrong e-mail address or password');
+    this.name = 'InvalidCredentialsError';
+  }
+}
+
+export class TargetImportError extends DomainError {
+  readonly code = 'IMPORT_FAILED';
+  constructor(message: string) {
+    super(message);
+    this.name = 'TargetImportError';
+  }
+}
+
+export type ErrorCode =
+  | 'BAD_USER_INPUT'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'RATE_LIMITED'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'INTERNAL_SERVER_ERROR';
+
+const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
+  UNAUTHENTICATED: 401,
+  RATE_LIMITED: 429,
+  PAYLOAD_TOO_LARGE: 413,
+};
+
+export function gqlError(
+  code: ErrorCode,
+  message: string,
+  { headers, ...extensions }: Record<string, unknown> & { headers?: Record<string, string> } = {},
+): GraphQLError {
+  const status = HTTP_STATUS[code];
+  return new GraphQLError(message, {
+    extensions: { code, ...extensions, ...(status ? { http: { status, headers: headers ?? {} } } : {}) },
+  });
+}

@@ -1,0 +1,273 @@
+import type { Prisma } from '@outbound/db';
+import {
+  type CampaignSettings,
+  DEFAULT_RETRY_POLICY,
+  formatTimeOfDay,
+  type WeeklyWindow,
+  ZCampaignSettings,
+} from '@outbound/domain';
+import { z } from 'zod';
+import { changeCampaignStatus } from '../../services/campaigns/change-campaign-status.ts';
+import { createCampaign } from '../../services/campaigns/create-campaign.ts';
+import { updateCampaign } from '../../services/campaigns/update-campaign.ts';
+import { builder } from '../builder.ts';
+import { CampaignLockedError, InvalidTransitionError, NotFoundError } from '../errors.ts';
+import { CampaignStatusEnum, RetryableOutcomeEnum } from './enums.ts';
+
+const BusinessHoursWindow = builder.objectRef<WeeklyWindow>('BusinessHoursWindow').implement({
+  description: 'A weekly window in the campaign time zone.',
+  fields: (t) => ({
+    day: t.exposeInt('day', { description: 'ISO weekday: Monday = 1 ... Sunday = 7.' }),
+    start: t.exposeString('start', { description: 'HH:MM' }),
+    end: t.exposeString('end', { description: 'HH:MM (24:00 = midnight)' }),
+  }),
+});
+
+const CallingWindow = builder.objectRef<{ start: string; end: string }>('CallingWindow').implement({
+  description: "The recipient's local daily calling window.",
+  fields: (t) => ({ start: t.exposeString('start'), end: t.exposeString('end') }),
+});
+
+const RetryPolicy = builder.objectRef<CampaignSettings['retryPolicy']>('RetryPolicy').implement({
+  fields: (t) => ({
+    maxAttempts: t.exposeInt('maxAttempts'),
+    baseDelayMs: t.exposeInt('baseDelayMs'),
+    maxDelayMs: t.exposeInt('maxDelayMs'),
+    jitter: t.exposeFloat('jitter'),
+    retryOn: t.field({ type: [RetryableOutcomeEnum], resolve: (p) => p.retryOn }),
+  }),
+});
+
+export const CampaignCounters = builder.prismaObject('CampaignCounters', {
+  description: 'Calls of a campaign by state; `version` grows with every change.',
+  fields: (t) => ({
+    total: t.exposeInt('total'),
+    pending: t.exposeInt('pending'),
+    queued: t.exposeInt('queued'),
+    dialing: t.exposeInt('dialing'),
+    inProgress: t.exposeInt('inProgress'),
+    retryScheduled: t.exposeInt('retryScheduled'),
+    completed: t.exposeInt('completed'),
+    failed: t.exposeInt('failed'),
+    skipped: t.exposeInt('skipped'),
+    cancelled: t.exposeInt('cancelled'),
+    attempts: t.exposeInt('attempts'),
+    version: t.string({ resolve: (c) => c.version.toString() }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    progress: t.float({
+      description: 'Share of calls that reached an end state, 0..1.',
+      resolve: (c) => (c.total === 0 ? 0 : (c.completed + c.failed + c.skipped + c.cancelled) / c.total),
+    }),
+  }),
+});
+
+export const CampaignRef = builder.prismaNode('Campaign', {
+  id: { field: 'id' },
+  authScopes: { viewer: true },
+  // Node lookups are scoped to the caller's tenant: another tenant's id resolves to null, like a missing one.
+  findUnique: (id, ctx) => ({ id, tenantId: ctx.viewer?.tenantId ?? '00000000-0000-0000-0000-000000000000' }),
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    description: t.exposeString('description'),
+    status: t.expose('status', { type: CampaignStatusEnum }),
+    timezone: t.exposeString('timezone'),
+    businessHours: t.field({
+      type: [BusinessHoursWindow],
+      resolve: (c) => c.businessHours as WeeklyWindow[],
+    }),
+    callingWindow: t.field({
+      type: CallingWindow,
+      resolve: (c) => ({
+        start: formatTimeOfDay(c.callingWindowStart),
+        end: formatTimeOfDay(c.callingWindowEnd),
+      }),
+    }),
+    defaultRegion: t.exposeString('defaultRegion'),
+    maxConcurrentCalls: t.exposeInt('maxConcurrentCalls'),
+    callsPerSecond: t.exposeFloat('callsPerSecond'),
+    callerId: t.exposeString('callerId'),
+    retryPolicy: t.field({
+      type: RetryPolicy,
+      resolve: (c) => ({
+        maxAttempts: c.retryMaxAttempts,
+        baseDelayMs: c.retryBaseDelayMs,
+        maxDelayMs: c.retryMaxDelayMs,
+        jitter: c.retryJitter,
+        retryOn: c.retryOn as CampaignSettings['retryPolicy']['retryOn'],
+      }),
+    }),
+    scheduledStartAt: t.expose('scheduledStartAt', { type: 'DateTime', nullable: true }),
+    scheduledEndAt: t.expose('scheduledEndAt', { type: 'DateTime', nullable: true }),
+    startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true }),
+    pausedAt: t.expose('pausedAt', { type: 'DateTime', nullable: true }),
+    finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    revision: t.exposeInt('revision'),
+    counters: t.relation('counters', { nullable: false, type: CampaignCounters } as never),
+  }),
+});
+
+// ---- inputs ---------------------------------------------------------------------------------------------------
+
+const BusinessHoursWindowInput = builder.inputType('BusinessHoursWindowInput', {
+  fields: (t) => ({
+    day: t.int({ description: 'ISO weekday: Monday = 1 ... Sunday = 7.' }),
+    start: t.string({ description: 'HH:MM' }),
+    end: t.string({ description: 'HH:MM (24:00 = midnight)' }),
+  }),
+});
+
+const CallingWindowInput = builder.inputType('CallingWindowInput', {
+  fields: (t) => ({ start: t.string(), end: t.string() }),
+});
+
+const RetryPolicyInput = builder.inputType('RetryPolicyInput', {
+  fields: (t) => ({
+    maxAttempts: t.int(),
+    baseDelayMs: t.int(),
+    maxDelayMs: t.int(),
+    jitter: t.float(),
+    retryOn: t.field({ type: [RetryableOutcomeEnum] }),
+  }),
+});
+
+const CreateCampaignInput = builder.inputType('CreateCampaignInput', {
+  fields: (t) => ({
+    name: t.string(),
+    description: t.string({ required: false }),
+    timezone: t.string({ description: 'IANA time zone of the business hours, e.g. Europe/Berlin.' }),
+    businessHours: t.field({ type: [BusinessHoursWindowInput] }),
+    callingWindow: t.field({
+      type: CallingWindowInput,
+      required: false,
+      description: "The recipient's local calling window; default 08:00-21:00.",
+    }),
+    defaultRegion: t.string({
+      required: false,
+      description: 'ISO country code for numbers written without +country code; default US.',
+    }),
+    maxConcurrentCalls: t.int(),
+    callsPerSecond: t.float(),
+    callerId: t.string({ description: 'E.164, e.g. +14155550100.' }),
+    retryPolicy: t.field({
+      type: RetryPolicyInput,
+      required: false,
+      description: 'Default: 3 attempts, 1 min doubling to 30 min.',
+    }),
+    scheduledStartAt: t.field({ type: 'DateTime', required: false }),
+    scheduledEndAt: t.field({ type: 'DateTime', required: false }),
+  }),
+});
+
+const UpdateCampaignInput = builder.inputType('UpdateCampaignInput', {
+  description: 'Only the fields given change. Settings of a RUNNING campaign are locked.',
+  fields: (t) => ({
+    name: t.string({ required: false }),
+    description: t.string({ required: false }),
+    timezone: t.string({ required: false }),
+    businessHours: t.field({ type: [BusinessHoursWindowInput], required: false }),
+    callingWindow: t.field({ type: CallingWindowInput, required: false }),
+    defaultRegion: t.string({ required: false }),
+    maxConcurrentCalls: t.int({ required: false }),
+    callsPerSecond: t.float({ required: false }),
+    callerId: t.string({ required: false }),
+    retryPolicy: t.field({ type: RetryPolicyInput, required: false }),
+    scheduledStartAt: t.field({ type: 'DateTime', required: false }),
+    scheduledEndAt: t.field({ type: 'DateTime', required: false }),
+  }),
+});
+
+/** GraphQL input (optional fields null or absent) to complete settings, defaults applied. */
+function withDefaults(input: {
+  description?: string | null;
+  callingWindow?: { start: string; end: string } | null;
+  defaultRegion?: string | null;
+  retryPolicy?: CampaignSettings['retryPolicy'] | null;
+  scheduledStartAt?: Date | null;
+  scheduledEndAt?: Date | null;
+}) {
+  return {
+    ...input,
+    description: input.description ?? '',
+    callingWindow: input.callingWindow ?? { start: '08:00', end: '21:00' },
+    defaultRegion: input.defaultRegion ?? 'US',
+    retryPolicy: input.retryPolicy ?? DEFAULT_RETRY_POLICY,
+    scheduledStartAt: input.scheduledStartAt ?? null,
+    scheduledEndAt: input.scheduledEndAt ?? null,
+  };
+}
+
+const ZCreateCampaignInput = z.preprocess(
+  (input) => withDefaults(input as Parameters<typeof withDefaults>[0]),
+  ZCampaignSettings,
+);
+
+// ---- queries --------------------------------------------------------------------------------------------------
+
+builder.queryFields((t) => ({
+  campaign: t.prismaField({
+    type: 'Campaign',
+    nullable: true,
+    authScopes: { viewer: true },
+    description: "One of your tenant's campaigns, or null.",
+    args: { id: t.arg.globalID({ for: CampaignRef }) },
+    resolve: (query, _root, { id }, ctx) =>
+      ctx.deps.prisma.campaign.findFirst({ ...query, where: { id: id.id, tenantId: ctx.viewer?.tenantId } }),
+  }),
+  campaigns: t.prismaConnection({
+    type: 'Campaign',
+    cursor: 'id',
+    authScopes: { viewer: true },
+    description: 'Campaigns of your tenant, newest first.',
+    maxSize: 100,
+    defaultSize: 20,
+    args: {
+      status: t.arg({ type: [CampaignStatusEnum], required: false, description: 'Any of these statuses.' }),
+      search: t.arg.string({
+        required: false,
+        description: 'Part of the name, case-insensitive.',
+        validate: z.string().max(200, 'must be at most 200 characters'),
+      }),
+    },
+    resolve: (query, _root, args, ctx) => {
+      const where: Prisma.CampaignWhereInput = { tenantId: ctx.viewer?.tenantId };
+      if (args.status?.length) where.status = { in: args.status };
+      if (args.search) where.name = { contains: args.search, mode: 'insensitive' };
+      return ctx.deps.prisma.campaign.findMany({ ...query, where, orderBy: { id: 'desc' } });
+    },
+  }),
+}));
+
+// ---- mutations ------------------------------------------------------------------------------------------------
+
+const campaignErrors = { types: [NotFoundError, CampaignLockedError, InvalidTransitionError] };
+
+builder.mutationFields((t) => ({
+  createCampaign: t.field({
+    type: CampaignRef,
+    authScopes: { operator: true },
+    args: { input: t.arg({ type: CreateCampaignInput, validate: ZCreateCampaignInput }) },
+    resolve: (_root, { input }, ctx) => createCampaign(ctx, input as unknown as CampaignSettings),
+  }),
+  updateCampaign: t.field({
+    type: CampaignRef,
+    authScopes: { operator: true },
+    errors: campaignErrors,
+    args: { id: t.arg.globalID({ for: CampaignRef }), input: t.arg({ type: UpdateCampaignInput }) },
+    resolve: (_root, { id, input }, ctx) =>
+      updateCampaign(ctx, id.id, input as unknown as Partial<CampaignSettings>),
+  }),
+  ...Object.fromEntries(
+    (['start', 'pause', 'resume', 'cancel'] as const).map((command) => [
+      `${command}Campaign`,
+      t.field({
+        type: CampaignRef,
+        authScopes: { operator: true },
+        errors: campaignErrors,
+        args: { id: t.arg.globalID({ for: CampaignRef }) },
+        resolve: (_root, { id }, ctx) => changeCampaignStatus(ctx, id.id, command),
+      }),
+    ]),
+  ),
+}));

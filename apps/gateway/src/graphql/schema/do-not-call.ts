@@ -1,0 +1,2 @@
+// Filled in below once the phone normaliser's API is settled.
+export {};

@@ -1,0 +1,13 @@
+import { CallOutcome, CallStatus, CampaignStatus, ImportStatus, Role } from '@outbound/db';
+import { RETRYABLE_OUTCOMES } from '@outbound/domain';
+import { builder } from '../builder.ts';
+
+export const RoleEnum = builder.enumType(Role, { name: 'Role' });
+export const CampaignStatusEnum = builder.enumType(CampaignStatus, { name: 'CampaignStatus' });
+export const CallStatusEnum = builder.enumType(CallStatus, { name: 'CallStatus' });
+export const CallOutcomeEnum = builder.enumType(CallOutcome, { name: 'CallOutcome' });
+export const ImportStatusEnum = builder.enumType(ImportStatus, { name: 'ImportStatus' });
+export const RetryableOutcomeEnum = builder.enumType('RetryableOutcome', {
+  description: 'Outcomes a campaign may retry. A rejected call is never retried.',
+  values: RETRYABLE_OUTCOMES,
+});

@@ -1,0 +1,14 @@
+// The schema: each domain file registers its types, queries and mutations on the builder; importing them in this
+// order builds the whole API.
+import { builder } from '../builder.ts';
+import './common.ts';
+import './enums.ts';
+import './viewer.ts';
+import './campaign.ts';
+import './call.ts';
+import './targets.ts';
+import './do-not-call.ts';
+import './api-keys.ts';
+import './audit.ts';
+
+export const schema = builder.toSchema({ sortSchema: true });

@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import { importCsvTargets, importInlineTargets } from '../../services/targets/import-targets.ts';
+import { builder } from '../builder.ts';
+import { CampaignLockedError, NotFoundError, TargetImportError } from '../errors.ts';
+import { CampaignRef } from './campaign.ts';
+import { ImportStatusEnum } from './enums.ts';
+
+interface RowError {
+  row: number;
+  field: string;
+  value?: string | null;
+  reason: string;
+}
+
+const TargetRowError = builder.objectRef<RowError>('TargetRowError').implement({
+  description: 'A rejected row of an import: which row (1 = the first data row), which field, and why.',
+  fields: (t) => ({
+    row: t.exposeInt('row'),
+    field: t.exposeString('field'),
+    value: t.string({ nullable: true, resolve: (e) => e.value ?? null }),
+    reason: t.exposeString('reason'),
+  }),
+});
+
+export const TargetImportRef = builder.prismaNode('TargetImport', {
+  id: { field: 'id' },
+  authScopes: { viewer: true },
+  findUnique: (id, ctx) => ({ id, tenantId: ctx.viewer?.tenantId ?? '00000000-0000-0000-0000-000000000000' }),
+  description: 'One import of targets into a campaign, with its counts and the first rejected rows.',
+  fields: (t) => ({
+    source: t.exposeString('source', { description: 'INLINE or CSV (with the file name).' }),
+    status: t.expose('status', { type: ImportStatusEnum }),
+    rowsRead: t.exposeInt('rowsRead'),
+    rowsImported: t.exposeInt('rowsImported', { description: 'New targets, ready to dial.' }),
+    rowsDuplicate: t.exposeInt('rowsDuplicate', {
+      description: 'Already in the campaign or repeated in the input.',
+    }),
+    rowsDoNotCall: t.exposeInt('rowsDoNotCall', {
+      description: 'On the do-not-call list: added as SKIPPED.',
+    }),
+    rowsInvalid: t.exposeInt('rowsInvalid', {
+      description: 'Rejected rows (all counted; the first ones listed).',
+    }),
+    errors: t.field({ type: [TargetRowError], resolve: (i) => i.errors as unknown as RowError[] }),
+    failureReason: t.exposeString('failureReason', { nullable: true }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),
+    campaign: t.relation('campaign'),
+  }),
+});
+
+builder.prismaObjectField(CampaignRef, 'imports', (t) =>
+  t.relation('imports', {
+    description: 'The 20 most recent target imports.',
+    query: { orderBy: { createdAt: 'desc' }, take: 20 },
+  }),
+);
+
+const TargetInput = builder.inputType('TargetInput', {
+  fields: (t) => ({
+    phoneNumber: t.string({ description: "E.164, or national format in the campaign's default region." }),
+    timezone: t.string({ required: false, description: 'IANA zone; derived from the number when absent.' }),
+    metadata: t.field({ type: 'JSON', required: false, description: 'A flat object of strings.' }),
+  }),
+});
+
+const importErrors = { types: [NotFoundError, CampaignLockedError, TargetImportError] };
+
+builder.mutationFields((t) => ({
+  addTargets: t.field({
+    type: TargetImportRef,
+    authScopes: { operator: true },
+    errors: importErrors,
+    description:
+      'Adds up to 10,000 targets. Bad rows are reported, the rest imported, all in one transaction.',
+    args: {
+      campaignId: t.arg.globalID({ for: CampaignRef }),
+      targets: t.arg({
+        type: [TargetInput],
+        validate: z
+          .array(z.unknown())
+          .min(1, 'give at least one target')
+          .max(10_000, 'at most 10,000 targets per call; upload a CSV for more'),
+      }),
+    },
+    resolve: (_root, args, ctx) =>
+      importInlineTargets(
+        ctx,
+        args.campaignId.id,
+        args.targets.map((target) => ({
+          phone: target.phoneNumber,
+          timezone: target.timezone ?? undefined,
+          metadata: (target.metadata ?? undefined) as Record<string, string> | undefined,
+        })),
+      ),
+  }),
+  importTargetsCsv: t.field({
+    type: TargetImportRef,
+    authScopes: { operator: true },
+    errors: importErrors,
+    description:
+      'Imports a CSV upload (multipart request). Header row required: a phone column (phone, phone_number, number, ' +
+      'msisdn or telephone), optionally timezone, every other column becomes metadata. Streamed; up to millions of rows.',
+    args: { campaignId: t.arg.globalID({ for: CampaignRef }), file: t.arg({ type: 'File' }) },
+    resolve: (_root, args, ctx) => importCsvTargets(ctx, args.campaignId.id, args.file),
+  }),
+}));

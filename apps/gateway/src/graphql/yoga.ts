@@ -1,0 +1,138 @@
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { type DefinitionNode, GraphQLError } from 'graphql';
+import { createYoga, type Plugin } from 'graphql-yoga';
+import { authenticate, credentialOf, InvalidCredentialError } from '../auth/authenticate.ts';
+import type { Viewer } from '../auth/viewer.ts';
+import { requestScope } from '../http/request-context.ts';
+import type { Metrics } from '../metrics.ts';
+import type { GatewayDeps, GraphQLContext } from './context.ts';
+import { gqlError } from './errors.ts';
+import { schema } from './schema/index.ts';
+
+/** What the HTTP layer hands to every request. */
+export interface ServerContext {
+  requestId: string;
+  clientAddress: string;
+}
+
+/** Header a browser must send with uploads and GET requests (see useCSRFPrevention). */
+export const CSRF_HEADER = 'x-graphql-csrf';
+
+export function createGraphQLHandler(deps: GatewayDeps, metrics: Metrics) {
+  const { config, logger } = deps;
+  const contexts = new WeakMap<Request, GraphQLContext>();
+
+  async function rateLimit(viewer: Viewer | null, clientAddress: string): Promise<void> {
+    const subject = viewer ? `${viewer.actor.type}:${viewer.actor.id}` : `addr:${clientAddress}`;
+    const result = await deps.buckets.take(
+      `ratelimit:api:${subject}`,
+      config.RATE_LIMIT_PER_SECOND,
+      config.RATE_LIMIT_BURST,
+    );
+    if (!result.allowed) {
+      metrics.rateLimited.inc();
+      throw gqlError(
+        'RATE_LIMITED',
+        `rate limit exceeded: at most ${config.RATE_LIMIT_PER_SECOND} requests per second`,
+        {
+          retryAfterMs: result.retryAfterMs,
+          headers: { 'Retry-After': String(Math.max(1, Math.ceil(result.retryAfterMs / 1000))) },
+        },
+      );
+    }
+  }
+
+  // Response headers a resolver asked for (session cookies), and the request id on every response.
+  const responseHeaders: Plugin = {
+    onResponse({ request, response, serverContext }) {
+      const ctx = contexts.get(request);
+      for (const cookie of ctx?.responseCookies ?? []) response.headers.append('set-cookie', cookie);
+      const requestId = (serverContext as Partial<ServerContext> | undefined)?.requestId;
+      if (requestId) response.headers.set('x-request-id', requestId);
+    },
+  };
+
+  const operationMetrics: Plugin = {
+    onExecute({ args }) {
+      const operation = args.document.definitions.find(
+        (d: DefinitionNode) => d.kind === 'OperationDefinition',
+      );
+      const type = operation && 'operation' in operation ? operation.operation : 'unknown';
+      const name = (operation && 'name' in operation && operation.name?.value) || 'anonymous';
+      return {
+        onExecuteDone({ result }) {
+          const failed = 'errors' in result && Array.isArray(result.errors) && result.errors.length > 0;
+          metrics.graphqlOperations.inc({ type, name: name.slice(0, 60), result: failed ? 'error' : 'ok' });
+        },
+      };
+    },
+  };
+
+  return createYoga<ServerContext, GraphQLContext>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    graphiql: config.GRAPHIQL ? { title: 'Outbound API', credentials: 'include' } : false,
+    batching: false,
+    cors: { origin: config.CORS_ORIGINS, credentials: true, methods: ['GET', 'POST'] },
+    logging: {
+      debug: (...args) => logger.debug({ yoga: args.slice(1) }, String(args[0])),
+      info: (...args) => logger.info({ yoga: args.slice(1) }, String(args[0])),
+      warn: (...args) => logger.warn({ yoga: args.slice(1) }, String(args[0])),
+      error: (...args) => logger.error({ yoga: args.slice(1) }, String(args[0])),
+    },
+    maskedErrors: {
+      maskError(error, message) {
+        const requestId = requestScope.getStore()?.requestId;
+        const graphqlError = error instanceof GraphQLError ? error : null;
+        const original = graphqlError?.originalError;
+        // GraphQL errors raised on purpose (with a code) or by the GraphQL layer itself (syntax, validation, limits)
+        // are meant for the client; anything else is a bug or an outage and is logged, then masked.
+        if (graphqlError && (!original || original instanceof GraphQLError)) return graphqlError;
+        logger.error({ err: original ?? error, requestId, path: graphqlError?.path }, 'unexpected error');
+        return new GraphQLError(message, {
+          path: graphqlError?.path,
+          extensions: { code: 'INTERNAL_SERVER_ERROR', requestId },
+        });
+      },
+    },
+    context: async ({ request, requestId, clientAddress }) => {
+      let viewer: Viewer | null = null;
+      try {
+        const credential = credentialOf(request.headers);
+        if (credential) viewer = await authenticate(deps.prisma, credential, logger);
+      } catch (err) {
+        if (err instanceof InvalidCredentialError) throw gqlError('UNAUTHENTICATED', err.message);
+        throw err;
+      }
+      await rateLimit(viewer, clientAddress);
+      const ctx: GraphQLContext = {
+        deps,
+        viewer,
+        requestId,
+        clientAddress,
+        userAgent: request.headers.get('user-agent'),
+        logger: logger.child({ requestId, tenantId: viewer?.tenantId }),
+        responseCookies: [],
+      };
+      contexts.set(request, ctx);
+      return ctx;
+    },
+    plugins: [
+      EnvelopArmorPlugin({
+        maxDepth: { n: config.GRAPHQL_MAX_DEPTH },
+        costLimit: { maxCost: config.GRAPHQL_MAX_COST },
+        maxAliases: { n: config.GRAPHQL_MAX_ALIASES },
+        maxTokens: { n: config.GRAPHQL_MAX_TOKENS },
+        maxDirectives: { n: 50 },
+        blockFieldSuggestion: { enabled: true },
+      }),
+      useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
+      responseHeaders,
+      operationMetrics,
+    ],
+  });
+}
+
+export type GraphQLHandler = ReturnType<typeof createGraphQLHandler>;

@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { GatewayDeps } from '../graphql/context.ts';
+import type { GraphQLHandler } from '../graphql/yoga.ts';
+import type { Metrics } from '../metrics.ts';
+import { requestScope } from './request-context.ts';
+
+export interface HttpServerOptions {
+  deps: GatewayDeps;
+  graphql: GraphQLHandler;
+  metrics: Metrics;
+  /** False once shutdown began: /readyz then answers 503 so load balancers stop sending traffic. */
+  isAccepting: () => boolean;
+}
+
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    ...headers,
+  });
+  res.end(payload);
+}
+
+function routeOf(path: string): string {
+  return ['/graphql', '/healthz', '/readyz', '/metrics'].includes(path) ? path : 'other';
+}
+
+/** Rejects request bodies over the limit before anything reads them. Uploads are limited by the upload parser. */
+function bodyTooLarge(req: IncomingMessage, maxBytes: number): 'too-large' | 'length-required' | null {
+  if (req.method !== 'POST') return null;
+  const type = req.headers['content-type'] ?? '';
+  if (type.startsWith('multipart/form-data')) return null;
+  const length = req.headers['content-length'];
+  if (length === undefined) return 'length-required';
+  return Number(length) > maxBytes ? 'too-large' : null;
+}
+
+export function createHttpServer({ deps, graphql, metrics, isAccepting }: HttpServerOptions): Server {
+  const { config, logger } = deps;
+
+  async function ready(): Promise<{ ok: boolean; checks: Record<string, string> }> {
+    const checks: Record<string, string> = {};
+    await Promise.all([
+      deps.pool.query('SELECT 1').then(
+        () => {
+          checks.postgres = 'ok';
+        },
+        (err: Error) => {
+          checks.postgres = err.message;
+        },
+      ),
+      deps.redis.ping().then(
+        () => {
+          checks.redis = 'ok';
+        },
+        (err: Error) => {
+          checks.redis = err.message;
+        },
+      ),
+    ]);
+    if (!isAccepting()) checks.shutdown = 'in progress';
+    return { ok: Object.values(checks).every((v) => v === 'ok'), checks };
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+    const path = new URL(req.url ?? '/', 'http://gateway').pathname;
+    switch (path) {
+      case '/healthz':
+        return sendJson(res, 200, { status: 'ok' });
+      case '/readyz': {
+        const { ok, checks } = await ready();
+        return sendJson(res, ok ? 200 : 503, { status: ok ? 'ready' : 'not ready', checks });
+      }
+      case '/metrics': {
+        res.writeHead(200, { 'content-type': metrics.registry.contentType });
+        res.end(await metrics.registry.metrics());
+        return;
+      }
+      case '/graphql': {
+        const size = bodyTooLarge(req, config.MAX_BODY_BYTES);
+        if (size === 'too-large') {
+          return sendJson(res, 413, {
+            errors: [
+              {
+                message: `request body larger than ${config.MAX_BODY_BYTES} bytes`,
+                extensions: { code: 'PAYLOAD_TOO_LARGE' },
+              },
+            ],
+          });
+        }
+        if (size === 'length-required') {
+          return sendJson(res, 411, {
+            errors: [{ message: 'a Content-Length header is required', extensions: { code: 'BAD_REQUEST' } }],
+          });
+        }
+        const clientAddress = req.socket.remoteAddress ?? 'unknown';
+        await graphql(req, res, { requestId, clientAddress });
+        return;
+      }
+      default:
+        return sendJson(res, 404, { error: 'not found' });
+    }
+  }
+
+  const server = createServer((req, res) => {
+    const started = process.hrtime.bigint();
+    const given = req.headers['x-request-id'];
+    const requestId = typeof given === 'string' && /^[\w.-]{8,100}$/.test(given) ? given : randomUUID();
+    res.setHeader('x-request-id', requestId);
+    res.on('finish', () => {
+      const route = routeOf(new URL(req.url ?? '/', 'http://gateway').pathname);
+      metrics.httpRequests.observe(
+        { route, method: req.method ?? 'GET', status: String(res.statusCode) },
+        Number(process.hrtime.bigint() - started) / 1e9,
+      );
+    });
+    requestScope.run({ requestId }, () => {
+      handle(req, res, requestId).catch((err: unknown) => {
+        logger.error({ err, requestId }, 'request failed');
+        if (!res.headersSent) sendJson(res, 500, { error: 'internal error', requestId });
+        else res.destroy();
+      });
+    });
+  });
+  // Large CSV uploads stream for a while; idle sockets still close.
+  server.requestTimeout = 15 * 60_000;
+  server.headersTimeout = 60_000;
+  server.keepAliveTimeout = 65_000;
+  return server;
+}

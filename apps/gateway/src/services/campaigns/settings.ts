@@ -1,0 +1,52 @@
+import type { CallOutcome, Campaign } from '@outbound/db';
+import { type CampaignSettings, formatTimeOfDay, parseTimeOfDay, type WeeklyWindow } from '@outbound/domain';
+
+/** Campaign settings as the API and the domain see them, from the database row. */
+export function settingsOf(campaign: Campaign): CampaignSettings {
+  return {
+    name: campaign.name,
+    description: campaign.description,
+    timezone: campaign.timezone,
+    businessHours: campaign.businessHours as WeeklyWindow[],
+    callingWindow: {
+      start: formatTimeOfDay(campaign.callingWindowStart),
+      end: formatTimeOfDay(campaign.callingWindowEnd),
+    },
+    defaultRegion: campaign.defaultRegion,
+    maxConcurrentCalls: campaign.maxConcurrentCalls,
+    callsPerSecond: campaign.callsPerSecond,
+    callerId: campaign.callerId,
+    retryPolicy: {
+      maxAttempts: campaign.retryMaxAttempts,
+      baseDelayMs: campaign.retryBaseDelayMs,
+      maxDelayMs: campaign.retryMaxDelayMs,
+      jitter: campaign.retryJitter,
+      retryOn: campaign.retryOn as CampaignSettings['retryPolicy']['retryOn'],
+    },
+    scheduledStartAt: campaign.scheduledStartAt,
+    scheduledEndAt: campaign.scheduledEndAt,
+  };
+}
+
+/** The columns for validated settings. */
+export function columnsOf(settings: CampaignSettings) {
+  return {
+    name: settings.name,
+    description: settings.description,
+    timezone: settings.timezone,
+    businessHours: settings.businessHours,
+    callingWindowStart: parseTimeOfDay(settings.callingWindow.start) as number,
+    callingWindowEnd: parseTimeOfDay(settings.callingWindow.end) as number,
+    defaultRegion: settings.defaultRegion,
+    maxConcurrentCalls: settings.maxConcurrentCalls,
+    callsPerSecond: settings.callsPerSecond,
+    callerId: settings.callerId,
+    retryMaxAttempts: settings.retryPolicy.maxAttempts,
+    retryBaseDelayMs: settings.retryPolicy.baseDelayMs,
+    retryMaxDelayMs: settings.retryPolicy.maxDelayMs,
+    retryJitter: settings.retryPolicy.jitter,
+    retryOn: settings.retryPolicy.retryOn as CallOutcome[],
+    scheduledStartAt: settings.scheduledStartAt,
+    scheduledEndAt: settings.scheduledEndAt,
+  };
+}

@@ -1,0 +1,52 @@
+import {
+  type CampaignSettings,
+  type CampaignStatusName,
+  settingsLocked,
+  ZCampaignSettings,
+} from '@outbound/domain';
+import type { GraphQLContext } from '../../graphql/context.ts';
+import { CampaignLockedError, gqlError, NotFoundError } from '../../graphql/errors.ts';
+import { recordAudit, requireViewer } from '../audit.ts';
+import { columnsOf, settingsOf } from './settings.ts';
+
+/**
+ * Changes some settings. The merged settings are validated as a whole (e.g. a new base delay against the existing
+ * maximum). A RUNNING campaign is locked; the row is locked for the transaction so a concurrent start cannot slip
+ * between the check and the write.
+ */
+export async function updateCampaign(ctx: GraphQLContext, id: string, changes: Partial<CampaignSettings>) {
+  const viewer = requireViewer(ctx);
+  return ctx.deps.prisma.$transaction(async (tx) => {
+    const locked = await tx.$queryRaw<{ id: string }[]>`
+      SELECT id FROM campaigns WHERE id = ${id}::uuid AND tenant_id = ${viewer.tenantId}::uuid FOR UPDATE`;
+    if (locked.length === 0) throw new NotFoundError('campaign');
+    const current = await tx.campaign.findUniqueOrThrow({ where: { id } });
+    if (settingsLocked(current.status as CampaignStatusName)) throw new CampaignLockedError(current.status);
+    const merged = { ...settingsOf(current), ...stripUndefined(changes) };
+    const parsed = ZCampaignSettings.safeParse(merged);
+    if (!parsed.success) {
+      throw gqlError(
+        'BAD_USER_INPUT',
+        parsed.error.issues.map((i) => `input.${i.path.join('.')}: ${i.message}`).join('; '),
+        {
+          issues: parsed.error.issues.map((i) => ({ path: `input.${i.path.join('.')}`, message: i.message })),
+        },
+      );
+    }
+    const campaign = await tx.campaign.update({
+      where: { id },
+      data: { ...columnsOf(parsed.data), revision: { increment: 1 } },
+    });
+    await recordAudit(tx, ctx, {
+      action: 'campaign.update',
+      targetType: 'Campaign',
+      targetId: id,
+      details: { changed: Object.keys(stripUndefined(changes)) },
+    });
+    return campaign;
+  });
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,36 @@
+export {
+  type CampaignSettings,
+  ZCallerId,
+  ZCallingWindow,
+  ZCampaignSettings,
+  ZRegion,
+  ZTimeZone,
+} from './campaign-settings.ts';
+export {
+  allowedFrom,
+  type CampaignCommand,
+  type CampaignStatusName,
+  nextStatus,
+  settingsLocked,
+} from './campaign-status.ts';
+export {
+  DEFAULT_RETRY_POLICY,
+  RETRYABLE_OUTCOMES,
+  type RetryableOutcome,
+  type RetryPolicy,
+  retryDelayMs,
+  shouldRetry,
+  ZRetryPolicy,
+} from './retry-policy.ts';
+export { isValidTimeZone, type LocalTime, localTime } from './time-zones.ts';
+export {
+  type DailyWindow,
+  DEFAULT_CALLING_WINDOW,
+  formatTimeOfDay,
+  isWithinBusinessHours,
+  isWithinDailyWindow,
+  parseTimeOfDay,
+  type WeeklyWindow,
+  ZBusinessHours,
+  ZWeeklyWindow,
+} from './windows.ts';

@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import { localTime } from './time-zones.ts';
+import {
+  DEFAULT_CALLING_WINDOW,
+  isWithinBusinessHours,
+  isWithinDailyWindow,
+  parseTimeOfDay,
+  ZBusinessHours,
+} from './windows.ts';
+
+const weekdays9to17 = [1, 2, 3, 4, 5].map((day) => ({ day, start: '09:00', end: '17:00' }));
+
+describe('local time', () => {
+  it('follows daylight saving time in both directions', () => {
+    // Europe/Berlin leaves DST on 2026-10-25 at 03:00 local (01:00 UTC).
+    expect(localTime('Europe/Berlin', new Date('2026-10-24T08:00:00Z'))).toEqual({
+      weekday: 6,
+      minuteOfDay: 10 * 60,
+    });
+    expect(localTime('Europe/Berlin', new Date('2026-10-26T08:00:00Z'))).toEqual({
+      weekday: 1,
+      minuteOfDay: 9 * 60,
+    });
+    // America/New_York enters DST on 2026-03-08 at 02:00 local.
+    expect(localTime('America/New_York', new Date('2026-03-07T13:00:00Z')).minuteOfDay).toBe(8 * 60);
+    expect(localTime('America/New_York', new Date('2026-03-09T13:00:00Z')).minuteOfDay).toBe(9 * 60);
+  });
+});
+
+describe('business hours', () => {
+  it('opens and closes at the same local time on both sides of a DST change', () => {
+    // Friday before and Monday after the European change: 08:00Z is 10:00 then 09:00 local.
+    expect(isWithinBusinessHours(weekdays9to17, 'Europe/Berlin', new Date('2026-10-23T07:59:00Z'))).toBe(
+      true,
+    ); // 09:59
+    expect(isWithinBusinessHours(weekdays9to17, 'Europe/Berlin', new Date('2026-10-26T07:59:00Z'))).toBe(
+      false,
+    ); // 08:59
+    expect(isWithinBusinessHours(weekdays9to17, 'Europe/Berlin', new Date('2026-10-26T08:00:00Z'))).toBe(
+      true,
+    ); // 09:00
+    expect(isWithinBusinessHours(weekdays9to17, 'Europe/Berlin', new Date('2026-10-26T15:59:00Z'))).toBe(
+      true,
+    ); // 16:59
+    expect(isWithinBusinessHours(weekdays9to17, 'Europe/Berlin', new Date('2026-10-26T16:00:00Z'))).toBe(
+      false,
+    ); // 17:00
+  });
+
+  it('is closed on days without a window, and between two windows of a day', () => {
+    const split = [
+      { day: 3, start: '09:00', end: '12:00' },
+      { day: 3, start: '13:00', end: '17:00' },
+    ];
+    expect(isWithinBusinessHours(split, 'UTC', new Date('2026-11-25T11:59:00Z'))).toBe(true);
+    expect(isWithinBusinessHours(split, 'UTC', new Date('2026-11-25T12:30:00Z'))).toBe(false);
+    expect(isWithinBusinessHours(split, 'UTC', new Date('2026-11-25T13:00:00Z'))).toBe(true);
+    expect(isWithinBusinessHours(weekdays9to17, 'UTC', new Date('2026-11-28T10:00:00Z'))).toBe(false); // Saturday
+  });
+
+  it('uses the campaign zone for the weekday, not UTC', () => {
+    // Monday 01:00 in Tokyo is still Sunday in UTC.
+    const monday = [{ day: 1, start: '00:00', end: '02:00' }];
+    expect(isWithinBusinessHours(monday, 'Asia/Tokyo', new Date('2026-11-29T16:30:00Z'))).toBe(true);
+    expect(isWithinBusinessHours(monday, 'UTC', new Date('2026-11-29T16:30:00Z'))).toBe(false);
+  });
+
+  it('validates windows: format, order, day, overlaps (touching windows are fine)', () => {
+    const issues = (value: unknown) =>
+      ZBusinessHours.safeParse(value).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`) ?? [];
+    expect(
+      issues([
+        { day: 1, start: '09:00', end: '12:00' },
+        { day: 1, start: '12:00', end: '17:00' },
+      ]),
+    ).toEqual([]);
+    expect(
+      issues([
+        { day: 1, start: '09:00', end: '12:00' },
+        { day: 1, start: '11:00', end: '17:00' },
+      ]),
+    ).toEqual(['1: overlaps another Monday window (09:00-12:00)']);
+    expect(issues([{ day: 2, start: '17:00', end: '09:00' }])).toEqual(['0.end: start must be before end']);
+    expect(issues([{ day: 8, start: '9:00', end: '25:00' }])).toEqual(
+      expect.arrayContaining([
+        '0.day: day must be 1 (Monday) to 7 (Sunday)',
+        '0.start: must be a time HH:MM (00:00 to 24:00)',
+        '0.end: must be a time HH:MM (00:00 to 24:00)',
+      ]),
+    );
+    expect(issues([])).toEqual([': at least one business-hours window is needed']);
+  });
+
+  it('reads 24:00 as the end of the day', () => {
+    expect(parseTimeOfDay('24:00')).toBe(1440);
+    expect(
+      isWithinBusinessHours(
+        [{ day: 6, start: '20:00', end: '24:00' }],
+        'UTC',
+        new Date('2026-11-28T23:59:00Z'),
+      ),
+    ).toBe(true);
+  });
+});
+
+describe('recipient calling window', () => {
+  it('is 08:00-21:00 in the recipient zone by default, across DST', () => {
+    // 2026-03-08 is the US DST start: 12:59Z is 08:59 EDT (open); the day before, 12:59Z was 07:59 EST (closed).
+    expect(
+      isWithinDailyWindow(DEFAULT_CALLING_WINDOW, 'America/New_York', new Date('2026-03-07T12:59:00Z')),
+    ).toBe(false);
+    expect(
+      isWithinDailyWindow(DEFAULT_CALLING_WINDOW, 'America/New_York', new Date('2026-03-08T12:59:00Z')),
+    ).toBe(true);
+    expect(
+      isWithinDailyWindow(DEFAULT_CALLING_WINDOW, 'America/New_York', new Date('2026-03-09T00:59:00Z')),
+    ).toBe(true); // 20:59
+    expect(
+      isWithinDailyWindow(DEFAULT_CALLING_WINDOW, 'America/New_York', new Date('2026-03-09T01:00:00Z')),
+    ).toBe(false); // 21:00
+    expect(
+      isWithinDailyWindow(DEFAULT_CALLING_WINDOW, 'Pacific/Honolulu', new Date('2026-03-09T01:00:00Z')),
+    ).toBe(true); // 15:00
+  });
+});

@@ -1,0 +1,451 @@
+import { Readable } from 'node:stream';
+import { databaseEnv, parseEnv } from '@outbound/config';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseTargetsCsv } from './csv.ts';
+import { ImportFailedError } from './errors.ts';
+import { createImport, type ImportContext, importTargetList, importTargets } from './import.ts';
+import { createTestTenant, csvStream, type TestTenant } from './test-fixtures.ts';
+import { UNKNOWN_ZONE_REASON } from './timezones.ts';
+
+const pool = new pg.Pool({ connectionString: parseEnv(databaseEnv, process.env).DATABASE_URL, max: 4 });
+let tenant: TestTenant;
+
+beforeAll(async () => {
+  tenant = await createTestTenant(pool, 'import');
+});
+
+afterAll(async () => {
+  await tenant?.remove();
+  await pool.end();
+});
+
+/** A campaign for tests that are not about US numbers: GB numbers all have one zone, so need no timezone. */
+function londonCampaign(): Promise<string> {
+  return tenant.campaign('Europe/London', 'GB');
+}
+
+/** A new import of the campaign, with the campaign's region and zone, as the gateway passes them. */
+async function context(campaignId: string, extra: Partial<ImportContext> = {}): Promise<ImportContext> {
+  const importId = await createImport(pool, { tenantId: tenant.tenantId, campaignId, source: 'test' });
+  const campaign = await pool.query<{ timezone: string; default_region: string }>(
+    'SELECT timezone, default_region FROM campaigns WHERE id = $1',
+    [campaignId],
+  );
+  const { timezone, default_region } = campaign.rows[0] ?? { timezone: '', default_region: '' };
+  return {
+    tenantId: tenant.tenantId,
+    campaignId,
+    importId,
+    defaultRegion: default_region,
+    campaignTimezone: timezone,
+    ...extra,
+  };
+}
+
+async function calls(campaignId: string) {
+  const result = await pool.query(
+    `SELECT phone_number, timezone, metadata, status::text, skip_reason, source_row
+     FROM calls WHERE campaign_id = $1 ORDER BY source_row`,
+    [campaignId],
+  );
+  return result.rows;
+}
+
+async function importRow(importId: string) {
+  const result = await pool.query(
+    `SELECT status::text, rows_read, rows_imported, rows_duplicate, rows_do_not_call, rows_invalid, errors,
+            failure_reason, finished_at IS NOT NULL AS finished
+     FROM target_imports WHERE id = $1`,
+    [importId],
+  );
+  return result.rows[0];
+}
+
+async function counters(campaignId: string) {
+  const result = await pool.query(
+    'SELECT total, pending, skipped, version::int FROM campaign_counters WHERE campaign_id = $1',
+    [campaignId],
+  );
+  return result.rows[0];
+}
+
+async function failure(promise: Promise<unknown>): Promise<ImportFailedError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ImportFailedError);
+  return error as ImportFailedError;
+}
+
+/** `count` distinct valid London numbers, E.164 (their zone comes from the number: Europe/London). */
+function numbers(count: number, from = 0): string[] {
+  return Array.from({ length: count }, (_, i) => `+44207${String(2_000_000 + from + i)}`);
+}
+
+describe('importTargets from a CSV', () => {
+  it('inserts valid rows as calls, reports invalid ones, and completes the import row', async () => {
+    const campaignId = await tenant.campaign();
+    const ctx = await context(campaignId);
+    const csv = [
+      'Phone,name,tz',
+      '(212) 200-0001,"Doe, Jane",America/New_York',
+      '+44 20 7946 0958,"two\nlines",',
+      '12ab,bad,',
+      '+12122000002,,america/los_angeles',
+      '+12122000003,x,Mars/Base',
+      '+1 604 555 0199,canada,',
+      '',
+    ].join('\n');
+    const result = await importTargets(pool, ctx, parseTargetsCsv(csvStream(csv)));
+
+    expect(result).toEqual({
+      importId: ctx.importId,
+      rowsRead: 6,
+      rowsImported: 3,
+      rowsDuplicate: 0,
+      rowsDoNotCall: 0,
+      rowsInvalid: 3,
+      errors: [
+        { row: 3, field: 'phone', value: '12ab', reason: 'not a phone number' },
+        { row: 5, field: 'timezone', value: 'Mars/Base', reason: "unknown time zone 'Mars/Base'" },
+        {
+          row: 6,
+          field: 'phone',
+          value: '+1 604 555 0199',
+          reason: "cannot tell the recipient's time zone from the number; add a timezone column",
+        },
+      ],
+    });
+    expect(await calls(campaignId)).toEqual([
+      {
+        phone_number: '+12122000001',
+        timezone: 'America/New_York',
+        metadata: { name: 'Doe, Jane' },
+        status: 'PENDING',
+        skip_reason: null,
+        source_row: 1,
+      },
+      {
+        phone_number: '+442079460958',
+        timezone: 'Europe/London',
+        metadata: { name: 'two\nlines' },
+        status: 'PENDING',
+        skip_reason: null,
+        source_row: 2,
+      },
+      {
+        phone_number: '+12122000002',
+        timezone: 'America/Los_Angeles',
+        metadata: {},
+        status: 'PENDING',
+        skip_reason: null,
+        source_row: 4,
+      },
+    ]);
+    expect(await importRow(ctx.importId)).toEqual({
+      status: 'COMPLETED',
+      rows_read: 6,
+      rows_imported: 3,
+      rows_duplicate: 0,
+      rows_do_not_call: 0,
+      rows_invalid: 3,
+      errors: result.errors,
+      failure_reason: null,
+      finished: true,
+    });
+    expect(await counters(campaignId)).toEqual({ total: 3, pending: 3, skipped: 0, version: 1 });
+  });
+
+  it('rejects the US rows of a file without a timezone column, naming them, and imports them with one', async () => {
+    const campaignId = await tenant.campaign('America/New_York', 'US');
+    // Even the New York number of a New York campaign: the zone is never taken from the campaign.
+    const bare = 'phone,name\n(212) 200-0001,a\n+44 20 7946 0958,b\n(415) 200-0002,c\n';
+    const ctx = await context(campaignId);
+    const rejected = await importTargets(pool, ctx, parseTargetsCsv(csvStream(bare)));
+    expect(rejected).toEqual({
+      importId: ctx.importId,
+      rowsRead: 3,
+      rowsImported: 1,
+      rowsDuplicate: 0,
+      rowsDoNotCall: 0,
+      rowsInvalid: 2,
+      errors: [
+        { row: 1, field: 'phone', value: '(212) 200-0001', reason: UNKNOWN_ZONE_REASON },
+        { row: 3, field: 'phone', value: '(415) 200-0002', reason: UNKNOWN_ZONE_REASON },
+      ],
+    });
+    expect(await importRow(ctx.importId)).toMatchObject({
+      status: 'COMPLETED',
+      rows_imported: 1,
+      rows_invalid: 2,
+      errors: rejected.errors,
+    });
+    expect((await calls(campaignId)).map((c) => [c.phone_number, c.timezone, c.source_row])).toEqual([
+      ['+442079460958', 'Europe/London', 2],
+    ]);
+
+    // The same file with a timezone column: its US rows import, in their own zones; a US row whose cell is
+    // empty is still rejected; the London number is already in the campaign.
+    const zoned = [
+      'phone,name,timezone',
+      '(212) 200-0001,a,America/New_York',
+      '+44 20 7946 0958,b,',
+      '(415) 200-0002,c,America/Los_Angeles',
+      '(312) 200-0003,d,',
+      '',
+    ].join('\n');
+    const again = await context(campaignId);
+    const imported = await importTargets(pool, again, parseTargetsCsv(csvStream(zoned)));
+    expect(imported).toEqual({
+      importId: again.importId,
+      rowsRead: 4,
+      rowsImported: 2,
+      rowsDuplicate: 1,
+      rowsDoNotCall: 0,
+      rowsInvalid: 1,
+      errors: [{ row: 4, field: 'phone', value: '(312) 200-0003', reason: UNKNOWN_ZONE_REASON }],
+    });
+    expect((await calls(campaignId)).map((c) => [c.phone_number, c.timezone, c.source_row])).toEqual([
+      ['+12122000001', 'America/New_York', 1],
+      ['+442079460958', 'Europe/London', 2],
+      ['+14152000002', 'America/Los_Angeles', 3],
+    ]);
+    expect(await counters(campaignId)).toEqual({ total: 3, pending: 3, skipped: 0, version: 2 });
+  });
+
+  it('stores metadata with backslashes, quotes, tabs and non-Latin text exactly', async () => {
+    const campaignId = await londonCampaign();
+    const note = 'C:\\path\\n "quoted"\tand\ttabs — Zoë 😀 \\\\';
+    const result = await importTargetList(pool, await context(campaignId), [
+      { phone: '020 7946 0958', metadata: { note } },
+    ]);
+    expect(result.rowsImported).toBe(1);
+    expect((await calls(campaignId))[0]?.metadata).toEqual({ note });
+  });
+
+  it('keeps the first occurrence of a number and counts later ones and numbers already in the campaign', async () => {
+    const campaignId = await tenant.campaign();
+    const first = await importTargets(
+      pool,
+      await context(campaignId),
+      parseTargetsCsv(
+        csvStream('phone,n,tz\n+12122000001,a,America/New_York\n+12122000002,b,America/New_York\n'),
+      ),
+    );
+    expect(first.rowsImported).toBe(2);
+
+    const csv = [
+      'phone,n,tz',
+      '(212) 200-0003,first,America/New_York',
+      '+12122000001,existing,America/New_York',
+      '+1 212 200 0003,repeat,America/New_York',
+      '212.200.0004,new,America/New_York',
+      '',
+    ].join('\n');
+    const ctx = await context(campaignId);
+    const second = await importTargets(pool, ctx, parseTargetsCsv(csvStream(csv)));
+    expect(second).toMatchObject({
+      rowsRead: 4,
+      rowsImported: 2,
+      rowsDuplicate: 2,
+      rowsDoNotCall: 0,
+      rowsInvalid: 0,
+    });
+    expect((await calls(campaignId)).map((c) => [c.phone_number, c.metadata.n, c.source_row])).toEqual([
+      ['+12122000001', 'a', 1],
+      ['+12122000003', 'first', 1],
+      ['+12122000002', 'b', 2],
+      ['+12122000004', 'new', 4],
+    ]);
+    expect(await importRow(ctx.importId)).toMatchObject({ rows_duplicate: 2, rows_imported: 2 });
+    expect(await counters(campaignId)).toEqual({ total: 4, pending: 4, skipped: 0, version: 2 });
+  });
+
+  it("inserts numbers on the tenant's do-not-call list as SKIPPED, counted apart", async () => {
+    const campaignId = await tenant.campaign();
+    await tenant.doNotCall('+12125550001', '+12125550002');
+    const ctx = await context(campaignId);
+    const csv = [
+      'phone,timezone',
+      '+12125550001,America/New_York',
+      '+12125550003,America/New_York',
+      '(212) 555-0002,America/New_York',
+      '+12125550001,America/New_York',
+      '',
+    ].join('\n');
+    const result = await importTargets(pool, ctx, parseTargetsCsv(csvStream(csv)));
+    expect(result).toMatchObject({ rowsRead: 4, rowsImported: 1, rowsDoNotCall: 2, rowsDuplicate: 1 });
+    expect((await calls(campaignId)).map((c) => [c.phone_number, c.status, c.skip_reason])).toEqual([
+      ['+12125550001', 'SKIPPED', 'do-not-call'],
+      ['+12125550003', 'PENDING', null],
+      ['+12125550002', 'SKIPPED', 'do-not-call'],
+    ]);
+    expect(await importRow(ctx.importId)).toMatchObject({ rows_do_not_call: 2, rows_imported: 1 });
+    expect(await counters(campaignId)).toEqual({ total: 3, pending: 1, skipped: 2, version: 1 });
+  });
+
+  it('lists the first N errors and counts them all', async () => {
+    const campaignId = await londonCampaign();
+    const ctx = await context(campaignId, { maxReportedErrors: 3 });
+    const csv = `phone\n${['1', '2', '020 7946 0958', '3', '4', '5'].join('\n')}\n`;
+    const result = await importTargets(pool, ctx, parseTargetsCsv(csvStream(csv)));
+    expect(result).toMatchObject({ rowsRead: 6, rowsImported: 1, rowsInvalid: 5 });
+    expect(result.errors.map((e) => e.row)).toEqual([1, 2, 4]);
+    expect(await importRow(ctx.importId)).toMatchObject({ rows_invalid: 5, errors: result.errors });
+  });
+
+  it('reports progress every 10,000 rows', async () => {
+    const campaignId = await londonCampaign();
+    const seen: number[] = [];
+    const rows = numbers(25_000).map((phone, i) => ({ kind: 'target' as const, row: i + 1, phone }));
+    const result = await importTargets(
+      pool,
+      await context(campaignId, { onProgress: (n) => seen.push(n) }),
+      rows,
+    );
+    expect(seen).toEqual([10_000, 20_000]);
+    expect(result.rowsImported).toBe(25_000);
+  });
+});
+
+describe('importTargets failing as a whole', () => {
+  it('rolls back a malformed CSV: no calls, counters untouched, the import FAILED naming the line', async () => {
+    const campaignId = await londonCampaign();
+    const ctx = await context(campaignId);
+    const valid = numbers(3_000).join(',ok\n');
+    const csv = `phone,note\n${valid},ok\n+442073000000,"unclosed\n+442073000001,x\n`;
+    const error = await failure(importTargets(pool, ctx, parseTargetsCsv(csvStream(csv, 4096))));
+    expect(error.importId).toBe(ctx.importId);
+    expect(error.message).toBe(
+      'malformed CSV: Quote Not Closed: the parsing is finished with an opening quote at line 3003 ' +
+        '(row 3001 opens a quote that is never closed)',
+    );
+    expect(await calls(campaignId)).toEqual([]);
+    expect(await counters(campaignId)).toBeUndefined();
+    expect(await importRow(ctx.importId)).toMatchObject({
+      status: 'FAILED',
+      failure_reason: error.message,
+      rows_imported: 0,
+      finished: true,
+    });
+  });
+
+  it('fails without a phone column', async () => {
+    const campaignId = await tenant.campaign();
+    const ctx = await context(campaignId);
+    const error = await failure(importTargets(pool, ctx, parseTargetsCsv(csvStream('name\nAnn\n'))));
+    expect(error.message).toMatch(/^header \(line 1\): no phone column/);
+    expect(await importRow(ctx.importId)).toMatchObject({ status: 'FAILED', failure_reason: error.message });
+  });
+
+  it('rolls back when the input stream errors midway, with rows already sent through COPY', async () => {
+    const campaignId = await londonCampaign();
+    const ctx = await context(campaignId);
+    const sent = numbers(20_000);
+    const input = Readable.from(
+      (async function* () {
+        yield 'phone\n';
+        // 20,000 rows are several COPY chunks: the server has received data when the upload breaks.
+        for (let i = 0; i < sent.length; i += 1_000) yield `${sent.slice(i, i + 1_000).join('\n')}\n`;
+        throw new Error('upload aborted by the client');
+      })(),
+    );
+    const error = await failure(importTargets(pool, ctx, parseTargetsCsv(input)));
+    expect(error.message).toBe('reading the input failed: upload aborted by the client');
+    expect(await calls(campaignId)).toEqual([]);
+    expect(await importRow(ctx.importId)).toMatchObject({ status: 'FAILED', failure_reason: error.message });
+    // The connection went back to the pool usable: a new import on the same pool works.
+    const again = await importTargetList(pool, await context(campaignId), [{ phone: '020 7946 0958' }]);
+    expect(again.rowsImported).toBe(1);
+  });
+
+  it('rolls back when cancelled through the signal', async () => {
+    const campaignId = await londonCampaign();
+    const controller = new AbortController();
+    const ctx = await context(campaignId, {
+      signal: controller.signal,
+      onProgress: () => controller.abort(),
+    });
+    const rows = numbers(30_000).map((phone, i) => ({ kind: 'target' as const, row: i + 1, phone }));
+    const error = await failure(importTargets(pool, ctx, rows));
+    expect(error.message).toBe('the import was cancelled');
+    expect(await calls(campaignId)).toEqual([]);
+    expect(await importRow(ctx.importId)).toMatchObject({ status: 'FAILED', rows_read: expect.any(Number) });
+  });
+
+  it('refuses an import that is not RUNNING and leaves it as it was', async () => {
+    const campaignId = await londonCampaign();
+    const ctx = await context(campaignId);
+    await importTargetList(pool, ctx, [{ phone: '020 7946 0001' }]);
+    const error = await failure(importTargetList(pool, ctx, [{ phone: '020 7946 0002' }]));
+    expect(error.message).toBe(`import ${ctx.importId} is COMPLETED, not RUNNING`);
+    expect(await importRow(ctx.importId)).toMatchObject({ status: 'COMPLETED', rows_imported: 1 });
+    expect((await calls(campaignId)).map((c) => c.phone_number)).toEqual(['+442079460001']);
+  });
+
+  it("refuses a campaign of another tenant's import", async () => {
+    const campaignId = await londonCampaign();
+    const ctx = await context(campaignId);
+    const other = await londonCampaign();
+    const error = await failure(
+      importTargetList(pool, { ...ctx, campaignId: other }, [{ phone: '020 7946 0001' }]),
+    );
+    expect(error.message).toBe(`import ${ctx.importId} of campaign ${other} not found for this tenant`);
+    expect(await calls(other)).toEqual([]);
+  });
+});
+
+describe('importTargetList', () => {
+  it('imports an inline list through the same pipeline, rows numbered from 1', async () => {
+    const campaignId = await tenant.campaign('Europe/Paris', 'FR');
+    const ctx = await context(campaignId, { defaultRegion: 'FR', campaignTimezone: 'Europe/Paris' });
+    const result = await importTargetList(pool, ctx, [
+      { phone: '06 12 34 56 78', metadata: { name: 'Ann' } },
+      { phone: 'nope' },
+      { phone: '+1 212 200 0001', timezone: 'America/New_York' },
+      { phone: '+33 6 12 34 56 78' },
+    ]);
+    expect(result).toMatchObject({ rowsRead: 4, rowsImported: 2, rowsDuplicate: 1, rowsInvalid: 1 });
+    expect(result.errors).toEqual([{ row: 2, field: 'phone', value: 'nope', reason: 'not a phone number' }]);
+    expect((await calls(campaignId)).map((c) => [c.phone_number, c.timezone, c.source_row])).toEqual([
+      ['+33612345678', 'Europe/Paris', 1],
+      ['+12122000001', 'America/New_York', 3],
+    ]);
+  });
+
+  it('refuses more than 10,000 targets, marking the import FAILED', async () => {
+    const campaignId = await londonCampaign();
+    const ctx = await context(campaignId);
+    const list = numbers(10_001).map((phone) => ({ phone }));
+    const error = await failure(importTargetList(pool, ctx, list));
+    expect(error.message).toBe(
+      'an inline list holds at most 10,000 targets (got 10,001); upload a CSV file instead',
+    );
+    expect(await importRow(ctx.importId)).toMatchObject({ status: 'FAILED', failure_reason: error.message });
+    expect(await calls(campaignId)).toEqual([]);
+  });
+
+  it('accepts exactly 10,000 targets', async () => {
+    const campaignId = await londonCampaign();
+    const result = await importTargetList(
+      pool,
+      await context(campaignId),
+      numbers(10_000).map((phone) => ({ phone })),
+    );
+    expect(result.rowsImported).toBe(10_000);
+  });
+});
+
+describe('createImport', () => {
+  it('creates a RUNNING import row with a UUIDv7 id', async () => {
+    const campaignId = await tenant.campaign();
+    const id = await createImport(pool, { tenantId: tenant.tenantId, campaignId, source: 'csv:people.csv' });
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const row = await pool.query('SELECT status::text, source, rows_read FROM target_imports WHERE id = $1', [
+      id,
+    ]);
+    expect(row.rows).toEqual([{ status: 'RUNNING', source: 'csv:people.csv', rows_read: 0 }]);
+  });
+});

@@ -1,0 +1,26 @@
+export { parseTargetsCsv } from './csv.ts';
+export { ImportFailedError, TargetsCsvError } from './errors.ts';
+export {
+  createImport,
+  type ImportContext,
+  type ImportResult,
+  importTargetList,
+  importTargets,
+  type NewImport,
+} from './import.ts';
+export {
+  type FieldError,
+  type NormalizedTarget,
+  type NormalizeOptions,
+  type NormalizeResult,
+  normalizeTarget,
+} from './normalize.ts';
+export { resolveTimeZone, UNKNOWN_ZONE_REASON, zoneForCountry } from './timezones.ts';
+export {
+  MAX_INLINE_TARGETS,
+  MAX_METADATA_KEYS,
+  MAX_METADATA_VALUE_LENGTH,
+  type RawTarget,
+  type RowError,
+  type SourceRow,
+} from './types.ts';

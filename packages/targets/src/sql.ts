@@ -1,0 +1,68 @@
+// The statements of an import, in the order they run. Enum literals are cast explicitly: the column types are
+// quoted PostgreSQL enums ("CallStatus", "ImportStatus").
+
+export const LOCK_IMPORT = `
+  SELECT i.status::text AS status
+  FROM target_imports i
+  JOIN campaigns c ON c.id = i.campaign_id AND c.tenant_id = i.tenant_id
+  WHERE i.id = $1::uuid AND i.tenant_id = $2::uuid AND i.campaign_id = $3::uuid
+  FOR UPDATE OF i`;
+
+// Temporary: no WAL, private to the connection, gone with the transaction (commit or rollback).
+export const CREATE_STAGE = `
+  CREATE TEMP TABLE target_import_stage (
+    id uuid NOT NULL,
+    source_row integer NOT NULL,
+    phone text NOT NULL,
+    timezone text NOT NULL,
+    metadata jsonb NOT NULL
+  ) ON COMMIT DROP`;
+
+export const COPY_STAGE = 'COPY target_import_stage (id, source_row, phone, timezone, metadata) FROM STDIN';
+
+// Inserting in file order makes ON CONFLICT DO NOTHING keep the first occurrence of a number and drop the later
+// ones, and also drop numbers the campaign already has: both are the duplicates. Numbers on the tenant's
+// do-not-call list are inserted SKIPPED, so the campaign shows them and why they are not dialled.
+export const INSERT_CALLS = `
+  WITH inserted AS (
+    INSERT INTO calls (id, tenant_id, campaign_id, phone_number, timezone, metadata, status, skip_reason, source_row)
+    SELECT s.id, $1::uuid, $2::uuid, s.phone, s.timezone, s.metadata,
+           CASE WHEN d.phone_number IS NULL THEN 'PENDING' ELSE 'SKIPPED' END::"CallStatus",
+           CASE WHEN d.phone_number IS NULL THEN NULL ELSE 'do-not-call' END,
+           s.source_row
+    FROM target_import_stage s
+    LEFT JOIN do_not_call d ON d.tenant_id = $1::uuid AND d.phone_number = s.phone
+    ORDER BY s.source_row
+    ON CONFLICT (campaign_id, phone_number) DO NOTHING
+    RETURNING status
+  )
+  SELECT count(*) FILTER (WHERE status = 'PENDING')::int AS pending,
+         count(*) FILTER (WHERE status = 'SKIPPED')::int AS skipped
+  FROM inserted`;
+
+export const BUMP_COUNTERS = `
+  INSERT INTO campaign_counters AS c (campaign_id, tenant_id, total, pending, skipped, version, updated_at)
+  VALUES ($1::uuid, $2::uuid, $3::int + $4::int, $3::int, $4::int, 1, now())
+  ON CONFLICT (campaign_id) DO UPDATE SET
+    total = c.total + EXCLUDED.total,
+    pending = c.pending + EXCLUDED.pending,
+    skipped = c.skipped + EXCLUDED.skipped,
+    version = c.version + 1,
+    updated_at = now()`;
+
+export const COMPLETE_IMPORT = `
+  UPDATE target_imports SET
+    status = 'COMPLETED'::"ImportStatus",
+    rows_read = $2, rows_imported = $3, rows_duplicate = $4, rows_do_not_call = $5, rows_invalid = $6,
+    errors = $7::jsonb, finished_at = now()
+  WHERE id = $1::uuid`;
+
+// Only a RUNNING import is marked: a retried call must never turn a completed import into a failed one.
+export const FAIL_IMPORT = `
+  UPDATE target_imports SET
+    status = 'FAILED'::"ImportStatus", failure_reason = $2, rows_read = $3, finished_at = now()
+  WHERE id = $1::uuid AND status = 'RUNNING'::"ImportStatus"`;
+
+export const CREATE_IMPORT = `
+  INSERT INTO target_imports (id, tenant_id, campaign_id, source, created_by_id)
+  VALUES ($1::uuid, $2::uuid, $3::uuid, $4, $5::uuid)`;

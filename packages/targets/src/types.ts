@@ -1,0 +1,36 @@
+/** Why one row was rejected. `row` is the 1-based data row: the first row after the header is row 1. */
+export interface RowError {
+  readonly row: number;
+  /** The column (`phone`, `timezone`, a metadata column) or `row` when the row as a whole is wrong. */
+  readonly field: string;
+  /** The offending value, cut to a few hundred characters so error reports stay small. */
+  readonly value: string;
+  readonly reason: string;
+}
+
+/** A target as a source gives it, before validation. */
+export interface RawTarget {
+  readonly phone: string;
+  /** An IANA zone; when absent the zone is derived from the number (see `timezones.ts`). */
+  readonly timezone?: string | undefined;
+  readonly metadata?: Readonly<Record<string, string>> | undefined;
+}
+
+/** What a source yields per data row: a target to validate, or a row it could already not read. */
+export type SourceRow =
+  | (RawTarget & { readonly kind: 'target'; readonly row: number })
+  | (RowError & { readonly kind: 'error' });
+
+/** Limits of one target's metadata: it travels with every call row and into the dashboard. */
+export const MAX_METADATA_KEYS = 50;
+export const MAX_METADATA_KEY_LENGTH = 100;
+export const MAX_METADATA_VALUE_LENGTH = 1_000;
+
+/** Inline lists arrive in one request body; bigger lists belong in a CSV upload (streamed). */
+export const MAX_INLINE_TARGETS = 10_000;
+
+const MAX_REPORTED_VALUE_LENGTH = 200;
+
+export function reportedValue(value: string): string {
+  return value.length > MAX_REPORTED_VALUE_LENGTH ? `${value.slice(0, MAX_REPORTED_VALUE_LENGTH)}…` : value;
+}
