@@ -48,6 +48,7 @@ export const environmentShape = { ...databaseEnv, ...redisEnv, ...logEnv, ...gat
 
 export type GatewayConfig = z.infer<z.ZodObject<typeof environmentShape>>;
 
-export function loadConfig(env: EnvSource): GatewayConfig {
+/** The only place the gateway reads its environment. */
+export function loadConfig(env: EnvSource = process.env): GatewayConfig {
   return parseEnv(environmentShape, env);
 }

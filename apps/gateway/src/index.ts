@@ -6,7 +6,7 @@ import { loadConfig } from './environment.ts';
 
 let config: ReturnType<typeof loadConfig>;
 try {
-  config = loadConfig(process.env);
+  config = loadConfig();
 } catch (err) {
   if (err instanceof ConfigError) {
     process.stderr.write(`gateway: ${err.message}\n`);
