@@ -1,11 +1,20 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
+
+const require = createRequire(import.meta.url);
 
 // Two projects, one placement rule: `*.test.ts` next to the code are unit tests (no engine); `*.int.test.ts` talk
 // to the real engines of the stack, which `npm test` brings up and migrates first.
 export default defineConfig({
+  resolve: {
+    // graphql 16 ships CJS (main) and ESM (module) builds. Node loads the CJS one for the libraries (Pothos, Yoga);
+    // Vite would give our sources the ESM one, and two copies of graphql refuse each other's types. One copy.
+    alias: { graphql: require.resolve('graphql') },
+  },
   test: {
     projects: [
       {
+        extends: true,
         test: {
           name: 'unit',
           include: ['{apps,packages}/*/src/**/*.test.ts', 'scripts/**/*.test.ts'],
@@ -13,6 +22,7 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
         test: {
           name: 'integration',
           include: ['{apps,packages}/*/src/**/*.int.test.ts', 'scripts/**/*.int.test.ts'],

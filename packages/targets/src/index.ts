@@ -13,6 +13,7 @@ export {
   type NormalizedTarget,
   type NormalizeOptions,
   type NormalizeResult,
+  normalizePhone,
   normalizeTarget,
 } from './normalize.ts';
 export { resolveTimeZone, UNKNOWN_ZONE_REASON, zoneForCountry } from './timezones.ts';

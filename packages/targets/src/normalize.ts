@@ -71,7 +71,10 @@ export function checkNormalizeOptions(options: NormalizeOptions): NormalizeOptio
   return { defaultRegion: options.defaultRegion, campaignTimezone };
 }
 
-function normalizePhone(input: string, region: CountryCode): FieldError | { e164: string; country?: string } {
+export function normalizePhone(
+  input: string,
+  region: CountryCode,
+): FieldError | { e164: string; country?: string } {
   const value = input.trim();
   if (value === '') return fieldError('phone', input, 'missing');
   if (value.length > MAX_PHONE_LENGTH || !PHONE_CHARACTERS.test(value)) {

@@ -7,6 +7,7 @@ import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ValidationPlugin from '@pothos/plugin-validation';
 import { hasRole } from '../auth/viewer.ts';
+import type { Upload } from '../http/streaming-uploads.ts';
 import type { GraphQLContext } from './context.ts';
 import { gqlError } from './errors.ts';
 
@@ -17,7 +18,7 @@ export interface BuilderTypes {
   Scalars: {
     DateTime: { Input: Date; Output: Date };
     JSON: { Input: unknown; Output: unknown };
-    File: { Input: File; Output: never };
+    File: { Input: Upload; Output: never };
   };
   DefaultFieldNullability: false;
   DefaultInputFieldRequiredness: true;

@@ -5,6 +5,7 @@ import { createYoga, type Plugin } from 'graphql-yoga';
 import { authenticate, credentialOf, InvalidCredentialError } from '../auth/authenticate.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { requestScope } from '../http/request-context.ts';
+import { useStreamingUploads } from '../http/streaming-uploads.ts';
 import type { Metrics } from '../metrics.ts';
 import type { GatewayDeps, GraphQLContext } from './context.ts';
 import { gqlError } from './errors.ts';
@@ -75,6 +76,8 @@ export function createGraphQLHandler(deps: GatewayDeps, metrics: Metrics) {
     landingPage: false,
     graphiql: config.GRAPHIQL ? { title: 'Outbound API', credentials: 'include' } : false,
     batching: false,
+    // Uploads are parsed by useStreamingUploads below, as a stream.
+    multipart: false,
     cors: { origin: config.CORS_ORIGINS, credentials: true, methods: ['GET', 'POST'] },
     logging: {
       debug: (...args) => logger.debug({ yoga: args.slice(1) }, String(args[0])),
@@ -129,6 +132,7 @@ export function createGraphQLHandler(deps: GatewayDeps, metrics: Metrics) {
         blockFieldSuggestion: { enabled: true },
       }),
       useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
+      useStreamingUploads({ maxFileBytes: config.MAX_UPLOAD_BYTES }),
       responseHeaders,
       operationMetrics,
     ],

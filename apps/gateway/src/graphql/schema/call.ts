@@ -32,6 +32,7 @@ export const CallRef = builder.prismaNode('Call', {
 builder.prismaObjectField(CampaignRef, 'calls', (t) =>
   t.relatedConnection('calls', {
     cursor: 'id',
+    totalCount: true,
     maxSize: 200,
     defaultSize: 50,
     description: 'The calls of this campaign, in import order.',

@@ -203,6 +203,16 @@ const ZCreateCampaignInput = z.preprocess(
   ZCampaignSettings,
 );
 
+function campaignFilter(
+  tenantId: string | undefined,
+  args: { status?: readonly string[] | null; search?: string | null },
+): Prisma.CampaignWhereInput {
+  const where: Prisma.CampaignWhereInput = { tenantId };
+  if (args.status?.length) where.status = { in: args.status as Prisma.EnumCampaignStatusFilter['in'] };
+  if (args.search) where.name = { contains: args.search, mode: 'insensitive' };
+  return where;
+}
+
 // ---- queries --------------------------------------------------------------------------------------------------
 
 builder.queryFields((t) => ({
@@ -230,12 +240,14 @@ builder.queryFields((t) => ({
         validate: z.string().max(200, 'must be at most 200 characters'),
       }),
     },
-    resolve: (query, _root, args, ctx) => {
-      const where: Prisma.CampaignWhereInput = { tenantId: ctx.viewer?.tenantId };
-      if (args.status?.length) where.status = { in: args.status };
-      if (args.search) where.name = { contains: args.search, mode: 'insensitive' };
-      return ctx.deps.prisma.campaign.findMany({ ...query, where, orderBy: { id: 'desc' } });
-    },
+    totalCount: (_root, args, ctx) =>
+      ctx.deps.prisma.campaign.count({ where: campaignFilter(ctx.viewer?.tenantId, args) }),
+    resolve: (query, _root, args, ctx) =>
+      ctx.deps.prisma.campaign.findMany({
+        ...query,
+        where: campaignFilter(ctx.viewer?.tenantId, args),
+        orderBy: { id: 'desc' },
+      }),
   }),
 }));
 

@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import type { Upload } from '../../http/streaming-uploads.ts';
 import { builder } from '../builder.ts';
 import {
   CampaignLockedError,
@@ -35,12 +36,12 @@ builder.scalarType('File', {
     throw new Error('File is an input-only scalar');
   },
   parseValue: (value) => {
-    if (!(value instanceof Object) || typeof (value as File).stream !== 'function') {
+    if (!(value instanceof Object) || typeof (value as Upload).stream !== 'function') {
       throw new GraphQLError('expected a file upload (multipart request)', {
         extensions: { code: 'BAD_USER_INPUT' },
       });
     }
-    return value as File;
+    return value as Upload;
   },
 });
 

@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import type { CampaignStatusName } from '@outbound/domain';
 import {
   createImport,
@@ -10,6 +9,7 @@ import {
 } from '@outbound/targets';
 import type { GraphQLContext } from '../../graphql/context.ts';
 import { CampaignLockedError, NotFoundError, TargetImportError } from '../../graphql/errors.ts';
+import type { Upload } from '../../http/streaming-uploads.ts';
 import { recordAudit, requireViewer } from '../audit.ts';
 
 const OPEN_FOR_TARGETS: readonly CampaignStatusName[] = ['DRAFT', 'RUNNING', 'PAUSED'];
@@ -76,15 +76,9 @@ export function importInlineTargets(ctx: GraphQLContext, campaignId: string, row
   );
 }
 
-export function importCsvTargets(ctx: GraphQLContext, campaignId: string, file: File) {
+export function importCsvTargets(ctx: GraphQLContext, campaignId: string, file: Upload) {
   const source = `CSV ${file.name}`.slice(0, 300);
   return runImport(ctx, campaignId, source, (importContext) =>
-    importTargets(
-      ctx.deps.pool,
-      importContext,
-      parseTargetsCsv(
-        Readable.fromWeb(file.stream() as import('node:stream/web').ReadableStream<Uint8Array>),
-      ),
-    ),
+    importTargets(ctx.deps.pool, importContext, parseTargetsCsv(file.stream())),
   );
 }
