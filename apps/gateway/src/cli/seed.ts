@@ -50,11 +50,16 @@ export async function seedDemo(databaseUrl: string): Promise<DemoCredentials> {
 
 export const demoCredentialsFile = path.join(stackDir, 'demo-credentials.json');
 
+/** Local only, readable by the owner: for `npm start`'s summary and the end-to-end tests. */
+export function writeDemoCredentials(credentials: DemoCredentials): void {
+  mkdirSync(path.dirname(demoCredentialsFile), { recursive: true });
+  writeFileSync(demoCredentialsFile, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { DATABASE_URL } = parseEnv(databaseEnv, process.env);
   const credentials = await seedDemo(DATABASE_URL);
-  mkdirSync(path.dirname(demoCredentialsFile), { recursive: true });
-  writeFileSync(demoCredentialsFile, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
+  writeDemoCredentials(credentials);
   console.log(`demo tenant "${credentials.tenant}" (local only; new passwords on every run):`);
   for (const user of credentials.users)
     console.log(`  ${user.role.padEnd(8)} ${user.email.padEnd(22)} ${user.password}`);

@@ -1,0 +1,19 @@
+// `npm run bench`: every benchmark, one after another, each printing its figures. Needs the stack up
+// (npm run stack -- up && npm run setup). Benchmarks are not tests: they measure, they do not assert.
+import { spawn } from 'node:child_process';
+
+const benches: { name: string; file: string; args?: string[] }[] = [
+  { name: 'target import, 1M-row CSV through the gateway (HTTP multipart)', file: 'apps/gateway/bench/import-csv.ts' },
+];
+
+for (const bench of benches) {
+  console.log(`\n▶ ${bench.name}`);
+  const code = await new Promise<number | null>((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', bench.file, ...(bench.args ?? [])], { stdio: 'inherit' });
+    child.on('close', resolve);
+  });
+  if (code !== 0) {
+    console.error(`✖ ${bench.name} exited with ${code}`);
+    process.exitCode = 1;
+  }
+}

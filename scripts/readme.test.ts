@@ -1,0 +1,14 @@
+import { readFileSync } from 'node:fs';
+import { cassandraEnv, databaseEnv, kafkaEnv, logEnv, redisEnv } from '@outbound/config';
+import { describe, expect, it } from 'vitest';
+import { environmentShape as gatewayEnv } from '../apps/gateway/src/environment.ts';
+
+const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+const documented = new Set([...readme.matchAll(/^\|\s*`([A-Z][A-Z0-9_]+)`\s*\|/gm)].map((m) => m[1]));
+
+describe('README configuration table', () => {
+  it('documents every environment variable a process reads', () => {
+    const variables = Object.keys({ ...databaseEnv, ...redisEnv, ...kafkaEnv, ...cassandraEnv, ...logEnv, ...gatewayEnv });
+    expect(variables.filter((name) => !documented.has(name))).toEqual([]);
+  });
+});
