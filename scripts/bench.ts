@@ -3,13 +3,18 @@
 import { spawn } from 'node:child_process';
 
 const benches: { name: string; file: string; args?: string[] }[] = [
-  { name: 'target import, 1M-row CSV through the gateway (HTTP multipart)', file: 'apps/gateway/bench/import-csv.ts' },
+  {
+    name: 'target import, 1M-row CSV through the gateway (HTTP multipart)',
+    file: 'apps/gateway/bench/import-csv.ts',
+  },
 ];
 
 for (const bench of benches) {
   console.log(`\n▶ ${bench.name}`);
   const code = await new Promise<number | null>((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', bench.file, ...(bench.args ?? [])], { stdio: 'inherit' });
+    const child = spawn(process.execPath, ['--import', 'tsx', bench.file, ...(bench.args ?? [])], {
+      stdio: 'inherit',
+    });
     child.on('close', resolve);
   });
   if (code !== 0) {

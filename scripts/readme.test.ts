@@ -8,7 +8,14 @@ const documented = new Set([...readme.matchAll(/^\|\s*`([A-Z][A-Z0-9_]+)`\s*\|/g
 
 describe('README configuration table', () => {
   it('documents every environment variable a process reads', () => {
-    const variables = Object.keys({ ...databaseEnv, ...redisEnv, ...kafkaEnv, ...cassandraEnv, ...logEnv, ...gatewayEnv });
+    const variables = Object.keys({
+      ...databaseEnv,
+      ...redisEnv,
+      ...kafkaEnv,
+      ...cassandraEnv,
+      ...logEnv,
+      ...gatewayEnv,
+    });
     expect(variables.filter((name) => !documented.has(name))).toEqual([]);
   });
 });

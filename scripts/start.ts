@@ -32,7 +32,10 @@ function startService(service: (typeof services)[number]): ChildProcess {
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   child.on('exit', (code, signal) => {
-    if (!stopping) console.error(`✖ ${service.name} exited (${signal ?? code}); see ${path.join(logDir, `${service.name}.log`)}`);
+    if (!stopping)
+      console.error(
+        `✖ ${service.name} exited (${signal ?? code}); see ${path.join(logDir, `${service.name}.log`)}`,
+      );
   });
   return child;
 }
@@ -40,7 +43,8 @@ function startService(service: (typeof services)[number]): ChildProcess {
 async function waitReady(url: string, child: ChildProcess, name: string): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${name} exited during start; see ${path.join(logDir, `${name}.log`)}`);
+    if (child.exitCode !== null)
+      throw new Error(`${name} exited during start; see ${path.join(logDir, `${name}.log`)}`);
     try {
       if ((await fetch(url)).ok) return;
     } catch {
@@ -87,9 +91,12 @@ try {
   console.log('\nengines:');
   for (const engine of engines) console.log(`  ${engine.name.padEnd(10)} ${engine.address}`);
   console.log('\nservices (logs in .stack/logs/):');
-  console.log(`  gateway    http://127.0.0.1:${GATEWAY_PORT}/graphql  (GraphiQL in a browser; /healthz /readyz /metrics)`);
+  console.log(
+    `  gateway    http://127.0.0.1:${GATEWAY_PORT}/graphql  (GraphiQL in a browser; /healthz /readyz /metrics)`,
+  );
   console.log(`\ndemo tenant "${credentials.tenant}" (local only, new passwords on every start):`);
-  for (const user of credentials.users) console.log(`  ${user.role.padEnd(8)} ${user.email.padEnd(22)} ${user.password}`);
+  for (const user of credentials.users)
+    console.log(`  ${user.role.padEnd(8)} ${user.email.padEnd(22)} ${user.password}`);
   console.log(`\nready in ${((Date.now() - started) / 1000).toFixed(1)} s. Ctrl-C stops the services.`);
 } catch (err) {
   console.error(`npm start failed: ${err instanceof Error ? err.message : String(err)}`);

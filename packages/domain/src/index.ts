@@ -13,6 +13,7 @@ export {
   nextStatus,
   settingsLocked,
 } from './campaign-status.ts';
+export { isUuid, NO_ROW_ID } from './ids.ts';
 export {
   DEFAULT_RETRY_POLICY,
   RETRYABLE_OUTCOMES,

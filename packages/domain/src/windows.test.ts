@@ -89,6 +89,10 @@ describe('business hours', () => {
       ]),
     );
     expect(issues([])).toEqual([': at least one business-hours window is needed']);
+    // A malformed time gets its own message only, not a second one about the order.
+    expect(issues([{ day: 3, start: '09:00', end: '24:30' }])).toEqual([
+      '0.end: must be a time HH:MM (00:00 to 24:00)',
+    ]);
   });
 
   it('reads 24:00 as the end of the day', () => {

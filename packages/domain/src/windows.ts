@@ -29,10 +29,15 @@ export const ZWeeklyWindow = z
     start: ZTimeOfDay,
     end: ZTimeOfDay,
   })
-  .refine((w) => (parseTimeOfDay(w.start) ?? 0) < (parseTimeOfDay(w.end) ?? 0), {
-    message: 'start must be before end',
-    path: ['end'],
-  });
+  // Only two well-formed times are compared: a malformed one already has its own message.
+  .refine(
+    (w) => {
+      const start = parseTimeOfDay(w.start);
+      const end = parseTimeOfDay(w.end);
+      return start === null || end === null || start < end;
+    },
+    { message: 'start must be before end', path: ['end'] },
+  );
 
 export type WeeklyWindow = z.infer<typeof ZWeeklyWindow>;
 

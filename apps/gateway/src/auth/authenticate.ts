@@ -1,11 +1,25 @@
 import type { Database } from '@outbound/db';
 import type { Logger } from '@outbound/observability';
+import type { GatewayConfig } from '../environment.ts';
 import { parseApiKey, sha256 } from './tokens.ts';
 import type { Viewer } from './viewer.ts';
 
 export const SESSION_COOKIE = 'outbound_session';
 
-/** A credential was presented but is not valid (unknown, expired, revoked): the request is refused, not anonymous. */
+/** The Set-Cookie value of the session cookie; an empty token with max age 0 removes it. */
+export function sessionCookie(
+  config: Pick<GatewayConfig, 'COOKIE_SECURE'>,
+  token: string,
+  maxAgeSeconds: number,
+): string {
+  const secure = config.COOKIE_SECURE ? '; Secure' : '';
+  return `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAgeSeconds}${secure}`;
+}
+
+/**
+ * A credential was presented but is not valid (unknown, expired, revoked): a request sending it in the Authorization
+ * header is refused, not anonymous. A stale session cookie makes the caller anonymous instead (see yoga.ts).
+ */
 export class InvalidCredentialError extends Error {
   override name = 'InvalidCredentialError';
 }
@@ -19,16 +33,23 @@ export function readCookie(header: string | null, name: string): string | null {
   return null;
 }
 
+export interface Credential {
+  value: string;
+  /** `authorization`: sent on purpose (a tool, a partner); `cookie`: sent by a browser on its own. */
+  from: 'authorization' | 'cookie';
+}
+
 /** The credential of a request: `Authorization: Bearer <session token | API key>`, else the session cookie. */
-export function credentialOf(headers: { get(name: string): string | null }): string | null {
+export function credentialOf(headers: { get(name: string): string | null }): Credential | null {
   const authorization = headers.get('authorization');
   if (authorization) {
     const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
     if (!match)
       throw new InvalidCredentialError('the Authorization header must be "Bearer <token or API key>"');
-    return match[1] as string;
+    return { value: match[1] as string, from: 'authorization' };
   }
-  return readCookie(headers.get('cookie'), SESSION_COOKIE);
+  const cookie = readCookie(headers.get('cookie'), SESSION_COOKIE);
+  return cookie ? { value: cookie, from: 'cookie' } : null;
 }
 
 // lastUsedAt is informational; writing it at most once a minute per key keeps hot keys off the write path.

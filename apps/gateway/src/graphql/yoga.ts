@@ -2,7 +2,13 @@ import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { type DefinitionNode, GraphQLError } from 'graphql';
 import { createYoga, type Plugin } from 'graphql-yoga';
-import { authenticate, credentialOf, InvalidCredentialError } from '../auth/authenticate.ts';
+import {
+  authenticate,
+  type Credential,
+  credentialOf,
+  InvalidCredentialError,
+  sessionCookie,
+} from '../auth/authenticate.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { requestScope } from '../http/request-context.ts';
 import { useStreamingUploads } from '../http/streaming-uploads.ts';
@@ -54,6 +60,23 @@ export function createGraphQLHandler(deps: GatewayDeps, metrics: Metrics) {
     },
   };
 
+  // graphql-armor's blockFieldSuggestion hides `Did you mean "x"?` in validation errors about fields, arguments and
+  // types, but not `Did you mean the enum value "ADMIN"?`, nor the suggestions in errors about variables (coerced
+  // after validation: `Field "nme" is not defined by type "CreateCampaignInput". Did you mean "name"?`).
+  const hideSuggestions: Plugin = {
+    onResultProcess({ result }) {
+      for (const single of Array.isArray(result) ? result : [result]) {
+        const errors = (single as { errors?: unknown } | null)?.errors;
+        if (!Array.isArray(errors)) continue;
+        for (const error of errors) {
+          if (error instanceof Error && error.message.includes('Did you mean')) {
+            error.message = error.message.replace(/Did you mean [^?]*\?/g, '[Suggestion hidden]');
+          }
+        }
+      }
+    },
+  };
+
   const operationMetrics: Plugin = {
     onExecute({ args }) {
       const operation = args.document.definitions.find(
@@ -101,13 +124,27 @@ export function createGraphQLHandler(deps: GatewayDeps, metrics: Metrics) {
       },
     },
     context: async ({ request, requestId, clientAddress }) => {
-      let viewer: Viewer | null = null;
+      let credential: Credential | null;
       try {
-        const credential = credentialOf(request.headers);
-        if (credential) viewer = await authenticate(deps.prisma, credential, logger);
+        credential = credentialOf(request.headers);
       } catch (err) {
         if (err instanceof InvalidCredentialError) throw gqlError('UNAUTHENTICATED', err.message);
         throw err;
+      }
+      let viewer: Viewer | null = null;
+      const responseCookies: string[] = [];
+      if (credential) {
+        try {
+          viewer = await authenticate(deps.prisma, credential.value, logger);
+        } catch (err) {
+          if (!(err instanceof InvalidCredentialError)) throw err;
+          // A credential sent on purpose, in the Authorization header, is refused. A session cookie that expired or
+          // was ended elsewhere is different: the browser keeps sending it and cannot remove an httpOnly cookie, so
+          // refusing it would refuse `login` too. The caller is anonymous instead (protected fields still answer
+          // UNAUTHENTICATED) and the cookie is cleared.
+          if (credential.from !== 'cookie') throw gqlError('UNAUTHENTICATED', err.message);
+          responseCookies.push(sessionCookie(config, '', 0));
+        }
       }
       await rateLimit(viewer, clientAddress);
       const ctx: GraphQLContext = {
@@ -117,7 +154,7 @@ export function createGraphQLHandler(deps: GatewayDeps, metrics: Metrics) {
         clientAddress,
         userAgent: request.headers.get('user-agent'),
         logger: logger.child({ requestId, tenantId: viewer?.tenantId }),
-        responseCookies: [],
+        responseCookies,
       };
       contexts.set(request, ctx);
       return ctx;
@@ -133,6 +170,7 @@ export function createGraphQLHandler(deps: GatewayDeps, metrics: Metrics) {
       }),
       useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
       useStreamingUploads({ maxFileBytes: config.MAX_UPLOAD_BYTES }),
+      hideSuggestions,
       responseHeaders,
       operationMetrics,
     ],

@@ -1,6 +1,7 @@
-import { normalizePhone, parseTargetsCsv, type SourceRow } from '@outbound/targets';
+import { normalizePhone, parseTargetsCsv, type SourceRow, TargetsCsvError } from '@outbound/targets';
 import type { CountryCode } from 'libphonenumber-js';
 import type { GraphQLContext } from '../graphql/context.ts';
+import { gqlError } from '../graphql/errors.ts';
 import type { Upload } from '../http/streaming-uploads.ts';
 import { recordAudit, requireViewer } from './audit.ts';
 
@@ -69,6 +70,9 @@ async function addNumbers(
     await client.query('COMMIT');
   } catch (err) {
     await client.query('ROLLBACK');
+    // A CSV that cannot be read as a whole (no phone column, broken quoting…) is the caller's to fix, not a crash.
+    if (err instanceof TargetsCsvError)
+      throw gqlError('BAD_USER_INPUT', `the CSV cannot be read: ${err.message}`);
     throw err;
   } finally {
     client.release();

@@ -1,6 +1,7 @@
 // Test support for integration tests that talk to a real gateway over HTTP (real PostgreSQL and Redis underneath).
 // Each test file starts its own gateway on a free port and creates its own tenants, so files run in parallel.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
+import { request as httpRequestOf } from 'node:http';
 import { Readable } from 'node:stream';
 import { createPool, createPrisma, type Database, Role } from '@outbound/db';
 import { createLogger } from '@outbound/observability';
@@ -53,27 +54,119 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
   };
 }
 
-/** Sends one GraphQL operation as JSON. `auth` is a session token or an API key. */
+/**
+ * Sends one GraphQL operation as JSON. `auth` is a session token or an API key; `localAddress` sends it from that
+ * loopback address (see `loopbackAddress`).
+ */
 export async function gql<T = Record<string, unknown>>(
   url: string,
   query: string,
   variables: Record<string, unknown> = {},
-  { auth, headers = {} }: { auth?: string; headers?: Record<string, string> } = {},
+  {
+    auth,
+    headers = {},
+    localAddress,
+  }: { auth?: string; headers?: Record<string, string>; localAddress?: string } = {},
 ): Promise<GraphQLResponse<T>> {
-  const response = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      ...(auth ? { authorization: `Bearer ${auth}` } : {}),
-      ...headers,
-    },
-    body: JSON.stringify({ query, variables }),
-  });
+  const requestHeaders = {
+    'content-type': 'application/json',
+    ...(auth ? { authorization: `Bearer ${auth}` } : {}),
+    ...headers,
+  };
+  const body = JSON.stringify({ query, variables });
+  if (localAddress) {
+    const response = await httpRequest(url, {
+      method: 'POST',
+      path: '/graphql',
+      headers: requestHeaders,
+      body,
+      localAddress,
+    });
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: JSON.parse(response.text) as GraphQLResponse<T>['body'],
+    };
+  }
+  const response = await fetch(`${url}/graphql`, { method: 'POST', headers: requestHeaders, body });
   return {
     status: response.status,
     headers: response.headers,
     body: (await response.json()) as GraphQLResponse<T>['body'],
   };
+}
+
+/**
+ * A fresh loopback address (127.x.y.z; Linux routes all of 127/8 to lo) to send requests from: the gateway sees a
+ * client address of its own, so limits per client address do not mix with other test files on 127.0.0.1.
+ */
+export function loopbackAddress(): string {
+  return `127.${randomInt(1, 255)}.${randomInt(0, 256)}.${randomInt(1, 255)}`;
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+}
+
+/**
+ * One HTTP request through node:http, for what fetch does not do: a source address (`localAddress`), or a body
+ * sent chunked, without Content-Length (`chunked: true`). Otherwise the body goes with its Content-Length.
+ */
+export function httpRequest(
+  url: string,
+  {
+    method = 'GET',
+    path = '/',
+    headers = {},
+    body,
+    chunked = false,
+    localAddress,
+  }: {
+    method?: string;
+    path?: string;
+    headers?: Record<string, string>;
+    body?: string;
+    chunked?: boolean;
+    localAddress?: string;
+  } = {},
+): Promise<RawResponse> {
+  const target = new URL(path, url);
+  return new Promise((resolve, reject) => {
+    const req = httpRequestOf(
+      {
+        host: target.hostname,
+        port: target.port,
+        path: `${target.pathname}${target.search}`,
+        method,
+        localAddress,
+        headers: {
+          ...headers,
+          ...(body !== undefined && !chunked ? { 'content-length': String(Buffer.byteLength(body)) } : {}),
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', reject);
+        res.on('end', () => {
+          const responseHeaders = new Headers();
+          for (const [name, value] of Object.entries(res.headers)) {
+            for (const v of Array.isArray(value) ? value : [value ?? '']) responseHeaders.append(name, v);
+          }
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: responseHeaders,
+            text: Buffer.concat(chunks).toString('utf8'),
+          });
+        });
+      },
+    );
+    req.on('error', reject);
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
 }
 
 /**

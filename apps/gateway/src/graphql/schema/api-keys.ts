@@ -63,14 +63,17 @@ builder.mutationFields((t) => ({
         validate: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
       }),
       role: t.arg({ type: RoleEnum }),
-      expiresAt: t.arg({ type: 'DateTime', required: false }),
-    },
-    validate: z
-      .object({ expiresAt: z.date().nullish() })
-      .refine((a) => !a.expiresAt || a.expiresAt > new Date(), {
-        message: 'expiresAt must be in the future',
-        path: ['expiresAt'],
+      // On the argument itself: a field-level object schema would replace the arguments with its output, which
+      // has only the keys it names (name and role were lost).
+      expiresAt: t.arg({
+        type: 'DateTime',
+        required: false,
+        validate: z
+          .date()
+          .nullish()
+          .refine((date) => !date || date > new Date(), { message: 'must be in the future' }),
       }),
+    },
     resolve: async (_root, args, ctx) => {
       const tenantId = ctx.viewer?.tenantId as string;
       const { prefix, secret, key } = newApiKey();

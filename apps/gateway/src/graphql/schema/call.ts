@@ -1,4 +1,5 @@
 import type { Prisma } from '@outbound/db';
+import { isUuid, NO_ROW_ID } from '@outbound/domain';
 import { z } from 'zod';
 import { builder } from '../builder.ts';
 import { CampaignRef } from './campaign.ts';
@@ -6,8 +7,12 @@ import { CallOutcomeEnum, CallStatusEnum } from './enums.ts';
 
 export const CallRef = builder.prismaNode('Call', {
   id: { field: 'id' },
+  nullable: true,
   authScopes: { viewer: true },
-  findUnique: (id, ctx) => ({ id, tenantId: ctx.viewer?.tenantId ?? '00000000-0000-0000-0000-000000000000' }),
+  findUnique: (id, ctx) => ({
+    id: isUuid(id) ? id : NO_ROW_ID,
+    tenantId: ctx.viewer?.tenantId ?? NO_ROW_ID,
+  }),
   description: 'One target of a campaign and where its calling stands.',
   fields: (t) => ({
     phoneNumber: t.exposeString('phoneNumber', { description: 'E.164.' }),

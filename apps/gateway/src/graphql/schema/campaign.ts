@@ -3,13 +3,15 @@ import {
   type CampaignSettings,
   DEFAULT_RETRY_POLICY,
   formatTimeOfDay,
+  isUuid,
+  NO_ROW_ID,
   type WeeklyWindow,
   ZCampaignSettings,
 } from '@outbound/domain';
 import { z } from 'zod';
 import { changeCampaignStatus } from '../../services/campaigns/change-campaign-status.ts';
 import { createCampaign } from '../../services/campaigns/create-campaign.ts';
-import { updateCampaign } from '../../services/campaigns/update-campaign.ts';
+import { type CampaignChanges, updateCampaign } from '../../services/campaigns/update-campaign.ts';
 import { builder } from '../builder.ts';
 import { CampaignLockedError, InvalidTransitionError, NotFoundError } from '../errors.ts';
 import { CampaignStatusEnum, RetryableOutcomeEnum } from './enums.ts';
@@ -63,9 +65,12 @@ export const CampaignCounters = builder.prismaObject('CampaignCounters', {
 
 export const CampaignRef = builder.prismaNode('Campaign', {
   id: { field: 'id' },
+  // A missing row is null (the default would be findUniqueOrThrow: an internal error for an unknown id).
+  nullable: true,
   authScopes: { viewer: true },
   // Node lookups are scoped to the caller's tenant: another tenant's id resolves to null, like a missing one.
-  findUnique: (id, ctx) => ({ id, tenantId: ctx.viewer?.tenantId ?? '00000000-0000-0000-0000-000000000000' }),
+  // Ids that are not UUIDs name no row (and would make PostgreSQL fail the query): they resolve to null as well.
+  findUnique: (id, ctx) => ({ id: isUuid(id) ? id : NO_ROW_ID, tenantId: ctx.viewer?.tenantId ?? NO_ROW_ID }),
   fields: (t) => ({
     name: t.exposeString('name'),
     description: t.exposeString('description'),
@@ -132,6 +137,17 @@ const RetryPolicyInput = builder.inputType('RetryPolicyInput', {
   }),
 });
 
+const RetryPolicyUpdateInput = builder.inputType('RetryPolicyUpdateInput', {
+  description: 'Only the fields given change; the result is validated with the other ones.',
+  fields: (t) => ({
+    maxAttempts: t.int({ required: false }),
+    baseDelayMs: t.int({ required: false }),
+    maxDelayMs: t.int({ required: false }),
+    jitter: t.float({ required: false }),
+    retryOn: t.field({ type: [RetryableOutcomeEnum], required: false }),
+  }),
+});
+
 const CreateCampaignInput = builder.inputType('CreateCampaignInput', {
   fields: (t) => ({
     name: t.string(),
@@ -172,7 +188,7 @@ const UpdateCampaignInput = builder.inputType('UpdateCampaignInput', {
     maxConcurrentCalls: t.int({ required: false }),
     callsPerSecond: t.float({ required: false }),
     callerId: t.string({ required: false }),
-    retryPolicy: t.field({ type: RetryPolicyInput, required: false }),
+    retryPolicy: t.field({ type: RetryPolicyUpdateInput, required: false }),
     scheduledStartAt: t.field({ type: 'DateTime', required: false }),
     scheduledEndAt: t.field({ type: 'DateTime', required: false }),
   }),
@@ -223,7 +239,12 @@ builder.queryFields((t) => ({
     description: "One of your tenant's campaigns, or null.",
     args: { id: t.arg.globalID({ for: CampaignRef }) },
     resolve: (query, _root, { id }, ctx) =>
-      ctx.deps.prisma.campaign.findFirst({ ...query, where: { id: id.id, tenantId: ctx.viewer?.tenantId } }),
+      isUuid(id.id)
+        ? ctx.deps.prisma.campaign.findFirst({
+            ...query,
+            where: { id: id.id, tenantId: ctx.viewer?.tenantId },
+          })
+        : null,
   }),
   campaigns: t.prismaConnection({
     type: 'Campaign',
@@ -267,8 +288,7 @@ builder.mutationFields((t) => ({
     authScopes: { operator: true },
     errors: campaignErrors,
     args: { id: t.arg.globalID({ for: CampaignRef }), input: t.arg({ type: UpdateCampaignInput }) },
-    resolve: (_root, { id, input }, ctx) =>
-      updateCampaign(ctx, id.id, input as unknown as Partial<CampaignSettings>),
+    resolve: (_root, { id, input }, ctx) => updateCampaign(ctx, id.id, input as unknown as CampaignChanges),
   }),
   ...Object.fromEntries(
     (['start', 'pause', 'resume', 'cancel'] as const).map((command) => [

@@ -1,3 +1,4 @@
+import { isUuid, NO_ROW_ID } from '@outbound/domain';
 import { z } from 'zod';
 import { importCsvTargets, importInlineTargets } from '../../services/targets/import-targets.ts';
 import { builder } from '../builder.ts';
@@ -24,8 +25,12 @@ const TargetRowError = builder.objectRef<RowError>('TargetRowError').implement({
 
 export const TargetImportRef = builder.prismaNode('TargetImport', {
   id: { field: 'id' },
+  nullable: true,
   authScopes: { viewer: true },
-  findUnique: (id, ctx) => ({ id, tenantId: ctx.viewer?.tenantId ?? '00000000-0000-0000-0000-000000000000' }),
+  findUnique: (id, ctx) => ({
+    id: isUuid(id) ? id : NO_ROW_ID,
+    tenantId: ctx.viewer?.tenantId ?? NO_ROW_ID,
+  }),
   description: 'One import of targets into a campaign, with its counts and the first rejected rows.',
   fields: (t) => ({
     source: t.exposeString('source', { description: 'INLINE or CSV (with the file name).' }),

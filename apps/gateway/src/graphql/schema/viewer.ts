@@ -1,4 +1,4 @@
-import { SESSION_COOKIE } from '../../auth/authenticate.ts';
+import { SESSION_COOKIE, sessionCookie } from '../../auth/authenticate.ts';
 import { DUMMY_PASSWORD_HASH, verifyPassword } from '../../auth/passwords.ts';
 import { newSessionToken, sha256 } from '../../auth/tokens.ts';
 import type { Viewer } from '../../auth/viewer.ts';
@@ -37,23 +37,50 @@ const LoginSuccess = builder.objectRef<LoginResult>('LoginSuccess').implement({
   }),
 });
 
-function sessionCookie(ctx: GraphQLContext, token: string, maxAgeSeconds: number): string {
-  const secure = ctx.deps.config.COOKIE_SECURE ? '; Secure' : '';
-  return `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAgeSeconds}${secure}`;
+/** Queues the session cookie for the response, replacing one queued before (a stale cookie being cleared). */
+function setSessionCookie(ctx: GraphQLContext, token: string, maxAgeSeconds: number): void {
+  // In place: the HTTP layer holds this very array (resolvers may see a copy of the context object).
+  const queued = ctx.responseCookies.findIndex((cookie) => cookie.startsWith(`${SESSION_COOKIE}=`));
+  if (queued >= 0) ctx.responseCookies.splice(queued, 1);
+  ctx.responseCookies.push(sessionCookie(ctx.deps.config, token, maxAgeSeconds));
+}
+
+/**
+ * Failed logins are limited per e-mail address and per client address (LOGIN_ATTEMPTS_PER_15_MIN each, refilled
+ * evenly over 15 minutes). An attempt takes a token from both budgets before the password is checked (atomically in
+ * Redis, so parallel guesses cannot overrun the limit), and `refundLoginAttempt` gives them back when it succeeds:
+ * only failures count, so the users behind one address (an office, a NAT) do not lock each other out by logging in.
+ */
+function loginBudgets(ctx: GraphQLContext, email: string) {
+  const perWindow = ctx.deps.config.LOGIN_ATTEMPTS_PER_15_MIN;
+  return {
+    keys: [`ratelimit:login:email:${email}`, `ratelimit:login:addr:${ctx.clientAddress}`],
+    rate: perWindow / (15 * 60),
+    burst: perWindow,
+  };
 }
 
 async function limitLoginAttempts(ctx: GraphQLContext, email: string): Promise<void> {
-  const perWindow = ctx.deps.config.LOGIN_ATTEMPTS_PER_15_MIN;
-  const rate = perWindow / (15 * 60);
-  for (const key of [`login:email:${email}`, `login:addr:${ctx.clientAddress}`]) {
-    const result = await ctx.deps.buckets.take(`ratelimit:${key}`, rate, perWindow);
+  const { keys, rate, burst } = loginBudgets(ctx, email);
+  const taken: string[] = [];
+  for (const key of keys) {
+    const result = await ctx.deps.buckets.take(key, rate, burst);
     if (!result.allowed) {
+      // Refused before the password was looked at: not a failed attempt.
+      await Promise.all(taken.map((k) => ctx.deps.buckets.take(k, rate, burst, -1)));
       throw gqlError('RATE_LIMITED', 'too many login attempts; try again later', {
         retryAfterMs: result.retryAfterMs,
-        headers: { 'Retry-After': String(Math.ceil(result.retryAfterMs / 1000)) },
+        headers: { 'Retry-After': String(Math.max(1, Math.ceil(result.retryAfterMs / 1000))) },
       });
     }
+    taken.push(key);
   }
+}
+
+/** A successful login does not count against the failed-login budgets (a negative cost puts the token back). */
+async function refundLoginAttempt(ctx: GraphQLContext, email: string): Promise<void> {
+  const { keys, rate, burst } = loginBudgets(ctx, email);
+  await Promise.all(keys.map((key) => ctx.deps.buckets.take(key, rate, burst, -1)));
 }
 
 builder.queryFields((t) => ({
@@ -78,6 +105,7 @@ builder.mutationFields((t) => ({
       // Verify against a dummy hash for unknown users, so response time does not reveal which e-mails exist.
       const valid = await verifyPassword(args.password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
       if (!user || !valid || user.disabledAt) throw new InvalidCredentialsError();
+      await refundLoginAttempt(ctx, email);
 
       const token = newSessionToken();
       const ttl = ctx.deps.config.SESSION_TTL_MS;
@@ -103,7 +131,7 @@ builder.mutationFields((t) => ({
         targetType: 'User',
         targetId: user.id,
       });
-      ctx.responseCookies.push(sessionCookie(ctx, token, Math.floor(ttl / 1000)));
+      setSessionCookie(ctx, token, Math.floor(ttl / 1000));
       return { token, expiresAt, viewer };
     },
   }),
@@ -123,7 +151,7 @@ builder.mutationFields((t) => ({
           targetId: actor.id,
         });
       }
-      ctx.responseCookies.push(sessionCookie(ctx, '', 0));
+      setSessionCookie(ctx, '', 0);
       return actor?.type === 'USER';
     },
   }),

@@ -1,4 +1,10 @@
-import { allowedFrom, type CampaignCommand, type CampaignStatusName, nextStatus } from '@outbound/domain';
+import {
+  allowedFrom,
+  type CampaignCommand,
+  type CampaignStatusName,
+  isUuid,
+  nextStatus,
+} from '@outbound/domain';
 import type { GraphQLContext } from '../../graphql/context.ts';
 import { InvalidTransitionError, NotFoundError } from '../../graphql/errors.ts';
 import { recordAudit, requireViewer } from '../audit.ts';
@@ -17,6 +23,7 @@ const TIMESTAMP_OF: Record<CampaignCommand, 'startedAt' | 'pausedAt' | 'finished
  */
 export async function changeCampaignStatus(ctx: GraphQLContext, id: string, command: CampaignCommand) {
   const viewer = requireViewer(ctx);
+  if (!isUuid(id)) throw new NotFoundError('campaign');
   return ctx.deps.prisma.$transaction(async (tx) => {
     const current = await tx.campaign.findFirst({ where: { id, tenantId: viewer.tenantId } });
     if (!current) throw new NotFoundError('campaign');

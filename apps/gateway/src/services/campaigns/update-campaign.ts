@@ -1,6 +1,7 @@
 import {
   type CampaignSettings,
   type CampaignStatusName,
+  isUuid,
   settingsLocked,
   ZCampaignSettings,
 } from '@outbound/domain';
@@ -9,20 +10,33 @@ import { CampaignLockedError, gqlError, NotFoundError } from '../../graphql/erro
 import { recordAudit, requireViewer } from '../audit.ts';
 import { columnsOf, settingsOf } from './settings.ts';
 
+/** Settings to change; the retry policy may be given in part (e.g. only its base delay). */
+export type CampaignChanges = Partial<Omit<CampaignSettings, 'retryPolicy'>> & {
+  retryPolicy?: Partial<CampaignSettings['retryPolicy']> | null;
+};
+
 /**
  * Changes some settings. The merged settings are validated as a whole (e.g. a new base delay against the existing
  * maximum). A RUNNING campaign is locked; the row is locked for the transaction so a concurrent start cannot slip
  * between the check and the write.
  */
-export async function updateCampaign(ctx: GraphQLContext, id: string, changes: Partial<CampaignSettings>) {
+export async function updateCampaign(ctx: GraphQLContext, id: string, changes: CampaignChanges) {
   const viewer = requireViewer(ctx);
+  if (!isUuid(id)) throw new NotFoundError('campaign');
   return ctx.deps.prisma.$transaction(async (tx) => {
     const locked = await tx.$queryRaw<{ id: string }[]>`
       SELECT id FROM campaigns WHERE id = ${id}::uuid AND tenant_id = ${viewer.tenantId}::uuid FOR UPDATE`;
     if (locked.length === 0) throw new NotFoundError('campaign');
     const current = await tx.campaign.findUniqueOrThrow({ where: { id } });
     if (settingsLocked(current.status as CampaignStatusName)) throw new CampaignLockedError(current.status);
-    const merged = { ...settingsOf(current), ...stripUndefined(changes) };
+    const settings = settingsOf(current);
+    const merged = {
+      ...settings,
+      ...stripUndefined(changes),
+      retryPolicy: changes.retryPolicy
+        ? { ...settings.retryPolicy, ...stripUndefined(changes.retryPolicy) }
+        : settings.retryPolicy,
+    };
     const parsed = ZCampaignSettings.safeParse(merged);
     if (!parsed.success) {
       throw gqlError(

@@ -1,4 +1,4 @@
-import type { CampaignStatusName } from '@outbound/domain';
+import { type CampaignStatusName, isUuid } from '@outbound/domain';
 import {
   createImport,
   ImportFailedError,
@@ -16,9 +16,9 @@ const OPEN_FOR_TARGETS: readonly CampaignStatusName[] = ['DRAFT', 'RUNNING', 'PA
 
 async function openCampaign(ctx: GraphQLContext, campaignId: string) {
   const viewer = requireViewer(ctx);
-  const campaign = await ctx.deps.prisma.campaign.findFirst({
-    where: { id: campaignId, tenantId: viewer.tenantId },
-  });
+  const campaign = isUuid(campaignId)
+    ? await ctx.deps.prisma.campaign.findFirst({ where: { id: campaignId, tenantId: viewer.tenantId } })
+    : null;
   if (!campaign) throw new NotFoundError('campaign');
   if (!OPEN_FOR_TARGETS.includes(campaign.status as CampaignStatusName))
     throw new CampaignLockedError(campaign.status);
