@@ -39,4 +39,14 @@ describe('token bucket (Redis Lua)', () => {
     }
     expect(again).toBe(true);
   });
+
+  it('takes back a refund, up to the bucket size and no further', async () => {
+    const key = `test:bucket:${randomUUID()}`;
+    expect((await bucket.take(key, 0.001, 2)).allowed).toBe(true);
+    expect((await bucket.take(key, 0.001, 2)).allowed).toBe(true);
+    expect((await bucket.take(key, 0.001, 2)).allowed).toBe(false);
+    await bucket.refund(key, 0.001, 2, 5);
+    const results = await Promise.all(Array.from({ length: 4 }, () => bucket.take(key, 0.001, 2)));
+    expect(results.filter((r) => r.allowed)).toHaveLength(2);
+  });
 });

@@ -19,7 +19,7 @@ end
 tokens = math.min(burst, tokens + (now - at) * rate / 1000)
 local allowed = 0
 if tokens >= cost then
-  tokens = tokens - cost
+  tokens = math.min(burst, tokens - cost)
   allowed = 1
 end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
@@ -53,5 +53,10 @@ export class TokenBucket {
   async take(key: string, rate: number, burst: number, cost = 1): Promise<TakeResult> {
     const [allowed, remaining, retryAfterMs] = await TAKE.run(this.redis, [key], [rate, burst, cost]);
     return { allowed: allowed === 1, remaining, retryAfterMs };
+  }
+
+  /** Gives back tokens taken for work that did not happen (never above the bucket size). */
+  async refund(key: string, rate: number, burst: number, amount = 1): Promise<void> {
+    await TAKE.run(this.redis, [key], [rate, burst, -amount]);
   }
 }

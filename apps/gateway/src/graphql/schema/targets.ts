@@ -57,7 +57,7 @@ export const TargetImportRef = builder.prismaNode('TargetImport', {
 builder.prismaObjectField(CampaignRef, 'imports', (t) =>
   t.relation('imports', {
     description: 'The 20 most recent target imports.',
-    query: { orderBy: { createdAt: 'desc' }, take: 20 },
+    query: { orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: 20 },
   }),
 );
 

@@ -67,7 +67,7 @@ async function limitLoginAttempts(ctx: GraphQLContext, email: string): Promise<v
     const result = await ctx.deps.buckets.take(key, rate, burst);
     if (!result.allowed) {
       // Refused before the password was looked at: not a failed attempt.
-      await Promise.all(taken.map((k) => ctx.deps.buckets.take(k, rate, burst, -1)));
+      await Promise.all(taken.map((k) => ctx.deps.buckets.refund(k, rate, burst)));
       throw gqlError('RATE_LIMITED', 'too many login attempts; try again later', {
         retryAfterMs: result.retryAfterMs,
         headers: { 'Retry-After': String(Math.max(1, Math.ceil(result.retryAfterMs / 1000))) },
@@ -77,10 +77,10 @@ async function limitLoginAttempts(ctx: GraphQLContext, email: string): Promise<v
   }
 }
 
-/** A successful login does not count against the failed-login budgets (a negative cost puts the token back). */
+/** A successful login does not count against the failed-login budgets. */
 async function refundLoginAttempt(ctx: GraphQLContext, email: string): Promise<void> {
   const { keys, rate, burst } = loginBudgets(ctx, email);
-  await Promise.all(keys.map((key) => ctx.deps.buckets.take(key, rate, burst, -1)));
+  await Promise.all(keys.map((key) => ctx.deps.buckets.refund(key, rate, burst)));
 }
 
 builder.queryFields((t) => ({
