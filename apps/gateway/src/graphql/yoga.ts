@@ -99,8 +99,10 @@ export function createGraphQLHandler(deps: GatewayDeps, metrics: Metrics) {
     landingPage: false,
     graphiql: config.GRAPHIQL ? { title: 'Outbound API', credentials: 'include' } : false,
     batching: false,
-    // Uploads are parsed by useStreamingUploads below, as a stream.
+    // Uploads are parsed by useStreamingUploads below, as a stream, and limited there (MAX_UPLOAD_BYTES); JSON bodies
+    // are limited by the HTTP layer (MAX_BODY_BYTES). Yoga's own 25 MB cap would stop every large upload.
     multipart: false,
+    maxRequestBodySize: false,
     cors: { origin: config.CORS_ORIGINS, credentials: true, methods: ['GET', 'POST'] },
     logging: {
       debug: (...args) => logger.debug({ yoga: args.slice(1) }, String(args[0])),

@@ -46,6 +46,13 @@ async function runImport(
       importId,
       defaultRegion: campaign.defaultRegion,
       campaignTimezone: campaign.timezone,
+      onProgress: (rowsRead) => {
+        const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage();
+        ctx.logger.debug(
+          { importId, rowsRead, rss, heapUsed, external, arrayBuffers },
+          'target import progress',
+        );
+      },
     });
   } catch (err) {
     // The import row says FAILED with the reason; the caller gets it as a typed error as well.
