@@ -171,7 +171,7 @@ export function createGraphQLHandler(deps: GatewayDeps, metrics: Metrics) {
         blockFieldSuggestion: { enabled: true },
       }),
       useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
-      useStreamingUploads({ maxFileBytes: config.MAX_UPLOAD_BYTES }),
+      useStreamingUploads({ maxFileBytes: config.MAX_UPLOAD_BYTES, logger }),
       hideSuggestions,
       responseHeaders,
       operationMetrics,

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import type { Logger } from '@outbound/observability';
 import busboy from 'busboy';
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
 
@@ -12,9 +13,10 @@ export interface Upload {
   stream(): AsyncIterable<Buffer>;
 }
 
-export interface UploadLimits {
+export interface UploadOptions {
   /** Largest file, in bytes; a larger upload fails its stream with a clear error. */
   maxFileBytes: number;
+  logger: Logger;
 }
 
 class UploadError extends Error {}
@@ -45,7 +47,7 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
  * resolver pulls the file's bytes through busboy with backpressure while the client is still sending them.
  * One file per request (the API has no operation taking two).
  */
-export function useStreamingUploads(limits: UploadLimits): Plugin {
+export function useStreamingUploads(limits: UploadOptions): Plugin {
   const pending = new WeakMap<Request, Readable[]>();
 
   return {
@@ -93,6 +95,11 @@ export function useStreamingUploads(limits: UploadLimits): Plugin {
                 settle(badRequest(`the file "${name}" is not named in "map"`));
                 return;
               }
+              // The resolver reading the stream gets its error (and reports it); this listener keeps an error that
+              // arrives after the reader let go from becoming an uncaught exception.
+              file.on('error', (err) =>
+                limits.logger.debug({ err, file: info.filename }, 'upload stream failed'),
+              );
               file.on('limit', () => {
                 file.destroy(
                   new UploadError(`the file is larger than the upload limit of ${limits.maxFileBytes} bytes`),
