@@ -1,3 +1,14 @@
 export { createKafka } from './client.ts';
 export { ensureTopics, type TopicsReport } from './ensure-topics.ts';
+export { type BusProducer, createProducer, type TopicMessages } from './producer.ts';
 export { retryTopicFor, type TopicNames, type TopicSpec, topicNames, topicSpecs } from './topics.ts';
+export type { Backoff } from './worker/backoff.ts';
+export {
+  type BatchConsumer,
+  type BatchConsumerOptions,
+  type BatchContext,
+  type ConsumedMessage,
+  createBatchConsumer,
+  type PausedPartition,
+} from './worker/consumer.ts';
+export { isRetryableError, RetryableError } from './worker/errors.ts';

@@ -1,4 +1,14 @@
+export { cancelOpenCalls, type OpenStatus, type SqlRunner } from './cancel-calls.ts';
 export { createPool, createPrisma, type Database } from './client.ts';
+export {
+  addDelta,
+  COUNTER_COLUMNS,
+  COUNTER_OF_STATUS,
+  type CounterDelta,
+  type CounterField,
+  counterUpdateSql,
+  transitionDelta,
+} from './counters.ts';
 export type { default as PothosPrismaTypes } from './generated/pothos-types.ts';
 export { getDatamodel } from './generated/pothos-types.ts';
 export type {

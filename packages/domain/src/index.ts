@@ -1,4 +1,12 @@
 export {
+  applyCallEvent,
+  type CallEvent,
+  type CallOutcomeName,
+  type CallSnapshot,
+  type CallStatusName,
+  type Transition,
+} from './call-state.ts';
+export {
   type CampaignSettings,
   ZCallerId,
   ZCallingWindow,

@@ -1,1 +1,3 @@
+export { type HealthServer, type HealthServerOptions, startHealthServer } from './health-server.ts';
 export { createLogger, type Logger, type LoggerOptions } from './logger.ts';
+export { createMetricsRegistry } from './metrics.ts';

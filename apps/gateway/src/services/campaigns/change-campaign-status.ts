@@ -1,3 +1,4 @@
+import { cancelOpenCalls } from '@outbound/db';
 import {
   allowedFrom,
   type CampaignCommand,
@@ -44,33 +45,12 @@ export async function changeCampaignStatus(ctx: GraphQLContext, id: string, comm
       throw new InvalidTransitionError(command, now.status, allowedFrom(command));
     }
     if (command === 'cancel') {
-      // Rows are locked first, so a call-worker moving one of them to DIALING right now either finishes first (and
-      // the call is not ours to cancel) or waits and then finds it CANCELLED and does not dial.
-      const [ended] = await tx.$queryRaw<{ pending: number; queued: number; retry_scheduled: number }[]>`
-        WITH target AS (
-          SELECT id, status FROM calls
-          WHERE campaign_id = ${id}::uuid AND status IN ('PENDING', 'QUEUED', 'RETRY_SCHEDULED')
-          FOR UPDATE
-        ), ended AS (
-          UPDATE calls c SET status = 'CANCELLED', finished_at = now(), updated_at = now()
-          FROM target t WHERE c.id = t.id
-          RETURNING t.status AS previous
-        )
-        SELECT count(*) FILTER (WHERE previous = 'PENDING')::int AS pending,
-               count(*) FILTER (WHERE previous = 'QUEUED')::int AS queued,
-               count(*) FILTER (WHERE previous = 'RETRY_SCHEDULED')::int AS retry_scheduled
-        FROM ended`;
-      if (ended && ended.pending + ended.queued + ended.retry_scheduled > 0) {
-        await tx.$executeRaw`
-          UPDATE campaign_counters SET
-            pending = pending - ${ended.pending},
-            queued = queued - ${ended.queued},
-            retry_scheduled = retry_scheduled - ${ended.retry_scheduled},
-            cancelled = cancelled + ${ended.pending + ended.queued + ended.retry_scheduled},
-            version = version + 1,
-            updated_at = now()
-          WHERE campaign_id = ${id}::uuid`;
-      }
+      await cancelOpenCalls(
+        (text, values) => tx.$queryRawUnsafe(text, ...values),
+        id,
+        ['PENDING', 'QUEUED', 'RETRY_SCHEDULED'],
+        'the campaign was cancelled',
+      );
     }
     await recordAudit(tx, ctx, {
       action: `campaign.${command}`,

@@ -1,0 +1,107 @@
+import { bool, ConfigError, durationMs, type EnvSource, logEnv, parseEnv, port } from '@outbound/config';
+import { z } from 'zod';
+import { DEFAULT_BEHAVIOUR, type Range, type SimBehaviour, ZSimBehaviour } from './behaviour.ts';
+
+/** "800" or "2000-8000" (milliseconds, both ends included). */
+const range = (fallback: Range) =>
+  z
+    .string()
+    .regex(/^\d{1,8}(-\d{1,8})?$/, 'must be milliseconds, "N" or "MIN-MAX"')
+    .default(fallback.min === fallback.max ? String(fallback.min) : `${fallback.min}-${fallback.max}`)
+    .transform((value): Range => {
+      const [min, max = min] = value.split('-').map(Number) as [number, number?];
+      return { min, max };
+    })
+    .refine((r) => r.min <= r.max, { message: 'MIN must not exceed MAX' });
+
+const rate = z.coerce.number().min(0).max(1).default(0);
+const weight = (fallback: number) => z.coerce.number().min(0).max(1_000_000).default(fallback);
+
+const d = DEFAULT_BEHAVIOUR;
+
+export const environmentShape = {
+  ...logEnv,
+  SIM_HOST: z.string().min(1).default('127.0.0.1'),
+  SIM_PORT: port(4010),
+  SIM_ACCOUNT_SID: z
+    .string()
+    .regex(/^AC[0-9A-Za-z]{1,62}$/, 'must start with AC followed by letters or digits')
+    .default('AC00000000000000000000000000000000'),
+  /** Signs callbacks and checks the REST API's basic auth. No default: the caller generates one. */
+  SIM_AUTH_TOKEN: z.string().min(16, 'must be at least 16 characters'),
+  SIM_SEED: z.coerce.number().int().min(0).max(0xffffffff).default(1),
+  SIM_CPS: z.coerce.number().int().min(0).max(100_000).default(d.cps),
+  SIM_WEIGHT_ANSWERED: weight(d.outcomes.answered),
+  SIM_WEIGHT_BUSY: weight(d.outcomes.busy),
+  SIM_WEIGHT_NO_ANSWER: weight(d.outcomes.noAnswer),
+  SIM_WEIGHT_FAILED: weight(d.outcomes.failed),
+  SIM_WEIGHT_VOICEMAIL: weight(d.outcomes.voicemail),
+  SIM_WEIGHT_REJECTED: weight(d.outcomes.rejected),
+  SIM_RING_MS: range(d.ringMs),
+  SIM_TALK_MS: range(d.talkMs),
+  SIM_API_LATENCY_MS: range(d.apiLatencyMs),
+  SIM_CALLBACK_LATENCY_MS: range(d.callbackLatencyMs),
+  SIM_CREATE_ERROR_RATE: rate,
+  SIM_DUPLICATE_CALLBACK_RATE: rate,
+  SIM_OUT_OF_ORDER_RATE: rate,
+  SIM_DROP_CALLBACK_RATE: rate,
+  SIM_CALLBACK_RETRIES: z.coerce.number().int().min(0).max(10).default(d.callbackRetries),
+  SIM_CALLBACK_RETRY_BASE_MS: durationMs(d.callbackRetryBaseMs),
+  SIM_CALLBACK_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).default(d.callbackTimeoutMs),
+  SIM_ZERO_DELAY: bool(false),
+  SIM_SHUTDOWN_GRACE_MS: durationMs(5_000),
+};
+
+export interface CarrierSimConfig {
+  logLevel: z.infer<typeof logEnv.LOG_LEVEL>;
+  host: string;
+  port: number;
+  accountSid: string;
+  authToken: string;
+  seed: number;
+  behaviour: SimBehaviour;
+  shutdownGraceMs: number;
+}
+
+/** The only place the carrier simulator reads its environment. */
+export function loadConfig(env: EnvSource = process.env): CarrierSimConfig {
+  const e = parseEnv(environmentShape, env);
+  const behaviour = ZSimBehaviour.safeParse({
+    cps: e.SIM_CPS,
+    outcomes: {
+      answered: e.SIM_WEIGHT_ANSWERED,
+      busy: e.SIM_WEIGHT_BUSY,
+      noAnswer: e.SIM_WEIGHT_NO_ANSWER,
+      failed: e.SIM_WEIGHT_FAILED,
+      voicemail: e.SIM_WEIGHT_VOICEMAIL,
+      rejected: e.SIM_WEIGHT_REJECTED,
+    },
+    ringMs: e.SIM_RING_MS,
+    talkMs: e.SIM_TALK_MS,
+    apiLatencyMs: e.SIM_API_LATENCY_MS,
+    callbackLatencyMs: e.SIM_CALLBACK_LATENCY_MS,
+    failures: {
+      createError: e.SIM_CREATE_ERROR_RATE,
+      duplicateCallback: e.SIM_DUPLICATE_CALLBACK_RATE,
+      outOfOrderCallback: e.SIM_OUT_OF_ORDER_RATE,
+      dropCallback: e.SIM_DROP_CALLBACK_RATE,
+    },
+    callbackRetries: e.SIM_CALLBACK_RETRIES,
+    callbackRetryBaseMs: e.SIM_CALLBACK_RETRY_BASE_MS,
+    callbackTimeoutMs: e.SIM_CALLBACK_TIMEOUT_MS,
+    zeroDelay: e.SIM_ZERO_DELAY,
+  });
+  // The only rule spanning several variables: all-zero weights leave nothing to pick.
+  if (!behaviour.success)
+    throw new ConfigError(['SIM_WEIGHT_*: at least one outcome weight must be positive']);
+  return {
+    logLevel: e.LOG_LEVEL,
+    host: e.SIM_HOST,
+    port: e.SIM_PORT,
+    accountSid: e.SIM_ACCOUNT_SID,
+    authToken: e.SIM_AUTH_TOKEN,
+    seed: e.SIM_SEED,
+    behaviour: behaviour.data,
+    shutdownGraceMs: e.SIM_SHUTDOWN_GRACE_MS,
+  };
+}

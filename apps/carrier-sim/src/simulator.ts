@@ -1,0 +1,727 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '@outbound/observability';
+import { type CallOutcome, computeTwilioSignature, isE164, TWILIO_API_VERSION } from '@outbound/telephony';
+import {
+  CALLBACK_SLOTS,
+  type CallPlan,
+  mergeBehaviour,
+  planCall,
+  type SimBehaviour,
+  type SimBehaviourPatch,
+  type SimOutcome,
+} from './behaviour.ts';
+import { deriveSeed, mulberry32 } from './rng.ts';
+
+/** What the HTTP layer sends back: a status and a JSON body (Twilio's shapes). */
+export interface SimResponse {
+  status: number;
+  body: unknown;
+}
+
+export interface SimulatorOptions {
+  accountSid: string;
+  authToken: string;
+  seed: number;
+  behaviour: SimBehaviour;
+  logger: Logger;
+}
+
+export interface CampaignStats {
+  /** Calls of the campaign between their create and their final callback. */
+  active: number;
+  /** The most that were ever active at once. */
+  maxActive: number;
+  creates: number;
+  outcomes: Partial<Record<CallOutcome, number>>;
+}
+
+export interface SimStats {
+  /** Calls placed (creates answered 201). */
+  totalCreates: number;
+  /** Creates answered 500 by failure injection (no call placed). */
+  createErrors: number;
+  cpsRejections: number;
+  /** Creates refused as invalid (400) or unauthenticated (401). */
+  invalidRequests: number;
+  hangups: number;
+  active: number;
+  maxActive: number;
+  /** Calls placed per attempt id (the `attemptId` of the StatusCallback URL): more than 1 is a double dial. */
+  createsByAttempt: Record<string, number>;
+  /** Attempt ids placed more than once. */
+  duplicateAttempts: string[];
+  /** Keyed by the `campaignId` of the StatusCallback URL (`-` when it has none). */
+  campaigns: Record<string, CampaignStats>;
+  callbacks: {
+    /** HTTP posts made, retries and duplicates included. */
+    posted: number;
+    delivered: number;
+    /** Given up on after the retries (or refused with a 4xx). */
+    failed: number;
+    retried: number;
+    duplicated: number;
+    dropped: number;
+    outOfOrder: number;
+  };
+}
+
+type TwilioStatus = 'queued' | 'initiated' | 'ringing' | 'in-progress' | FinalStatus;
+type FinalStatus = 'completed' | 'busy' | 'no-answer' | 'failed' | 'canceled';
+const FINAL: ReadonlySet<TwilioStatus> = new Set(['completed', 'busy', 'no-answer', 'failed', 'canceled']);
+
+/** The StatusCallbackEvent name a status belongs to; finals are all `completed`, always sent. */
+const SUBSCRIPTION: Record<TwilioStatus, string> = {
+  queued: 'initiated',
+  initiated: 'initiated',
+  ringing: 'ringing',
+  'in-progress': 'answered',
+  completed: 'completed',
+  busy: 'completed',
+  'no-answer': 'completed',
+  failed: 'completed',
+  canceled: 'completed',
+};
+const CALLBACK_EVENTS = new Set(['initiated', 'ringing', 'answered', 'completed']);
+
+/** Ended calls kept for GET and hang-up answers; older ones are forgotten so long benchmarks stay bounded. */
+const ENDED_CALLS_KEPT = 50_000;
+
+interface PendingCallback {
+  status: TwilioStatus;
+  params: Record<string, string>;
+  final: boolean;
+  dueAt: number;
+  duplicate: boolean;
+}
+
+interface Cancelable {
+  cancel(): void;
+}
+
+interface SimCall {
+  sid: string;
+  to: string;
+  from: string;
+  statusCallback: string | undefined;
+  subscribed: ReadonlySet<string>;
+  machineDetection: boolean;
+  campaign: string;
+  plan: CallPlan;
+  createdAt: number;
+  answeredAt: number | undefined;
+  endedAt: number | undefined;
+  status: TwilioStatus;
+  answeredBy: string | undefined;
+  nextSequence: number;
+  timers: Set<Cancelable>;
+  queue: PendingCallback[];
+  draining: boolean;
+  /** The callback held back to be delivered after the final one (out-of-order injection). */
+  held: PendingCallback | undefined;
+  /** Counted in `active` until its final callback is sent (or dropped). */
+  active: boolean;
+  signal: AbortSignal;
+}
+
+function twilioError(status: number, code: number, message: string): SimResponse {
+  return {
+    status,
+    body: { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status },
+  };
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const { protocol } = new URL(value);
+    return protocol === 'http:' || protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+/** RFC 2822 as Twilio writes it: `Tue, 01 Jan 2030 10:00:00 +0000`. */
+function rfc2822(ms: number): string {
+  return new Date(ms).toUTCString().replace('GMT', '+0000');
+}
+
+function newCounters(): SimStats {
+  return {
+    totalCreates: 0,
+    createErrors: 0,
+    cpsRejections: 0,
+    invalidRequests: 0,
+    hangups: 0,
+    active: 0,
+    maxActive: 0,
+    createsByAttempt: {},
+    duplicateAttempts: [],
+    campaigns: {},
+    callbacks: { posted: 0, delivered: 0, failed: 0, retried: 0, duplicated: 0, dropped: 0, outOfOrder: 0 },
+  };
+}
+
+/**
+ * The carrier: accepts creates like Twilio's Calls resource, then plays each call out on timers and posts its
+ * status callbacks, signed, to the call's StatusCallback. Everything random about a create comes from its own
+ * stream, seeded by (seed, n-th create): the same seed and order of creates replay the same calls, however the
+ * HTTP timing interleaves. Call sids are random (not seeded) so two runs never reuse a provider call id.
+ */
+export class CarrierSimulator {
+  readonly accountSid: string;
+  readonly #authToken: string;
+  readonly #logger: Logger;
+  #seed: number;
+  #behaviour: SimBehaviour;
+  #createIndex = 0;
+  #stats = newCounters();
+  readonly #calls = new Map<string, SimCall>();
+  #endedOrder: string[] = [];
+  #tokens: number;
+  #refilledAt = performance.now();
+  #abort = new AbortController();
+  readonly #drains = new Set<Promise<void>>();
+  #idleWaiters: (() => void)[] = [];
+  #stopping = false;
+
+  constructor(options: SimulatorOptions) {
+    this.accountSid = options.accountSid;
+    this.#authToken = options.authToken;
+    this.#logger = options.logger;
+    this.#seed = options.seed;
+    this.#behaviour = options.behaviour;
+    this.#tokens = options.behaviour.cps;
+  }
+
+  get behaviour(): SimBehaviour {
+    return this.#behaviour;
+  }
+
+  get seed(): number {
+    return this.#seed;
+  }
+
+  /** Counts a create refused before reaching the carrier logic (bad credentials). */
+  countInvalid(): void {
+    this.#stats.invalidRequests++;
+  }
+
+  /** `POST /2010-04-01/Accounts/{sid}/Calls.json`. */
+  async create(form: URLSearchParams): Promise<SimResponse> {
+    if (this.#stopping) return twilioError(503, 20503, 'Service Unavailable');
+    const invalid = this.#validateCreate(form);
+    if (invalid) {
+      this.#stats.invalidRequests++;
+      return invalid;
+    }
+    if (!this.#takeToken()) {
+      this.#stats.cpsRejections++;
+      return twilioError(429, 20429, 'Too Many Requests');
+    }
+    // Drawn now, in arrival order, before any await: the n-th create gets the n-th stream.
+    const index = this.#createIndex++;
+    const plan = planCall(mulberry32(deriveSeed(this.#seed, index)), this.#behaviour);
+    const signal = this.#abort.signal;
+    if (plan.apiLatencyMs > 0) await delay(plan.apiLatencyMs, signal);
+    // Reset (or stopped) while this create waited: it belongs to the old run, so it places nothing.
+    if (signal.aborted) return twilioError(503, 20503, 'Service Unavailable');
+    if (plan.createError) {
+      this.#stats.createErrors++;
+      return twilioError(500, 20500, 'Internal Server Error');
+    }
+
+    const statusCallback = form.get('StatusCallback') ?? undefined;
+    const query = statusCallback ? new URL(statusCallback).searchParams : undefined;
+    const events = form.getAll('StatusCallbackEvent').flatMap((v) => v.split(/[\s,]+/).filter(Boolean));
+    const call: SimCall = {
+      sid: `CA${randomBytes(16).toString('hex')}`,
+      to: form.get('To') ?? '',
+      from: form.get('From') ?? '',
+      statusCallback,
+      subscribed: new Set(events),
+      machineDetection: form.has('MachineDetection'),
+      campaign: query?.get('campaignId') ?? '-',
+      plan,
+      createdAt: Date.now(),
+      answeredAt: undefined,
+      endedAt: undefined,
+      status: 'queued',
+      answeredBy: undefined,
+      nextSequence: 0,
+      timers: new Set(),
+      queue: [],
+      draining: false,
+      held: undefined,
+      active: true,
+      signal,
+    };
+    this.#calls.set(call.sid, call);
+    this.#count(call, query?.get('attemptId') ?? undefined);
+    this.#logger.debug(
+      { sid: call.sid, campaign: call.campaign, outcome: plan.outcome, index },
+      'call created',
+    );
+    // The answer shows the call as created (queued), before the first events play out.
+    const resource = this.#resource(call);
+    this.#play(call);
+    return { status: 201, body: resource };
+  }
+
+  /** `POST …/Calls/{sid}.json` with `Status=completed` (or `canceled`): ends the call. */
+  hangup(sid: string, form: URLSearchParams): SimResponse {
+    const status = form.get('Status');
+    if (status !== 'completed' && status !== 'canceled') {
+      return twilioError(
+        400,
+        21218,
+        'Only Status=completed or Status=canceled is supported by the simulator',
+      );
+    }
+    const call = this.#calls.get(sid);
+    if (!call) return twilioError(404, 20404, `The requested resource Call ${sid} was not found`);
+    if (FINAL.has(call.status)) return twilioError(400, 21220, 'Call is not in-progress. Cannot redirect.');
+    this.#stats.hangups++;
+    this.#cancelTimers(call);
+    if (call.status === 'in-progress') this.#finish(call, 'completed');
+    else this.#emit(call, 'canceled', { CallDuration: '0', Duration: '0', SipResponseCode: '487' });
+    return { status: 200, body: this.#resource(call) };
+  }
+
+  /** `GET …/Calls/{sid}.json`. */
+  fetchCall(sid: string): SimResponse {
+    const call = this.#calls.get(sid);
+    if (!call) return twilioError(404, 20404, `The requested resource Call ${sid} was not found`);
+    return { status: 200, body: this.#resource(call) };
+  }
+
+  stats(): SimStats {
+    return structuredClone(this.#stats);
+  }
+
+  /** Resolves once no call is active and no callback is on its way (tests and benchmarks wait on it). */
+  whenIdle(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#idleWaiters.push(resolve);
+      this.#checkIdle();
+    });
+  }
+
+  #checkIdle(): void {
+    if (this.#idleWaiters.length === 0 || this.#stats.active > 0 || this.#drains.size > 0) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  /** Forgets every call (their timers and pending callbacks are dropped), zeroes the stats, restarts the seed. */
+  reset(): void {
+    for (const call of this.#calls.values()) this.#cancelTimers(call);
+    this.#calls.clear();
+    this.#endedOrder = [];
+    this.#abort.abort();
+    this.#abort = new AbortController();
+    this.#stats = newCounters();
+    this.#checkIdle();
+    this.#createIndex = 0;
+    this.#tokens = this.#behaviour.cps;
+    this.#refilledAt = performance.now();
+    this.#logger.info('simulator reset');
+  }
+
+  /** Applies a runtime change (validated by the caller against `ZSimBehaviourPatch`). */
+  configure(patch: SimBehaviourPatch): SimBehaviour {
+    const { seed, ...rest } = patch;
+    const next = mergeBehaviour(this.#behaviour, rest);
+    if (next.cps !== this.#behaviour.cps) this.#tokens = next.cps;
+    this.#behaviour = next;
+    if (seed !== undefined) {
+      this.#seed = seed;
+      this.#createIndex = 0;
+    }
+    this.#logger.info({ behaviour: next, seed: this.#seed }, 'simulator configured');
+    return next;
+  }
+
+  /**
+   * Stops the carrier: calls stop progressing, callbacks already due are delivered for up to `graceMs`, and
+   * whatever is left is dropped with a log line saying how much.
+   */
+  async stop(graceMs = 0): Promise<void> {
+    this.#stopping = true;
+    let unfinished = 0;
+    for (const call of this.#calls.values()) {
+      this.#cancelTimers(call);
+      if (!FINAL.has(call.status)) unfinished++;
+    }
+    if (graceMs > 0 && this.#drains.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...this.#drains]),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, graceMs);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+    let undelivered = 0;
+    for (const call of this.#calls.values()) undelivered += call.queue.length + (call.held ? 1 : 0);
+    undelivered += [...this.#calls.values()].filter((c) => c.draining).length;
+    this.#abort.abort();
+    if (unfinished > 0 || undelivered > 0) {
+      this.#logger.warn(
+        { unfinishedCalls: unfinished, undeliveredCallbacks: undelivered },
+        'stopped: calls cut short and callbacks dropped',
+      );
+    }
+  }
+
+  #validateCreate(form: URLSearchParams): SimResponse | undefined {
+    const to = form.get('To') ?? '';
+    if (!isE164(to)) return twilioError(400, 21211, `The 'To' number ${to} is not a valid phone number.`);
+    const from = form.get('From') ?? '';
+    if (!isE164(from))
+      return twilioError(400, 21212, `The 'From' number ${from} is not a valid phone number.`);
+    const url = form.get('Url');
+    if (!url || !isHttpUrl(url)) return twilioError(400, 21205, 'Url is not a valid URL');
+    const statusCallback = form.get('StatusCallback');
+    if (statusCallback !== null && !isHttpUrl(statusCallback)) {
+      return twilioError(400, 21609, 'StatusCallback is not a valid URL');
+    }
+    const method = form.get('StatusCallbackMethod');
+    if (method !== null && method !== 'POST') {
+      return twilioError(400, 21609, 'The simulator only posts status callbacks (StatusCallbackMethod=POST)');
+    }
+    const events = form.getAll('StatusCallbackEvent').flatMap((v) => v.split(/[\s,]+/).filter(Boolean));
+    const unknown = events.filter((e) => !CALLBACK_EVENTS.has(e));
+    if (unknown.length > 0) {
+      return twilioError(400, 21626, `Invalid StatusCallbackEvent: ${unknown.join(', ')}`);
+    }
+    const amd = form.get('MachineDetection');
+    if (amd !== null && amd !== 'Enable' && amd !== 'DetectMessageEnd') {
+      return twilioError(400, 21207, 'MachineDetection must be Enable or DetectMessageEnd');
+    }
+    return undefined;
+  }
+
+  #takeToken(): boolean {
+    const cps = this.#behaviour.cps;
+    if (cps === 0) return true;
+    const now = performance.now();
+    this.#tokens = Math.min(cps, this.#tokens + ((now - this.#refilledAt) / 1000) * cps);
+    this.#refilledAt = now;
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+
+  #count(call: SimCall, attemptId: string | undefined): void {
+    const s = this.#stats;
+    s.totalCreates++;
+    s.active++;
+    s.maxActive = Math.max(s.maxActive, s.active);
+    if (attemptId) {
+      const n = (s.createsByAttempt[attemptId] ?? 0) + 1;
+      s.createsByAttempt[attemptId] = n;
+      if (n === 2) s.duplicateAttempts.push(attemptId);
+    }
+    let campaign = s.campaigns[call.campaign];
+    if (!campaign) {
+      campaign = { active: 0, maxActive: 0, creates: 0, outcomes: {} };
+      s.campaigns[call.campaign] = campaign;
+    }
+    campaign.creates++;
+    campaign.active++;
+    campaign.maxActive = Math.max(campaign.maxActive, campaign.active);
+  }
+
+  /** The call leaves `active`: right before its final callback is posted, or when that callback is dropped. */
+  #release(call: SimCall): void {
+    if (!call.active) return;
+    call.active = false;
+    if (call.signal !== this.#abort.signal) return; // a call from before a reset: its counters are gone
+    this.#stats.active--;
+    const campaign = this.#stats.campaigns[call.campaign];
+    if (campaign) campaign.active--;
+    this.#checkIdle();
+  }
+
+  /** Schedules the call's life from its plan. */
+  #play(call: SimCall): void {
+    const { outcome, ringMs, talkMs } = call.plan;
+    this.#emit(call, 'initiated', {});
+    if (rings(outcome)) this.#emit(call, 'ringing', {});
+    this.#after(call, ringMs, () => {
+      switch (outcome) {
+        case 'answered':
+        case 'voicemail': {
+          call.answeredAt = Date.now();
+          if (call.machineDetection) call.answeredBy = outcome === 'voicemail' ? 'machine_start' : 'human';
+          this.#emit(call, 'in-progress', {});
+          this.#after(call, talkMs, () => this.#finish(call, 'completed'));
+          return;
+        }
+        case 'busy':
+          return this.#emit(call, 'busy', { CallDuration: '0', Duration: '0', SipResponseCode: '486' });
+        case 'noAnswer':
+          return this.#emit(call, 'no-answer', { CallDuration: '0', Duration: '0', SipResponseCode: '487' });
+        case 'failed':
+          return this.#emit(call, 'failed', {
+            CallDuration: '0',
+            Duration: '0',
+            SipResponseCode: '404',
+            ErrorCode: '13224',
+          });
+        case 'rejected':
+          return this.#emit(call, 'failed', { CallDuration: '0', Duration: '0', SipResponseCode: '603' });
+      }
+    });
+  }
+
+  /** The end of an answered call: talk time in whole seconds, as Twilio reports it. */
+  #finish(call: SimCall, status: 'completed'): void {
+    const talkMs = call.answeredAt === undefined ? 0 : Date.now() - call.answeredAt;
+    const seconds = call.plan.talkMs === 0 ? 0 : Math.round(talkMs / 1000);
+    this.#emit(call, status, {
+      CallDuration: String(seconds),
+      Duration: String(Math.ceil(seconds / 60)),
+      SipResponseCode: '200',
+    });
+  }
+
+  #emit(call: SimCall, status: TwilioStatus, extra: Record<string, string>): void {
+    const now = Date.now();
+    const final = FINAL.has(status);
+    call.status = status;
+    const sequence = call.nextSequence++;
+    if (final) {
+      call.endedAt = now;
+      this.#cancelTimers(call);
+      this.#recordOutcome(call, status, extra);
+      this.#forgetLater(call);
+    }
+    const wanted = final || call.subscribed.has(SUBSCRIPTION[status]);
+    if (!call.statusCallback || !wanted) {
+      if (final) this.#release(call);
+      return;
+    }
+    const plan = call.plan.callbacks[Math.min(sequence, CALLBACK_SLOTS - 1)];
+    if (plan?.drop) {
+      this.#stats.callbacks.dropped++;
+      this.#logger.debug({ sid: call.sid, status, sequence }, 'callback dropped (injected)');
+      if (final) this.#release(call);
+      return;
+    }
+    const params: Record<string, string> = {
+      AccountSid: this.accountSid,
+      ApiVersion: TWILIO_API_VERSION,
+      CallSid: call.sid,
+      CallStatus: status,
+      Called: call.to,
+      Caller: call.from,
+      CallbackSource: 'call-progress-events',
+      Direction: 'outbound-api',
+      From: call.from,
+      To: call.to,
+      SequenceNumber: String(sequence),
+      Timestamp: rfc2822(now),
+      ...(call.answeredBy ? { AnsweredBy: call.answeredBy } : {}),
+      ...extra,
+    };
+    const pending: PendingCallback = {
+      status,
+      params,
+      final,
+      dueAt: now + (plan?.latencyMs ?? 0),
+      duplicate: plan?.duplicate ?? false,
+    };
+    // Out-of-order injection: the ringing callback (initiated when the call never rings) waits for the final one.
+    const holdable = status === 'ringing' || (status === 'initiated' && !rings(call.plan.outcome));
+    if (call.plan.outOfOrder && holdable && !call.held && !final) {
+      call.held = pending;
+      return;
+    }
+    call.queue.push(pending);
+    if (final && call.held) {
+      call.queue.push({ ...call.held, dueAt: pending.dueAt });
+      call.held = undefined;
+      this.#stats.callbacks.outOfOrder++;
+    }
+    this.#startDrain(call);
+  }
+
+  #recordOutcome(call: SimCall, status: TwilioStatus, extra: Record<string, string>): void {
+    const outcome: CallOutcome =
+      status === 'completed'
+        ? call.answeredBy?.startsWith('machine_')
+          ? 'VOICEMAIL'
+          : 'ANSWERED'
+        : status === 'busy'
+          ? 'BUSY'
+          : status === 'no-answer'
+            ? 'NO_ANSWER'
+            : status === 'canceled'
+              ? 'CANCELED'
+              : extra.SipResponseCode === '603'
+                ? 'REJECTED'
+                : 'FAILED';
+    if (call.signal !== this.#abort.signal) return;
+    const campaign = this.#stats.campaigns[call.campaign];
+    if (campaign) campaign.outcomes[outcome] = (campaign.outcomes[outcome] ?? 0) + 1;
+  }
+
+  #startDrain(call: SimCall): void {
+    if (call.draining) return;
+    call.draining = true;
+    const drain = this.#drain(call).finally(() => {
+      this.#drains.delete(drain);
+      this.#checkIdle();
+    });
+    this.#drains.add(drain);
+  }
+
+  /** Posts the call's callbacks one at a time, in order: a slow or retried callback delays the later ones. */
+  async #drain(call: SimCall): Promise<void> {
+    try {
+      for (let next = call.queue.shift(); next; next = call.queue.shift()) {
+        const wait = next.dueAt - Date.now();
+        if (wait > 0 && !(await delay(wait, call.signal))) return;
+        if (call.signal.aborted) return;
+        if (next.final) this.#release(call);
+        await this.#deliver(call, next);
+        if (next.duplicate && !call.signal.aborted) {
+          this.#stats.callbacks.duplicated++;
+          await this.#deliver(call, next);
+        }
+      }
+    } finally {
+      // In the same tick as the last empty-queue check, so an event emitted later always starts a new drain.
+      call.draining = false;
+    }
+  }
+
+  async #deliver(call: SimCall, callback: PendingCallback): Promise<void> {
+    const url = call.statusCallback;
+    if (!url) return;
+    const signature = computeTwilioSignature(this.#authToken, url, callback.params);
+    const body = new URLSearchParams(callback.params).toString();
+    const stats = this.#stats.callbacks;
+    for (let attempt = 0; ; attempt++) {
+      if (call.signal.aborted) return;
+      stats.posted++;
+      let retryable: boolean;
+      let problem: string;
+      try {
+        const response = await fetch(url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            'x-twilio-signature': signature,
+            'user-agent': 'TwilioProxy/1.1 (outbound carrier-sim)',
+          },
+          body,
+          signal: AbortSignal.any([call.signal, AbortSignal.timeout(this.#behaviour.callbackTimeoutMs)]),
+        });
+        await response.body?.cancel();
+        if (response.ok) {
+          stats.delivered++;
+          this.#logger.debug(
+            { sid: call.sid, status: callback.status, sequence: callback.params.SequenceNumber },
+            'callback delivered',
+          );
+          return;
+        }
+        retryable = response.status >= 500;
+        problem = `HTTP ${response.status}`;
+      } catch (err) {
+        if (call.signal.aborted) return;
+        retryable = true;
+        problem =
+          err instanceof Error ? `${err.message}${err.cause ? ` (${String(err.cause)})` : ''}` : 'error';
+      }
+      if (!retryable || attempt >= this.#behaviour.callbackRetries) {
+        stats.failed++;
+        this.#logger.warn(
+          { sid: call.sid, status: callback.status, url, problem, attempts: attempt + 1 },
+          'status callback not delivered',
+        );
+        return;
+      }
+      stats.retried++;
+      const backoff = this.#behaviour.zeroDelay ? 0 : this.#behaviour.callbackRetryBaseMs * 2 ** attempt;
+      if (backoff > 0 && !(await delay(backoff, call.signal))) return;
+    }
+  }
+
+  #after(call: SimCall, ms: number, fn: () => void): void {
+    const run = () => {
+      call.timers.delete(handle);
+      fn();
+    };
+    let handle: Cancelable;
+    if (ms <= 0) {
+      const immediate = setImmediate(run);
+      handle = { cancel: () => clearImmediate(immediate) };
+    } else {
+      const timeout = setTimeout(run, ms);
+      handle = { cancel: () => clearTimeout(timeout) };
+    }
+    call.timers.add(handle);
+  }
+
+  #cancelTimers(call: SimCall): void {
+    for (const timer of call.timers) timer.cancel();
+    call.timers.clear();
+  }
+
+  #forgetLater(call: SimCall): void {
+    this.#endedOrder.push(call.sid);
+    if (this.#endedOrder.length > ENDED_CALLS_KEPT * 1.2) {
+      const old = this.#endedOrder.splice(0, this.#endedOrder.length - ENDED_CALLS_KEPT);
+      for (const sid of old) {
+        const gone = this.#calls.get(sid);
+        // Kept while its callbacks are still on their way.
+        if (gone && !gone.draining && gone.queue.length === 0) this.#calls.delete(sid);
+      }
+    }
+  }
+
+  #resource(call: SimCall): Record<string, unknown> {
+    const seconds =
+      call.answeredAt === undefined ? 0 : Math.round(((call.endedAt ?? Date.now()) - call.answeredAt) / 1000);
+    return {
+      sid: call.sid,
+      account_sid: this.accountSid,
+      to: call.to,
+      from: call.from,
+      status: call.status,
+      direction: 'outbound-api',
+      api_version: TWILIO_API_VERSION,
+      answered_by: call.answeredBy ?? null,
+      date_created: rfc2822(call.createdAt),
+      start_time: call.answeredAt === undefined ? null : rfc2822(call.answeredAt),
+      end_time: call.endedAt === undefined ? null : rfc2822(call.endedAt),
+      duration: FINAL.has(call.status) ? String(seconds) : null,
+      uri: `/${TWILIO_API_VERSION}/Accounts/${this.accountSid}/Calls/${call.sid}.json`,
+    };
+  }
+}
+
+/** Failed and rejected calls end without ringing. */
+function rings(outcome: SimOutcome): boolean {
+  return outcome !== 'failed' && outcome !== 'rejected';
+}
+
+/** Resolves true after `ms`, or false as soon as `signal` aborts. */
+function delay(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,83 @@
+import type pg from 'pg';
+
+/** What the scheduler needs of a RUNNING campaign, read once per tick for all of them. */
+export interface RunningCampaign {
+  id: string;
+  tenantId: string;
+  timezone: string;
+  businessHours: { day: number; start: string; end: string }[];
+  callingWindowStart: number;
+  callingWindowEnd: number;
+  maxConcurrentCalls: number;
+  callerId: string;
+  scheduledStartAt: Date | null;
+  scheduledEndAt: Date | null;
+  queued: number;
+  dialing: number;
+  inProgress: number;
+}
+
+export async function runningCampaigns(pool: pg.Pool): Promise<RunningCampaign[]> {
+  const result = await pool.query(
+    `SELECT c.id, c.tenant_id, c.timezone, c.business_hours, c.calling_window_start, c.calling_window_end,
+            c.max_concurrent_calls, c.caller_id, c.scheduled_start_at, c.scheduled_end_at,
+            k.queued, k.dialing, k.in_progress
+     FROM campaigns c JOIN campaign_counters k ON k.campaign_id = c.id
+     WHERE c.status = 'RUNNING'
+     ORDER BY c.id`,
+  );
+  return result.rows.map((r) => ({
+    id: r.id,
+    tenantId: r.tenant_id,
+    timezone: r.timezone,
+    businessHours: r.business_hours,
+    callingWindowStart: r.calling_window_start,
+    callingWindowEnd: r.calling_window_end,
+    maxConcurrentCalls: r.max_concurrent_calls,
+    callerId: r.caller_id,
+    scheduledStartAt: r.scheduled_start_at,
+    scheduledEndAt: r.scheduled_end_at,
+    queued: r.queued,
+    dialing: r.dialing,
+    inProgress: r.in_progress,
+  }));
+}
+
+/** The distinct recipient zones of a campaign's PENDING calls: a skip scan over the (campaign, status, zone) index. */
+export async function pendingZones(pool: pg.Pool, campaignId: string): Promise<string[]> {
+  const result = await pool.query<{ timezone: string }>(
+    `WITH RECURSIVE zones AS (
+       (SELECT timezone FROM calls WHERE campaign_id = $1 AND status = 'PENDING' ORDER BY timezone LIMIT 1)
+       UNION ALL
+       SELECT (SELECT c.timezone FROM calls c
+               WHERE c.campaign_id = $1 AND c.status = 'PENDING' AND c.timezone > zones.timezone
+               ORDER BY c.timezone LIMIT 1)
+       FROM zones WHERE zones.timezone IS NOT NULL
+     )
+     SELECT timezone FROM zones WHERE timezone IS NOT NULL`,
+    [campaignId],
+  );
+  return result.rows.map((r) => r.timezone);
+}
+
+/** Retries of this campaign that are due now: they go first, so new calls leave room for them. */
+export async function dueRetries(pool: pg.Pool, campaignId: string, now: Date): Promise<number> {
+  const result = await pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM calls
+     WHERE campaign_id = $1 AND status = 'RETRY_SCHEDULED' AND next_attempt_at <= $2`,
+    [campaignId, now],
+  );
+  return result.rows[0]?.n ?? 0;
+}
+
+/** Marks a RUNNING campaign COMPLETED when none of its calls can still change. */
+export async function completeIfDone(pool: pg.Pool, campaignId: string): Promise<boolean> {
+  const result = await pool.query(
+    `UPDATE campaigns SET status = 'COMPLETED', finished_at = now(), updated_at = now(), revision = revision + 1
+     WHERE id = $1 AND status = 'RUNNING'
+       AND NOT EXISTS (SELECT 1 FROM calls WHERE campaign_id = $1
+                       AND status IN ('PENDING', 'QUEUED', 'DIALING', 'IN_PROGRESS', 'RETRY_SCHEDULED'))`,
+    [campaignId],
+  );
+  return result.rowCount === 1;
+}

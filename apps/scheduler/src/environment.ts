@@ -1,0 +1,35 @@
+import { hostname } from 'node:os';
+import {
+  databaseEnv,
+  durationMs,
+  type EnvSource,
+  kafkaEnv,
+  logEnv,
+  parseEnv,
+  port,
+  positiveInt,
+  redisEnv,
+} from '@outbound/config';
+import { z } from 'zod';
+
+const schedulerEnv = {
+  /** How often the leader looks for work. */
+  SCHEDULER_TICK_MS: durationMs(1000),
+  /** Leadership lock lifetime: a standby takes over at most this long after the leader died. */
+  SCHEDULER_LOCK_TTL_MS: durationMs(5000),
+  /** Most calls one campaign may have claimed in one tick (its free capacity bounds it too). */
+  SCHEDULER_MAX_CLAIM_PER_TICK: positiveInt(500, 100_000),
+  /** Identifies this instance in the lock and logs. */
+  SCHEDULER_INSTANCE_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
+  SCHEDULER_HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
+  SCHEDULER_HEALTH_PORT: port(9101),
+};
+
+export const environmentShape = { ...databaseEnv, ...redisEnv, ...kafkaEnv, ...logEnv, ...schedulerEnv };
+
+export type SchedulerConfig = z.infer<z.ZodObject<typeof environmentShape>>;
+
+/** The only place the scheduler reads its environment. */
+export function loadConfig(env: EnvSource = process.env): SchedulerConfig {
+  return parseEnv(environmentShape, env);
+}

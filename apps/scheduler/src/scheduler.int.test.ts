@@ -1,0 +1,318 @@
+import { randomUUID } from 'node:crypto';
+import { databaseEnv, parseEnv, redisEnv } from '@outbound/config';
+import { createRedisClient } from '@outbound/coordination';
+import { createPool, createPrisma, type Database } from '@outbound/db';
+import { createScratchDatabase, type ScratchDatabase } from '@outbound/db/testing';
+import { createLogger } from '@outbound/observability';
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { RunningCampaign } from './campaign-state.ts';
+import type { ClaimedCall } from './claim.ts';
+import { LostLeadershipError } from './claim.ts';
+import { LeaderLock } from './leader-lock.ts';
+import { createScheduler } from './scheduler.ts';
+import { tick } from './tick.ts';
+
+const logger = createLogger({ service: 'scheduler-test', level: 'silent' });
+let scratch: ScratchDatabase;
+let pool: pg.Pool;
+let db: Database;
+let redis: Redis;
+
+beforeAll(async () => {
+  scratch = await createScratchDatabase(parseEnv(databaseEnv, process.env).DATABASE_URL, 'scheduler');
+  pool = createPool({ DATABASE_URL: scratch.url, DATABASE_POOL_SIZE: 8 });
+  db = createPrisma(pool);
+  redis = createRedisClient(parseEnv(redisEnv, process.env), logger, 'scheduler-test');
+});
+afterAll(async () => {
+  await db.$disconnect();
+  await pool.end();
+  await redis.quit();
+  await scratch.drop();
+});
+beforeEach(async () => {
+  // Each test starts from an empty platform in its own database.
+  await pool.query('TRUNCATE tenants, scheduler_leadership CASCADE');
+});
+
+const ALL_WEEK = [1, 2, 3, 4, 5, 6, 7].map((day) => ({ day, start: '00:00', end: '24:00' }));
+
+async function campaign(options: {
+  status?: 'RUNNING' | 'PAUSED' | 'DRAFT';
+  max?: number;
+  businessHours?: { day: number; start: string; end: string }[];
+  timezone?: string;
+  calls?: { phone: string; timezone: string; status?: string; nextAttemptAt?: Date }[];
+  scheduledStartAt?: Date;
+  scheduledEndAt?: Date;
+}) {
+  const tenant = await db.tenant.create({ data: { name: 'T', slug: `t-${randomUUID()}` } });
+  const calls = options.calls ?? [];
+  const count = (status: string) => calls.filter((c) => (c.status ?? 'PENDING') === status).length;
+  const created = await db.campaign.create({
+    data: {
+      tenantId: tenant.id,
+      name: 'C',
+      status: options.status ?? 'RUNNING',
+      timezone: options.timezone ?? 'UTC',
+      businessHours: options.businessHours ?? ALL_WEEK,
+      callingWindowStart: 8 * 60,
+      callingWindowEnd: 21 * 60,
+      maxConcurrentCalls: options.max ?? 10,
+      callsPerSecond: 5,
+      callerId: '+442079460000',
+      retryMaxAttempts: 3,
+      retryBaseDelayMs: 1000,
+      retryMaxDelayMs: 10_000,
+      retryJitter: 0,
+      retryOn: ['BUSY'],
+      scheduledStartAt: options.scheduledStartAt ?? null,
+      scheduledEndAt: options.scheduledEndAt ?? null,
+      counters: {
+        create: {
+          tenantId: tenant.id,
+          total: calls.length,
+          pending: count('PENDING'),
+          retryScheduled: count('RETRY_SCHEDULED'),
+          completed: count('COMPLETED'),
+        },
+      },
+      calls: {
+        createMany: {
+          data: calls.map((c) => ({
+            tenantId: tenant.id,
+            phoneNumber: c.phone,
+            timezone: c.timezone,
+            status: (c.status ?? 'PENDING') as 'PENDING',
+            nextAttemptAt: c.nextAttemptAt ?? null,
+          })),
+        },
+      },
+    },
+  });
+  return created.id;
+}
+
+const numbers = (n: number, timezone = 'Europe/London', from = 0) =>
+  Array.from({ length: n }, (_, i) => ({ phone: `+4420794${String(from + i).padStart(5, '0')}`, timezone }));
+
+/** A publisher that records what it was given, like a Kafka producer that acknowledged everything. */
+function recorder() {
+  const sent: { campaign: RunningCampaign; calls: ClaimedCall[] }[] = [];
+  return {
+    sent,
+    publish: async (c: RunningCampaign, calls: ClaimedCall[]) => void sent.push({ campaign: c, calls }),
+  };
+}
+
+/** Takes leadership under `keyPrefix` (a fresh one by default) and returns its fencing token. */
+async function lead(keyPrefix = `test:${randomUUID()}`): Promise<number> {
+  const lock = new LeaderLock({ redis, pool, instanceId: 'test', ttlMs: 10_000, keyPrefix });
+  await redis.del(`${keyPrefix}:leader`);
+  const leadership = await lock.tryAcquire();
+  if (!leadership) throw new Error('could not lead');
+  return leadership.fencingToken;
+}
+
+async function countersMatchRows(campaignId: string) {
+  const rows = await pool.query(
+    'SELECT status, count(*)::int AS n FROM calls WHERE campaign_id = $1 GROUP BY status',
+    [campaignId],
+  );
+  const byStatus = Object.fromEntries(rows.rows.map((r) => [r.status, r.n]));
+  const k = await db.campaignCounters.findUniqueOrThrow({ where: { campaignId } });
+  expect({
+    PENDING: k.pending,
+    QUEUED: k.queued,
+    DIALING: k.dialing,
+    IN_PROGRESS: k.inProgress,
+    RETRY_SCHEDULED: k.retryScheduled,
+    COMPLETED: k.completed,
+    FAILED: k.failed,
+    SKIPPED: k.skipped,
+    CANCELLED: k.cancelled,
+  }).toEqual({
+    PENDING: byStatus.PENDING ?? 0,
+    QUEUED: byStatus.QUEUED ?? 0,
+    DIALING: byStatus.DIALING ?? 0,
+    IN_PROGRESS: byStatus.IN_PROGRESS ?? 0,
+    RETRY_SCHEDULED: byStatus.RETRY_SCHEDULED ?? 0,
+    COMPLETED: byStatus.COMPLETED ?? 0,
+    FAILED: byStatus.FAILED ?? 0,
+    SKIPPED: byStatus.SKIPPED ?? 0,
+    CANCELLED: byStatus.CANCELLED ?? 0,
+  });
+}
+
+// 12:00 UTC on a Wednesday: London is open (12:00), Honolulu closed (02:00).
+const NOON = new Date('2026-11-25T12:00:00Z');
+
+describe('scheduler tick', () => {
+  it('claims up to the free capacity, in import order, each call with a new attempt id, and moves the counters', async () => {
+    const id = await campaign({ max: 4, calls: numbers(10) });
+    const { sent, publish } = recorder();
+    const report = await tick({ pool, logger, publish, maxClaimPerTick: 100 }, await lead(), NOON);
+    expect(report.dispatched).toBe(4);
+    const claimed = sent.flatMap((s) => s.calls);
+    expect(claimed.map((c) => c.phoneNumber)).toEqual(numbers(4).map((n) => n.phone));
+    expect(new Set(claimed.map((c) => c.attemptId)).size).toBe(4);
+    expect(claimed.every((c) => c.attempt === 1)).toBe(true);
+    const rows = await db.call.findMany({ where: { campaignId: id, status: 'QUEUED' } });
+    expect(rows.map((r) => r.currentAttemptId).sort()).toEqual(claimed.map((c) => c.attemptId).sort());
+    await countersMatchRows(id);
+
+    // Nothing is free now: the next tick claims nothing.
+    const again = await tick({ pool, logger, publish, maxClaimPerTick: 100 }, await lead(), NOON);
+    expect(again.dispatched).toBe(0);
+  });
+
+  it('leaves room for due retries, and only for due ones', async () => {
+    const id = await campaign({
+      max: 5,
+      calls: [
+        ...numbers(10),
+        {
+          phone: '+442079469001',
+          timezone: 'Europe/London',
+          status: 'RETRY_SCHEDULED',
+          nextAttemptAt: new Date(NOON.getTime() - 1000),
+        },
+        {
+          phone: '+442079469002',
+          timezone: 'Europe/London',
+          status: 'RETRY_SCHEDULED',
+          nextAttemptAt: new Date(NOON.getTime() - 1000),
+        },
+        {
+          phone: '+442079469003',
+          timezone: 'Europe/London',
+          status: 'RETRY_SCHEDULED',
+          nextAttemptAt: new Date('2099-01-01'),
+        },
+      ],
+    });
+    const { sent, publish } = recorder();
+    // Two retries are due at NOON, one in 2099.
+    await tick({ pool, logger, publish, maxClaimPerTick: 100 }, await lead(), NOON);
+    expect(sent.flatMap((s) => s.calls)).toHaveLength(3);
+    await countersMatchRows(id);
+  });
+
+  it('dials only recipients whose calling window is open, in their own zone', async () => {
+    await campaign({ calls: [...numbers(3, 'Europe/London'), ...numbers(3, 'Pacific/Honolulu', 100)] });
+    const { sent, publish } = recorder();
+    await tick({ pool, logger, publish, maxClaimPerTick: 100 }, await lead(), NOON);
+    expect(sent.flatMap((s) => s.calls).map((c) => c.timezone)).toEqual([
+      'Europe/London',
+      'Europe/London',
+      'Europe/London',
+    ]);
+  });
+
+  it('dials nothing outside business hours (campaign zone, across DST) or before the scheduled start', async () => {
+    // Weekdays 09:00-17:00 New York. 2026-03-09 (Monday after the US DST change): 13:30Z is 09:30 EDT.
+    const hours = [1, 2, 3, 4, 5].map((day) => ({ day, start: '09:00', end: '17:00' }));
+    await campaign({
+      timezone: 'America/New_York',
+      businessHours: hours,
+      calls: numbers(2, 'America/New_York'),
+    });
+    const { sent, publish } = recorder();
+    const token = await lead();
+    await tick({ pool, logger, publish, maxClaimPerTick: 100 }, token, new Date('2026-03-09T12:30:00Z')); // 08:30 EDT
+    expect(sent).toHaveLength(0);
+    await tick({ pool, logger, publish, maxClaimPerTick: 100 }, token, new Date('2026-03-09T13:30:00Z')); // 09:30 EDT
+    expect(sent.flatMap((s) => s.calls)).toHaveLength(2);
+
+    await campaign({ scheduledStartAt: new Date('2099-01-01'), calls: numbers(2) });
+    const later = recorder();
+    const report = await tick({ pool, logger, publish: later.publish, maxClaimPerTick: 100 }, token, NOON);
+    expect(later.sent).toHaveLength(0);
+    expect(report.skipped.map((s) => s.reason)).toContain('before its scheduled start');
+  });
+
+  it('rolls the claim back when publishing fails: the calls stay PENDING and the counters unchanged', async () => {
+    const id = await campaign({ calls: numbers(3) });
+    const failing = async () => {
+      throw new Error('kafka unavailable');
+    };
+    await expect(
+      tick({ pool, logger, publish: failing, maxClaimPerTick: 100 }, await lead(), NOON),
+    ).rejects.toThrow('kafka unavailable');
+    expect(await db.call.count({ where: { campaignId: id, status: 'PENDING', attempts: 0 } })).toBe(3);
+    await countersMatchRows(id);
+  });
+
+  it('refuses to claim with a fencing token a newer leader replaced', async () => {
+    await campaign({ calls: numbers(3) });
+    const keyPrefix = `test:${randomUUID()}`;
+    const old = await lead(keyPrefix);
+    await lead(keyPrefix); // a newer leader, after the first one's lock went away
+    const { sent, publish } = recorder();
+    await expect(tick({ pool, logger, publish, maxClaimPerTick: 100 }, old, NOON)).rejects.toBeInstanceOf(
+      LostLeadershipError,
+    );
+    expect(sent).toHaveLength(0);
+  });
+
+  it('completes a campaign with nothing left, and ends the schedule of one past its end', async () => {
+    const done = await campaign({ calls: numbers(1).map((n) => ({ ...n, status: 'COMPLETED' })) });
+    const ended = await campaign({ scheduledEndAt: new Date('2020-01-01'), calls: numbers(3) });
+    const report = await tick(
+      { pool, logger, publish: recorder().publish, maxClaimPerTick: 100 },
+      await lead(),
+      NOON,
+    );
+    expect(report.completed.sort()).toEqual([done, ended].sort());
+    expect(await db.call.count({ where: { campaignId: ended, status: 'CANCELLED' } })).toBe(3);
+    await countersMatchRows(ended);
+    expect((await db.campaign.findUniqueOrThrow({ where: { id: done } })).status).toBe('COMPLETED');
+  });
+
+  it('ignores campaigns that are not RUNNING', async () => {
+    await campaign({ status: 'PAUSED', calls: numbers(2) });
+    await campaign({ status: 'DRAFT', calls: numbers(2, 'Europe/London', 50) });
+    const { sent, publish } = recorder();
+    await tick({ pool, logger, publish, maxClaimPerTick: 100 }, await lead(), NOON);
+    expect(sent).toHaveLength(0);
+  });
+});
+
+describe('leader election', () => {
+  it('lets one of two schedulers lead; the other takes over within the lock TTL when the leader stops', async () => {
+    const keyPrefix = `test:${randomUUID()}`;
+    const make = (instanceId: string) =>
+      createScheduler({
+        pool,
+        redis,
+        logger,
+        publish: recorder().publish,
+        instanceId,
+        tickMs: 50,
+        lockTtlMs: 600,
+        maxClaimPerTick: 10,
+        lockKeyPrefix: keyPrefix,
+      });
+    const a = make('a');
+    const b = make('b');
+    a.start();
+    b.start();
+    const until = async (condition: () => boolean, ms: number) => {
+      const deadline = Date.now() + ms;
+      while (!condition()) {
+        if (Date.now() > deadline) throw new Error('condition not reached in time');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+    await until(() => a.isLeader() || b.isLeader(), 2000);
+    expect(a.isLeader() && b.isLeader()).toBe(false);
+    const [leader, standby] = a.isLeader() ? [a, b] : [b, a];
+    const firstToken = leader.fencingToken() as number;
+    await leader.stop();
+    await until(() => standby.isLeader(), 2000);
+    expect(standby.fencingToken()).toBeGreaterThan(firstToken);
+    await standby.stop();
+  });
+});

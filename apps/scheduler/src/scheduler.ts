@@ -1,0 +1,109 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '@outbound/observability';
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import type { RunningCampaign } from './campaign-state.ts';
+import { type ClaimedCall, LostLeadershipError } from './claim.ts';
+import { LeaderLock, type Leadership } from './leader-lock.ts';
+import { type TickReport, tick } from './tick.ts';
+
+export interface SchedulerOptions {
+  pool: pg.Pool;
+  redis: Redis;
+  logger: Logger;
+  publish: (campaign: RunningCampaign, calls: ClaimedCall[]) => Promise<void>;
+  instanceId: string;
+  tickMs: number;
+  lockTtlMs: number;
+  maxClaimPerTick: number;
+  lockKeyPrefix?: string;
+  onTick?: (report: TickReport) => void;
+}
+
+/**
+ * A scheduler instance: competes for leadership, and while it leads, runs a tick every `tickMs` (never two at
+ * once). Any number of instances may run; one dispatches, the others take over within the lock TTL.
+ */
+export function createScheduler(options: SchedulerOptions) {
+  const { logger } = options;
+  const lock = new LeaderLock({
+    redis: options.redis,
+    pool: options.pool,
+    instanceId: options.instanceId,
+    ttlMs: options.lockTtlMs,
+    keyPrefix: options.lockKeyPrefix,
+  });
+  const stopping = new AbortController();
+  let leadership: Leadership | null = null;
+  let loops: Promise<void>[] = [];
+
+  const pause = (ms: number) => sleep(ms, undefined, { signal: stopping.signal }).catch(() => undefined);
+
+  async function leadershipLoop(): Promise<void> {
+    while (!stopping.signal.aborted) {
+      try {
+        if (leadership) {
+          if (!(await lock.renew())) {
+            logger.warn({ fencingToken: leadership.fencingToken }, 'scheduler leadership lost');
+            leadership = null;
+          }
+        } else {
+          leadership = await lock.tryAcquire();
+          if (leadership)
+            logger.info({ fencingToken: leadership.fencingToken }, 'scheduler leadership acquired');
+        }
+      } catch (err) {
+        logger.error({ err }, 'scheduler leadership check failed');
+      }
+      await pause(Math.max(100, Math.floor(options.lockTtlMs / 3)));
+    }
+  }
+
+  async function tickLoop(): Promise<void> {
+    while (!stopping.signal.aborted) {
+      const started = Date.now();
+      const current = leadership;
+      if (current) {
+        try {
+          const report = await tick(
+            {
+              pool: options.pool,
+              logger,
+              publish: options.publish,
+              maxClaimPerTick: options.maxClaimPerTick,
+            },
+            current.fencingToken,
+          );
+          options.onTick?.(report);
+          if (report.dispatched > 0) logger.debug(report, 'scheduler tick');
+        } catch (err) {
+          if (err instanceof LostLeadershipError) {
+            logger.warn({ fencingToken: current.fencingToken }, 'a newer scheduler leads; standing down');
+            if (leadership === current) leadership = null;
+          } else {
+            logger.error({ err }, 'scheduler tick failed');
+          }
+        }
+      }
+      await pause(Math.max(0, options.tickMs - (Date.now() - started)));
+    }
+  }
+
+  return {
+    start(): void {
+      loops = [leadershipLoop(), tickLoop()];
+    },
+    /** Finishes the tick in progress, then gives up leadership so a standby takes over at once. */
+    async stop(): Promise<void> {
+      stopping.abort();
+      await Promise.all(loops);
+      if (leadership) await lock.release();
+      leadership = null;
+    },
+    isLeader: () => leadership !== null,
+    fencingToken: () => leadership?.fencingToken ?? null,
+    isReady: () => !stopping.signal.aborted,
+  };
+}
+
+export type Scheduler = ReturnType<typeof createScheduler>;

@@ -1,0 +1,575 @@
+import {
+  childTraceparent,
+  deadLetterHeaders,
+  decode,
+  type KafkaHeaders,
+  traceparentFromHeaders,
+  withoutDeadLetterHeaders,
+} from '@outbound/contracts';
+import type { Logger } from '@outbound/observability';
+import type { Batch, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Message } from 'kafkajs';
+import type { Registry } from 'prom-client';
+import type { z } from 'zod';
+import { type BusProducer, createProducer } from '../producer.ts';
+import { type Backoff, backoffDelay } from './backoff.ts';
+import { isRetryableError } from './errors.ts';
+import { type ConsumerMetrics, consumerMetrics } from './metrics.ts';
+
+/**
+ * A reusable Kafka consumer for the pipeline's workers: batches, manual commits after the handler's downstream
+ * writes, dead letters, bounded retries, graceful stop, partition pauses until a time.
+ *
+ * THE RULE (what is retried, what is dead-lettered):
+ *
+ * 1. A message that does not decode with `schema` (not JSON, another version, a bad field) is never given to the
+ *    handler nor retried: it goes to `deadLetterTopic` with `x-error-kind: invalid` and the reason, and the others
+ *    go on. It is sent with the batch's other dead letters, right before the commit: a pause that rewinds past it
+ *    (see `BatchContext.pause`) leaves it for the redelivery, so nothing is dead-lettered twice.
+ * 2. The handler gets the valid messages of a batch. It returns: they are done, their offsets are committed (only
+ *    then). It throws:
+ *    - a `RetryableError` (a dependency is down: the messages are fine): the batch is retried with backoff
+ *      (`retryableBackoffMs`, each wait bounded by its `max`, heartbeats while waiting) for as long as it takes;
+ *      never dead-lettered; `stop()` interrupts the wait and leaves the batch uncommitted (it is redelivered);
+ *    - anything else: retried with backoff (`retryBackoffMs`) up to `maxAttempts` calls. Then the batch is split:
+ *      each message is handled alone (again up to `maxAttempts` calls each, RetryableError as above), so the good
+ *      ones go through and each one that still fails goes to `deadLetterTopic` with `x-error-kind: failed`, the
+ *      error and `x-attempts` (the failed calls that included it).
+ *    So a handler must throw RetryableError for infrastructure failures; otherwise an outage long enough would
+ *    dead-letter every message it touches.
+ * 3. Dead letters keep the key, value and headers (trace context included) and add the `x-…` headers of
+ *    `@outbound/contracts` (`deadLetterHeaders`). A dead-letter produce that fails is retried like a RetryableError:
+ *    a message is committed only once it is handled or safely in the dead-letter topic.
+ *
+ * Delivery is at least once: a crash between the handler's writes and the commit redelivers the batch, so handlers
+ * must be idempotent (conditional updates, event ledgers).
+ *
+ * KafkaJS fetches, for each broker, one set of batches at a time and waits until all are handled before fetching
+ * again: a handler must not wait for time to pass (use `pause`), and a batch retried while a dependency is down
+ * holds back the partitions fetched with it (they are likely down for the same reason).
+ */
+
+export interface ConsumedMessage<T> {
+  message: T;
+  /** The key as UTF-8 (campaign id for the pipeline topics), null when there is none. */
+  key: string | null;
+  headers: IHeaders;
+  topic: string;
+  partition: number;
+  offset: string;
+  /** The Kafka timestamp, ms since the epoch, as a string. */
+  timestamp: string;
+  /**
+   * This processing's span in the message's trace (a new trace when the message carried none): put
+   * `traceHeaders(traceparent)` on what the handler produces, and its trace id in log lines.
+   */
+  traceparent: string;
+}
+
+export interface BatchContext<T> {
+  topic: string;
+  partition: number;
+  /** The valid messages, in offset order (never empty). */
+  messages: readonly ConsumedMessage<T>[];
+  /** 1 for the first call with these messages, then 2, 3… on retries. */
+  attempt: number;
+  /** Keeps the group membership alive during long work (it only talks to Kafka when a heartbeat is due). */
+  heartbeat(): Promise<void>;
+  /** True when the partition was seeked or revoked: what is left will be redelivered, the handler can return. */
+  isStale(): boolean;
+  /** Aborted when `stop()` is called: long waits in the handler can end early (by throwing). */
+  signal: AbortSignal;
+  /**
+   * "Stop at `from`, come back to it at `resumeAt`." For a handler that must not process a message before some
+   * time (the retry worker and its `dueAt`). The handler handles the messages before `from`, calls this, and
+   * returns normally; the runtime then commits up to (not including) `from`, rewinds the partition to `from`,
+   * pauses this partition only (other partitions keep flowing) and resumes it at `resumeAt` (at the latest after
+   * `maxPauseMs`, when the handler will look again), redelivering `from` and what follows. If called more than
+   * once, the earliest message wins; if the handler throws, the request is void. `from` must be one of `messages`.
+   */
+  pause(from: ConsumedMessage<T>, resumeAt: Date | number): void;
+}
+
+export interface BatchConsumerOptions<T> {
+  kafka: Kafka;
+  groupId: string;
+  topics: readonly string[];
+  /** Every message is decoded with it (`decode` of `@outbound/contracts`); what fails is dead-lettered. */
+  schema: z.ZodType<T>;
+  logger: Logger;
+  deadLetterTopic: string;
+  handleBatch: (batch: BatchContext<T>) => Promise<void>;
+  /** `x-consumer` on dead letters and `group` in metrics: defaults to the group id. */
+  name?: string;
+  /** Producer for dead letters; by default the consumer makes (and disconnects) its own. */
+  producer?: BusProducer;
+  /** Where the metrics go; none without it. */
+  registry?: Registry;
+  /** Handler calls per batch (and per message once split) before dead-lettering, RetryableError not counted. */
+  maxAttempts?: number;
+  /** Backoff between failed calls; default 200 ms doubling to 10 s. */
+  retryBackoffMs?: Backoff;
+  /** Backoff between RetryableError calls (and failed dead-letter produces); default 500 ms doubling to 30 s. */
+  retryableBackoffMs?: Backoff;
+  /** Spread of each wait, ± this fraction; default 0.2. */
+  backoffJitter?: number;
+  partitionsConsumedConcurrently?: number;
+  sessionTimeout?: number;
+  rebalanceTimeout?: number;
+  heartbeatInterval?: number;
+  maxBytesPerPartition?: number;
+  maxWaitTimeInMs?: number;
+  /** A new group starts at the earliest offset (default), so messages written before it first ran are handled. */
+  fromBeginning?: boolean;
+  /** A paused partition is resumed at the latest after this long (default 60 s): the handler then looks again. */
+  maxPauseMs?: number;
+}
+
+export interface PausedPartition {
+  topic: string;
+  partition: number;
+  /** When it resumes (ms since the epoch), null if only `resume` will. */
+  resumeAt: number | null;
+}
+
+export interface BatchConsumer {
+  /** Connects, joins the group and starts consuming; resolves once consumption started (not once joined). */
+  start(): Promise<void>;
+  /**
+   * Stops fetching, lets in-flight batches finish and commit (a batch waiting for a retry is left uncommitted and
+   * redelivered later), leaves the group and disconnects. Readiness is false from the first call. Idempotent.
+   */
+  stop(): Promise<void>;
+  /** Started, in the group, not stopping and not crashed. */
+  isReady(): boolean;
+  /**
+   * Pauses fetching from one partition, until `resumeAt` (clamped to `maxPauseMs` from now) or until `resume`.
+   * Messages already fetched and not committed are redelivered after resuming. Only after `start()`.
+   */
+  pause(topic: string, partition: number, resumeAt?: Date | number): void;
+  resume(topic: string, partition: number): void;
+  paused(): PausedPartition[];
+}
+
+type HandlerResult<T> =
+  | { ok: true; pause: { from: ConsumedMessage<T>; resumeAt: number } | null }
+  | { ok: false; error: unknown };
+
+interface DeadLetter {
+  raw: KafkaMessage;
+  error: string;
+  kind: 'invalid' | 'failed';
+  attempts: number;
+}
+
+/** Returned when stop() interrupted a batch: nothing is committed, the batch is redelivered. */
+const ABORTED = Symbol('aborted');
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function errorText(err: unknown): string {
+  if (err instanceof Error) return `${err.name}: ${err.message}`;
+  return String(err);
+}
+
+function toMs(time: Date | number): number {
+  return typeof time === 'number' ? time : time.getTime();
+}
+
+export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchConsumer {
+  const {
+    kafka,
+    groupId,
+    topics,
+    schema,
+    deadLetterTopic,
+    handleBatch,
+    name = options.groupId,
+    maxAttempts = 5,
+    retryBackoffMs = { initial: 200, max: 10_000 },
+    retryableBackoffMs = { initial: 500, max: 30_000 },
+    backoffJitter = 0.2,
+    partitionsConsumedConcurrently = 1,
+    sessionTimeout = 30_000,
+    heartbeatInterval = 3_000,
+    fromBeginning = true,
+    maxPauseMs = 60_000,
+  } = options;
+  if (maxAttempts < 1) throw new Error('maxAttempts must be at least 1');
+  const logger = options.logger.child({ component: 'consumer', group: groupId });
+  const ownProducer = !options.producer;
+  const producer = options.producer ?? createProducer(kafka);
+  const metrics: ConsumerMetrics | null = options.registry ? consumerMetrics(options.registry) : null;
+
+  const consumer = kafka.consumer({
+    groupId,
+    sessionTimeout,
+    heartbeatInterval,
+    ...(options.rebalanceTimeout !== undefined && { rebalanceTimeout: options.rebalanceTimeout }),
+    ...(options.maxBytesPerPartition !== undefined && { maxBytesPerPartition: options.maxBytesPerPartition }),
+    ...(options.maxWaitTimeInMs !== undefined && { maxWaitTimeInMs: options.maxWaitTimeInMs }),
+  });
+
+  const abort = new AbortController();
+  const resumeTimers = new Map<
+    string,
+    { timer: NodeJS.Timeout; resumeAt: number; topic: string; partition: number }
+  >();
+  let started = false;
+  let stopping: Promise<void> | null = null;
+  let joined = false;
+  let crashed = false;
+
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    joined = true;
+  });
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    joined = false;
+    if (!payload.restart) crashed = true;
+    logger.error({ err: payload.error, restart: payload.restart }, 'kafka consumer crashed');
+  });
+
+  /** Waits `ms`, heartbeating; false when stop() interrupted it. Heartbeat errors (rebalance) propagate. */
+  async function wait(ms: number, payload: EachBatchPayload): Promise<boolean> {
+    const until = Date.now() + ms;
+    while (!abort.signal.aborted) {
+      const left = until - Date.now();
+      if (left <= 0) return true;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          abort.signal.removeEventListener('abort', done);
+          resolve();
+        };
+        const timer = setTimeout(done, Math.min(left, heartbeatInterval));
+        abort.signal.addEventListener('abort', done, { once: true });
+      });
+      if (!abort.signal.aborted) await payload.heartbeat();
+    }
+    return false;
+  }
+
+  /** Runs `attempt` until it resolves, waiting with the retryable backoff between failures; ABORTED on stop. */
+  async function untilDone(
+    what: string,
+    payload: EachBatchPayload,
+    attempt: () => Promise<void>,
+  ): Promise<typeof ABORTED | undefined> {
+    for (let failures = 1; ; failures++) {
+      try {
+        await attempt();
+        return undefined;
+      } catch (err) {
+        const delay = backoffDelay(retryableBackoffMs, failures, backoffJitter);
+        logger.warn({ err, failures, retryInMs: delay }, `${what} failed; retrying`);
+        if (!(await wait(delay, payload))) return ABORTED;
+      }
+    }
+  }
+
+  async function callHandler(
+    payload: EachBatchPayload,
+    messages: ConsumedMessage<T>[],
+    attempt: number,
+  ): Promise<HandlerResult<T>> {
+    let pause: { from: ConsumedMessage<T>; resumeAt: number } | null = null;
+    const context: BatchContext<T> = {
+      topic: payload.batch.topic,
+      partition: payload.batch.partition,
+      messages,
+      attempt,
+      heartbeat: () => payload.heartbeat(),
+      isStale: () => payload.isStale(),
+      signal: abort.signal,
+      pause(from, resumeAt) {
+        if (!messages.includes(from)) throw new Error('pause: the message is not one of this batch');
+        if (!pause || BigInt(from.offset) < BigInt(pause.from.offset))
+          pause = { from, resumeAt: toMs(resumeAt) };
+      },
+    };
+    try {
+      await handleBatch(context);
+      return { ok: true, pause };
+    } catch (error) {
+      return { ok: false, error };
+    }
+  }
+
+  interface Handled {
+    failed: DeadLetter[];
+    pause: { from: ConsumedMessage<T>; resumeAt: number } | null;
+  }
+
+  /** Retries a set of messages per THE RULE; `failures` is how many non-retryable failures it ended with. */
+  async function retrying(
+    payload: EachBatchPayload,
+    messages: ConsumedMessage<T>[],
+    startAttempt: number,
+  ): Promise<
+    | typeof ABORTED
+    | { ok: true; pause: Handled['pause']; calls: number }
+    | { ok: false; error: unknown; calls: number; failures: number }
+  > {
+    const { topic, partition } = payload.batch;
+    const first = messages[0] as ConsumedMessage<T>;
+    const labels = { group: name, topic };
+    let failures = 0;
+    let retryableFailures = 0;
+    for (let calls = 1; ; calls++) {
+      const result = await callHandler(payload, messages, startAttempt + calls - 1);
+      if (result.ok) return { ok: true, pause: result.pause, calls };
+      if (abort.signal.aborted) return ABORTED;
+      const context = { topic, partition, offset: first.offset, count: messages.length, err: result.error };
+      if (isRetryableError(result.error)) {
+        retryableFailures++;
+        const delay = backoffDelay(retryableBackoffMs, retryableFailures, backoffJitter);
+        metrics?.retries.inc({ ...labels, kind: 'retryable' });
+        logger.warn({ ...context, retryableFailures, retryInMs: delay }, 'dependency unavailable; retrying');
+        if (!(await wait(delay, payload))) return ABORTED;
+        continue;
+      }
+      failures++;
+      if (failures >= maxAttempts) return { ok: false, error: result.error, calls, failures };
+      const delay = backoffDelay(retryBackoffMs, failures, backoffJitter);
+      metrics?.retries.inc({ ...labels, kind: 'failed' });
+      logger.warn({ ...context, failures, maxAttempts, retryInMs: delay }, 'handler failed; retrying');
+      if (!(await wait(delay, payload))) return ABORTED;
+    }
+  }
+
+  async function handle(
+    payload: EachBatchPayload,
+    messages: ConsumedMessage<T>[],
+  ): Promise<Handled | typeof ABORTED> {
+    if (messages.length === 0) return { failed: [], pause: null };
+    const whole = await retrying(payload, messages, 1);
+    if (whole === ABORTED) return ABORTED;
+    if (whole.ok) return { failed: [], pause: whole.pause };
+    const rawOf = (m: ConsumedMessage<T>) =>
+      payload.batch.messages.find((raw) => raw.offset === m.offset) as KafkaMessage;
+    if (messages.length === 1) {
+      const only = messages[0] as ConsumedMessage<T>;
+      return {
+        failed: [
+          { raw: rawOf(only), error: errorText(whole.error), kind: 'failed', attempts: whole.failures },
+        ],
+        pause: null,
+      };
+    }
+    // Split: find the poison messages, one at a time.
+    logger.warn(
+      { topic: payload.batch.topic, partition: payload.batch.partition, count: messages.length },
+      `batch failed ${whole.failures} times; handling its messages one by one`,
+    );
+    const failed: DeadLetter[] = [];
+    for (const message of messages) {
+      const alone = await retrying(payload, [message], whole.calls + 1);
+      if (alone === ABORTED) return ABORTED;
+      if (alone.ok && alone.pause) return { failed, pause: alone.pause };
+      if (!alone.ok) {
+        failed.push({
+          raw: rawOf(message),
+          error: errorText(alone.error),
+          kind: 'failed',
+          attempts: whole.failures + alone.failures,
+        });
+      }
+      await payload.heartbeat();
+    }
+    return { failed, pause: null };
+  }
+
+  function deadLetterMessage(letter: DeadLetter, batch: Batch): Message {
+    const { raw } = letter;
+    return {
+      key: raw.key,
+      value: raw.value,
+      headers: {
+        ...withoutDeadLetterHeaders(raw.headers as KafkaHeaders),
+        ...deadLetterHeaders({
+          error: letter.error,
+          kind: letter.kind,
+          originalTopic: batch.topic,
+          originalPartition: batch.partition,
+          originalOffset: raw.offset,
+          originalKey: raw.key ? raw.key.toString('utf8') : null,
+          failedAt: new Date(),
+          consumer: name,
+          attempts: letter.attempts,
+        }),
+      },
+    };
+  }
+
+  async function eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const { topic, partition } = batch;
+    // A batch fetched before a pause or a stop is left unresolved: it is fetched again after resume / by the next
+    // consumer, from the resolved offset.
+    if (stopping || payload.isStale() || isPaused(topic, partition)) return;
+    const startedAt = performance.now();
+
+    const valid: ConsumedMessage<T>[] = [];
+    const invalid: DeadLetter[] = [];
+    for (const raw of batch.messages) {
+      const decoded = decode(schema, raw.value);
+      if (decoded.ok) {
+        const headers = raw.headers ?? {};
+        valid.push({
+          message: decoded.message,
+          key: raw.key ? raw.key.toString('utf8') : null,
+          headers,
+          topic,
+          partition,
+          offset: raw.offset,
+          timestamp: raw.timestamp,
+          traceparent: childTraceparent(traceparentFromHeaders(headers as KafkaHeaders)),
+        });
+      } else {
+        invalid.push({ raw, error: decoded.reason, kind: 'invalid', attempts: 0 });
+      }
+    }
+
+    const handled = await handle(payload, valid);
+    if (handled === ABORTED) return;
+
+    // Everything before the cut is done; the cut is where a pause rewinds to.
+    const cut = handled.pause ? BigInt(handled.pause.from.offset) : null;
+    const before = (offset: string) => cut === null || BigInt(offset) < cut;
+    const letters = [...invalid.filter((l) => before(l.raw.offset)), ...handled.failed].sort((a, b) =>
+      BigInt(a.raw.offset) < BigInt(b.raw.offset) ? -1 : 1,
+    );
+    if (letters.length > 0) {
+      const sent = await untilDone('dead-letter produce', payload, async () => {
+        await producer.send(
+          deadLetterTopic,
+          letters.map((l) => deadLetterMessage(l, batch)),
+        );
+      });
+      if (sent === ABORTED) return;
+      for (const letter of letters) {
+        const context = {
+          topic,
+          partition,
+          offset: letter.raw.offset,
+          deadLetterTopic,
+          attempts: letter.attempts,
+        };
+        if (letter.kind === 'invalid')
+          logger.warn({ ...context, reason: letter.error }, 'invalid message dead-lettered');
+        else logger.error({ ...context, error: letter.error }, 'message failed; dead-lettered');
+        metrics?.deadLettered.inc({ group: name, topic, kind: letter.kind });
+      }
+    }
+
+    const last = batch.messages[batch.messages.length - 1] as KafkaMessage;
+    let next: bigint;
+    if (cut === null) {
+      // Resolving the last message also resolves trailing control records (transactions).
+      payload.resolveOffset(last.offset);
+      const lastOffset = BigInt(batch.lastOffset());
+      next = (lastOffset > BigInt(last.offset) ? lastOffset : BigInt(last.offset)) + 1n;
+    } else {
+      // The fetch position follows the resolved offset (autoCommit off): resolving up to the message before the
+      // cut makes the next fetch, after the pause, start at the cut.
+      payload.resolveOffset((cut - 1n).toString());
+      next = cut;
+      pausePartition(topic, partition, (handled.pause as { resumeAt: number }).resumeAt);
+    }
+    await payload.commitOffsetsIfNecessary({
+      topics: [{ topic, partitions: [{ partition, offset: next.toString() }] }],
+    });
+
+    if (metrics) {
+      const processed = valid.filter((m) => before(m.offset)).length - handled.failed.length;
+      if (processed > 0) metrics.processed.inc({ group: name, topic }, processed);
+      metrics.batchDuration.observe({ group: name, topic }, (performance.now() - startedAt) / 1000);
+      const lag = BigInt(batch.highWatermark) - next;
+      metrics.lag.set({ group: name, topic, partition: String(partition) }, Number(lag > 0n ? lag : 0n));
+    }
+    if (handled.pause) {
+      logger.debug(
+        { topic, partition, offset: handled.pause.from.offset, resumeAt: new Date(handled.pause.resumeAt) },
+        'partition paused until a message is due',
+      );
+    }
+  }
+
+  const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+  function isPaused(topic: string, partition: number): boolean {
+    return consumer.paused().some((p) => p.topic === topic && p.partitions.includes(partition));
+  }
+
+  function clearTimer(topic: string, partition: number): void {
+    const entry = resumeTimers.get(key(topic, partition));
+    if (entry) {
+      clearTimeout(entry.timer);
+      resumeTimers.delete(key(topic, partition));
+    }
+  }
+
+  function pausePartition(topic: string, partition: number, resumeAt?: Date | number): void {
+    consumer.pause([{ topic, partitions: [partition] }]);
+    clearTimer(topic, partition);
+    if (resumeAt === undefined) return;
+    const delay = Math.min(Math.max(0, toMs(resumeAt) - Date.now()), maxPauseMs, MAX_TIMER_MS);
+    const timer = setTimeout(() => {
+      resumeTimers.delete(key(topic, partition));
+      if (!stopping) consumer.resume([{ topic, partitions: [partition] }]);
+    }, delay);
+    resumeTimers.set(key(topic, partition), { timer, resumeAt: Date.now() + delay, topic, partition });
+  }
+
+  return {
+    async start() {
+      if (started) throw new Error('this consumer was already started');
+      started = true;
+      await producer.connect();
+      await consumer.connect();
+      await consumer.subscribe({ topics: [...topics], fromBeginning });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently,
+        eachBatch,
+      });
+      logger.info({ topics, deadLetterTopic }, 'consumer started');
+    },
+
+    stop() {
+      if (!stopping) {
+        abort.abort();
+        stopping = (async () => {
+          for (const { topic, partition } of resumeTimers.values()) clearTimer(topic, partition);
+          // disconnect() stops the fetch loop, waits for the batches in flight (they commit), leaves the group.
+          await consumer.disconnect();
+          if (ownProducer) await producer.disconnect();
+          joined = false;
+          logger.info('consumer stopped');
+        })();
+      }
+      return stopping;
+    },
+
+    isReady: () => started && joined && !crashed && !stopping,
+
+    pause(topic, partition, resumeAt) {
+      pausePartition(topic, partition, resumeAt);
+    },
+
+    resume(topic, partition) {
+      clearTimer(topic, partition);
+      consumer.resume([{ topic, partitions: [partition] }]);
+    },
+
+    paused() {
+      return consumer.paused().flatMap(({ topic, partitions }) =>
+        partitions.map((partition) => ({
+          topic,
+          partition,
+          resumeAt: resumeTimers.get(key(topic, partition))?.resumeAt ?? null,
+        })),
+      );
+    },
+  };
+}

@@ -1,0 +1,48 @@
+export { type DecodeResult, decode, encode } from './codec.ts';
+export {
+  DEAD_LETTER_HEADERS,
+  type DeadLetterInfo,
+  type DeadLetterKind,
+  deadLetterHeaders,
+  type ParsedDeadLetter,
+  parseDeadLetterHeaders,
+  withoutDeadLetterHeaders,
+} from './dead-letter.ts';
+export { headerValue, type KafkaHeaders } from './headers.ts';
+export {
+  dispatchOfRetry,
+  MESSAGE_VERSION,
+  type TCallChange,
+  type TCallEvent,
+  type TCallOutcome,
+  type TCallStatus,
+  type TCallsUpdate,
+  type TCampaignCounters,
+  type TCountersUpdate,
+  type TDispatch,
+  type TLiveUpdate,
+  type TMessage,
+  type TRetry,
+  type TStatusEvent,
+  ZCallChange,
+  ZCallEvent,
+  ZCallOutcome,
+  ZCallStatus,
+  ZCallsUpdate,
+  ZCampaignCounters,
+  ZCountersUpdate,
+  ZDispatch,
+  ZLiveUpdate,
+  ZRetry,
+  ZStatusEvent,
+} from './messages.ts';
+export {
+  childTraceparent,
+  newTraceparent,
+  parseTraceparent,
+  TRACEPARENT_HEADER,
+  type TraceContext,
+  traceHeaders,
+  traceIdOf,
+  traceparentFromHeaders,
+} from './trace.ts';

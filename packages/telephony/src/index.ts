@@ -1,0 +1,42 @@
+export {
+  type AttemptRef,
+  CALL_EVENTS,
+  CALL_OUTCOMES,
+  type CallEvent,
+  type CallOutcome,
+  type CallStatusEvent,
+} from './events.ts';
+export {
+  E164,
+  isE164,
+  type OriginateRequest,
+  type OriginateResult,
+  ProviderRejectedError,
+  type ProviderRejectedErrorOptions,
+  ProviderUnavailableError,
+  type ProviderUnavailableErrorOptions,
+  type TelephonyProvider,
+} from './provider.ts';
+export {
+  InvalidStatusCallbackError,
+  type MappedStatus,
+  mapTwilioCallStatus,
+  parseTwilioStatusCallback,
+  type StatusCallbackInput,
+  TWILIO_CALL_STATUSES,
+  type TwilioCallStatus,
+} from './twilio/callback.ts';
+export {
+  STATUS_CALLBACK_EVENTS,
+  statusCallbackUrl,
+  TWILIO_API_VERSION,
+  TwilioProvider,
+  type TwilioProviderOptions,
+} from './twilio/client.ts';
+export {
+  computeTwilioSignature,
+  isValidTwilioSignature,
+  type SignedParams,
+  TWILIO_SIGNATURE_HEADER,
+  twilioSignedPayload,
+} from './twilio/signature.ts';

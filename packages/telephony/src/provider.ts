@@ -1,0 +1,91 @@
+/** E.164: a plus, a country code that does not start with 0, at most 15 digits in all. */
+export const E164 = /^\+[1-9]\d{1,14}$/;
+
+export function isE164(value: string): boolean {
+  return E164.test(value);
+}
+
+/** One attempt at one target. The ids travel with the call so its status callbacks identify the attempt. */
+export interface OriginateRequest {
+  tenantId: string;
+  campaignId: string;
+  callId: string;
+  attemptId: string;
+  /** 1-based attempt number of this call. */
+  attempt: number;
+  /** The recipient, E.164. */
+  to: string;
+  /** The caller id presented, E.164. */
+  from: string;
+  /** Where the provider posts progress (see `statusCallbackUrl`); it carries the ids above. */
+  statusCallbackUrl: string;
+}
+
+export interface OriginateResult {
+  /** The provider's id of the call (Twilio's CallSid); status events carry it. */
+  providerCallId: string;
+}
+
+/**
+ * A telephony provider. `originate` returns as soon as the provider accepted the call; everything after that
+ * (ringing, answer, the outcome) arrives later as status events, never as the result of this call.
+ *
+ * Errors: `ProviderRejectedError` when the provider refused this call (it was not placed), and
+ * `ProviderUnavailableError` when the outcome of the request is unknown (the call may exist).
+ */
+export interface TelephonyProvider {
+  readonly name: string;
+  originate(request: OriginateRequest): Promise<OriginateResult>;
+  /** Ends the call, whatever its state; a call that already ended is not an error. */
+  hangup(providerCallId: string): Promise<void>;
+}
+
+export interface ProviderRejectedErrorOptions {
+  /** True when the same request may succeed later (pacing: CPS exceeded), false when it never will (bad number). */
+  retryable: boolean;
+  /** The provider's error code ('21211' for Twilio's invalid To) or ours ('CPS_EXCEEDED'). */
+  code: string;
+  /** HTTP status of the provider's answer. */
+  status?: number | undefined;
+  cause?: unknown;
+}
+
+/** The provider answered and refused this call: no call was placed. */
+export class ProviderRejectedError extends Error {
+  readonly retryable: boolean;
+  readonly code: string;
+  readonly status: number | undefined;
+
+  constructor(message: string, options: ProviderRejectedErrorOptions) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ProviderRejectedError';
+    this.retryable = options.retryable;
+    this.code = options.code;
+    this.status = options.status;
+  }
+}
+
+export interface ProviderUnavailableErrorOptions {
+  /** HTTP status when the provider answered with a 5xx; undefined for network errors and timeouts. */
+  status?: number | undefined;
+  /**
+   * False only when the request provably never reached the provider (connection refused, name not resolved).
+   * Otherwise the provider may have created the call before failing, so re-originating could place a second
+   * call to the same person: callers must find out first (status callbacks, or the attempt's reaper).
+   */
+  callMayExist: boolean;
+  cause?: unknown;
+}
+
+/** The provider could not be reached or failed (5xx, timeout, network): whether the call exists is unknown. */
+export class ProviderUnavailableError extends Error {
+  readonly status: number | undefined;
+  readonly callMayExist: boolean;
+
+  constructor(message: string, options: ProviderUnavailableErrorOptions) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ProviderUnavailableError';
+    this.status = options.status;
+    this.callMayExist = options.callMayExist;
+  }
+}

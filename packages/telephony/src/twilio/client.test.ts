@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import { ProviderRejectedError, ProviderUnavailableError } from '../provider.ts';
+import { statusCallbackUrl, TwilioProvider } from './client.ts';
+
+const request = {
+  tenantId: 't1',
+  campaignId: 'c1',
+  callId: 'k1',
+  attemptId: 'a1',
+  attempt: 1,
+  to: '+14155550123',
+  from: '+14155550100',
+  statusCallbackUrl: 'https://hooks.example/webhooks/telephony?tenantId=t1',
+};
+
+function providerAnswering(answer: () => Response | Promise<Response>, seen: Request[] = []) {
+  return new TwilioProvider({
+    baseUrl: 'https://api.example/',
+    accountSid: 'AC123',
+    authToken: 'secret',
+    twimlUrl: 'https://hooks.example/twiml',
+    fetch: async (input, init) => {
+      seen.push(new Request(input, init));
+      return answer();
+    },
+  });
+}
+
+const json = (status: number, body: unknown) =>
+  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+
+describe('TwilioProvider (unit, fetch stubbed)', () => {
+  it('posts the Calls form with basic auth and every status event', async () => {
+    const seen: Request[] = [];
+    const provider = providerAnswering(() => json(201, { sid: 'CAabc', status: 'queued' }), seen);
+    await expect(provider.originate(request)).resolves.toEqual({ providerCallId: 'CAabc' });
+    const [sent] = seen;
+    expect(sent?.url).toBe('https://api.example/2010-04-01/Accounts/AC123/Calls.json');
+    expect(sent?.headers.get('authorization')).toBe(`Basic ${btoa('AC123:secret')}`);
+    const form = new URLSearchParams(await sent?.text());
+    expect(form.get('To')).toBe('+14155550123');
+    expect(form.get('From')).toBe('+14155550100');
+    expect(form.get('Url')).toBe('https://hooks.example/twiml');
+    expect(form.get('StatusCallback')).toBe(request.statusCallbackUrl);
+    expect(form.getAll('StatusCallbackEvent')).toEqual(['initiated', 'ringing', 'answered', 'completed']);
+    expect(form.get('StatusCallbackMethod')).toBe('POST');
+    expect(form.get('MachineDetection')).toBe('Enable');
+  });
+
+  it('maps 429 to a retryable rejection and other 4xx to a final one with the Twilio code', async () => {
+    const cps = await providerAnswering(() => json(429, { code: 20429, message: 'Too Many Requests' }))
+      .originate(request)
+      .catch((e: unknown) => e);
+    expect(cps).toBeInstanceOf(ProviderRejectedError);
+    expect(cps).toMatchObject({ retryable: true, code: 'CPS_EXCEEDED', status: 429 });
+
+    const bad = await providerAnswering(() =>
+      json(400, { code: 21211, message: "Invalid 'To'", status: 400 }),
+    )
+      .originate(request)
+      .catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(ProviderRejectedError);
+    expect(bad).toMatchObject({
+      retryable: false,
+      code: '21211',
+      status: 400,
+      message: "originate: Invalid 'To'",
+    });
+  });
+
+  it('maps 5xx, timeouts, unreadable answers and network errors to ProviderUnavailableError', async () => {
+    const e500 = await providerAnswering(() => new Response('<html>oops</html>', { status: 503 }))
+      .originate(request)
+      .catch((e: unknown) => e);
+    expect(e500).toBeInstanceOf(ProviderUnavailableError);
+    expect(e500).toMatchObject({ status: 503, callMayExist: true });
+
+    const noSid = await providerAnswering(() => json(201, { status: 'queued' }))
+      .originate(request)
+      .catch((e: unknown) => e);
+    expect(noSid).toMatchObject({ name: 'ProviderUnavailableError', callMayExist: true });
+
+    const timeout = await providerAnswering(() => {
+      throw new DOMException('timed out', 'TimeoutError');
+    })
+      .originate(request)
+      .catch((e: unknown) => e);
+    expect(timeout).toMatchObject({ name: 'ProviderUnavailableError', callMayExist: true });
+
+    const refused = await providerAnswering(() => {
+      throw new TypeError('fetch failed', {
+        cause: Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }),
+      });
+    })
+      .originate(request)
+      .catch((e: unknown) => e);
+    expect(refused).toMatchObject({ name: 'ProviderUnavailableError', callMayExist: false });
+  });
+
+  it('never retries an originate', async () => {
+    const seen: Request[] = [];
+    const provider = providerAnswering(() => new Response('', { status: 500 }), seen);
+    await expect(provider.originate(request)).rejects.toBeInstanceOf(ProviderUnavailableError);
+    expect(seen).toHaveLength(1);
+  });
+
+  it('hangs up with Status=completed and accepts a call that already ended', async () => {
+    const seen: Request[] = [];
+    await providerAnswering(() => json(200, { sid: 'CAabc', status: 'completed' }), seen).hangup('CAabc');
+    expect(seen[0]?.url).toBe('https://api.example/2010-04-01/Accounts/AC123/Calls/CAabc.json');
+    expect(await seen[0]?.text()).toBe('Status=completed');
+    await expect(
+      providerAnswering(() => json(400, { code: 21220, message: 'Call is not in-progress' })).hangup('CAabc'),
+    ).resolves.toBeUndefined();
+    await expect(providerAnswering(() => json(404, { code: 20404 })).hangup('CAabc')).rejects.toMatchObject({
+      code: '20404',
+    });
+  });
+
+  it('puts the attempt ids in the status callback URL, keeping its own query', () => {
+    const url = new URL(
+      statusCallbackUrl('https://hooks.example/webhooks/telephony?region=eu', {
+        tenantId: 't 1',
+        campaignId: 'c1',
+        callId: 'k1',
+        attemptId: 'a1',
+        attempt: 3,
+      }),
+    );
+    expect(Object.fromEntries(url.searchParams)).toEqual({
+      region: 'eu',
+      tenantId: 't 1',
+      campaignId: 'c1',
+      callId: 'k1',
+      attemptId: 'a1',
+      attempt: '3',
+    });
+  });
+});

@@ -1,0 +1,212 @@
+import { z } from 'zod';
+import type { AttemptRef } from '../events.ts';
+import {
+  type OriginateRequest,
+  type OriginateResult,
+  ProviderRejectedError,
+  ProviderUnavailableError,
+  type TelephonyProvider,
+} from '../provider.ts';
+
+export const TWILIO_API_VERSION = '2010-04-01';
+
+/** Every progress event is asked for; without this Twilio only reports `completed`. */
+export const STATUS_CALLBACK_EVENTS = ['initiated', 'ringing', 'answered', 'completed'] as const;
+
+/** Twilio answers 400 with this code when a call to be updated has already ended. */
+const CALL_NOT_IN_PROGRESS = 21220;
+
+/** Errors that prove the request never left this machine, so no call can exist. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+export interface TwilioProviderOptions {
+  /** `https://api.twilio.com`, or the carrier simulator's URL. */
+  baseUrl: string;
+  accountSid: string;
+  authToken: string;
+  /** The TwiML document the call runs once answered (what the recipient hears). */
+  twimlUrl: string;
+  /** Bound on each REST request, connection included. */
+  timeoutMs?: number;
+  /** Ask for answering machine detection (AnsweredBy in callbacks), so voicemail is told apart. Default true. */
+  machineDetection?: boolean;
+  /** Shown as the provider's `name`. */
+  name?: string;
+  /** Injected in tests; the global fetch otherwise. */
+  fetch?: typeof fetch;
+}
+
+const ZCallResource = z.object({ sid: z.string().min(1).max(64) });
+const ZTwilioError = z.object({
+  code: z.union([z.number(), z.string()]).optional(),
+  message: z.string().optional(),
+});
+
+/**
+ * The status callback URL of one attempt: `base` with the attempt's ids in the query string. They come back with
+ * every callback and identify the attempt without a lookup; the X-Twilio-Signature covers the whole URL, so
+ * they cannot be altered without the auth token. Query parameters already in `base` are kept.
+ */
+export function statusCallbackUrl(base: string, ref: AttemptRef): string {
+  const url = new URL(base);
+  url.searchParams.set('tenantId', ref.tenantId);
+  url.searchParams.set('campaignId', ref.campaignId);
+  url.searchParams.set('callId', ref.callId);
+  url.searchParams.set('attemptId', ref.attemptId);
+  url.searchParams.set('attempt', String(ref.attempt));
+  return url.toString();
+}
+
+/**
+ * The Twilio REST `Calls` resource behind `TelephonyProvider`. Works against Twilio and anything speaking the same
+ * subset (the carrier simulator).
+ *
+ * An originate is never retried here, on any error. Creating a call is not idempotent (Twilio has no idempotency
+ * key for Calls): when a POST times out or gets a 5xx, the carrier may already have created the call, and a
+ * second POST would ring the same person twice. The caller decides, with what only it knows: a
+ * `ProviderRejectedError` that is `retryable` (CPS) is safe to send again later; a `ProviderUnavailableError`
+ * leaves the attempt to the pipeline (its callbacks will arrive if the call exists, otherwise the reaper fails
+ * the attempt and the retry policy dials a new attempt).
+ */
+export class TwilioProvider implements TelephonyProvider {
+  readonly name: string;
+  readonly #options: Required<Omit<TwilioProviderOptions, 'name' | 'fetch'>>;
+  readonly #fetch: typeof fetch;
+  readonly #authorization: string;
+  readonly #callsUrl: string;
+
+  constructor(options: TwilioProviderOptions) {
+    this.name = options.name ?? 'twilio';
+    this.#options = {
+      baseUrl: options.baseUrl,
+      accountSid: options.accountSid,
+      authToken: options.authToken,
+      twimlUrl: options.twimlUrl,
+      timeoutMs: options.timeoutMs ?? 10_000,
+      machineDetection: options.machineDetection ?? true,
+    };
+    this.#fetch = options.fetch ?? fetch;
+    this.#authorization = `Basic ${Buffer.from(`${options.accountSid}:${options.authToken}`).toString('base64')}`;
+    const base = options.baseUrl.replace(/\/+$/, '');
+    this.#callsUrl = `${base}/${TWILIO_API_VERSION}/Accounts/${encodeURIComponent(options.accountSid)}/Calls`;
+  }
+
+  async originate(request: OriginateRequest): Promise<OriginateResult> {
+    const form = new URLSearchParams();
+    form.set('To', request.to);
+    form.set('From', request.from);
+    form.set('Url', this.#options.twimlUrl);
+    form.set('StatusCallback', request.statusCallbackUrl);
+    for (const event of STATUS_CALLBACK_EVENTS) form.append('StatusCallbackEvent', event);
+    form.set('StatusCallbackMethod', 'POST');
+    if (this.#options.machineDetection) form.set('MachineDetection', 'Enable');
+
+    const response = await this.#post(`${this.#callsUrl}.json`, form, 'originate');
+    if (!response.ok) throw await errorOf(response, 'originate');
+    let body: unknown;
+    try {
+      body = await response.json();
+    } catch (err) {
+      throw unreadable(response.status, err);
+    }
+    const parsed = ZCallResource.safeParse(body);
+    // Accepted but without a sid: the call probably exists and we cannot name it. Unknown, not rejected.
+    if (!parsed.success) throw unreadable(response.status, parsed.error);
+    return { providerCallId: parsed.data.sid };
+  }
+
+  /** Safe to repeat (unlike originate): ending a call that already ended is not an error. */
+  async hangup(providerCallId: string): Promise<void> {
+    const form = new URLSearchParams({ Status: 'completed' });
+    const response = await this.#post(
+      `${this.#callsUrl}/${encodeURIComponent(providerCallId)}.json`,
+      form,
+      'hangup',
+    );
+    if (response.ok) {
+      await response.body?.cancel();
+      return;
+    }
+    const error = await errorOf(response, 'hangup');
+    if (error instanceof ProviderRejectedError && error.code === String(CALL_NOT_IN_PROGRESS)) return;
+    throw error;
+  }
+
+  async #post(url: string, form: URLSearchParams, operation: string): Promise<Response> {
+    try {
+      return await this.#fetch(url, {
+        method: 'POST',
+        headers: {
+          authorization: this.#authorization,
+          'content-type': 'application/x-www-form-urlencoded',
+          accept: 'application/json',
+        },
+        body: form.toString(),
+        signal: AbortSignal.timeout(this.#options.timeoutMs),
+      });
+    } catch (err) {
+      const code = networkCode(err);
+      const timedOut = err instanceof Error && err.name === 'TimeoutError';
+      throw new ProviderUnavailableError(
+        timedOut
+          ? `${operation}: no answer from ${this.name} within ${this.#options.timeoutMs} ms`
+          : `${operation}: ${this.name} unreachable${code ? ` (${code})` : ''}`,
+        { callMayExist: !(code && NOT_SENT_CODES.has(code)), cause: err },
+      );
+    }
+  }
+}
+
+function networkCode(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+  }
+  return undefined;
+}
+
+function unreadable(status: number, cause: unknown): ProviderUnavailableError {
+  return new ProviderUnavailableError(`originate: HTTP ${status} without a readable call sid`, {
+    status,
+    callMayExist: true,
+    cause,
+  });
+}
+
+async function errorOf(
+  response: Response,
+  operation: string,
+): Promise<ProviderRejectedError | ProviderUnavailableError> {
+  const text = await response.text().catch(() => '');
+  let code: string | undefined;
+  let message: string | undefined;
+  try {
+    const parsed = ZTwilioError.safeParse(JSON.parse(text));
+    if (parsed.success) {
+      code = parsed.data.code === undefined ? undefined : String(parsed.data.code);
+      message = parsed.data.message;
+    }
+  } catch {
+    // Not JSON (a proxy's HTML page): the status says enough.
+  }
+  const status = response.status;
+  const detail = message ?? (text.slice(0, 200) || response.statusText);
+  if (status === 429) {
+    return new ProviderRejectedError(`${operation}: calls per second exceeded (${detail})`, {
+      retryable: true,
+      code: 'CPS_EXCEEDED',
+      status,
+    });
+  }
+  if (status >= 400 && status < 500) {
+    return new ProviderRejectedError(`${operation}: ${detail}`, {
+      retryable: false,
+      code: code ?? `HTTP_${status}`,
+      status,
+    });
+  }
+  return new ProviderUnavailableError(`${operation}: HTTP ${status} ${detail}`, {
+    status,
+    callMayExist: true,
+  });
+}

@@ -1,0 +1,65 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/** The header Twilio (and the carrier simulator) sign webhooks with. Node lower-cases incoming header names. */
+export const TWILIO_SIGNATURE_HEADER = 'x-twilio-signature';
+
+/** POST parameters as received: a form body, or a record where a repeated parameter is an array. */
+export type SignedParams = URLSearchParams | Readonly<Record<string, string | readonly string[] | undefined>>;
+
+function entriesOf(params: SignedParams): Map<string, string[]> {
+  const grouped = new Map<string, string[]>();
+  const add = (name: string, value: string) => {
+    const values = grouped.get(name);
+    if (values) values.push(value);
+    else grouped.set(name, [value]);
+  };
+  if (params instanceof URLSearchParams) {
+    for (const [name, value] of params) add(name, value);
+  } else {
+    for (const [name, value] of Object.entries(params)) {
+      if (value === undefined) continue;
+      if (typeof value === 'string') add(name, value);
+      else for (const v of value) add(name, v);
+    }
+  }
+  return grouped;
+}
+
+const byCodeUnit = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * The string Twilio signs: the full URL exactly as requested (scheme, host, port if any, path and query string),
+ * then every POST parameter sorted by name, each as name immediately followed by value, no separators. A
+ * repeated parameter contributes one name+value per value, values sorted (as Twilio's helper libraries do).
+ */
+export function twilioSignedPayload(url: string, params: SignedParams): string {
+  const grouped = entriesOf(params);
+  let payload = url;
+  for (const name of [...grouped.keys()].sort(byCodeUnit)) {
+    for (const value of (grouped.get(name) ?? []).sort(byCodeUnit)) payload += name + value;
+  }
+  return payload;
+}
+
+/** Base64 HMAC-SHA1 of `twilioSignedPayload(url, params)` keyed with the account's auth token. */
+export function computeTwilioSignature(authToken: string, url: string, params: SignedParams): string {
+  return createHmac('sha1', authToken).update(twilioSignedPayload(url, params), 'utf8').digest('base64');
+}
+
+/**
+ * True when `signature` (the X-Twilio-Signature header) matches. The comparison takes the same time wherever
+ * the first difference is, so the expected signature cannot be guessed byte by byte. `url` must be the URL the
+ * provider requested, as the provider saw it (behind a proxy: the public scheme and host, not the local ones).
+ */
+export function isValidTwilioSignature(
+  authToken: string,
+  url: string,
+  params: SignedParams,
+  signature: string | readonly string[] | null | undefined,
+): boolean {
+  if (typeof signature !== 'string' || signature.length === 0) return false;
+  const expected = Buffer.from(computeTwilioSignature(authToken, url, params), 'utf8');
+  const given = Buffer.from(signature, 'utf8');
+  // The expected length is public (a SHA-1 digest in base64), so checking it first leaks nothing.
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
