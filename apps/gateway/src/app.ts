@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { createKafka, createProducer, topicNames } from '@outbound/bus';
 import { createRedisClient, TokenBucket } from '@outbound/coordination';
 import { createPool, createPrisma } from '@outbound/db';
 import type { Logger } from '@outbound/observability';
@@ -6,6 +7,7 @@ import type { GatewayConfig } from './environment.ts';
 import type { GatewayDeps } from './graphql/context.ts';
 import { createGraphQLHandler } from './graphql/yoga.ts';
 import { createHttpServer } from './http/server.ts';
+import { createTelephonyWebhook } from './http/telephony-webhook.ts';
 import { createMetrics } from './metrics.ts';
 
 export interface RunningGateway {
@@ -29,12 +31,28 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     buckets: new TokenBucket(redis),
   };
   const metrics = createMetrics();
+  // Kafka is only needed to forward telephony callbacks; a gateway without a carrier token opens no producer.
+  const producer = config.TELEPHONY_AUTH_TOKEN
+    ? createProducer(createKafka(config, logger, `${config.KAFKA_CLIENT_ID}-gateway`))
+    : null;
+  const telephonyWebhook =
+    producer && config.TELEPHONY_AUTH_TOKEN
+      ? createTelephonyWebhook({
+          authToken: config.TELEPHONY_AUTH_TOKEN,
+          publicBaseUrl: config.WEBHOOK_PUBLIC_URL,
+          producer,
+          statusTopic: topicNames(config).status,
+          logger,
+          registry: metrics.registry,
+        })
+      : null;
   let accepting = true;
   const server = createHttpServer({
     deps,
     graphql: createGraphQLHandler(deps, metrics),
     metrics,
     isAccepting: () => accepting,
+    telephonyWebhook,
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -57,6 +75,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       const timer = setTimeout(() => server.closeAllConnections(), graceMs);
       await closed;
       clearTimeout(timer);
+      await producer?.disconnect();
       await deps.prisma.$disconnect();
       await pool.end();
       await redis.quit();

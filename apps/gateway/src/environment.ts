@@ -3,11 +3,13 @@ import {
   databaseEnv,
   durationMs,
   type EnvSource,
+  kafkaEnv,
   logEnv,
   parseEnv,
   port,
   positiveInt,
   redisEnv,
+  url,
 } from '@outbound/config';
 import { z } from 'zod';
 
@@ -42,9 +44,16 @@ const gatewayEnv = {
   GRAPHQL_MAX_TOKENS: positiveInt(5_000, 1_000_000),
   /** Serve the GraphiQL IDE on GET /graphql. */
   GRAPHIQL: bool(true),
+  /**
+   * The carrier account's auth token: status callbacks must be signed with it. Unset: the telephony webhook is
+   * disabled (404), for gateways that only serve the API.
+   */
+  TELEPHONY_AUTH_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** The gateway's base URL as the carrier reaches it (scheme, host, port): callback signatures cover it. */
+  WEBHOOK_PUBLIC_URL: url(['http', 'https'], 'http://127.0.0.1:4000'),
 };
 
-export const environmentShape = { ...databaseEnv, ...redisEnv, ...logEnv, ...gatewayEnv };
+export const environmentShape = { ...databaseEnv, ...redisEnv, ...kafkaEnv, ...logEnv, ...gatewayEnv };
 
 export type GatewayConfig = z.infer<z.ZodObject<typeof environmentShape>>;
 

@@ -1,0 +1,79 @@
+// Composition root of the scheduler process: config, clients, leader election + ticks, health, graceful shutdown.
+import { ConfigError } from '@outbound/config';
+import { createKafka, createProducer, topicNames } from '@outbound/bus';
+import { createRedisClient } from '@outbound/coordination';
+import { createPool } from '@outbound/db';
+import { createLogger, createMetricsRegistry, startHealthServer } from '@outbound/observability';
+import { Counter } from 'prom-client';
+import { loadConfig, type SchedulerConfig } from './environment.ts';
+import { dispatchPublisher } from './publish.ts';
+import { createScheduler, type Scheduler } from './scheduler.ts';
+
+let config: SchedulerConfig;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`scheduler: ${err.message}\n`);
+    process.exit(1);
+  }
+  throw err;
+}
+
+const logger = createLogger({ service: 'scheduler', level: config.LOG_LEVEL });
+const registry = createMetricsRegistry('scheduler');
+const dispatched = new Counter({ name: 'scheduler_dispatched_total', help: 'Calls claimed and dispatched', registers: [registry] });
+const completed = new Counter({ name: 'scheduler_campaigns_completed_total', help: 'Campaigns completed', registers: [registry] });
+
+const pool = createPool(config, 'scheduler');
+pool.on('error', (err) => logger.error({ err }, 'idle PostgreSQL connection failed'));
+const redis = createRedisClient(config, logger, 'scheduler');
+const producer = createProducer(createKafka(config, logger, `${config.KAFKA_CLIENT_ID}-scheduler`));
+await producer.connect();
+
+let scheduler: Scheduler | null = null;
+scheduler = createScheduler({
+  pool,
+  redis,
+  logger,
+  publish: dispatchPublisher(producer, topicNames(config).dispatch, () => scheduler?.fencingToken() ?? null),
+  instanceId: config.SCHEDULER_INSTANCE_ID,
+  tickMs: config.SCHEDULER_TICK_MS,
+  lockTtlMs: config.SCHEDULER_LOCK_TTL_MS,
+  maxClaimPerTick: config.SCHEDULER_MAX_CLAIM_PER_TICK,
+  onTick: (report) => {
+    dispatched.inc(report.dispatched);
+    completed.inc(report.completed.length);
+  },
+});
+scheduler.start();
+const health = await startHealthServer({
+  host: config.SCHEDULER_HEALTH_HOST,
+  port: config.SCHEDULER_HEALTH_PORT,
+  readiness: () => scheduler?.isReady() ?? false,
+  registry,
+  logger,
+});
+logger.info({ instanceId: config.SCHEDULER_INSTANCE_ID, health: health.url }, 'scheduler started');
+
+let stopping = false;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    (async () => {
+      await scheduler?.stop();
+      await health.stop();
+      await producer.disconnect();
+      await pool.end();
+      await redis.quit();
+    })().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  });
+}
