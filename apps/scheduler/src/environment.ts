@@ -21,6 +21,10 @@ const schedulerEnv = {
   SCHEDULER_MAX_CLAIM_PER_TICK: positiveInt(500, 100_000),
   /** Identifies this instance in the lock and logs. */
   SCHEDULER_INSTANCE_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
+  /** A call DIALING this long without a word from the carrier never reached it: its attempt fails. */
+  REAPER_DIALING_TIMEOUT_MS: durationMs(120_000),
+  /** A call IN_PROGRESS this long lost its final callback: its attempt fails. */
+  REAPER_IN_PROGRESS_TIMEOUT_MS: durationMs(2 * 60 * 60_000),
   SCHEDULER_HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
   SCHEDULER_HEALTH_PORT: port(9101),
 };

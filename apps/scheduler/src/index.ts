@@ -1,12 +1,13 @@
 // Composition root of the scheduler process: config, clients, leader election + ticks, health, graceful shutdown.
-import { ConfigError } from '@outbound/config';
+
 import { createKafka, createProducer, topicNames } from '@outbound/bus';
+import { ConfigError } from '@outbound/config';
 import { createRedisClient } from '@outbound/coordination';
 import { createPool } from '@outbound/db';
 import { createLogger, createMetricsRegistry, startHealthServer } from '@outbound/observability';
 import { Counter } from 'prom-client';
 import { loadConfig, type SchedulerConfig } from './environment.ts';
-import { dispatchPublisher } from './publish.ts';
+import { dispatchPublisher, reaperPublisher } from './publish.ts';
 import { createScheduler, type Scheduler } from './scheduler.ts';
 
 let config: SchedulerConfig;
@@ -22,8 +23,16 @@ try {
 
 const logger = createLogger({ service: 'scheduler', level: config.LOG_LEVEL });
 const registry = createMetricsRegistry('scheduler');
-const dispatched = new Counter({ name: 'scheduler_dispatched_total', help: 'Calls claimed and dispatched', registers: [registry] });
-const completed = new Counter({ name: 'scheduler_campaigns_completed_total', help: 'Campaigns completed', registers: [registry] });
+const dispatched = new Counter({
+  name: 'scheduler_dispatched_total',
+  help: 'Calls claimed and dispatched',
+  registers: [registry],
+});
+const completed = new Counter({
+  name: 'scheduler_campaigns_completed_total',
+  help: 'Campaigns completed',
+  registers: [registry],
+});
 
 const pool = createPool(config, 'scheduler');
 pool.on('error', (err) => logger.error({ err }, 'idle PostgreSQL connection failed'));
@@ -41,6 +50,14 @@ scheduler = createScheduler({
   tickMs: config.SCHEDULER_TICK_MS,
   lockTtlMs: config.SCHEDULER_LOCK_TTL_MS,
   maxClaimPerTick: config.SCHEDULER_MAX_CLAIM_PER_TICK,
+  reaper: {
+    dialingTimeoutMs: config.REAPER_DIALING_TIMEOUT_MS,
+    inProgressTimeoutMs: config.REAPER_IN_PROGRESS_TIMEOUT_MS,
+    publish: reaperPublisher(producer, topicNames(config).status, {
+      dialing: config.REAPER_DIALING_TIMEOUT_MS,
+      inProgress: config.REAPER_IN_PROGRESS_TIMEOUT_MS,
+    }),
+  },
   onTick: (report) => {
     dispatched.inc(report.dispatched);
     completed.inc(report.completed.length);

@@ -280,6 +280,46 @@ describe('scheduler tick', () => {
   });
 });
 
+describe('reaper', () => {
+  it('fails attempts stuck DIALING past the timeout (never reached the carrier), and only those', async () => {
+    const id = await campaign({ calls: numbers(3) });
+    const calls = await db.call.findMany({ where: { campaignId: id }, orderBy: { id: 'asc' } });
+    const [stuck, recent, talking] = calls;
+    if (!stuck || !recent || !talking) throw new Error('fixture');
+    const attempt = () => randomUUID();
+    await pool.query(
+      `UPDATE calls SET status = 'DIALING', attempts = 1, current_attempt_id = $2, updated_at = $3 WHERE id = $1`,
+      [stuck.id, attempt(), new Date(NOON.getTime() - 5 * 60_000)],
+    );
+    await pool.query(
+      `UPDATE calls SET status = 'DIALING', attempts = 1, current_attempt_id = $2, updated_at = $3 WHERE id = $1`,
+      [recent.id, attempt(), new Date(NOON.getTime() - 10_000)],
+    );
+    await pool.query(
+      `UPDATE calls SET status = 'IN_PROGRESS', attempts = 1, current_attempt_id = $2, updated_at = $3 WHERE id = $1`,
+      [talking.id, attempt(), new Date(NOON.getTime() - 10 * 60_000)],
+    );
+    const reaped: string[] = [];
+    const report = await tick(
+      {
+        pool,
+        logger,
+        publish: recorder().publish,
+        maxClaimPerTick: 0,
+        reaper: {
+          dialingTimeoutMs: 120_000,
+          inProgressTimeoutMs: 3_600_000,
+          publish: async (s) => void reaped.push(...s.map((a) => a.callId)),
+        },
+      },
+      await lead(),
+      NOON,
+    );
+    expect(reaped).toEqual([stuck.id]);
+    expect(report.reaped).toBe(1);
+  });
+});
+
 describe('leader election', () => {
   it('lets one of two schedulers lead; the other takes over within the lock TTL when the leader stops', async () => {
     const keyPrefix = `test:${randomUUID()}`;

@@ -5,7 +5,7 @@ import type pg from 'pg';
 import type { RunningCampaign } from './campaign-state.ts';
 import { type ClaimedCall, LostLeadershipError } from './claim.ts';
 import { LeaderLock, type Leadership } from './leader-lock.ts';
-import { type TickReport, tick } from './tick.ts';
+import { type TickDeps, type TickReport, tick } from './tick.ts';
 
 export interface SchedulerOptions {
   pool: pg.Pool;
@@ -17,6 +17,7 @@ export interface SchedulerOptions {
   lockTtlMs: number;
   maxClaimPerTick: number;
   lockKeyPrefix?: string;
+  reaper?: TickDeps['reaper'];
   onTick?: (report: TickReport) => void;
 }
 

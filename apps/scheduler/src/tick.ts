@@ -10,6 +10,7 @@ import {
   runningCampaigns,
 } from './campaign-state.ts';
 import { type ClaimedCall, claimAndDispatch } from './claim.ts';
+import { type StuckAttempt, stuckAttempts } from './reaper.ts';
 
 export interface TickDeps {
   pool: pg.Pool;
@@ -17,11 +18,18 @@ export interface TickDeps {
   /** Sends the dispatch messages of one campaign's claim; must resolve only once Kafka acknowledged them. */
   publish: (campaign: RunningCampaign, calls: ClaimedCall[]) => Promise<void>;
   maxClaimPerTick: number;
+  /** Fails attempts the carrier never reported on (see reaper.ts); absent: no reaping. */
+  reaper?: {
+    dialingTimeoutMs: number;
+    inProgressTimeoutMs: number;
+    publish: (stuck: StuckAttempt[]) => Promise<void>;
+  };
 }
 
 export interface TickReport {
   campaigns: number;
   dispatched: number;
+  reaped: number;
   completed: string[];
   skipped: { campaignId: string; reason: string }[];
 }
@@ -57,7 +65,7 @@ export async function tick(
   fencingToken: number,
   now: Date = new Date(),
 ): Promise<TickReport> {
-  const report: TickReport = { campaigns: 0, dispatched: 0, completed: [], skipped: [] };
+  const report: TickReport = { campaigns: 0, dispatched: 0, reaped: 0, completed: [], skipped: [] };
   const campaigns = await runningCampaigns(deps.pool);
   report.campaigns = campaigns.length;
   for (const campaign of campaigns) {
@@ -89,6 +97,14 @@ export async function tick(
     if (await completeIfDone(deps.pool, campaign.id)) {
       report.completed.push(campaign.id);
       deps.logger.info({ campaignId: campaign.id }, 'campaign completed');
+    }
+  }
+  if (deps.reaper) {
+    const stuck = await stuckAttempts(deps.pool, { ...deps.reaper, limit: 1000 }, now);
+    if (stuck.length > 0) {
+      await deps.reaper.publish(stuck);
+      report.reaped = stuck.length;
+      deps.logger.warn({ count: stuck.length }, 'failed attempts the carrier never reported on');
     }
   }
   return report;
