@@ -7,7 +7,12 @@ interface GraphQLResult<T> {
   errors?: { message: string }[];
 }
 
-async function gql<T>(url: string, query: string, variables: Record<string, unknown>, token?: string): Promise<T> {
+async function gql<T>(
+  url: string,
+  query: string,
+  variables: Record<string, unknown>,
+  token?: string,
+): Promise<T> {
   const response = await fetch(`${url}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
@@ -31,7 +36,11 @@ export interface DemoCampaign {
   token: string;
 }
 
-export async function startDemoCampaign(url: string, operator: { email: string; password: string }, targets = 300): Promise<DemoCampaign> {
+export async function startDemoCampaign(
+  url: string,
+  operator: { email: string; password: string },
+  targets = 300,
+): Promise<DemoCampaign> {
   const { login } = await gql<{ login: { token?: string; message?: string } }>(
     url,
     'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { ... on LoginSuccess { token } ... on Error { message } } }',
@@ -52,7 +61,13 @@ export async function startDemoCampaign(url: string, operator: { email: string; 
         maxConcurrentCalls: 20,
         callsPerSecond: 10,
         callerId: '+14155550100',
-        retryPolicy: { maxAttempts: 3, baseDelayMs: 5_000, maxDelayMs: 20_000, jitter: 0.2, retryOn: ['BUSY', 'NO_ANSWER', 'FAILED'] },
+        retryPolicy: {
+          maxAttempts: 3,
+          baseDelayMs: 5_000,
+          maxDelayMs: 20_000,
+          jitter: 0.2,
+          retryOn: ['BUSY', 'NO_ANSWER', 'FAILED'],
+        },
       },
     },
     token,
@@ -71,7 +86,12 @@ export async function startDemoCampaign(url: string, operator: { email: string; 
     { c: createCampaign.id, t: rows },
     token,
   );
-  await gql(url, 'mutation($c: ID!) { startCampaign(id: $c) { ... on Campaign { status } } }', { c: createCampaign.id }, token);
+  await gql(
+    url,
+    'mutation($c: ID!) { startCampaign(id: $c) { ... on Campaign { status } } }',
+    { c: createCampaign.id },
+    token,
+  );
   return { id: createCampaign.id, token };
 }
 
@@ -94,7 +114,12 @@ interface Progress {
 }
 
 /** Prints the demo campaign's counters every few seconds until it completes (or `signal` aborts). */
-export async function watchDemo(url: string, demo: DemoCampaign, signal: AbortSignal, print: (line: string) => void): Promise<void> {
+export async function watchDemo(
+  url: string,
+  demo: DemoCampaign,
+  signal: AbortSignal,
+  print: (line: string) => void,
+): Promise<void> {
   let last = '';
   while (!signal.aborted) {
     const { campaign } = await gql<Progress>(

@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { cassandraEnv, databaseEnv, kafkaEnv, logEnv, redisEnv } from '@outbound/config';
 import { describe, expect, it } from 'vitest';
+import { environmentShape as callWorkerEnv } from '../apps/call-worker/src/environment.ts';
 import { environmentShape as gatewayEnv } from '../apps/gateway/src/environment.ts';
+import { environmentShape as retryWorkerEnv } from '../apps/retry-worker/src/environment.ts';
 import { environmentShape as schedulerEnv } from '../apps/scheduler/src/environment.ts';
+import { environmentShape as statusWorkerEnv } from '../apps/status-worker/src/environment.ts';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 // A row names one variable, or several: `A`, `B`.
@@ -21,6 +24,10 @@ describe('README configuration table', () => {
       ...cassandraEnv,
       ...logEnv,
       ...gatewayEnv,
+      ...schedulerEnv,
+      ...callWorkerEnv,
+      ...statusWorkerEnv,
+      ...retryWorkerEnv,
     });
     expect(variables.filter((name) => !documented.has(name))).toEqual([]);
   });

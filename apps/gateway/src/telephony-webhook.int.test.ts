@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { startSimulator, type RunningSimulator } from '@outbound/carrier-sim';
 import { createKafka, ensureTopics, topicNames, topicSpecs } from '@outbound/bus';
+import { type RunningSimulator, startSimulator } from '@outbound/carrier-sim';
 import { type KafkaConfig, kafkaEnv, parseEnv } from '@outbound/config';
 import { decode, type TStatusEvent, ZStatusEvent } from '@outbound/contracts';
 import { createLogger } from '@outbound/observability';
@@ -11,7 +11,11 @@ import { freePort, startTestGateway, type TestGateway } from './testing/harness.
 
 const logger = createLogger({ service: 'webhook-test', level: 'silent' });
 const authToken = randomBytes(24).toString('hex');
-const kafkaConfig: KafkaConfig = { ...parseEnv(kafkaEnv, process.env), KAFKA_TOPIC_PREFIX: `test.${randomBytes(4).toString('hex')}.`, KAFKA_PARTITIONS: 1 };
+const kafkaConfig: KafkaConfig = {
+  ...parseEnv(kafkaEnv, process.env),
+  KAFKA_TOPIC_PREFIX: `test.${randomBytes(4).toString('hex')}.`,
+  KAFKA_PARTITIONS: 1,
+};
 const kafka = createKafka(kafkaConfig, logger);
 const statusTopic = topicNames(kafkaConfig).status;
 
@@ -44,7 +48,10 @@ beforeAll(async () => {
   });
   sim = await startSimulator({
     authToken,
-    behaviour: { zeroDelay: true, outcomes: { answered: 1, busy: 0, noAnswer: 0, failed: 0, voicemail: 0, rejected: 0 } },
+    behaviour: {
+      zeroDelay: true,
+      outcomes: { answered: 1, busy: 0, noAnswer: 0, failed: 0, voicemail: 0, rejected: 0 },
+    },
   });
   consumer = kafka.consumer({ groupId: `${kafkaConfig.KAFKA_TOPIC_PREFIX}webhook` });
   await consumer.connect();
@@ -69,15 +76,31 @@ afterAll(async () => {
 });
 
 function ids() {
-  return { tenantId: randomUUID(), campaignId: randomUUID(), callId: randomUUID(), attemptId: randomUUID(), attempt: 1 };
+  return {
+    tenantId: randomUUID(),
+    campaignId: randomUUID(),
+    callId: randomUUID(),
+    attemptId: randomUUID(),
+    attempt: 1,
+  };
 }
 
 describe('telephony status webhook', () => {
   it("publishes the carrier's signed callbacks of a call placed through the production adapter", async () => {
     const ref = ids();
-    const provider = new TwilioProvider({ baseUrl: sim.url, accountSid: sim.accountSid, authToken, twimlUrl: 'http://127.0.0.1/twiml' });
+    const provider = new TwilioProvider({
+      baseUrl: sim.url,
+      accountSid: sim.accountSid,
+      authToken,
+      twimlUrl: 'http://127.0.0.1/twiml',
+    });
     const callbackUrl = statusCallbackUrl(`${t.url}/webhooks/twilio/status`, ref);
-    const { providerCallId } = await provider.originate({ ...ref, to: '+14155550123', from: '+14155550100', statusCallbackUrl: callbackUrl });
+    const { providerCallId } = await provider.originate({
+      ...ref,
+      to: '+14155550123',
+      from: '+14155550100',
+      statusCallbackUrl: callbackUrl,
+    });
     await until(() => received.some((e) => e.attemptId === ref.attemptId && e.event === 'completed'));
     const events = received.filter((e) => e.attemptId === ref.attemptId);
     expect(events.map((e) => e.event)).toEqual(['initiated', 'ringing', 'answered', 'completed']);
@@ -87,7 +110,11 @@ describe('telephony status webhook', () => {
   it('refuses a forged or tampered callback with 403 and publishes nothing', async () => {
     const ref = ids();
     const path = statusCallbackUrl(`${t.url}/webhooks/twilio/status`, ref);
-    const form = { CallSid: `CA${randomBytes(16).toString('hex')}`, CallStatus: 'completed', AccountSid: sim.accountSid };
+    const form = {
+      CallSid: `CA${randomBytes(16).toString('hex')}`,
+      CallStatus: 'completed',
+      AccountSid: sim.accountSid,
+    };
     const post = (url: string, body: Record<string, string>, signature?: string) =>
       fetch(url, {
         method: 'POST',
@@ -99,7 +126,9 @@ describe('telephony status webhook', () => {
       });
     const good = computeTwilioSignature(authToken, path, form);
     expect((await post(path, form)).status).toBe(403);
-    expect((await post(path, form, computeTwilioSignature('not-the-token-at-all', path, form))).status).toBe(403);
+    expect((await post(path, form, computeTwilioSignature('not-the-token-at-all', path, form))).status).toBe(
+      403,
+    );
     expect((await post(path, { ...form, CallStatus: 'busy' }, good)).status).toBe(403);
     // Another attempt's ids in the URL: the signature does not cover them.
     expect((await post(path.replace(ref.attemptId, randomUUID()), form, good)).status).toBe(403);
@@ -123,6 +152,8 @@ describe('telephony status webhook', () => {
     });
     expect(response.status).toBe(400);
     const body = (await response.json()) as { issues: { field: string }[] };
-    expect(body.issues.map((i) => i.field)).toEqual(expect.arrayContaining(['CallStatus', 'query.callId', 'query.attemptId']));
+    expect(body.issues.map((i) => i.field)).toEqual(
+      expect.arrayContaining(['CallStatus', 'query.callId', 'query.attemptId']),
+    );
   });
 });

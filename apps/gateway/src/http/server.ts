@@ -33,7 +33,9 @@ function sendJson(
 }
 
 function routeOf(path: string): string {
-  return ['/graphql', '/healthz', '/readyz', '/metrics', TELEPHONY_WEBHOOK_PATH].includes(path) ? path : 'other';
+  return ['/graphql', '/healthz', '/readyz', '/metrics', TELEPHONY_WEBHOOK_PATH].includes(path)
+    ? path
+    : 'other';
 }
 
 /** Rejects request bodies over the limit before anything reads them. Uploads are limited by the upload parser. */
@@ -46,7 +48,13 @@ function bodyTooLarge(req: IncomingMessage, maxBytes: number): 'too-large' | 'le
   return Number(length) > maxBytes ? 'too-large' : null;
 }
 
-export function createHttpServer({ deps, graphql, metrics, isAccepting, telephonyWebhook }: HttpServerOptions): Server {
+export function createHttpServer({
+  deps,
+  graphql,
+  metrics,
+  isAccepting,
+  telephonyWebhook,
+}: HttpServerOptions): Server {
   const { config, logger } = deps;
 
   async function ready(): Promise<{ ok: boolean; checks: Record<string, string> }> {
@@ -109,7 +117,8 @@ export function createHttpServer({ deps, graphql, metrics, isAccepting, telephon
         return;
       }
       case TELEPHONY_WEBHOOK_PATH:
-        if (!telephonyWebhook) return sendJson(res, 404, { error: 'telephony webhooks are not enabled here' });
+        if (!telephonyWebhook)
+          return sendJson(res, 404, { error: 'telephony webhooks are not enabled here' });
         return telephonyWebhook(req, res);
       default:
         return sendJson(res, 404, { error: 'not found' });

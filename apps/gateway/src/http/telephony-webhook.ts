@@ -67,9 +67,15 @@ export function createTelephonyWebhook(options: TelephonyWebhookOptions) {
     const signature = req.headers[TWILIO_SIGNATURE_HEADER.toLowerCase()];
     const params: Record<string, string[]> = {};
     for (const [key, value] of form) params[key] = [...(params[key] ?? []), value];
-    if (typeof signature !== 'string' || !isValidTwilioSignature(options.authToken, url.toString(), params, signature)) {
+    if (
+      typeof signature !== 'string' ||
+      !isValidTwilioSignature(options.authToken, url.toString(), params, signature)
+    ) {
       received.inc({ result: 'forged' });
-      options.logger.warn({ path: url.pathname }, 'telephony callback with a missing or wrong signature refused');
+      options.logger.warn(
+        { path: url.pathname },
+        'telephony callback with a missing or wrong signature refused',
+      );
       return reply(res, 403, { error: 'invalid signature' });
     }
     let event: TStatusEvent;
@@ -78,7 +84,10 @@ export function createTelephonyWebhook(options: TelephonyWebhookOptions) {
       event = ZStatusEvent.parse({ v: 1, kind: 'status', ...parsed });
     } catch (err) {
       received.inc({ result: 'invalid' });
-      const issues = err instanceof InvalidStatusCallbackError ? err.issues : [{ field: '(callback)', message: String(err) }];
+      const issues =
+        err instanceof InvalidStatusCallbackError
+          ? err.issues
+          : [{ field: '(callback)', message: String(err) }];
       options.logger.warn({ issues }, 'malformed telephony callback');
       return reply(res, 400, { error: 'malformed status callback', issues });
     }

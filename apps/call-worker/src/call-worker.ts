@@ -1,0 +1,216 @@
+import { type BatchContext, type BusProducer, createBatchConsumer, topicNames } from '@outbound/bus';
+import type { KafkaConfig } from '@outbound/config';
+import { type TDispatch, ZDispatch } from '@outbound/contracts';
+import { LeaseSemaphore, TokenBucket } from '@outbound/coordination';
+import type { Logger } from '@outbound/observability';
+import type { TelephonyProvider } from '@outbound/telephony';
+import type { Redis } from 'ioredis';
+import type { Kafka } from 'kafkajs';
+import type pg from 'pg';
+import type { Registry } from 'prom-client';
+import { loadCalls, type Settlement, settleCalls } from './calls.ts';
+import { CampaignCache } from './campaigns.ts';
+import { dependency } from './dependency.ts';
+import { createDialer, type DialJob, idsOf } from './dial.ts';
+import { verdictFor } from './eligibility.ts';
+import { Limiter } from './limiter.ts';
+import { callWorkerMetrics } from './metrics.ts';
+import type { WaitContext } from './waits.ts';
+
+export interface CallWorkerSettings extends Pick<KafkaConfig, 'KAFKA_TOPIC_PREFIX' | 'KAFKA_RETRY_LEVELS'> {
+  CALL_WORKER_CONCURRENCY: number;
+  LEASE_TTL_MS: number;
+  PROVIDER_CPS: number;
+  STATUS_CALLBACK_BASE_URL: string;
+  CAMPAIGN_CACHE_MS: number;
+}
+
+export interface CallWorkerOptions {
+  config: CallWorkerSettings;
+  pool: pg.Pool;
+  redis: Redis;
+  kafka: Kafka;
+  /** Status events and dead letters; the caller connects and disconnects it. */
+  producer: BusProducer;
+  provider: TelephonyProvider;
+  logger: Logger;
+  registry: Registry;
+  /** Default `${KAFKA_TOPIC_PREFIX}call-worker`. */
+  groupId?: string;
+  /** Injected by tests; the wall clock otherwise (windows are judged by it). */
+  now?: () => Date;
+  /** Batches handled at once (different partitions); default 4. Dials share CALL_WORKER_CONCURRENCY across them. */
+  partitionsConsumedConcurrently?: number;
+}
+
+export interface CallWorker {
+  start(): Promise<void>;
+  /** Stops consuming: waits that have not dialled yet end (their messages are redelivered), dials in flight finish. */
+  stop(): Promise<void>;
+  isReady(): boolean;
+}
+
+/**
+ * The call-worker: consumes `campaign.calls.dispatch` and turns each message into at most one call at the carrier.
+ * Per batch: the campaigns (cached ≤ CAMPAIGN_CACHE_MS) and the calls with their do-not-call status are read in
+ * one query each; calls that must not be dialled now are settled in one transaction; the others are dialled
+ * concurrently (see `createDialer`). The batch's offsets are committed by the runtime once every settle, originate
+ * and status event is done.
+ */
+export function createCallWorker(options: CallWorkerOptions): CallWorker {
+  const { config, pool, logger } = options;
+  const topics = topicNames(config);
+  const now = options.now ?? (() => new Date());
+  const metrics = callWorkerMetrics(options.registry);
+  const campaigns = new CampaignCache(pool, config.CAMPAIGN_CACHE_MS);
+  const limiter = new Limiter(config.CALL_WORKER_CONCURRENCY);
+  const dialer = createDialer({
+    pool,
+    semaphore: new LeaseSemaphore(options.redis),
+    buckets: new TokenBucket(options.redis),
+    provider: options.provider,
+    producer: options.producer,
+    campaigns,
+    metrics,
+    logger,
+    statusTopic: topics.status,
+    statusCallbackBaseUrl: config.STATUS_CALLBACK_BASE_URL,
+    leaseTtlMs: config.LEASE_TTL_MS,
+    providerCps: config.PROVIDER_CPS,
+    now,
+  });
+
+  async function handleBatch(batch: BatchContext<TDispatch>): Promise<void> {
+    // A message delivered twice in one batch is handled once.
+    const seen = new Set<string>();
+    const messages = batch.messages.filter(({ message }) => {
+      if (seen.has(message.attemptId)) {
+        metrics.ignored.inc({ reason: 'duplicate' });
+        return false;
+      }
+      seen.add(message.attemptId);
+      return true;
+    });
+
+    // 1. The campaigns, and the calls with their do-not-call status: one query each.
+    const [campaignsById, calls] = await Promise.all([
+      dependency('postgres', () => campaigns.load(messages.map((m) => m.message.campaignId))),
+      dependency('postgres', () =>
+        loadCalls(
+          pool,
+          messages.map((m) => m.message.callId),
+        ),
+      ),
+    ]);
+
+    // 2. Decide: dial, settle, or ignore (stale or duplicate: the call is no longer queued on this attempt).
+    const at = now();
+    const settlements: Settlement[] = [];
+    const jobs: DialJob[] = [];
+    for (const { message, traceparent } of messages) {
+      const call = calls.get(message.callId);
+      const campaign = campaignsById.get(message.campaignId);
+      if (
+        !call ||
+        !campaign ||
+        call.campaignId !== message.campaignId ||
+        call.status !== 'QUEUED' ||
+        call.currentAttemptId !== message.attemptId
+      ) {
+        metrics.ignored.inc({ reason: call && campaign ? 'stale' : 'unknown' });
+        logger.debug({ ...idsOf(message), status: call?.status }, 'dispatch ignored: the call moved on');
+        continue;
+      }
+      const verdict = verdictFor(campaign, { timezone: message.timezone, doNotCall: call.doNotCall }, at);
+      if (verdict.action === 'settle') {
+        settlements.push({
+          callId: call.id,
+          attemptId: message.attemptId,
+          to: verdict.to,
+          reason: verdict.reason,
+        });
+      } else {
+        jobs.push({
+          dispatch: message,
+          traceparent,
+          phoneNumber: call.phoneNumber,
+          tenantId: call.tenantId,
+          campaign,
+        });
+      }
+    }
+
+    if (settlements.length > 0) {
+      const settled = await dependency('postgres', () => settleCalls(pool, settlements));
+      for (const s of settled) metrics.settled.inc({ reason: s.reason });
+      const ignored = settlements.length - settled.length;
+      if (ignored > 0) metrics.ignored.inc({ reason: 'stale' }, ignored);
+      if (settled.length > 0)
+        logger.debug({ settled: settled.length }, 'queued calls settled without dialling');
+    }
+    if (jobs.length === 0) return;
+
+    // 3. Dial, CALL_WORKER_CONCURRENCY at once across batches. One failed dial stops the others' waits: the batch
+    // is retried as a whole (dialled calls are then found DIALING and skipped).
+    const failed = new AbortController();
+    const context: WaitContext = {
+      signal: AbortSignal.any([batch.signal, failed.signal]),
+      heartbeat: () => batch.heartbeat(),
+      isStale: () => batch.isStale(),
+    };
+    const results = await Promise.allSettled(
+      jobs.map(async (job) => {
+        let release: () => void;
+        if (limiter.active >= config.CALL_WORKER_CONCURRENCY) {
+          metrics.waits.inc({ kind: 'worker_concurrency' });
+          const startedAt = performance.now();
+          release = await limiter.acquire(context.signal);
+          metrics.waitSeconds.observe({ kind: 'worker_concurrency' }, (performance.now() - startedAt) / 1000);
+        } else {
+          release = await limiter.acquire(context.signal);
+        }
+        metrics.inFlight.inc();
+        try {
+          return await dialer.dial(job, context);
+        } catch (err) {
+          if (!failed.signal.aborted && !batch.signal.aborted) failed.abort(err);
+          throw err;
+        } finally {
+          metrics.inFlight.dec();
+          release();
+        }
+      }),
+    );
+    const errors = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+    if (errors.length > 0) {
+      // The first failure (not the aborts it caused in the other dials), or the stop.
+      const cause: unknown = failed.signal.aborted ? failed.signal.reason : errors[0];
+      if (!batch.signal.aborted)
+        logger.warn(
+          { err: cause, failed: errors.length, of: jobs.length },
+          'dials failed; the batch will be retried',
+        );
+      throw cause;
+    }
+  }
+
+  const consumer = createBatchConsumer<TDispatch>({
+    kafka: options.kafka,
+    groupId: options.groupId ?? `${config.KAFKA_TOPIC_PREFIX}call-worker`,
+    name: 'call-worker',
+    topics: [topics.dispatch],
+    schema: ZDispatch,
+    logger,
+    deadLetterTopic: topics.deadLetter,
+    producer: options.producer,
+    registry: options.registry,
+    handleBatch,
+    partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 4,
+  });
+
+  return {
+    start: () => consumer.start(),
+    stop: () => consumer.stop(),
+    isReady: () => consumer.isReady(),
+  };
+}

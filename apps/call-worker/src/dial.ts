@@ -1,0 +1,302 @@
+import { type BusProducer, RetryableError } from '@outbound/bus';
+import type { TDispatch, TStatusEvent } from '@outbound/contracts';
+import type { LeaseSemaphore, TokenBucket } from '@outbound/coordination';
+import type { Logger } from '@outbound/observability';
+import {
+  ProviderRejectedError,
+  ProviderUnavailableError,
+  statusCallbackUrl,
+  type TelephonyProvider,
+} from '@outbound/telephony';
+import type pg from 'pg';
+import { callState, markDialing, settleCalls } from './calls.ts';
+import type { CampaignCache, CampaignInfo } from './campaigns.ts';
+import { dependency } from './dependency.ts';
+import { type Verdict, verdictFor } from './eligibility.ts';
+import type { CallWorkerMetrics, WaitKind } from './metrics.ts';
+import { originatedEvent, publishStatus, rejectedEvent } from './status-events.ts';
+import { backoffMs, pause, sleepThrough, type WaitContext } from './waits.ts';
+
+export interface DialerOptions {
+  pool: pg.Pool;
+  semaphore: LeaseSemaphore;
+  buckets: TokenBucket;
+  provider: TelephonyProvider;
+  producer: BusProducer;
+  campaigns: CampaignCache;
+  metrics: CallWorkerMetrics;
+  logger: Logger;
+  statusTopic: string;
+  statusCallbackBaseUrl: string;
+  leaseTtlMs: number;
+  providerCps: number;
+  now: () => Date;
+  /** Originates sent again after a pacing refusal (429) or a provably unsent request; default 3. */
+  originateRetries?: number;
+}
+
+/** One dispatch to dial: the message, the call row's number and tenant, and the campaign as the batch read it. */
+export interface DialJob {
+  dispatch: TDispatch;
+  traceparent: string;
+  phoneNumber: string;
+  tenantId: string;
+  campaign: CampaignInfo;
+}
+
+type SettleVerdict = Extract<Verdict, { action: 'settle' }>;
+
+export type DialResult = 'originated' | 'rejected' | 'unknown' | 'settled' | 'stale' | 'duplicate';
+
+export const slotKey = (campaignId: string) => `campaign:${campaignId}:slots`;
+export const campaignCpsKey = (campaignId: string) => `campaign:${campaignId}:cps`;
+export const providerCpsKey = (provider: string) => `provider:${provider}:cps`;
+
+const burstOf = (cps: number) => Math.max(1, Math.ceil(cps));
+
+/**
+ * Dials one queued call: a concurrency slot of its campaign (waiting, with backpressure, while none is free), a
+ * pacing token of the campaign and one of the provider, a last look at the campaign, the conditional
+ * QUEUED → DIALING, then the originate and its status event. Every step up to the conditional update can be
+ * interrupted by stop() (the message is redelivered); from there on the dial runs to its end.
+ */
+export function createDialer(options: DialerOptions) {
+  const { pool, semaphore, buckets, provider, producer, campaigns, metrics, logger, now } = options;
+  const originateRetries = options.originateRetries ?? 3;
+  const providerKey = providerCpsKey(provider.name);
+
+  async function waited<T>(kind: WaitKind, startedAt: number, result: T): Promise<T> {
+    metrics.waitSeconds.observe({ kind }, (performance.now() - startedAt) / 1000);
+    return result;
+  }
+
+  /** Takes a token, waiting as long as the bucket says. */
+  async function takeToken(
+    key: string,
+    rate: number,
+    kind: WaitKind,
+    context: WaitContext | null,
+  ): Promise<void> {
+    const startedAt = performance.now();
+    for (let attempt = 1; ; attempt++) {
+      const taken = await dependency('redis', () => buckets.take(key, rate, burstOf(rate)));
+      if (taken.allowed) {
+        if (attempt > 1) await waited(kind, startedAt, undefined);
+        return;
+      }
+      if (attempt === 1) metrics.waits.inc({ kind });
+      // A little spread, so the dials waiting for one bucket do not all ask again at the same millisecond.
+      const delay = Math.max(1, taken.retryAfterMs) + Math.floor(Math.random() * 10);
+      if (context) await pause(delay, context);
+      else await sleepThrough(delay);
+    }
+  }
+
+  async function refund(key: string, rate: number): Promise<void> {
+    await buckets.refund(key, rate, burstOf(rate)).catch(() => undefined);
+  }
+
+  async function settleOne(job: DialJob, { to, reason }: SettleVerdict): Promise<DialResult> {
+    const { callId, attemptId } = job.dispatch;
+    const settled = await dependency('postgres', () =>
+      settleCalls(pool, [{ callId, attemptId, to, reason }]),
+    );
+    if (settled.length === 0) return ignored('stale');
+    metrics.settled.inc({ reason });
+    return 'settled';
+  }
+
+  /** The campaign now (≤ CAMPAIGN_CACHE_MS old) and whether the call may still be dialled. */
+  async function recheck(job: DialJob) {
+    const campaign = await dependency('postgres', () => campaigns.get(job.dispatch.campaignId));
+    if (!campaign) return { campaign: undefined, verdict: undefined };
+    // The do-not-call list was read for this batch; only the campaign and the clock can have changed since.
+    const verdict = verdictFor(campaign, { timezone: job.dispatch.timezone, doNotCall: false }, now());
+    return { campaign, verdict };
+  }
+
+  async function publish(event: TStatusEvent, job: DialJob, context: WaitContext): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await publishStatus(producer, options.statusTopic, event, job.traceparent);
+        return;
+      } catch (err) {
+        // The call exists (or was refused) and its row is DIALING: a redelivered dispatch would not publish this
+        // again, so keep trying here for as long as the worker runs.
+        const ids = { ...idsOf(job.dispatch), eventId: event.eventId };
+        if (context.signal.aborted) {
+          logger.error({ ...ids, err }, 'status event not published before stopping');
+          throw new RetryableError('kafka unavailable: status event not published', { cause: err });
+        }
+        logger.warn({ ...ids, err, attempt }, 'status event publish failed; retrying');
+        await pause(backoffMs(200, 5000, attempt), context).catch(() => undefined);
+      }
+    }
+  }
+
+  async function originate(job: DialJob, campaign: CampaignInfo, context: WaitContext): Promise<DialResult> {
+    const { dispatch } = job;
+    const request = {
+      tenantId: job.tenantId,
+      campaignId: dispatch.campaignId,
+      callId: dispatch.callId,
+      attemptId: dispatch.attemptId,
+      attempt: dispatch.attempt,
+      to: job.phoneNumber,
+      from: campaign.callerId,
+      statusCallbackUrl: statusCallbackUrl(options.statusCallbackBaseUrl, {
+        tenantId: job.tenantId,
+        campaignId: dispatch.campaignId,
+        callId: dispatch.callId,
+        attemptId: dispatch.attemptId,
+        attempt: dispatch.attempt,
+      }),
+    };
+    for (let attempt = 1; ; attempt++) {
+      const startedAt = performance.now();
+      const seconds = () => (performance.now() - startedAt) / 1000;
+      try {
+        const { providerCallId } = await provider.originate(request);
+        metrics.originateSeconds.observe({ result: 'accepted' }, seconds());
+        metrics.originated.inc();
+        await publish(originatedEvent(dispatch, providerCallId, now()), job, context);
+        return 'originated';
+      } catch (err) {
+        if (err instanceof ProviderRejectedError) {
+          metrics.originateSeconds.observe({ result: 'rejected' }, seconds());
+          if (err.retryable && attempt <= originateRetries) {
+            // The carrier's own pacing refused it: no call was placed, so sending it again is safe.
+            metrics.carrierCpsRetries.inc();
+            await sleepThrough(backoffMs(250, 2000, attempt));
+            await takeToken(providerKey, options.providerCps, 'provider_cps', null);
+            continue;
+          }
+          metrics.rejected.inc({ code: err.code });
+          logger.info({ ...idsOf(dispatch), code: err.code, err: err.message }, 'originate rejected');
+          await publish(rejectedEvent(dispatch, `${err.code}: ${err.message}`, now()), job, context);
+          return 'rejected';
+        }
+        if (err instanceof ProviderUnavailableError) {
+          metrics.originateSeconds.observe({ result: 'unavailable' }, seconds());
+          if (!err.callMayExist) {
+            // Connection refused / name not resolved: the request never left, no call exists.
+            if (attempt <= originateRetries) {
+              metrics.carrierCpsRetries.inc();
+              await sleepThrough(backoffMs(500, 4000, attempt));
+              continue;
+            }
+            metrics.rejected.inc({ code: 'UNREACHABLE' });
+            logger.warn({ ...idsOf(dispatch), err }, 'provider unreachable; attempt reported as failed');
+            await publish(rejectedEvent(dispatch, `UNREACHABLE: ${err.message}`, now()), job, context);
+            return 'rejected';
+          }
+          // The call may exist: originating again could ring the person twice. It stays DIALING; its callbacks
+          // (if it was placed) or the scheduler's reaper settle it.
+          metrics.unknownOutcome.inc();
+          logger.warn(
+            { ...idsOf(dispatch), err, status: err.status },
+            'originate outcome unknown; the call stays DIALING until its callbacks or the reaper settle it',
+          );
+          return 'unknown';
+        }
+        throw err;
+      }
+    }
+  }
+
+  /** Dials one job; see `createDialer`. */
+  async function dial(job: DialJob, context: WaitContext): Promise<DialResult> {
+    const { dispatch } = job;
+    const key = slotKey(dispatch.campaignId);
+    let campaign = job.campaign;
+
+    // 1. A concurrency slot of the campaign (lease id = attempt id: taking it again only renews it).
+    const slotWaitStart = performance.now();
+    let slotWaited = false;
+    for (let attempt = 1; ; attempt++) {
+      const limit = campaign.maxConcurrentCalls;
+      if (
+        await dependency('redis', () => semaphore.acquire(key, dispatch.attemptId, limit, options.leaseTtlMs))
+      )
+        break;
+      if (attempt === 1) metrics.waits.inc({ kind: 'slot' });
+      slotWaited = true;
+      await pause(backoffMs(100, 2000, attempt), context);
+      // Paused or cancelled while waiting: settle now rather than wait for a slot it will not use.
+      const latest = await recheck(job);
+      if (!latest.campaign) return ignored('stale');
+      if (latest.verdict?.action === 'settle') return settleOne(job, latest.verdict);
+      campaign = latest.campaign;
+      if (attempt > 1 && attempt % 50 === 0)
+        logger.info(
+          { ...idsOf(dispatch), waitedMs: Math.round(performance.now() - slotWaitStart) },
+          'waiting for a slot',
+        );
+    }
+    if (slotWaited) await waited('slot', slotWaitStart, undefined);
+
+    // 2. Until the row is DIALING the slot is held for nothing: any way out gives it back.
+    let slotOwned = false;
+    const taken = { campaign: false, provider: false };
+    try {
+      await takeToken(campaignCpsKey(dispatch.campaignId), campaign.callsPerSecond, 'campaign_cps', context);
+      taken.campaign = true;
+      await takeToken(providerKey, options.providerCps, 'provider_cps', context);
+      taken.provider = true;
+
+      const latest = await recheck(job);
+      if (!latest.campaign) return ignored('stale');
+      if (latest.verdict?.action === 'settle') return settleOne(job, latest.verdict);
+      campaign = latest.campaign;
+
+      if (await dependency('postgres', () => markDialing(pool, dispatch.callId, dispatch.attemptId))) {
+        slotOwned = true;
+      } else {
+        const state = await dependency('postgres', () => callState(pool, dispatch.callId));
+        const ours = state?.currentAttemptId === dispatch.attemptId;
+        if (ours && (state?.status === 'DIALING' || state?.status === 'IN_PROGRESS')) {
+          // Another delivery of this message dialled it: the lease (same id) is that call's, keep it.
+          slotOwned = true;
+          return ignored('duplicate');
+        }
+        if (ours && state?.status === 'QUEUED') {
+          // The campaign stopped running after the cache was read.
+          campaigns.invalidate(dispatch.campaignId);
+          const fresh = await recheck(job);
+          if (fresh.verdict?.action === 'settle') return settleOne(job, fresh.verdict);
+          throw new RetryableError('the campaign changed state during the dial; retrying the batch');
+        }
+        return ignored('stale');
+      }
+    } finally {
+      if (!slotOwned) {
+        await semaphore.release(key, dispatch.attemptId).catch((err: unknown) => {
+          logger.warn({ ...idsOf(dispatch), err }, 'could not release a slot; it expires with its lease');
+        });
+        if (taken.campaign) await refund(campaignCpsKey(dispatch.campaignId), campaign.callsPerSecond);
+        if (taken.provider) await refund(providerKey, options.providerCps);
+      }
+    }
+
+    // 3. The row is DIALING: this worker owns the attempt. Originate (returns at once) and report.
+    return originate(job, campaign, context);
+  }
+
+  function ignored(reason: 'stale' | 'duplicate'): DialResult {
+    metrics.ignored.inc({ reason });
+    return reason;
+  }
+
+  return { dial };
+}
+
+export type Dialer = ReturnType<typeof createDialer>;
+
+export function idsOf(dispatch: TDispatch) {
+  return {
+    campaignId: dispatch.campaignId,
+    callId: dispatch.callId,
+    attemptId: dispatch.attemptId,
+    attempt: dispatch.attempt,
+  };
+}

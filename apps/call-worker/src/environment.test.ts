@@ -1,0 +1,42 @@
+import type { ConfigError } from '@outbound/config';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from './environment.ts';
+
+const token = 'a'.repeat(32);
+
+describe('call-worker environment', () => {
+  it('has defaults for everything but the provider auth token', () => {
+    const config = loadConfig({ TELEPHONY_AUTH_TOKEN: token });
+    expect(config).toMatchObject({
+      CALL_WORKER_CONCURRENCY: 50,
+      LEASE_TTL_MS: 3_900_000,
+      PROVIDER_CPS: 50,
+      CAMPAIGN_CACHE_MS: 250,
+      STATUS_CALLBACK_BASE_URL: 'http://127.0.0.1:4000/webhooks/twilio/status',
+      CALL_WORKER_HEALTH_HOST: '127.0.0.1',
+      CALL_WORKER_HEALTH_PORT: 9102,
+    });
+    expect(() => loadConfig({})).toThrow(/TELEPHONY_AUTH_TOKEN: is required/);
+  });
+
+  it('refuses a campaign cache longer than 500 ms and lists every bad variable', () => {
+    const problems = (() => {
+      try {
+        loadConfig({
+          TELEPHONY_AUTH_TOKEN: token,
+          CAMPAIGN_CACHE_MS: '1000',
+          PROVIDER_CPS: '0',
+          LEASE_TTL_MS: 'x',
+        });
+      } catch (err) {
+        return (err as ConfigError).problems;
+      }
+      return [];
+    })();
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual([
+      'CAMPAIGN_CACHE_MS',
+      'LEASE_TTL_MS',
+      'PROVIDER_CPS',
+    ]);
+  });
+});

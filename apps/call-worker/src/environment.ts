@@ -1,0 +1,49 @@
+import {
+  databaseEnv,
+  type EnvSource,
+  kafkaEnv,
+  logEnv,
+  parseEnv,
+  port,
+  positiveInt,
+  redisEnv,
+  url,
+} from '@outbound/config';
+import { z } from 'zod';
+
+const callWorkerEnv = {
+  /** Dispatch messages dialled at once by this process (slot waits, pacing waits and originates), across batches. */
+  CALL_WORKER_CONCURRENCY: positiveInt(50, 10_000),
+  /**
+   * Lifetime of a campaign concurrency lease: the status worker releases it on the call's final event; this only
+   * bounds how long a slot stays taken when that never comes (a crashed worker, a lost callback). A call can last
+   * an hour, so the default is 65 minutes.
+   */
+  LEASE_TTL_MS: z.coerce.number().int().min(1000).default(3_900_000),
+  /** The carrier's calls-per-second budget, shared by every call-worker through one Redis token bucket. */
+  PROVIDER_CPS: z.coerce.number().positive().max(100_000).default(50),
+  /** The provider's REST API: Twilio's `https://api.twilio.com`, or the carrier simulator. */
+  TELEPHONY_BASE_URL: url(['http', 'https'], 'http://127.0.0.1:4010'),
+  TELEPHONY_ACCOUNT_SID: z.string().min(1).default('AC00000000000000000000000000000000'),
+  /** Basic-auth password of the provider's API (and the key its callbacks are signed with). No default. */
+  TELEPHONY_AUTH_TOKEN: z.string().min(16, 'must be at least 16 characters'),
+  /** The TwiML document a call runs once answered. */
+  TELEPHONY_TWIML_URL: url(['http', 'https'], 'http://127.0.0.1:4000/twiml'),
+  /** Bound on each provider request; an originate that times out is treated as "the call may exist". */
+  TELEPHONY_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** The gateway's public status webhook; each call's ids are added to its query string. */
+  STATUS_CALLBACK_BASE_URL: url(['http', 'https'], 'http://127.0.0.1:4000/webhooks/twilio/status'),
+  /** How long a campaign's status and settings are cached: pause and cancel take effect within about this long. */
+  CAMPAIGN_CACHE_MS: z.coerce.number().int().min(0).max(500).default(250),
+  CALL_WORKER_HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
+  CALL_WORKER_HEALTH_PORT: port(9102),
+};
+
+export const environmentShape = { ...databaseEnv, ...redisEnv, ...kafkaEnv, ...logEnv, ...callWorkerEnv };
+
+export type CallWorkerConfig = z.infer<z.ZodObject<typeof environmentShape>>;
+
+/** The only place the call-worker reads its environment. */
+export function loadConfig(env: EnvSource = process.env): CallWorkerConfig {
+  return parseEnv(environmentShape, env);
+}

@@ -1,0 +1,214 @@
+import { randomUUID } from 'node:crypto';
+import {
+  decode,
+  encode,
+  type KafkaHeaders,
+  newTraceparent,
+  type TRetry,
+  traceHeaders,
+  traceIdOf,
+  traceparentFromHeaders,
+  ZDispatch,
+} from '@outbound/contracts';
+import { createMetricsRegistry } from '@outbound/observability';
+import type { Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRetryWorker, type RetryWorker } from './retry-worker.ts';
+import {
+  type CampaignFixture,
+  callRow,
+  countersAndRows,
+  createCampaign,
+  createHarness,
+  eventually,
+  type Harness,
+  testLogger,
+} from './testing/harness.ts';
+
+let h: Harness;
+let registry: Registry;
+let worker: RetryWorker;
+
+beforeAll(async () => {
+  h = await createHarness('retry');
+  registry = createMetricsRegistry('retry-worker-test');
+  worker = createRetryWorker({
+    kafka: h.kafka,
+    producer: h.producer,
+    topics: h.topics,
+    pool: h.pool,
+    logger: testLogger,
+    registry,
+    groupId: h.groupId('retry-worker'),
+    consumer: { maxWaitTimeInMs: 100, retryableBackoffMs: { initial: 100, max: 500 } },
+  });
+  await Promise.all([worker.start(), h.collect([h.topics.dispatch, h.topics.deadLetter])]);
+  await eventually(() => worker.isReady(), 'the worker to join its group');
+}, 90_000);
+
+afterAll(async () => {
+  await worker?.stop();
+  await h?.cleanup();
+}, 60_000);
+
+type Call = CampaignFixture['calls'][number];
+
+function retry(
+  fixture: CampaignFixture,
+  call: Call,
+  dueAt: Date,
+  attemptId = call.attemptId as string,
+): TRetry {
+  return {
+    v: 1,
+    kind: 'retry',
+    tenantId: fixture.tenantId,
+    campaignId: fixture.campaignId,
+    callId: call.id,
+    attemptId,
+    attempt: call.attempts,
+    phoneNumber: call.phoneNumber,
+    callerId: '+442079460000',
+    timezone: call.timezone,
+    fencingToken: 0,
+    queuedAt: new Date().toISOString(),
+    dueAt: dueAt.toISOString(),
+  };
+}
+
+async function send(
+  messages: TRetry[],
+  { partition, traceparent = newTraceparent() }: { partition?: number; traceparent?: string } = {},
+) {
+  await h.producer.send(
+    h.topics.retry[0] as string,
+    messages.map((m) => ({
+      key: m.campaignId,
+      value: encode(m),
+      headers: traceHeaders(traceparent),
+      ...(partition !== undefined && { partition }),
+    })),
+  );
+}
+
+function dispatchesOf(callId: string) {
+  return h.collected
+    .filter((m) => m.topic === h.topics.dispatch)
+    .map((m) => ({ ...m, decoded: decode(ZDispatch, m.value) }))
+    .flatMap((m) =>
+      m.decoded.ok && m.decoded.message.callId === callId ? [{ ...m, dispatch: m.decoded.message }] : [],
+    );
+}
+
+async function metric(name: string): Promise<number> {
+  const found = (await registry.getSingleMetric(name)?.get())?.values ?? [];
+  return found.reduce((sum, v) => sum + v.value, 0);
+}
+
+async function expectCountersMatchRows(campaignId: string) {
+  const { counters, rows } = await countersAndRows(h.pool, campaignId);
+  expect(counters).toEqual(rows);
+}
+
+const retryScheduled = { status: 'RETRY_SCHEDULED', attempts: 2 } as const;
+
+describe('retry worker', () => {
+  it('queues a due retry and dispatches it with the same attempt id and trace', async () => {
+    const fixture = await createCampaign(h.db, { calls: [retryScheduled] });
+    const call = fixture.calls[0] as Call;
+    const traceparent = newTraceparent();
+    await send([retry(fixture, call, new Date(Date.now() - 1000))], { traceparent });
+    const [message] = await eventually(() => {
+      const found = dispatchesOf(call.id);
+      return found.length > 0 && found;
+    }, 'the dispatch');
+    expect(message?.key).toBe(fixture.campaignId);
+    expect(message?.dispatch).toMatchObject({
+      kind: 'dispatch',
+      callId: call.id,
+      attemptId: call.attemptId,
+      attempt: 2,
+      phoneNumber: call.phoneNumber,
+    });
+    expect(traceIdOf(traceparentFromHeaders(message?.headers as KafkaHeaders))).toBe(traceIdOf(traceparent));
+    await eventually(async () => (await callRow(h.pool, call.id)).status === 'QUEUED', 'QUEUED');
+    expect(await callRow(h.pool, call.id)).toMatchObject({
+      attempts: 2,
+      current_attempt_id: call.attemptId,
+      next_attempt_at: null,
+    });
+    await expectCountersMatchRows(fixture.campaignId);
+    expect((await countersAndRows(h.pool, fixture.campaignId)).counters).toMatchObject({
+      queued: 1,
+      retryScheduled: 0,
+    });
+  });
+
+  it('holds a retry until it is due, while a due one on another partition of the topic goes through', async () => {
+    const fixture = await createCampaign(h.db, { calls: [retryScheduled, retryScheduled] });
+    const [later, now] = fixture.calls as [Call, Call];
+    const dueAt = new Date(Date.now() + 1500);
+    await send([retry(fixture, later, dueAt)], { partition: 0 });
+    await send([retry(fixture, now, new Date())], { partition: 1 });
+
+    const [first] = await eventually(() => {
+      const found = dispatchesOf(now.id);
+      return found.length > 0 && found;
+    }, 'the due dispatch');
+    expect(first?.receivedAt).toBeLessThan(dueAt.getTime());
+    expect(dispatchesOf(later.id)).toEqual([]);
+    expect((await callRow(h.pool, later.id)).status).toBe('RETRY_SCHEDULED');
+
+    const [held] = await eventually(
+      () => {
+        const found = dispatchesOf(later.id);
+        return found.length > 0 && found;
+      },
+      'the dispatch once due',
+      10_000,
+    );
+    expect(held?.receivedAt).toBeGreaterThanOrEqual(dueAt.getTime());
+    expect(held?.receivedAt).toBeLessThan(dueAt.getTime() + 5000);
+    expect(Date.parse(held?.dispatch.queuedAt as string)).toBeGreaterThanOrEqual(dueAt.getTime());
+    expect(dispatchesOf(later.id)).toHaveLength(1);
+    await eventually(async () => (await callRow(h.pool, later.id)).status === 'QUEUED', 'QUEUED');
+    await expectCountersMatchRows(fixture.campaignId);
+  });
+
+  it('skips a retry whose attempt is no longer the current one', async () => {
+    const fixture = await createCampaign(h.db, { calls: [retryScheduled, retryScheduled] });
+    const [stale, marker] = fixture.calls as [Call, Call];
+    const skippedBefore = await metric('retry_worker_retries_skipped_total');
+    const past = new Date(Date.now() - 1000);
+    await send([retry(fixture, stale, past, randomUUID()), retry(fixture, marker, past)]);
+    await eventually(() => dispatchesOf(marker.id).length > 0, 'the marker dispatch');
+    // Same key, same dispatch partition: a dispatch of the stale retry would have come first.
+    expect(dispatchesOf(stale.id)).toEqual([]);
+    expect(await metric('retry_worker_retries_skipped_total')).toBe(skippedBefore + 1);
+    expect(await callRow(h.pool, stale.id)).toMatchObject({
+      status: 'RETRY_SCHEDULED',
+      attempts: 2,
+      current_attempt_id: stale.attemptId,
+    });
+    await expectCountersMatchRows(fixture.campaignId);
+  });
+
+  it('gives the attempt back to a paused campaign: PENDING, attempts - 1, no attempt id, no dispatch', async () => {
+    const fixture = await createCampaign(h.db, { status: 'PAUSED', calls: [retryScheduled] });
+    const call = fixture.calls[0] as Call;
+    await send([retry(fixture, call, new Date(Date.now() - 1000))]);
+    await eventually(async () => (await callRow(h.pool, call.id)).status === 'PENDING', 'PENDING');
+    expect(await callRow(h.pool, call.id)).toMatchObject({
+      attempts: 1,
+      current_attempt_id: null,
+      next_attempt_at: null,
+    });
+    expect(dispatchesOf(call.id)).toEqual([]);
+    await expectCountersMatchRows(fixture.campaignId);
+    expect((await countersAndRows(h.pool, fixture.campaignId)).counters).toMatchObject({
+      pending: 1,
+      retryScheduled: 0,
+      attempts: 1,
+    });
+  });
+});

@@ -1,0 +1,204 @@
+import {
+  type BatchConsumer,
+  type BatchConsumerOptions,
+  type BatchContext,
+  type BusProducer,
+  type ConsumedMessage,
+  createBatchConsumer,
+  RetryableError,
+  type TopicNames,
+} from '@outbound/bus';
+import { dispatchOfRetry, encode, type TRetry, traceHeaders, ZRetry } from '@outbound/contracts';
+import { addDelta, type CounterDelta, counterUpdateSql } from '@outbound/db';
+import type { Logger } from '@outbound/observability';
+import type { Kafka } from 'kafkajs';
+import type pg from 'pg';
+import type { Registry } from 'prom-client';
+import { classify, UnprocessableRetryError } from './errors.ts';
+import { retryWorkerMetrics } from './metrics.ts';
+
+export const CONSUMER_NAME = 'retry-worker';
+
+export interface RetryWorkerOptions {
+  kafka: Kafka;
+  /** Produces the dispatches (before commit); connected by `start`, not disconnected. */
+  producer: BusProducer;
+  topics: TopicNames;
+  pool: pg.Pool;
+  logger: Logger;
+  registry: Registry;
+  groupId: string;
+  partitionsConsumedConcurrently?: number;
+  /** A paused partition looks again after at most this long (default 60 s). */
+  maxPauseMs?: number;
+  consumer?: Pick<
+    BatchConsumerOptions<TRetry>,
+    'maxAttempts' | 'retryBackoffMs' | 'retryableBackoffMs' | 'maxWaitTimeInMs' | 'sessionTimeout'
+  >;
+  now?: () => Date;
+}
+
+export interface RetryWorker {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  isReady(): boolean;
+}
+
+/**
+ * `RETRY_SCHEDULED → QUEUED` for the calls still on the retry's attempt, when the campaign runs; when it does not
+ * (PAUSED), `→ PENDING` with the attempt given back (attempts - 1, attempt id cleared): the scheduler claims it
+ * again after resume, with the same attempt number and a fresh id. Rows are locked in id order; a call that moved
+ * on (cancelled, another attempt, already forwarded) does not match and is skipped.
+ */
+const FORWARD = `
+  WITH due AS (
+    SELECT DISTINCT call_id, attempt_id FROM unnest($1::uuid[], $2::uuid[]) AS d(call_id, attempt_id)
+  ), target AS (
+    SELECT c.id, c.campaign_id, p.status = 'RUNNING' AS running
+    FROM calls c JOIN due ON c.id = due.call_id AND c.current_attempt_id = due.attempt_id
+    JOIN campaigns p ON p.id = c.campaign_id
+    WHERE c.status = 'RETRY_SCHEDULED'
+    ORDER BY c.id
+    FOR UPDATE OF c
+  )
+  UPDATE calls c SET
+    status = CASE WHEN t.running THEN 'QUEUED'::"CallStatus" ELSE 'PENDING'::"CallStatus" END,
+    attempts = CASE WHEN t.running THEN c.attempts ELSE c.attempts - 1 END,
+    current_attempt_id = CASE WHEN t.running THEN c.current_attempt_id ELSE NULL END,
+    next_attempt_at = NULL,
+    updated_at = now()
+  FROM target t
+  WHERE c.id = t.id
+  RETURNING c.id, c.campaign_id, t.running`;
+
+/**
+ * The retry worker: consumes every `campaign.calls.retry.{n}`. Per partition, in order: the due retries are
+ * forwarded in one transaction whose commit waits for Kafka to acknowledge their dispatches; at the first retry
+ * that is not due, the partition pauses until it is (the runtime commits what precedes it and redelivers it).
+ */
+export function createRetryWorker(options: RetryWorkerOptions): RetryWorker {
+  const { pool, producer, topics, registry } = options;
+  const logger = options.logger.child({ component: 'retry-worker' });
+  const now = options.now ?? (() => new Date());
+  const metrics = retryWorkerMetrics(registry);
+
+  async function forward(due: readonly ConsumedMessage<TRetry>[]): Promise<void> {
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (err) {
+      throw classify(err, 'connecting to PostgreSQL');
+    }
+    let broken = false;
+    let phase = 'the retry transaction';
+    try {
+      await client.query('BEGIN');
+      const result = await client.query(FORWARD, [
+        due.map((m) => m.message.callId),
+        due.map((m) => m.message.attemptId),
+      ]);
+      const outcome = new Map(result.rows.map((r) => [r.id as string, r.running as boolean]));
+      const deltas = new Map<string, CounterDelta>();
+      for (const r of result.rows) {
+        const delta: CounterDelta = r.running
+          ? { retryScheduled: -1, queued: 1 }
+          : { retryScheduled: -1, pending: 1, attempts: -1 };
+        deltas.set(r.campaign_id, addDelta(deltas.get(r.campaign_id) ?? {}, delta));
+      }
+      for (const campaignId of [...deltas.keys()].sort()) {
+        const update = counterUpdateSql(campaignId, deltas.get(campaignId) ?? {});
+        if (!update) continue;
+        const updated = await client.query(update.text, update.values);
+        if (updated.rowCount !== 1)
+          throw new UnprocessableRetryError(`campaign ${campaignId} has no counters row`);
+      }
+
+      // One dispatch per forwarded call, even if the retry was in the batch twice.
+      const queuedAt = now();
+      const sent = new Set<string>();
+      const dispatches = due.filter((m) => {
+        const { callId } = m.message;
+        if (outcome.get(callId) !== true || sent.has(callId)) return false;
+        sent.add(callId);
+        return true;
+      });
+      if (dispatches.length > 0) {
+        phase = 'producing dispatches';
+        try {
+          await producer.send(
+            topics.dispatch,
+            dispatches.map((m) => ({
+              key: m.message.campaignId,
+              value: encode(dispatchOfRetry(m.message, queuedAt)),
+              headers: traceHeaders(m.traceparent),
+            })),
+          );
+        } catch (err) {
+          throw new RetryableError(`producing dispatches: ${(err as Error).message}`, { cause: err });
+        }
+      }
+      phase = 'committing';
+      await client.query('COMMIT');
+      const pending = result.rows.length - dispatches.length;
+      if (dispatches.length > 0) metrics.forwarded.inc({ to: 'QUEUED' }, dispatches.length);
+      if (pending > 0) metrics.forwarded.inc({ to: 'PENDING' }, pending);
+      const skipped = due.length - result.rows.length;
+      if (skipped > 0) metrics.skipped.inc(skipped);
+      logger.debug({ due: due.length, queued: dispatches.length, pending, skipped }, 'due retries forwarded');
+    } catch (err) {
+      try {
+        await client.query('ROLLBACK');
+      } catch {
+        broken = true;
+      }
+      throw classify(err, phase);
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async function handleBatch(batch: BatchContext<TRetry>): Promise<void> {
+    const at = now().getTime();
+    const due: ConsumedMessage<TRetry>[] = [];
+    for (const message of batch.messages) {
+      const dueAt = Date.parse(message.message.dueAt);
+      if (dueAt > at) {
+        // Offsets are committed in order: everything after this one waits with it (the partition pauses).
+        batch.pause(message, dueAt);
+        metrics.paused.inc();
+        break;
+      }
+      due.push(message);
+    }
+    if (due.length > 0) await forward(due);
+  }
+
+  let consumer: BatchConsumer | null = null;
+  return {
+    async start() {
+      if (consumer) throw new Error('the retry worker was already started');
+      await producer.connect();
+      consumer = createBatchConsumer({
+        kafka: options.kafka,
+        groupId: options.groupId,
+        name: CONSUMER_NAME,
+        topics: topics.retry,
+        schema: ZRetry,
+        // The consumer runtime names its own component.
+        logger: options.logger,
+        deadLetterTopic: topics.deadLetter,
+        producer,
+        registry,
+        partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
+        ...(options.maxPauseMs !== undefined && { maxPauseMs: options.maxPauseMs }),
+        handleBatch,
+        ...options.consumer,
+      });
+      await consumer.start();
+    },
+    async stop() {
+      await consumer?.stop();
+    },
+    isReady: () => consumer?.isReady() ?? false,
+  };
+}

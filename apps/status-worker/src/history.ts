@@ -1,0 +1,100 @@
+import type { ConsumedMessage } from '@outbound/bus';
+import type { TStatusEvent } from '@outbound/contracts';
+import { activityBucket, type CqlClient } from '@outbound/history';
+import cassandra from 'cassandra-driver';
+
+const INSERT_EVENT = `INSERT INTO call_events (call_id, attempt, occurred_at, event_id, tenant_id, campaign_id,
+  attempt_id, event_type, outcome, provider_call_id, duration_ms, detail, recorded_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+// An upsert of the columns this event knows: undefined values are sent as "unset" (prepared statements, protocol
+// v4+), so an event never clears what another event of the attempt wrote, in whatever order they arrive.
+const UPSERT_ATTEMPT = `INSERT INTO call_attempts (call_id, attempt, attempt_id, tenant_id, campaign_id, phone_number,
+  provider_call_id, dialed_at, answered_at, ended_at, outcome, duration_ms, error)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+const INSERT_ACTIVITY = `INSERT INTO campaign_activity (campaign_id, bucket, occurred_at, event_id, tenant_id, call_id,
+  phone_number, attempt, event_type, outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+/** Outcomes that are not an error of the attempt (no `error` recorded). */
+const REACHED = new Set(['ANSWERED', 'VOICEMAIL']);
+
+export interface HistoryWriter {
+  /** Writes every event (rows keyed by event id: a redelivery rewrites the same rows). Throws on failure. */
+  write(
+    events: readonly ConsumedMessage<TStatusEvent>[],
+    phoneOf: (callId: string) => string | undefined,
+  ): Promise<void>;
+}
+
+export function createHistoryWriter(cql: CqlClient, concurrencyLevel = 64): HistoryWriter {
+  return {
+    async write(events, phoneOf) {
+      const recordedAt = new Date();
+      const queries: { query: string; params: unknown[] }[] = [];
+      for (const { message: e } of events) {
+        const occurredAt = new Date(e.occurredAt);
+        const phone = phoneOf(e.callId);
+        const ended = e.event === 'completed';
+        queries.push(
+          {
+            query: INSERT_EVENT,
+            params: [
+              e.callId,
+              e.attempt,
+              occurredAt,
+              e.eventId,
+              e.tenantId,
+              e.campaignId,
+              e.attemptId,
+              e.event,
+              e.outcome,
+              e.providerCallId,
+              e.durationMs,
+              e.detail,
+              recordedAt,
+            ],
+          },
+          {
+            query: UPSERT_ATTEMPT,
+            params: [
+              e.callId,
+              e.attempt,
+              e.attemptId,
+              e.tenantId,
+              e.campaignId,
+              phone,
+              e.providerCallId,
+              e.event === 'initiated' ? occurredAt : undefined,
+              e.event === 'answered' ? occurredAt : undefined,
+              ended ? occurredAt : undefined,
+              ended ? e.outcome : undefined,
+              ended ? e.durationMs : undefined,
+              ended && !REACHED.has(e.outcome ?? '') ? e.detail : undefined,
+            ],
+          },
+          {
+            query: INSERT_ACTIVITY,
+            params: [
+              e.campaignId,
+              activityBucket(occurredAt),
+              occurredAt,
+              e.eventId,
+              e.tenantId,
+              e.callId,
+              phone,
+              e.attempt,
+              e.event,
+              e.outcome,
+              e.detail,
+            ],
+          },
+        );
+      }
+      await cassandra.concurrent.executeConcurrent(cql, queries, {
+        concurrencyLevel,
+        raiseOnFirstError: true,
+      });
+    },
+  };
+}

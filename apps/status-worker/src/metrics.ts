@@ -1,0 +1,55 @@
+import { Counter, Histogram, type Registry } from 'prom-client';
+
+export interface StatusWorkerMetrics {
+  applied: Counter<'to'>;
+  ignored: Counter<'reason'>;
+  duplicates: Counter;
+  retriesScheduled: Counter;
+  slotReleaseFailures: Counter;
+  liveUpdateFailures: Counter;
+  transactionDuration: Histogram;
+}
+
+export function statusWorkerMetrics(registry: Registry): StatusWorkerMetrics {
+  const registers = [registry];
+  return {
+    applied: new Counter({
+      name: 'status_worker_transitions_total',
+      help: 'Call state transitions applied, by target state',
+      labelNames: ['to'] as const,
+      registers,
+    }),
+    ignored: new Counter({
+      name: 'status_worker_events_ignored_total',
+      help: 'Events that changed no state: stale-attempt (an older attempt), late (the attempt already ended), duplicate-progress',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    duplicates: new Counter({
+      name: 'status_worker_events_duplicate_total',
+      help: 'Events already in the processed-event ledger (redeliveries, duplicate callbacks)',
+      registers,
+    }),
+    retriesScheduled: new Counter({
+      name: 'status_worker_retries_scheduled_total',
+      help: 'Retry messages produced (calls moved to RETRY_SCHEDULED)',
+      registers,
+    }),
+    slotReleaseFailures: new Counter({
+      name: 'status_worker_slot_release_failures_total',
+      help: 'Concurrency slots that could not be released after commit (they expire with their lease)',
+      registers,
+    }),
+    liveUpdateFailures: new Counter({
+      name: 'status_worker_live_update_failures_total',
+      help: 'Batches whose live updates could not be published after commit (the next change supersedes them)',
+      registers,
+    }),
+    transactionDuration: new Histogram({
+      name: 'status_worker_transaction_duration_seconds',
+      help: 'The PostgreSQL transaction of a batch, retry produce included',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+  };
+}

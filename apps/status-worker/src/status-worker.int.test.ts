@@ -1,0 +1,460 @@
+import { randomUUID } from 'node:crypto';
+import { parseEnv, redisEnv } from '@outbound/config';
+import {
+  decode,
+  encode,
+  headerValue,
+  type KafkaHeaders,
+  newTraceparent,
+  parseDeadLetterHeaders,
+  type TStatusEvent,
+  traceHeaders,
+  traceIdOf,
+  traceparentFromHeaders,
+  ZLiveUpdate,
+  ZRetry,
+} from '@outbound/contracts';
+import { createRedisClient, LeaseSemaphore } from '@outbound/coordination';
+import { createMetricsRegistry } from '@outbound/observability';
+import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createStatusWorker, type StatusWorker, slotsKey } from './status-worker.ts';
+import {
+  type CampaignFixture,
+  callRow,
+  countersAndRows,
+  createCampaign,
+  createHarness,
+  eventually,
+  type Harness,
+  testLogger,
+} from './testing/harness.ts';
+
+let h: Harness;
+let redis: Redis;
+let semaphore: LeaseSemaphore;
+let registry: Registry;
+let worker: StatusWorker;
+
+beforeAll(async () => {
+  h = await createHarness('status', { cassandra: true });
+  redis = createRedisClient(parseEnv(redisEnv, process.env), testLogger, 'status-worker-test');
+  semaphore = new LeaseSemaphore(redis);
+  registry = createMetricsRegistry('status-worker-test');
+  worker = createStatusWorker({
+    kafka: h.kafka,
+    producer: h.producer,
+    topics: h.topics,
+    pool: h.pool,
+    cql: h.cql,
+    semaphore,
+    logger: testLogger,
+    registry,
+    groupId: h.groupId('status-worker'),
+    // Short retries before dead-lettering, so a poison event costs a second, not a minute.
+    consumer: {
+      maxAttempts: 2,
+      retryBackoffMs: { initial: 50, max: 100 },
+      retryableBackoffMs: { initial: 100, max: 500 },
+      maxWaitTimeInMs: 100,
+    },
+    random: () => 0,
+  });
+  await Promise.all([worker.start(), h.collect([h.topics.live, h.topics.deadLetter, ...h.topics.retry])]);
+  await eventually(() => worker.isReady(), 'the worker to join its group');
+}, 90_000);
+
+afterAll(async () => {
+  await worker?.stop();
+  await redis?.quit();
+  await h?.cleanup();
+}, 60_000);
+
+type Call = CampaignFixture['calls'][number];
+
+function event(
+  fixture: CampaignFixture,
+  call: Call,
+  type: TStatusEvent['event'],
+  extra: Partial<TStatusEvent> = {},
+): TStatusEvent {
+  return {
+    v: 1,
+    kind: 'status',
+    eventId: `${call.attemptId}:${type}:${randomUUID().slice(0, 8)}`,
+    tenantId: fixture.tenantId,
+    campaignId: fixture.campaignId,
+    callId: call.id,
+    attemptId: call.attemptId as string,
+    attempt: call.attempts,
+    event: type,
+    providerCallId: `CA${(call.attemptId as string).replace(/-/g, '').slice(0, 16)}`,
+    occurredAt: new Date().toISOString(),
+    ...extra,
+  };
+}
+
+/** Sends in one produce request, in order, to the campaign's partition (one batch, most likely). */
+async function send(events: (TStatusEvent | string)[], key?: string, traceparent = newTraceparent()) {
+  await h.producer.send(
+    h.topics.status,
+    events.map((e) => ({
+      key: typeof e === 'string' ? (key ?? null) : e.campaignId,
+      value: typeof e === 'string' ? e : encode(e),
+      headers: traceHeaders(traceparent),
+    })),
+  );
+}
+
+async function metric(name: string, labels: Record<string, string> = {}): Promise<number> {
+  const found = (await registry.getSingleMetric(name)?.get())?.values ?? [];
+  return found
+    .filter((v) => Object.entries(labels).every(([k, value]) => v.labels[k] === value))
+    .reduce((sum, v) => sum + v.value, 0);
+}
+
+async function expectCountersMatchRows(campaignId: string) {
+  const { counters, rows } = await countersAndRows(h.pool, campaignId);
+  expect(counters).toEqual(rows);
+}
+
+function liveUpdates(campaignId: string) {
+  return h.collected
+    .filter((m) => m.topic === h.topics.live && m.key === campaignId)
+    .map((m) => {
+      const decoded = decode(ZLiveUpdate, m.value);
+      if (!decoded.ok) throw new Error(decoded.reason);
+      return decoded.message;
+    });
+}
+
+function retriesOf(callId: string) {
+  return h.collected
+    .filter((m) => h.topics.retry.includes(m.topic))
+    .map((m) => ({ ...m, retry: decode(ZRetry, m.value) }))
+    .filter((m) => m.retry.ok && m.retry.message.callId === callId);
+}
+
+async function eventRows(callId: string) {
+  return (await h.cql.execute('SELECT * FROM call_events WHERE call_id = ?', [callId])).rows;
+}
+
+describe('status worker', () => {
+  it('takes a DIALING call through initiated, ringing, answered to COMPLETED, with history, counters and slot', async () => {
+    const fixture = await createCampaign(h.db, { calls: [{ status: 'DIALING' }] });
+    const call = fixture.calls[0] as Call;
+    await semaphore.acquire(slotsKey(fixture.campaignId), call.attemptId as string, 10, 60_000);
+    const before = await countersAndRows(h.pool, fixture.campaignId);
+    const events = [
+      event(fixture, call, 'initiated'),
+      event(fixture, call, 'ringing'),
+      event(fixture, call, 'answered'),
+      event(fixture, call, 'completed', { outcome: 'ANSWERED', durationMs: 42_000 }),
+    ];
+    await send(events);
+
+    await eventually(async () => (await callRow(h.pool, call.id)).status === 'COMPLETED', 'COMPLETED');
+    const row = await callRow(h.pool, call.id);
+    expect(row).toMatchObject({
+      attempts: 1,
+      current_attempt_id: call.attemptId,
+      last_outcome: 'ANSWERED',
+      last_error: null,
+      provider_call_id: events[0]?.providerCallId,
+    });
+    expect(row.finished_at).toBeInstanceOf(Date);
+    await expectCountersMatchRows(fixture.campaignId);
+    const after = await countersAndRows(h.pool, fixture.campaignId);
+    expect(after.version).toBeGreaterThan(before.version);
+    expect(after.counters).toMatchObject({ dialing: 0, completed: 1, total: 1 });
+
+    // History: every event, one attempt row filled in by all of them, the campaign's activity.
+    const rows = await eventRows(call.id);
+    expect(rows.map((r) => r.event_id).sort()).toEqual(events.map((e) => e.eventId).sort());
+    const attempts = (await h.cql.execute('SELECT * FROM call_attempts WHERE call_id = ?', [call.id])).rows;
+    expect(attempts).toHaveLength(1);
+    expect(attempts[0]).toMatchObject({
+      attempt: 1,
+      outcome: 'ANSWERED',
+      duration_ms: 42_000,
+      phone_number: call.phoneNumber,
+      provider_call_id: events[0]?.providerCallId,
+      error: null,
+    });
+    expect(attempts[0]?.attempt_id.toString()).toBe(call.attemptId);
+    expect(attempts[0]?.dialed_at).toEqual(new Date(events[0]?.occurredAt as string));
+    expect(attempts[0]?.answered_at).toEqual(new Date(events[2]?.occurredAt as string));
+    expect(attempts[0]?.ended_at).toEqual(new Date(events[3]?.occurredAt as string));
+    const bucket = new Date(events[0]?.occurredAt as string);
+    bucket.setUTCMinutes(0, 0, 0);
+    const activity = (
+      await h.cql.execute('SELECT event_id FROM campaign_activity WHERE campaign_id = ? AND bucket = ?', [
+        fixture.campaignId,
+        bucket,
+      ])
+    ).rows;
+    expect(activity.map((r) => r.event_id).sort()).toEqual(events.map((e) => e.eventId).sort());
+
+    // The slot is back once the attempt ended.
+    expect(await semaphore.held(slotsKey(fixture.campaignId))).toBe(0);
+  });
+
+  it('schedules a retry for a BUSY attempt with attempts left: next attempt, due time, retry topic, slot', async () => {
+    const fixture = await createCampaign(h.db, {
+      calls: [
+        { status: 'IN_PROGRESS', attempts: 1 },
+        { status: 'DIALING', attempts: 2 },
+      ],
+      retry: { maxAttempts: 3, baseDelayMs: 60_000, maxDelayMs: 600_000 },
+    });
+    const [first, second] = fixture.calls as [Call, Call];
+    const key = slotsKey(fixture.campaignId);
+    await semaphore.acquire(key, first.attemptId as string, 10, 60_000);
+    await semaphore.acquire(key, second.attemptId as string, 10, 60_000);
+    expect(await semaphore.held(key)).toBe(2);
+    const traceparent = newTraceparent();
+    const startedAt = Date.now();
+    await send(
+      [
+        event(fixture, first, 'completed', { outcome: 'BUSY', detail: 'user busy' }),
+        event(fixture, second, 'completed', { outcome: 'NO_ANSWER' }),
+      ],
+      undefined,
+      traceparent,
+    );
+
+    await eventually(
+      async () => (await callRow(h.pool, second.id)).status === 'RETRY_SCHEDULED',
+      'both calls RETRY_SCHEDULED',
+    );
+    const finishedAt = Date.now();
+    const rows = [await callRow(h.pool, first.id), await callRow(h.pool, second.id)];
+    for (const [i, call] of [first, second].entries()) {
+      const row = rows[i] as (typeof rows)[number];
+      const nextAttempt = call.attempts + 1;
+      // base * 2^(next - 2), no jitter: 60 s for attempt 2, 120 s for attempt 3.
+      const delay = 60_000 * 2 ** (nextAttempt - 2);
+      expect(row.status).toBe('RETRY_SCHEDULED');
+      expect(row.attempts).toBe(nextAttempt);
+      expect(row.current_attempt_id).not.toBe(call.attemptId);
+      expect(row.finished_at).toBeNull();
+      const due = row.next_attempt_at?.getTime() ?? 0;
+      expect(due).toBeGreaterThanOrEqual(startedAt + delay);
+      expect(due).toBeLessThanOrEqual(finishedAt + delay);
+
+      // The retry message: on the level of the attempt that failed, keyed by campaign, the new attempt, the trace.
+      const [message] = await eventually(
+        () => {
+          const found = retriesOf(call.id);
+          return found.length > 0 && found;
+        },
+        `the retry of call ${i + 1}`,
+      );
+      expect(retriesOf(call.id)).toHaveLength(1);
+      expect(message?.topic).toBe(h.topics.retry[call.attempts - 1]);
+      expect(message?.key).toBe(fixture.campaignId);
+      expect(message?.retry.ok && message.retry.message).toMatchObject({
+        kind: 'retry',
+        callId: call.id,
+        attemptId: row.current_attempt_id,
+        attempt: nextAttempt,
+        phoneNumber: call.phoneNumber,
+        callerId: '+442079460000',
+        timezone: call.timezone,
+        dueAt: row.next_attempt_at?.toISOString(),
+      });
+      expect(traceIdOf(traceparentFromHeaders(message?.headers as KafkaHeaders))).toBe(
+        traceIdOf(traceparent),
+      );
+    }
+    expect(rows[0]).toMatchObject({ last_outcome: 'BUSY', last_error: 'user busy' });
+    expect(rows[1]).toMatchObject({ last_outcome: 'NO_ANSWER' });
+    expect(await semaphore.held(key)).toBe(0);
+    await expectCountersMatchRows(fixture.campaignId);
+    expect((await countersAndRows(h.pool, fixture.campaignId)).counters).toMatchObject({
+      retryScheduled: 2,
+      attempts: 5,
+    });
+  });
+
+  it('fails a call whose attempts are exhausted, and a REJECTED one at once, without retries', async () => {
+    const fixture = await createCampaign(h.db, {
+      calls: [
+        { status: 'IN_PROGRESS', attempts: 3 },
+        { status: 'IN_PROGRESS', attempts: 1 },
+      ],
+      retry: { maxAttempts: 3, retryOn: ['BUSY', 'NO_ANSWER', 'FAILED'] },
+    });
+    const [exhausted, rejected] = fixture.calls as [Call, Call];
+    await send([
+      event(fixture, exhausted, 'completed', { outcome: 'BUSY', detail: 'busy again' }),
+      event(fixture, rejected, 'completed', { outcome: 'REJECTED', detail: 'declined' }),
+    ]);
+    await eventually(
+      async () =>
+        (await callRow(h.pool, exhausted.id)).status === 'FAILED' &&
+        (await callRow(h.pool, rejected.id)).status === 'FAILED',
+      'both FAILED',
+    );
+    expect(await callRow(h.pool, exhausted.id)).toMatchObject({
+      attempts: 3,
+      current_attempt_id: exhausted.attemptId,
+      last_outcome: 'BUSY',
+      last_error: 'busy again',
+      next_attempt_at: null,
+    });
+    expect(await callRow(h.pool, rejected.id)).toMatchObject({
+      attempts: 1,
+      current_attempt_id: rejected.attemptId,
+      last_outcome: 'REJECTED',
+      last_error: 'declined',
+    });
+    // The live update is published after the commit, which comes after any retry produce: none was made.
+    await eventually(
+      () => liveUpdates(fixture.campaignId).some((u) => u.kind === 'calls'),
+      'the live update of the batch',
+    );
+    expect(retriesOf(exhausted.id)).toEqual([]);
+    expect(retriesOf(rejected.id)).toEqual([]);
+    await expectCountersMatchRows(fixture.campaignId);
+  });
+
+  it('changes nothing for a duplicated event (ledger) nor for an event of an older attempt', async () => {
+    const fixture = await createCampaign(h.db, {
+      calls: [{ status: 'DIALING' }, { status: 'DIALING', attempts: 2 }, { status: 'DIALING' }],
+    });
+    const [call, retried, marker] = fixture.calls as [Call, Call, Call];
+    const ringing = event(fixture, call, 'ringing');
+    await send([ringing]);
+    await eventually(async () => (await callRow(h.pool, call.id)).status === 'IN_PROGRESS', 'IN_PROGRESS');
+    const version = (await countersAndRows(h.pool, fixture.campaignId)).version;
+    const duplicatesBefore = await metric('status_worker_events_duplicate_total');
+    const staleBefore = await metric('status_worker_events_ignored_total', { reason: 'stale-attempt' });
+
+    // The same event again, an event of the attempt before the current one, then a marker on another call.
+    await send([
+      ringing,
+      event(fixture, { ...retried, attemptId: randomUUID(), attempts: 1 }, 'completed', {
+        outcome: 'ANSWERED',
+      }),
+      event(fixture, marker, 'initiated'),
+    ]);
+    await eventually(async () => (await callRow(h.pool, marker.id)).status === 'IN_PROGRESS', 'the marker');
+    expect(await metric('status_worker_events_duplicate_total')).toBe(duplicatesBefore + 1);
+    expect(await metric('status_worker_events_ignored_total', { reason: 'stale-attempt' })).toBe(
+      staleBefore + 1,
+    );
+    expect(await callRow(h.pool, call.id)).toMatchObject({ status: 'IN_PROGRESS' });
+    expect(await callRow(h.pool, retried.id)).toMatchObject({
+      status: 'DIALING',
+      attempts: 2,
+      current_attempt_id: retried.attemptId,
+      last_outcome: null,
+    });
+    // Only the marker moved the counters.
+    expect((await countersAndRows(h.pool, fixture.campaignId)).version).toBe(version + 1);
+    await expectCountersMatchRows(fixture.campaignId);
+  });
+
+  it('ends COMPLETED when the completion overtakes the ringing; the late ringing is ignored but recorded', async () => {
+    const fixture = await createCampaign(h.db, { calls: [{ status: 'DIALING' }] });
+    const call = fixture.calls[0] as Call;
+    const lateBefore = await metric('status_worker_events_ignored_total', { reason: 'late' });
+    const completed = event(fixture, call, 'completed', { outcome: 'ANSWERED', durationMs: 1000 });
+    const ringing = event(fixture, call, 'ringing', {
+      occurredAt: new Date(Date.parse(completed.occurredAt) - 5000).toISOString(),
+    });
+    await send([completed, ringing]);
+    await eventually(async () => (await eventRows(call.id)).length === 2, 'both events in the history');
+    await eventually(async () => (await callRow(h.pool, call.id)).status === 'COMPLETED', 'COMPLETED');
+    await eventually(
+      async () => (await metric('status_worker_events_ignored_total', { reason: 'late' })) === lateBefore + 1,
+      'the late ringing counted',
+    );
+    expect(await callRow(h.pool, call.id)).toMatchObject({ status: 'COMPLETED', last_outcome: 'ANSWERED' });
+    const attempts = (await h.cql.execute('SELECT * FROM call_attempts WHERE call_id = ?', [call.id])).rows;
+    expect(attempts).toHaveLength(1);
+    expect(attempts[0]).toMatchObject({ outcome: 'ANSWERED', duration_ms: 1000 });
+    await expectCountersMatchRows(fixture.campaignId);
+  });
+
+  it('publishes live updates after commit, with strictly increasing versions per campaign', async () => {
+    const fixture = await createCampaign(h.db, {
+      calls: [{ status: 'DIALING' }, { status: 'DIALING' }, { status: 'DIALING' }],
+    });
+    // One commit after the other: each event is sent once the previous one is applied.
+    for (const call of fixture.calls) {
+      await send([event(fixture, call, 'ringing')]);
+      await eventually(async () => (await callRow(h.pool, call.id)).status === 'IN_PROGRESS', 'IN_PROGRESS');
+      await send([event(fixture, call, 'completed', { outcome: 'ANSWERED' })]);
+      await eventually(async () => (await callRow(h.pool, call.id)).status === 'COMPLETED', 'COMPLETED');
+    }
+    const { version } = await eventually(async () => {
+      const state = await countersAndRows(h.pool, fixture.campaignId);
+      return state.counters.completed === 3 && state;
+    }, 'three COMPLETED');
+    const counters = await eventually(() => {
+      const updates = liveUpdates(fixture.campaignId).filter((u) => u.kind === 'counters');
+      return updates.at(-1)?.version === version && updates;
+    }, 'the live counters of the last commit');
+    const versions = counters.map((u) => (u.kind === 'counters' ? u.version : -1));
+    expect(versions.length).toBeGreaterThanOrEqual(6);
+    for (let i = 1; i < versions.length; i++) expect(versions[i]).toBeGreaterThan(versions[i - 1] as number);
+    const last = counters.at(-1);
+    expect(last?.kind === 'counters' && last.counters).toMatchObject({
+      completed: 3,
+      dialing: 0,
+      inProgress: 0,
+    });
+    const changes = liveUpdates(fixture.campaignId).flatMap((u) => (u.kind === 'calls' ? u.calls : []));
+    for (const call of fixture.calls) {
+      expect(changes.filter((c) => c.callId === call.id).map((c) => c.status)).toEqual([
+        'IN_PROGRESS',
+        'COMPLETED',
+      ]);
+    }
+  });
+
+  it('dead-letters an event for an unknown call with its error while the rest of the batch applies', async () => {
+    const fixture = await createCampaign(h.db, { calls: [{ status: 'DIALING' }, { status: 'DIALING' }] });
+    const [a, b] = fixture.calls as [Call, Call];
+    const unknown = event(fixture, { ...a, id: randomUUID() }, 'ringing');
+    await send([event(fixture, a, 'ringing'), unknown, event(fixture, b, 'ringing')]);
+    const letter = await eventually(
+      () =>
+        h.collected.find(
+          (m) =>
+            m.topic === h.topics.deadLetter &&
+            headerValue(m.headers as KafkaHeaders, 'x-original-topic') === h.topics.status &&
+            m.value.includes(unknown.eventId),
+        ),
+      'the dead letter',
+      30_000,
+    );
+    const parsed = parseDeadLetterHeaders(letter.headers as KafkaHeaders);
+    expect(parsed.ok && parsed.info).toMatchObject({ kind: 'failed', consumer: 'status-worker' });
+    expect(parsed.ok && parsed.info.error).toContain(`call ${unknown.callId} does not exist`);
+    expect(letter.key).toBe(fixture.campaignId);
+    await eventually(
+      async () =>
+        (await callRow(h.pool, a.id)).status === 'IN_PROGRESS' &&
+        (await callRow(h.pool, b.id)).status === 'IN_PROGRESS',
+      'the other events applied',
+    );
+    expect(await eventRows(unknown.callId)).toHaveLength(0);
+    await expectCountersMatchRows(fixture.campaignId);
+  });
+
+  it('dead-letters a malformed message as invalid', async () => {
+    const key = randomUUID();
+    await send(['{"v":1,"kind":"status","eventId":"x"'], key);
+    const letter = await eventually(
+      () => h.collected.find((m) => m.topic === h.topics.deadLetter && m.key === key),
+      'the dead letter',
+    );
+    const parsed = parseDeadLetterHeaders(letter.headers as KafkaHeaders);
+    expect(parsed.ok && parsed.info.kind).toBe('invalid');
+    expect(parsed.ok && parsed.info.error).toMatch(/^not JSON/);
+  });
+});
