@@ -2,21 +2,59 @@
 // their logs in .stack/logs/. Ctrl-C (or SIGTERM) stops the services gracefully; the engines keep running
 // (npm run stack -- down stops them).
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { databaseEnv, parseEnv } from '@outbound/config';
 import { stackDir, up } from '@outbound/stack';
 import { seedDemo, writeDemoCredentials } from '../apps/gateway/src/cli/seed.ts';
+import { startDemoCampaign, watchDemo } from './demo.ts';
 import { setup } from './setup.ts';
 
 const GATEWAY_PORT = 4000;
-const services: { name: string; entry: string; env?: Record<string, string>; ready?: string }[] = [
+const SIM_PORT = 4010;
+// The carrier simulator's account token, shared by the simulator (signs callbacks), the gateway (verifies them) and
+// the call-worker (authenticates to the carrier): generated on every start, never stored.
+const telephonyToken = randomBytes(24).toString('hex');
+const services: { name: string; entry: string; env?: Record<string, string>; ready: string }[] = [
+  {
+    name: 'carrier-sim',
+    entry: 'apps/carrier-sim/src/index.ts',
+    // Shorter calls than the simulator's defaults, so the demo finishes in a few minutes; a little duplicated and
+    // out-of-order callback traffic, as real carriers send.
+    env: {
+      SIM_PORT: String(SIM_PORT),
+      SIM_AUTH_TOKEN: telephonyToken,
+      SIM_RING_MS: '1000-4000',
+      SIM_TALK_MS: '2000-10000',
+      SIM_DUPLICATE_CALLBACK_RATE: '0.02',
+      SIM_OUT_OF_ORDER_RATE: '0.02',
+    },
+    ready: `http://127.0.0.1:${SIM_PORT}/healthz`,
+  },
   {
     name: 'gateway',
     entry: 'apps/gateway/src/index.ts',
-    env: { GATEWAY_PORT: String(GATEWAY_PORT) },
+    env: {
+      GATEWAY_PORT: String(GATEWAY_PORT),
+      TELEPHONY_AUTH_TOKEN: telephonyToken,
+      WEBHOOK_PUBLIC_URL: `http://127.0.0.1:${GATEWAY_PORT}`,
+    },
     ready: `http://127.0.0.1:${GATEWAY_PORT}/readyz`,
   },
+  { name: 'scheduler', entry: 'apps/scheduler/src/index.ts', ready: 'http://127.0.0.1:9101/readyz' },
+  {
+    name: 'call-worker',
+    entry: 'apps/call-worker/src/index.ts',
+    env: {
+      TELEPHONY_BASE_URL: `http://127.0.0.1:${SIM_PORT}`,
+      TELEPHONY_AUTH_TOKEN: telephonyToken,
+      STATUS_CALLBACK_BASE_URL: `http://127.0.0.1:${GATEWAY_PORT}/webhooks/twilio/status`,
+    },
+    ready: 'http://127.0.0.1:9102/readyz',
+  },
+  { name: 'status-worker', entry: 'apps/status-worker/src/index.ts', ready: 'http://127.0.0.1:9103/readyz' },
+  { name: 'retry-worker', entry: 'apps/retry-worker/src/index.ts', ready: 'http://127.0.0.1:9104/readyz' },
 ];
 
 const logDir = path.join(stackDir, 'logs');
@@ -56,9 +94,11 @@ async function waitReady(url: string, child: ChildProcess, name: string): Promis
 }
 
 let stopping = false;
+const demoWatch = new AbortController();
 async function stop(): Promise<void> {
   if (stopping) return;
   stopping = true;
+  demoWatch.abort();
   console.log('\nstopping services…');
   await Promise.all(
     children.map(
@@ -83,8 +123,10 @@ try {
   for (const service of services) {
     const child = startService(service);
     children.push({ name: service.name, child });
-    if (service.ready) await waitReady(service.ready, child, service.name);
   }
+  await Promise.all(
+    services.map((service, i) => waitReady(service.ready, children[i]?.child as ChildProcess, service.name)),
+  );
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
 
@@ -98,6 +140,15 @@ try {
   for (const user of credentials.users)
     console.log(`  ${user.role.padEnd(8)} ${user.email.padEnd(22)} ${user.password}`);
   console.log(`\nready in ${((Date.now() - started) / 1000).toFixed(1)} s. Ctrl-C stops the services.`);
+  const operator = credentials.users.find((u) => u.role === 'OPERATOR');
+  if (operator) {
+    const demo = await startDemoCampaign(`http://127.0.0.1:${GATEWAY_PORT}`, operator);
+    console.log('\na demo campaign of 300 calls is dialling the carrier simulator:');
+    await watchDemo(`http://127.0.0.1:${GATEWAY_PORT}`, demo, demoWatch.signal, (line) =>
+      console.log(`  ${line}`),
+    );
+    if (!stopping) console.log('the demo campaign completed; the platform keeps running (Ctrl-C stops it).');
+  }
 } catch (err) {
   console.error(`npm start failed: ${err instanceof Error ? err.message : String(err)}`);
   await stop();

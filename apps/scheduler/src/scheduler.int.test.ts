@@ -280,6 +280,44 @@ describe('scheduler tick', () => {
   });
 });
 
+describe('stranded messages', () => {
+  it('sends again the dispatch of a call QUEUED too long, and moves an overdue retry to QUEUED, same attempt ids', async () => {
+    const id = await campaign({ max: 10, calls: numbers(2) });
+    const [queued, retrying] = await db.call.findMany({ where: { campaignId: id }, orderBy: { id: 'asc' } });
+    if (!queued || !retrying) throw new Error('fixture');
+    const queuedAttempt = randomUUID();
+    const retryAttempt = randomUUID();
+    await pool.query(
+      `UPDATE calls SET status = 'QUEUED', attempts = 1, current_attempt_id = $2, updated_at = $3 WHERE id = $1`,
+      [queued.id, queuedAttempt, new Date(NOON.getTime() - 60_000)],
+    );
+    await pool.query(
+      `UPDATE calls SET status = 'RETRY_SCHEDULED', attempts = 2, current_attempt_id = $2, next_attempt_at = $3 WHERE id = $1`,
+      [retrying.id, retryAttempt, new Date(NOON.getTime() - 60_000)],
+    );
+    await pool.query(
+      `UPDATE campaign_counters SET pending = 0, queued = 1, retry_scheduled = 1 WHERE campaign_id = $1`,
+      [id],
+    );
+    const { sent, publish } = recorder();
+    const report = await tick({ pool, logger, publish, maxClaimPerTick: 100 }, await lead(), NOON);
+    expect(report.resent).toBe(2);
+    expect(
+      sent
+        .flatMap((s) => s.calls)
+        .map((c) => [c.callId, c.attemptId, c.attempt])
+        .sort(),
+    ).toEqual(
+      [
+        [queued.id, queuedAttempt, 1],
+        [retrying.id, retryAttempt, 2],
+      ].sort(),
+    );
+    expect((await db.call.findUniqueOrThrow({ where: { id: retrying.id } })).status).toBe('QUEUED');
+    await countersMatchRows(id);
+  });
+});
+
 describe('reaper', () => {
   it('fails attempts stuck DIALING past the timeout (never reached the carrier), and only those', async () => {
     const id = await campaign({ calls: numbers(3) });

@@ -11,6 +11,7 @@ import {
 } from './campaign-state.ts';
 import { type ClaimedCall, claimAndDispatch } from './claim.ts';
 import { type StuckAttempt, stuckAttempts } from './reaper.ts';
+import { sweepStranded } from './sweep.ts';
 
 export interface TickDeps {
   pool: pg.Pool;
@@ -18,6 +19,8 @@ export interface TickDeps {
   /** Sends the dispatch messages of one campaign's claim; must resolve only once Kafka acknowledged them. */
   publish: (campaign: RunningCampaign, calls: ClaimedCall[]) => Promise<void>;
   maxClaimPerTick: number;
+  /** A QUEUED call, or a retry past its due time, untouched this long is sent again (see sweep.ts). */
+  strandedAfterMs?: number;
   /** Fails attempts the carrier never reported on (see reaper.ts); absent: no reaping. */
   reaper?: {
     dialingTimeoutMs: number;
@@ -30,6 +33,7 @@ export interface TickReport {
   campaigns: number;
   dispatched: number;
   reaped: number;
+  resent: number;
   completed: string[];
   skipped: { campaignId: string; reason: string }[];
 }
@@ -65,7 +69,14 @@ export async function tick(
   fencingToken: number,
   now: Date = new Date(),
 ): Promise<TickReport> {
-  const report: TickReport = { campaigns: 0, dispatched: 0, reaped: 0, completed: [], skipped: [] };
+  const report: TickReport = {
+    campaigns: 0,
+    dispatched: 0,
+    reaped: 0,
+    resent: 0,
+    completed: [],
+    skipped: [],
+  };
   const campaigns = await runningCampaigns(deps.pool);
   report.campaigns = campaigns.length;
   for (const campaign of campaigns) {
@@ -78,6 +89,16 @@ export async function tick(
     } else if (!isWithinBusinessHours(campaign.businessHours, campaign.timezone, now)) {
       skip('outside business hours');
     } else {
+      report.resent += await sweepStranded(
+        deps.pool,
+        {
+          campaignId: campaign.id,
+          olderThan: new Date(now.getTime() - (deps.strandedAfterMs ?? 30_000)),
+          limit: deps.maxClaimPerTick,
+          fencingToken,
+        },
+        (calls) => deps.publish(campaign, calls),
+      );
       const inFlight = campaign.queued + campaign.dialing + campaign.inProgress;
       const room = campaign.maxConcurrentCalls - inFlight - (await dueRetries(deps.pool, campaign.id, now));
       const limit = Math.min(room, deps.maxClaimPerTick);
