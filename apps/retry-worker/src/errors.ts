@@ -1,4 +1,4 @@
-import { isRetryableError, RetryableError } from '@outbound/bus';
+import { classifyFailure } from '@outbound/bus';
 
 /**
  * A retry that can never be forwarded as it is (its campaign has no counters). Not retryable: the consumer runtime
@@ -8,23 +8,7 @@ export class UnprocessableRetryError extends Error {
   override readonly name = 'UnprocessableRetryError';
 }
 
-/** SQLSTATE classes that are the data's fault (22 data exception, 23 integrity violation): retrying cannot help. */
-const DATA_ERROR_CLASSES = new Set(['22', '23']);
-
-function sqlState(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
-}
-
-/**
- * Keeps the errors that are the messages' fault (UnprocessableRetryError, SQL data errors) as they are, and wraps
- * everything else (connection refused or lost, timeouts, serialization failures, deadlocks, shutdown, produce
- * failures) in RetryableError, so an outage is waited out instead of dead-lettering the messages it touches.
- */
+/** Errors that are the messages' fault stay; anything else is an outage (see classifyFailure). */
 export function classify(err: unknown, what: string): unknown {
-  if (isRetryableError(err) || err instanceof UnprocessableRetryError) return err;
-  const state = sqlState(err);
-  if (state && DATA_ERROR_CLASSES.has(state.slice(0, 2))) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  return new RetryableError(`${what}: ${message}`, { cause: err });
+  return classifyFailure(err, what, (e) => e instanceof UnprocessableRetryError);
 }

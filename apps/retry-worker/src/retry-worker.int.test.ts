@@ -11,9 +11,6 @@ import {
   ZDispatch,
 } from '@outbound/contracts';
 import { createMetricsRegistry } from '@outbound/observability';
-import type { Registry } from 'prom-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRetryWorker, type RetryWorker } from './retry-worker.ts';
 import {
   type CampaignFixture,
   callRow,
@@ -23,7 +20,10 @@ import {
   eventually,
   type Harness,
   testLogger,
-} from './testing/harness.ts';
+} from '@outbound/testing';
+import type { Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRetryWorker, type RetryWorker } from './retry-worker.ts';
 
 let h: Harness;
 let registry: Registry;

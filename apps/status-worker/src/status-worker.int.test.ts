@@ -16,10 +16,6 @@ import {
 } from '@outbound/contracts';
 import { createRedisClient, LeaseSemaphore } from '@outbound/coordination';
 import { createMetricsRegistry } from '@outbound/observability';
-import type { Redis } from 'ioredis';
-import type { Registry } from 'prom-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStatusWorker, type StatusWorker, slotsKey } from './status-worker.ts';
 import {
   type CampaignFixture,
   callRow,
@@ -29,7 +25,11 @@ import {
   eventually,
   type Harness,
   testLogger,
-} from './testing/harness.ts';
+} from '@outbound/testing';
+import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createStatusWorker, type StatusWorker, slotsKey } from './status-worker.ts';
 
 let h: Harness;
 let redis: Redis;

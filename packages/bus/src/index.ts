@@ -11,4 +11,4 @@ export {
   createBatchConsumer,
   type PausedPartition,
 } from './worker/consumer.ts';
-export { isRetryableError, RetryableError } from './worker/errors.ts';
+export { classifyFailure, isRetryableError, isStatementFault, RetryableError } from './worker/errors.ts';
