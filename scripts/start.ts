@@ -95,7 +95,7 @@ async function waitReady(url: string, child: ChildProcess, name: string): Promis
 
 let stopping = false;
 const demoWatch = new AbortController();
-async function stop(): Promise<void> {
+async function stop(exitCode = 0): Promise<void> {
   if (stopping) return;
   stopping = true;
   demoWatch.abort();
@@ -111,7 +111,7 @@ async function stop(): Promise<void> {
     ),
   );
   console.log('services stopped (the engines keep running: npm run stack -- down)');
-  process.exit(0);
+  process.exit(exitCode);
 }
 
 try {
@@ -151,6 +151,5 @@ try {
   }
 } catch (err) {
   console.error(`npm start failed: ${err instanceof Error ? err.message : String(err)}`);
-  await stop();
-  process.exitCode = 1;
+  await stop(1);
 }

@@ -1,23 +1,19 @@
 // Composition root of the call-worker process: config, clients, the worker, the health server, graceful shutdown.
 import { createKafka, createProducer } from '@outbound/bus';
-import { ConfigError } from '@outbound/config';
 import { createRedisClient } from '@outbound/coordination';
 import { createPool } from '@outbound/db';
-import { createLogger, createMetricsRegistry, startHealthServer } from '@outbound/observability';
+import {
+  createLogger,
+  createMetricsRegistry,
+  loadConfigOrExit,
+  startHealthServer,
+  stopOnSignals,
+} from '@outbound/observability';
 import { TwilioProvider } from '@outbound/telephony';
 import { createCallWorker } from './call-worker.ts';
-import { type CallWorkerConfig, loadConfig } from './environment.ts';
+import { loadConfig } from './environment.ts';
 
-let config: CallWorkerConfig;
-try {
-  config = loadConfig();
-} catch (err) {
-  if (err instanceof ConfigError) {
-    process.stderr.write(`call-worker: ${err.message}\n`);
-    process.exit(1);
-  }
-  throw err;
-}
+const config = loadConfigOrExit('call-worker', () => loadConfig());
 
 const logger = createLogger({ service: 'call-worker', level: config.LOG_LEVEL });
 const registry = createMetricsRegistry('call-worker');
@@ -50,24 +46,7 @@ async function shutdown(): Promise<void> {
   await Promise.allSettled([redis.quit(), pool.end(), health.stop()]);
 }
 
-let stopping = false;
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    shutdown().then(
-      () => {
-        logger.info('stopped');
-        process.exit(0);
-      },
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  });
-}
+stopOnSignals(logger, shutdown);
 
 try {
   await producer.connect();

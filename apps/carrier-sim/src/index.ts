@@ -1,19 +1,9 @@
 // Composition root of the carrier simulator process: config, logger, start, graceful shutdown on SIGTERM / SIGINT.
-import { ConfigError } from '@outbound/config';
-import { createLogger } from '@outbound/observability';
-import { type CarrierSimConfig, loadConfig } from './environment.ts';
+import { createLogger, loadConfigOrExit, stopOnSignals } from '@outbound/observability';
+import { loadConfig } from './environment.ts';
 import { startSimulator } from './server.ts';
 
-let config: CarrierSimConfig;
-try {
-  config = loadConfig();
-} catch (err) {
-  if (err instanceof ConfigError) {
-    process.stderr.write(`carrier-sim: ${err.message}\n`);
-    process.exit(1);
-  }
-  throw err;
-}
+const config = loadConfigOrExit('carrier-sim', () => loadConfig());
 
 const logger = createLogger({ service: 'carrier-sim', level: config.logLevel });
 const sim = await startSimulator({
@@ -27,18 +17,4 @@ const sim = await startSimulator({
   logger,
 });
 
-let stopping = false;
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    sim.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  });
-}
+stopOnSignals(logger, () => sim.stop());

@@ -1,21 +1,17 @@
 // Composition root of the retry worker: config, clients, the consumer, health and metrics, graceful shutdown.
 import { createKafka, createProducer, topicNames } from '@outbound/bus';
-import { ConfigError } from '@outbound/config';
 import { createPool } from '@outbound/db';
-import { createLogger, createMetricsRegistry, startHealthServer } from '@outbound/observability';
-import { loadConfig, type RetryWorkerConfig } from './environment.ts';
+import {
+  createLogger,
+  createMetricsRegistry,
+  loadConfigOrExit,
+  startHealthServer,
+  stopOnSignals,
+} from '@outbound/observability';
+import { loadConfig } from './environment.ts';
 import { createRetryWorker } from './retry-worker.ts';
 
-let config: RetryWorkerConfig;
-try {
-  config = loadConfig();
-} catch (err) {
-  if (err instanceof ConfigError) {
-    process.stderr.write(`retry-worker: ${err.message}\n`);
-    process.exit(1);
-  }
-  throw err;
-}
+const config = loadConfigOrExit('retry-worker', () => loadConfig());
 
 const logger = createLogger({ service: 'retry-worker', level: config.LOG_LEVEL });
 const registry = createMetricsRegistry('retry-worker');
@@ -46,24 +42,10 @@ const health = await startHealthServer({
 await worker.start();
 logger.info({ health: health.url }, 'retry worker started');
 
-let stopping = false;
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    (async () => {
-      // The consumer first: its batch in flight finishes and commits while the pool and producer are open.
-      await worker.stop();
-      await health.stop();
-      await producer.disconnect();
-      await pool.end();
-    })().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  });
-}
+stopOnSignals(logger, async () => {
+  // The consumer first: its batch in flight finishes and commits while the pool and producer are open.
+  await worker.stop();
+  await health.stop();
+  await producer.disconnect();
+  await pool.end();
+});

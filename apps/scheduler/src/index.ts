@@ -1,25 +1,21 @@
 // Composition root of the scheduler process: config, clients, leader election + ticks, health, graceful shutdown.
 
 import { createKafka, createProducer, topicNames } from '@outbound/bus';
-import { ConfigError } from '@outbound/config';
 import { createRedisClient } from '@outbound/coordination';
 import { createPool } from '@outbound/db';
-import { createLogger, createMetricsRegistry, startHealthServer } from '@outbound/observability';
+import {
+  createLogger,
+  createMetricsRegistry,
+  loadConfigOrExit,
+  startHealthServer,
+  stopOnSignals,
+} from '@outbound/observability';
 import { Counter } from 'prom-client';
-import { loadConfig, type SchedulerConfig } from './environment.ts';
+import { loadConfig } from './environment.ts';
 import { dispatchPublisher, reaperPublisher } from './publish.ts';
 import { createScheduler, type Scheduler } from './scheduler.ts';
 
-let config: SchedulerConfig;
-try {
-  config = loadConfig();
-} catch (err) {
-  if (err instanceof ConfigError) {
-    process.stderr.write(`scheduler: ${err.message}\n`);
-    process.exit(1);
-  }
-  throw err;
-}
+const config = loadConfigOrExit('scheduler', () => loadConfig());
 
 const logger = createLogger({ service: 'scheduler', level: config.LOG_LEVEL });
 const registry = createMetricsRegistry('scheduler');
@@ -73,24 +69,10 @@ const health = await startHealthServer({
 });
 logger.info({ instanceId: config.SCHEDULER_INSTANCE_ID, health: health.url }, 'scheduler started');
 
-let stopping = false;
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    (async () => {
-      await scheduler?.stop();
-      await health.stop();
-      await producer.disconnect();
-      await pool.end();
-      await redis.quit();
-    })().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  });
-}
+stopOnSignals(logger, async () => {
+  await scheduler?.stop();
+  await health.stop();
+  await producer.disconnect();
+  await pool.end();
+  await redis.quit();
+});

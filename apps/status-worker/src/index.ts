@@ -1,23 +1,19 @@
 // Composition root of the status worker: config, clients, the consumer, health and metrics, graceful shutdown.
 import { createKafka, createProducer, topicNames } from '@outbound/bus';
-import { ConfigError } from '@outbound/config';
 import { createRedisClient, LeaseSemaphore } from '@outbound/coordination';
 import { createPool } from '@outbound/db';
 import { createCqlClient } from '@outbound/history';
-import { createLogger, createMetricsRegistry, startHealthServer } from '@outbound/observability';
-import { loadConfig, type StatusWorkerConfig } from './environment.ts';
+import {
+  createLogger,
+  createMetricsRegistry,
+  loadConfigOrExit,
+  startHealthServer,
+  stopOnSignals,
+} from '@outbound/observability';
+import { loadConfig } from './environment.ts';
 import { createStatusWorker } from './status-worker.ts';
 
-let config: StatusWorkerConfig;
-try {
-  config = loadConfig();
-} catch (err) {
-  if (err instanceof ConfigError) {
-    process.stderr.write(`status-worker: ${err.message}\n`);
-    process.exit(1);
-  }
-  throw err;
-}
+const config = loadConfigOrExit('status-worker', () => loadConfig());
 
 const logger = createLogger({ service: 'status-worker', level: config.LOG_LEVEL });
 const registry = createMetricsRegistry('status-worker');
@@ -52,24 +48,10 @@ await cql.connect();
 await worker.start();
 logger.info({ health: health.url }, 'status worker started');
 
-let stopping = false;
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    (async () => {
-      // The consumer first: its batch in flight finishes and commits while every client is still open.
-      await worker.stop();
-      await health.stop();
-      await producer.disconnect();
-      await Promise.allSettled([pool.end(), cql.shutdown(), redis.quit()]);
-    })().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  });
-}
+stopOnSignals(logger, async () => {
+  // The consumer first: its batch in flight finishes and commits while every client is still open.
+  await worker.stop();
+  await health.stop();
+  await producer.disconnect();
+  await Promise.allSettled([pool.end(), cql.shutdown(), redis.quit()]);
+});

@@ -1,3 +1,4 @@
 export { type HealthServer, type HealthServerOptions, startHealthServer } from './health-server.ts';
 export { createLogger, type Logger, type LoggerOptions } from './logger.ts';
 export { createMetricsRegistry } from './metrics.ts';
+export { loadConfigOrExit, stopOnSignals } from './process.ts';
