@@ -25,7 +25,11 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          include: ['{apps,packages}/*/src/**/*.int.test.ts', 'scripts/**/*.int.test.ts'],
+          include: [
+            '{apps,packages}/*/src/**/*.int.test.ts',
+            'scripts/**/*.int.test.ts',
+            'e2e/pipeline/**/*.int.test.ts',
+          ],
           exclude: ['**/node_modules/**'],
           testTimeout: 60_000,
           hookTimeout: 60_000,

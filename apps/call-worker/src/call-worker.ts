@@ -15,7 +15,11 @@ import { createDialer, type DialJob, idsOf } from './dial.ts';
 import { verdictFor } from './eligibility.ts';
 import { Limiter } from './limiter.ts';
 import { callWorkerMetrics } from './metrics.ts';
-import type { WaitContext } from './waits.ts';
+import { pause, type WaitContext } from './waits.ts';
+
+/** How often, and how far apart, a dispatch read before its claim committed looks at its call again (~1 s). */
+const EARLY_READ_CHECKS = 10;
+const EARLY_READ_RECHECK_MS = 100;
 
 export interface CallWorkerSettings extends Pick<KafkaConfig, 'KAFKA_TOPIC_PREFIX' | 'KAFKA_RETRY_LEVELS'> {
   CALL_WORKER_CONCURRENCY: number;
@@ -102,6 +106,31 @@ export function createCallWorker(options: CallWorkerOptions): CallWorker {
         ),
       ),
     ]);
+
+    // 1b. Dispatch messages are produced before the claim that makes them valid commits (docs/pipeline.md,
+    // guarantee 7), so a message can be read a moment too early: its call is still PENDING, or RETRY_SCHEDULED
+    // with this attempt id. Ignoring it would strand the call QUEUED, holding a share of its campaign's capacity,
+    // until the scheduler's 30 s sweep re-sends it; look again for a moment instead (bounded: a claim that rolled
+    // back leaves the message stale for good).
+    const claimInFlight = (message: TDispatch) => {
+      const call = calls.get(message.callId);
+      return (
+        call !== undefined &&
+        (call.status === 'PENDING' ||
+          (call.status === 'RETRY_SCHEDULED' && call.currentAttemptId === message.attemptId))
+      );
+    };
+    for (let check = 1; check <= EARLY_READ_CHECKS; check++) {
+      const early = messages.filter((m) => claimInFlight(m.message)).map((m) => m.message.callId);
+      if (early.length === 0) break;
+      await pause(EARLY_READ_RECHECK_MS, {
+        signal: batch.signal,
+        heartbeat: () => batch.heartbeat(),
+        isStale: () => batch.isStale(),
+      });
+      for (const [id, call] of await dependency('postgres', () => loadCalls(pool, early)))
+        calls.set(id, call);
+    }
 
     // 2. Decide: dial, settle, or ignore (stale or duplicate: the call is no longer queued on this attempt).
     const at = now();
