@@ -171,6 +171,7 @@ afterAll(async () => {
   await admin.disconnect();
   await sim?.stop();
   await new Promise<void>((resolve) => {
+    if (!sink) return resolve();
     sink.closeAllConnections();
     sink.close(() => resolve());
   });

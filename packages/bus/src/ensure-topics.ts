@@ -1,6 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { KafkaConfig } from '@outbound/config';
 import type { Logger } from '@outbound/observability';
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import { topicSpecs } from './topics.ts';
 
 export interface TopicsReport {
@@ -22,7 +23,11 @@ export async function ensureTopics(kafka: Kafka, config: KafkaConfig, logger: Lo
     const missing = specs.filter((s) => !existing.has(s.topic));
     if (missing.length > 0) {
       // Another instance may create the same topics at the same moment; "already exists" is success here.
-      await admin.createTopics({ topics: missing, waitForLeaders: true });
+      await admin.createTopics({ topics: missing, waitForLeaders: false });
+      await waitForLeaders(
+        admin,
+        missing.map((s) => s.topic),
+      );
     }
     const present = specs.filter((s) => existing.has(s.topic));
     const grown: string[] = [];
@@ -48,5 +53,30 @@ export async function ensureTopics(kafka: Kafka, config: KafkaConfig, logger: Lo
     return report;
   } finally {
     await admin.disconnect();
+  }
+}
+
+const NOT_READY = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
+
+/**
+ * Until every partition of `topics` has a leader. KafkaJS's own `waitForLeaders` gives up on the first
+ * "does not host this topic-partition" answer, which a freshly started broker sends while it is still loading the
+ * metadata of topics created a moment ago (seen when several processes create topics at once).
+ */
+export async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics });
+      const ready = metadata.topics.every(
+        (t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0),
+      );
+      if (ready) return;
+    } catch (err) {
+      if (!NOT_READY.has((err as { type?: string }).type ?? '')) throw err;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`kafka topics have no leader after ${timeoutMs} ms: ${topics.join(', ')}`);
+    await sleep(100);
   }
 }

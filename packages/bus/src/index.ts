@@ -1,5 +1,5 @@
 export { createKafka } from './client.ts';
-export { ensureTopics, type TopicsReport } from './ensure-topics.ts';
+export { ensureTopics, type TopicsReport, waitForLeaders } from './ensure-topics.ts';
 export { type BusProducer, createProducer, type TopicMessages } from './producer.ts';
 export { retryTopicFor, type TopicNames, type TopicSpec, topicNames, topicSpecs } from './topics.ts';
 export type { Backoff } from './worker/backoff.ts';

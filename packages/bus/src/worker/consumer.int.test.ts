@@ -17,6 +17,7 @@ import type { KafkaMessage, Message } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../client.ts';
+import { waitForLeaders } from '../ensure-topics.ts';
 import { createProducer } from '../producer.ts';
 import { type BatchConsumer, type BatchConsumerOptions, createBatchConsumer } from './consumer.ts';
 import { RetryableError } from './errors.ts';
@@ -56,13 +57,14 @@ async function setup(partitions = 2) {
     group: `${base}.group`,
   };
   await admin.createTopics({
-    waitForLeaders: true,
+    waitForLeaders: false,
     topics: [
       { topic: names.input, numPartitions: partitions },
       { topic: names.deadLetter, numPartitions: 1 },
       { topic: names.output, numPartitions: 1 },
     ],
   });
+  await waitForLeaders(admin, [names.input, names.deadLetter, names.output]);
   created.push(names.input, names.deadLetter, names.output);
   groups.push(names.group);
   return names;
