@@ -41,6 +41,12 @@ export async function ensureTopics(kafka: Kafka, config: KafkaConfig, logger: Lo
         await admin.createPartitions({
           topicPartitions: toGrow.map((s) => ({ topic: s.topic, count: s.numPartitions })),
         });
+        // Metadata lags behind createPartitions for a moment: wait until it shows the new partitions.
+        await waitForLeaders(
+          admin,
+          toGrow.map((s) => s.topic),
+          toGrow.map((s) => s.numPartitions),
+        );
         grown.push(...toGrow.map((s) => s.topic));
       }
     }
@@ -59,24 +65,35 @@ export async function ensureTopics(kafka: Kafka, config: KafkaConfig, logger: Lo
 const NOT_READY = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
 
 /**
- * Until every partition of `topics` has a leader. KafkaJS's own `waitForLeaders` gives up on the first
- * "does not host this topic-partition" answer, which a freshly started broker sends while it is still loading the
- * metadata of topics created a moment ago (seen when several processes create topics at once).
+ * Until every partition of `topics` has a leader (and each topic has at least the partition count given for it).
+ * KafkaJS's own `waitForLeaders` gives up on the first "does not host this topic-partition" answer, which a freshly
+ * started broker sends while it is still loading the metadata of topics created a moment ago (seen when several
+ * processes create topics at once); metadata also lags behind a partition increase for a moment.
  */
-export async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+export async function waitForLeaders(
+  admin: Admin,
+  topics: string[],
+  partitions: readonly number[] = [],
+  timeoutMs = 30_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
       const metadata = await admin.fetchTopicMetadata({ topics });
-      const ready = metadata.topics.every(
-        (t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0),
-      );
+      const ready = topics.every((name, i) => {
+        const topic = metadata.topics.find((t) => t.name === name);
+        return (
+          topic !== undefined &&
+          topic.partitions.length >= Math.max(1, partitions[i] ?? 1) &&
+          topic.partitions.every((p) => p.leader >= 0)
+        );
+      });
       if (ready) return;
     } catch (err) {
       if (!NOT_READY.has((err as { type?: string }).type ?? '')) throw err;
     }
     if (Date.now() > deadline)
-      throw new Error(`kafka topics have no leader after ${timeoutMs} ms: ${topics.join(', ')}`);
+      throw new Error(`kafka topics not ready after ${timeoutMs} ms: ${topics.join(', ')}`);
     await sleep(100);
   }
 }
