@@ -146,6 +146,7 @@ function startWorker(metrics: Registry, groupId?: string): CallWorker {
       PROVIDER_CPS: 1000,
       STATUS_CALLBACK_BASE_URL: sinkUrl,
       CAMPAIGN_CACHE_MS: 200,
+      DIAL_GATE_WINDOW_MS: 100,
     },
     pool,
     redis,
@@ -492,11 +493,17 @@ describe('call-worker', () => {
       settledAll(closed),
     ]);
 
-    expect(cancelledRows.map((r) => [r.status, r.skip_reason])).toEqual(
-      Array(2).fill(['CANCELLED', 'the campaign was cancelled']),
+    // The attempt each was queued for never happened: given back.
+    expect(cancelledRows.map((r) => [r.status, r.skip_reason, r.attempts, r.current_attempt_id])).toEqual(
+      Array(2).fill(['CANCELLED', 'the campaign was cancelled', 0, null]),
     );
     const dncRow = dncRows.find((r) => r.id === dnc.calls[1]?.id);
-    expect(dncRow).toMatchObject({ status: 'SKIPPED', skip_reason: 'do-not-call', attempts: 1 });
+    expect(dncRow).toMatchObject({
+      status: 'SKIPPED',
+      skip_reason: 'do-not-call',
+      attempts: 0,
+      current_attempt_id: null,
+    });
     expect(dncRows.filter((r) => r.status === 'DIALING')).toHaveLength(2);
     expect(createsOf(dnc.calls[1]?.attemptId as string)).toBe(0);
     expect(closedRows.map((r) => [r.status, r.attempts, r.current_attempt_id])).toEqual(

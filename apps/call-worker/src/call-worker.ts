@@ -12,6 +12,7 @@ import { loadCalls, type Settlement, settleCalls } from './calls.ts';
 import { CampaignCache } from './campaigns.ts';
 import { dependency } from './dependency.ts';
 import { createDialer, type DialJob, idsOf } from './dial.ts';
+import { DialGate } from './dial-gate.ts';
 import { verdictFor } from './eligibility.ts';
 import { Limiter } from './limiter.ts';
 import { callWorkerMetrics } from './metrics.ts';
@@ -27,6 +28,7 @@ export interface CallWorkerSettings extends Pick<KafkaConfig, 'KAFKA_TOPIC_PREFI
   PROVIDER_CPS: number;
   STATUS_CALLBACK_BASE_URL: string;
   CAMPAIGN_CACHE_MS: number;
+  DIAL_GATE_WINDOW_MS: number;
 }
 
 export interface CallWorkerOptions {
@@ -68,6 +70,7 @@ export function createCallWorker(options: CallWorkerOptions): CallWorker {
   const metrics = callWorkerMetrics(options.registry);
   const campaigns = new CampaignCache(pool, config.CAMPAIGN_CACHE_MS);
   const limiter = new Limiter(config.CALL_WORKER_CONCURRENCY);
+  const gate = new DialGate(pool, { windowMs: config.DIAL_GATE_WINDOW_MS, logger });
   const dialer = createDialer({
     pool,
     semaphore: new LeaseSemaphore(options.redis),
@@ -75,6 +78,7 @@ export function createCallWorker(options: CallWorkerOptions): CallWorker {
     provider: options.provider,
     producer: options.producer,
     campaigns,
+    gate,
     metrics,
     logger,
     statusTopic: topics.status,
@@ -239,7 +243,10 @@ export function createCallWorker(options: CallWorkerOptions): CallWorker {
 
   return {
     start: () => consumer.start(),
-    stop: () => consumer.stop(),
+    stop: async () => {
+      await consumer.stop();
+      gate.close();
+    },
     isReady: () => consumer.isReady(),
   };
 }

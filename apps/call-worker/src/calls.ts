@@ -54,17 +54,16 @@ export interface Settled extends Settlement {
   campaignId: string;
 }
 
-/** The counters' change when a QUEUED call is settled: back to PENDING also gives the attempt back. */
+/** The counters' change when a QUEUED call is settled: the attempt it was queued for never happened. */
 function settleDelta(to: SettleStatus): CounterDelta {
-  const delta = transitionDelta('QUEUED', to);
-  return to === 'PENDING' ? addDelta(delta, { attempts: -1 }) : delta;
+  return addDelta(transitionDelta('QUEUED', to), { attempts: -1 });
 }
 
 /**
  * Settles queued calls that must not be dialled now, in ONE transaction, each conditional on the call still being
- * QUEUED on the message's attempt (otherwise it is a stale or duplicate message and changes nothing). Back to
- * PENDING: the attempt never happened (`attempts - 1`, attempt id cleared). CANCELLED / SKIPPED: final, with the
- * reason. Counters move by the aggregated delta of what really changed, per campaign. Rows are locked in id order
+ * QUEUED on the message's attempt (otherwise it is a stale or duplicate message and changes nothing). Whatever
+ * the new status, the attempt never happened: `attempts - 1`, attempt id cleared. Back to PENDING: claimed again
+ * later. CANCELLED / SKIPPED: final, with the reason. Counters move by the aggregated delta of what really changed, per campaign. Rows are locked in id order
  * first, so two transactions over the same calls queue up instead of deadlocking. Returns what changed.
  */
 export async function settleCalls(pool: pg.Pool, settlements: readonly Settlement[]): Promise<Settled[]> {
@@ -84,8 +83,8 @@ export async function settleCalls(pool: pg.Pool, settlements: readonly Settlemen
        )
        UPDATE calls c SET
          status = m.to_status::"CallStatus",
-         attempts = CASE WHEN m.to_status = 'PENDING' THEN c.attempts - 1 ELSE c.attempts END,
-         current_attempt_id = CASE WHEN m.to_status = 'PENDING' THEN NULL ELSE c.current_attempt_id END,
+         attempts = c.attempts - 1,
+         current_attempt_id = NULL,
          skip_reason = m.skip_reason,
          finished_at = CASE WHEN m.to_status = 'PENDING' THEN NULL ELSE now() END,
          updated_at = now()

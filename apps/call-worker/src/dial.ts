@@ -12,6 +12,7 @@ import type pg from 'pg';
 import { callState, markDialing, settleCalls } from './calls.ts';
 import type { CampaignCache, CampaignInfo } from './campaigns.ts';
 import { dependency } from './dependency.ts';
+import type { DialGate, GatePass } from './dial-gate.ts';
 import { type Verdict, verdictFor } from './eligibility.ts';
 import type { CallWorkerMetrics, WaitKind } from './metrics.ts';
 import { originatedEvent, publishStatus, rejectedEvent } from './status-events.ts';
@@ -24,6 +25,8 @@ export interface DialerOptions {
   provider: TelephonyProvider;
   producer: BusProducer;
   campaigns: CampaignCache;
+  /** Pause and cancel wait for the dials inside it (see DialGate). */
+  gate: DialGate;
   metrics: CallWorkerMetrics;
   logger: Logger;
   statusTopic: string;
@@ -61,7 +64,7 @@ const burstOf = (cps: number) => Math.max(1, Math.ceil(cps));
  * interrupted by stop() (the message is redelivered); from there on the dial runs to its end.
  */
 export function createDialer(options: DialerOptions) {
-  const { pool, semaphore, buckets, provider, producer, campaigns, metrics, logger, now } = options;
+  const { pool, semaphore, buckets, provider, producer, campaigns, gate, metrics, logger, now } = options;
   const originateRetries = options.originateRetries ?? 3;
   const providerKey = providerCpsKey(provider.name);
 
@@ -134,7 +137,13 @@ export function createDialer(options: DialerOptions) {
     }
   }
 
-  async function originate(job: DialJob, campaign: CampaignInfo, context: WaitContext): Promise<DialResult> {
+  type Placed =
+    | { kind: 'accepted'; providerCallId: string }
+    | { kind: 'rejected'; detail: string }
+    | { kind: 'unknown' };
+
+  /** The originate request, sent again while the carrier provably placed nothing (pacing refusal, unreachable). */
+  async function place(job: DialJob, campaign: CampaignInfo): Promise<Placed> {
     const { dispatch } = job;
     const request = {
       tenantId: job.tenantId,
@@ -159,8 +168,7 @@ export function createDialer(options: DialerOptions) {
         const { providerCallId } = await provider.originate(request);
         metrics.originateSeconds.observe({ result: 'accepted' }, seconds());
         metrics.originated.inc();
-        await publish(originatedEvent(dispatch, providerCallId, now()), job, context);
-        return 'originated';
+        return { kind: 'accepted', providerCallId };
       } catch (err) {
         if (err instanceof ProviderRejectedError) {
           metrics.originateSeconds.observe({ result: 'rejected' }, seconds());
@@ -173,8 +181,7 @@ export function createDialer(options: DialerOptions) {
           }
           metrics.rejected.inc({ code: err.code });
           logger.info({ ...idsOf(dispatch), code: err.code, err: err.message }, 'originate rejected');
-          await publish(rejectedEvent(dispatch, `${err.code}: ${err.message}`, now()), job, context);
-          return 'rejected';
+          return { kind: 'rejected', detail: `${err.code}: ${err.message}` };
         }
         if (err instanceof ProviderUnavailableError) {
           metrics.originateSeconds.observe({ result: 'unavailable' }, seconds());
@@ -187,8 +194,7 @@ export function createDialer(options: DialerOptions) {
             }
             metrics.rejected.inc({ code: 'UNREACHABLE' });
             logger.warn({ ...idsOf(dispatch), err }, 'provider unreachable; attempt reported as failed');
-            await publish(rejectedEvent(dispatch, `UNREACHABLE: ${err.message}`, now()), job, context);
-            return 'rejected';
+            return { kind: 'rejected', detail: `UNREACHABLE: ${err.message}` };
           }
           // The call may exist: originating again could ring the person twice. It stays DIALING; its callbacks
           // (if it was placed) or the scheduler's reaper settle it.
@@ -197,11 +203,35 @@ export function createDialer(options: DialerOptions) {
             { ...idsOf(dispatch), err, status: err.status },
             'originate outcome unknown; the call stays DIALING until its callbacks or the reaper settle it',
           );
-          return 'unknown';
+          return { kind: 'unknown' };
         }
         throw err;
       }
     }
+  }
+
+  /** Places the call (the gate is left as soon as the carrier has answered), then reports it. */
+  async function originate(
+    job: DialJob,
+    campaign: CampaignInfo,
+    pass: GatePass,
+    context: WaitContext,
+  ): Promise<DialResult> {
+    let placed: Placed;
+    try {
+      placed = await place(job, campaign);
+    } finally {
+      pass.leave();
+    }
+    if (placed.kind === 'accepted') {
+      await publish(originatedEvent(job.dispatch, placed.providerCallId, now()), job, context);
+      return 'originated';
+    }
+    if (placed.kind === 'rejected') {
+      await publish(rejectedEvent(job.dispatch, placed.detail, now()), job, context);
+      return 'rejected';
+    }
+    return 'unknown';
   }
 
   /** Dials one job; see `createDialer`. */
@@ -237,6 +267,8 @@ export function createDialer(options: DialerOptions) {
 
     // 2. Until the row is DIALING the slot is held for nothing: any way out gives it back.
     let slotOwned = false;
+    let pass: GatePass | null = null;
+    let dialling = false;
     const taken = { campaign: false, provider: false };
     try {
       await takeToken(campaignCpsKey(dispatch.campaignId), campaign.callsPerSecond, 'campaign_cps', context);
@@ -249,8 +281,17 @@ export function createDialer(options: DialerOptions) {
       if (latest.verdict?.action === 'settle') return settleOne(job, latest.verdict);
       campaign = latest.campaign;
 
+      pass = await dependency('postgres', () => gate.enter(dispatch.campaignId));
+      if (!pass) {
+        // Paused or cancelled after the cache was read: the gate saw it under its lock.
+        campaigns.invalidate(dispatch.campaignId);
+        const fresh = await recheck(job);
+        if (fresh.verdict?.action === 'settle') return settleOne(job, fresh.verdict);
+        throw new RetryableError('the campaign changed state during the dial; retrying the batch');
+      }
       if (await dependency('postgres', () => markDialing(pool, dispatch.callId, dispatch.attemptId))) {
         slotOwned = true;
+        dialling = true;
       } else {
         const state = await dependency('postgres', () => callState(pool, dispatch.callId));
         const ours = state?.currentAttemptId === dispatch.attemptId;
@@ -269,6 +310,7 @@ export function createDialer(options: DialerOptions) {
         return ignored('stale');
       }
     } finally {
+      if (!dialling) pass?.leave();
       if (!slotOwned) {
         await semaphore.release(key, dispatch.attemptId).catch((err: unknown) => {
           logger.warn({ ...idsOf(dispatch), err }, 'could not release a slot; it expires with its lease');
@@ -279,7 +321,8 @@ export function createDialer(options: DialerOptions) {
     }
 
     // 3. The row is DIALING: this worker owns the attempt. Originate (returns at once) and report.
-    return originate(job, campaign, context);
+    if (!pass) throw new Error('unreachable: DIALING without a gate pass');
+    return originate(job, campaign, pass, context);
   }
 
   function ignored(reason: 'stale' | 'duplicate'): DialResult {

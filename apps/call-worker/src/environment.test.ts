@@ -12,6 +12,7 @@ describe('call-worker environment', () => {
       LEASE_TTL_MS: 3_900_000,
       PROVIDER_CPS: 50,
       CAMPAIGN_CACHE_MS: 250,
+      DIAL_GATE_WINDOW_MS: 200,
       STATUS_CALLBACK_BASE_URL: 'http://127.0.0.1:4000/webhooks/twilio/status',
       CALL_WORKER_HEALTH_HOST: '127.0.0.1',
       CALL_WORKER_HEALTH_PORT: 9102,

@@ -35,6 +35,12 @@ const callWorkerEnv = {
   STATUS_CALLBACK_BASE_URL: url(['http', 'https'], 'http://127.0.0.1:4000/webhooks/twilio/status'),
   /** How long a campaign's status and settings are cached: pause and cancel take effect within about this long. */
   CAMPAIGN_CACHE_MS: z.coerce.number().int().min(0).max(500).default(250),
+  /**
+   * How long one dial gate (a transaction holding the campaigns' rows FOR SHARE while dials pass to the carrier)
+   * takes newcomers: a pause or cancel is acknowledged at most this long plus the originates in flight after it
+   * was asked for, and never before every dial that passed has reached the carrier.
+   */
+  DIAL_GATE_WINDOW_MS: z.coerce.number().int().min(10).max(5000).default(200),
   CALL_WORKER_HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
   CALL_WORKER_HEALTH_PORT: port(9102),
 };

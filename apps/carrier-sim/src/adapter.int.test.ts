@@ -213,12 +213,20 @@ describe('TwilioProvider against the carrier simulator', () => {
       ...Array.from({ length: 5 }, () => attempt(a)),
       ...Array.from({ length: 2 }, () => attempt(b)),
     ];
+    const sent = Date.now();
     const sids = (await Promise.all(requests.map((r) => provider.originate(r)))).map((r) => r.providerCallId);
+    const answered = Date.now();
     await receiver.waitFor(
       (all) => sids.every((sid) => of(sid)(all).some((r) => r.event.event === 'answered')),
       { description: 'seven answered calls' },
     );
     let stats = sim.stats();
+    // When the creates arrived: between sending the first and receiving the last answer.
+    for (const campaign of [stats.campaigns[a], stats.campaigns[b]]) {
+      expect(campaign?.firstCreateAt).toBeGreaterThanOrEqual(sent);
+      expect(campaign?.lastCreateAt).toBeGreaterThanOrEqual(campaign?.firstCreateAt ?? Number.NaN);
+      expect(campaign?.lastCreateAt).toBeLessThanOrEqual(answered);
+    }
     expect(stats.campaigns[a]).toMatchObject({ active: 5, maxActive: 5, creates: 5 });
     expect(stats.campaigns[b]).toMatchObject({ active: 2, maxActive: 2, creates: 2 });
 

@@ -32,6 +32,9 @@ export interface CampaignStats {
   /** The most that were ever active at once. */
   maxActive: number;
   creates: number;
+  /** When the first and the last of those creates arrived (epoch ms, before any API latency); null before any. */
+  firstCreateAt: number | null;
+  lastCreateAt: number | null;
   outcomes: Partial<Record<CallOutcome, number>>;
 }
 
@@ -217,6 +220,7 @@ export class CarrierSimulator {
       this.#stats.cpsRejections++;
       return twilioError(429, 20429, 'Too Many Requests');
     }
+    const receivedAt = Date.now();
     // Drawn now, in arrival order, before any await: the n-th create gets the n-th stream.
     const index = this.#createIndex++;
     const plan = planCall(mulberry32(deriveSeed(this.#seed, index)), this.#behaviour);
@@ -255,7 +259,7 @@ export class CarrierSimulator {
       signal,
     };
     this.#calls.set(call.sid, call);
-    this.#count(call, query?.get('attemptId') ?? undefined);
+    this.#count(call, query?.get('attemptId') ?? undefined, receivedAt);
     this.#logger.debug(
       { sid: call.sid, campaign: call.campaign, outcome: plan.outcome, index },
       'call created',
@@ -413,7 +417,7 @@ export class CarrierSimulator {
     return true;
   }
 
-  #count(call: SimCall, attemptId: string | undefined): void {
+  #count(call: SimCall, attemptId: string | undefined, receivedAt: number): void {
     const s = this.#stats;
     s.totalCreates++;
     s.active++;
@@ -425,10 +429,18 @@ export class CarrierSimulator {
     }
     let campaign = s.campaigns[call.campaign];
     if (!campaign) {
-      campaign = { active: 0, maxActive: 0, creates: 0, outcomes: {} };
+      campaign = {
+        active: 0,
+        maxActive: 0,
+        creates: 0,
+        firstCreateAt: receivedAt,
+        lastCreateAt: null,
+        outcomes: {},
+      };
       s.campaigns[call.campaign] = campaign;
     }
     campaign.creates++;
+    campaign.lastCreateAt = Math.max(campaign.lastCreateAt ?? 0, receivedAt);
     campaign.active++;
     campaign.maxActive = Math.max(campaign.maxActive, campaign.active);
   }

@@ -211,4 +211,23 @@ describe('retry worker', () => {
       attempts: 1,
     });
   });
+
+  it('ends the call of a cancelled campaign (a retry that raced the cancel): CANCELLED, no dispatch', async () => {
+    const fixture = await createCampaign(h.db, { status: 'CANCELLED', calls: [retryScheduled] });
+    const call = fixture.calls[0] as Call;
+    await send([retry(fixture, call, new Date(Date.now() - 1000))]);
+    await eventually(async () => (await callRow(h.pool, call.id)).status === 'CANCELLED', 'CANCELLED');
+    expect(await callRow(h.pool, call.id)).toMatchObject({
+      attempts: 1,
+      current_attempt_id: null,
+      next_attempt_at: null,
+    });
+    expect(dispatchesOf(call.id)).toEqual([]);
+    await expectCountersMatchRows(fixture.campaignId);
+    expect((await countersAndRows(h.pool, fixture.campaignId)).counters).toMatchObject({
+      cancelled: 1,
+      retryScheduled: 0,
+      attempts: 1,
+    });
+  });
 });

@@ -45,16 +45,21 @@ export interface RetryWorker {
 }
 
 /**
- * `RETRY_SCHEDULED → QUEUED` for the calls still on the retry's attempt, when the campaign runs; when it does not
- * (PAUSED), `→ PENDING` with the attempt given back (attempts - 1, attempt id cleared): the scheduler claims it
- * again after resume, with the same attempt number and a fresh id. Rows are locked in id order; a call that moved
- * on (cancelled, another attempt, already forwarded) does not match and is skipped.
+ * `RETRY_SCHEDULED → QUEUED` for the calls still on the retry's attempt, when the campaign runs; when it is PAUSED
+ * (or back in DRAFT), `→ PENDING` with the attempt given back (attempts - 1, attempt id cleared): the scheduler
+ * claims it again after resume, with the same attempt number and a fresh id; when it has ended (CANCELLED,
+ * COMPLETED: a retry scheduled by an outcome that raced the cancel), `→ CANCELLED` with the attempt given back, as
+ * the cancel would have done.
+ * Rows are locked in id order; a call that moved on (cancelled, another attempt, already forwarded) does not match
+ * and is skipped.
  */
 const FORWARD = `
   WITH due AS (
     SELECT DISTINCT call_id, attempt_id FROM unnest($1::uuid[], $2::uuid[]) AS d(call_id, attempt_id)
   ), target AS (
-    SELECT c.id, c.campaign_id, p.status = 'RUNNING' AS running
+    SELECT c.id, c.campaign_id,
+           CASE p.status WHEN 'RUNNING' THEN 'QUEUED' WHEN 'PAUSED' THEN 'PENDING' WHEN 'DRAFT' THEN 'PENDING'
+                ELSE 'CANCELLED' END AS next_status
     FROM calls c JOIN due ON c.id = due.call_id AND c.current_attempt_id = due.attempt_id
     JOIN campaigns p ON p.id = c.campaign_id
     WHERE c.status = 'RETRY_SCHEDULED'
@@ -62,14 +67,22 @@ const FORWARD = `
     FOR UPDATE OF c
   )
   UPDATE calls c SET
-    status = CASE WHEN t.running THEN 'QUEUED'::"CallStatus" ELSE 'PENDING'::"CallStatus" END,
-    attempts = CASE WHEN t.running THEN c.attempts ELSE c.attempts - 1 END,
-    current_attempt_id = CASE WHEN t.running THEN c.current_attempt_id ELSE NULL END,
+    status = t.next_status::"CallStatus",
+    attempts = CASE t.next_status WHEN 'QUEUED' THEN c.attempts ELSE c.attempts - 1 END,
+    current_attempt_id = CASE t.next_status WHEN 'QUEUED' THEN c.current_attempt_id ELSE NULL END,
+    skip_reason = CASE t.next_status WHEN 'CANCELLED' THEN 'campaign ended' ELSE c.skip_reason END,
+    finished_at = CASE t.next_status WHEN 'CANCELLED' THEN now() ELSE c.finished_at END,
     next_attempt_at = NULL,
     updated_at = now()
   FROM target t
   WHERE c.id = t.id
-  RETURNING c.id, c.campaign_id, t.running`;
+  RETURNING c.id, c.campaign_id, t.next_status`;
+
+const FORWARD_DELTA: Record<string, CounterDelta> = {
+  QUEUED: { retryScheduled: -1, queued: 1 },
+  PENDING: { retryScheduled: -1, pending: 1, attempts: -1 },
+  CANCELLED: { retryScheduled: -1, cancelled: 1, attempts: -1 },
+};
 
 /**
  * The retry worker: consumes every `campaign.calls.retry.{n}`. Per partition, in order: the due retries are
@@ -97,14 +110,13 @@ export function createRetryWorker(options: RetryWorkerOptions): RetryWorker {
         due.map((m) => m.message.callId),
         due.map((m) => m.message.attemptId),
       ]);
-      const outcome = new Map(result.rows.map((r) => [r.id as string, r.running as boolean]));
+      const outcome = new Map(result.rows.map((r) => [r.id as string, r.next_status as string]));
       const deltas = new Map<string, CounterDelta>();
-      for (const r of result.rows) {
-        const delta: CounterDelta = r.running
-          ? { retryScheduled: -1, queued: 1 }
-          : { retryScheduled: -1, pending: 1, attempts: -1 };
-        deltas.set(r.campaign_id, addDelta(deltas.get(r.campaign_id) ?? {}, delta));
-      }
+      for (const r of result.rows)
+        deltas.set(
+          r.campaign_id,
+          addDelta(deltas.get(r.campaign_id) ?? {}, FORWARD_DELTA[r.next_status] ?? {}),
+        );
       for (const campaignId of [...deltas.keys()].sort()) {
         const update = counterUpdateSql(campaignId, deltas.get(campaignId) ?? {});
         if (!update) continue;
@@ -118,7 +130,7 @@ export function createRetryWorker(options: RetryWorkerOptions): RetryWorker {
       const sent = new Set<string>();
       const dispatches = due.filter((m) => {
         const { callId } = m.message;
-        if (outcome.get(callId) !== true || sent.has(callId)) return false;
+        if (outcome.get(callId) !== 'QUEUED' || sent.has(callId)) return false;
         sent.add(callId);
         return true;
       });
@@ -139,12 +151,12 @@ export function createRetryWorker(options: RetryWorkerOptions): RetryWorker {
       }
       phase = 'committing';
       await client.query('COMMIT');
-      const pending = result.rows.length - dispatches.length;
-      if (dispatches.length > 0) metrics.forwarded.inc({ to: 'QUEUED' }, dispatches.length);
-      if (pending > 0) metrics.forwarded.inc({ to: 'PENDING' }, pending);
+      const to = { QUEUED: 0, PENDING: 0, CANCELLED: 0 } as Record<string, number>;
+      for (const r of result.rows) to[r.next_status] = (to[r.next_status] ?? 0) + 1;
+      for (const [status, n] of Object.entries(to)) if (n > 0) metrics.forwarded.inc({ to: status }, n);
       const skipped = due.length - result.rows.length;
       if (skipped > 0) metrics.skipped.inc(skipped);
-      logger.debug({ due: due.length, queued: dispatches.length, pending, skipped }, 'due retries forwarded');
+      logger.debug({ due: due.length, ...to, skipped }, 'due retries forwarded');
     } catch (err) {
       try {
         await client.query('ROLLBACK');

@@ -24,6 +24,16 @@ const dispatched = new Counter({
   help: 'Calls claimed and dispatched',
   registers: [registry],
 });
+const reaped = new Counter({
+  name: 'scheduler_reaped_total',
+  help: 'Attempts failed by the reaper (stuck DIALING or IN_PROGRESS)',
+  registers: [registry],
+});
+const resent = new Counter({
+  name: 'scheduler_resent_total',
+  help: 'Stranded dispatches sent again by the sweep (same attempt id)',
+  registers: [registry],
+});
 const completed = new Counter({
   name: 'scheduler_campaigns_completed_total',
   help: 'Campaigns completed',
@@ -56,6 +66,8 @@ scheduler = createScheduler({
   },
   onTick: (report) => {
     dispatched.inc(report.dispatched);
+    reaped.inc(report.reaped);
+    resent.inc(report.resent);
     completed.inc(report.completed.length);
   },
 });

@@ -45,7 +45,6 @@ export function reaperPublisher(
   timeoutsMs: { dialing: number; inProgress: number },
 ) {
   return async (stuck: StuckAttempt[]): Promise<void> => {
-    const occurredAt = new Date().toISOString();
     await producer.send(
       topic,
       stuck.map((attempt) => {
@@ -61,7 +60,12 @@ export function reaperPublisher(
           event: 'completed',
           outcome: 'FAILED',
           ...(attempt.providerCallId ? { providerCallId: attempt.providerCallId } : {}),
-          occurredAt,
+          // The moment it became stuck, not now: the same attempt reaped again (by a new leader) is the same
+          // event, down to its key in the history.
+          occurredAt: new Date(
+            attempt.since.getTime() +
+              (attempt.status === 'DIALING' ? timeoutsMs.dialing : timeoutsMs.inProgress),
+          ).toISOString(),
           detail:
             attempt.status === 'DIALING'
               ? `no word from the carrier within ${Math.round(timeoutsMs.dialing / 1000)} s of dialling`

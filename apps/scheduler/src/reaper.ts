@@ -8,6 +8,8 @@ export interface StuckAttempt {
   attempt: number;
   status: 'DIALING' | 'IN_PROGRESS';
   providerCallId: string | null;
+  /** When the call last changed: the attempt became stuck its timeout after this. */
+  since: Date;
 }
 
 /**
@@ -26,7 +28,8 @@ export async function stuckAttempts(
   now: Date,
 ): Promise<StuckAttempt[]> {
   const result = await pool.query(
-    `SELECT c.tenant_id, c.campaign_id, c.id, c.current_attempt_id, c.attempts, c.status, c.provider_call_id
+    `SELECT c.tenant_id, c.campaign_id, c.id, c.current_attempt_id, c.attempts, c.status, c.provider_call_id,
+            c.updated_at
      FROM campaigns p JOIN calls c ON c.campaign_id = p.id
      WHERE p.status IN ('RUNNING', 'PAUSED', 'CANCELLED', 'COMPLETED')
        AND ((c.status = 'DIALING' AND c.updated_at < $1) OR (c.status = 'IN_PROGRESS' AND c.updated_at < $2))
@@ -42,5 +45,6 @@ export async function stuckAttempts(
     attempt: r.attempts,
     status: r.status,
     providerCallId: r.provider_call_id,
+    since: r.updated_at,
   }));
 }

@@ -11,6 +11,7 @@ import type { RunningCampaign } from './campaign-state.ts';
 import type { ClaimedCall } from './claim.ts';
 import { LostLeadershipError } from './claim.ts';
 import { LeaderLock } from './leader-lock.ts';
+import type { StuckAttempt } from './reaper.ts';
 import { createScheduler } from './scheduler.ts';
 import { tick } from './tick.ts';
 
@@ -337,24 +338,31 @@ describe('reaper', () => {
       `UPDATE calls SET status = 'IN_PROGRESS', attempts = 1, current_attempt_id = $2, updated_at = $3 WHERE id = $1`,
       [talking.id, attempt(), new Date(NOON.getTime() - 10 * 60_000)],
     );
-    const reaped: string[] = [];
-    const report = await tick(
-      {
-        pool,
-        logger,
-        publish: recorder().publish,
-        maxClaimPerTick: 0,
-        reaper: {
-          dialingTimeoutMs: 120_000,
-          inProgressTimeoutMs: 3_600_000,
-          publish: async (s) => void reaped.push(...s.map((a) => a.callId)),
-        },
+    const reaped: StuckAttempt[] = [];
+    const recentlyReaped = new Map<string, number>();
+    const deps = {
+      pool,
+      logger,
+      publish: recorder().publish,
+      maxClaimPerTick: 0,
+      reaper: {
+        dialingTimeoutMs: 120_000,
+        inProgressTimeoutMs: 3_600_000,
+        publish: async (s: StuckAttempt[]) => void reaped.push(...s),
+        recentlyReaped,
       },
-      await lead(),
-      NOON,
-    );
-    expect(reaped).toEqual([stuck.id]);
+    };
+    const token = await lead();
+    const report = await tick(deps, token, NOON);
+    expect(reaped.map((a) => a.callId)).toEqual([stuck.id]);
+    expect(reaped[0]?.since).toEqual(new Date(NOON.getTime() - 5 * 60_000));
     expect(report.reaped).toBe(1);
+
+    // Still DIALING a tick later (the status worker has not applied the event yet): not published again, until
+    // the quiet period (the dialling timeout, at most a minute) has passed.
+    expect((await tick(deps, token, new Date(NOON.getTime() + 1000))).reaped).toBe(0);
+    expect((await tick(deps, token, new Date(NOON.getTime() + 61_000))).reaped).toBe(1);
+    expect(reaped.map((a) => a.callId)).toEqual([stuck.id, stuck.id]);
   });
 });
 

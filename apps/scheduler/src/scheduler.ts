@@ -56,9 +56,13 @@ export function createScheduler(options: SchedulerOptions) {
       } catch (err) {
         logger.error({ err }, 'scheduler leadership check failed');
       }
-      await pause(Math.max(100, Math.floor(options.lockTtlMs / 3)));
+      // The leader renews three times per TTL; a standby looks ten times per TTL, so it takes over at most a
+      // tenth of the TTL after the lock of a dead leader expired.
+      await pause(Math.max(100, Math.floor(options.lockTtlMs / (leadership ? 3 : 10))));
     }
   }
+
+  const recentlyReaped = new Map<string, number>();
 
   async function tickLoop(): Promise<void> {
     while (!stopping.signal.aborted) {
@@ -72,6 +76,7 @@ export function createScheduler(options: SchedulerOptions) {
               logger,
               publish: options.publish,
               maxClaimPerTick: options.maxClaimPerTick,
+              ...(options.reaper && { reaper: { recentlyReaped, ...options.reaper } }),
             },
             current.fencingToken,
           );

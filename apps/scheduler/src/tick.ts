@@ -26,6 +26,8 @@ export interface TickDeps {
     dialingTimeoutMs: number;
     inProgressTimeoutMs: number;
     publish: (stuck: StuckAttempt[]) => Promise<void>;
+    /** Attempt id → when this scheduler reaped it (kept across ticks by the caller). */
+    recentlyReaped?: Map<string, number>;
   };
 }
 
@@ -121,9 +123,17 @@ export async function tick(
     }
   }
   if (deps.reaper) {
-    const stuck = await stuckAttempts(deps.pool, { ...deps.reaper, limit: 1000 }, now);
+    // An attempt just reaped stays stuck until the status worker applies the event (perhaps minutes, if it is
+    // down): it is not published again for a while (and when it is, by another leader, the event is the same).
+    const recent = deps.reaper.recentlyReaped;
+    const quietMs = Math.min(deps.reaper.dialingTimeoutMs, 60_000);
+    for (const [attemptId, at] of recent ?? []) if (now.getTime() - at > quietMs) recent?.delete(attemptId);
+    const stuck = (await stuckAttempts(deps.pool, { ...deps.reaper, limit: 1000 }, now)).filter(
+      (a) => !recent?.has(a.attemptId),
+    );
     if (stuck.length > 0) {
       await deps.reaper.publish(stuck);
+      for (const a of stuck) recent?.set(a.attemptId, now.getTime());
       report.reaped = stuck.length;
       deps.logger.warn({ count: stuck.length }, 'failed attempts the carrier never reported on');
     }

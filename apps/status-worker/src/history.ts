@@ -13,6 +13,9 @@ const UPSERT_ATTEMPT = `INSERT INTO call_attempts (call_id, attempt, attempt_id,
   provider_call_id, dialed_at, answered_at, ended_at, outcome, duration_ms, error)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
+const UPSERT_ENDING = `INSERT INTO call_attempts (call_id, attempt, ended_at, outcome, duration_ms, error)
+  VALUES (?, ?, ?, ?, ?, ?)`;
+
 const INSERT_ACTIVITY = `INSERT INTO campaign_activity (campaign_id, bucket, occurred_at, event_id, tenant_id, call_id,
   phone_number, attempt, event_type, outcome, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
@@ -20,11 +23,22 @@ const INSERT_ACTIVITY = `INSERT INTO campaign_activity (campaign_id, bucket, occ
 const REACHED = new Set(['ANSWERED', 'VOICEMAIL']);
 
 export interface HistoryWriter {
-  /** Writes every event (rows keyed by event id: a redelivery rewrites the same rows). Throws on failure. */
+  /**
+   * Writes every event (rows keyed by event id: a redelivery rewrites the same rows) and what each tells about its
+   * attempt (dialled, answered, the provider's id), but not how the attempt ended: see `writeEndings`. Throws on
+   * failure.
+   */
   write(
     events: readonly ConsumedMessage<TStatusEvent>[],
     phoneOf: (callId: string) => string | undefined,
   ): Promise<void>;
+  /**
+   * How attempts ended, for the final events the state machine applied, inside the status transaction (before its
+   * commit, while the calls are locked): an ending the state machine ignored (a late carrier callback after the
+   * reaper failed the attempt, or the reaper's verdict after the carrier's) never overwrites the one PostgreSQL
+   * kept, so the history and the calls agree. Idempotent: a rolled-back transaction's retry writes the same values.
+   */
+  writeEndings(endings: readonly TStatusEvent[]): Promise<void>;
 }
 
 export function createHistoryWriter(cql: CqlClient, concurrencyLevel = 64): HistoryWriter {
@@ -35,7 +49,6 @@ export function createHistoryWriter(cql: CqlClient, concurrencyLevel = 64): Hist
       for (const { message: e } of events) {
         const occurredAt = new Date(e.occurredAt);
         const phone = phoneOf(e.callId);
-        const ended = e.event === 'completed';
         queries.push(
           {
             query: INSERT_EVENT,
@@ -67,10 +80,10 @@ export function createHistoryWriter(cql: CqlClient, concurrencyLevel = 64): Hist
               e.providerCallId,
               e.event === 'initiated' ? occurredAt : undefined,
               e.event === 'answered' ? occurredAt : undefined,
-              ended ? occurredAt : undefined,
-              ended ? e.outcome : undefined,
-              ended ? e.durationMs : undefined,
-              ended && !REACHED.has(e.outcome ?? '') ? e.detail : undefined,
+              undefined,
+              undefined,
+              undefined,
+              undefined,
             ],
           },
           {
@@ -95,6 +108,25 @@ export function createHistoryWriter(cql: CqlClient, concurrencyLevel = 64): Hist
         concurrencyLevel,
         raiseOnFirstError: true,
       });
+    },
+
+    async writeEndings(endings) {
+      if (endings.length === 0) return;
+      await cassandra.concurrent.executeConcurrent(
+        cql,
+        endings.map((e) => ({
+          query: UPSERT_ENDING,
+          params: [
+            e.callId,
+            e.attempt,
+            new Date(e.occurredAt),
+            e.outcome,
+            e.durationMs,
+            REACHED.has(e.outcome ?? '') ? null : (e.detail ?? null),
+          ],
+        })),
+        { concurrencyLevel, raiseOnFirstError: true },
+      );
     },
   };
 }

@@ -42,6 +42,8 @@ export interface RetryToSend {
 export interface EndedAttempt {
   campaignId: string;
   attemptId: string;
+  /** The final event that ended it (its outcome is the attempt's, in the history too). */
+  event: TStatusEvent;
 }
 
 export type IgnoreReason = 'stale-attempt' | 'late' | 'duplicate-progress';
@@ -109,7 +111,8 @@ export function planBatch(
       delta = addDelta(delta, { attempts: 1 });
       retries.push({ call: next, cause: event, traceIndex: index, ...transition.retry });
     }
-    if (transition.attemptEnded) ended.push({ campaignId: call.campaignId, attemptId: event.attemptId });
+    if (transition.attemptEnded)
+      ended.push({ campaignId: call.campaignId, attemptId: event.attemptId, event });
     deltas.set(call.campaignId, addDelta(deltas.get(call.campaignId) ?? {}, delta));
     state.set(event.callId, {
       call: next,

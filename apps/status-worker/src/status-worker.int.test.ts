@@ -141,6 +141,47 @@ async function eventRows(callId: string) {
 }
 
 describe('status worker', () => {
+  it('keeps in the history the ending PostgreSQL kept when the reaper and the carrier disagree', async () => {
+    // No retries: whichever final event is applied first ends the call; the other is ignored as late.
+    const fixture = await createCampaign(h.db, {
+      calls: [{ status: 'DIALING' }, { status: 'DIALING' }],
+      retry: { maxAttempts: 1 },
+    });
+    const [reapedFirst, carrierFirst] = fixture.calls as [Call, Call];
+    const reaper = (call: Call) =>
+      event(fixture, call, 'completed', { outcome: 'FAILED', detail: 'no word from the carrier' });
+    const carrier = (call: Call) =>
+      event(fixture, call, 'completed', { outcome: 'ANSWERED', durationMs: 5000 });
+    const late = [carrier(reapedFirst), reaper(carrierFirst)];
+    await send([reaper(reapedFirst), carrier(carrierFirst)]);
+    await eventually(
+      async () => (await callRow(h.pool, carrierFirst.id)).status === 'COMPLETED',
+      'both calls ended',
+    );
+    const lateBefore = await metric('status_worker_events_ignored_total', { reason: 'late' });
+    await send(late);
+    await eventually(
+      async () =>
+        (await Promise.all(late.map((e) => eventRows(e.callId)))).every((rows) => rows.length === 2),
+      'the late events in the history',
+    );
+    await eventually(
+      async () => (await metric('status_worker_events_ignored_total', { reason: 'late' })) >= lateBefore + 2,
+      'the late events ignored',
+    );
+
+    for (const [call, outcome] of [
+      [reapedFirst, 'FAILED'],
+      [carrierFirst, 'ANSWERED'],
+    ] as const) {
+      expect((await callRow(h.pool, call.id)).last_outcome).toBe(outcome);
+      const attempts = (await h.cql.execute('SELECT outcome FROM call_attempts WHERE call_id = ?', [call.id]))
+        .rows;
+      expect(attempts.map((r) => r.outcome)).toEqual([outcome]);
+    }
+    await expectCountersMatchRows(fixture.campaignId);
+  });
+
   it('takes a DIALING call through initiated, ringing, answered to COMPLETED, with history, counters and slot', async () => {
     const fixture = await createCampaign(h.db, { calls: [{ status: 'DIALING' }] });
     const call = fixture.calls[0] as Call;

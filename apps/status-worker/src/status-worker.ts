@@ -322,6 +322,14 @@ export function createStatusWorker(options: StatusWorkerOptions): StatusWorker {
               }),
             );
 
+      // How the attempts ended, as decided here, while the calls are locked (see HistoryWriter.writeEndings).
+      phase = 'writing attempt endings to the history';
+      try {
+        await history.writeEndings(plan.ended.map((a) => a.event));
+      } catch (err) {
+        throw new RetryableError(`writing the call history: ${(err as Error).message}`, { cause: err });
+      }
+
       // Retries are acknowledged by Kafka before the transaction commits: a committed RETRY_SCHEDULED call always
       // has its message. (A message whose transaction then fails is harmless: the retry worker's conditional
       // update finds no RETRY_SCHEDULED row with that attempt id.)

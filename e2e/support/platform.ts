@@ -1,0 +1,577 @@
+// The whole platform as child processes, exactly as `npm start` runs them (carrier simulator, gateway, scheduler,
+// call-worker, status-worker, retry-worker), in an environment of its own: a scratch PostgreSQL database, a Kafka
+// topic prefix, a Cassandra keyspace, a Redis database number, free ports and a generated telephony token. Used by
+// the pipeline system and fault tests and by the end-to-end benchmark; `cleanup()` removes all of it.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdtempSync, readFileSync, type WriteStream } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createKafka, ensureTopics, topicSpecs } from '@outbound/bus';
+import {
+  type CassandraConfig,
+  cassandraEnv,
+  databaseEnv,
+  type KafkaConfig,
+  kafkaEnv,
+  parseEnv,
+  redisEnv,
+} from '@outbound/config';
+import { createPool, createPrisma, type Database, Role } from '@outbound/db';
+import { createScratchDatabase, type ScratchDatabase } from '@outbound/db/testing';
+import { type CqlClient, createCqlClient, migrateHistory } from '@outbound/history';
+import { createLogger } from '@outbound/observability';
+import type pg from 'pg';
+import { newApiKey, sha256 } from '../../apps/gateway/src/auth/tokens.ts';
+
+const repoRoot = path.resolve(import.meta.dirname, '../..');
+const logger = createLogger({ service: 'platform-harness', level: 'silent' });
+export const ACCOUNT_SID = 'AC00000000000000000000000000000000';
+
+export type ServiceKind =
+  | 'carrier-sim'
+  | 'gateway'
+  | 'scheduler'
+  | 'call-worker'
+  | 'status-worker'
+  | 'retry-worker';
+
+export interface PlatformOptions {
+  /** Names the scratch database, topic prefix and keyspace. */
+  label: string;
+  /** Simulator settings (SIM_* variables) over the harness defaults. */
+  sim?: Record<string, string>;
+  /** Extra environment per kind of service. */
+  env?: Partial<Record<ServiceKind, Record<string, string>>>;
+  /** How many schedulers compete for leadership (named scheduler-1, scheduler-2, …); default 1. */
+  schedulers?: number;
+  /** Kafka partitions per topic; default the stack's. */
+  partitions?: number;
+  logLevel?: string;
+}
+
+export interface Service {
+  /** Unique: `scheduler-2`, `call-worker`, … */
+  name: string;
+  kind: ServiceKind;
+  entry: string;
+  env: Record<string, string>;
+  ready: string;
+  child?: ChildProcess;
+  log?: WriteStream;
+  exit?: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export interface CampaignSimStats {
+  active: number;
+  maxActive: number;
+  creates: number;
+  /** Epoch ms at which the first and the last create of the campaign arrived at the carrier. */
+  firstCreateAt: number | null;
+  lastCreateAt: number | null;
+  outcomes: Record<string, number>;
+}
+
+export interface SimStats {
+  totalCreates: number;
+  createErrors: number;
+  cpsRejections: number;
+  invalidRequests: number;
+  maxActive: number;
+  createsByAttempt: Record<string, number>;
+  duplicateAttempts: string[];
+  campaigns: Record<string, CampaignSimStats>;
+  callbacks: Record<string, number>;
+}
+
+export interface CampaignSpec {
+  calls: number;
+  maxConcurrent: number;
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  jitter: number;
+  callsPerSecond?: number;
+  status?: 'DRAFT' | 'RUNNING';
+}
+
+export const ALL_WEEK = [1, 2, 3, 4, 5, 6, 7].map((day) => ({ day, start: '00:00', end: '24:00' }));
+
+/**
+ * UK drama numbers: Ofcom's London (020 7946 0xxx), Manchester (0161 496 0xxx), Birmingham (0121 496 0xxx),
+ * Leeds (0113 496 0xxx) … ranges, 1,000 each, so a campaign of up to 10,000 calls has distinct valid numbers.
+ */
+const DRAMA_RANGES = [
+  '+44207946',
+  '+44161496',
+  '+44121496',
+  '+44113496',
+  '+44114496',
+  '+44115496',
+  '+44116496',
+  '+44117496',
+  '+44118496',
+  '+44141496',
+];
+export function dramaNumber(i: number): string {
+  const range = DRAMA_RANGES[Math.floor(i / 1000)];
+  if (!range) throw new Error(`no drama number #${i}: at most ${DRAMA_RANGES.length * 1000}`);
+  return `${range}${String(i % 1000).padStart(4, '0')}`;
+}
+
+export function freePorts(n: number): Promise<number[]> {
+  return Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+          const server = createServer();
+          server.once('error', reject);
+          server.listen(0, '127.0.0.1', () => resolve(server));
+        }),
+    ),
+  ).then(async (servers) => {
+    const ports = servers.map((s) => {
+      const address = s.address();
+      if (!address || typeof address === 'string') throw new Error('no port');
+      return address.port;
+    });
+    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+    return ports;
+  });
+}
+
+/** Test output (the project lints console.* away): to stderr, which vitest shows with the test. */
+export function say(...parts: unknown[]): void {
+  process.stderr.write(`${parts.map((p) => (typeof p === 'string' ? p : JSON.stringify(p))).join(' ')}\n`);
+}
+
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+}
+
+export async function startPlatform(options: PlatformOptions) {
+  const runId = randomBytes(4).toString('hex');
+  const label = options.label.replace(/\W/g, '_');
+  const telephonyToken = randomBytes(24).toString('hex');
+  const logDir = mkdtempSync(path.join(os.tmpdir(), `outbound-${label}-${runId}-`));
+  const kafkaConfig: KafkaConfig = {
+    ...parseEnv(kafkaEnv, process.env),
+    KAFKA_TOPIC_PREFIX: `${label}.${runId}.`,
+    ...(options.partitions ? { KAFKA_PARTITIONS: options.partitions } : {}),
+  };
+  const cassandraConfig: CassandraConfig = {
+    ...parseEnv(cassandraEnv, process.env),
+    CASSANDRA_KEYSPACE: `${label}_${runId}`,
+  };
+  // A Redis database of its own: the scheduler's leader lock (`scheduler:leader`), the provider's CPS bucket and the
+  // leases must not meet another stack's (a running `npm start` would otherwise hold the leadership).
+  const redisUrl = (() => {
+    const url = new URL(parseEnv(redisEnv, process.env).REDIS_URL);
+    url.pathname = `/${1 + (Number.parseInt(runId, 16) % 15)}`;
+    return url.toString();
+  })();
+
+  const scratch: ScratchDatabase = await createScratchDatabase(
+    parseEnv(databaseEnv, process.env).DATABASE_URL,
+    label,
+  );
+  const pool: pg.Pool = createPool({ DATABASE_URL: scratch.url, DATABASE_POOL_SIZE: 4 }, `${label}-test`);
+  const db: Database = createPrisma(pool);
+  let topicsCreated = false;
+  let keyspaceCreated = false;
+  let cql: CqlClient | undefined;
+  const services: Service[] = [];
+
+  async function cleanup(): Promise<void> {
+    // A safety net: tests stop every process gracefully; whatever still runs here is killed.
+    await Promise.all(services.map((s) => kill(s.name).catch(() => undefined)));
+    for (const s of services) s.log?.end();
+    await cql?.shutdown();
+    await db.$disconnect();
+    await pool.end();
+    await scratch.drop();
+    if (topicsCreated) {
+      const admin = createKafka(kafkaConfig, logger).admin();
+      await admin.connect();
+      try {
+        await admin.deleteTopics({ topics: topicSpecs(kafkaConfig).map((s) => s.topic) });
+        const groups = (await admin.listGroups()).groups
+          .map((g) => g.groupId)
+          .filter((g) => g.startsWith(kafkaConfig.KAFKA_TOPIC_PREFIX));
+        if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
+      } finally {
+        await admin.disconnect();
+      }
+    }
+    if (keyspaceCreated) {
+      const admin = createCqlClient(cassandraConfig);
+      await admin.execute(`DROP KEYSPACE IF EXISTS ${cassandraConfig.CASSANDRA_KEYSPACE}`);
+      await admin.shutdown();
+    }
+  }
+
+  const logFile = (name: string) => path.join(logDir, `${name}.log`);
+  function tail(name: string, lines = 40): string {
+    try {
+      return readFileSync(logFile(name), 'utf8').split('\n').slice(-lines).join('\n');
+    } catch {
+      return '(no log)';
+    }
+  }
+  function printTails(lines = 40): void {
+    for (const s of services)
+      say(`\n----- ${s.name} (${logFile(s.name)}), last lines -----\n${tail(s.name, lines)}`);
+  }
+
+  function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = {};
+    for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('VITEST')) env[key] = value;
+    return {
+      ...env,
+      LOG_LEVEL: options.logLevel ?? 'warn',
+      DATABASE_URL: scratch.url,
+      REDIS_URL: redisUrl,
+      KAFKA_TOPIC_PREFIX: kafkaConfig.KAFKA_TOPIC_PREFIX,
+      KAFKA_PARTITIONS: String(kafkaConfig.KAFKA_PARTITIONS),
+      CASSANDRA_KEYSPACE: cassandraConfig.CASSANDRA_KEYSPACE,
+      ...extra,
+    };
+  }
+
+  function service(name: string): Service {
+    const found = services.find((s) => s.name === name);
+    if (!found) throw new Error(`no service ${name}`);
+    return found;
+  }
+
+  const running = (s: Service) =>
+    s.child !== undefined && s.child.exitCode === null && s.child.signalCode === null;
+
+  function spawnService(s: Service): void {
+    s.log ??= createWriteStream(logFile(s.name), { flags: 'a' });
+    const child = spawn(process.execPath, ['--import', 'tsx', s.entry], {
+      cwd: repoRoot,
+      env: childEnv(s.env),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.pipe(s.log, { end: false });
+    child.stderr?.pipe(s.log, { end: false });
+    s.child = child;
+    s.exit = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  async function waitReady(s: Service): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      if (!running(s))
+        throw new Error(`${s.name} exited during start (${s.child?.exitCode ?? s.child?.signalCode})`);
+      try {
+        if ((await fetch(s.ready)).ok) return;
+      } catch {
+        // not listening yet
+      }
+      await sleep(200);
+    }
+    throw new Error(`${s.name} was not ready within 60 s`);
+  }
+
+  /** Kills a service (SIGKILL by default: no shutdown code runs) and waits for the process to be gone. */
+  async function kill(name: string, signal: NodeJS.Signals = 'SIGKILL') {
+    const s = service(name);
+    if (!running(s)) return s.exit ? await s.exit : { code: null, signal: null };
+    s.child?.kill(signal);
+    return (await s.exit) ?? { code: null, signal: null };
+  }
+
+  /** Starts a stopped or killed service again, with the same environment, and waits until it is ready. */
+  async function restart(name: string): Promise<void> {
+    const s = service(name);
+    if (running(s)) throw new Error(`${name} is still running`);
+    spawnService(s);
+    await waitReady(s);
+  }
+
+  /** SIGTERM to every running service; each one's exit code and how long it took. */
+  async function stopAll(deadlineMs = 20_000) {
+    return Promise.all(
+      services.map(async (s) => {
+        const started = Date.now();
+        if (!running(s) || !s.exit)
+          return { name: s.name, code: s.child?.exitCode ?? null, signal: null, ms: 0 };
+        s.child?.kill('SIGTERM');
+        const exit = await Promise.race([s.exit, sleep(deadlineMs).then(() => null)]);
+        return {
+          name: s.name,
+          code: exit ? exit.code : ('timeout' as const),
+          signal: exit?.signal ?? null,
+          ms: Date.now() - started,
+        };
+      }),
+    );
+  }
+
+  /** Throws if any service that should be running has exited. */
+  function assertAlive(): void {
+    for (const s of services)
+      if (!running(s)) throw new Error(`${s.name} exited (${s.child?.exitCode ?? s.child?.signalCode})`);
+  }
+
+  try {
+    await ensureTopics(createKafka(kafkaConfig, logger), kafkaConfig, logger);
+    topicsCreated = true;
+    keyspaceCreated = true;
+    await migrateHistory(cassandraConfig);
+    cql = createCqlClient(cassandraConfig, { keyspace: cassandraConfig.CASSANDRA_KEYSPACE });
+
+    const schedulerCount = options.schedulers ?? 1;
+    const ports = await freePorts(5 + schedulerCount);
+    const [simPort, gatewayPort, callWorkerPort, statusWorkerPort, retryWorkerPort] = ports as [
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
+    const simUrl = `http://127.0.0.1:${simPort}`;
+    const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+    const env = (kind: ServiceKind, own: Record<string, string>) => ({ ...own, ...options.env?.[kind] });
+    services.push(
+      {
+        name: 'carrier-sim',
+        kind: 'carrier-sim',
+        entry: 'apps/carrier-sim/src/index.ts',
+        env: {
+          SIM_PORT: String(simPort),
+          SIM_AUTH_TOKEN: telephonyToken,
+          SIM_ACCOUNT_SID: ACCOUNT_SID,
+          SIM_SEED: '20261128',
+          ...options.sim,
+        },
+        ready: `${simUrl}/healthz`,
+      },
+      {
+        name: 'gateway',
+        kind: 'gateway',
+        entry: 'apps/gateway/src/index.ts',
+        env: env('gateway', {
+          GATEWAY_PORT: String(gatewayPort),
+          TELEPHONY_AUTH_TOKEN: telephonyToken,
+          WEBHOOK_PUBLIC_URL: gatewayUrl,
+          // Every status callback of the carrier comes from 127.0.0.1: no rate limit may refuse one.
+          RATE_LIMIT_PER_SECOND: '100000',
+          RATE_LIMIT_BURST: '1000000',
+        }),
+        ready: `${gatewayUrl}/readyz`,
+      },
+      ...Array.from({ length: schedulerCount }, (_, i): Service => {
+        const healthPort = ports[5 + i] as number;
+        return {
+          name: `scheduler-${i + 1}`,
+          kind: 'scheduler',
+          entry: 'apps/scheduler/src/index.ts',
+          env: env('scheduler', {
+            SCHEDULER_INSTANCE_ID: `scheduler-${i + 1}`,
+            SCHEDULER_HEALTH_PORT: String(healthPort),
+          }),
+          ready: `http://127.0.0.1:${healthPort}/readyz`,
+        };
+      }),
+      {
+        name: 'call-worker',
+        kind: 'call-worker',
+        entry: 'apps/call-worker/src/index.ts',
+        env: env('call-worker', {
+          TELEPHONY_BASE_URL: simUrl,
+          TELEPHONY_ACCOUNT_SID: ACCOUNT_SID,
+          TELEPHONY_AUTH_TOKEN: telephonyToken,
+          TELEPHONY_TWIML_URL: `${gatewayUrl}/twiml`,
+          STATUS_CALLBACK_BASE_URL: `${gatewayUrl}/webhooks/twilio/status`,
+          CALL_WORKER_HEALTH_PORT: String(callWorkerPort),
+        }),
+        ready: `http://127.0.0.1:${callWorkerPort}/readyz`,
+      },
+      {
+        name: 'status-worker',
+        kind: 'status-worker',
+        entry: 'apps/status-worker/src/index.ts',
+        env: env('status-worker', { STATUS_WORKER_HEALTH_PORT: String(statusWorkerPort) }),
+        ready: `http://127.0.0.1:${statusWorkerPort}/readyz`,
+      },
+      {
+        name: 'retry-worker',
+        kind: 'retry-worker',
+        entry: 'apps/retry-worker/src/index.ts',
+        env: env('retry-worker', { RETRY_WORKER_HEALTH_PORT: String(retryWorkerPort) }),
+        ready: `http://127.0.0.1:${retryWorkerPort}/readyz`,
+      },
+    );
+    for (const s of services) spawnService(s);
+    await Promise.all(services.map(waitReady));
+
+    const simAuth = `Basic ${Buffer.from(`${ACCOUNT_SID}:${telephonyToken}`).toString('base64')}`;
+    const simStats = async (): Promise<SimStats> => {
+      const res = await fetch(`${simUrl}/sim/stats`, { headers: { authorization: simAuth } });
+      if (res.status !== 200) throw new Error(`/sim/stats answered ${res.status}`);
+      return (await res.json()) as SimStats;
+    };
+
+    async function createTenant(name: string) {
+      const tenant = await db.tenant.create({
+        data: { name, slug: `${label.replace(/_/g, '-')}-${runId}-${randomBytes(2).toString('hex')}` },
+      });
+      const { prefix, secret, key } = newApiKey();
+      await db.apiKey.create({
+        data: {
+          tenantId: tenant.id,
+          name: 'operator key',
+          prefix,
+          secretHash: sha256(secret),
+          role: Role.OPERATOR,
+        },
+      });
+      return { id: tenant.id, operatorKey: key };
+    }
+
+    /** A campaign of `spec.calls` UK numbers, open around the clock, created RUNNING (or DRAFT) in one go. */
+    async function createCampaign(tenantId: string, spec: CampaignSpec): Promise<string> {
+      const status = spec.status ?? 'RUNNING';
+      const campaign = await db.campaign.create({
+        data: {
+          tenantId,
+          name: `${options.label} campaign ${randomBytes(2).toString('hex')}`,
+          status,
+          timezone: 'Europe/London',
+          businessHours: ALL_WEEK,
+          callingWindowStart: 0,
+          callingWindowEnd: 24 * 60,
+          defaultRegion: 'GB',
+          maxConcurrentCalls: spec.maxConcurrent,
+          callsPerSecond: spec.callsPerSecond ?? 100,
+          callerId: '+442079460000',
+          retryMaxAttempts: spec.maxAttempts,
+          retryBaseDelayMs: spec.baseDelayMs,
+          retryMaxDelayMs: spec.maxDelayMs,
+          retryJitter: spec.jitter,
+          retryOn: ['BUSY', 'NO_ANSWER', 'FAILED'],
+          startedAt: status === 'RUNNING' ? new Date() : null,
+          counters: { create: { tenantId, total: spec.calls, pending: spec.calls } },
+          // In the same transaction as the RUNNING campaign: a running campaign without calls is complete at once.
+          calls: {
+            createMany: {
+              data: Array.from({ length: spec.calls }, (_, i) => ({
+                tenantId,
+                phoneNumber: dramaNumber(i),
+                timezone: 'Europe/London',
+                sourceRow: i + 1,
+              })),
+            },
+          },
+        },
+      });
+      return campaign.id;
+    }
+
+    /** A GraphQL request to the gateway with an API key. */
+    async function gql<T>(key: string, query: string, variables: Record<string, unknown>): Promise<T> {
+      const res = await fetch(`${gatewayUrl}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = (await res.json()) as { data?: T; errors?: unknown[] };
+      if (!body.data || body.errors?.length) throw new Error(`GraphQL: ${JSON.stringify(body)}`);
+      return body.data;
+    }
+
+    async function callsByStatus(campaignId: string): Promise<Record<string, number>> {
+      const rows = await pool.query<{ status: string; n: number }>(
+        'SELECT status::text AS status, count(*)::int AS n FROM calls WHERE campaign_id = $1 GROUP BY status',
+        [campaignId],
+      );
+      return Object.fromEntries(rows.rows.map((r) => [r.status, r.n]));
+    }
+
+    async function campaignStatus(campaignId: string): Promise<string> {
+      return (await pool.query('SELECT status::text AS status FROM campaigns WHERE id = $1', [campaignId]))
+        .rows[0]?.status;
+    }
+
+    /**
+     * Polls until `done(calls by status)` holds, failing early if a service died. Returns the elapsed ms. Progress
+     * lines every 10 s go to `progress`.
+     */
+    async function waitFor(
+      campaignId: string,
+      what: string,
+      done: (byStatus: Record<string, number>, status: string) => boolean,
+      deadlineMs: number,
+      progress: string[] = [],
+    ): Promise<number> {
+      const started = Date.now();
+      let lastProgress = started;
+      for (;;) {
+        assertAlive();
+        const [byStatus, status] = await Promise.all([callsByStatus(campaignId), campaignStatus(campaignId)]);
+        if (done(byStatus, status)) return Date.now() - started;
+        if (Date.now() - started > deadlineMs)
+          throw new Error(
+            `${what}: not reached within ${deadlineMs} ms (campaign ${status}, calls ${JSON.stringify(byStatus)})\n${progress.join('\n')}`,
+          );
+        if (Date.now() - lastProgress >= 10_000) {
+          lastProgress = Date.now();
+          progress.push(
+            `  +${Math.round((Date.now() - started) / 1000)} s: ${status} ${JSON.stringify(byStatus)}`,
+          );
+        }
+        await sleep(250);
+      }
+    }
+
+    return {
+      runId,
+      logDir,
+      pool,
+      db,
+      cql: cql as CqlClient,
+      kafkaConfig,
+      redisUrl,
+      simUrl,
+      gatewayUrl,
+      services,
+      service,
+      kill,
+      restart,
+      stopAll,
+      assertAlive,
+      printTails,
+      tail,
+      simStats,
+      simConfig: async (patch: Record<string, unknown>) => {
+        const res = await fetch(`${simUrl}/sim/config`, {
+          method: 'POST',
+          headers: { authorization: simAuth, 'content-type': 'application/json' },
+          body: JSON.stringify(patch),
+        });
+        if (res.status !== 200) throw new Error(`/sim/config answered ${res.status}: ${await res.text()}`);
+      },
+      createTenant,
+      createCampaign,
+      gql,
+      callsByStatus,
+      campaignStatus,
+      waitFor,
+      cleanup,
+    };
+  } catch (err) {
+    printTails();
+    await cleanup();
+    throw err;
+  }
+}
+
+export type Platform = Awaited<ReturnType<typeof startPlatform>>;
