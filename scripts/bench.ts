@@ -4,6 +4,10 @@ import { spawn } from 'node:child_process';
 
 const benches: { name: string; file: string; args?: string[] }[] = [
   {
+    name: 'dialing pipeline end to end, zero-delay carrier (attempts/s, dispatch-to-terminal latency)',
+    file: 'e2e/bench/pipeline.ts',
+  },
+  {
     name: 'target import, 1M-row CSV through the gateway (HTTP multipart)',
     file: 'apps/gateway/bench/import-csv.ts',
   },

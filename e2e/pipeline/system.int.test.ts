@@ -68,12 +68,15 @@ async function runCampaignAndCheck(): Promise<void> {
     maxDelayMs: MAX_DELAY_MS,
     jitter: JITTER,
   });
+  const progress: string[] = [];
   const wallMs = await platform.waitFor(
     campaignId,
     'campaign COMPLETED',
     (_, status) => status === 'COMPLETED',
     COMPLETION_DEADLINE_MS,
+    progress,
   );
+  say(`progress:\n${progress.join('\n')}`);
 
   const { problems, summary, calls, totalAttempts, timeline, stats } = await checkCampaign(
     platform,

@@ -133,10 +133,10 @@ export async function checkCampaign(platform: Platform, campaignId: string, rule
       if (creates > 1) problems.push(`${call.id} #${attempt}: the carrier saw ${creates} creates`);
       const own = events.filter((e) => Number(e.attempt) === attempt);
       // The call-worker's own report, or (when it died between the carrier's answer and that report) the carrier's
-      // first callback.
+      // first callback: any event not from the reaper.
       const originated =
         own.find((e) => e.event_id === `${attemptId}:originated`) ??
-        own.find((e) => e.event_type === 'initiated');
+        own.find((e) => !String(e.event_id).startsWith('reaper:'));
       const final = own.find((e) => e.event_type === 'completed');
       if (!final) {
         problems.push(
@@ -147,7 +147,7 @@ export async function checkCampaign(platform: Platform, campaignId: string, rule
       if (!row.outcome) problems.push(`${call.id} #${attempt}: call_attempts row has no outcome`);
       if (creates === 0) neverReachedCarrier++;
       else if (!originated)
-        problems.push(`${call.id} #${attempt}: dialled, but no originated or initiated event`);
+        problems.push(`${call.id} #${attempt}: dialled, but no event from the call-worker or the carrier`);
       perAttempt.push({
         callId: call.id,
         attempt,

@@ -19,7 +19,7 @@ import { createRedisClient, LeaseSemaphore, TokenBucket } from '@outbound/coordi
 import { createPool } from '@outbound/db';
 import { createScratchDatabase, type ScratchDatabase } from '@outbound/db/testing';
 import { createLogger, createMetricsRegistry } from '@outbound/observability';
-import { TwilioProvider } from '@outbound/telephony';
+import { STATUS_CALLBACK_EVENTS, TwilioProvider } from '@outbound/telephony';
 import type { Redis } from 'ioredis';
 import type { Consumer } from 'kafkajs';
 import type pg from 'pg';
@@ -111,6 +111,8 @@ beforeAll(async () => {
     accountSid: sim.accountSid,
     authToken,
     twimlUrl: 'http://127.0.0.1:1/twiml',
+    // Every callback the carrier can send, to see them all.
+    statusCallbackEvents: STATUS_CALLBACK_EVENTS,
     timeoutMs: 5_000,
     // Its own provider CPS bucket in the shared Redis.
     name: `sim-${randomBytes(4).toString('hex')}`,

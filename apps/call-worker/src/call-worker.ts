@@ -18,9 +18,11 @@ import { Limiter } from './limiter.ts';
 import { callWorkerMetrics } from './metrics.ts';
 import { pause, type WaitContext } from './waits.ts';
 
-/** How often, and how far apart, a dispatch read before its claim committed looks at its call again (~1 s). */
-const EARLY_READ_CHECKS = 10;
-const EARLY_READ_RECHECK_MS = 100;
+/**
+ * When a dispatch read before its claim committed looks at its call again: soon at first (the claim usually commits
+ * a few milliseconds after Kafka acknowledged its messages), then less often, about 1 s in all.
+ */
+const EARLY_READ_DELAYS_MS = [5, 10, 20, 40, 80, 160, 320, 400];
 
 export interface CallWorkerSettings extends Pick<KafkaConfig, 'KAFKA_TOPIC_PREFIX' | 'KAFKA_RETRY_LEVELS'> {
   CALL_WORKER_CONCURRENCY: number;
@@ -124,10 +126,10 @@ export function createCallWorker(options: CallWorkerOptions): CallWorker {
           (call.status === 'RETRY_SCHEDULED' && call.currentAttemptId === message.attemptId))
       );
     };
-    for (let check = 1; check <= EARLY_READ_CHECKS; check++) {
+    for (const delay of EARLY_READ_DELAYS_MS) {
       const early = messages.filter((m) => claimInFlight(m.message)).map((m) => m.message.callId);
       if (early.length === 0) break;
-      await pause(EARLY_READ_RECHECK_MS, {
+      await pause(delay, {
         signal: batch.signal,
         heartbeat: () => batch.heartbeat(),
         isStale: () => batch.isStale(),

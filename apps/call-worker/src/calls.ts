@@ -120,34 +120,97 @@ export async function settleCalls(pool: pg.Pool, settlements: readonly Settlemen
 }
 
 /**
- * QUEUED → DIALING for the message's attempt, only while its campaign is RUNNING, with the counters, in one
+ * QUEUED → DIALING for each (call, attempt), only while its campaign is RUNNING, with the counters, in ONE
  * transaction. This is the no-double-dial guard: a duplicate or redelivered dispatch, a call cancelled meanwhile,
- * or a campaign paused since the cache was read all update nothing. True when this worker now owns the dial.
+ * or a campaign paused since the cache was read all update nothing. Rows are locked in id order first (as every
+ * other writer of calls does), so concurrent batches queue instead of deadlocking. Returns the call ids this worker
+ * now owns the dial of.
  */
-export async function markDialing(pool: pg.Pool, callId: string, attemptId: string): Promise<boolean> {
+export async function markDialing(
+  pool: pg.Pool,
+  marks: readonly { callId: string; attemptId: string }[],
+): Promise<Set<string>> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    const moved = await client.query<{ campaign_id: string }>(
-      `UPDATE calls c SET status = 'DIALING', last_dialed_at = now(), updated_at = now()
-       WHERE c.id = $1 AND c.status = 'QUEUED' AND c.current_attempt_id = $2
+    const moved = await client.query<{ id: string; campaign_id: string }>(
+      `WITH m AS (
+         SELECT * FROM unnest($1::uuid[], $2::uuid[]) AS m(call_id, attempt_id)
+       ), locked AS (
+         SELECT c.id FROM calls c JOIN m ON m.call_id = c.id
+         WHERE c.status = 'QUEUED' AND c.current_attempt_id = m.attempt_id
+         ORDER BY c.id FOR UPDATE OF c
+       )
+       UPDATE calls c SET status = 'DIALING', last_dialed_at = now(), updated_at = now()
+       FROM locked
+       WHERE c.id = locked.id
          AND EXISTS (SELECT 1 FROM campaigns k WHERE k.id = c.campaign_id AND k.status = 'RUNNING')
-       RETURNING c.campaign_id`,
-      [callId, attemptId],
+       RETURNING c.id, c.campaign_id`,
+      [marks.map((m) => m.callId), marks.map((m) => m.attemptId)],
     );
-    const row = moved.rows[0];
-    if (row) {
-      const update = counterUpdateSql(row.campaign_id, transitionDelta('QUEUED', 'DIALING'));
+    const perCampaign = new Map<string, number>();
+    for (const row of moved.rows)
+      perCampaign.set(row.campaign_id, (perCampaign.get(row.campaign_id) ?? 0) + 1);
+    for (const [campaignId, n] of [...perCampaign].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      const update = counterUpdateSql(campaignId, { queued: -n, dialing: n });
       if (update) await client.query(update.text, update.values);
     }
     await client.query('COMMIT');
-    return row !== undefined;
+    return new Set(moved.rows.map((r) => r.id));
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
     client.release();
   }
+}
+
+/**
+ * `markDialing` for one call at a time, coalesced: one transaction is in flight, and the marks asked for meanwhile
+ * (up to `maxBatch`) share the next one. Under load, hundreds of concurrent dials cost a few transactions instead
+ * of one each (and one counters-row update per campaign instead of one per call).
+ */
+export function dialingMarker(pool: pg.Pool, maxBatch = 500) {
+  const queue: {
+    callId: string;
+    attemptId: string;
+    resolve: (owned: boolean) => void;
+    reject: (e: unknown) => void;
+  }[] = [];
+  let draining = false;
+
+  async function drain(): Promise<void> {
+    if (draining) return;
+    draining = true;
+    try {
+      while (queue.length > 0) {
+        const batch = queue.splice(0, maxBatch);
+        try {
+          const owned = await markDialing(pool, batch);
+          // The same call asked for twice in one batch (two deliveries of its dispatch) is moved once: only the
+          // first asker owns the dial.
+          for (const item of batch) {
+            const mine = owned.delete(item.callId);
+            item.resolve(mine);
+          }
+        } catch (err) {
+          for (const item of batch) item.reject(err);
+        }
+      }
+    } finally {
+      draining = false;
+    }
+  }
+
+  return {
+    /** True when this worker now owns the dial of the call's attempt. */
+    mark(callId: string, attemptId: string): Promise<boolean> {
+      return new Promise((resolve, reject) => {
+        queue.push({ callId, attemptId, resolve, reject });
+        void drain();
+      });
+    },
+  };
 }
 
 /** Where a call is now, after `markDialing` updated nothing: decides whether the lease taken for it is ours. */

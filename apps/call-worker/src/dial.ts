@@ -9,7 +9,7 @@ import {
   type TelephonyProvider,
 } from '@outbound/telephony';
 import type pg from 'pg';
-import { callState, markDialing, settleCalls } from './calls.ts';
+import { callState, dialingMarker, settleCalls } from './calls.ts';
 import type { CampaignCache, CampaignInfo } from './campaigns.ts';
 import { dependency } from './dependency.ts';
 import type { DialGate, GatePass } from './dial-gate.ts';
@@ -66,6 +66,7 @@ const burstOf = (cps: number) => Math.max(1, Math.ceil(cps));
 export function createDialer(options: DialerOptions) {
   const { pool, semaphore, buckets, provider, producer, campaigns, gate, metrics, logger, now } = options;
   const originateRetries = options.originateRetries ?? 3;
+  const marker = dialingMarker(pool);
   const providerKey = providerCpsKey(provider.name);
 
   async function waited<T>(kind: WaitKind, startedAt: number, result: T): Promise<T> {
@@ -289,7 +290,7 @@ export function createDialer(options: DialerOptions) {
         if (fresh.verdict?.action === 'settle') return settleOne(job, fresh.verdict);
         throw new RetryableError('the campaign changed state during the dial; retrying the batch');
       }
-      if (await dependency('postgres', () => markDialing(pool, dispatch.callId, dispatch.attemptId))) {
+      if (await dependency('postgres', () => marker.mark(dispatch.callId, dispatch.attemptId))) {
         slotOwned = true;
         dialling = true;
       } else {

@@ -13,6 +13,7 @@ describe('call-worker environment', () => {
       PROVIDER_CPS: 50,
       CAMPAIGN_CACHE_MS: 250,
       DIAL_GATE_WINDOW_MS: 200,
+      TELEPHONY_STATUS_EVENTS: ['answered', 'completed'],
       STATUS_CALLBACK_BASE_URL: 'http://127.0.0.1:4000/webhooks/twilio/status',
       CALL_WORKER_HEALTH_HOST: '127.0.0.1',
       CALL_WORKER_HEALTH_PORT: 9102,
@@ -28,6 +29,7 @@ describe('call-worker environment', () => {
           CAMPAIGN_CACHE_MS: '1000',
           PROVIDER_CPS: '0',
           LEASE_TTL_MS: 'x',
+          TELEPHONY_STATUS_EVENTS: 'answered,hung-up',
         });
       } catch (err) {
         return (err as ConfigError).problems;
@@ -38,6 +40,8 @@ describe('call-worker environment', () => {
       'CAMPAIGN_CACHE_MS',
       'LEASE_TTL_MS',
       'PROVIDER_CPS',
+      // Which entry of the list is wrong.
+      'TELEPHONY_STATUS_EVENTS.1',
     ]);
   });
 });

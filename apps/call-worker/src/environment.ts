@@ -9,6 +9,7 @@ import {
   redisEnv,
   url,
 } from '@outbound/config';
+import { DEFAULT_STATUS_CALLBACK_EVENTS, STATUS_CALLBACK_EVENTS } from '@outbound/telephony';
 import { z } from 'zod';
 
 const callWorkerEnv = {
@@ -29,6 +30,20 @@ const callWorkerEnv = {
   TELEPHONY_AUTH_TOKEN: z.string().min(16, 'must be at least 16 characters'),
   /** The TwiML document a call runs once answered. */
   TELEPHONY_TWIML_URL: url(['http', 'https'], 'http://127.0.0.1:4000/twiml'),
+  /**
+   * The carrier callbacks asked for, comma-separated (`completed` always comes): by default only those that move a
+   * call's state; add `initiated,ringing` for a fuller history, at one more webhook and history row each per call.
+   */
+  TELEPHONY_STATUS_EVENTS: z
+    .string()
+    .default(DEFAULT_STATUS_CALLBACK_EVENTS.join(','))
+    .transform((v) =>
+      v
+        .split(',')
+        .map((e) => e.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.enum(STATUS_CALLBACK_EVENTS)).min(1)),
   /** Bound on each provider request; an originate that times out is treated as "the call may exist". */
   TELEPHONY_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   /** The gateway's public status webhook; each call's ids are added to its query string. */

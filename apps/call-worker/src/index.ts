@@ -28,6 +28,7 @@ const provider = new TwilioProvider({
   authToken: config.TELEPHONY_AUTH_TOKEN,
   twimlUrl: config.TELEPHONY_TWIML_URL,
   timeoutMs: config.TELEPHONY_TIMEOUT_MS,
+  statusCallbackEvents: config.TELEPHONY_STATUS_EVENTS,
 });
 
 const worker = createCallWorker({ config, pool, redis, kafka, producer, provider, logger, registry });

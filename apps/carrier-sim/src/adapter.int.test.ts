@@ -4,6 +4,7 @@ import {
   type OriginateRequest,
   ProviderRejectedError,
   ProviderUnavailableError,
+  STATUS_CALLBACK_EVENTS,
   statusCallbackUrl,
   TwilioProvider,
 } from '@outbound/telephony';
@@ -61,6 +62,8 @@ function providerFor(running: RunningSimulator, token = authToken): TwilioProvid
     accountSid: running.accountSid,
     authToken: token,
     twimlUrl: 'http://127.0.0.1:1/twiml',
+    // Every callback the carrier can send, to see them all.
+    statusCallbackEvents: STATUS_CALLBACK_EVENTS,
     timeoutMs: 5_000,
   });
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '@outbound/observability';
 import { type CallOutcome, computeTwilioSignature, isE164, TWILIO_API_VERSION } from '@outbound/telephony';
+import { request } from 'undici';
 import {
   CALLBACK_SLOTS,
   type CallPlan,
@@ -622,7 +623,9 @@ export class CarrierSimulator {
       let retryable: boolean;
       let problem: string;
       try {
-        const response = await fetch(url, {
+        // undici's request API rather than fetch: a fraction of the CPU per request, which matters when the
+        // simulator shares a small machine with the platform it is testing (benchmarks post thousands a second).
+        const response = await request(url, {
           method: 'POST',
           headers: {
             'content-type': 'application/x-www-form-urlencoded',
@@ -632,8 +635,8 @@ export class CarrierSimulator {
           body,
           signal: AbortSignal.any([call.signal, AbortSignal.timeout(this.#behaviour.callbackTimeoutMs)]),
         });
-        await response.body?.cancel();
-        if (response.ok) {
+        await response.body.dump();
+        if (response.statusCode >= 200 && response.statusCode < 300) {
           stats.delivered++;
           this.#logger.debug(
             { sid: call.sid, status: callback.status, sequence: callback.params.SequenceNumber },
@@ -641,8 +644,8 @@ export class CarrierSimulator {
           );
           return;
         }
-        retryable = response.status >= 500;
-        problem = `HTTP ${response.status}`;
+        retryable = response.statusCode >= 500;
+        problem = `HTTP ${response.statusCode}`;
       } catch (err) {
         if (call.signal.aborted) return;
         retryable = true;

@@ -454,7 +454,7 @@ describe('lifecycle', () => {
     });
     const [queued, retrying, dialing] = calls.map((c) => c.id) as [string, string, string];
     await t.db.$transaction([
-      t.db.call.update({ where: { id: queued }, data: { status: 'QUEUED' } }),
+      t.db.call.update({ where: { id: queued }, data: { status: 'QUEUED', attempts: 1 } }),
       t.db.call.update({ where: { id: retrying }, data: { status: 'RETRY_SCHEDULED', attempts: 1 } }),
       t.db.call.update({ where: { id: dialing }, data: { status: 'DIALING', attempts: 1 } }),
       t.db.campaignCounters.update({
@@ -464,7 +464,7 @@ describe('lifecycle', () => {
           queued: 1,
           retryScheduled: 1,
           dialing: 1,
-          attempts: 2,
+          attempts: 3,
           version: { increment: 1 },
         },
       }),
@@ -479,13 +479,14 @@ describe('lifecycle', () => {
     await expectCountersMatchCalls(t.db, campaignId);
     const counters = await t.db.campaignCounters.findUniqueOrThrow({ where: { campaignId } });
     expect(counters.version).toBe(versionBefore + 1n);
+    // The queued and the scheduled attempt never happened: given back; the one at the carrier stays counted.
     expect(counters).toMatchObject({
       total: 6,
       pending: 0,
       cancelled: 4,
       skipped: 1,
       dialing: 1,
-      attempts: 2,
+      attempts: 1,
     });
     const ended = await t.db.call.findMany({ where: { campaignId, status: 'CANCELLED' } });
     expect(ended.every((c) => c.finishedAt !== null)).toBe(true);

@@ -4,7 +4,12 @@ import { type RunningSimulator, startSimulator } from '@outbound/carrier-sim';
 import { type KafkaConfig, kafkaEnv, parseEnv } from '@outbound/config';
 import { decode, type TStatusEvent, ZStatusEvent } from '@outbound/contracts';
 import { createLogger } from '@outbound/observability';
-import { computeTwilioSignature, statusCallbackUrl, TwilioProvider } from '@outbound/telephony';
+import {
+  computeTwilioSignature,
+  STATUS_CALLBACK_EVENTS,
+  statusCallbackUrl,
+  TwilioProvider,
+} from '@outbound/telephony';
 import type { Consumer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startTestGateway, type TestGateway } from './testing/harness.ts';
@@ -93,6 +98,8 @@ describe('telephony status webhook', () => {
       accountSid: sim.accountSid,
       authToken,
       twimlUrl: 'http://127.0.0.1/twiml',
+      // Every callback the carrier can send, to see them all.
+      statusCallbackEvents: STATUS_CALLBACK_EVENTS,
     });
     const callbackUrl = statusCallbackUrl(`${t.url}/webhooks/twilio/status`, ref);
     const { providerCallId } = await provider.originate({

@@ -17,11 +17,31 @@ export interface BusProducer {
   readonly producer: Producer;
 }
 
+/** Most value bytes merged into one produce request (the broker refuses record batches over 1 MB by default). */
+const MAX_REQUEST_BYTES = 512 * 1024;
+
+interface Pending {
+  batches: TopicMessages[];
+  bytes: number;
+  resolve: (metadata: RecordMetadata[]) => void;
+  reject: (err: unknown) => void;
+}
+
+const sizeOf = (batches: TopicMessages[]) =>
+  batches.reduce(
+    (sum, b) => sum + b.messages.reduce((n, m) => n + (m.value?.length ?? 0) + (m.key?.length ?? 0) + 64, 0),
+    0,
+  );
+
 /**
  * An idempotent producer (the broker drops the duplicates of its own retries, so a retried send never writes a
- * message twice or out of order) waiting for all in-sync replicas. One request in flight keeps the order of
- * sends per partition even across retries. Messages are partitioned by key with the Java client's murmur2, so
- * a campaign's messages share a partition whichever client wrote them.
+ * message twice or out of order) waiting for all in-sync replicas. Messages are partitioned by key with the Java
+ * client's murmur2, so a campaign's messages share a partition whichever client wrote them.
+ *
+ * Sends are coalesced: one produce request is in flight at a time (which keeps the order of sends per partition
+ * even across retries), and every send made meanwhile joins the next request, up to MAX_REQUEST_BYTES. Under load
+ * a thousand concurrent sends become a few requests instead of a thousand round trips one after another; alone, a
+ * send goes out at once. Each send resolves when the request carrying it is acknowledged, or rejects with its error.
  */
 export function createProducer(kafka: Kafka): BusProducer {
   const producer = kafka.producer({
@@ -30,6 +50,8 @@ export function createProducer(kafka: Kafka): BusProducer {
     createPartitioner: Partitioners.DefaultPartitioner,
   });
   let connecting: Promise<void> | null = null;
+  const queue: Pending[] = [];
+  let running: Promise<void> | null = null;
 
   function connect(): Promise<void> {
     if (!connecting) {
@@ -41,21 +63,67 @@ export function createProducer(kafka: Kafka): BusProducer {
     return connecting;
   }
 
+  /** The queued sends that fit in one request (at least one), merged per topic in order. */
+  function takeRequest(): { items: Pending[]; topicMessages: TopicMessages[] } {
+    const items: Pending[] = [];
+    let bytes = 0;
+    while (queue.length > 0) {
+      const next = queue[0] as Pending;
+      if (items.length > 0 && bytes + next.bytes > MAX_REQUEST_BYTES) break;
+      items.push(queue.shift() as Pending);
+      bytes += next.bytes;
+    }
+    const byTopic = new Map<string, Message[]>();
+    for (const item of items)
+      for (const { topic, messages } of item.batches) {
+        const list = byTopic.get(topic) ?? [];
+        for (const m of messages) list.push(m);
+        byTopic.set(topic, list);
+      }
+    return { items, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) };
+  }
+
+  /** Sends requests until the queue is empty; one loop at a time. */
+  function flush(): Promise<void> {
+    running ??= (async () => {
+      try {
+        while (queue.length > 0) {
+          const { items, topicMessages } = takeRequest();
+          try {
+            await connect();
+            const metadata = await producer.sendBatch({ topicMessages, acks: -1 });
+            for (const item of items) item.resolve(metadata);
+          } catch (err) {
+            for (const item of items) item.reject(err);
+          }
+        }
+      } finally {
+        running = null;
+      }
+    })();
+    return running;
+  }
+
+  function enqueue(batches: TopicMessages[]): Promise<RecordMetadata[]> {
+    const nonEmpty = batches.filter((b) => b.messages.length > 0);
+    if (nonEmpty.length === 0) return Promise.resolve([]);
+    return new Promise((resolve, reject) => {
+      queue.push({ batches: nonEmpty, bytes: sizeOf(nonEmpty), resolve, reject });
+      void flush();
+    });
+  }
+
   return {
     producer,
     connect,
     async disconnect() {
+      // What was sent before the disconnect goes out first.
+      if (running) await running;
       if (!connecting) return;
       connecting = null;
       await producer.disconnect();
     },
-    async send(topic, messages) {
-      await connect();
-      return producer.send({ topic, messages, acks: -1 });
-    },
-    async sendMany(batches) {
-      await connect();
-      return producer.sendBatch({ topicMessages: batches, acks: -1 });
-    },
+    send: (topic, messages) => enqueue([{ topic, messages }]),
+    sendMany: (batches) => enqueue(batches),
   };
 }

@@ -27,7 +27,9 @@ export {
   type TwilioCallStatus,
 } from './twilio/callback.ts';
 export {
+  DEFAULT_STATUS_CALLBACK_EVENTS,
   STATUS_CALLBACK_EVENTS,
+  type StatusCallbackEvent,
   statusCallbackUrl,
   TWILIO_API_VERSION,
   TwilioProvider,

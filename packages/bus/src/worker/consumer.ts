@@ -117,6 +117,11 @@ export interface BatchConsumerOptions<T> {
   rebalanceTimeout?: number;
   heartbeatInterval?: number;
   maxBytesPerPartition?: number;
+  /**
+   * How long a fetch waits for data when there is none; default 250 ms (KafkaJS: 5 s). Data ends the wait at once,
+   * but a partition resumed after a pause (a retry falling due) is only fetched with the next request: a long wait
+   * would dial every retry up to 5 s late.
+   */
   maxWaitTimeInMs?: number;
   /** A new group starts at the earliest offset (default), so messages written before it first ran are handled. */
   fromBeginning?: boolean;
@@ -206,7 +211,7 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
     heartbeatInterval,
     ...(options.rebalanceTimeout !== undefined && { rebalanceTimeout: options.rebalanceTimeout }),
     ...(options.maxBytesPerPartition !== undefined && { maxBytesPerPartition: options.maxBytesPerPartition }),
-    ...(options.maxWaitTimeInMs !== undefined && { maxWaitTimeInMs: options.maxWaitTimeInMs }),
+    maxWaitTimeInMs: options.maxWaitTimeInMs ?? 250,
   });
 
   const abort = new AbortController();

@@ -42,9 +42,27 @@ describe('TwilioProvider (unit, fetch stubbed)', () => {
     expect(form.get('From')).toBe('+14155550100');
     expect(form.get('Url')).toBe('https://hooks.example/twiml');
     expect(form.get('StatusCallback')).toBe(request.statusCallbackUrl);
-    expect(form.getAll('StatusCallbackEvent')).toEqual(['initiated', 'ringing', 'answered', 'completed']);
+    expect(form.getAll('StatusCallbackEvent')).toEqual(['answered', 'completed']);
     expect(form.get('StatusCallbackMethod')).toBe('POST');
     expect(form.get('MachineDetection')).toBe('Enable');
+  });
+
+  it('asks for the configured callbacks, always with the final one', async () => {
+    const seen: Request[] = [];
+    const provider = new TwilioProvider({
+      baseUrl: 'https://api.example',
+      accountSid: 'AC123',
+      authToken: 'secret',
+      twimlUrl: 'https://hooks.example/twiml',
+      statusCallbackEvents: ['initiated', 'ringing'],
+      fetch: async (input, init) => {
+        seen.push(new Request(input, init));
+        return new Response(JSON.stringify({ sid: 'CAabc' }), { status: 201 });
+      },
+    });
+    await provider.originate(request);
+    const form = new URLSearchParams(await seen[0]?.text());
+    expect(form.getAll('StatusCallbackEvent')).toEqual(['initiated', 'ringing', 'completed']);
   });
 
   it('maps 429 to a retryable rejection and other 4xx to a final one with the Twilio code', async () => {

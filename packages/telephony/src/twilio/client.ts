@@ -11,7 +11,15 @@ import {
 export const TWILIO_API_VERSION = '2010-04-01';
 
 /** Every progress event is asked for; without this Twilio only reports `completed`. */
+/** Every progress callback Twilio can send; the final one (`completed`) is always sent. */
 export const STATUS_CALLBACK_EVENTS = ['initiated', 'ringing', 'answered', 'completed'] as const;
+export type StatusCallbackEvent = (typeof STATUS_CALLBACK_EVENTS)[number];
+/**
+ * What the platform asks for by default: the events that move a call's state (answered: DIALING → IN_PROGRESS;
+ * completed: the outcome). `initiated` repeats the call-worker's own `originated`, and `ringing` only annotates the
+ * history; each is one more webhook, Kafka message and history row per attempt.
+ */
+export const DEFAULT_STATUS_CALLBACK_EVENTS: readonly StatusCallbackEvent[] = ['answered', 'completed'];
 
 /** Twilio answers 400 with this code when a call to be updated has already ended. */
 const CALL_NOT_IN_PROGRESS = 21220;
@@ -30,6 +38,8 @@ export interface TwilioProviderOptions {
   timeoutMs?: number;
   /** Ask for answering machine detection (AnsweredBy in callbacks), so voicemail is told apart. Default true. */
   machineDetection?: boolean;
+  /** The callbacks asked for (`completed` is always added); default DEFAULT_STATUS_CALLBACK_EVENTS. */
+  statusCallbackEvents?: readonly StatusCallbackEvent[];
   /** Shown as the provider's `name`. */
   name?: string;
   /** Injected in tests; the global fetch otherwise. */
@@ -84,6 +94,12 @@ export class TwilioProvider implements TelephonyProvider {
       twimlUrl: options.twimlUrl,
       timeoutMs: options.timeoutMs ?? 10_000,
       machineDetection: options.machineDetection ?? true,
+      statusCallbackEvents: [
+        ...new Set([
+          ...(options.statusCallbackEvents ?? DEFAULT_STATUS_CALLBACK_EVENTS),
+          'completed' as const,
+        ]),
+      ],
     };
     this.#fetch = options.fetch ?? fetch;
     this.#authorization = `Basic ${Buffer.from(`${options.accountSid}:${options.authToken}`).toString('base64')}`;
@@ -97,7 +113,7 @@ export class TwilioProvider implements TelephonyProvider {
     form.set('From', request.from);
     form.set('Url', this.#options.twimlUrl);
     form.set('StatusCallback', request.statusCallbackUrl);
-    for (const event of STATUS_CALLBACK_EVENTS) form.append('StatusCallbackEvent', event);
+    for (const event of this.#options.statusCallbackEvents) form.append('StatusCallbackEvent', event);
     form.set('StatusCallbackMethod', 'POST');
     if (this.#options.machineDetection) form.set('MachineDetection', 'Enable');
 

@@ -1,11 +1,13 @@
-// The dial gate against a real PostgreSQL: a status change of a campaign waits for the dials inside the gate, and a
-// dial that asks after the change committed is refused.
+// The last steps before a dial, against a real PostgreSQL: the dial gate (a status change of a campaign waits for
+// the dials inside it; a dial that asks after the change committed is refused) and the coalesced QUEUED → DIALING.
+import { randomUUID } from 'node:crypto';
 import { databaseEnv, parseEnv } from '@outbound/config';
 import { createPool, createPrisma, type Database } from '@outbound/db';
 import { createScratchDatabase, type ScratchDatabase } from '@outbound/db/testing';
 import { createLogger } from '@outbound/observability';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dialingMarker } from './calls.ts';
 import { DialGate } from './dial-gate.ts';
 
 const logger = createLogger({ service: 'dial-gate-test', level: 'silent' });
@@ -111,3 +113,54 @@ describe('dial gate', () => {
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+describe('QUEUED → DIALING', () => {
+  async function queuedCalls(campaignId: string, n: number) {
+    const calls = [];
+    for (let i = 0; i < n; i++) {
+      const attemptId = randomUUID();
+      const call = await db.call.create({
+        data: {
+          tenantId,
+          campaignId,
+          phoneNumber: `+4420794600${String(i).padStart(2, '0')}`,
+          timezone: 'UTC',
+          status: 'QUEUED',
+          attempts: 1,
+          currentAttemptId: attemptId,
+        },
+      });
+      calls.push({ callId: call.id, attemptId });
+    }
+    await db.campaignCounters.create({ data: { campaignId, tenantId, total: n, queued: n, attempts: n } });
+    return calls;
+  }
+
+  it('moves concurrent marks in shared transactions, each call once, and only for its own attempt', async () => {
+    const id = await campaign();
+    const calls = await queuedCalls(id, 20);
+    const marker = dialingMarker(pool, 8);
+    const asks = [
+      ...calls.map((c) => marker.mark(c.callId, c.attemptId)),
+      // The same dispatch twice, and a stale attempt id.
+      marker.mark(calls[0]?.callId as string, calls[0]?.attemptId as string),
+      marker.mark(calls[1]?.callId as string, randomUUID()),
+    ];
+    const owned = await Promise.all(asks);
+    expect(owned.slice(0, 20)).toEqual(Array(20).fill(true));
+    expect(owned.slice(20)).toEqual([false, false]);
+    const rows = await pool.query(
+      `SELECT status::text AS status, count(*)::int AS n FROM calls WHERE campaign_id = $1 GROUP BY 1`,
+      [id],
+    );
+    expect(rows.rows).toEqual([{ status: 'DIALING', n: 20 }]);
+    const counters = await db.campaignCounters.findUniqueOrThrow({ where: { campaignId: id } });
+    expect({ queued: counters.queued, dialing: counters.dialing }).toEqual({ queued: 0, dialing: 20 });
+  });
+
+  it('moves nothing of a campaign that is not running', async () => {
+    const id = await campaign('PAUSED');
+    const [call] = await queuedCalls(id, 1);
+    expect(await dialingMarker(pool).mark(call?.callId as string, call?.attemptId as string)).toBe(false);
+  });
+});
