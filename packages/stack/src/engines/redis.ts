@@ -39,7 +39,10 @@ export function redisEngine(externalUrl: string | null): Engine {
     logFile: local ? logFile : null,
     osPackages: local ? ['redis-server'] : [],
     startTimeoutMs: 20_000,
-    pid: () => (local ? recordedPid(pidFile, `:${port}`) : null),
+    // Redis rewrites its command line to `redis-server 127.0.0.1:<port>` once it is up; until then it is the
+    // `--port <port>` it was started with. The port alone matches both (matching `:<port>` only made a slow start
+    // look like a dead process, and removed the pid file).
+    pid: () => (local ? recordedPid(pidFile, String(port)) : null),
     async prepare() {
       if (local) mkdirSync(dir, { recursive: true });
     },
