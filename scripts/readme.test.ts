@@ -3,6 +3,7 @@ import { cassandraEnv, databaseEnv, kafkaEnv, logEnv, redisEnv } from '@outbound
 import { describe, expect, it } from 'vitest';
 import { environmentShape as callWorkerEnv } from '../apps/call-worker/src/environment.ts';
 import { environmentShape as gatewayEnv } from '../apps/gateway/src/environment.ts';
+import { environmentShape as liveBridgeEnv } from '../apps/live-bridge/src/environment.ts';
 import { environmentShape as retryWorkerEnv } from '../apps/retry-worker/src/environment.ts';
 import { environmentShape as schedulerEnv } from '../apps/scheduler/src/environment.ts';
 import { environmentShape as statusWorkerEnv } from '../apps/status-worker/src/environment.ts';
@@ -28,6 +29,7 @@ describe('README configuration table', () => {
       ...callWorkerEnv,
       ...statusWorkerEnv,
       ...retryWorkerEnv,
+      ...liveBridgeEnv,
     });
     expect(variables.filter((name) => !documented.has(name))).toEqual([]);
   });

@@ -55,6 +55,7 @@ const services: { name: string; entry: string; env?: Record<string, string>; rea
   },
   { name: 'status-worker', entry: 'apps/status-worker/src/index.ts', ready: 'http://127.0.0.1:9103/readyz' },
   { name: 'retry-worker', entry: 'apps/retry-worker/src/index.ts', ready: 'http://127.0.0.1:9104/readyz' },
+  { name: 'live-bridge', entry: 'apps/live-bridge/src/index.ts', ready: 'http://127.0.0.1:9105/readyz' },
 ];
 
 const logDir = path.join(stackDir, 'logs');

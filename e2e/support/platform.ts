@@ -1,5 +1,5 @@
 // The whole platform as child processes, exactly as `npm start` runs them (carrier simulator, gateway, scheduler,
-// call-worker, status-worker, retry-worker), in an environment of its own: a scratch PostgreSQL database, a Kafka
+// call-worker, status-worker, retry-worker, live-bridge), in an environment of its own: a scratch PostgreSQL database, a Kafka
 // topic prefix, a Cassandra keyspace, a Redis database number, free ports and a generated telephony token. Used by
 // the pipeline system and fault tests and by the end-to-end benchmark; `cleanup()` removes all of it.
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -36,7 +36,8 @@ export type ServiceKind =
   | 'scheduler'
   | 'call-worker'
   | 'status-worker'
-  | 'retry-worker';
+  | 'retry-worker'
+  | 'live-bridge';
 
 export interface PlatformOptions {
   /** Names the scratch database, topic prefix and keyspace. */
@@ -329,14 +330,9 @@ export async function startPlatform(options: PlatformOptions) {
     cql = createCqlClient(cassandraConfig, { keyspace: cassandraConfig.CASSANDRA_KEYSPACE });
 
     const schedulerCount = options.schedulers ?? 1;
-    const ports = await freePorts(5 + schedulerCount);
-    const [simPort, gatewayPort, callWorkerPort, statusWorkerPort, retryWorkerPort] = ports as [
-      number,
-      number,
-      number,
-      number,
-      number,
-    ];
+    const ports = await freePorts(6 + schedulerCount);
+    const [simPort, gatewayPort, callWorkerPort, statusWorkerPort, retryWorkerPort, liveBridgePort] =
+      ports as [number, number, number, number, number, number];
     const simUrl = `http://127.0.0.1:${simPort}`;
     const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
     const env = (kind: ServiceKind, own: Record<string, string>) => ({ ...own, ...options.env?.[kind] });
@@ -369,7 +365,7 @@ export async function startPlatform(options: PlatformOptions) {
         ready: `${gatewayUrl}/readyz`,
       },
       ...Array.from({ length: schedulerCount }, (_, i): Service => {
-        const healthPort = ports[5 + i] as number;
+        const healthPort = ports[6 + i] as number;
         return {
           name: `scheduler-${i + 1}`,
           kind: 'scheduler',
@@ -408,6 +404,13 @@ export async function startPlatform(options: PlatformOptions) {
         entry: 'apps/retry-worker/src/index.ts',
         env: env('retry-worker', { RETRY_WORKER_HEALTH_PORT: String(retryWorkerPort) }),
         ready: `http://127.0.0.1:${retryWorkerPort}/readyz`,
+      },
+      {
+        name: 'live-bridge',
+        kind: 'live-bridge',
+        entry: 'apps/live-bridge/src/index.ts',
+        env: env('live-bridge', { LIVE_BRIDGE_HEALTH_PORT: String(liveBridgePort) }),
+        ready: `http://127.0.0.1:${liveBridgePort}/readyz`,
       },
     );
     for (const s of services) spawnService(s);

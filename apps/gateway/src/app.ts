@@ -8,6 +8,8 @@ import type { GatewayDeps } from './graphql/context.ts';
 import { createGraphQLHandler } from './graphql/yoga.ts';
 import { createHttpServer } from './http/server.ts';
 import { createTelephonyWebhook } from './http/telephony-webhook.ts';
+import { LiveHub } from './live/hub.ts';
+import { startLiveSockets } from './live/websocket.ts';
 import { createMetrics } from './metrics.ts';
 
 export interface RunningGateway {
@@ -22,6 +24,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   const pool = createPool(config, 'gateway');
   pool.on('error', (err) => logger.error({ err }, 'idle PostgreSQL connection failed'));
   const redis = createRedisClient(config, logger, 'gateway');
+  // Subscriber mode takes a connection of its own.
+  const liveRedis = createRedisClient(config, logger, 'gateway-live');
   const deps: GatewayDeps = {
     config,
     logger,
@@ -29,6 +33,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     prisma: createPrisma(pool),
     redis,
     buckets: new TokenBucket(redis),
+    live: new LiveHub(liveRedis, logger.child({ component: 'live-hub' })),
   };
   const metrics = createMetrics();
   // Kafka is only needed to forward telephony callbacks; a gateway without a carrier token opens no producer.
@@ -47,9 +52,10 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
         })
       : null;
   let accepting = true;
+  const yoga = createGraphQLHandler(deps, metrics);
   const server = createHttpServer({
     deps,
-    graphql: createGraphQLHandler(deps, metrics),
+    graphql: yoga,
     metrics,
     isAccepting: () => accepting,
     telephonyWebhook,
@@ -61,6 +67,15 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       resolve();
     });
   });
+  const sockets = await startLiveSockets({
+    server,
+    deps,
+    yoga,
+    maxSubscriptionsPerSocket: config.GRAPHQL_WS_MAX_SUBSCRIPTIONS,
+    maxSocketsPerCredential: config.GRAPHQL_WS_MAX_SOCKETS_PER_CREDENTIAL,
+    keepAliveMs: config.GRAPHQL_WS_KEEPALIVE_MS,
+  });
+  metrics.observeSockets(() => sockets.sockets);
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.GATEWAY_HOST}:${port}`;
   logger.info({ url }, 'gateway listening');
@@ -70,6 +85,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     deps,
     async stop(graceMs = 20_000) {
       accepting = false;
+      await sockets.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), graceMs);
@@ -79,6 +95,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       await deps.prisma.$disconnect();
       await pool.end();
       await redis.quit();
+      await liveRedis.quit();
       logger.info('gateway stopped');
     },
   };

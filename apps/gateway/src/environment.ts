@@ -42,6 +42,12 @@ const gatewayEnv = {
   GRAPHQL_MAX_COST: positiveInt(20_000, 10_000_000),
   GRAPHQL_MAX_ALIASES: positiveInt(20, 1000),
   GRAPHQL_MAX_TOKENS: positiveInt(5_000, 1_000_000),
+  /** Subscriptions one WebSocket may hold at once. */
+  GRAPHQL_WS_MAX_SUBSCRIPTIONS: positiveInt(20, 1000),
+  /** WebSockets one API key or session may hold on one gateway instance (a wallboard needs one). */
+  GRAPHQL_WS_MAX_SOCKETS_PER_CREDENTIAL: positiveInt(50, 100_000),
+  /** Ping interval of WebSockets; one that did not answer the previous ping is closed. */
+  GRAPHQL_WS_KEEPALIVE_MS: positiveInt(12_000, 600_000),
   /** Serve the GraphiQL IDE on GET /graphql. */
   GRAPHIQL: bool(true),
   /**

@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** The gateway's Prometheus registry: process metrics plus HTTP and GraphQL operation metrics. */
 export function createMetrics() {
@@ -25,6 +25,17 @@ export function createMetrics() {
       help: 'Requests refused by the per-caller rate limit',
       registers: [registry],
     }),
+    /** Reports the open GraphQL WebSockets through `read`, at each scrape. */
+    observeSockets(read: () => number): void {
+      new Gauge({
+        name: 'gateway_websockets_open',
+        help: 'Open GraphQL WebSockets (subscriptions) on this gateway',
+        registers: [registry],
+        collect() {
+          this.set(read());
+        },
+      });
+    },
   };
 }
 

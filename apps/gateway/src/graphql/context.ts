@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Viewer } from '../auth/viewer.ts';
 import type { GatewayConfig } from '../environment.ts';
+import type { LiveHub } from '../live/hub.ts';
 
 /** What the gateway's GraphQL layer works with: created once in the composition root. */
 export interface GatewayDeps {
@@ -15,6 +16,8 @@ export interface GatewayDeps {
   redis: Redis;
   /** Request budgets per caller and login attempt budgets. */
   buckets: TokenBucket;
+  /** Live channels for subscriptions (absent in processes that serve none). */
+  live?: LiveHub;
 }
 
 export interface GraphQLContext {

@@ -1,6 +1,7 @@
 import type { Role } from '@outbound/db';
 import { z } from 'zod';
 import { newApiKey, sha256 } from '../../auth/tokens.ts';
+import { announceRevocation } from '../../live/revocations.ts';
 import { recordAudit } from '../../services/audit.ts';
 import { builder } from '../builder.ts';
 import { NotFoundError } from '../errors.ts';
@@ -106,8 +107,8 @@ builder.mutationFields((t) => ({
     errors: { types: [NotFoundError] },
     description: 'Revokes a key at once: its next request is refused.',
     args: { id: t.arg.globalID({ for: ApiKeyRef }) },
-    resolve: (_root, { id }, ctx) =>
-      ctx.deps.prisma.$transaction(async (tx) => {
+    resolve: async (_root, { id }, ctx) => {
+      const revoked = await ctx.deps.prisma.$transaction(async (tx) => {
         const key = await tx.apiKey.findFirst({ where: { id: id.id, tenantId: ctx.viewer?.tenantId } });
         if (!key) throw new NotFoundError('API key');
         const revoked = key.revokedAt
@@ -120,6 +121,10 @@ builder.mutationFields((t) => ({
           details: { prefix: key.prefix },
         });
         return revoked;
-      }),
+      });
+      // Every gateway closes the key's open sockets.
+      await announceRevocation(ctx, { kind: 'api-key', id: revoked.id, tenantId: revoked.tenantId });
+      return revoked;
+    },
   }),
 }));

@@ -43,6 +43,10 @@ const RetryPolicy = builder.objectRef<CampaignSettings['retryPolicy']>('RetryPol
 export const CampaignCounters = builder.prismaObject('CampaignCounters', {
   description: 'Calls of a campaign by state; `version` grows with every change.',
   fields: (t) => ({
+    campaignId: t.globalID({
+      description: 'The campaign these counters are of.',
+      resolve: (c) => ({ type: 'Campaign', id: c.campaignId }),
+    }),
     total: t.exposeInt('total'),
     pending: t.exposeInt('pending'),
     queued: t.exposeInt('queued'),

@@ -10,5 +10,6 @@ import './targets.ts';
 import './do-not-call.ts';
 import './api-keys.ts';
 import './audit.ts';
+import './live.ts';
 
 export const schema = builder.toSchema({ sortSchema: true });

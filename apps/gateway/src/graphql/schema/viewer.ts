@@ -2,6 +2,7 @@ import { SESSION_COOKIE, sessionCookie } from '../../auth/authenticate.ts';
 import { DUMMY_PASSWORD_HASH, verifyPassword } from '../../auth/passwords.ts';
 import { newSessionToken, sha256 } from '../../auth/tokens.ts';
 import type { Viewer } from '../../auth/viewer.ts';
+import { announceRevocation } from '../../live/revocations.ts';
 import { recordAudit } from '../../services/audit.ts';
 import { builder } from '../builder.ts';
 import type { GraphQLContext } from '../context.ts';
@@ -149,6 +150,11 @@ builder.mutationFields((t) => ({
           action: 'session.logout',
           targetType: 'User',
           targetId: actor.id,
+        });
+        await announceRevocation(ctx, {
+          kind: 'session',
+          id: actor.sessionId,
+          tenantId: ctx.viewer?.tenantId as string,
         });
       }
       setSessionCookie(ctx, '', 0);

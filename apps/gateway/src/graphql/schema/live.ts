@@ -1,0 +1,172 @@
+// Subscriptions (graphql-ws on /graphql): live counters of a campaign, its changing calls, and the tenant's
+// wallboard. Each starts with the current state read from PostgreSQL after the Redis subscription is confirmed, then
+// relays what the live bridge publishes, dropping anything not newer than what the subscriber already has.
+
+import type { TCallChange, TCountersUpdate } from '@outbound/contracts';
+import type { CampaignCounters as CountersRow } from '@outbound/db';
+import { isUuid } from '@outbound/domain';
+import { liveChannels } from '@outbound/live';
+import { RESYNC } from '../../live/hub.ts';
+import { builder } from '../builder.ts';
+import type { GraphQLContext } from '../context.ts';
+import { gqlError } from '../errors.ts';
+import { CampaignCounters, CampaignRef } from './campaign.ts';
+import { CallOutcomeEnum, CallStatusEnum } from './enums.ts';
+
+function rowOf(update: TCountersUpdate): CountersRow {
+  return {
+    campaignId: update.campaignId,
+    tenantId: update.tenantId,
+    ...update.counters,
+    version: BigInt(update.version),
+    updatedAt: new Date(update.at),
+  };
+}
+
+function live(ctx: GraphQLContext) {
+  const hub = ctx.deps.live;
+  if (!hub) throw gqlError('INTERNAL_SERVER_ERROR', 'live updates are not available on this gateway');
+  return hub;
+}
+
+/** The campaign of the caller's tenant, or the same NOT_FOUND a random id gets. */
+async function ownCampaign(ctx: GraphQLContext, id: string): Promise<{ id: string; tenantId: string }> {
+  const campaign = isUuid(id)
+    ? await ctx.deps.prisma.campaign.findFirst({
+        where: { id, tenantId: ctx.viewer?.tenantId },
+        select: { id: true, tenantId: true },
+      })
+    : null;
+  if (!campaign) throw gqlError('NOT_FOUND', 'campaign not found');
+  return campaign;
+}
+
+async function* campaignStats(ctx: GraphQLContext, id: string): AsyncGenerator<CountersRow> {
+  const campaign = await ownCampaign(ctx, id);
+  const feed = await live(ctx).feed(liveChannels.campaignCounters(campaign.id));
+  try {
+    let version = -1n;
+    const read = () => ctx.deps.prisma.campaignCounters.findUnique({ where: { campaignId: campaign.id } });
+    const first = await read();
+    if (first) {
+      version = first.version;
+      yield first;
+    }
+    for await (const item of feed) {
+      if (item === RESYNC) {
+        const now = await read();
+        if (now && now.version > version) {
+          version = now.version;
+          yield now;
+        }
+        continue;
+      }
+      if (!('kind' in item) || item.kind !== 'counters' || item.campaignId !== campaign.id) continue;
+      if (BigInt(item.version) <= version) continue;
+      version = BigInt(item.version);
+      yield rowOf(item);
+    }
+  } finally {
+    feed.close();
+  }
+}
+
+async function* wallboard(ctx: GraphQLContext): AsyncGenerator<CountersRow> {
+  const tenantId = ctx.viewer?.tenantId as string;
+  const feed = await live(ctx).feed(liveChannels.tenantCounters(tenantId));
+  try {
+    const versions = new Map<string, bigint>();
+    const readRunning = () =>
+      ctx.deps.prisma.campaignCounters.findMany({
+        where: { tenantId, campaign: { status: { in: ['RUNNING', 'PAUSED'] } } },
+        orderBy: { campaignId: 'asc' },
+      });
+    const emitNewer = function* (rows: CountersRow[]) {
+      for (const row of rows) {
+        if (row.version <= (versions.get(row.campaignId) ?? -1n)) continue;
+        versions.set(row.campaignId, row.version);
+        yield row;
+      }
+    };
+    yield* emitNewer(await readRunning());
+    for await (const item of feed) {
+      if (item === RESYNC) {
+        yield* emitNewer(await readRunning());
+        continue;
+      }
+      if (!('kind' in item) || item.kind !== 'counters' || item.tenantId !== tenantId) continue;
+      yield* emitNewer([rowOf(item)]);
+    }
+  } finally {
+    feed.close();
+  }
+}
+
+interface CallChangeRow extends TCallChange {
+  campaignId: string;
+}
+
+async function* callUpdates(
+  ctx: GraphQLContext,
+  id: string,
+  statuses: readonly string[] | null,
+): AsyncGenerator<CallChangeRow> {
+  const campaign = await ownCampaign(ctx, id);
+  const feed = await live(ctx).feed(liveChannels.campaignCalls(campaign.id));
+  try {
+    for await (const item of feed) {
+      // A lost message is not replayed: the calls list is read again by the client when it needs the whole state.
+      if (item === RESYNC || !('kind' in item) || item.kind !== 'calls' || item.campaignId !== campaign.id)
+        continue;
+      for (const call of item.calls)
+        if (!statuses || statuses.includes(call.status)) yield { ...call, campaignId: campaign.id };
+    }
+  } finally {
+    feed.close();
+  }
+}
+
+const CallChange = builder.objectRef<CallChangeRow>('CallChange').implement({
+  description: 'A call whose state changed (after the change was committed).',
+  fields: (t) => ({
+    call: t.globalID({ description: 'The Call id.', resolve: (c) => ({ type: 'Call', id: c.callId }) }),
+    campaign: t.globalID({ resolve: (c) => ({ type: 'Campaign', id: c.campaignId }) }),
+    status: t.field({ type: CallStatusEnum, resolve: (c) => c.status }),
+    attempts: t.exposeInt('attempts'),
+    lastOutcome: t.field({ type: CallOutcomeEnum, nullable: true, resolve: (c) => c.lastOutcome }),
+    updatedAt: t.field({ type: 'DateTime', resolve: (c) => new Date(c.updatedAt) }),
+  }),
+});
+
+builder.subscriptionType({
+  fields: (t) => ({
+    campaignStats: t.field({
+      type: CampaignCounters,
+      authScopes: { viewer: true },
+      description:
+        "A campaign's counters: the current ones first, then every newer version (versions only grow; bursts are coalesced to the newest).",
+      args: { campaignId: t.arg.globalID({ for: CampaignRef }) },
+      subscribe: (_root, { campaignId }, ctx) => campaignStats(ctx, campaignId.id),
+      resolve: (row) => row,
+    }),
+    callUpdates: t.field({
+      type: CallChange,
+      authScopes: { viewer: true },
+      description: 'Calls of a campaign as they change, optionally only those entering one of `statuses`.',
+      args: {
+        campaignId: t.arg.globalID({ for: CampaignRef }),
+        statuses: t.arg({ type: [CallStatusEnum], required: false }),
+      },
+      subscribe: (_root, { campaignId, statuses }, ctx) => callUpdates(ctx, campaignId.id, statuses ?? null),
+      resolve: (change) => change,
+    }),
+    wallboard: t.field({
+      type: CampaignCounters,
+      authScopes: { viewer: true },
+      description:
+        "Counters of every running or paused campaign of your tenant: each one's current counters first, then each change.",
+      subscribe: (_root, _args, ctx) => wallboard(ctx),
+      resolve: (row) => row,
+    }),
+  }),
+});

@@ -1,0 +1,137 @@
+import { decodeLive, type LivePayload } from '@outbound/live';
+import type { Logger } from '@outbound/observability';
+import type { Redis } from 'ioredis';
+
+/** Look at PostgreSQL again: messages may have been lost (Redis reconnected, or this reader fell behind). */
+export const RESYNC = Symbol('resync');
+export type FeedItem = LivePayload | typeof RESYNC;
+
+/** The messages of one Redis channel for one reader, from the moment Redis confirmed the subscription. */
+export interface Feed extends AsyncIterable<FeedItem> {
+  close(): void;
+}
+
+/** Most messages a reader may be behind; further behind, it is told to resync instead. */
+const MAX_BACKLOG = 1000;
+
+class ChannelFeed implements Feed {
+  private readonly queue: FeedItem[] = [];
+  private waiting: ((result: IteratorResult<FeedItem>) => void) | null = null;
+  private closed = false;
+
+  constructor(private readonly onClose: (feed: ChannelFeed) => void) {}
+
+  push(item: FeedItem): void {
+    if (this.closed) return;
+    if (this.waiting) {
+      const resolve = this.waiting;
+      this.waiting = null;
+      resolve({ value: item, done: false });
+      return;
+    }
+    if (this.queue.length >= MAX_BACKLOG) {
+      // Too slow a reader: what it missed is replaced by one "read the current state".
+      this.queue.length = 0;
+      this.queue.push(RESYNC);
+      return;
+    }
+    this.queue.push(item);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue.length = 0;
+    this.waiting?.({ value: undefined, done: true });
+    this.waiting = null;
+    this.onClose(this);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<FeedItem> {
+    return {
+      next: () => {
+        const item = this.queue.shift();
+        if (item !== undefined) return Promise.resolve({ value: item, done: false });
+        if (this.closed) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve) => {
+          this.waiting = resolve;
+        });
+      },
+      return: () => {
+        this.close();
+        return Promise.resolve({ value: undefined, done: true });
+      },
+    };
+  }
+}
+
+/**
+ * One Redis connection in subscriber mode per gateway, shared by every subscription of every socket: a channel is
+ * subscribed once, with its first reader, and unsubscribed with its last. Unlike Yoga's Redis event target, `feed`
+ * resolves only once Redis confirmed the subscription, so a reader that then reads the current state from
+ * PostgreSQL cannot miss a change published in between. When the connection comes back after a loss, every reader
+ * gets RESYNC (ioredis subscribes the channels again; what was published meanwhile is gone).
+ */
+export class LiveHub {
+  private readonly readers = new Map<string, Set<ChannelFeed>>();
+  private readonly pending = new Map<string, Promise<unknown>>();
+  private connectedOnce = false;
+
+  constructor(
+    private readonly subscriber: Redis,
+    private readonly logger: Logger,
+  ) {
+    subscriber.on('message', (channel: string, message: string) => this.dispatch(channel, message));
+    subscriber.on('ready', () => {
+      if (this.connectedOnce)
+        for (const set of this.readers.values()) for (const feed of set) feed.push(RESYNC);
+      this.connectedOnce = true;
+    });
+  }
+
+  /** How many channels this gateway listens to (a metric). */
+  get channels(): number {
+    return this.readers.size;
+  }
+
+  async feed(channel: string): Promise<Feed> {
+    let set = this.readers.get(channel);
+    const feed = new ChannelFeed((closed) => this.remove(channel, closed));
+    if (!set) {
+      set = new Set();
+      this.readers.set(channel, set);
+      this.pending.set(channel, this.subscriber.subscribe(channel));
+    }
+    set.add(feed);
+    try {
+      await this.pending.get(channel);
+    } catch (err) {
+      feed.close();
+      throw err;
+    }
+    return feed;
+  }
+
+  private remove(channel: string, feed: ChannelFeed): void {
+    const set = this.readers.get(channel);
+    if (!set) return;
+    set.delete(feed);
+    if (set.size > 0) return;
+    this.readers.delete(channel);
+    this.pending.delete(channel);
+    this.subscriber.unsubscribe(channel).catch((err: unknown) => {
+      this.logger.warn({ err, channel }, 'could not unsubscribe a live channel');
+    });
+  }
+
+  private dispatch(channel: string, message: string): void {
+    const set = this.readers.get(channel);
+    if (!set) return;
+    const decoded = decodeLive(channel, message);
+    if (!decoded.ok) {
+      this.logger.warn({ channel, reason: decoded.reason }, 'invalid live message dropped');
+      return;
+    }
+    for (const feed of set) feed.push(decoded.payload);
+  }
+}

@@ -1,0 +1,215 @@
+// GraphQL over WebSocket (the graphql-ws protocol) on the gateway's own HTTP server and path, /graphql. Every
+// socket authenticates in `connection_init` (or with the session cookie its upgrade request carried), and each
+// subscription authenticates again, so a key revoked since the socket opened cannot start anything. Sockets of a
+// revoked key or an ended session are closed by every gateway (the revocation travels on Redis).
+
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server } from 'node:http';
+import { liveChannels, type Revocation } from '@outbound/live';
+import { type ExecutionArgs, GraphQLError } from 'graphql';
+import { CloseCode } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { type WebSocket, WebSocketServer } from 'ws';
+import {
+  authenticate,
+  credentialOf,
+  InvalidCredentialError,
+  readCookie,
+  SESSION_COOKIE,
+} from '../auth/authenticate.ts';
+import type { Viewer } from '../auth/viewer.ts';
+import type { GatewayDeps, GraphQLContext } from '../graphql/context.ts';
+import type { GraphQLHandler } from '../graphql/yoga.ts';
+import { RESYNC } from './hub.ts';
+
+export interface LiveSocketsOptions {
+  server: Server;
+  deps: GatewayDeps;
+  yoga: GraphQLHandler;
+  /** Most subscriptions one socket may hold at once. */
+  maxSubscriptionsPerSocket: number;
+  /** Most sockets one API key or session may hold on this gateway. */
+  maxSocketsPerCredential: number;
+  /** Ping interval; a socket that did not answer the previous ping is terminated. */
+  keepAliveMs: number;
+}
+
+interface SocketState {
+  credential: string;
+  viewer: Viewer;
+  /** `api-key:<id>` or `session:<id>`: what a revocation names. */
+  holder: string;
+  subscriptions: Set<string>;
+}
+
+/** graphql-ws close codes for our refusals (4400-4499 are the protocol's client errors). */
+export const CLOSE = {
+  unauthorized: CloseCode.Unauthorized,
+  forbidden: CloseCode.Forbidden,
+  tooManySockets: 4429,
+  revoked: 4401,
+} as const;
+
+function holderOf(viewer: Viewer): string {
+  return viewer.actor.type === 'API_KEY' ? `api-key:${viewer.actor.id}` : `session:${viewer.actor.sessionId}`;
+}
+
+/** The credential a socket presents: `connection_init` `{ authorization: "Bearer …" }`, else its session cookie. */
+function socketCredential(
+  params: Record<string, unknown> | undefined,
+  request: IncomingMessage,
+): string | null {
+  const authorization = params?.authorization ?? params?.Authorization;
+  if (typeof authorization === 'string') {
+    return credentialOf({ get: (name) => (name === 'authorization' ? authorization : null) })?.value ?? null;
+  }
+  return readCookie(request.headers.cookie ?? null, SESSION_COOKIE);
+}
+
+export async function startLiveSockets(options: LiveSocketsOptions) {
+  const { deps, yoga } = options;
+  const logger = deps.logger.child({ component: 'graphql-ws' });
+  const hub = deps.live;
+  if (!hub) throw new Error('live sockets need the live hub');
+  const wss = new WebSocketServer({ server: options.server, path: '/graphql' });
+  const states = new Map<WebSocket, SocketState>();
+  const perHolder = new Map<string, number>();
+
+  function release(socket: WebSocket): void {
+    const state = states.get(socket);
+    if (!state) return;
+    states.delete(socket);
+    const left = (perHolder.get(state.holder) ?? 1) - 1;
+    if (left > 0) perHolder.set(state.holder, left);
+    else perHolder.delete(state.holder);
+  }
+
+  const disposable = useServer<Record<string, unknown>, { socketState?: SocketState }>(
+    {
+      connectionInitWaitTimeout: 10_000,
+      onConnect: async (ctx) => {
+        let credential: string | null;
+        try {
+          credential = socketCredential(ctx.connectionParams, ctx.extra.request);
+        } catch {
+          return false;
+        }
+        if (!credential) return false;
+        let viewer: Viewer;
+        try {
+          viewer = await authenticate(deps.prisma, credential, logger);
+        } catch (err) {
+          if (err instanceof InvalidCredentialError) return false;
+          throw err;
+        }
+        const holder = holderOf(viewer);
+        const count = perHolder.get(holder) ?? 0;
+        if (count >= options.maxSocketsPerCredential) {
+          ctx.extra.socket.close(
+            CLOSE.tooManySockets,
+            `at most ${options.maxSocketsPerCredential} sockets per credential`,
+          );
+          return false;
+        }
+        perHolder.set(holder, count + 1);
+        const state: SocketState = { credential, viewer, holder, subscriptions: new Set() };
+        states.set(ctx.extra.socket, state);
+        ctx.extra.socket.once('close', () => release(ctx.extra.socket));
+        return true;
+      },
+      onSubscribe: async (ctx, id, payload) => {
+        const state = states.get(ctx.extra.socket);
+        if (!state) return [new GraphQLError('not connected')];
+        // Counted at once (before any await), so subscriptions sent together cannot all pass the check.
+        if (state.subscriptions.size >= options.maxSubscriptionsPerSocket) {
+          return [
+            new GraphQLError(`at most ${options.maxSubscriptionsPerSocket} subscriptions per socket`, {
+              extensions: { code: 'RATE_LIMITED' },
+            }),
+          ];
+        }
+        state.subscriptions.add(id);
+        const refuse = (errors: readonly GraphQLError[]) => {
+          state.subscriptions.delete(id);
+          return errors;
+        };
+        // The credential again: revoked or expired since the socket opened means no new subscription.
+        let viewer: Viewer;
+        try {
+          viewer = await authenticate(deps.prisma, state.credential, logger);
+        } catch (err) {
+          if (err instanceof InvalidCredentialError) {
+            ctx.extra.socket.close(CLOSE.revoked, 'credential no longer valid');
+            return refuse([new GraphQLError(err.message, { extensions: { code: 'UNAUTHENTICATED' } })]);
+          }
+          state.subscriptions.delete(id);
+          throw err;
+        }
+        const { schema, execute, subscribe, parse, validate } = yoga.getEnveloped({
+          request: ctx.extra.request,
+          params: payload,
+        });
+        let document: ExecutionArgs['document'];
+        try {
+          document = parse(payload.query);
+        } catch (err) {
+          return refuse([err instanceof GraphQLError ? err : new GraphQLError(String(err))]);
+        }
+        const errors = validate(schema, document);
+        if (errors.length > 0) return refuse(errors);
+        const requestId = randomUUID();
+        const contextValue: GraphQLContext = {
+          deps,
+          viewer,
+          requestId,
+          clientAddress: ctx.extra.request.socket.remoteAddress ?? 'unknown',
+          userAgent: ctx.extra.request.headers['user-agent'] ?? null,
+          logger: logger.child({ requestId, tenantId: viewer.tenantId, subscription: id }),
+          responseCookies: [],
+        };
+        return {
+          schema,
+          document,
+          contextValue,
+          variableValues: payload.variables ?? undefined,
+          operationName: payload.operationName ?? undefined,
+          rootValue: { execute, subscribe },
+        };
+      },
+      execute: (args) => (args.rootValue as { execute: typeof import('graphql').execute }).execute(args),
+      subscribe: (args) =>
+        (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe(args),
+      onComplete: (ctx, id) => {
+        states.get(ctx.extra.socket)?.subscriptions.delete(id);
+      },
+    },
+    wss,
+    options.keepAliveMs,
+  );
+
+  // Revocations published by any gateway (API key revoked, session ended): close the sockets that used them.
+  const revocations = await hub.feed(liveChannels.revocations);
+  void (async () => {
+    for await (const item of revocations) {
+      if (item === RESYNC || !('kind' in item) || (item.kind !== 'api-key' && item.kind !== 'session'))
+        continue;
+      const revoked = item as Revocation;
+      const holder = `${revoked.kind}:${revoked.id}`;
+      for (const [socket, state] of states)
+        if (state.holder === holder) socket.close(CLOSE.revoked, 'credential revoked');
+    }
+  })();
+
+  return {
+    /** Open sockets (a metric). */
+    get sockets() {
+      return states.size;
+    },
+    async stop(): Promise<void> {
+      revocations.close();
+      for (const socket of wss.clients) socket.close(1001, 'server shutting down');
+      await disposable.dispose();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,323 @@
+// Subscriptions over graphql-ws against a real gateway, PostgreSQL and Redis. What the live bridge publishes is
+// published here directly on Redis (the bridge has its own tests), so each case controls the order of events.
+import { randomUUID } from 'node:crypto';
+import type { TCountersUpdate } from '@outbound/contracts';
+import { liveChannels, publishLive } from '@outbound/live';
+import { type Client, createClient } from 'graphql-ws';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { globalId } from './testing/campaign-fixtures.ts';
+import {
+  createTenant,
+  gql,
+  Role,
+  startTestGateway,
+  type TestGateway,
+  type TestTenant,
+} from './testing/harness.ts';
+
+let t: TestGateway;
+let publisher: Redis;
+let a: TestTenant;
+let b: TestTenant;
+const clients: Client[] = [];
+
+beforeAll(async () => {
+  t = await startTestGateway({ GRAPHQL_WS_MAX_SUBSCRIPTIONS: '3', GRAPHQL_WS_KEEPALIVE_MS: '2000' });
+  publisher = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:56379');
+  [a, b] = await Promise.all([createTenant(t, 'Live A'), createTenant(t, 'Live B')]);
+});
+
+afterAll(async () => {
+  for (const c of clients) await c.dispose();
+  publisher?.disconnect();
+  await t?.stop();
+});
+
+interface Closed {
+  code: number;
+  reason: string;
+}
+
+/** A graphql-ws client that does not reconnect, and a promise of how its socket closed. */
+function connect(authorization: string | null) {
+  let closed!: (c: Closed) => void;
+  const whenClosed = new Promise<Closed>((resolve) => {
+    closed = resolve;
+  });
+  const client = createClient({
+    url: `${t.url.replace('http', 'ws')}/graphql`,
+    webSocketImpl: WebSocket,
+    retryAttempts: 0,
+    lazy: false,
+    // The close is what these tests look at (`whenClosed`); graphql-ws would also print it.
+    onNonLazyError: () => {},
+    connectionParams: authorization ? { authorization: `Bearer ${authorization}` } : {},
+    on: {
+      closed: (event) => {
+        const e = event as { code: number; reason: string };
+        closed({ code: e.code, reason: String(e.reason) });
+      },
+    },
+  });
+  clients.push(client);
+  return { client, whenClosed };
+}
+
+/** Subscribes; `next()` waits for the next result (or fails after 5 s), `errors` holds a terminal error. */
+function subscribe<T>(client: Client, query: string, variables: Record<string, unknown> = {}) {
+  const results: T[] = [];
+  const waiters: (() => void)[] = [];
+  let error: unknown = null;
+  let done = false;
+  const stop = client.subscribe<T>(
+    { query, variables },
+    {
+      next: (value) => {
+        if (value.errors) error = value.errors;
+        else results.push(value.data as T);
+        for (const w of waiters.splice(0)) w();
+      },
+      error: (err) => {
+        error = err;
+        for (const w of waiters.splice(0)) w();
+      },
+      complete: () => {
+        done = true;
+        for (const w of waiters.splice(0)) w();
+      },
+    },
+  );
+  return {
+    results,
+    stop,
+    get error() {
+      return error;
+    },
+    get done() {
+      return done;
+    },
+    /** Waits until `n` results arrived, or an error / completion. */
+    async until(n: number, what = `${n} results`): Promise<void> {
+      const deadline = Date.now() + 5000;
+      while (results.length < n && !error && !done) {
+        if (Date.now() > deadline)
+          throw new Error(`timed out waiting for ${what}; got ${JSON.stringify(results)}`);
+        await new Promise<void>((resolve) => {
+          waiters.push(resolve);
+          setTimeout(resolve, 100);
+        });
+      }
+    },
+  };
+}
+
+/** Waits until a gateway listens to `channel` (a subscription without a first result has no other sign). */
+async function subscribed(channel: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const [, count] = (await publisher.pubsub('NUMSUB', channel)) as [string, number];
+    if (Number(count) > 0) return;
+    if (Date.now() > deadline) throw new Error(`nobody subscribed to ${channel}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+async function runningCampaign(tenant: TestTenant, counters: Partial<Record<string, number>> = {}) {
+  const campaign = await t.db.campaign.create({
+    data: {
+      tenantId: tenant.id,
+      name: `Live ${randomUUID().slice(0, 6)}`,
+      status: 'RUNNING',
+      timezone: 'UTC',
+      businessHours: [],
+      callingWindowStart: 0,
+      callingWindowEnd: 1440,
+      defaultRegion: 'GB',
+      maxConcurrentCalls: 5,
+      callsPerSecond: 1,
+      callerId: '+442079460000',
+      retryMaxAttempts: 1,
+      retryBaseDelayMs: 1000,
+      retryMaxDelayMs: 1000,
+      retryJitter: 0,
+      retryOn: [],
+      counters: { create: { tenantId: tenant.id, total: 10, pending: 10, version: 5n, ...counters } },
+    },
+  });
+  return campaign.id;
+}
+
+function countersUpdate(
+  tenantId: string,
+  campaignId: string,
+  version: number,
+  completed: number,
+): TCountersUpdate {
+  return {
+    v: 1,
+    kind: 'counters',
+    tenantId,
+    campaignId,
+    version,
+    counters: {
+      total: 10,
+      pending: 10 - completed,
+      queued: 0,
+      dialing: 0,
+      inProgress: 0,
+      retryScheduled: 0,
+      completed,
+      failed: 0,
+      skipped: 0,
+      cancelled: 0,
+      attempts: completed,
+    },
+    at: new Date().toISOString(),
+  };
+}
+
+const STATS = `subscription($id: ID!) { campaignStats(campaignId: $id) { campaignId version completed pending progress } }`;
+
+describe('subscriptions (graphql-ws)', () => {
+  it('refuses a socket without a valid credential', async () => {
+    const anonymous = connect(null);
+    expect((await anonymous.whenClosed).code).toBe(4403);
+    const forged = connect('obk_nope_nope');
+    expect((await forged.whenClosed).code).toBe(4403);
+  });
+
+  it('campaignStats: the current counters first, then only newer versions', async () => {
+    const id = await runningCampaign(a);
+    const { client } = connect(a.apiKeys[Role.VIEWER]);
+    const s = subscribe<{ campaignStats: { campaignId: string; version: string; completed: number } }>(
+      client,
+      STATS,
+      { id: globalId('Campaign', id) },
+    );
+    await s.until(1, 'the snapshot');
+    expect(s.results[0]?.campaignStats).toMatchObject({
+      campaignId: globalId('Campaign', id),
+      version: '5',
+      completed: 0,
+    });
+
+    const channel = liveChannels.campaignCounters(id);
+    await publishLive(publisher, [
+      { channel, payload: countersUpdate(a.id, id, 4, 99) }, // older than the snapshot: dropped
+      { channel, payload: countersUpdate(a.id, id, 7, 3) },
+      { channel, payload: countersUpdate(a.id, id, 6, 2) }, // arrived late: dropped
+      { channel, payload: countersUpdate(a.id, id, 8, 4) },
+    ]);
+    await s.until(3, 'two updates');
+    expect(s.results.map((r) => [r.campaignStats.version, r.campaignStats.completed])).toEqual([
+      ['5', 0],
+      ['7', 3],
+      ['8', 4],
+    ]);
+    expect(s.error).toBeNull();
+  });
+
+  it("keeps tenants apart: B cannot subscribe to A's campaign, and hears nothing of it", async () => {
+    const id = await runningCampaign(a);
+    const { client } = connect(b.apiKeys[Role.ADMIN]);
+    const s = subscribe(client, STATS, { id: globalId('Campaign', id) });
+    await s.until(1);
+    expect(JSON.stringify(s.error)).toContain('campaign not found');
+    const wall = subscribe<{ wallboard: { campaignId: string } }>(
+      client,
+      'subscription { wallboard { campaignId version } }',
+    );
+    await subscribed(liveChannels.tenantCounters(b.id));
+    await publishLive(publisher, [
+      { channel: liveChannels.tenantCounters(a.id), payload: countersUpdate(a.id, id, 9, 1) },
+    ]);
+    // B's wallboard has B's campaigns only (none): it stays silent while A's counters move.
+    const other = await runningCampaign(b);
+    await publishLive(publisher, [
+      { channel: liveChannels.tenantCounters(b.id), payload: countersUpdate(b.id, other, 6, 1) },
+    ]);
+    await wall.until(1);
+    expect(wall.results.map((r) => r.wallboard.campaignId)).toEqual([globalId('Campaign', other)]);
+  });
+
+  it('wallboard: every running campaign of the tenant first, then changes', async () => {
+    const tenant = await createTenant(t, 'Wall');
+    const [one, two] = [await runningCampaign(tenant), await runningCampaign(tenant)];
+    const { client } = connect(tenant.apiKeys[Role.VIEWER]);
+    const wall = subscribe<{ wallboard: { campaignId: string; version: string } }>(
+      client,
+      'subscription { wallboard { campaignId version completed } }',
+    );
+    await wall.until(2, 'both snapshots');
+    expect(new Set(wall.results.map((r) => r.wallboard.campaignId))).toEqual(
+      new Set([globalId('Campaign', one), globalId('Campaign', two)]),
+    );
+    await publishLive(publisher, [
+      { channel: liveChannels.tenantCounters(tenant.id), payload: countersUpdate(tenant.id, two, 6, 1) },
+    ]);
+    await wall.until(3);
+    expect(wall.results[2]?.wallboard).toMatchObject({ campaignId: globalId('Campaign', two), version: '6' });
+  });
+
+  it('callUpdates: changed calls, filtered by status', async () => {
+    const id = await runningCampaign(a);
+    const { client } = connect(a.tokens[Role.OPERATOR]);
+    const s = subscribe<{ callUpdates: { status: string; attempts: number } }>(
+      client,
+      'subscription($id: ID!) { callUpdates(campaignId: $id, statuses: [FAILED, COMPLETED]) { call status attempts lastOutcome } }',
+      { id: globalId('Campaign', id) },
+    );
+    await subscribed(liveChannels.campaignCalls(id));
+    const change = (status: string) => ({
+      callId: randomUUID(),
+      status,
+      attempts: 1,
+      lastOutcome: status === 'COMPLETED' ? 'ANSWERED' : null,
+      updatedAt: new Date().toISOString(),
+    });
+    await publishLive(publisher, [
+      {
+        channel: liveChannels.campaignCalls(id),
+        payload: {
+          v: 1,
+          kind: 'calls',
+          tenantId: a.id,
+          campaignId: id,
+          calls: [change('IN_PROGRESS'), change('COMPLETED'), change('DIALING'), change('FAILED')] as never,
+        },
+      },
+    ]);
+    await s.until(2);
+    expect(s.results.map((r) => r.callUpdates.status)).toEqual(['COMPLETED', 'FAILED']);
+  });
+
+  it('limits subscriptions per socket', async () => {
+    const id = await runningCampaign(a);
+    const { client } = connect(a.apiKeys[Role.VIEWER]);
+    const subs = Array.from({ length: 4 }, () => subscribe(client, STATS, { id: globalId('Campaign', id) }));
+    await Promise.all(subs.map((s) => s.until(1)));
+    const refused = subs.filter((s) => JSON.stringify(s.error ?? '').includes('at most 3 subscriptions'));
+    expect(refused).toHaveLength(1);
+  });
+
+  it("closes a key's sockets when it is revoked", async () => {
+    const tenant = await createTenant(t, 'Revoke');
+    const keyRow = await t.db.apiKey.findFirstOrThrow({ where: { tenantId: tenant.id, role: Role.VIEWER } });
+    const id = await runningCampaign(tenant);
+    const socket = connect(tenant.apiKeys[Role.VIEWER]);
+    const s = subscribe(socket.client, STATS, { id: globalId('Campaign', id) });
+    await s.until(1);
+    const revoked = await gql(
+      t.url,
+      'mutation($id: ID!) { revokeApiKey(id: $id) { ... on ApiKey { revokedAt } } }',
+      { id: globalId('ApiKey', keyRow.id) },
+      { auth: tenant.tokens[Role.ADMIN] },
+    );
+    expect(revoked.body.errors).toBeUndefined();
+    expect((await socket.whenClosed).code).toBe(4401);
+    // And it cannot come back.
+    expect((await connect(tenant.apiKeys[Role.VIEWER]).whenClosed).code).toBe(4403);
+  });
+});

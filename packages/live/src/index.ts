@@ -1,0 +1,60 @@
+// Live updates from the live-bridge to every gateway instance, over Redis pub/sub. The bridge publishes each
+// change once; each gateway subscribes only to the channels its clients watch (apps/gateway/src/live/hub.ts).
+// Payloads are the contracts' live-update messages, validated again by the gateway that relays them.
+import { type TCallsUpdate, type TCountersUpdate, ZLiveUpdate } from '@outbound/contracts';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+
+/** Redis channels. Campaign and tenant ids are UUIDs, so environments sharing a Redis never meet on one. */
+export const liveChannels = {
+  /** Every counters snapshot of one campaign (newest version wins, coalesced by the bridge). */
+  campaignCounters: (campaignId: string) => `live:campaign:${campaignId}:counters`,
+  /** Calls of one campaign that changed. */
+  campaignCalls: (campaignId: string) => `live:campaign:${campaignId}:calls`,
+  /** Counters snapshots of every campaign of a tenant (the wallboard). */
+  tenantCounters: (tenantId: string) => `live:tenant:${tenantId}:counters`,
+  /** Credentials revoked anywhere (API keys, sessions): every gateway closes their sockets. */
+  revocations: 'live:auth:revocations',
+} as const;
+
+export const ZRevocation = z.object({
+  kind: z.enum(['api-key', 'session']),
+  id: z.uuid(),
+  tenantId: z.uuid(),
+});
+export type Revocation = z.infer<typeof ZRevocation>;
+
+export type LivePayload = TCountersUpdate | TCallsUpdate | Revocation;
+
+/**
+ * A message read from a live channel, validated (it crossed a process boundary): the payload, or why not.
+ */
+export function decodeLive(
+  channel: string,
+  message: string,
+): { ok: true; payload: LivePayload } | { ok: false; reason: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(message);
+  } catch {
+    return { ok: false, reason: 'not JSON' };
+  }
+  const parsed =
+    channel === liveChannels.revocations ? ZRevocation.safeParse(json) : ZLiveUpdate.safeParse(json);
+  return parsed.success
+    ? { ok: true, payload: parsed.data }
+    : { ok: false, reason: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') };
+}
+
+/** Publishes several payloads in one round trip (a pipeline), resolving when Redis accepted them all. */
+export async function publishLive(
+  redis: Redis,
+  messages: readonly { channel: string; payload: LivePayload }[],
+) {
+  if (messages.length === 0) return;
+  const pipeline = redis.pipeline();
+  for (const { channel, payload } of messages) pipeline.publish(channel, JSON.stringify(payload));
+  const results = (await pipeline.exec()) ?? [];
+  const failed = results.find(([err]) => err);
+  if (failed) throw failed[0];
+}
