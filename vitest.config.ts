@@ -29,6 +29,7 @@ export default defineConfig({
             '{apps,packages}/*/src/**/*.int.test.ts',
             'scripts/**/*.int.test.ts',
             'e2e/pipeline/**/*.int.test.ts',
+            'e2e/live/**/*.int.test.ts',
           ],
           exclude: ['**/node_modules/**'],
           testTimeout: 60_000,

@@ -23,6 +23,7 @@ import { createPool, createPrisma, type Database, Role } from '@outbound/db';
 import { createScratchDatabase, type ScratchDatabase } from '@outbound/db/testing';
 import { type CqlClient, createCqlClient, migrateHistory } from '@outbound/history';
 import { createLogger } from '@outbound/observability';
+import { Redis } from 'ioredis';
 import type pg from 'pg';
 import { newApiKey, sha256 } from '../../apps/gateway/src/auth/tokens.ts';
 
@@ -48,6 +49,13 @@ export interface PlatformOptions {
   env?: Partial<Record<ServiceKind, Record<string, string>>>;
   /** How many schedulers compete for leadership (named scheduler-1, scheduler-2, …); default 1. */
   schedulers?: number;
+  /** Gateways (gateway, gateway-2, …); the carrier's callbacks go to the first. Default 1. */
+  gateways?: number;
+  /**
+   * A Redis server of this platform's own (a child process on a free port), which a test may kill and restart
+   * without touching the stack's Redis that other tests use. Default: a database number of the stack's Redis.
+   */
+  ownRedis?: boolean;
   /** Kafka partitions per topic; default the stack's. */
   partitions?: number;
   logLevel?: string;
@@ -159,7 +167,6 @@ export async function startPlatform(options: PlatformOptions) {
   const runId = randomBytes(4).toString('hex');
   const label = options.label.replace(/\W/g, '_');
   const telephonyToken = randomBytes(24).toString('hex');
-  const logDir = mkdtempSync(path.join(os.tmpdir(), `outbound-${label}-${runId}-`));
   const kafkaConfig: KafkaConfig = {
     ...parseEnv(kafkaEnv, process.env),
     KAFKA_TOPIC_PREFIX: `${label}.${runId}.`,
@@ -170,12 +177,63 @@ export async function startPlatform(options: PlatformOptions) {
     CASSANDRA_KEYSPACE: `${label}_${runId}`,
   };
   // A Redis database of its own: the scheduler's leader lock (`scheduler:leader`), the provider's CPS bucket and the
-  // leases must not meet another stack's (a running `npm start` would otherwise hold the leadership).
-  const redisUrl = (() => {
+  // leases must not meet another stack's (a running `npm start` would otherwise hold the leadership). Or a Redis
+  // server of its own (ownRedis).
+  let ownRedis: { port: number; child: ChildProcess | null } | null = null;
+  let redisUrl: string;
+  if (options.ownRedis) {
+    const [port] = (await freePorts(1)) as [number];
+    ownRedis = { port, child: null };
+    redisUrl = `redis://127.0.0.1:${port}`;
+  } else {
     const url = new URL(parseEnv(redisEnv, process.env).REDIS_URL);
     url.pathname = `/${1 + (Number.parseInt(runId, 16) % 15)}`;
-    return url.toString();
-  })();
+    redisUrl = url.toString();
+  }
+
+  /** Starts the platform's own Redis (empty: no persistence, like the stack's) and waits until it answers. */
+  async function startOwnRedis(): Promise<void> {
+    if (!ownRedis) throw new Error("this platform uses the stack's Redis");
+    const log = createWriteStream(path.join(logDir, 'redis.log'), { flags: 'a' });
+    const child = spawn(
+      '/usr/bin/redis-server',
+      ['--bind', '127.0.0.1', '--port', String(ownRedis.port), '--save', '', '--appendonly', 'no'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+    ownRedis.child = child;
+    const client = new Redis(redisUrl, {
+      lazyConnect: true,
+      retryStrategy: () => null,
+      maxRetriesPerRequest: 0,
+    });
+    client.on('error', () => {});
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      try {
+        await client.connect();
+        await client.ping();
+        client.disconnect();
+        return;
+      } catch (err) {
+        client.disconnect();
+        if (Date.now() > deadline) throw new Error(`own Redis did not start: ${String(err)}`);
+        await sleep(50);
+      }
+    }
+  }
+
+  async function killOwnRedis(): Promise<void> {
+    const child = ownRedis?.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  const logDir = mkdtempSync(path.join(os.tmpdir(), `outbound-${label}-${runId}-`));
+  if (ownRedis) await startOwnRedis();
 
   const scratch: ScratchDatabase = await createScratchDatabase(
     parseEnv(databaseEnv, process.env).DATABASE_URL,
@@ -192,6 +250,7 @@ export async function startPlatform(options: PlatformOptions) {
     // A safety net: tests stop every process gracefully; whatever still runs here is killed.
     await Promise.all(services.map((s) => kill(s.name).catch(() => undefined)));
     for (const s of services) s.log?.end();
+    await killOwnRedis();
     await cql?.shutdown();
     await db.$disconnect();
     await pool.end();
@@ -330,7 +389,9 @@ export async function startPlatform(options: PlatformOptions) {
     cql = createCqlClient(cassandraConfig, { keyspace: cassandraConfig.CASSANDRA_KEYSPACE });
 
     const schedulerCount = options.schedulers ?? 1;
-    const ports = await freePorts(6 + schedulerCount);
+    const gatewayCount = options.gateways ?? 1;
+    const ports = await freePorts(6 + schedulerCount + gatewayCount - 1);
+    const extraGatewayPorts = ports.slice(6 + schedulerCount);
     const [simPort, gatewayPort, callWorkerPort, statusWorkerPort, retryWorkerPort, liveBridgePort] =
       ports as [number, number, number, number, number, number];
     const simUrl = `http://127.0.0.1:${simPort}`;
@@ -364,6 +425,15 @@ export async function startPlatform(options: PlatformOptions) {
         }),
         ready: `${gatewayUrl}/readyz`,
       },
+      ...extraGatewayPorts.map(
+        (port, i): Service => ({
+          name: `gateway-${i + 2}`,
+          kind: 'gateway',
+          entry: 'apps/gateway/src/index.ts',
+          env: env('gateway', { GATEWAY_PORT: String(port) }),
+          ready: `http://127.0.0.1:${port}/readyz`,
+        }),
+      ),
       ...Array.from({ length: schedulerCount }, (_, i): Service => {
         const healthPort = ports[6 + i] as number;
         return {
@@ -543,6 +613,10 @@ export async function startPlatform(options: PlatformOptions) {
       cql: cql as CqlClient,
       kafkaConfig,
       redisUrl,
+      /** The base URL of every gateway, the first one first. */
+      gatewayUrls: [gatewayUrl, ...extraGatewayPorts.map((port) => `http://127.0.0.1:${port}`)],
+      /** The platform's own Redis (ownRedis): SIGKILL, then start it again, empty. */
+      redis: { kill: killOwnRedis, start: startOwnRedis },
       simUrl,
       gatewayUrl,
       services,

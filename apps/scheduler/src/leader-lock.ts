@@ -10,6 +10,15 @@ end
 return 0
 `);
 
+// The next fencing token, above `floor` (the newest token PostgreSQL has seen): a Redis that lost its data (a
+// restart without persistence) would otherwise hand out tokens from 1 again, below the recorded one, and no
+// scheduler could ever claim again.
+const NEXT_TOKEN = new LuaScript<number>(`
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if current < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
+return redis.call('INCR', KEYS[1])
+`);
+
 const RELEASE = new LuaScript<number>(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
@@ -53,7 +62,11 @@ export class LeaderLock {
   async tryAcquire(): Promise<Leadership | null> {
     const acquired = await this.redis.set(this.key, this.instanceId, 'PX', this.ttlMs, 'NX');
     if (acquired !== 'OK') return null;
-    const fencingToken = await this.redis.incr(this.tokenKey);
+    const recorded = await this.pool.query<{ fencing_token: string }>(
+      'SELECT fencing_token FROM scheduler_leadership WHERE id = 1',
+    );
+    const floor = Number(recorded.rows[0]?.fencing_token ?? 0);
+    const fencingToken = await NEXT_TOKEN.run(this.redis, [this.tokenKey], [floor]);
     // Only ever raise the token: an older leader's late write cannot lower it.
     await this.pool.query(
       `INSERT INTO scheduler_leadership (id, fencing_token, leader_id, acquired_at) VALUES (1, $1, $2, now())

@@ -367,6 +367,19 @@ describe('reaper', () => {
 });
 
 describe('leader election', () => {
+  it('hands out a token above the recorded one after Redis lost its data (a restart without persistence)', async () => {
+    const keyPrefix = `test:${randomUUID()}`;
+    const first = await lead(keyPrefix);
+    const second = await lead(keyPrefix);
+    expect(second).toBeGreaterThan(first);
+    // Redis restarted empty: the lock and the token counter are gone.
+    await redis.del(`${keyPrefix}:leader`, `${keyPrefix}:fencing-token`);
+    const third = await lead(keyPrefix);
+    expect(third).toBeGreaterThan(second);
+    const recorded = await pool.query('SELECT fencing_token FROM scheduler_leadership WHERE id = 1');
+    expect(Number(recorded.rows[0].fencing_token)).toBe(third);
+  });
+
   it('lets one of two schedulers lead; the other takes over within the lock TTL when the leader stops', async () => {
     const keyPrefix = `test:${randomUUID()}`;
     const make = (instanceId: string) =>
