@@ -8,6 +8,10 @@ const benches: { name: string; file: string; args?: string[] }[] = [
     file: 'e2e/bench/pipeline.ts',
   },
   {
+    name: 'live updates: 1,000 and 5,000 graphql-ws subscribers, 100 changes/s (commit-to-client latency, memory)',
+    file: 'e2e/bench/live.ts',
+  },
+  {
     name: 'target import, 1M-row CSV through the gateway (HTTP multipart)',
     file: 'apps/gateway/bench/import-csv.ts',
   },

@@ -1,0 +1,173 @@
+// Benchmark of live updates (`npm run bench:live`): N graphql-ws subscribers (default 1,000 then 5,000) on one
+// gateway, spread over 100 campaigns, while 100 counter changes a second are committed (one per campaign per
+// second, each written to PostgreSQL and announced on the live topic exactly as the status worker does). Prints
+// the commit-to-client latency (the change's commit time to its arrival at a subscriber, same clock) and the
+// gateway's memory per connection. The rest of the platform runs too (the live bridge relays), idle.
+// Needs the stack up (npm run stack -- up && npm run setup). Measures; asserts nothing.
+import { readFileSync } from 'node:fs';
+import { createKafka, createProducer, topicNames } from '@outbound/bus';
+import { encode, type TCountersUpdate } from '@outbound/contracts';
+import { createLogger } from '@outbound/observability';
+import { type Client, createClient } from 'graphql-ws';
+import { WebSocket } from 'ws';
+import { percentile, startPlatform } from '../support/platform.ts';
+
+const SIZES = (process.env.BENCH_SUBSCRIBERS ?? '1000,5000').split(',').map(Number);
+const CAMPAIGNS = 100;
+const UPDATES_PER_SECOND = 100;
+const MEASURE_SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
+const logger = createLogger({ service: 'bench-live', level: 'silent' });
+
+const platform = await startPlatform({
+  label: 'bench_live',
+  env: { gateway: { GRAPHQL_WS_MAX_SOCKETS_PER_CREDENTIAL: '100000', GRAPHQL_WS_MAX_SUBSCRIPTIONS: '5' } },
+});
+const gatewayPid = platform.service('gateway').child?.pid as number;
+const rssMb = () => {
+  const line = readFileSync(`/proc/${gatewayPid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
+  return Number(line?.[1] ?? 0) / 1024;
+};
+
+const producer = createProducer(createKafka(platform.kafkaConfig, logger, 'bench-live'));
+const liveTopic = topicNames(platform.kafkaConfig).live;
+
+try {
+  const tenant = await platform.createTenant('Live benchmark');
+  const campaigns: string[] = [];
+  for (let i = 0; i < CAMPAIGNS; i++)
+    campaigns.push(
+      await platform.createCampaign(tenant.id, {
+        calls: 1,
+        maxConcurrent: 1,
+        maxAttempts: 1,
+        baseDelayMs: 1000,
+        maxDelayMs: 1000,
+        jitter: 0,
+        status: 'DRAFT',
+      }),
+    );
+  const globalId = (id: string) => Buffer.from(`Campaign:${id}`).toString('base64');
+
+  /** One committed change of one campaign: the counters row moves, then the live message (as after a commit). */
+  async function commit(batch: string[]): Promise<void> {
+    const rows = await platform.pool.query(
+      `UPDATE campaign_counters SET completed = completed + 1, pending = pending, version = version + 1,
+       updated_at = clock_timestamp() WHERE campaign_id = ANY($1::uuid[])
+       RETURNING campaign_id, tenant_id, total, pending, queued, dialing, in_progress, retry_scheduled, completed,
+                 failed, skipped, cancelled, attempts, version`,
+      [batch],
+    );
+    const at = new Date().toISOString();
+    await producer.send(
+      liveTopic,
+      rows.rows.map((r) => {
+        const update: TCountersUpdate = {
+          v: 1,
+          kind: 'counters',
+          tenantId: r.tenant_id,
+          campaignId: r.campaign_id,
+          version: Number(r.version),
+          counters: {
+            total: r.total,
+            pending: r.pending,
+            queued: r.queued,
+            dialing: r.dialing,
+            inProgress: r.in_progress,
+            retryScheduled: r.retry_scheduled,
+            completed: r.completed,
+            failed: r.failed,
+            skipped: r.skipped,
+            cancelled: r.cancelled,
+            attempts: r.attempts,
+          },
+          at,
+        };
+        return { key: r.campaign_id, value: encode(update) };
+      }),
+    );
+  }
+
+  const results: Record<string, unknown>[] = [];
+  for (const size of SIZES) {
+    const baseline = rssMb();
+    const clients: Client[] = [];
+    const latencies: number[] = [];
+    let measuring = false;
+    await Promise.all(
+      Array.from({ length: size }, async (_, i) => {
+        const client = createClient({
+          url: `${platform.gatewayUrl.replace('http', 'ws')}/graphql`,
+          webSocketImpl: WebSocket,
+          connectionParams: { authorization: `Bearer ${tenant.operatorKey}` },
+          retryAttempts: 0,
+          lazy: false,
+          onNonLazyError: () => {},
+        });
+        clients.push(client);
+        let first = true;
+        await new Promise<void>((resolve) => {
+          client.subscribe<{ campaignStats: { updatedAt: string } }>(
+            {
+              query: 'subscription($id: ID!) { campaignStats(campaignId: $id) { version updatedAt } }',
+              variables: { id: globalId(campaigns[i % CAMPAIGNS] as string) },
+            },
+            {
+              next: (result) => {
+                const at = Date.parse(result.data?.campaignStats.updatedAt ?? '');
+                if (first) {
+                  first = false;
+                  resolve();
+                  return;
+                }
+                if (measuring) latencies.push(Date.now() - at);
+              },
+              error: () => resolve(),
+              complete: () => undefined,
+            },
+          );
+        });
+      }),
+    );
+    const connected = rssMb();
+
+    // 100 changes a second: 10 campaigns every 100 ms, round robin.
+    measuring = true;
+    const started = Date.now();
+    let tick = 0;
+    while (Date.now() - started < MEASURE_SECONDS * 1000) {
+      const slice = campaigns.slice((tick % 10) * 10, (tick % 10) * 10 + 10);
+      await commit(slice);
+      tick++;
+      const next = started + tick * (1000 / (UPDATES_PER_SECOND / 10));
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, next - Date.now())));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    measuring = false;
+    const peak = rssMb();
+    results.push({
+      subscribers: size,
+      updatesPerSecond: Math.round((tick * 10) / ((Date.now() - started - 1000) / 1000)),
+      delivered: latencies.length,
+      expected: tick * 10 * (size / CAMPAIGNS),
+      commitToClientMs: {
+        p50: percentile(latencies, 50),
+        p90: percentile(latencies, 90),
+        p99: percentile(latencies, 99),
+        max: latencies.length ? Math.max(...latencies) : null,
+      },
+      gatewayRssMb: {
+        before: Math.round(baseline),
+        connected: Math.round(connected),
+        peak: Math.round(peak),
+      },
+      gatewayKbPerConnection: Math.round(((connected - baseline) * 1024) / size),
+    });
+    process.stdout.write(`${JSON.stringify(results.at(-1))}\n`);
+    await Promise.all(clients.map((c) => c.dispose()));
+  }
+  process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+} finally {
+  await producer.disconnect();
+  await platform.stopAll();
+  await platform.cleanup();
+}
