@@ -1,7 +1,8 @@
 // Live updates end to end (issue 5): the whole platform as child processes with two gateways and a Redis of its
 // own; subscribers on both gateways watch a running campaign (campaignStats and the wallboard) while Redis is
 // killed and restarted mid-campaign. Within a second of the campaign's end every subscriber holds the database's
-// counters, no subscriber ever saw a version go backwards, and another tenant heard nothing.
+// counters, no subscriber ever saw a version go backwards, another tenant heard nothing, and the carrier never saw
+// more than the campaign's limit (the concurrency leases, lost with Redis, were put back).
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -190,6 +191,10 @@ describe('live updates (two gateways, Redis restarted mid-campaign)', () => {
         // More than the snapshot: the updates came live, not only at the end.
         expect(w.received.length).toBeGreaterThan(5);
       }
+      // The call-workers put the leases of the calls at the carrier back after Redis lost them: the limit held.
+      const sim = await platform.simStats();
+      expect(sim.campaigns[campaignId]?.maxActive).toBeLessThanOrEqual(20);
+      expect(sim.duplicateAttempts).toEqual([]);
       expect(outsider.received).toEqual([]);
       expect(intruder.received).toEqual([]);
       expect(JSON.stringify(intruder.errors)).toContain('campaign not found');

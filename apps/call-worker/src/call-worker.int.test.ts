@@ -563,6 +563,41 @@ describe('call-worker', () => {
     }
   });
 
+  it('puts back the leases of calls at the carrier after Redis lost them, before taking another slot', async () => {
+    sim.configure({ talkMs: { min: 600_000, max: 600_000 } });
+    try {
+      const c = await campaign({ n: 4, max: 2 });
+      const [first, second, ...rest] = c.calls;
+      await dispatch([first, second].map((call) => dispatchOf(c, call as (typeof c.calls)[number])));
+      await until(() => statusEvents(c.id).length >= 2, 'two calls dialled');
+      // Redis restarted empty: the two leases are gone, and the worker's connection comes back.
+      await redis.del(slotKey(c.id));
+      const reconnected = new Promise((resolve) => redis.once('ready', resolve));
+      redis.disconnect(true);
+      await reconnected;
+
+      const slotWaitsBefore = await metric('call_worker_waits_total', { kind: 'slot' });
+      await dispatch(rest.map((call) => dispatchOf(c, call)));
+      await until(
+        async () => (await metric('call_worker_waits_total', { kind: 'slot' })) > slotWaitsBefore,
+        'the worker to wait for a slot',
+      );
+      expect(sim.stats().campaigns[c.id]).toMatchObject({ active: 2, creates: 2 });
+
+      // The first two end: their slots free, the other two dial; never more than 2 at the carrier.
+      const semaphore = new LeaseSemaphore(redis);
+      for (const event of statusEvents(c.id)) {
+        await provider.hangup(event.providerCallId as string);
+        await until(() => (sim.stats().campaigns[c.id]?.active ?? 0) < 2, 'the carrier to end a call');
+        await semaphore.release(slotKey(c.id), event.attemptId);
+      }
+      await until(() => sim.stats().campaigns[c.id]?.creates === 4, 'the other two dialled');
+      expect(sim.stats().campaigns[c.id]?.maxActive).toBeLessThanOrEqual(2);
+    } finally {
+      sim.configure(FAST);
+    }
+  });
+
   it('paces a campaign at its calls per second (2 cps: 10 calls take about 4 s)', async () => {
     const c = await campaign({ n: 10, cps: 2 });
     const startedAt = Date.now();

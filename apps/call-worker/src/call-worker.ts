@@ -11,9 +11,10 @@ import type { Registry } from 'prom-client';
 import { loadCalls, type Settlement, settleCalls } from './calls.ts';
 import { CampaignCache } from './campaigns.ts';
 import { dependency } from './dependency.ts';
-import { createDialer, type DialJob, idsOf } from './dial.ts';
+import { createDialer, type DialJob, idsOf, slotKey } from './dial.ts';
 import { DialGate } from './dial-gate.ts';
 import { verdictFor } from './eligibility.ts';
+import { leaseRecovery } from './lease-recovery.ts';
 import { Limiter } from './limiter.ts';
 import { callWorkerMetrics } from './metrics.ts';
 import { pause, type WaitContext } from './waits.ts';
@@ -73,9 +74,19 @@ export function createCallWorker(options: CallWorkerOptions): CallWorker {
   const campaigns = new CampaignCache(pool, config.CAMPAIGN_CACHE_MS);
   const limiter = new Limiter(config.CALL_WORKER_CONCURRENCY);
   const gate = new DialGate(pool, { windowMs: config.DIAL_GATE_WINDOW_MS, logger });
+  const semaphore = new LeaseSemaphore(options.redis);
+  const leases = leaseRecovery({
+    pool,
+    redis: options.redis,
+    semaphore,
+    slotKey,
+    ttlMs: config.LEASE_TTL_MS,
+    logger,
+  });
   const dialer = createDialer({
     pool,
-    semaphore: new LeaseSemaphore(options.redis),
+    semaphore,
+    leasesReady: () => leases.ready(),
     buckets: new TokenBucket(options.redis),
     provider: options.provider,
     producer: options.producer,

@@ -27,6 +27,8 @@ export interface DialerOptions {
   campaigns: CampaignCache;
   /** Pause and cancel wait for the dials inside it (see DialGate). */
   gate: DialGate;
+  /** Resolves once the concurrency leases are known to be in Redis (see lease-recovery.ts). */
+  leasesReady: () => Promise<void>;
   metrics: CallWorkerMetrics;
   logger: Logger;
   statusTopic: string;
@@ -241,7 +243,9 @@ export function createDialer(options: DialerOptions) {
     const key = slotKey(dispatch.campaignId);
     let campaign = job.campaign;
 
-    // 1. A concurrency slot of the campaign (lease id = attempt id: taking it again only renews it).
+    // 1. A concurrency slot of the campaign (lease id = attempt id: taking it again only renews it), once the
+    // leases of the calls already at the carrier are in Redis.
+    await dependency('redis', () => options.leasesReady());
     const slotWaitStart = performance.now();
     let slotWaited = false;
     for (let attempt = 1; ; attempt++) {

@@ -52,6 +52,18 @@ describe('lease semaphore (Redis Lua)', () => {
     expect(await semaphore.held(k)).toBe(1);
   });
 
+  it('restores known leases whatever the limit, and they count against new ones', async () => {
+    const k = key();
+    expect(await semaphore.restore(k, ['a', 'b', 'c'], 30_000)).toBe(3);
+    expect(await semaphore.held(k)).toBe(3);
+    expect(await semaphore.acquire(k, 'new', 3, 30_000)).toBe(false);
+    // Restoring a lease that is already there renews it, no second slot.
+    await semaphore.restore(k, ['a'], 30_000);
+    expect(await semaphore.held(k)).toBe(3);
+    expect(await semaphore.release(k, 'a')).toBe(true);
+    expect(await semaphore.acquire(k, 'new', 3, 30_000)).toBe(true);
+  });
+
   it('runs again after the server forgot its scripts (SCRIPT FLUSH, as after a restart)', async () => {
     const k = key();
     await redis.script('FLUSH');

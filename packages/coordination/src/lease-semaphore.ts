@@ -20,6 +20,16 @@ end
 return 0
 `);
 
+// KEYS[1] semaphore; ARGV: ttl ms, lease ids… Puts the leases in whatever the limit (they are known holders).
+const RESTORE = new LuaScript<number>(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[1])
+for i = 2, #ARGV do redis.call('ZADD', KEYS[1], now + ttl, ARGV[i]) end
+redis.call('PEXPIRE', KEYS[1], ttl * 2)
+return #ARGV - 1
+`);
+
 const HELD = new LuaScript<number>(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -42,6 +52,12 @@ export class LeaseSemaphore {
   /** Takes (or renews) the lease `leaseId` if fewer than `limit` live leases exist. */
   async acquire(key: string, leaseId: string, limit: number, ttlMs: number): Promise<boolean> {
     return (await ACQUIRE.run(this.redis, [key], [limit, ttlMs, leaseId])) === 1;
+  }
+
+  /** Puts back leases known to be held (after Redis lost them), whatever the limit; existing ones are renewed. */
+  async restore(key: string, leaseIds: readonly string[], ttlMs: number): Promise<number> {
+    if (leaseIds.length === 0) return 0;
+    return RESTORE.run(this.redis, [key], [ttlMs, ...leaseIds]);
   }
 
   async release(key: string, leaseId: string): Promise<boolean> {
