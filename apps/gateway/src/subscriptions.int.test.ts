@@ -41,13 +41,13 @@ interface Closed {
 }
 
 /** A graphql-ws client that does not reconnect, and a promise of how its socket closed. */
-function connect(authorization: string | null) {
+function connect(authorization: string | null, url = t.url) {
   let closed!: (c: Closed) => void;
   const whenClosed = new Promise<Closed>((resolve) => {
     closed = resolve;
   });
   const client = createClient({
-    url: `${t.url.replace('http', 'ws')}/graphql`,
+    url: `${url.replace('http', 'ws')}/graphql`,
     webSocketImpl: WebSocket,
     retryAttempts: 0,
     lazy: false,
@@ -319,5 +319,35 @@ describe('subscriptions (graphql-ws)', () => {
     expect((await socket.whenClosed).code).toBe(4401);
     // And it cannot come back.
     expect((await connect(tenant.apiKeys[Role.VIEWER]).whenClosed).code).toBe(4403);
+  });
+
+  it('closes the sockets of a session when it logs out', async () => {
+    const tenant = await createTenant(t, 'Logout');
+    const token = tenant.tokens[Role.VIEWER];
+    const id = await runningCampaign(tenant);
+    const socket = connect(token);
+    const s = subscribe(socket.client, STATS, { id: globalId('Campaign', id) });
+    await s.until(1);
+    const out = await gql(t.url, 'mutation { logout }', {}, { auth: token });
+    expect(out.body.errors).toBeUndefined();
+    expect((await socket.whenClosed).code).toBe(4401);
+  });
+
+  it('limits the sockets of one credential on a gateway', async () => {
+    const small = await startTestGateway({ GRAPHQL_WS_MAX_SOCKETS_PER_CREDENTIAL: '2' });
+    try {
+      const id = await runningCampaign(a);
+      const open = [connect(a.apiKeys[Role.VIEWER], small.url), connect(a.apiKeys[Role.VIEWER], small.url)];
+      const subs = open.map((o) => subscribe(o.client, STATS, { id: globalId('Campaign', id) }));
+      await Promise.all(subs.map((x) => x.until(1)));
+      expect((await connect(a.apiKeys[Role.VIEWER], small.url).whenClosed).code).toBe(4429);
+      // Another credential is not affected.
+      const other = connect(a.apiKeys[Role.OPERATOR], small.url);
+      const ok = subscribe(other.client, STATS, { id: globalId('Campaign', id) });
+      await ok.until(1);
+      expect(ok.results).toHaveLength(1);
+    } finally {
+      await small.stop();
+    }
   });
 });
