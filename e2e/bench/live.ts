@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { createKafka, createProducer, topicNames } from '@outbound/bus';
 import { encode, type TCountersUpdate } from '@outbound/contracts';
+import { COUNTERS_SELECT, countersSnapshotOf } from '@outbound/db';
 import { createLogger } from '@outbound/observability';
 import { type Client, createClient } from 'graphql-ws';
 import { WebSocket } from 'ws';
@@ -51,38 +52,24 @@ try {
   /** One committed change of one campaign: the counters row moves, then the live message (as after a commit). */
   async function commit(batch: string[]): Promise<void> {
     const rows = await platform.pool.query(
-      `UPDATE campaign_counters SET completed = completed + 1, pending = pending, version = version + 1,
-       updated_at = clock_timestamp() WHERE campaign_id = ANY($1::uuid[])
-       RETURNING campaign_id, tenant_id, total, pending, queued, dialing, in_progress, retry_scheduled, completed,
-                 failed, skipped, cancelled, attempts, version`,
+      `UPDATE campaign_counters SET completed = completed + 1, version = version + 1, updated_at = clock_timestamp()
+       WHERE campaign_id = ANY($1::uuid[]) RETURNING ${COUNTERS_SELECT}`,
       [batch],
     );
     const at = new Date().toISOString();
     await producer.send(
       liveTopic,
-      rows.rows.map((r) => {
+      rows.rows.map(countersSnapshotOf).map(({ tenantId, campaignId, version, counters }) => {
         const update: TCountersUpdate = {
           v: 1,
           kind: 'counters',
-          tenantId: r.tenant_id,
-          campaignId: r.campaign_id,
-          version: Number(r.version),
-          counters: {
-            total: r.total,
-            pending: r.pending,
-            queued: r.queued,
-            dialing: r.dialing,
-            inProgress: r.in_progress,
-            retryScheduled: r.retry_scheduled,
-            completed: r.completed,
-            failed: r.failed,
-            skipped: r.skipped,
-            cancelled: r.cancelled,
-            attempts: r.attempts,
-          },
+          tenantId,
+          campaignId,
+          version,
+          counters,
           at,
         };
-        return { key: r.campaign_id, value: encode(update) };
+        return { key: campaignId, value: encode(update) };
       }),
     );
   }

@@ -7,7 +7,7 @@
 import { createKafka } from '@outbound/bus';
 import { createLogger } from '@outbound/observability';
 import { checkCampaign } from '../support/invariants.ts';
-import { percentile, startPlatform } from '../support/platform.ts';
+import { percentile, RETRYABLE_MIX, startPlatform } from '../support/platform.ts';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 10_000);
 const MAX_CONCURRENT = Number(process.env.BENCH_MAX_CONCURRENT ?? 1000);
@@ -18,12 +18,7 @@ const platform = await startPlatform({
   sim: {
     SIM_ZERO_DELAY: 'true',
     SIM_CPS: '0',
-    SIM_WEIGHT_ANSWERED: '70',
-    SIM_WEIGHT_BUSY: '10',
-    SIM_WEIGHT_NO_ANSWER: '10',
-    SIM_WEIGHT_FAILED: '10',
-    SIM_WEIGHT_VOICEMAIL: '0',
-    SIM_WEIGHT_REJECTED: '0',
+    ...RETRYABLE_MIX,
   },
   env: {
     scheduler: { SCHEDULER_TICK_MS: '100', SCHEDULER_MAX_CLAIM_PER_TICK: '2000' },

@@ -9,7 +9,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkCampaign } from '../support/invariants.ts';
-import { type Platform, say, startPlatform } from '../support/platform.ts';
+import { type Platform, RETRYABLE_MIX, say, startPlatform } from '../support/platform.ts';
 
 const LOCK_TTL_MS = 3000;
 const REAPER_DIALING_TIMEOUT_MS = 8000;
@@ -26,12 +26,7 @@ beforeAll(async () => {
     schedulers: 2,
     sim: {
       SIM_CPS: '500',
-      SIM_WEIGHT_ANSWERED: '70',
-      SIM_WEIGHT_BUSY: '10',
-      SIM_WEIGHT_NO_ANSWER: '10',
-      SIM_WEIGHT_FAILED: '10',
-      SIM_WEIGHT_VOICEMAIL: '0',
-      SIM_WEIGHT_REJECTED: '0',
+      ...RETRYABLE_MIX,
     },
     env: {
       scheduler: {

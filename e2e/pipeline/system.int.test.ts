@@ -3,7 +3,7 @@
 // whose attempts end busy / no-answer / failed, must complete with every invariant of docs/pipeline.md holding.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkCampaign } from '../support/invariants.ts';
-import { type Platform, percentile, say, startPlatform } from '../support/platform.ts';
+import { type Platform, percentile, RETRYABLE_MIX, say, startPlatform } from '../support/platform.ts';
 
 const CALLS = 2000;
 const MAX_CONCURRENT = 20;
@@ -22,12 +22,7 @@ beforeAll(async () => {
       SIM_CPS: '500',
       SIM_RING_MS: '50-200',
       SIM_TALK_MS: '100-400',
-      SIM_WEIGHT_ANSWERED: '70',
-      SIM_WEIGHT_BUSY: '10',
-      SIM_WEIGHT_NO_ANSWER: '10',
-      SIM_WEIGHT_FAILED: '10',
-      SIM_WEIGHT_VOICEMAIL: '0',
-      SIM_WEIGHT_REJECTED: '0',
+      ...RETRYABLE_MIX,
     },
     env: { scheduler: { SCHEDULER_TICK_MS: '200' }, 'call-worker': { PROVIDER_CPS: '500' } },
   });

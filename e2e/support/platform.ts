@@ -106,6 +106,16 @@ export interface CampaignSpec {
   status?: 'DRAFT' | 'RUNNING';
 }
 
+/** The carrier mix of the pipeline suites: 70% answered, busy / no-answer / failed 10% each (all retryable). */
+export const RETRYABLE_MIX = {
+  SIM_WEIGHT_ANSWERED: '70',
+  SIM_WEIGHT_BUSY: '10',
+  SIM_WEIGHT_NO_ANSWER: '10',
+  SIM_WEIGHT_FAILED: '10',
+  SIM_WEIGHT_VOICEMAIL: '0',
+  SIM_WEIGHT_REJECTED: '0',
+};
+
 export const ALL_WEEK = [1, 2, 3, 4, 5, 6, 7].map((day) => ({ day, start: '00:00', end: '24:00' }));
 
 /**

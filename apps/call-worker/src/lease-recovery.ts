@@ -65,19 +65,22 @@ export function leaseRecovery(options: {
   return {
     /** Resolves once the leases are known to be in Redis; call before taking a slot. */
     async ready(): Promise<void> {
-      while (needed) {
-        running ??= (async () => {
-          needed = false;
-          try {
-            await restore();
-          } catch (err) {
+      // While a restore runs, every caller waits for it (not only the one that started it).
+      for (;;) {
+        if (running) {
+          await running;
+          continue;
+        }
+        if (!needed) return;
+        needed = false;
+        running = restore()
+          .catch((err: unknown) => {
             needed = true;
             throw err;
-          } finally {
+          })
+          .finally(() => {
             running = null;
-          }
-        })();
-        await running;
+          });
       }
     },
   };

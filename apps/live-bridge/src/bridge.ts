@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type BatchConsumer, type BatchContext, type BusProducer, createBatchConsumer } from '@outbound/bus';
 import { type TCallChange, type TCountersUpdate, type TLiveUpdate, ZLiveUpdate } from '@outbound/contracts';
+import { COUNTERS_SELECT, countersSnapshotOf } from '@outbound/db';
 import { type LivePayload, liveChannels, publishLive } from '@outbound/live';
 import type { Logger } from '@outbound/observability';
 import type { Redis } from 'ioredis';
@@ -34,33 +35,12 @@ const CALLS_PER_MESSAGE = 500;
 const SWEEP_WINDOW_MS = 15_000;
 const WIDE_SWEEP_WINDOW_MS = 24 * 60 * 60_000;
 
-const READ_RECENT_COUNTERS = `
-  SELECT campaign_id, tenant_id, total, pending, queued, dialing, in_progress, retry_scheduled, completed, failed,
-         skipped, cancelled, attempts, version, updated_at
-  FROM campaign_counters WHERE updated_at > now() - make_interval(secs => $1::double precision / 1000)`;
+const READ_RECENT_COUNTERS = `SELECT ${COUNTERS_SELECT} FROM campaign_counters
+  WHERE updated_at > now() - make_interval(secs => $1::double precision / 1000)`;
 
 function countersOf(r: Record<string, unknown>): TCountersUpdate {
-  return {
-    v: 1,
-    kind: 'counters',
-    tenantId: r.tenant_id as string,
-    campaignId: r.campaign_id as string,
-    version: Number(r.version),
-    counters: {
-      total: r.total as number,
-      pending: r.pending as number,
-      queued: r.queued as number,
-      dialing: r.dialing as number,
-      inProgress: r.in_progress as number,
-      retryScheduled: r.retry_scheduled as number,
-      completed: r.completed as number,
-      failed: r.failed as number,
-      skipped: r.skipped as number,
-      cancelled: r.cancelled as number,
-      attempts: r.attempts as number,
-    },
-    at: (r.updated_at as Date).toISOString(),
-  };
+  const { tenantId, campaignId, version, counters, updatedAt } = countersSnapshotOf(r);
+  return { v: 1, kind: 'counters', tenantId, campaignId, version, counters, at: updatedAt.toISOString() };
 }
 
 /**

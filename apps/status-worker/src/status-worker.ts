@@ -14,7 +14,6 @@ import {
 import {
   encode,
   type TCallChange,
-  type TCampaignCounters,
   type TLiveUpdate,
   type TRetry,
   type TStatusEvent,
@@ -23,7 +22,7 @@ import {
   ZStatusEvent,
 } from '@outbound/contracts';
 import type { LeaseSemaphore } from '@outbound/coordination';
-import { counterUpdateSql } from '@outbound/db';
+import { COUNTERS_SELECT, type CountersSnapshot, countersSnapshotOf, counterUpdateSql } from '@outbound/db';
 import type { CallStatusName } from '@outbound/domain';
 import type { CqlClient } from '@outbound/history';
 import type { Logger } from '@outbound/observability';
@@ -69,15 +68,9 @@ export interface StatusWorker {
   isReady(): boolean;
 }
 
-interface CountersRow extends TCampaignCounters {
-  campaignId: string;
-  tenantId: string;
-  version: number;
-}
-
 interface Committed {
   plan: BatchPlan;
-  counters: CountersRow[];
+  counters: CountersSnapshot[];
   updatedAt: Map<string, Date>;
   events: readonly ConsumedMessage<TStatusEvent>[];
 }
@@ -109,10 +102,7 @@ const UPDATE_CALLS = `
   WHERE c.id = u.id
   RETURNING c.id, c.updated_at`;
 
-const READ_COUNTERS = `
-  SELECT campaign_id, tenant_id, total, pending, queued, dialing, in_progress, retry_scheduled, completed, failed,
-         skipped, cancelled, attempts, version
-  FROM campaign_counters WHERE campaign_id = ANY($1::uuid[])`;
+const READ_COUNTERS = `SELECT ${COUNTERS_SELECT} FROM campaign_counters WHERE campaign_id = ANY($1::uuid[])`;
 
 function lockedCall(r: Record<string, unknown>): LockedCall {
   return {
@@ -303,24 +293,7 @@ export function createStatusWorker(options: StatusWorkerOptions): StatusWorker {
       const counters =
         campaigns.length === 0
           ? []
-          : (await client.query(READ_COUNTERS, [campaigns])).rows.map(
-              (r): CountersRow => ({
-                campaignId: r.campaign_id,
-                tenantId: r.tenant_id,
-                version: r.version,
-                total: r.total,
-                pending: r.pending,
-                queued: r.queued,
-                dialing: r.dialing,
-                inProgress: r.in_progress,
-                retryScheduled: r.retry_scheduled,
-                completed: r.completed,
-                failed: r.failed,
-                skipped: r.skipped,
-                cancelled: r.cancelled,
-                attempts: r.attempts,
-              }),
-            );
+          : (await client.query(READ_COUNTERS, [campaigns])).rows.map(countersSnapshotOf);
 
       // How the attempts ended, as decided here, while the calls are locked (see HistoryWriter.writeEndings).
       phase = 'writing attempt endings to the history';
@@ -382,7 +355,7 @@ export function createStatusWorker(options: StatusWorkerOptions): StatusWorker {
     const at = now().toISOString();
     const messages: { key: string; value: Buffer }[] = [];
     for (const row of committed.counters) {
-      const { campaignId, tenantId, version, ...counters } = row;
+      const { campaignId, tenantId, version, counters } = row;
       const update: TLiveUpdate = { v: 1, kind: 'counters', tenantId, campaignId, version, counters, at };
       messages.push({ key: campaignId, value: encode(update) });
       const calls: TCallChange[] = committed.plan.updates

@@ -18,6 +18,33 @@ export const COUNTER_COLUMNS = {
 
 export type CounterField = keyof typeof COUNTER_COLUMNS;
 export type CounterDelta = Partial<Record<CounterField, number>>;
+export type CounterValues = Record<CounterField, number>;
+
+/** A campaign's counters as read with raw SQL (`SELECT campaign_id, tenant_id, <COUNTER_COLUMNS>, version, updated_at`). */
+export interface CountersSnapshot {
+  campaignId: string;
+  tenantId: string;
+  version: number;
+  updatedAt: Date;
+  counters: CounterValues;
+}
+
+/** `SELECT … FROM campaign_counters` column list matching `countersSnapshotOf`. */
+export const COUNTERS_SELECT = `campaign_id, tenant_id, ${Object.values(COUNTER_COLUMNS).join(', ')}, version, updated_at`;
+
+/** One raw row (selected with COUNTERS_SELECT) as a snapshot. */
+export function countersSnapshotOf(r: Record<string, unknown>): CountersSnapshot {
+  const counters = {} as CounterValues;
+  for (const [field, column] of Object.entries(COUNTER_COLUMNS) as [CounterField, string][])
+    counters[field] = Number(r[column]);
+  return {
+    campaignId: r.campaign_id as string,
+    tenantId: r.tenant_id as string,
+    version: Number(r.version),
+    updatedAt: r.updated_at as Date,
+    counters,
+  };
+}
 
 /** Call status (as stored) to the counter that counts it. */
 export const COUNTER_OF_STATUS = {

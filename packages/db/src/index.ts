@@ -4,8 +4,12 @@ export {
   addDelta,
   COUNTER_COLUMNS,
   COUNTER_OF_STATUS,
+  COUNTERS_SELECT,
   type CounterDelta,
   type CounterField,
+  type CountersSnapshot,
+  type CounterValues,
+  countersSnapshotOf,
   counterUpdateSql,
   transitionDelta,
 } from './counters.ts';
