@@ -258,7 +258,7 @@ export function createCallWorker(options: CallWorkerOptions): CallWorker {
     start: () => consumer.start(),
     stop: async () => {
       await consumer.stop();
-      gate.close();
+      await gate.close();
     },
     isReady: () => consumer.isReady(),
   };

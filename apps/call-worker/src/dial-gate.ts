@@ -33,6 +33,7 @@ export class DialGate {
   private readonly windowMs: number;
   private readonly logger: Logger;
   private current: Session | null = null;
+  private readonly committing = new Set<Promise<void>>();
   private next: { ids: Set<string>; session: Promise<Session> } | null = null;
 
   constructor(pool: pg.Pool, options: { windowMs: number; logger: Logger }) {
@@ -59,12 +60,16 @@ export class DialGate {
     };
   }
 
-  /** Ends the accepting window now (stop): the transaction commits when its last dial leaves. */
-  close(): void {
+  /**
+   * Ends the accepting window now (stop): the transaction commits when its last dial leaves. Resolves once every
+   * gate transaction has committed and given its connection back (call after the dials finished).
+   */
+  async close(): Promise<void> {
     if (this.current) {
       this.current.accepting = false;
       this.closeIfDone(this.current);
     }
+    await Promise.all(this.committing);
   }
 
   /** The next session, opened on the next turn of the event loop for every campaign asked for until then. */
@@ -134,7 +139,7 @@ export class DialGate {
     if (session.accepting || session.entrants > 0 || session.closed) return;
     session.closed = true;
     if (this.current === session) this.current = null;
-    session.client.query('COMMIT').then(
+    const committed: Promise<void> = session.client.query('COMMIT').then(
       () => this.release(session.client, false),
       (err: unknown) => {
         // The locks are gone either way (the connection is dropped); the dials inside had all finished.
@@ -142,5 +147,7 @@ export class DialGate {
         this.release(session.client, true);
       },
     );
+    this.committing.add(committed);
+    void committed.finally(() => this.committing.delete(committed));
   }
 }
