@@ -1,9 +1,10 @@
 // `npm start`: the stack, the schemas, the demo tenant, then every service of the platform as child processes with
 // their logs in .stack/logs/. Ctrl-C (or SIGTERM) stops the services gracefully; the engines keep running
 // (npm run stack -- down stops them).
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { databaseEnv, parseEnv } from '@outbound/config';
 import { stackDir, up } from '@outbound/stack';
@@ -16,7 +17,21 @@ const SIM_PORT = 4010;
 // The carrier simulator's account token, shared by the simulator (signs callbacks), the gateway (verifies them) and
 // the call-worker (authenticates to the carrier): generated on every start, never stored.
 const telephonyToken = randomBytes(24).toString('hex');
-const services: { name: string; entry: string; env?: Record<string, string>; ready: string }[] = [
+const DASHBOARD_PORT = 3000;
+const dashboardDir = path.resolve(import.meta.dirname, '../apps/dashboard');
+const next = createRequire(import.meta.url).resolve('next/dist/bin/next');
+
+interface Service {
+  name: string;
+  /** A TypeScript entry run with tsx, or `argv` for node itself. */
+  entry?: string;
+  argv?: string[];
+  cwd?: string;
+  env?: Record<string, string>;
+  ready: string;
+}
+
+const services: Service[] = [
   {
     name: 'carrier-sim',
     entry: 'apps/carrier-sim/src/index.ts',
@@ -56,15 +71,27 @@ const services: { name: string; entry: string; env?: Record<string, string>; rea
   { name: 'status-worker', entry: 'apps/status-worker/src/index.ts', ready: 'http://127.0.0.1:9103/readyz' },
   { name: 'retry-worker', entry: 'apps/retry-worker/src/index.ts', ready: 'http://127.0.0.1:9104/readyz' },
   { name: 'live-bridge', entry: 'apps/live-bridge/src/index.ts', ready: 'http://127.0.0.1:9105/readyz' },
+  {
+    name: 'dashboard',
+    argv: [next, 'start', '--port', String(DASHBOARD_PORT)],
+    cwd: dashboardDir,
+    env: {
+      NEXT_TELEMETRY_DISABLED: '1',
+      GATEWAY_URL: `http://127.0.0.1:${GATEWAY_PORT}`,
+      GATEWAY_WS_URL: `ws://127.0.0.1:${GATEWAY_PORT}/graphql`,
+    },
+    ready: `http://127.0.0.1:${DASHBOARD_PORT}/login`,
+  },
 ];
 
 const logDir = path.join(stackDir, 'logs');
 const children: { name: string; child: ChildProcess }[] = [];
 
-function startService(service: (typeof services)[number]): ChildProcess {
+function startService(service: Service): ChildProcess {
   mkdirSync(logDir, { recursive: true });
   const log = createWriteStream(path.join(logDir, `${service.name}.log`), { flags: 'a' });
-  const child = spawn(process.execPath, ['--import', 'tsx', service.entry], {
+  const child = spawn(process.execPath, service.argv ?? ['--import', 'tsx', service.entry ?? ''], {
+    cwd: service.cwd,
     env: { ...process.env, ...service.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -94,6 +121,17 @@ async function waitReady(url: string, child: ChildProcess, name: string): Promis
   throw new Error(`${name} was not ready within 60 s; see ${path.join(logDir, `${name}.log`)}`);
 }
 
+/** `next build` of the dashboard (a few seconds): `next start` serves the last build. */
+function buildDashboard(): void {
+  const result = spawnSync(process.execPath, [next, 'build'], {
+    cwd: dashboardDir,
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  if (result.status !== 0)
+    throw new Error(`the dashboard did not build:\n${result.stdout.toString()}${result.stderr.toString()}`);
+}
+
 let stopping = false;
 const demoWatch = new AbortController();
 async function stop(exitCode = 0): Promise<void> {
@@ -119,6 +157,8 @@ try {
   const started = Date.now();
   const engines = await up();
   await setup();
+  console.log('building the dashboard (next build)…');
+  buildDashboard();
   const credentials = await seedDemo(parseEnv(databaseEnv, process.env).DATABASE_URL);
   writeDemoCredentials(credentials);
   for (const service of services) {
@@ -134,6 +174,7 @@ try {
   console.log('\nengines:');
   for (const engine of engines) console.log(`  ${engine.name.padEnd(10)} ${engine.address}`);
   console.log('\nservices (logs in .stack/logs/):');
+  console.log(`  dashboard  http://127.0.0.1:${DASHBOARD_PORT}  (sign in with a user below; /wallboard)`);
   console.log(
     `  gateway    http://127.0.0.1:${GATEWAY_PORT}/graphql  (GraphiQL in a browser; /healthz /readyz /metrics)`,
   );

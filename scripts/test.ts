@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { ensureOsPackages, up } from '@outbound/stack';
 import { setup } from './setup.ts';
 
+const vitestArgs = process.argv.slice(2);
 const steps: { name: string; run: () => Promise<void> }[] = [
   { name: 'lint and format (biome)', run: () => exec('biome', ['ci', '.']) },
   {
@@ -22,13 +23,32 @@ const steps: { name: string; run: () => Promise<void> }[] = [
   { name: 'schemas (migrations, keyspace, topics)', run: () => setup() },
   {
     name: 'tests (vitest: unit + integration)',
-    run: () => exec('vitest', ['run', ...process.argv.slice(2)]),
+    run: () => exec('vitest', ['run', ...vitestArgs]),
   },
 ];
 
+// Arguments select Vitest tests (`npm test -- packages/db`); without any, the dashboard is built and tested in a
+// browser too.
+if (vitestArgs.length === 0) {
+  steps.splice(2, 0, {
+    name: 'dashboard build (next build)',
+    run: () => exec('npm', ['run', 'build', '--silent', '-w', '@outbound/dashboard']),
+  });
+  steps.push({
+    name: 'browser tests (playwright, Debian chromium)',
+    run: async () => {
+      await ensureOsPackages(['chromium']);
+      await exec('playwright', ['test', '-c', 'e2e/dashboard/playwright.config.ts']);
+    },
+  });
+}
+
 function exec(command: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: 'inherit' });
+    const child = spawn(command, args, {
+      stdio: 'inherit',
+      env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', TURBO_TELEMETRY_DISABLED: '1' },
+    });
     child.on('error', reject);
     child.on('close', (code) =>
       code === 0 ? resolve() : reject(new Error(`${command} exited with ${code}`)),

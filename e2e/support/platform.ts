@@ -25,6 +25,7 @@ import { type CqlClient, createCqlClient, migrateHistory } from '@outbound/histo
 import { createLogger } from '@outbound/observability';
 import { Redis } from 'ioredis';
 import type pg from 'pg';
+import { hashPassword } from '../../apps/gateway/src/auth/passwords.ts';
 import { newApiKey, sha256 } from '../../apps/gateway/src/auth/tokens.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
@@ -104,6 +105,7 @@ export interface CampaignSpec {
   jitter: number;
   callsPerSecond?: number;
   status?: 'DRAFT' | 'RUNNING';
+  name?: string;
 }
 
 /** The carrier mix of the pipeline suites: 70% answered, busy / no-answer / failed 10% each (all retryable). */
@@ -503,21 +505,34 @@ export async function startPlatform(options: PlatformOptions) {
       return (await res.json()) as SimStats;
     };
 
+    /** A tenant with an API key per role, and (for browser tests) a user per role with a generated password. */
     async function createTenant(name: string) {
       const tenant = await db.tenant.create({
         data: { name, slug: `${label.replace(/_/g, '-')}-${runId}-${randomBytes(2).toString('hex')}` },
       });
-      const { prefix, secret, key } = newApiKey();
-      await db.apiKey.create({
-        data: {
-          tenantId: tenant.id,
-          name: 'operator key',
-          prefix,
-          secretHash: sha256(secret),
-          role: Role.OPERATOR,
-        },
-      });
-      return { id: tenant.id, operatorKey: key };
+      const keys = {} as Record<Role, string>;
+      const users = {} as Record<Role, { email: string; password: string }>;
+      const password = randomBytes(12).toString('base64url');
+      const passwordHash = await hashPassword(password);
+      for (const role of [Role.VIEWER, Role.OPERATOR, Role.ADMIN]) {
+        const { prefix, secret, key } = newApiKey();
+        await db.apiKey.create({
+          data: { tenantId: tenant.id, name: `${role} key`, prefix, secretHash: sha256(secret), role },
+        });
+        keys[role] = key;
+        const email = `${role.toLowerCase()}@${tenant.slug}.test`;
+        await db.user.create({
+          data: {
+            tenantId: tenant.id,
+            email,
+            name: `${role.charAt(0)}${role.slice(1).toLowerCase()} of ${name}`,
+            passwordHash,
+            role,
+          },
+        });
+        users[role] = { email, password };
+      }
+      return { id: tenant.id, name, operatorKey: keys[Role.OPERATOR], keys, users };
     }
 
     /** A campaign of `spec.calls` UK numbers, open around the clock, created RUNNING (or DRAFT) in one go. */
@@ -526,7 +541,7 @@ export async function startPlatform(options: PlatformOptions) {
       const campaign = await db.campaign.create({
         data: {
           tenantId,
-          name: `${options.label} campaign ${randomBytes(2).toString('hex')}`,
+          name: spec.name ?? `${options.label} campaign ${randomBytes(2).toString('hex')}`,
           status,
           timezone: 'Europe/London',
           businessHours: ALL_WEEK,

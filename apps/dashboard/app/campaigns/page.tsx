@@ -1,0 +1,133 @@
+'use client';
+import { useState } from 'react';
+import { useQuery, useSubscription } from 'urql';
+import { COUNTER_FIELDS, type Counters, newer, percent } from '../../components/counters';
+import { SignedIn } from '../../components/session';
+
+const STATUSES = ['DRAFT', 'SCHEDULED', 'RUNNING', 'PAUSED', 'COMPLETED', 'CANCELLED'] as const;
+
+const CAMPAIGNS = `query Campaigns($first: Int!, $after: String, $status: [CampaignStatus!]) {
+  campaigns(first: $first, after: $after, status: $status) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { node { id name status counters { ${COUNTER_FIELDS} } } }
+  }
+}`;
+
+const LIVE = `subscription { wallboard { ${COUNTER_FIELDS} } }`;
+
+interface CampaignRow {
+  id: string;
+  name: string;
+  status: string;
+  counters: Counters;
+}
+
+function CampaignList() {
+  const [status, setStatus] = useState<string>('');
+  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const after = cursors.at(-1) ?? null;
+  const [{ data, error, fetching }] = useQuery<{
+    campaigns: {
+      totalCount: number;
+      pageInfo: { hasNextPage: boolean; endCursor: string | null };
+      edges: { node: CampaignRow }[];
+    };
+  }>({ query: CAMPAIGNS, variables: { first: 20, after, status: status ? [status] : null } });
+  // Counters of running campaigns as they change; merged over what the query read, newest version wins.
+  const [live] = useSubscription<{ wallboard: Counters }, Record<string, Counters>>(
+    { query: LIVE },
+    (all = {}, update) =>
+      newer(all[update.wallboard.campaignId], update.wallboard)
+        ? { ...all, [update.wallboard.campaignId]: update.wallboard }
+        : all,
+  );
+  const rows = data?.campaigns.edges.map((e) => e.node) ?? [];
+  return (
+    <main>
+      <h1>Campaigns</h1>
+      <div style={{ display: 'flex', gap: '1rem', alignItems: 'end', marginBottom: '1rem' }}>
+        <label>
+          Status
+          <select
+            value={status}
+            onChange={(e) => {
+              setStatus(e.target.value);
+              setCursors([null]);
+            }}
+          >
+            <option value="">All</option>
+            {STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+        </label>
+        <span className="muted" aria-live="polite">
+          {data ? `${data.campaigns.totalCount} campaigns` : fetching ? 'Loading…' : ''}
+        </span>
+      </div>
+      {error && <p role="alert">{error.message}</p>}
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col">Status</th>
+            <th scope="col">Progress</th>
+            <th scope="col">In progress</th>
+            <th scope="col">Completed</th>
+            <th scope="col">Failed</th>
+            <th scope="col">Retrying</th>
+            <th scope="col">Pending</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row) => {
+            const fromLive = live.data?.[row.counters.campaignId];
+            const c = fromLive && newer(row.counters, fromLive) ? fromLive : row.counters;
+            return (
+              <tr key={row.id} data-testid="campaign-row">
+                <td>{row.name}</td>
+                <td>
+                  <span className={`badge ${row.status}`}>{row.status}</span>
+                </td>
+                <td>
+                  <progress max={1} value={c.progress} aria-label={`${row.name} progress`} />{' '}
+                  {percent(c.progress)}
+                </td>
+                <td>{c.inProgress + c.dialing}</td>
+                <td data-testid="completed">{c.completed}</td>
+                <td>{c.failed}</td>
+                <td>{c.retryScheduled}</td>
+                <td>{c.pending + c.queued}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      <nav aria-label="Pages" style={{ display: 'flex', gap: '0.5rem', marginTop: '1rem' }}>
+        <button
+          type="button"
+          className="secondary"
+          disabled={cursors.length <= 1}
+          onClick={() => setCursors(cursors.slice(0, -1))}
+        >
+          Previous
+        </button>
+        <button
+          type="button"
+          className="secondary"
+          disabled={!data?.campaigns.pageInfo.hasNextPage}
+          onClick={() => setCursors([...cursors, data?.campaigns.pageInfo.endCursor ?? null])}
+        >
+          Next
+        </button>
+      </nav>
+    </main>
+  );
+}
+
+export default function CampaignsPage() {
+  return <SignedIn>{() => <CampaignList />}</SignedIn>;
+}

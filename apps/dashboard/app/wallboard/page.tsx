@@ -1,0 +1,86 @@
+'use client';
+import { useEffect, useMemo } from 'react';
+import { useQuery, useSubscription } from 'urql';
+import { COUNTER_FIELDS, type Counters, newer, percent } from '../../components/counters';
+import { useConnected } from '../../lib/connection';
+
+const NAMES = `query WallboardNames {
+  viewer { tenantName }
+  campaigns(first: 100, status: [RUNNING, PAUSED]) { edges { node { id name status } } }
+}`;
+const LIVE = `subscription Wallboard { wallboard { ${COUNTER_FIELDS} } }`;
+
+/**
+ * The wallboard: every running or paused campaign of the tenant in large numbers, live, dark, for a screen across
+ * the room. Works from a kiosk link (`/wallboard?key=<VIEWER API key>`); reconnects by itself and says so.
+ */
+export default function WallboardPage() {
+  const connected = useConnected();
+  const [names, refetchNames] = useQuery<{
+    viewer: { tenantName: string } | null;
+    campaigns: { edges: { node: { id: string; name: string; status: string } }[] };
+  }>({ query: NAMES });
+  const [live] = useSubscription<{ wallboard: Counters }, Record<string, Counters>>(
+    { query: LIVE },
+    (all = {}, update) =>
+      newer(all[update.wallboard.campaignId], update.wallboard)
+        ? { ...all, [update.wallboard.campaignId]: update.wallboard }
+        : all,
+  );
+  const byId = useMemo(
+    () => new Map((names.data?.campaigns.edges ?? []).map((e) => [e.node.id, e.node])),
+    [names.data],
+  );
+  const tiles = Object.values(live.data ?? {}).filter((c) => byId.has(c.campaignId));
+  // A campaign started after the page loaded: learn its name.
+  const unknown = Object.keys(live.data ?? {}).some((id) => !byId.has(id));
+  useEffect(() => {
+    if (unknown && !names.fetching) refetchNames({ requestPolicy: 'network-only' });
+  }, [unknown, names.fetching, refetchNames]);
+
+  return (
+    <div className="wallboard">
+      <h1>
+        <span>{names.data?.viewer?.tenantName ?? 'Wallboard'}</span>
+        <span className={`connection ${connected ? 'up' : 'down'}`} role="status" data-testid="connection">
+          {connected ? '● Live' : '○ Reconnecting…'}
+        </span>
+      </h1>
+      {names.error && <p role="alert">{names.error.message}</p>}
+      <div className="grid">
+        {tiles.map((c) => (
+          <section
+            key={c.campaignId}
+            className="tile"
+            data-testid="wallboard-tile"
+            aria-label={byId.get(c.campaignId)?.name}
+          >
+            <h2>
+              {byId.get(c.campaignId)?.name} · {percent(c.progress)}
+            </h2>
+            <div className="numbers">
+              <Figure label="In progress" value={c.inProgress + c.dialing} />
+              <Figure label="Completed" value={c.completed} testId="wallboard-completed" />
+              <Figure label="Failed" value={c.failed} />
+              <Figure label="Retrying" value={c.retryScheduled} />
+              <Figure label="Pending" value={c.pending + c.queued} />
+              <Figure label="Total" value={c.total} />
+            </div>
+          </section>
+        ))}
+      </div>
+      {tiles.length === 0 && <p className="caption">No campaign is running.</p>}
+    </div>
+  );
+}
+
+function Figure({ label, value, testId }: { label: string; value: number; testId?: string }) {
+  return (
+    <div>
+      <div className="number" data-testid={testId}>
+        {value.toLocaleString('en')}
+      </div>
+      <div className="caption">{label}</div>
+    </div>
+  );
+}

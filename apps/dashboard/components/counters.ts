@@ -1,0 +1,26 @@
+/** The counters fields every live view asks for (one fragment-like list, kept in one place). */
+export const COUNTER_FIELDS =
+  'campaignId version total pending queued dialing inProgress retryScheduled completed failed skipped cancelled progress';
+
+export interface Counters {
+  campaignId: string;
+  version: string;
+  total: number;
+  pending: number;
+  queued: number;
+  dialing: number;
+  inProgress: number;
+  retryScheduled: number;
+  completed: number;
+  failed: number;
+  skipped: number;
+  cancelled: number;
+  progress: number;
+}
+
+/** Keeps the newest counters per campaign: a live update replaces what a query read only when its version is higher. */
+export function newer(current: Counters | undefined, next: Counters): boolean {
+  return !current || BigInt(next.version) > BigInt(current.version);
+}
+
+export const percent = (share: number) => `${Math.round(share * 100)}%`;

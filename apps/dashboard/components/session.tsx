@@ -1,0 +1,62 @@
+'use client';
+import Link from 'next/link';
+import { useRouter } from 'next/navigation';
+import { type ReactNode, useEffect } from 'react';
+import { useMutation, useQuery } from 'urql';
+
+export interface Viewer {
+  name: string;
+  tenantName: string;
+  role: 'VIEWER' | 'OPERATOR' | 'ADMIN';
+}
+
+const VIEWER = '{ viewer { name tenantName role } }';
+
+/** Who is signed in; sends anyone else to /login. Children get the viewer (roles decide which controls show). */
+export function SignedIn({ children }: { children: (viewer: Viewer) => ReactNode }) {
+  const router = useRouter();
+  const [{ data, error, fetching }] = useQuery<{ viewer: Viewer | null }>({ query: VIEWER });
+  const anonymous =
+    !fetching &&
+    (data?.viewer === null || error?.graphQLErrors.some((e) => e.extensions?.code === 'UNAUTHENTICATED'));
+  useEffect(() => {
+    if (anonymous) router.replace('/login');
+  }, [anonymous, router]);
+  const [, logout] = useMutation('mutation { logout }');
+  if (!data?.viewer)
+    return (
+      <main aria-busy={fetching}>
+        {error && !anonymous && <p role="alert">The API could not be reached: {error.message}</p>}
+      </main>
+    );
+  const viewer = data.viewer;
+  return (
+    <>
+      <header className="bar">
+        <nav aria-label="Main">
+          <strong>Outbound</strong>
+          <Link href="/campaigns">Campaigns</Link>
+          <Link href="/wallboard">Wallboard</Link>
+        </nav>
+        <div>
+          <span data-testid="tenant">{viewer.tenantName}</span> · <span className="muted">{viewer.name}</span>{' '}
+          ·{' '}
+          <span className="badge" data-testid="role">
+            {viewer.role}
+          </span>{' '}
+          <button
+            type="button"
+            className="secondary"
+            onClick={async () => {
+              await logout({});
+              router.replace('/login');
+            }}
+          >
+            Sign out
+          </button>
+        </div>
+      </header>
+      {children(viewer)}
+    </>
+  );
+}

@@ -1,0 +1,10 @@
+import type { NextConfig } from 'next';
+
+// Runtime addresses (GATEWAY_URL, GATEWAY_WS_URL) are read when pages and the /graphql proxy are served, not here:
+// one build runs against any gateway.
+const config: NextConfig = {
+  reactStrictMode: true,
+  poweredByHeader: false,
+};
+
+export default config;

@@ -1,0 +1,83 @@
+// The platform (every service, as in the pipeline suites) and the dashboard built with `next build`, started with
+// `next start` against it. What the tests need goes to them through process.env; the returned function tears it
+// all down.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePorts, RETRYABLE_MIX, startPlatform } from '../support/platform.ts';
+
+const dashboardDir = path.resolve(import.meta.dirname, '../../apps/dashboard');
+
+export default async function globalSetup() {
+  if (!existsSync(path.join(dashboardDir, '.next', 'BUILD_ID')))
+    throw new Error('the dashboard is not built: npm run build -w @outbound/dashboard');
+  const platform = await startPlatform({
+    label: 'dashboard',
+    sim: { SIM_CPS: '200', SIM_RING_MS: '200-800', SIM_TALK_MS: '500-1500', ...RETRYABLE_MIX },
+    env: { scheduler: { SCHEDULER_TICK_MS: '200' } },
+  });
+  let dashboard: ChildProcess | null = null;
+  try {
+    const tenant = await platform.createTenant('Acme Outbound');
+    const campaignId = await platform.createCampaign(tenant.id, {
+      name: 'Renewals November',
+      status: 'DRAFT',
+      calls: 120,
+      maxConcurrent: 10,
+      maxAttempts: 2,
+      baseDelayMs: 500,
+      maxDelayMs: 1000,
+      jitter: 0.2,
+    });
+    const [port] = (await freePorts(1)) as [number];
+    const log = createWriteStream(path.join(platform.logDir, 'dashboard.log'));
+    const next = createRequire(import.meta.url).resolve('next/dist/bin/next');
+    dashboard = spawn(process.execPath, [next, 'start', '--port', String(port)], {
+      cwd: dashboardDir,
+      env: {
+        ...process.env,
+        NEXT_TELEMETRY_DISABLED: '1',
+        GATEWAY_URL: platform.gatewayUrl,
+        GATEWAY_WS_URL: `${platform.gatewayUrl.replace('http', 'ws')}/graphql`,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    dashboard.stdout?.pipe(log);
+    dashboard.stderr?.pipe(log);
+    const url = `http://127.0.0.1:${port}`;
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      if (dashboard.exitCode !== null)
+        throw new Error(`the dashboard exited (${dashboard.exitCode}); see ${platform.logDir}`);
+      try {
+        if ((await fetch(`${url}/login`)).ok) break;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new Error('the dashboard did not answer within 60 s');
+      await sleep(200);
+    }
+    Object.assign(process.env, {
+      DASHBOARD_URL: url,
+      GATEWAY_URL: platform.gatewayUrl,
+      E2E_TENANT: JSON.stringify(tenant),
+      E2E_CAMPAIGN_ID: Buffer.from(`Campaign:${campaignId}`).toString('base64'),
+    });
+  } catch (err) {
+    dashboard?.kill('SIGKILL');
+    platform.printTails();
+    await platform.cleanup();
+    throw err;
+  }
+  return async () => {
+    if (dashboard && dashboard.exitCode === null) {
+      const exited = new Promise((resolve) => dashboard?.once('exit', resolve));
+      dashboard.kill('SIGTERM');
+      await exited;
+    }
+    await platform.stopAll();
+    await platform.cleanup();
+  };
+}
