@@ -84,3 +84,43 @@ test('the campaigns list and the kiosk wallboard follow a running campaign live 
   await board.screenshot({ path: path.join(SCREENSHOTS, 'wallboard-done.png') });
   await kiosk.close();
 });
+
+test('an operator starts, pauses and resumes a campaign from its page, with confirmation; a viewer sees no controls', async ({
+  page,
+  browser,
+}) => {
+  const second = encodeURIComponent(process.env.E2E_SECOND_CAMPAIGN_ID as string);
+  await signIn(page, 'OPERATOR');
+  await page.getByRole('link', { name: 'Winback December' }).click();
+  await expect(page).toHaveURL(new RegExp(`/campaigns/${second}$`));
+  await expect(page.getByTestId('campaign-status')).toHaveText('DRAFT');
+
+  const controls = page.getByRole('region', { name: 'Controls' });
+  const command = async (name: string, status: string) => {
+    await controls.getByRole('button', { name, exact: true }).click();
+    const dialog = page.getByRole('alertdialog');
+    await expect(dialog).toBeVisible();
+    await dialog.getByRole('button', { name: `Yes, ${name.toLowerCase()}` }).click();
+    await expect(page.getByTestId('campaign-status')).toHaveText(status);
+  };
+  await command('Start', 'RUNNING');
+  // The counters move live on the page.
+  await expect(page.getByTestId('count-completed')).not.toHaveText('0', { timeout: 60_000 });
+  await page.screenshot({ path: path.join(SCREENSHOTS, 'campaign-detail.png') });
+  await command('Pause', 'PAUSED');
+  await command('Resume', 'RUNNING');
+
+  // The calls table filters by status.
+  await page.getByLabel('Status').selectOption('COMPLETED');
+  await expect(page.getByTestId('call-row').first()).toContainText('COMPLETED');
+
+  // A viewer gets the same page without any control.
+  const viewerContext = await browser.newContext();
+  const viewerPage = await viewerContext.newPage();
+  await signIn(viewerPage, 'VIEWER');
+  await viewerPage.goto(`/campaigns/${second}`);
+  await expect(viewerPage.getByTestId('campaign-status')).toHaveText('RUNNING');
+  await expect(viewerPage.getByRole('region', { name: 'Controls' })).toHaveCount(0);
+  await expect(viewerPage.getByRole('button', { name: 'Pause' })).toHaveCount(0);
+  await viewerContext.close();
+});

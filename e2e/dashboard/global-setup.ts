@@ -31,6 +31,16 @@ export default async function globalSetup() {
       maxDelayMs: 1000,
       jitter: 0.2,
     });
+    const secondId = await platform.createCampaign(tenant.id, {
+      name: 'Winback December',
+      status: 'DRAFT',
+      calls: 400,
+      maxConcurrent: 5,
+      maxAttempts: 1,
+      baseDelayMs: 500,
+      maxDelayMs: 1000,
+      jitter: 0.2,
+    });
     const [port] = (await freePorts(1)) as [number];
     const log = createWriteStream(path.join(platform.logDir, 'dashboard.log'));
     const next = createRequire(import.meta.url).resolve('next/dist/bin/next');
@@ -64,6 +74,7 @@ export default async function globalSetup() {
       GATEWAY_URL: platform.gatewayUrl,
       E2E_TENANT: JSON.stringify(tenant),
       E2E_CAMPAIGN_ID: Buffer.from(`Campaign:${campaignId}`).toString('base64'),
+      E2E_SECOND_CAMPAIGN_ID: Buffer.from(`Campaign:${secondId}`).toString('base64'),
     });
   } catch (err) {
     dashboard?.kill('SIGKILL');

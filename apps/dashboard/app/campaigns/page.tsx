@@ -1,4 +1,5 @@
 'use client';
+import Link from 'next/link';
 import { useState } from 'react';
 import { useQuery, useSubscription } from 'urql';
 import { COUNTER_FIELDS, type Counters, newer, percent } from '../../components/counters';
@@ -88,7 +89,9 @@ function CampaignList() {
             const c = fromLive && newer(row.counters, fromLive) ? fromLive : row.counters;
             return (
               <tr key={row.id} data-testid="campaign-row">
-                <td>{row.name}</td>
+                <td>
+                  <Link href={`/campaigns/${encodeURIComponent(row.id)}`}>{row.name}</Link>
+                </td>
                 <td>
                   <span className={`badge ${row.status}`}>{row.status}</span>
                 </td>

@@ -1,0 +1,281 @@
+'use client';
+import Link from 'next/link';
+import { useParams } from 'next/navigation';
+import { useState } from 'react';
+import { useClient, useQuery, useSubscription } from 'urql';
+import { COUNTER_FIELDS, type Counters, newer, percent } from '../../../components/counters';
+import { SignedIn, type Viewer } from '../../../components/session';
+
+const CAMPAIGN = `query Campaign($id: ID!, $first: Int!, $after: String, $status: [CallStatus!], $search: String) {
+  campaign(id: $id) {
+    id name status timezone maxConcurrentCalls callsPerSecond
+    counters { ${COUNTER_FIELDS} }
+    calls(first: $first, after: $after, status: $status, search: $search) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      edges { node { id phoneNumber status attempts lastOutcome updatedAt } }
+    }
+  }
+}`;
+const STATS = `subscription Stats($id: ID!) { campaignStats(campaignId: $id) { ${COUNTER_FIELDS} } }`;
+const COMMANDS = {
+  start: 'startCampaign',
+  pause: 'pauseCampaign',
+  resume: 'resumeCampaign',
+  cancel: 'cancelCampaign',
+} as const;
+type Command = keyof typeof COMMANDS;
+/** Which commands a campaign in each status offers. */
+const OFFERED: Record<string, Command[]> = {
+  DRAFT: ['start', 'cancel'],
+  SCHEDULED: ['cancel'],
+  RUNNING: ['pause', 'cancel'],
+  PAUSED: ['resume', 'cancel'],
+};
+const CALL_STATUSES = [
+  'PENDING',
+  'QUEUED',
+  'DIALING',
+  'IN_PROGRESS',
+  'RETRY_SCHEDULED',
+  'COMPLETED',
+  'FAILED',
+  'SKIPPED',
+  'CANCELLED',
+];
+
+interface CallRow {
+  id: string;
+  phoneNumber: string;
+  status: string;
+  attempts: number;
+  lastOutcome: string | null;
+  updatedAt: string;
+}
+
+function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
+  const [status, setStatus] = useState('');
+  const [search, setSearch] = useState('');
+  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const [confirming, setConfirming] = useState<Command | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+  const [{ data, error }, refetch] = useQuery<{
+    campaign: {
+      id: string;
+      name: string;
+      status: string;
+      timezone: string;
+      maxConcurrentCalls: number;
+      callsPerSecond: number;
+      counters: Counters;
+      calls: {
+        totalCount: number;
+        pageInfo: { hasNextPage: boolean; endCursor: string | null };
+        edges: { node: CallRow }[];
+      };
+    } | null;
+  }>({
+    query: CAMPAIGN,
+    variables: {
+      id,
+      first: 25,
+      after: cursors.at(-1) ?? null,
+      status: status ? [status] : null,
+      search: search || null,
+    },
+  });
+  const [live] = useSubscription<{ campaignStats: Counters }, Counters | null>(
+    { query: STATS, variables: { id } },
+    (current = null, update) =>
+      newer(current ?? undefined, update.campaignStats) ? update.campaignStats : current,
+  );
+  const client = useClient();
+
+  if (error)
+    return (
+      <main>
+        <p role="alert">{error.message}</p>
+      </main>
+    );
+  const campaign = data?.campaign;
+  if (data && !campaign)
+    return (
+      <main>
+        <p role="alert">This campaign does not exist.</p>
+        <Link href="/campaigns">All campaigns</Link>
+      </main>
+    );
+  if (!campaign) return <main aria-busy="true" />;
+  const counters = live.data && newer(campaign.counters, live.data) ? live.data : campaign.counters;
+  const canOperate = viewer.role !== 'VIEWER';
+
+  async function confirm() {
+    if (!confirming) return;
+    setProblem(null);
+    const result = await client
+      .mutation<Record<string, { status?: string; message?: string }>>(
+        `mutation Command($id: ID!) { ${COMMANDS[confirming]}(id: $id) { ... on Campaign { status } ... on Error { message } } }`,
+        { id },
+      )
+      .toPromise();
+    const answer = result.data ? Object.values(result.data)[0] : undefined;
+    if (result.error) setProblem(result.error.message);
+    else if (answer?.message) setProblem(answer.message);
+    setConfirming(null);
+    refetch({ requestPolicy: 'network-only' });
+  }
+
+  return (
+    <main>
+      <p>
+        <Link href="/campaigns">← All campaigns</Link>
+      </p>
+      <h1>
+        {campaign.name}{' '}
+        <span className={`badge ${campaign.status}`} data-testid="campaign-status">
+          {campaign.status}
+        </span>
+      </h1>
+      <p className="muted">
+        {campaign.timezone} · at most {campaign.maxConcurrentCalls} calls at once, {campaign.callsPerSecond}{' '}
+        per second
+      </p>
+
+      <section className="card" aria-label="Counters">
+        <progress max={1} value={counters.progress} aria-label="Progress" /> {percent(counters.progress)}
+        <dl className="counters">
+          {(
+            [
+              ['In progress', counters.inProgress + counters.dialing, 'in-progress'],
+              ['Completed', counters.completed, 'completed'],
+              ['Failed', counters.failed, 'failed'],
+              ['Retrying', counters.retryScheduled, 'retrying'],
+              ['Pending', counters.pending + counters.queued, 'pending'],
+              ['Skipped', counters.skipped, 'skipped'],
+              ['Cancelled', counters.cancelled, 'cancelled'],
+              ['Total', counters.total, 'total'],
+            ] as const
+          ).map(([label, value, key]) => (
+            <div key={key}>
+              <dt>{label}</dt>
+              <dd data-testid={`count-${key}`}>{value.toLocaleString('en')}</dd>
+            </div>
+          ))}
+        </dl>
+      </section>
+
+      {canOperate && (
+        <section
+          aria-label="Controls"
+          style={{ margin: '1rem 0', display: 'flex', gap: '0.5rem', alignItems: 'center' }}
+        >
+          {(OFFERED[campaign.status] ?? []).map((c) => (
+            <button
+              key={c}
+              type="button"
+              className={c === 'cancel' ? 'secondary' : undefined}
+              onClick={() => setConfirming(c)}
+            >
+              {c.charAt(0).toUpperCase() + c.slice(1)}
+            </button>
+          ))}
+          {confirming && (
+            <div role="alertdialog" aria-label={`Confirm ${confirming}`} className="card">
+              <p>
+                {confirming.charAt(0).toUpperCase() + confirming.slice(1)} “{campaign.name}”?
+                {confirming === 'cancel' && ' Calls not dialled yet end; this cannot be undone.'}
+              </p>
+              <button type="button" onClick={confirm}>
+                Yes, {confirming}
+              </button>{' '}
+              <button type="button" className="secondary" onClick={() => setConfirming(null)}>
+                No
+              </button>
+            </div>
+          )}
+          {problem && <p role="alert">{problem}</p>}
+        </section>
+      )}
+
+      <h2>Calls</h2>
+      <div style={{ display: 'flex', gap: '1rem', alignItems: 'end', marginBottom: '0.5rem' }}>
+        <label>
+          Status
+          <select
+            value={status}
+            onChange={(e) => {
+              setStatus(e.target.value);
+              setCursors([null]);
+            }}
+          >
+            <option value="">All</option>
+            {CALL_STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Number
+          <input
+            type="search"
+            inputMode="tel"
+            placeholder="digits"
+            value={search}
+            onChange={(e) => {
+              setSearch(e.target.value.replace(/[^\d+]/g, ''));
+              setCursors([null]);
+            }}
+          />
+        </label>
+        <span className="muted">{campaign.calls.totalCount} calls</span>
+      </div>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Number</th>
+            <th scope="col">Status</th>
+            <th scope="col">Attempts</th>
+            <th scope="col">Last outcome</th>
+            <th scope="col">Updated</th>
+          </tr>
+        </thead>
+        <tbody>
+          {campaign.calls.edges.map(({ node }) => (
+            <tr key={node.id} data-testid="call-row">
+              <td>{node.phoneNumber}</td>
+              <td>{node.status}</td>
+              <td>{node.attempts}</td>
+              <td>{node.lastOutcome ?? '—'}</td>
+              <td>{new Date(node.updatedAt).toLocaleTimeString('en-GB')}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <nav aria-label="Pages" style={{ display: 'flex', gap: '0.5rem', marginTop: '1rem' }}>
+        <button
+          type="button"
+          className="secondary"
+          disabled={cursors.length <= 1}
+          onClick={() => setCursors(cursors.slice(0, -1))}
+        >
+          Previous
+        </button>
+        <button
+          type="button"
+          className="secondary"
+          disabled={!campaign.calls.pageInfo.hasNextPage}
+          onClick={() => setCursors([...cursors, campaign.calls.pageInfo.endCursor])}
+        >
+          Next
+        </button>
+      </nav>
+    </main>
+  );
+}
+
+export default function CampaignPage() {
+  const { id } = useParams<{ id: string }>();
+  return <SignedIn>{(viewer) => <Detail viewer={viewer} id={decodeURIComponent(id)} />}</SignedIn>;
+}
