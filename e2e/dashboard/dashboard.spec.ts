@@ -124,3 +124,32 @@ test('an operator starts, pauses and resumes a campaign from its page, with conf
   await expect(viewerPage.getByRole('button', { name: 'Pause' })).toHaveCount(0);
   await viewerContext.close();
 });
+
+test('an admin creates a key for a wall screen (shown once), and revoking it takes the screen off the air', async ({
+  page,
+  browser,
+}) => {
+  await signIn(page, 'ADMIN');
+  await page.getByRole('link', { name: 'API keys' }).click();
+  const form = page.getByRole('form', { name: 'New API key' });
+  await form.getByLabel('Name').fill('Lobby screen');
+  await form.getByLabel('Role').selectOption('VIEWER');
+  await form.getByRole('button', { name: 'Create key' }).click();
+  const key = (await page.getByTestId('new-key').textContent()) ?? '';
+  expect(key).toMatch(/^obk_/);
+  const row = page.getByTestId('api-key-row').filter({ hasText: 'Lobby screen' });
+  await expect(row).toContainText('active');
+  await page.screenshot({ path: path.join(SCREENSHOTS, 'api-keys.png') });
+
+  const screen = await browser.newContext();
+  const board = await screen.newPage();
+  await board.goto(`/wallboard?key=${key}`);
+  await expect(board.getByTestId('connection')).toHaveText(/Live/);
+
+  page.once('dialog', (dialog) => void dialog.accept());
+  await row.getByRole('button', { name: 'Revoke Lobby screen' }).click();
+  await expect(row).toContainText('revoked');
+  // Every gateway closes the key's sockets; reconnecting with it is refused.
+  await expect(board.getByTestId('connection')).toHaveText(/Reconnecting/);
+  await screen.close();
+});

@@ -37,6 +37,7 @@ export function SignedIn({ children }: { children: (viewer: Viewer) => ReactNode
           <strong>Outbound</strong>
           <Link href="/campaigns">Campaigns</Link>
           <Link href="/wallboard">Wallboard</Link>
+          {viewer.role === 'ADMIN' && <Link href="/api-keys">API keys</Link>}
         </nav>
         <div>
           <span data-testid="tenant">{viewer.tenantName}</span> · <span className="muted">{viewer.name}</span>{' '}
