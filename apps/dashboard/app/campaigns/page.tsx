@@ -1,8 +1,15 @@
 'use client';
 import Link from 'next/link';
 import { useState } from 'react';
-import { useQuery, useSubscription } from 'urql';
-import { COUNTER_FIELDS, type Counters, newer, percent } from '../../components/counters';
+import { useQuery } from 'urql';
+import {
+  COUNTER_FIELDS,
+  type Counters,
+  newer,
+  percent,
+  useWallboardCounters,
+} from '../../components/counters';
+import { Pager, StatusFilter, useCursors } from '../../components/paging';
 import { SignedIn } from '../../components/session';
 
 const STATUSES = ['DRAFT', 'SCHEDULED', 'RUNNING', 'PAUSED', 'COMPLETED', 'CANCELLED'] as const;
@@ -15,8 +22,6 @@ const CAMPAIGNS = `query Campaigns($first: Int!, $after: String, $status: [Campa
   }
 }`;
 
-const LIVE = `subscription { wallboard { ${COUNTER_FIELDS} } }`;
-
 interface CampaignRow {
   id: string;
   name: string;
@@ -26,8 +31,8 @@ interface CampaignRow {
 
 function CampaignList() {
   const [status, setStatus] = useState<string>('');
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
-  const after = cursors.at(-1) ?? null;
+  const cursors = useCursors();
+  const after = cursors.after;
   const [{ data, error, fetching }] = useQuery<{
     campaigns: {
       totalCount: number;
@@ -36,35 +41,20 @@ function CampaignList() {
     };
   }>({ query: CAMPAIGNS, variables: { first: 20, after, status: status ? [status] : null } });
   // Counters of running campaigns as they change; merged over what the query read, newest version wins.
-  const [live] = useSubscription<{ wallboard: Counters }, Record<string, Counters>>(
-    { query: LIVE },
-    (all = {}, update) =>
-      newer(all[update.wallboard.campaignId], update.wallboard)
-        ? { ...all, [update.wallboard.campaignId]: update.wallboard }
-        : all,
-  );
+  const live = useWallboardCounters();
   const rows = data?.campaigns.edges.map((e) => e.node) ?? [];
   return (
     <main>
       <h1>Campaigns</h1>
       <div style={{ display: 'flex', gap: '1rem', alignItems: 'end', marginBottom: '1rem' }}>
-        <label>
-          Status
-          <select
-            value={status}
-            onChange={(e) => {
-              setStatus(e.target.value);
-              setCursors([null]);
-            }}
-          >
-            <option value="">All</option>
-            {STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </label>
+        <StatusFilter
+          value={status}
+          options={STATUSES}
+          onChange={(next) => {
+            setStatus(next);
+            cursors.reset();
+          }}
+        />
         <span className="muted" aria-live="polite">
           {data ? `${data.campaigns.totalCount} campaigns` : fetching ? 'Loading…' : ''}
         </span>
@@ -85,7 +75,7 @@ function CampaignList() {
         </thead>
         <tbody>
           {rows.map((row) => {
-            const fromLive = live.data?.[row.counters.campaignId];
+            const fromLive = live[row.counters.campaignId];
             const c = fromLive && newer(row.counters, fromLive) ? fromLive : row.counters;
             return (
               <tr key={row.id} data-testid="campaign-row">
@@ -109,24 +99,7 @@ function CampaignList() {
           })}
         </tbody>
       </table>
-      <nav aria-label="Pages" style={{ display: 'flex', gap: '0.5rem', marginTop: '1rem' }}>
-        <button
-          type="button"
-          className="secondary"
-          disabled={cursors.length <= 1}
-          onClick={() => setCursors(cursors.slice(0, -1))}
-        >
-          Previous
-        </button>
-        <button
-          type="button"
-          className="secondary"
-          disabled={!data?.campaigns.pageInfo.hasNextPage}
-          onClick={() => setCursors([...cursors, data?.campaigns.pageInfo.endCursor ?? null])}
-        >
-          Next
-        </button>
-      </nav>
+      <Pager cursors={cursors} pageInfo={data?.campaigns.pageInfo} />
     </main>
   );
 }

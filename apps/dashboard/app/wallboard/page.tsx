@@ -1,14 +1,13 @@
 'use client';
 import { useEffect, useMemo } from 'react';
-import { useQuery, useSubscription } from 'urql';
-import { COUNTER_FIELDS, type Counters, newer, percent } from '../../components/counters';
+import { useQuery } from 'urql';
+import { percent, useWallboardCounters } from '../../components/counters';
 import { useConnected } from '../../lib/connection';
 
 const NAMES = `query WallboardNames {
   viewer { tenantName }
   campaigns(first: 100, status: [RUNNING, PAUSED]) { edges { node { id name status } } }
 }`;
-const LIVE = `subscription Wallboard { wallboard { ${COUNTER_FIELDS} } }`;
 
 /**
  * The wallboard: every running or paused campaign of the tenant in large numbers, live, dark, for a screen across
@@ -20,20 +19,14 @@ export default function WallboardPage() {
     viewer: { tenantName: string } | null;
     campaigns: { edges: { node: { id: string; name: string; status: string } }[] };
   }>({ query: NAMES });
-  const [live] = useSubscription<{ wallboard: Counters }, Record<string, Counters>>(
-    { query: LIVE },
-    (all = {}, update) =>
-      newer(all[update.wallboard.campaignId], update.wallboard)
-        ? { ...all, [update.wallboard.campaignId]: update.wallboard }
-        : all,
-  );
+  const live = useWallboardCounters();
   const byId = useMemo(
     () => new Map((names.data?.campaigns.edges ?? []).map((e) => [e.node.id, e.node])),
     [names.data],
   );
-  const tiles = Object.values(live.data ?? {}).filter((c) => byId.has(c.campaignId));
+  const tiles = Object.values(live).filter((c) => byId.has(c.campaignId));
   // A campaign started after the page loaded: learn its name.
-  const unknown = Object.keys(live.data ?? {}).some((id) => !byId.has(id));
+  const unknown = Object.keys(live).some((id) => !byId.has(id));
   useEffect(() => {
     if (unknown && !names.fetching) refetchNames({ requestPolicy: 'network-only' });
   }, [unknown, names.fetching, refetchNames]);

@@ -4,6 +4,7 @@ import { useParams } from 'next/navigation';
 import { useState } from 'react';
 import { useClient, useQuery, useSubscription } from 'urql';
 import { COUNTER_FIELDS, type Counters, newer, percent } from '../../../components/counters';
+import { Pager, StatusFilter, useCursors } from '../../../components/paging';
 import { SignedIn, type Viewer } from '../../../components/session';
 
 const CAMPAIGN = `query Campaign($id: ID!, $first: Int!, $after: String, $status: [CallStatus!], $search: String) {
@@ -56,7 +57,7 @@ interface CallRow {
 function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
   const [status, setStatus] = useState('');
   const [search, setSearch] = useState('');
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const cursors = useCursors();
   const [confirming, setConfirming] = useState<Command | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [{ data, error }, refetch] = useQuery<{
@@ -79,7 +80,7 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
     variables: {
       id,
       first: 25,
-      after: cursors.at(-1) ?? null,
+      after: cursors.after,
       status: status ? [status] : null,
       search: search || null,
     },
@@ -199,23 +200,14 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
 
       <h2>Calls</h2>
       <div style={{ display: 'flex', gap: '1rem', alignItems: 'end', marginBottom: '0.5rem' }}>
-        <label>
-          Status
-          <select
-            value={status}
-            onChange={(e) => {
-              setStatus(e.target.value);
-              setCursors([null]);
-            }}
-          >
-            <option value="">All</option>
-            {CALL_STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </label>
+        <StatusFilter
+          value={status}
+          options={CALL_STATUSES}
+          onChange={(next) => {
+            setStatus(next);
+            cursors.reset();
+          }}
+        />
         <label>
           Number
           <input
@@ -225,7 +217,7 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
             value={search}
             onChange={(e) => {
               setSearch(e.target.value.replace(/[^\d+]/g, ''));
-              setCursors([null]);
+              cursors.reset();
             }}
           />
         </label>
@@ -253,24 +245,7 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
           ))}
         </tbody>
       </table>
-      <nav aria-label="Pages" style={{ display: 'flex', gap: '0.5rem', marginTop: '1rem' }}>
-        <button
-          type="button"
-          className="secondary"
-          disabled={cursors.length <= 1}
-          onClick={() => setCursors(cursors.slice(0, -1))}
-        >
-          Previous
-        </button>
-        <button
-          type="button"
-          className="secondary"
-          disabled={!campaign.calls.pageInfo.hasNextPage}
-          onClick={() => setCursors([...cursors, campaign.calls.pageInfo.endCursor])}
-        >
-          Next
-        </button>
-      </nav>
+      <Pager cursors={cursors} pageInfo={campaign.calls.pageInfo} />
     </main>
   );
 }

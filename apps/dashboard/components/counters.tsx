@@ -1,3 +1,6 @@
+'use client';
+import { useSubscription } from 'urql';
+
 /** The counters fields every live view asks for (one fragment-like list, kept in one place). */
 export const COUNTER_FIELDS =
   'campaignId version total pending queued dialing inProgress retryScheduled completed failed skipped cancelled progress';
@@ -24,3 +27,17 @@ export function newer(current: Counters | undefined, next: Counters): boolean {
 }
 
 export const percent = (share: number) => `${Math.round(share * 100)}%`;
+
+const WALLBOARD = `subscription Wallboard { wallboard { ${COUNTER_FIELDS} } }`;
+
+/** The tenant's running campaigns' counters as they change (the wallboard feed), newest version per campaign. */
+export function useWallboardCounters(): Record<string, Counters> {
+  const [live] = useSubscription<{ wallboard: Counters }, Record<string, Counters>>(
+    { query: WALLBOARD },
+    (all = {}, update) =>
+      newer(all[update.wallboard.campaignId], update.wallboard)
+        ? { ...all, [update.wallboard.campaignId]: update.wallboard }
+        : all,
+  );
+  return live.data ?? {};
+}
