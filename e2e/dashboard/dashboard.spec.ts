@@ -105,6 +105,8 @@ test('an operator starts, pauses and resumes a campaign from its page, with conf
     await expect(page.getByTestId('campaign-status')).toHaveText(status);
   };
   await command('Start', 'RUNNING');
+  // Calls are claimed in id order, the table lists them in id order: the first row changes live, no reload.
+  await expect(page.getByTestId('call-row').first()).not.toContainText('PENDING', { timeout: 60_000 });
   // The counters move live on the page.
   await expect(page.getByTestId('count-completed')).not.toHaveText('0', { timeout: 60_000 });
   await page.screenshot({ path: path.join(SCREENSHOTS, 'campaign-detail.png') });

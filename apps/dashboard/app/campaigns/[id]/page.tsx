@@ -19,6 +19,9 @@ const CAMPAIGN = `query Campaign($id: ID!, $first: Int!, $after: String, $status
   }
 }`;
 const STATS = `subscription Stats($id: ID!) { campaignStats(campaignId: $id) { ${COUNTER_FIELDS} } }`;
+const CALL_UPDATES = `subscription Calls($id: ID!) {
+  callUpdates(campaignId: $id) { call status attempts lastOutcome updatedAt }
+}`;
 const COMMANDS = {
   start: 'startCampaign',
   pause: 'pauseCampaign',
@@ -90,6 +93,14 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
     (current = null, update) =>
       newer(current ?? undefined, update.campaignStats) ? update.campaignStats : current,
   );
+  // Calls as they change, newest state per call: the rows on screen are patched in place.
+  const [changes] = useSubscription<
+    { callUpdates: Omit<CallRow, 'id' | 'phoneNumber'> & { call: string } },
+    Record<string, Omit<CallRow, 'id' | 'phoneNumber'>>
+  >({ query: CALL_UPDATES, variables: { id } }, (all = {}, { callUpdates: { call, ...change } }) => {
+    const known = all[call];
+    return known && known.updatedAt >= change.updatedAt ? all : { ...all, [call]: change };
+  });
   const client = useClient();
 
   if (error)
@@ -234,15 +245,19 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
           </tr>
         </thead>
         <tbody>
-          {campaign.calls.edges.map(({ node }) => (
-            <tr key={node.id} data-testid="call-row">
-              <td>{node.phoneNumber}</td>
-              <td>{node.status}</td>
-              <td>{node.attempts}</td>
-              <td>{node.lastOutcome ?? '—'}</td>
-              <td>{new Date(node.updatedAt).toLocaleTimeString('en-GB')}</td>
-            </tr>
-          ))}
+          {campaign.calls.edges.map(({ node: read }) => {
+            const change = changes.data?.[read.id];
+            const node = change && change.updatedAt > read.updatedAt ? { ...read, ...change } : read;
+            return (
+              <tr key={node.id} data-testid="call-row">
+                <td>{node.phoneNumber}</td>
+                <td>{node.status}</td>
+                <td>{node.attempts}</td>
+                <td>{node.lastOutcome ?? '—'}</td>
+                <td>{new Date(node.updatedAt).toLocaleTimeString('en-GB')}</td>
+              </tr>
+            );
+          })}
         </tbody>
       </table>
       <Pager cursors={cursors} pageInfo={campaign.calls.pageInfo} />
