@@ -1,4 +1,4 @@
-import { addDelta, type CounterDelta, counterUpdateSql, transitionDelta } from '@outbound/db';
+import { addDelta, type CounterDelta, counterUpdateSql, inTransaction, transitionDelta } from '@outbound/db';
 import type pg from 'pg';
 import { type SettleReason, type SettleStatus, SKIP_REASON } from './eligibility.ts';
 
@@ -69,9 +69,7 @@ function settleDelta(to: SettleStatus): CounterDelta {
 export async function settleCalls(pool: pg.Pool, settlements: readonly Settlement[]): Promise<Settled[]> {
   if (settlements.length === 0) return [];
   const byCall = new Map(settlements.map((s) => [s.callId, s]));
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return inTransaction(pool, async (client) => {
     const result = await client.query<{ id: string; campaign_id: string }>(
       `WITH m AS (
          SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[])
@@ -109,14 +107,8 @@ export async function settleCalls(pool: pg.Pool, settlements: readonly Settlemen
       const update = counterUpdateSql(campaignId, delta);
       if (update) await client.query(update.text, update.values);
     }
-    await client.query('COMMIT');
     return settled;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /**
@@ -130,9 +122,7 @@ export async function markDialing(
   pool: pg.Pool,
   marks: readonly { callId: string; attemptId: string }[],
 ): Promise<Set<string>> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return inTransaction(pool, async (client) => {
     const moved = await client.query<{ id: string; campaign_id: string }>(
       `WITH m AS (
          SELECT * FROM unnest($1::uuid[], $2::uuid[]) AS m(call_id, attempt_id)
@@ -155,14 +145,8 @@ export async function markDialing(
       const update = counterUpdateSql(campaignId, { queued: -n, dialing: n });
       if (update) await client.query(update.text, update.values);
     }
-    await client.query('COMMIT');
     return new Set(moved.rows.map((r) => r.id));
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /**

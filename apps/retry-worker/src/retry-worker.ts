@@ -9,7 +9,7 @@ import {
   type TopicNames,
 } from '@outbound/bus';
 import { dispatchOfRetry, encode, type TRetry, traceHeaders, ZRetry } from '@outbound/contracts';
-import { addDelta, type CounterDelta, counterUpdateSql } from '@outbound/db';
+import { addDelta, type CounterDelta, counterUpdateSql, inTransaction } from '@outbound/db';
 import type { Logger } from '@outbound/observability';
 import type { Kafka } from 'kafkajs';
 import type pg from 'pg';
@@ -96,77 +96,66 @@ export function createRetryWorker(options: RetryWorkerOptions): RetryWorker {
   const metrics = retryWorkerMetrics(registry);
 
   async function forward(due: readonly ConsumedMessage<TRetry>[]): Promise<void> {
-    let client: pg.PoolClient;
+    let phase = 'connecting to PostgreSQL';
+    let rows: Record<string, unknown>[];
     try {
-      client = await pool.connect();
-    } catch (err) {
-      throw classify(err, 'connecting to PostgreSQL');
-    }
-    let broken = false;
-    let phase = 'the retry transaction';
-    try {
-      await client.query('BEGIN');
-      const result = await client.query(FORWARD, [
-        due.map((m) => m.message.callId),
-        due.map((m) => m.message.attemptId),
-      ]);
-      const outcome = new Map(result.rows.map((r) => [r.id as string, r.next_status as string]));
-      const deltas = new Map<string, CounterDelta>();
-      for (const r of result.rows)
-        deltas.set(
-          r.campaign_id,
-          addDelta(deltas.get(r.campaign_id) ?? {}, FORWARD_DELTA[r.next_status] ?? {}),
-        );
-      for (const campaignId of [...deltas.keys()].sort()) {
-        const update = counterUpdateSql(campaignId, deltas.get(campaignId) ?? {});
-        if (!update) continue;
-        const updated = await client.query(update.text, update.values);
-        if (updated.rowCount !== 1)
-          throw new UnprocessableRetryError(`campaign ${campaignId} has no counters row`);
-      }
-
-      // One dispatch per forwarded call, even if the retry was in the batch twice.
-      const queuedAt = now();
-      const sent = new Set<string>();
-      const dispatches = due.filter((m) => {
-        const { callId } = m.message;
-        if (outcome.get(callId) !== 'QUEUED' || sent.has(callId)) return false;
-        sent.add(callId);
-        return true;
-      });
-      if (dispatches.length > 0) {
-        phase = 'producing dispatches';
-        try {
-          await producer.send(
-            topics.dispatch,
-            dispatches.map((m) => ({
-              key: m.message.campaignId,
-              value: encode(dispatchOfRetry(m.message, queuedAt)),
-              headers: traceHeaders(m.traceparent),
-            })),
+      rows = await inTransaction(pool, async (client) => {
+        phase = 'the retry transaction';
+        const result = await client.query(FORWARD, [
+          due.map((m) => m.message.callId),
+          due.map((m) => m.message.attemptId),
+        ]);
+        const outcome = new Map(result.rows.map((r) => [r.id as string, r.next_status as string]));
+        const deltas = new Map<string, CounterDelta>();
+        for (const r of result.rows)
+          deltas.set(
+            r.campaign_id,
+            addDelta(deltas.get(r.campaign_id) ?? {}, FORWARD_DELTA[r.next_status] ?? {}),
           );
-        } catch (err) {
-          throw new RetryableError(`producing dispatches: ${(err as Error).message}`, { cause: err });
+        for (const campaignId of [...deltas.keys()].sort()) {
+          const update = counterUpdateSql(campaignId, deltas.get(campaignId) ?? {});
+          if (!update) continue;
+          const updated = await client.query(update.text, update.values);
+          if (updated.rowCount !== 1)
+            throw new UnprocessableRetryError(`campaign ${campaignId} has no counters row`);
         }
-      }
-      phase = 'committing';
-      await client.query('COMMIT');
-      const to = { QUEUED: 0, PENDING: 0, CANCELLED: 0 } as Record<string, number>;
-      for (const r of result.rows) to[r.next_status] = (to[r.next_status] ?? 0) + 1;
-      for (const [status, n] of Object.entries(to)) if (n > 0) metrics.forwarded.inc({ to: status }, n);
-      const skipped = due.length - result.rows.length;
-      if (skipped > 0) metrics.skipped.inc(skipped);
-      logger.debug({ due: due.length, ...to, skipped }, 'due retries forwarded');
+
+        // One dispatch per forwarded call, even if the retry was in the batch twice.
+        const queuedAt = now();
+        const sent = new Set<string>();
+        const dispatches = due.filter((m) => {
+          const { callId } = m.message;
+          if (outcome.get(callId) !== 'QUEUED' || sent.has(callId)) return false;
+          sent.add(callId);
+          return true;
+        });
+        if (dispatches.length > 0) {
+          phase = 'producing dispatches';
+          try {
+            await producer.send(
+              topics.dispatch,
+              dispatches.map((m) => ({
+                key: m.message.campaignId,
+                value: encode(dispatchOfRetry(m.message, queuedAt)),
+                headers: traceHeaders(m.traceparent),
+              })),
+            );
+          } catch (err) {
+            throw new RetryableError(`producing dispatches: ${(err as Error).message}`, { cause: err });
+          }
+        }
+        phase = 'committing';
+        return result.rows;
+      });
     } catch (err) {
-      try {
-        await client.query('ROLLBACK');
-      } catch {
-        broken = true;
-      }
       throw classify(err, phase);
-    } finally {
-      client.release(broken);
     }
+    const to = { QUEUED: 0, PENDING: 0, CANCELLED: 0 } as Record<string, number>;
+    for (const r of rows) to[r.next_status as string] = (to[r.next_status as string] ?? 0) + 1;
+    for (const [status, n] of Object.entries(to)) if (n > 0) metrics.forwarded.inc({ to: status }, n);
+    const skipped = due.length - rows.length;
+    if (skipped > 0) metrics.skipped.inc(skipped);
+    logger.debug({ due: due.length, ...to, skipped }, 'due retries forwarded');
   }
 
   async function handleBatch(batch: BatchContext<TRetry>): Promise<void> {

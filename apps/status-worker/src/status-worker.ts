@@ -22,7 +22,13 @@ import {
   ZStatusEvent,
 } from '@outbound/contracts';
 import type { LeaseSemaphore } from '@outbound/coordination';
-import { COUNTERS_SELECT, type CountersSnapshot, countersSnapshotOf, counterUpdateSql } from '@outbound/db';
+import {
+  COUNTERS_SELECT,
+  type CountersSnapshot,
+  countersSnapshotOf,
+  counterUpdateSql,
+  inTransaction,
+} from '@outbound/db';
 import type { CallStatusName } from '@outbound/domain';
 import type { CqlClient } from '@outbound/history';
 import type { Logger } from '@outbound/observability';
@@ -218,122 +224,108 @@ export function createStatusWorker(options: StatusWorkerOptions): StatusWorker {
 
   /** The transaction; resolves once committed, with what the after-commit steps need. */
   async function transact(events: readonly ConsumedMessage<TStatusEvent>[]): Promise<Committed | null> {
-    let client: pg.PoolClient;
-    try {
-      client = await pool.connect();
-    } catch (err) {
-      throw classify(err, 'connecting to PostgreSQL');
-    }
     const started = performance.now();
-    let phase = 'the status transaction';
-    let broken = false;
+    let phase = 'connecting to PostgreSQL';
+    let committed: Committed | null;
     try {
-      await client.query('BEGIN');
-      // The ledger: one id once, whatever the batch and the redeliveries hold.
-      const seen = new Set<string>();
-      const unique = events.filter((e) => !seen.has(e.message.eventId) && seen.add(e.message.eventId));
-      const inserted = await client.query<{ event_id: string }>(
-        `INSERT INTO processed_events (event_id, consumer) SELECT e, $2 FROM unnest($1::text[]) AS e
+      committed = await inTransaction(pool, async (client): Promise<Committed | null> => {
+        phase = 'the status transaction';
+        // The ledger: one id once, whatever the batch and the redeliveries hold.
+        const seen = new Set<string>();
+        const unique = events.filter((e) => !seen.has(e.message.eventId) && seen.add(e.message.eventId));
+        const inserted = await client.query<{ event_id: string }>(
+          `INSERT INTO processed_events (event_id, consumer) SELECT e, $2 FROM unnest($1::text[]) AS e
          ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
-        [unique.map((e) => e.message.eventId), CONSUMER_NAME],
-      );
-      const fresh = new Set(inserted.rows.map((r) => r.event_id));
-      const duplicates = events.length - fresh.size;
-      if (duplicates > 0) metrics.duplicates.inc(duplicates);
-      const toApply = unique
-        .map((e) => ({ message: e.message, index: events.indexOf(e) }))
-        .filter((e) => fresh.has(e.message.eventId));
-      if (toApply.length === 0) {
-        await client.query('COMMIT');
-        return null;
-      }
+          [unique.map((e) => e.message.eventId), CONSUMER_NAME],
+        );
+        const fresh = new Set(inserted.rows.map((r) => r.event_id));
+        const duplicates = events.length - fresh.size;
+        if (duplicates > 0) metrics.duplicates.inc(duplicates);
+        const toApply = unique
+          .map((e) => ({ message: e.message, index: events.indexOf(e) }))
+          .filter((e) => fresh.has(e.message.eventId));
+        if (toApply.length === 0) return null;
 
-      const ids = [...new Set(toApply.map((e) => e.message.callId))];
-      const locked = new Map(
-        (await client.query(LOCK_CALLS, [ids])).rows.map((r) => [r.id as string, lockedCall(r)]),
-      );
-      checkReferences(
-        toApply.map((e) => events[e.index] as ConsumedMessage<TStatusEvent>),
-        locked,
-      );
+        const ids = [...new Set(toApply.map((e) => e.message.callId))];
+        const locked = new Map(
+          (await client.query(LOCK_CALLS, [ids])).rows.map((r) => [r.id as string, lockedCall(r)]),
+        );
+        checkReferences(
+          toApply.map((e) => events[e.index] as ConsumedMessage<TStatusEvent>),
+          locked,
+        );
 
-      const plan = planBatch(toApply, locked, {
-        now: now(),
-        newAttemptId: randomUUID,
-        ...(options.random && { random: options.random }),
-      });
-      for (const { reason } of plan.ignored) metrics.ignored.inc({ reason });
+        const plan = planBatch(toApply, locked, {
+          now: now(),
+          newAttemptId: randomUUID,
+          ...(options.random && { random: options.random }),
+        });
+        for (const { reason } of plan.ignored) metrics.ignored.inc({ reason });
 
-      const updatedAt = new Map<string, Date>();
-      if (plan.updates.length > 0) {
-        const u = plan.updates.map((x) => x.call);
-        const result = await client.query(UPDATE_CALLS, [
-          u.map((c) => c.id),
-          u.map((c) => c.status),
-          u.map((c) => c.attempts),
-          u.map((c) => c.currentAttemptId),
-          u.map((c) => c.nextAttemptAt),
-          u.map((c) => c.lastOutcome),
-          u.map((c) => c.lastError),
-          u.map((c) => c.providerCallId),
-          plan.updates.map((x) => x.finished),
-        ]);
-        for (const r of result.rows) updatedAt.set(r.id as string, r.updated_at as Date);
-      }
-
-      // Counters per campaign, in id order (two transactions never wait on each other's counters in a cycle).
-      const campaigns = [...plan.deltas.keys()].sort();
-      for (const campaignId of campaigns) {
-        const update = counterUpdateSql(campaignId, plan.deltas.get(campaignId) ?? {});
-        if (!update) continue;
-        const result = await client.query(update.text, update.values);
-        if (result.rowCount !== 1)
-          throw new UnprocessableEventError(`campaign ${campaignId} has no counters row`);
-      }
-      const counters =
-        campaigns.length === 0
-          ? []
-          : (await client.query(READ_COUNTERS, [campaigns])).rows.map(countersSnapshotOf);
-
-      // How the attempts ended, as decided here, while the calls are locked (see HistoryWriter.writeEndings).
-      phase = 'writing attempt endings to the history';
-      try {
-        await history.writeEndings(plan.ended.map((a) => a.event));
-      } catch (err) {
-        throw new RetryableError(`writing the call history: ${(err as Error).message}`, { cause: err });
-      }
-
-      // Retries are acknowledged by Kafka before the transaction commits: a committed RETRY_SCHEDULED call always
-      // has its message. (A message whose transaction then fails is harmless: the retry worker's conditional
-      // update finds no RETRY_SCHEDULED row with that attempt id.)
-      const retries = retryMessages(plan, events);
-      if (retries.length > 0) {
-        phase = 'producing retries';
-        try {
-          await producer.sendMany(retries);
-        } catch (err) {
-          throw new RetryableError(`producing retries: ${(err as Error).message}`, { cause: err });
+        const updatedAt = new Map<string, Date>();
+        if (plan.updates.length > 0) {
+          const u = plan.updates.map((x) => x.call);
+          const result = await client.query(UPDATE_CALLS, [
+            u.map((c) => c.id),
+            u.map((c) => c.status),
+            u.map((c) => c.attempts),
+            u.map((c) => c.currentAttemptId),
+            u.map((c) => c.nextAttemptAt),
+            u.map((c) => c.lastOutcome),
+            u.map((c) => c.lastError),
+            u.map((c) => c.providerCallId),
+            plan.updates.map((x) => x.finished),
+          ]);
+          for (const r of result.rows) updatedAt.set(r.id as string, r.updated_at as Date);
         }
-      }
-      phase = 'committing';
-      await client.query('COMMIT');
-      metrics.transactionDuration.observe((performance.now() - started) / 1000);
-      metrics.retriesScheduled.inc(plan.retries.length);
-      for (const update of plan.updates) {
-        if (update.transitioned) metrics.applied.inc({ to: update.call.status });
-      }
-      return { plan, counters, updatedAt, events };
+
+        // Counters per campaign, in id order (two transactions never wait on each other's counters in a cycle).
+        const campaigns = [...plan.deltas.keys()].sort();
+        for (const campaignId of campaigns) {
+          const update = counterUpdateSql(campaignId, plan.deltas.get(campaignId) ?? {});
+          if (!update) continue;
+          const result = await client.query(update.text, update.values);
+          if (result.rowCount !== 1)
+            throw new UnprocessableEventError(`campaign ${campaignId} has no counters row`);
+        }
+        const counters =
+          campaigns.length === 0
+            ? []
+            : (await client.query(READ_COUNTERS, [campaigns])).rows.map(countersSnapshotOf);
+
+        // How the attempts ended, as decided here, while the calls are locked (see HistoryWriter.writeEndings).
+        phase = 'writing attempt endings to the history';
+        try {
+          await history.writeEndings(plan.ended.map((a) => a.event));
+        } catch (err) {
+          throw new RetryableError(`writing the call history: ${(err as Error).message}`, { cause: err });
+        }
+
+        // Retries are acknowledged by Kafka before the transaction commits: a committed RETRY_SCHEDULED call always
+        // has its message. (A message whose transaction then fails is harmless: the retry worker's conditional
+        // update finds no RETRY_SCHEDULED row with that attempt id.)
+        const retries = retryMessages(plan, events);
+        if (retries.length > 0) {
+          phase = 'producing retries';
+          try {
+            await producer.sendMany(retries);
+          } catch (err) {
+            throw new RetryableError(`producing retries: ${(err as Error).message}`, { cause: err });
+          }
+        }
+        phase = 'committing';
+        return { plan, counters, updatedAt, events };
+      });
     } catch (err) {
-      try {
-        await client.query('ROLLBACK');
-      } catch {
-        // The connection is broken: the pool drops it (below).
-        broken = true;
-      }
       throw classify(err, phase);
-    } finally {
-      client.release(broken);
     }
+    if (!committed) return null;
+    metrics.transactionDuration.observe((performance.now() - started) / 1000);
+    metrics.retriesScheduled.inc(committed.plan.retries.length);
+    for (const update of committed.plan.updates) {
+      if (update.transitioned) metrics.applied.inc({ to: update.call.status });
+    }
+    return committed;
   }
 
   async function releaseSlots(committed: Committed): Promise<void> {

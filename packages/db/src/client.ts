@@ -21,3 +21,25 @@ export function createPool(config: DatabaseConfig, applicationName = 'outbound')
 export function createPrisma(pool: pg.Pool): Database {
   return new PrismaClient({ adapter: new PrismaPg(pool) });
 }
+
+/**
+ * Runs `fn` in a transaction on a connection of its own: COMMIT when it resolves, ROLLBACK when it throws (the
+ * error is rethrown). A connection whose ROLLBACK failed is broken and is dropped from the pool, not reused.
+ */
+export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {
+      broken = true;
+    });
+    throw err;
+  } finally {
+    client.release(broken);
+  }
+}

@@ -1,5 +1,5 @@
 export { cancelOpenCalls, type OpenStatus, type SqlRunner } from './cancel-calls.ts';
-export { createPool, createPrisma, type Database } from './client.ts';
+export { createPool, createPrisma, type Database, inTransaction } from './client.ts';
 export {
   addDelta,
   COUNTER_COLUMNS,
