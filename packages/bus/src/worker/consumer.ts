@@ -517,12 +517,14 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
     consumer.pause([{ topic, partitions: [partition] }]);
     clearTimer(topic, partition);
     if (resumeAt === undefined) return;
-    const delay = Math.min(Math.max(0, toMs(resumeAt) - Date.now()), maxPauseMs, MAX_TIMER_MS);
+    // One reading of the clock: two could straddle a millisecond and report a resume time after the due time.
+    const now = Date.now();
+    const delay = Math.min(Math.max(0, toMs(resumeAt) - now), maxPauseMs, MAX_TIMER_MS);
     const timer = setTimeout(() => {
       resumeTimers.delete(key(topic, partition));
       if (!stopping) consumer.resume([{ topic, partitions: [partition] }]);
     }, delay);
-    resumeTimers.set(key(topic, partition), { timer, resumeAt: Date.now() + delay, topic, partition });
+    resumeTimers.set(key(topic, partition), { timer, resumeAt: now + delay, topic, partition });
   }
 
   return {
