@@ -5,6 +5,8 @@ import type { NextConfig } from 'next';
 const config: NextConfig = {
   reactStrictMode: true,
   poweredByHeader: false,
+  // The settings rules are shared with the gateway (@outbound/domain, TypeScript sources): the form checks them too.
+  transpilePackages: ['@outbound/domain'],
 };
 
 export default config;

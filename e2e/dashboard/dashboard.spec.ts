@@ -69,7 +69,8 @@ test('the campaigns list and the kiosk wallboard follow a running campaign live 
   await expect(board.getByRole('heading', { level: 1 })).toContainText(tenant.name);
 
   await startCampaign();
-  // The list learns of the new state through the live counters (the status badge needs a reload).
+  // The list learns of the new status and the counters live, without a reload.
+  await expect(row.getByTestId('campaign-status')).toHaveText('RUNNING');
   const tile = board.getByTestId('wallboard-tile').filter({ hasText: 'Renewals November' });
   await expect(tile).toBeVisible({ timeout: 30_000 });
   await expect(board.getByTestId('connection')).toHaveText(/Live/);
@@ -82,6 +83,7 @@ test('the campaigns list and the kiosk wallboard follow a running campaign live 
   const finished = Number(await row.getByTestId('completed').textContent());
   expect(finished).toBeGreaterThan(0);
   await expect(tile.getByTestId('wallboard-completed')).toHaveText(String(finished));
+  await expect(row.getByTestId('campaign-status')).toHaveText('COMPLETED');
   await board.screenshot({ path: path.join(SCREENSHOTS, 'wallboard-done.png') });
   await kiosk.close();
 });

@@ -41,3 +41,21 @@ export function useWallboardCounters(): Record<string, Counters> {
   );
   return live.data ?? {};
 }
+
+export interface CampaignChange {
+  campaign: string;
+  status: string;
+  revision: number;
+}
+
+const CAMPAIGN_UPDATES = 'subscription CampaignUpdates { campaignUpdates { campaign status revision } }';
+
+/** The tenant's campaigns whose status or settings changed since the page opened: the newest revision of each. */
+export function useCampaignChanges(): Record<string, CampaignChange> {
+  const [live] = useSubscription<{ campaignUpdates: CampaignChange }, Record<string, CampaignChange>>(
+    { query: CAMPAIGN_UPDATES },
+    (all = {}, { campaignUpdates: change }) =>
+      (all[change.campaign]?.revision ?? -1) < change.revision ? { ...all, [change.campaign]: change } : all,
+  );
+  return live.data ?? {};
+}

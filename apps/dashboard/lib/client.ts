@@ -3,6 +3,9 @@ import { Client, cacheExchange, fetchExchange, subscriptionExchange } from '@urq
 import { createClient as createWsClient } from 'graphql-ws';
 import { setConnected } from './connection';
 
+/** The header the gateway's CSRF protection asks of uploads (any value). */
+export const CSRF_HEADER = 'x-graphql-csrf';
+
 /** The gateway's WebSocket: as configured (GATEWAY_WS_URL), else the page's host on the gateway's default port. */
 function wsUrl(configured: string | null): string {
   if (configured) return configured;

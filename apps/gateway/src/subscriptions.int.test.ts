@@ -293,6 +293,54 @@ describe('subscriptions (graphql-ws)', () => {
     expect(s.results.map((r) => r.callUpdates.status)).toEqual(['COMPLETED', 'FAILED']);
   });
 
+  it("campaignUpdates: a campaign's status as operators change it, newest revision only, own tenant only", async () => {
+    const id = await runningCampaign(a);
+    const ownWatcher = subscribe<{ campaignUpdates: { campaign: string; status: string; revision: number } }>(
+      connect(a.apiKeys[Role.VIEWER]).client,
+      'subscription { campaignUpdates { campaign status revision updatedAt } }',
+    );
+    const otherWatcher = subscribe<{ campaignUpdates: { campaign: string } }>(
+      connect(b.apiKeys[Role.VIEWER]).client,
+      'subscription { campaignUpdates { campaign status } }',
+    );
+    await subscribed(liveChannels.tenantCampaigns(a.id));
+    await subscribed(liveChannels.tenantCampaigns(b.id));
+    const command = async (name: string) => {
+      const res = await gql<Record<string, { status: string }>>(
+        t.url,
+        `mutation($id: ID!) { ${name}(id: $id) { ... on Campaign { status } } }`,
+        { id: globalId('Campaign', id) },
+        { auth: a.tokens[Role.OPERATOR] },
+      );
+      expect(res.body.errors).toBeUndefined();
+    };
+    await command('pauseCampaign');
+    await command('resumeCampaign');
+    await ownWatcher.until(2, 'pause and resume');
+    expect(ownWatcher.results.map((r) => r.campaignUpdates)).toEqual([
+      { campaign: globalId('Campaign', id), status: 'PAUSED', revision: 1, updatedAt: expect.any(String) },
+      { campaign: globalId('Campaign', id), status: 'RUNNING', revision: 2, updatedAt: expect.any(String) },
+    ]);
+    // A late, older announcement (another gateway's, delayed) changes nothing; the next newer one arrives.
+    const stale = { kind: 'campaign' as const, tenantId: a.id, campaignId: id, at: new Date().toISOString() };
+    await publishLive(publisher, [
+      { channel: liveChannels.tenantCampaigns(a.id), payload: { ...stale, status: 'PAUSED', revision: 1 } },
+      {
+        channel: liveChannels.tenantCampaigns(a.id),
+        payload: { ...stale, status: 'COMPLETED', revision: 3 },
+      },
+    ]);
+    await ownWatcher.until(3);
+    expect(ownWatcher.results.map((r) => r.campaignUpdates.status)).toEqual([
+      'PAUSED',
+      'RUNNING',
+      'COMPLETED',
+    ]);
+    // Tenant B heard nothing of A's campaign (its own channel got none of these messages).
+    expect(otherWatcher.results).toEqual([]);
+    expect(otherWatcher.error).toBeNull();
+  });
+
   it('limits subscriptions per socket', async () => {
     const id = await runningCampaign(a);
     const { client } = connect(a.apiKeys[Role.VIEWER]);

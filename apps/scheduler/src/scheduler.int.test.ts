@@ -261,12 +261,23 @@ describe('scheduler tick', () => {
   it('completes a campaign with nothing left, and ends the schedule of one past its end', async () => {
     const done = await campaign({ calls: numbers(1).map((n) => ({ ...n, status: 'COMPLETED' })) });
     const ended = await campaign({ scheduledEndAt: new Date('2020-01-01'), calls: numbers(3) });
+    const announced: { campaignId: string; tenantId: string; revision: number }[] = [];
+    const onCompleted = async (campaignId: string, c: { tenantId: string; revision: number }) => {
+      announced.push({ campaignId, tenantId: c.tenantId, revision: c.revision });
+    };
     const report = await tick(
-      { pool, logger, publish: recorder().publish, maxClaimPerTick: 100 },
+      { pool, logger, publish: recorder().publish, maxClaimPerTick: 100, onCompleted },
       await lead(),
       NOON,
     );
     expect(report.completed.sort()).toEqual([done, ended].sort());
+    // Each completion is announced (live updates) with the revision the commit gave it.
+    const rows = await db.campaign.findMany({ where: { id: { in: [done, ended] } } });
+    expect(announced.sort((x, y) => x.campaignId.localeCompare(y.campaignId))).toEqual(
+      rows
+        .map((r) => ({ campaignId: r.id, tenantId: r.tenantId, revision: r.revision }))
+        .sort((x, y) => x.campaignId.localeCompare(y.campaignId)),
+    );
     expect(await db.call.count({ where: { campaignId: ended, status: 'CANCELLED' } })).toBe(3);
     await countersMatchRows(ended);
     expect((await db.campaign.findUniqueOrThrow({ where: { id: done } })).status).toBe('COMPLETED');

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { announceCampaignChange } from '@outbound/live';
 import type { Logger } from '@outbound/observability';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
@@ -76,6 +77,18 @@ export function createScheduler(options: SchedulerOptions) {
               logger,
               publish: options.publish,
               maxClaimPerTick: options.maxClaimPerTick,
+              onCompleted: (campaignId, completed) =>
+                announceCampaignChange(
+                  options.redis,
+                  {
+                    campaignId,
+                    tenantId: completed.tenantId,
+                    status: 'COMPLETED',
+                    revision: completed.revision,
+                    at: completed.finishedAt,
+                  },
+                  (err) => logger.warn({ err, campaignId }, 'campaign completed but not announced live'),
+                ),
               ...(options.reaper && { reaper: { recentlyReaped, ...options.reaper } }),
             },
             current.fencingToken,

@@ -3,6 +3,7 @@ import { isWithinBusinessHours, isWithinDailyWindow } from '@outbound/domain';
 import type { Logger } from '@outbound/observability';
 import type pg from 'pg';
 import {
+  type CompletedCampaign,
   completeIfDone,
   dueRetries,
   pendingZones,
@@ -19,6 +20,8 @@ export interface TickDeps {
   /** Sends the dispatch messages of one campaign's claim; must resolve only once Kafka acknowledged them. */
   publish: (campaign: RunningCampaign, calls: ClaimedCall[]) => Promise<void>;
   maxClaimPerTick: number;
+  /** Told of each campaign this tick completed, after the commit (live updates); must not throw. */
+  onCompleted?: (campaignId: string, completed: CompletedCampaign) => Promise<void>;
   /** A QUEUED call, or a retry past its due time, untouched this long is sent again (see sweep.ts). */
   strandedAfterMs?: number;
   /** Fails attempts the carrier never reported on (see reaper.ts); absent: no reaping. */
@@ -117,9 +120,11 @@ export async function tick(
         report.dispatched += claimed.length;
       }
     }
-    if (await completeIfDone(deps.pool, campaign.id)) {
+    const completed = await completeIfDone(deps.pool, campaign.id);
+    if (completed) {
       report.completed.push(campaign.id);
       deps.logger.info({ campaignId: campaign.id }, 'campaign completed');
+      await deps.onCompleted?.(campaign.id, completed);
     }
   }
   if (deps.reaper) {

@@ -13,6 +13,8 @@ export const liveChannels = {
   campaignCalls: (campaignId: string) => `live:campaign:${campaignId}:calls`,
   /** Counters snapshots of every campaign of a tenant (the wallboard). */
   tenantCounters: (tenantId: string) => `live:tenant:${tenantId}:counters`,
+  /** Status changes of every campaign of a tenant (start, pause, resume, cancel, completion, settings saved). */
+  tenantCampaigns: (tenantId: string) => `live:tenant:${tenantId}:campaigns`,
   /** Credentials revoked anywhere (API keys, sessions): every gateway closes their sockets. */
   revocations: 'live:auth:revocations',
 } as const;
@@ -24,7 +26,23 @@ export const ZRevocation = z.object({
 });
 export type Revocation = z.infer<typeof ZRevocation>;
 
-export type LivePayload = TCountersUpdate | TCallsUpdate | Revocation;
+/**
+ * A campaign's status or settings changed (published after the commit by whoever changed it: the gateway, or the
+ * scheduler when a campaign completes). `revision` grows with every change, so a reader keeps the highest.
+ */
+export const ZCampaignChange = z.object({
+  kind: z.literal('campaign'),
+  tenantId: z.uuid(),
+  campaignId: z.uuid(),
+  status: z.enum(['DRAFT', 'RUNNING', 'PAUSED', 'COMPLETED', 'CANCELLED']),
+  revision: z.number().int().nonnegative(),
+  at: z.iso.datetime(),
+});
+export type CampaignChange = z.infer<typeof ZCampaignChange>;
+
+const CAMPAIGNS_CHANNEL = /^live:tenant:[^:]+:campaigns$/;
+
+export type LivePayload = TCountersUpdate | TCallsUpdate | Revocation | CampaignChange;
 
 /**
  * A message read from a live channel, validated (it crossed a process boundary): the payload, or why not.
@@ -40,7 +58,11 @@ export function decodeLive(
     return { ok: false, reason: 'not JSON' };
   }
   const parsed =
-    channel === liveChannels.revocations ? ZRevocation.safeParse(json) : ZLiveUpdate.safeParse(json);
+    channel === liveChannels.revocations
+      ? ZRevocation.safeParse(json)
+      : CAMPAIGNS_CHANNEL.test(channel)
+        ? ZCampaignChange.safeParse(json)
+        : ZLiveUpdate.safeParse(json);
   return parsed.success
     ? { ok: true, payload: parsed.data }
     : { ok: false, reason: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') };
@@ -57,4 +79,25 @@ export async function publishLive(
   const results = (await pipeline.exec()) ?? [];
   const failed = results.find(([err]) => err);
   if (failed) throw failed[0];
+}
+
+/**
+ * Tells every gateway that a campaign changed, after the change was committed. Best effort: a subscriber that
+ * missed it (Redis briefly unreachable) still reads the current state from PostgreSQL on its next query or resync.
+ */
+export async function announceCampaignChange(
+  redis: Redis,
+  change: Omit<CampaignChange, 'kind' | 'at'> & { at: Date },
+  onError: (err: unknown) => void,
+): Promise<void> {
+  try {
+    await publishLive(redis, [
+      {
+        channel: liveChannels.tenantCampaigns(change.tenantId),
+        payload: { ...change, kind: 'campaign', at: change.at.toISOString() },
+      },
+    ]);
+  } catch (err) {
+    onError(err);
+  }
 }

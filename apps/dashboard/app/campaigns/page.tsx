@@ -7,18 +7,19 @@ import {
   type Counters,
   newer,
   percent,
+  useCampaignChanges,
   useWallboardCounters,
 } from '../../components/counters';
 import { Pager, StatusFilter, useCursors } from '../../components/paging';
-import { SignedIn } from '../../components/session';
+import { SignedIn, type Viewer } from '../../components/session';
 
-const STATUSES = ['DRAFT', 'SCHEDULED', 'RUNNING', 'PAUSED', 'COMPLETED', 'CANCELLED'] as const;
+const STATUSES = ['DRAFT', 'RUNNING', 'PAUSED', 'COMPLETED', 'CANCELLED'] as const;
 
 const CAMPAIGNS = `query Campaigns($first: Int!, $after: String, $status: [CampaignStatus!]) {
   campaigns(first: $first, after: $after, status: $status) {
     totalCount
     pageInfo { hasNextPage endCursor }
-    edges { node { id name status counters { ${COUNTER_FIELDS} } } }
+    edges { node { id name status revision counters { ${COUNTER_FIELDS} } } }
   }
 }`;
 
@@ -26,10 +27,11 @@ interface CampaignRow {
   id: string;
   name: string;
   status: string;
+  revision: number;
   counters: Counters;
 }
 
-function CampaignList() {
+function CampaignList({ viewer }: { viewer: Viewer }) {
   const [status, setStatus] = useState<string>('');
   const cursors = useCursors();
   const after = cursors.after;
@@ -42,10 +44,19 @@ function CampaignList() {
   }>({ query: CAMPAIGNS, variables: { first: 20, after, status: status ? [status] : null } });
   // Counters of running campaigns as they change; merged over what the query read, newest version wins.
   const live = useWallboardCounters();
+  // Status changes (started, paused, completed...) likewise, newest revision wins.
+  const changes = useCampaignChanges();
   const rows = data?.campaigns.edges.map((e) => e.node) ?? [];
   return (
     <main>
-      <h1>Campaigns</h1>
+      <div className="title-row">
+        <h1>Campaigns</h1>
+        {viewer.role !== 'VIEWER' && (
+          <Link className="button" href="/campaigns/new">
+            New campaign
+          </Link>
+        )}
+      </div>
       <div style={{ display: 'flex', gap: '1rem', alignItems: 'end', marginBottom: '1rem' }}>
         <StatusFilter
           value={status}
@@ -77,13 +88,17 @@ function CampaignList() {
           {rows.map((row) => {
             const fromLive = live[row.counters.campaignId];
             const c = fromLive && newer(row.counters, fromLive) ? fromLive : row.counters;
+            const change = changes[row.id];
+            const status = change && change.revision > row.revision ? change.status : row.status;
             return (
               <tr key={row.id} data-testid="campaign-row">
                 <td>
                   <Link href={`/campaigns/${encodeURIComponent(row.id)}`}>{row.name}</Link>
                 </td>
                 <td>
-                  <span className={`badge ${row.status}`}>{row.status}</span>
+                  <span className={`badge ${status}`} data-testid="campaign-status">
+                    {status}
+                  </span>
                 </td>
                 <td>
                   <progress max={1} value={c.progress} aria-label={`${row.name} progress`} />{' '}
@@ -105,5 +120,5 @@ function CampaignList() {
 }
 
 export default function CampaignsPage() {
-  return <SignedIn>{() => <CampaignList />}</SignedIn>;
+  return <SignedIn>{(viewer) => <CampaignList viewer={viewer} />}</SignedIn>;
 }

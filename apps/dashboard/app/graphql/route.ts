@@ -18,8 +18,12 @@ export async function POST(request: Request): Promise<Response> {
     answer = await fetch(`${process.env.GATEWAY_URL ?? 'http://127.0.0.1:4000'}/graphql`, {
       method: 'POST',
       headers,
-      body: await request.arrayBuffer(),
-    });
+      // Uploads stream through (a CSV file of hundreds of megabytes never sits in this process's memory); other
+      // requests are small JSON, sent with their length, which the gateway asks for.
+      ...(request.headers.get('content-type')?.startsWith('multipart/form-data')
+        ? { body: request.body, duplex: 'half' }
+        : { body: await request.arrayBuffer() }),
+    } as RequestInit);
   } catch {
     return Response.json(
       { errors: [{ message: 'the API is unreachable', extensions: { code: 'UNAVAILABLE' } }] },

@@ -1,15 +1,22 @@
 'use client';
 import Link from 'next/link';
 import { useParams } from 'next/navigation';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { useClient, useQuery, useSubscription } from 'urql';
-import { COUNTER_FIELDS, type Counters, newer, percent } from '../../../components/counters';
+import {
+  COUNTER_FIELDS,
+  type Counters,
+  newer,
+  percent,
+  useCampaignChanges,
+} from '../../../components/counters';
 import { Pager, StatusFilter, useCursors } from '../../../components/paging';
 import { SignedIn, type Viewer } from '../../../components/session';
+import { TargetsImport } from '../../../components/targets';
 
 const CAMPAIGN = `query Campaign($id: ID!, $first: Int!, $after: String, $status: [CallStatus!], $search: String) {
   campaign(id: $id) {
-    id name status timezone maxConcurrentCalls callsPerSecond
+    id name status revision timezone maxConcurrentCalls callsPerSecond
     counters { ${COUNTER_FIELDS} }
     calls(first: $first, after: $after, status: $status, search: $search) {
       totalCount
@@ -32,10 +39,12 @@ type Command = keyof typeof COMMANDS;
 /** Which commands a campaign in each status offers. */
 const OFFERED: Record<string, Command[]> = {
   DRAFT: ['start', 'cancel'],
-  SCHEDULED: ['cancel'],
   RUNNING: ['pause', 'cancel'],
   PAUSED: ['resume', 'cancel'],
 };
+/** Settings change only while a campaign is a draft or paused; numbers can be added until it ends. */
+const SETTINGS_EDITABLE = new Set(['DRAFT', 'PAUSED']);
+const TARGETS_OPEN = new Set(['DRAFT', 'PAUSED', 'RUNNING']);
 const CALL_STATUSES = [
   'PENDING',
   'QUEUED',
@@ -68,6 +77,7 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
       id: string;
       name: string;
       status: string;
+      revision: number;
       timezone: string;
       maxConcurrentCalls: number;
       callsPerSecond: number;
@@ -102,6 +112,12 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
     return known && known.updatedAt >= change.updatedAt ? all : { ...all, [call]: change };
   });
   const client = useClient();
+  // Status or settings changed (here, elsewhere, or the campaign completed): read the campaign again.
+  const change = useCampaignChanges()[id];
+  const known = data?.campaign?.revision;
+  useEffect(() => {
+    if (change && known !== undefined && change.revision > known) refetch({ requestPolicy: 'network-only' });
+  }, [change, known, refetch]);
 
   if (error)
     return (
@@ -181,6 +197,11 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
           aria-label="Controls"
           style={{ margin: '1rem 0', display: 'flex', gap: '0.5rem', alignItems: 'center' }}
         >
+          {SETTINGS_EDITABLE.has(campaign.status) && (
+            <Link className="button secondary" href={`/campaigns/${encodeURIComponent(id)}/edit`}>
+              Edit settings
+            </Link>
+          )}
           {(OFFERED[campaign.status] ?? []).map((c) => (
             <button
               key={c}
@@ -207,6 +228,10 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
           )}
           {problem && <p role="alert">{problem}</p>}
         </section>
+      )}
+
+      {canOperate && TARGETS_OPEN.has(campaign.status) && (
+        <TargetsImport campaignId={id} onImported={() => refetch({ requestPolicy: 'network-only' })} />
       )}
 
       <h2>Calls</h2>

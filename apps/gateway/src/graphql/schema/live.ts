@@ -5,13 +5,13 @@
 import type { TCallChange, TCountersUpdate } from '@outbound/contracts';
 import type { CampaignCounters as CountersRow } from '@outbound/db';
 import { isUuid } from '@outbound/domain';
-import { liveChannels } from '@outbound/live';
+import { type CampaignChange, liveChannels } from '@outbound/live';
 import { RESYNC } from '../../live/hub.ts';
 import { builder } from '../builder.ts';
 import type { GraphQLContext } from '../context.ts';
 import { gqlError } from '../errors.ts';
 import { CampaignCounters, CampaignRef } from './campaign.ts';
-import { CallOutcomeEnum, CallStatusEnum } from './enums.ts';
+import { CallOutcomeEnum, CallStatusEnum, CampaignStatusEnum } from './enums.ts';
 
 function rowOf(update: TCountersUpdate): CountersRow {
   return {
@@ -126,6 +126,59 @@ async function* callUpdates(
   }
 }
 
+type CampaignChangeRow = Pick<CampaignChange, 'campaignId' | 'status' | 'revision'> & { at: Date };
+
+/** Most campaigns read again after a resync (the ones changed since the subscription began, newest first). */
+const RESYNC_LIMIT = 500;
+
+async function* campaignUpdates(ctx: GraphQLContext): AsyncGenerator<CampaignChangeRow> {
+  const tenantId = ctx.viewer?.tenantId as string;
+  const since = new Date();
+  const feed = await live(ctx).feed(liveChannels.tenantCampaigns(tenantId));
+  try {
+    const revisions = new Map<string, number>();
+    const isNew = (change: CampaignChangeRow) => {
+      if (change.revision <= (revisions.get(change.campaignId) ?? -1)) return false;
+      revisions.set(change.campaignId, change.revision);
+      return true;
+    };
+    for await (const item of feed) {
+      if (item === RESYNC) {
+        // Changes may have been missed: those since the subscription began are read again.
+        const changed = await ctx.deps.prisma.campaign.findMany({
+          where: { tenantId, updatedAt: { gte: since } },
+          select: { id: true, status: true, revision: true, updatedAt: true },
+          orderBy: { updatedAt: 'desc' },
+          take: RESYNC_LIMIT,
+        });
+        for (const c of changed) {
+          const row = { campaignId: c.id, status: c.status, revision: c.revision, at: c.updatedAt };
+          if (isNew(row)) yield row;
+        }
+        continue;
+      }
+      if (!('kind' in item) || item.kind !== 'campaign' || item.tenantId !== tenantId) continue;
+      const row = { ...item, at: new Date(item.at) };
+      if (isNew(row)) yield row;
+    }
+  } finally {
+    feed.close();
+  }
+}
+
+const CampaignChangeType = builder.objectRef<CampaignChangeRow>('CampaignChange').implement({
+  description: "A campaign's status or settings changed (after the change was committed).",
+  fields: (t) => ({
+    campaign: t.globalID({
+      description: 'The Campaign id.',
+      resolve: (c) => ({ type: 'Campaign', id: c.campaignId }),
+    }),
+    status: t.field({ type: CampaignStatusEnum, resolve: (c) => c.status }),
+    revision: t.exposeInt('revision', { description: 'Grows with every change: keep the highest.' }),
+    updatedAt: t.field({ type: 'DateTime', resolve: (c) => c.at }),
+  }),
+});
+
 const CallChange = builder.objectRef<CallChangeRow>('CallChange').implement({
   description: 'A call whose state changed (after the change was committed).',
   fields: (t) => ({
@@ -158,6 +211,14 @@ builder.subscriptionType({
         statuses: t.arg({ type: [CallStatusEnum], required: false }),
       },
       subscribe: (_root, { campaignId, statuses }, ctx) => callUpdates(ctx, campaignId.id, statuses ?? null),
+      resolve: (change) => change,
+    }),
+    campaignUpdates: t.field({
+      type: CampaignChangeType,
+      authScopes: { viewer: true },
+      description:
+        "Your tenant's campaigns as their status or settings change (start, pause, resume, cancel, completion, edits).",
+      subscribe: (_root, _args, ctx) => campaignUpdates(ctx),
       resolve: (change) => change,
     }),
     wallboard: t.field({

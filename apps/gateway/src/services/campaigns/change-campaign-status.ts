@@ -9,6 +9,7 @@ import {
 import type { GraphQLContext } from '../../graphql/context.ts';
 import { InvalidTransitionError, NotFoundError } from '../../graphql/errors.ts';
 import { recordAudit, requireViewer } from '../audit.ts';
+import { announceCampaign } from './announce.ts';
 
 const TIMESTAMP_OF: Record<CampaignCommand, 'startedAt' | 'pausedAt' | 'finishedAt' | null> = {
   start: 'startedAt',
@@ -25,7 +26,7 @@ const TIMESTAMP_OF: Record<CampaignCommand, 'startedAt' | 'pausedAt' | 'finished
 export async function changeCampaignStatus(ctx: GraphQLContext, id: string, command: CampaignCommand) {
   const viewer = requireViewer(ctx);
   if (!isUuid(id)) throw new NotFoundError('campaign');
-  return ctx.deps.prisma.$transaction(async (tx) => {
+  const campaign = await ctx.deps.prisma.$transaction(async (tx) => {
     const current = await tx.campaign.findFirst({ where: { id, tenantId: viewer.tenantId } });
     if (!current) throw new NotFoundError('campaign');
     const to = nextStatus(current.status as CampaignStatusName, command);
@@ -60,4 +61,5 @@ export async function changeCampaignStatus(ctx: GraphQLContext, id: string, comm
     });
     return tx.campaign.findUniqueOrThrow({ where: { id } });
   });
+  return announceCampaign(ctx, campaign);
 }

@@ -8,6 +8,7 @@ import {
 import type { GraphQLContext } from '../../graphql/context.ts';
 import { CampaignLockedError, gqlError, NotFoundError } from '../../graphql/errors.ts';
 import { recordAudit, requireViewer } from '../audit.ts';
+import { announceCampaign } from './announce.ts';
 import { columnsOf, settingsOf } from './settings.ts';
 
 /** Settings to change; the retry policy may be given in part (e.g. only its base delay). */
@@ -23,7 +24,7 @@ export type CampaignChanges = Partial<Omit<CampaignSettings, 'retryPolicy'>> & {
 export async function updateCampaign(ctx: GraphQLContext, id: string, changes: CampaignChanges) {
   const viewer = requireViewer(ctx);
   if (!isUuid(id)) throw new NotFoundError('campaign');
-  return ctx.deps.prisma.$transaction(async (tx) => {
+  const campaign = await ctx.deps.prisma.$transaction(async (tx) => {
     const locked = await tx.$queryRaw<{ id: string }[]>`
       SELECT id FROM campaigns WHERE id = ${id}::uuid AND tenant_id = ${viewer.tenantId}::uuid FOR UPDATE`;
     if (locked.length === 0) throw new NotFoundError('campaign');
@@ -59,6 +60,7 @@ export async function updateCampaign(ctx: GraphQLContext, id: string, changes: C
     });
     return campaign;
   });
+  return announceCampaign(ctx, campaign);
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

@@ -1,0 +1,731 @@
+'use client';
+import { formatTimeOfDay, parseTimeOfDay, RETRYABLE_OUTCOMES, ZCampaignSettings } from '@outbound/domain';
+import { type FormEvent, type ReactNode, useId, useMemo, useRef, useState } from 'react';
+
+// The campaign settings form, for new and existing campaigns. The browser checks the same rules as the gateway
+// (ZCampaignSettings from @outbound/domain, with the same messages), so most mistakes are shown before a request is
+// sent; what only the server knows (e.g. a campaign locked by its status) comes back as issues with the same paths
+// and is shown at the same fields.
+
+const DAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'] as const;
+/** Times of day are typed as HH:MM text: a time input cannot hold 24:00, the end of a day. */
+const TIME_OF_DAY = { inputMode: 'numeric', placeholder: 'HH:MM', maxLength: 5, size: 6 } as const;
+const OUTCOME_LABELS: Record<(typeof RETRYABLE_OUTCOMES)[number], string> = {
+  BUSY: 'Busy',
+  NO_ANSWER: 'No answer',
+  FAILED: 'Failed (network or carrier error)',
+  VOICEMAIL: 'Voicemail',
+};
+
+/** Campaign settings as the API reads and writes them. */
+export interface CampaignSettingsValue {
+  name: string;
+  description: string;
+  timezone: string;
+  businessHours: { day: number; start: string; end: string }[];
+  callingWindow: { start: string; end: string };
+  defaultRegion: string;
+  maxConcurrentCalls: number;
+  callsPerSecond: number;
+  callerId: string;
+  retryPolicy: {
+    maxAttempts: number;
+    baseDelayMs: number;
+    maxDelayMs: number;
+    jitter: number;
+    retryOn: string[];
+  };
+  scheduledStartAt: string | null;
+  scheduledEndAt: string | null;
+}
+
+/** The fields a campaign query asks for to fill the form. */
+export const SETTINGS_FIELDS = `name description timezone defaultRegion maxConcurrentCalls callsPerSecond callerId
+  businessHours { day start end } callingWindow { start end }
+  retryPolicy { maxAttempts baseDelayMs maxDelayMs jitter retryOn }
+  scheduledStartAt scheduledEndAt`;
+
+interface Draft {
+  name: string;
+  description: string;
+  timezone: string;
+  /** One flat list (its index is the `businessHours.N` of error paths), shown grouped by day. */
+  windows: { key: number; day: number; start: string; end: string }[];
+  callingStart: string;
+  callingEnd: string;
+  defaultRegion: string;
+  maxConcurrentCalls: string;
+  callsPerSecond: string;
+  callerId: string;
+  maxAttempts: string;
+  baseDelaySeconds: string;
+  maxDelayMinutes: string;
+  jitter: string;
+  retryOn: string[];
+  /** datetime-local values, in the browser's time zone. */
+  scheduledStart: string;
+  scheduledEnd: string;
+}
+
+/** Problems by settings path (`name`, `businessHours.2.end`, `retryPolicy.maxDelayMs`...). */
+export type Issues = Record<string, string>;
+
+function browserTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+}
+
+/** datetime-local text (browser time) for an instant, and back. */
+function toLocalInput(iso: string | null): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+let nextKey = 0;
+
+function draftOf(value: CampaignSettingsValue | null): Draft {
+  const v = value ?? {
+    name: '',
+    description: '',
+    timezone: browserTimeZone(),
+    businessHours: [1, 2, 3, 4, 5].map((day) => ({ day, start: '09:00', end: '17:00' })),
+    callingWindow: { start: '08:00', end: '21:00' },
+    defaultRegion: 'US',
+    maxConcurrentCalls: 10,
+    callsPerSecond: 1,
+    callerId: '',
+    retryPolicy: {
+      maxAttempts: 3,
+      baseDelayMs: 60_000,
+      maxDelayMs: 30 * 60_000,
+      jitter: 0.2,
+      retryOn: ['BUSY', 'NO_ANSWER', 'FAILED'],
+    },
+    scheduledStartAt: null,
+    scheduledEndAt: null,
+  };
+  return {
+    name: v.name,
+    description: v.description,
+    timezone: v.timezone,
+    windows: v.businessHours.map((w) => ({ ...w, key: nextKey++ })),
+    callingStart: v.callingWindow.start,
+    callingEnd: v.callingWindow.end,
+    defaultRegion: v.defaultRegion,
+    maxConcurrentCalls: String(v.maxConcurrentCalls),
+    callsPerSecond: String(v.callsPerSecond),
+    callerId: v.callerId,
+    maxAttempts: String(v.retryPolicy.maxAttempts),
+    baseDelaySeconds: String(v.retryPolicy.baseDelayMs / 1000),
+    maxDelayMinutes: String(v.retryPolicy.maxDelayMs / 60_000),
+    jitter: String(v.retryPolicy.jitter),
+    retryOn: v.retryPolicy.retryOn,
+    scheduledStart: toLocalInput(v.scheduledStartAt),
+    scheduledEnd: toLocalInput(v.scheduledEndAt),
+  };
+}
+
+/** The draft as settings, or the problems that keep it from being any (checked with the gateway's own rules). */
+function settingsOf(d: Draft): { settings: CampaignSettingsValue; issues: Issues } {
+  const issues: Issues = {};
+  const number = (path: string, text: string, scale = 1) => {
+    const n = text.trim() === '' ? Number.NaN : Number(text);
+    if (!Number.isFinite(n)) issues[path] = 'must be a number';
+    return Math.round(n * scale * 1000) / 1000;
+  };
+  const instant = (text: string) => (text ? new Date(text).toISOString() : null);
+  const settings: CampaignSettingsValue = {
+    name: d.name,
+    description: d.description,
+    timezone: d.timezone,
+    businessHours: d.windows.map(({ day, start, end }) => ({ day, start, end })),
+    callingWindow: { start: d.callingStart, end: d.callingEnd },
+    defaultRegion: d.defaultRegion.trim().toUpperCase(),
+    maxConcurrentCalls: number('maxConcurrentCalls', d.maxConcurrentCalls),
+    callsPerSecond: number('callsPerSecond', d.callsPerSecond),
+    callerId: d.callerId.trim(),
+    retryPolicy: {
+      maxAttempts: number('retryPolicy.maxAttempts', d.maxAttempts),
+      baseDelayMs: number('retryPolicy.baseDelayMs', d.baseDelaySeconds, 1000),
+      maxDelayMs: number('retryPolicy.maxDelayMs', d.maxDelayMinutes, 60_000),
+      jitter: number('retryPolicy.jitter', d.jitter),
+      retryOn: d.retryOn,
+    },
+    scheduledStartAt: instant(d.scheduledStart),
+    scheduledEndAt: instant(d.scheduledEnd),
+  };
+  const checked = ZCampaignSettings.safeParse({
+    ...settings,
+    scheduledStartAt: settings.scheduledStartAt ? new Date(settings.scheduledStartAt) : null,
+    scheduledEndAt: settings.scheduledEndAt ? new Date(settings.scheduledEndAt) : null,
+  });
+  if (!checked.success) {
+    for (const issue of checked.error.issues) {
+      const path = issue.path.join('.');
+      issues[path] ??= issue.message;
+    }
+  }
+  return { settings, issues };
+}
+
+/** Where a problem is shown: windows' problems at their row, everything else at its field. */
+function fieldOf(path: string): string {
+  const window = /^businessHours\.(\d+)/.exec(path);
+  if (window) return `businessHours.${window[1]}`;
+  return path;
+}
+
+export function CampaignForm({
+  initial,
+  submitLabel,
+  onSubmit,
+}: {
+  initial: CampaignSettingsValue | null;
+  submitLabel: string;
+  /** Sends the settings; resolves to the server's issues (empty when it was saved) or a general error message. */
+  onSubmit: (settings: CampaignSettingsValue) => Promise<{ issues?: Issues; error?: string } | undefined>;
+}) {
+  const [draft, setDraft] = useState<Draft>(() => draftOf(initial));
+  const [issues, setIssues] = useState<Issues>({});
+  const [submitted, setSubmitted] = useState(false);
+  const [saving, setSaving] = useState(false);
+  const [failure, setFailure] = useState<string | null>(null);
+  const summary = useRef<HTMLDivElement>(null);
+  const zones = useMemo(() => {
+    const all = new Set(Intl.supportedValuesOf('timeZone'));
+    all.add('UTC');
+    all.add(draft.timezone);
+    return [...all].sort();
+  }, [draft.timezone]);
+
+  /** Changes the draft; once the form was submitted, problems are re-checked as the user fixes them. */
+  function change(patch: Partial<Draft>) {
+    const next = { ...draft, ...patch };
+    setDraft(next);
+    if (submitted) setIssues(settingsOf(next).issues);
+  }
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    setSubmitted(true);
+    setFailure(null);
+    const { settings, issues: found } = settingsOf(draft);
+    setIssues(found);
+    if (Object.keys(found).length > 0) {
+      summary.current?.focus();
+      return;
+    }
+    setSaving(true);
+    try {
+      const answer = await onSubmit(settings);
+      if (answer?.issues && Object.keys(answer.issues).length > 0) {
+        setIssues(answer.issues);
+        summary.current?.focus();
+      }
+      if (answer?.error) setFailure(answer.error);
+    } finally {
+      setSaving(false);
+    }
+  }
+
+  const problems = Object.entries(issues);
+  const issueAt = (field: string) =>
+    problems.find(([path]) => fieldOf(path) === field || path === field)?.[1];
+
+  return (
+    <form className="campaign-form" onSubmit={submit} noValidate aria-label="Campaign settings">
+      <div ref={summary} tabIndex={-1} className="form-summary" aria-live="polite">
+        {problems.length > 0 && (
+          <div role="alert">
+            <p>
+              {problems.length === 1 ? 'One setting needs' : `${problems.length} settings need`} your
+              attention:
+            </p>
+            <ul>
+              {problems.map(([path, message]) => (
+                <li key={path}>
+                  <a href={`#field-${fieldOf(path).replaceAll('.', '-')}`}>{describePath(path)}</a>: {message}
+                </li>
+              ))}
+            </ul>
+          </div>
+        )}
+        {failure && <p role="alert">{failure}</p>}
+      </div>
+
+      <fieldset>
+        <legend>Campaign</legend>
+        <Field label="Name" path="name" issue={issueAt('name')}>
+          {(props) => (
+            <input {...props} value={draft.name} onChange={(e) => change({ name: e.target.value })} />
+          )}
+        </Field>
+        <Field label="Description" path="description" issue={issueAt('description')} optional>
+          {(props) => (
+            <textarea
+              {...props}
+              rows={2}
+              value={draft.description}
+              onChange={(e) => change({ description: e.target.value })}
+            />
+          )}
+        </Field>
+        <Field
+          label="Caller ID"
+          hint="The number recipients see, in E.164 form such as +14155550100."
+          path="callerId"
+          issue={issueAt('callerId')}
+        >
+          {(props) => (
+            <input
+              {...props}
+              type="tel"
+              autoComplete="off"
+              value={draft.callerId}
+              onChange={(e) => change({ callerId: e.target.value })}
+            />
+          )}
+        </Field>
+        <Field
+          label="Default country"
+          hint="For numbers written without a country code (ISO code: US, GB, DE…)."
+          path="defaultRegion"
+          issue={issueAt('defaultRegion')}
+        >
+          {(props) => (
+            <input
+              {...props}
+              maxLength={2}
+              size={4}
+              value={draft.defaultRegion}
+              onChange={(e) => change({ defaultRegion: e.target.value.toUpperCase() })}
+            />
+          )}
+        </Field>
+      </fieldset>
+
+      <fieldset>
+        <legend>When to call</legend>
+        <Field
+          label="Time zone"
+          hint="Business hours are in this zone."
+          path="timezone"
+          issue={issueAt('timezone')}
+        >
+          {(props) => (
+            <select {...props} value={draft.timezone} onChange={(e) => change({ timezone: e.target.value })}>
+              {zones.map((zone) => (
+                <option key={zone} value={zone}>
+                  {zone.replaceAll('_', ' ')}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <BusinessHoursEditor
+          windows={draft.windows}
+          issueAt={issueAt}
+          listIssue={issues.businessHours}
+          onChange={(windows) => change({ windows })}
+        />
+        <div className="field-row">
+          <Field
+            label="Calling window from"
+            hint="In each recipient's own time zone."
+            path="callingWindow.start"
+            issue={issueAt('callingWindow.start')}
+          >
+            {(props) => (
+              <input
+                {...props}
+                {...TIME_OF_DAY}
+                value={draft.callingStart}
+                onChange={(e) => change({ callingStart: e.target.value })}
+              />
+            )}
+          </Field>
+          <Field label="Calling window until" path="callingWindow.end" issue={issueAt('callingWindow.end')}>
+            {(props) => (
+              <input
+                {...props}
+                {...TIME_OF_DAY}
+                value={draft.callingEnd}
+                onChange={(e) => change({ callingEnd: e.target.value })}
+              />
+            )}
+          </Field>
+        </div>
+        <div className="field-row">
+          <Field
+            label="Scheduled start"
+            hint="Optional; your local time."
+            path="scheduledStartAt"
+            issue={issueAt('scheduledStartAt')}
+            optional
+          >
+            {(props) => (
+              <input
+                {...props}
+                type="datetime-local"
+                value={draft.scheduledStart}
+                onChange={(e) => change({ scheduledStart: e.target.value })}
+              />
+            )}
+          </Field>
+          <Field
+            label="Scheduled end"
+            hint="Optional; your local time."
+            path="scheduledEndAt"
+            issue={issueAt('scheduledEndAt')}
+            optional
+          >
+            {(props) => (
+              <input
+                {...props}
+                type="datetime-local"
+                value={draft.scheduledEnd}
+                onChange={(e) => change({ scheduledEnd: e.target.value })}
+              />
+            )}
+          </Field>
+        </div>
+      </fieldset>
+
+      <fieldset>
+        <legend>Pace</legend>
+        <div className="field-row">
+          <Field
+            label="Concurrent calls"
+            hint="At most this many calls at once (1–1000)."
+            path="maxConcurrentCalls"
+            issue={issueAt('maxConcurrentCalls')}
+          >
+            {(props) => (
+              <input
+                {...props}
+                type="number"
+                inputMode="numeric"
+                min={1}
+                max={1000}
+                value={draft.maxConcurrentCalls}
+                onChange={(e) => change({ maxConcurrentCalls: e.target.value })}
+              />
+            )}
+          </Field>
+          <Field
+            label="Calls per second"
+            hint="New calls started per second (0.1–100)."
+            path="callsPerSecond"
+            issue={issueAt('callsPerSecond')}
+          >
+            {(props) => (
+              <input
+                {...props}
+                type="number"
+                inputMode="decimal"
+                step={0.1}
+                min={0.1}
+                max={100}
+                value={draft.callsPerSecond}
+                onChange={(e) => change({ callsPerSecond: e.target.value })}
+              />
+            )}
+          </Field>
+        </div>
+      </fieldset>
+
+      <fieldset>
+        <legend>Retries</legend>
+        <div className="field-row">
+          <Field
+            label="Attempts per number"
+            hint="Including the first call (1–20)."
+            path="retryPolicy.maxAttempts"
+            issue={issueAt('retryPolicy.maxAttempts')}
+          >
+            {(props) => (
+              <input
+                {...props}
+                type="number"
+                inputMode="numeric"
+                min={1}
+                max={20}
+                value={draft.maxAttempts}
+                onChange={(e) => change({ maxAttempts: e.target.value })}
+              />
+            )}
+          </Field>
+          <Field
+            label="First retry after (seconds)"
+            hint="Doubles with every further attempt."
+            path="retryPolicy.baseDelayMs"
+            issue={issueAt('retryPolicy.baseDelayMs')}
+          >
+            {(props) => (
+              <input
+                {...props}
+                type="number"
+                inputMode="decimal"
+                min={1}
+                value={draft.baseDelaySeconds}
+                onChange={(e) => change({ baseDelaySeconds: e.target.value })}
+              />
+            )}
+          </Field>
+          <Field
+            label="Longest wait (minutes)"
+            path="retryPolicy.maxDelayMs"
+            issue={issueAt('retryPolicy.maxDelayMs')}
+          >
+            {(props) => (
+              <input
+                {...props}
+                type="number"
+                inputMode="decimal"
+                min={0}
+                value={draft.maxDelayMinutes}
+                onChange={(e) => change({ maxDelayMinutes: e.target.value })}
+              />
+            )}
+          </Field>
+          <Field
+            label="Jitter (0–1)"
+            hint="Share of the wait taken off at random, to spread retries."
+            path="retryPolicy.jitter"
+            issue={issueAt('retryPolicy.jitter')}
+          >
+            {(props) => (
+              <input
+                {...props}
+                type="number"
+                inputMode="decimal"
+                step={0.05}
+                min={0}
+                max={1}
+                value={draft.jitter}
+                onChange={(e) => change({ jitter: e.target.value })}
+              />
+            )}
+          </Field>
+        </div>
+        <fieldset
+          className="choices"
+          id="field-retryPolicy-retryOn"
+          aria-describedby={issueAt('retryPolicy.retryOn') ? 'issue-retryPolicy-retryOn' : undefined}
+        >
+          <legend>Retry when the call ends as</legend>
+          {RETRYABLE_OUTCOMES.map((outcome) => (
+            <label key={outcome} className="choice">
+              <input
+                type="checkbox"
+                checked={draft.retryOn.includes(outcome)}
+                onChange={(e) =>
+                  change({
+                    retryOn: e.target.checked
+                      ? RETRYABLE_OUTCOMES.filter((o) => o === outcome || draft.retryOn.includes(o))
+                      : draft.retryOn.filter((o) => o !== outcome),
+                  })
+                }
+              />
+              {OUTCOME_LABELS[outcome]}
+            </label>
+          ))}
+          <p className="muted">Answered and rejected calls are never retried.</p>
+          {issueAt('retryPolicy.retryOn') && (
+            <p className="field-issue" id="issue-retryPolicy-retryOn">
+              {issueAt('retryPolicy.retryOn')}
+            </p>
+          )}
+        </fieldset>
+      </fieldset>
+
+      <div>
+        <button type="submit" disabled={saving}>
+          {saving ? 'Saving…' : submitLabel}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/** A human name for a settings path, for the summary of problems. */
+function describePath(path: string): string {
+  const window = /^businessHours\.(\d+)/.exec(path);
+  if (window) return `Business hours, window ${Number(window[1]) + 1}`;
+  const names: Record<string, string> = {
+    name: 'Name',
+    description: 'Description',
+    callerId: 'Caller ID',
+    defaultRegion: 'Default country',
+    timezone: 'Time zone',
+    businessHours: 'Business hours',
+    'callingWindow.start': 'Calling window start',
+    'callingWindow.end': 'Calling window end',
+    scheduledStartAt: 'Scheduled start',
+    scheduledEndAt: 'Scheduled end',
+    maxConcurrentCalls: 'Concurrent calls',
+    callsPerSecond: 'Calls per second',
+    'retryPolicy.maxAttempts': 'Attempts per number',
+    'retryPolicy.baseDelayMs': 'First retry after',
+    'retryPolicy.maxDelayMs': 'Longest wait',
+    'retryPolicy.jitter': 'Jitter',
+    'retryPolicy.retryOn': 'Retry outcomes',
+  };
+  return names[path] ?? path;
+}
+
+/** A labelled control with its hint and its problem, wired for screen readers (aria-invalid, aria-describedby). */
+function Field({
+  label,
+  hint,
+  path,
+  issue,
+  optional,
+  children,
+}: {
+  label: string;
+  hint?: string;
+  path: string;
+  issue: string | undefined;
+  optional?: boolean;
+  children: (props: {
+    id: string;
+    name: string;
+    'aria-invalid': boolean;
+    'aria-describedby'?: string;
+    required?: boolean;
+  }) => ReactNode;
+}) {
+  const id = `field-${path.replaceAll('.', '-')}`;
+  const described = [hint && `${id}-hint`, issue && `${id}-issue`].filter(Boolean).join(' ');
+  return (
+    <div className="field">
+      <label htmlFor={id}>
+        {label}
+        {optional && <span className="muted"> (optional)</span>}
+      </label>
+      {children({
+        id,
+        name: path,
+        'aria-invalid': Boolean(issue),
+        'aria-describedby': described || undefined,
+        required: !optional,
+      })}
+      {hint && (
+        <span className="hint" id={`${id}-hint`}>
+          {hint}
+        </span>
+      )}
+      {/* Always rendered: a problem appearing or going away does not move what follows. */}
+      <span className="field-issue" id={`${id}-issue`}>
+        {issue ?? ''}
+      </span>
+    </div>
+  );
+}
+
+function BusinessHoursEditor({
+  windows,
+  issueAt,
+  listIssue,
+  onChange,
+}: {
+  windows: Draft['windows'];
+  issueAt: (field: string) => string | undefined;
+  listIssue: string | undefined;
+  onChange: (windows: Draft['windows']) => void;
+}) {
+  const headingId = useId();
+  const update = (key: number, patch: Partial<Draft['windows'][number]>) =>
+    onChange(windows.map((w) => (w.key === key ? { ...w, ...patch } : w)));
+  const copyMondayToWeekdays = () => {
+    const monday = windows.filter((w) => w.day === 1);
+    onChange([
+      ...windows.filter((w) => w.day === 1 || w.day > 5),
+      ...[2, 3, 4, 5].flatMap((day) => monday.map((w) => ({ ...w, day, key: nextKey++ }))),
+    ]);
+  };
+  return (
+    <fieldset className="business-hours" id="field-businessHours" aria-labelledby={headingId}>
+      <legend id={headingId}>Business hours</legend>
+      <p className="muted">Calls are made only inside these weekly windows. A day may have several.</p>
+      {listIssue && <p className="field-issue">{listIssue}</p>}
+      <table className="hours">
+        <tbody>
+          {DAYS.map((dayName, i) => {
+            const day = i + 1;
+            const ofDay = windows.map((w, index) => ({ w, index })).filter(({ w }) => w.day === day);
+            return (
+              <tr key={dayName}>
+                <th scope="row">{dayName}</th>
+                <td>
+                  {ofDay.length === 0 && <span className="muted">No calls</span>}
+                  {ofDay.map(({ w, index }, n) => {
+                    const issue = issueAt(`businessHours.${index}`);
+                    const id = `field-businessHours-${index}`;
+                    return (
+                      <div key={w.key} className="window" id={id} data-testid={`window-${dayName}-${n + 1}`}>
+                        <input
+                          {...TIME_OF_DAY}
+                          aria-label={`${dayName} window ${n + 1} from`}
+                          aria-invalid={Boolean(issue)}
+                          aria-describedby={issue ? `${id}-issue` : undefined}
+                          value={w.start}
+                          onChange={(e) => update(w.key, { start: e.target.value })}
+                        />
+                        <span aria-hidden="true">–</span>
+                        <input
+                          {...TIME_OF_DAY}
+                          aria-label={`${dayName} window ${n + 1} to`}
+                          aria-invalid={Boolean(issue)}
+                          aria-describedby={issue ? `${id}-issue` : undefined}
+                          value={w.end}
+                          onChange={(e) => update(w.key, { end: e.target.value })}
+                        />
+                        <button
+                          type="button"
+                          className="secondary small"
+                          aria-label={`Remove ${dayName} window ${n + 1}`}
+                          onClick={() => onChange(windows.filter((other) => other.key !== w.key))}
+                        >
+                          Remove
+                        </button>
+                        {issue && (
+                          <span className="field-issue" id={`${id}-issue`}>
+                            {issue}
+                          </span>
+                        )}
+                      </div>
+                    );
+                  })}
+                </td>
+                <td>
+                  <button
+                    type="button"
+                    className="secondary small"
+                    aria-label={`Add a ${dayName} window`}
+                    onClick={() => {
+                      // After the day's last window (two hours, up to midnight), else a working day.
+                      const lastEnd = parseTimeOfDay(ofDay.at(-1)?.w.end ?? '');
+                      const [start, end] =
+                        lastEnd === null || lastEnd >= 24 * 60
+                          ? ['09:00', '17:00']
+                          : [formatTimeOfDay(lastEnd), formatTimeOfDay(Math.min(lastEnd + 120, 24 * 60))];
+                      onChange([...windows, { key: nextKey++, day, start, end }]);
+                    }}
+                  >
+                    Add window
+                  </button>
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      <button type="button" className="secondary small" onClick={copyMondayToWeekdays}>
+        Copy Monday to Tuesday–Friday
+      </button>
+    </fieldset>
+  );
+}

@@ -1,0 +1,226 @@
+'use client';
+import { useState } from 'react';
+import { useClient } from 'urql';
+import { CSRF_HEADER } from '../lib/client';
+
+// Adding numbers to a campaign: a CSV upload (streamed to the gateway, with upload progress) or a paste box. Both
+// end in the same report: how many rows were read, imported, duplicates, on the do-not-call list, and which rows
+// were rejected and why.
+
+const IMPORT_FIELDS = `__typename
+  ... on TargetImport {
+    id status source rowsRead rowsImported rowsDuplicate rowsDoNotCall rowsInvalid failureReason
+    errors { row field value reason }
+  }
+  ... on Error { code message }`;
+const IMPORT_CSV = `mutation ImportTargetsCsv($campaignId: ID!, $file: File!) {
+  importTargetsCsv(campaignId: $campaignId, file: $file) { ${IMPORT_FIELDS} }
+}`;
+const ADD_TARGETS = `mutation AddTargets($campaignId: ID!, $targets: [TargetInput!]!) {
+  addTargets(campaignId: $campaignId, targets: $targets) { ${IMPORT_FIELDS} }
+}`;
+/** The gateway's limit for one inline list. */
+const MAX_PASTED = 10_000;
+
+interface ImportReport {
+  __typename: string;
+  status?: string;
+  source?: string;
+  rowsRead?: number;
+  rowsImported?: number;
+  rowsDuplicate?: number;
+  rowsDoNotCall?: number;
+  rowsInvalid?: number;
+  failureReason?: string | null;
+  errors?: { row: number; field: string; value: string | null; reason: string }[];
+  message?: string;
+}
+
+interface Outcome {
+  report?: ImportReport;
+  problem?: string;
+  /** Pasted lists: the text line of each list position (row 1 = the first non-empty line, maybe not line 1). */
+  lineOfRow?: number[];
+}
+
+/** Sends a CSV file as a GraphQL multipart request, reporting upload progress (fetch cannot, XHR can). */
+function uploadCsv(
+  campaignId: string,
+  file: File,
+  onProgress: (sent: number, total: number) => void,
+): Promise<{ data?: { importTargetsCsv: ImportReport }; errors?: { message: string }[] }> {
+  const body = new FormData();
+  body.append('operations', JSON.stringify({ query: IMPORT_CSV, variables: { campaignId, file: null } }));
+  body.append('map', JSON.stringify({ 0: ['variables.file'] }));
+  body.append('0', file, file.name);
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', '/graphql');
+    xhr.setRequestHeader(CSRF_HEADER, '1');
+    xhr.responseType = 'json';
+    xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size);
+    xhr.onload = () =>
+      xhr.response && typeof xhr.response === 'object'
+        ? resolve(xhr.response)
+        : reject(new Error(`the upload failed (HTTP ${xhr.status})`));
+    xhr.onerror = () => reject(new Error('the upload failed: the dashboard could not be reached'));
+    xhr.send(body);
+  });
+}
+
+export function TargetsImport({ campaignId, onImported }: { campaignId: string; onImported: () => void }) {
+  const client = useClient();
+  const [file, setFile] = useState<File | null>(null);
+  const [pasted, setPasted] = useState('');
+  const [progress, setProgress] = useState<{ sent: number; total: number } | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [outcome, setOutcome] = useState<Outcome | null>(null);
+
+  function finish(next: Outcome) {
+    setOutcome(next);
+    setBusy(false);
+    setProgress(null);
+    if (next.report?.__typename === 'TargetImport') onImported();
+  }
+
+  async function sendFile() {
+    if (!file) return;
+    setBusy(true);
+    setOutcome(null);
+    setProgress({ sent: 0, total: file.size });
+    try {
+      const answer = await uploadCsv(campaignId, file, (sent, total) => setProgress({ sent, total }));
+      const report = answer.data?.importTargetsCsv;
+      finish(report ? { report } : { problem: answer.errors?.map((e) => e.message).join('; ') ?? 'failed' });
+    } catch (err) {
+      finish({ problem: (err as Error).message });
+    }
+  }
+
+  async function sendPasted() {
+    const rows = pasted
+      .split('\n')
+      .map((text, i) => ({ number: text.trim(), line: i + 1 }))
+      .filter((r) => r.number !== '');
+    if (rows.length === 0) return finish({ problem: 'Paste at least one number, one per line.' });
+    if (rows.length > MAX_PASTED) {
+      return finish({
+        problem: `${rows.length.toLocaleString('en')} numbers pasted; at most ${MAX_PASTED.toLocaleString('en')} at once (upload a CSV file for more).`,
+      });
+    }
+    setBusy(true);
+    setOutcome(null);
+    const result = await client
+      .mutation<{ addTargets: ImportReport }>(ADD_TARGETS, {
+        campaignId,
+        targets: rows.map((r) => ({ phoneNumber: r.number })),
+      })
+      .toPromise();
+    const report = result.data?.addTargets;
+    if (report?.__typename === 'TargetImport') setPasted('');
+    finish(
+      report
+        ? { report, lineOfRow: rows.map((r) => r.line) }
+        : { problem: result.error?.message ?? 'failed' },
+    );
+  }
+
+  return (
+    <section className="card targets" aria-labelledby="targets-heading" id="targets">
+      <h2 id="targets-heading">Add numbers</h2>
+      <div className="targets-ways">
+        <div>
+          <label htmlFor="targets-file">CSV file</label>
+          <p className="hint" id="targets-file-hint">
+            A header row with a <code>phone</code> column (or phone_number, number, msisdn, telephone);
+            optionally <code>timezone</code>; other columns are kept with each number.
+          </p>
+          <input
+            id="targets-file"
+            type="file"
+            accept=".csv,text/csv"
+            aria-describedby="targets-file-hint"
+            onChange={(e) => setFile(e.target.files?.[0] ?? null)}
+          />{' '}
+          <button type="button" disabled={!file || busy} onClick={sendFile}>
+            Upload
+          </button>
+        </div>
+        <div>
+          <label htmlFor="targets-paste">Or paste numbers</label>
+          <p className="hint" id="targets-paste-hint">
+            One per line, in E.164 (+14155550100) or national form of the default country.
+          </p>
+          <textarea
+            id="targets-paste"
+            rows={4}
+            aria-describedby="targets-paste-hint"
+            value={pasted}
+            onChange={(e) => setPasted(e.target.value)}
+          />
+          <button type="button" disabled={busy || pasted.trim() === ''} onClick={sendPasted}>
+            Add numbers
+          </button>
+        </div>
+      </div>
+      {/* A fixed-height status line: progress and results appear without moving the page around. */}
+      <div className="targets-status" aria-live="polite">
+        {progress && (
+          <p>
+            <progress max={progress.total || 1} value={progress.sent} aria-label="Upload progress" />{' '}
+            {progress.sent < progress.total
+              ? `Uploading… ${Math.round((progress.sent / (progress.total || 1)) * 100)}%`
+              : 'Uploaded; importing…'}
+          </p>
+        )}
+        {busy && !progress && <p>Adding…</p>}
+      </div>
+      {outcome && <ImportResult outcome={outcome} />}
+    </section>
+  );
+}
+
+function ImportResult({ outcome }: { outcome: Outcome }) {
+  const { report, problem, lineOfRow } = outcome;
+  if (problem) return <p role="alert">{problem}</p>;
+  if (!report) return null;
+  if (report.__typename !== 'TargetImport') return <p role="alert">{report.message}</p>;
+  return (
+    <div className="import-report" data-testid="import-report">
+      <p role="status">
+        {report.status === 'FAILED'
+          ? `Import failed: ${report.failureReason ?? 'unknown reason'}.`
+          : `${report.rowsRead?.toLocaleString('en')} rows read: ${report.rowsImported?.toLocaleString('en')} added, ${report.rowsDuplicate} duplicates, ${report.rowsDoNotCall} on the do-not-call list, ${report.rowsInvalid} rejected.`}
+      </p>
+      {report.errors && report.errors.length > 0 && (
+        <table aria-label="Rejected rows">
+          <thead>
+            <tr>
+              <th scope="col">{lineOfRow ? 'Line' : 'Row (after the header)'}</th>
+              <th scope="col">Field</th>
+              <th scope="col">Value</th>
+              <th scope="col">Why</th>
+            </tr>
+          </thead>
+          <tbody>
+            {report.errors.map((e) => (
+              <tr key={`${e.row}-${e.field}`} data-testid="rejected-row">
+                <td>{lineOfRow ? (lineOfRow[e.row - 1] ?? e.row) : e.row}</td>
+                <td>{e.field}</td>
+                <td>{e.value ?? '—'}</td>
+                <td>{e.reason}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {report.rowsInvalid !== undefined &&
+        report.errors !== undefined &&
+        report.rowsInvalid > report.errors.length && (
+          <p className="muted">
+            The first {report.errors.length} of {report.rowsInvalid} rejected rows are listed.
+          </p>
+        )}
+    </div>
+  );
+}

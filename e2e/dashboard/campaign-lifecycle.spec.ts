@@ -1,0 +1,141 @@
+// A campaign's whole life in the browser: created through the form (a mistake shown, then fixed), numbers imported
+// from a CSV file with a bad row reported and pasted, started, followed live to its end on its page and on the
+// wallboard, and a call's attempt history opened.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { expect, type Page, test } from '@playwright/test';
+import { ARTIFACTS } from './playwright.config.ts';
+
+type Role = 'VIEWER' | 'OPERATOR' | 'ADMIN';
+const tenant = JSON.parse(process.env.E2E_TENANT ?? '{}') as {
+  name: string;
+  keys: Record<Role, string>;
+  users: Record<Role, { email: string; password: string }>;
+};
+const SCREENSHOTS = path.join(ARTIFACTS, 'screenshots');
+mkdirSync(SCREENSHOTS, { recursive: true });
+
+/** Ofcom drama numbers (Leeds, 0113 496 0xxx) in national form: the campaign's default country, GB, completes them. */
+const csvNumber = (i: number) => `0113 496 ${String(i).padStart(4, '0')}`;
+const CSV_CALLS = 40;
+
+async function signIn(page: Page, role: Role) {
+  await page.goto('/login');
+  await page.getByLabel('E-mail').fill(tenant.users[role].email);
+  await page.getByLabel('Password').fill(tenant.users[role].password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/campaigns$/);
+}
+
+test('an operator creates a campaign through the form, imports its numbers, runs it to the end and reads a call history', async ({
+  page,
+  browser,
+}) => {
+  test.setTimeout(240_000);
+  await signIn(page, 'OPERATOR');
+  await page.getByRole('link', { name: 'New campaign' }).click();
+  await expect(page.getByRole('heading', { name: 'New campaign' })).toBeVisible();
+
+  const form = page.getByRole('form', { name: 'Campaign settings' });
+  await form.getByLabel('Name').fill('Spring reminders');
+  // Two mistakes: a caller ID that is no E.164 number, and a second Monday window over the first.
+  await form.getByLabel('Caller ID').fill('020 7946 0000');
+  await form.getByLabel('Default country').fill('GB');
+  await form.getByLabel('Time zone').selectOption('Europe/London');
+  await form.getByLabel('Monday window 1 from').fill('00:00');
+  await form.getByLabel('Monday window 1 to').fill('24:00');
+  await form.getByRole('button', { name: 'Add a Monday window' }).click();
+  await form.getByLabel('Monday window 2 from').fill('12:00');
+  await form.getByLabel('Monday window 2 to').fill('13:00');
+  await form.getByRole('button', { name: 'Create campaign' }).click();
+
+  const summary = form.getByRole('alert');
+  await expect(summary).toContainText('2 settings need your attention');
+  await expect(summary).toContainText('Caller ID: must be an E.164 number such as +14155550100');
+  await expect(summary).toContainText('overlaps another Monday window (00:00-24:00)');
+  await expect(form.getByLabel('Caller ID')).toHaveAttribute('aria-invalid', 'true');
+  await expect(form.getByLabel('Monday window 2 from')).toHaveAttribute('aria-invalid', 'true');
+  await expect(page).toHaveURL(/\/campaigns\/new$/);
+  await page.screenshot({ path: path.join(SCREENSHOTS, 'campaign-form-errors.png'), fullPage: true });
+
+  // Fixed one by one: each problem goes as soon as it is fixed.
+  await form.getByLabel('Caller ID').fill('+442079460000');
+  await expect(summary).toContainText('One setting needs your attention');
+  await expect(form.getByLabel('Caller ID')).toHaveAttribute('aria-invalid', 'false');
+  await form.getByRole('button', { name: 'Remove Monday window 2' }).click();
+  await expect(form.getByRole('alert')).toHaveCount(0);
+
+  // Every day, all day, for recipients anywhere: the test runs whenever CI does.
+  await form.getByRole('button', { name: 'Copy Monday to Tuesday–Friday' }).click();
+  for (const day of ['Saturday', 'Sunday']) {
+    await form.getByRole('button', { name: `Add a ${day} window` }).click();
+    await form.getByLabel(`${day} window 1 from`).fill('00:00');
+    await form.getByLabel(`${day} window 1 to`).fill('24:00');
+  }
+  await form.getByLabel('Calling window from').fill('00:00');
+  await form.getByLabel('Calling window until').fill('24:00');
+  await form.getByLabel('Concurrent calls').fill('8');
+  await form.getByLabel('Calls per second').fill('20');
+  await form.getByLabel('Attempts per number').fill('2');
+  await form.getByLabel('First retry after (seconds)').fill('1');
+  await form.getByLabel('Longest wait (minutes)').fill('0.05');
+  await form.getByLabel('Voicemail').check();
+  await page.screenshot({ path: path.join(SCREENSHOTS, 'campaign-form.png'), fullPage: true });
+  await form.getByRole('button', { name: 'Create campaign' }).click();
+
+  // A draft, with its settings as entered.
+  await expect(page).toHaveURL(/\/campaigns\/[^/]+#targets$/);
+  await expect(page.getByRole('heading', { level: 1 })).toContainText('Spring reminders');
+  await expect(page.getByTestId('campaign-status')).toHaveText('DRAFT');
+  await expect(page.getByText('Europe/London · at most 8 calls at once, 20 per second')).toBeVisible();
+
+  // A CSV file with one bad row (its fourth data row): reported by row, field and reason; the rest imported.
+  const rows = Array.from({ length: CSV_CALLS }, (_, i) => `${csvNumber(i)},Customer ${i}`);
+  rows.splice(3, 0, '0113 49,Broken Row');
+  await page.getByLabel('CSV file').setInputFiles({
+    name: 'spring.csv',
+    mimeType: 'text/csv',
+    buffer: Buffer.from(`phone,name\n${rows.join('\n')}\n`),
+  });
+  await page.getByRole('button', { name: 'Upload' }).click();
+  const report = page.getByTestId('import-report');
+  await expect(report).toContainText(
+    `${CSV_CALLS + 1} rows read: ${CSV_CALLS} added, 0 duplicates, 0 on the do-not-call list, 1 rejected.`,
+  );
+  const rejected = report.getByTestId('rejected-row');
+  await expect(rejected).toHaveCount(1);
+  await expect(rejected).toContainText('4');
+  await expect(rejected).toContainText('0113 49');
+  await page.screenshot({ path: path.join(SCREENSHOTS, 'campaign-import.png'), fullPage: true });
+
+  // The paste box: one new number, one already imported (line numbers as typed, blank lines included).
+  await page.getByLabel('Or paste numbers').fill(`+44 113 496 0999\n\n${csvNumber(0)}`);
+  await page.getByRole('button', { name: 'Add numbers' }).click();
+  await expect(report).toContainText('2 rows read: 1 added, 1 duplicates');
+  const total = CSV_CALLS + 1;
+  await expect(page.getByTestId('count-total')).toHaveText(String(total));
+
+  // The wallboard on a kiosk follows the campaign as it runs.
+  const kiosk = await browser.newContext({ viewport: { width: 1600, height: 900 } });
+  const board = await kiosk.newPage();
+  await board.goto(`/wallboard?key=${tenant.keys.VIEWER}`);
+  await expect(board.getByTestId('connection')).toHaveText(/Live/);
+
+  const controls = page.getByRole('region', { name: 'Controls' });
+  await controls.getByRole('button', { name: 'Start', exact: true }).click();
+  await page.getByRole('alertdialog').getByRole('button', { name: 'Yes, start' }).click();
+  await expect(page.getByTestId('campaign-status')).toHaveText('RUNNING');
+
+  // To the end: every call finished, on the page and on the wallboard.
+  await expect(page.getByTestId('count-pending')).toHaveText('0', { timeout: 120_000 });
+  await expect(page.getByTestId('count-in-progress')).toHaveText('0', { timeout: 120_000 });
+  await expect(page.getByTestId('count-retrying')).toHaveText('0', { timeout: 120_000 });
+  const completed = Number(await page.getByTestId('count-completed').textContent());
+  const failed = Number(await page.getByTestId('count-failed').textContent());
+  expect(completed + failed).toBe(total);
+  const tile = board.getByTestId('wallboard-tile').filter({ hasText: 'Spring reminders' });
+  await expect(tile.getByTestId('wallboard-completed')).toHaveText(String(completed));
+  await expect(page.getByTestId('campaign-status')).toHaveText('COMPLETED', { timeout: 30_000 });
+  await page.screenshot({ path: path.join(SCREENSHOTS, 'campaign-completed.png'), fullPage: true });
+  await kiosk.close();
+});
