@@ -1,7 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { createKafka, createProducer, topicNames } from '@outbound/bus';
-import { createRedisClient, TokenBucket } from '@outbound/coordination';
+import { createRedisClient, ThroughputSeries, TokenBucket } from '@outbound/coordination';
 import { createPool, createPrisma } from '@outbound/db';
+import { createCqlClient } from '@outbound/history';
 import type { Logger } from '@outbound/observability';
 import type { GatewayConfig } from './environment.ts';
 import type { GatewayDeps } from './graphql/context.ts';
@@ -26,6 +27,13 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   const redis = createRedisClient(config, logger, 'gateway');
   // Subscriber mode takes a connection of its own.
   const liveRedis = createRedisClient(config, logger, 'gateway-live');
+  // Only Call.history reads Cassandra: the client connects on its first query (and again on a later one if that
+  // failed), so a gateway starts and serves everything else while Cassandra is away.
+  const cql = createCqlClient(config, {
+    keyspace: config.CASSANDRA_KEYSPACE,
+    connectTimeoutMs: config.HISTORY_READ_TIMEOUT_MS,
+    readTimeoutMs: config.HISTORY_READ_TIMEOUT_MS,
+  });
   const deps: GatewayDeps = {
     config,
     logger,
@@ -33,6 +41,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     prisma: createPrisma(pool),
     redis,
     buckets: new TokenBucket(redis),
+    cql,
+    throughput: new ThroughputSeries(redis),
     live: new LiveHub(liveRedis, logger.child({ component: 'live-hub' })),
   };
   const metrics = createMetrics();
@@ -96,6 +106,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       await pool.end();
       await redis.quit();
       await liveRedis.quit();
+      await cql.shutdown();
       logger.info('gateway stopped');
     },
   };

@@ -1,5 +1,6 @@
 import {
   bool,
+  cassandraEnv,
   databaseEnv,
   durationMs,
   type EnvSource,
@@ -57,9 +58,21 @@ const gatewayEnv = {
   TELEPHONY_AUTH_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /** The gateway's base URL as the carrier reaches it (scheme, host, port): callback signatures cover it. */
   WEBHOOK_PUBLIC_URL: url(['http', 'https'], 'http://127.0.0.1:4000'),
+  /**
+   * Longest wait for a call's history from Cassandra/ScyllaDB, connecting included: past it, `Call.history` fails
+   * with a clear error instead of holding the request.
+   */
+  HISTORY_READ_TIMEOUT_MS: positiveInt(3000, 60_000),
 };
 
-export const environmentShape = { ...databaseEnv, ...redisEnv, ...kafkaEnv, ...logEnv, ...gatewayEnv };
+export const environmentShape = {
+  ...databaseEnv,
+  ...redisEnv,
+  ...kafkaEnv,
+  ...cassandraEnv,
+  ...logEnv,
+  ...gatewayEnv,
+};
 
 export type GatewayConfig = z.infer<z.ZodObject<typeof environmentShape>>;
 

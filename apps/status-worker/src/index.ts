@@ -1,6 +1,7 @@
-// Composition root of the status worker: config, clients, the consumer, health and metrics, graceful shutdown.
+// Composition root of the status worker: config, clients, the consumer, the dead-letter recorder, health and metrics,
+// graceful shutdown.
 import { createKafka, createProducer, topicNames } from '@outbound/bus';
-import { createRedisClient, LeaseSemaphore } from '@outbound/coordination';
+import { createRedisClient, LeaseSemaphore, ThroughputSeries } from '@outbound/coordination';
 import { createPool } from '@outbound/db';
 import { createCqlClient } from '@outbound/history';
 import {
@@ -10,6 +11,7 @@ import {
   startHealthServer,
   stopOnSignals,
 } from '@outbound/observability';
+import { createDeadLetterRecorder } from './dead-letter-recorder.ts';
 import { loadConfig } from './environment.ts';
 import { createStatusWorker } from './status-worker.ts';
 
@@ -31,26 +33,39 @@ const worker = createStatusWorker({
   pool,
   cql,
   semaphore: new LeaseSemaphore(redis),
+  throughput: new ThroughputSeries(redis),
   logger,
   registry,
   groupId: `${config.KAFKA_TOPIC_PREFIX}status-worker`,
   partitionsConsumedConcurrently: config.STATUS_WORKER_CONCURRENCY,
 });
 
+// Indexes the dead-letter topic in PostgreSQL, for the gateway's deadLetters query and replay mutations.
+const deadLetterRecorder = createDeadLetterRecorder({
+  kafka,
+  producer,
+  deadLetterTopic: topicNames(config).deadLetter,
+  pool,
+  logger,
+  registry,
+  groupId: `${config.KAFKA_TOPIC_PREFIX}dead-letter-recorder`,
+});
+
 const health = await startHealthServer({
   host: config.STATUS_WORKER_HEALTH_HOST,
   port: config.STATUS_WORKER_HEALTH_PORT,
-  readiness: () => worker.isReady(),
+  readiness: () => worker.isReady() && deadLetterRecorder.isReady(),
   registry,
   logger,
 });
 await cql.connect();
 await worker.start();
+await deadLetterRecorder.start();
 logger.info({ health: health.url }, 'status worker started');
 
 stopOnSignals(logger, async () => {
-  // The consumer first: its batch in flight finishes and commits while every client is still open.
-  await worker.stop();
+  // The consumers first: their batches in flight finish and commit while every client is still open.
+  await Promise.all([worker.stop(), deadLetterRecorder.stop()]);
   await health.stop();
   await producer.disconnect();
   await Promise.allSettled([pool.end(), cql.shutdown(), redis.quit()]);

@@ -7,6 +7,7 @@ export interface StatusWorkerMetrics {
   retriesScheduled: Counter;
   slotReleaseFailures: Counter;
   liveUpdateFailures: Counter;
+  throughputFailures: Counter;
   transactionDuration: Histogram;
 }
 
@@ -43,6 +44,11 @@ export function statusWorkerMetrics(registry: Registry): StatusWorkerMetrics {
     liveUpdateFailures: new Counter({
       name: 'status_worker_live_update_failures_total',
       help: 'Batches whose live updates could not be published after commit (the next change supersedes them)',
+      registers,
+    }),
+    throughputFailures: new Counter({
+      name: 'status_worker_throughput_failures_total',
+      help: "Batches whose attempt endings could not be added to the dashboard's throughput series after commit",
       registers,
     }),
     transactionDuration: new Histogram({

@@ -14,7 +14,14 @@ import {
   ZLiveUpdate,
   ZRetry,
 } from '@outbound/contracts';
-import { createRedisClient, LeaseSemaphore } from '@outbound/coordination';
+import {
+  createRedisClient,
+  LeaseSemaphore,
+  THROUGHPUT_BUCKET_SECONDS,
+  THROUGHPUT_RETENTION_SECONDS,
+  ThroughputSeries,
+  throughputKey,
+} from '@outbound/coordination';
 import { createMetricsRegistry } from '@outbound/observability';
 import {
   type CampaignFixture,
@@ -49,6 +56,7 @@ beforeAll(async () => {
     pool: h.pool,
     cql: h.cql,
     semaphore,
+    throughput: new ThroughputSeries(redis),
     logger: testLogger,
     registry,
     groupId: h.groupId('status-worker'),
@@ -358,6 +366,41 @@ describe('status worker', () => {
     );
     expect(retriesOf(exhausted.id)).toEqual([]);
     expect(retriesOf(rejected.id)).toEqual([]);
+    await expectCountersMatchRows(fixture.campaignId);
+  });
+
+  it('adds the attempt endings of a committed batch to the throughput buckets of their campaign, once', async () => {
+    const fixture = await createCampaign(h.db, {
+      calls: [{ status: 'DIALING' }, { status: 'DIALING' }, { status: 'IN_PROGRESS' }, { status: 'DIALING' }],
+      retry: { maxAttempts: 1 },
+    });
+    const [answered, busy, later, marker] = fixture.calls as [Call, Call, Call, Call];
+    // Two buckets a minute ago (whole buckets, so the times below cannot straddle one by accident).
+    const bucket = Math.floor(Date.now() / 1000 / THROUGHPUT_BUCKET_SECONDS) * THROUGHPUT_BUCKET_SECONDS - 60;
+    const at = (seconds: number) => new Date((bucket + seconds) * 1000).toISOString();
+    const key = throughputKey(fixture.campaignId, bucket);
+    const nextKey = throughputKey(fixture.campaignId, bucket + THROUGHPUT_BUCKET_SECONDS);
+    const busyEnding = event(fixture, busy, 'completed', { outcome: 'BUSY', occurredAt: at(2) });
+    await send([
+      event(fixture, answered, 'answered', { occurredAt: at(0) }),
+      event(fixture, answered, 'completed', { outcome: 'ANSWERED', durationMs: 3000, occurredAt: at(1) }),
+      busyEnding,
+      event(fixture, later, 'completed', { outcome: 'ANSWERED', durationMs: 9000, occurredAt: at(12) }),
+    ]);
+    await eventually(async () => (await redis.exists(key, nextKey)) === 2, 'both buckets recorded');
+    // Progress events count nothing; each ending counts once in its own bucket, under `ended` and its outcome.
+    expect(await redis.hgetall(key)).toEqual({ ended: '2', ANSWERED: '1', BUSY: '1' });
+    expect(await redis.hgetall(nextKey)).toEqual({ ended: '1', ANSWERED: '1' });
+    // Kept for the longest window a chart may ask for, then gone.
+    expect(await redis.call('EXPIRETIME', key)).toBe(bucket + THROUGHPUT_RETENTION_SECONDS);
+
+    // A redelivered ending is in the ledger: no second count. The marker's bucket shows once that batch is done.
+    const markerKey = throughputKey(fixture.campaignId, bucket + 2 * THROUGHPUT_BUCKET_SECONDS);
+    await send([busyEnding]);
+    await send([event(fixture, marker, 'completed', { outcome: 'NO_ANSWER', occurredAt: at(25) })]);
+    await eventually(async () => (await redis.exists(markerKey)) === 1, 'the marker recorded');
+    expect(await redis.hgetall(key)).toEqual({ ended: '2', ANSWERED: '1', BUSY: '1' });
+    expect(await redis.hgetall(markerKey)).toEqual({ ended: '1', NO_ANSWER: '1' });
     await expectCountersMatchRows(fixture.campaignId);
   });
 

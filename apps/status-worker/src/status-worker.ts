@@ -21,7 +21,7 @@ import {
   traceIdOf,
   ZStatusEvent,
 } from '@outbound/contracts';
-import type { LeaseSemaphore } from '@outbound/coordination';
+import type { LeaseSemaphore, ThroughputSeries } from '@outbound/coordination';
 import {
   COUNTERS_SELECT,
   type CountersSnapshot,
@@ -30,13 +30,12 @@ import {
   inTransaction,
 } from '@outbound/db';
 import type { CallStatusName } from '@outbound/domain';
-import type { CqlClient } from '@outbound/history';
+import { type CqlClient, createHistoryWriter } from '@outbound/history';
 import type { Logger } from '@outbound/observability';
 import type { Kafka } from 'kafkajs';
 import type pg from 'pg';
 import type { Registry } from 'prom-client';
 import { classify, UnprocessableEventError } from './errors.ts';
-import { createHistoryWriter } from './history.ts';
 import { statusWorkerMetrics } from './metrics.ts';
 import { type BatchPlan, type LockedCall, planBatch } from './plan.ts';
 
@@ -53,6 +52,8 @@ export interface StatusWorkerOptions {
   pool: pg.Pool;
   cql: CqlClient;
   semaphore: LeaseSemaphore;
+  /** The dashboard's live series of attempt endings, recorded after each commit (best effort). */
+  throughput: ThroughputSeries;
   logger: Logger;
   registry: Registry;
   /** Default `<KAFKA_TOPIC_PREFIX>status-worker` as given by the caller. */
@@ -156,10 +157,10 @@ function checkReferences(
  * The status worker: per batch of `campaign.calls.status`, (1) every event into the Cassandra history (idempotent),
  * (2) one PostgreSQL transaction: ledger, calls locked in id order, the state machine, batched call updates,
  * counter deltas per campaign, and the retry messages produced and acknowledged before COMMIT, (3) after commit,
- * slots released and live updates published (both best effort).
+ * slots released, attempt endings added to the throughput series and live updates published (all best effort).
  */
 export function createStatusWorker(options: StatusWorkerOptions): StatusWorker {
-  const { pool, producer, topics, semaphore, registry } = options;
+  const { pool, producer, topics, semaphore, throughput, registry } = options;
   const logger = options.logger.child({ component: 'status-worker' });
   const now = options.now ?? (() => new Date());
   const metrics = statusWorkerMetrics(registry);
@@ -343,6 +344,21 @@ export function createStatusWorker(options: StatusWorkerOptions): StatusWorker {
     });
   }
 
+  async function recordThroughput(committed: Committed): Promise<void> {
+    const endings = committed.plan.ended.flatMap(({ campaignId, event }) =>
+      event.outcome ? [{ campaignId, outcome: event.outcome, endedAt: new Date(event.occurredAt) }] : [],
+    );
+    try {
+      await throughput.record(endings);
+    } catch (err) {
+      metrics.throughputFailures.inc();
+      logger.warn(
+        { err, endings: endings.length, campaigns: [...new Set(endings.map((e) => e.campaignId))] },
+        'could not record attempt endings in the throughput series; the chart misses them (counters are exact)',
+      );
+    }
+  }
+
   async function publishLive(committed: Committed): Promise<void> {
     const at = now().toISOString();
     const messages: { key: string; value: Buffer }[] = [];
@@ -394,6 +410,7 @@ export function createStatusWorker(options: StatusWorkerOptions): StatusWorker {
     const committed = await transact(events);
     if (!committed) return;
     await releaseSlots(committed);
+    await recordThroughput(committed);
     await publishLive(committed);
     logger.debug(
       {

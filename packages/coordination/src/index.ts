@@ -1,4 +1,13 @@
 export { createRedisClient } from './client.ts';
 export { LeaseSemaphore } from './lease-semaphore.ts';
 export { LuaScript } from './lua-script.ts';
+export {
+  type AttemptEnding,
+  THROUGHPUT_BUCKET_SECONDS,
+  THROUGHPUT_RETENTION_SECONDS,
+  type ThroughputCounts,
+  ThroughputSeries,
+  type ThroughputWindow,
+  throughputKey,
+} from './throughput.ts';
 export { type TakeResult, TokenBucket } from './token-bucket.ts';

@@ -1,5 +1,6 @@
-import type { TokenBucket } from '@outbound/coordination';
+import type { ThroughputSeries, TokenBucket } from '@outbound/coordination';
 import type { Database } from '@outbound/db';
+import type { CqlClient } from '@outbound/history';
 import type { Logger } from '@outbound/observability';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
@@ -16,6 +17,10 @@ export interface GatewayDeps {
   redis: Redis;
   /** Request budgets per caller and login attempt budgets. */
   buckets: TokenBucket;
+  /** The call history keyspace (Cassandra/ScyllaDB); connects on first use. */
+  cql: CqlClient;
+  /** Attempt endings per campaign and 10 s, for the throughput chart. */
+  throughput: ThroughputSeries;
   /** Live channels for subscriptions (absent in processes that serve none). */
   live?: LiveHub;
 }

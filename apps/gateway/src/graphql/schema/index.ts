@@ -6,6 +6,8 @@ import './enums.ts';
 import './viewer.ts';
 import './campaign.ts';
 import './call.ts';
+import './call-history.ts';
+import './throughput.ts';
 import './targets.ts';
 import './do-not-call.ts';
 import './api-keys.ts';

@@ -1,7 +1,7 @@
-import type { ConsumedMessage } from '@outbound/bus';
 import type { TStatusEvent } from '@outbound/contracts';
-import { activityBucket, type CqlClient } from '@outbound/history';
 import cassandra from 'cassandra-driver';
+import type { CqlClient } from './client.ts';
+import { activityBucket } from './schema.ts';
 
 const INSERT_EVENT = `INSERT INTO call_events (call_id, attempt, occurred_at, event_id, tenant_id, campaign_id,
   attempt_id, event_type, outcome, provider_call_id, duration_ms, detail, recorded_at)
@@ -29,7 +29,7 @@ export interface HistoryWriter {
    * failure.
    */
   write(
-    events: readonly ConsumedMessage<TStatusEvent>[],
+    events: readonly { message: TStatusEvent }[],
     phoneOf: (callId: string) => string | undefined,
   ): Promise<void>;
   /**
