@@ -24,6 +24,9 @@ export interface RunningGateway {
 export async function startGateway(config: GatewayConfig, logger: Logger): Promise<RunningGateway> {
   const pool = createPool(config, 'gateway');
   pool.on('error', (err) => logger.error({ err }, 'idle PostgreSQL connection failed'));
+  // Telephony callbacks and dead-letter replays go to Kafka. The producer connects on its first send: a gateway that
+  // forwards no callbacks and replays nothing never opens a Kafka connection.
+  const producer = createProducer(createKafka(config, logger, `${config.KAFKA_CLIENT_ID}-gateway`));
   const redis = createRedisClient(config, logger, 'gateway');
   // Subscriber mode takes a connection of its own.
   const liveRedis = createRedisClient(config, logger, 'gateway-live');
@@ -41,26 +44,23 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     prisma: createPrisma(pool),
     redis,
     buckets: new TokenBucket(redis),
+    bus: { producer, topics: topicNames(config) },
     cql,
     throughput: new ThroughputSeries(redis),
     live: new LiveHub(liveRedis, logger.child({ component: 'live-hub' })),
   };
   const metrics = createMetrics();
-  // Kafka is only needed to forward telephony callbacks; a gateway without a carrier token opens no producer.
-  const producer = config.TELEPHONY_AUTH_TOKEN
-    ? createProducer(createKafka(config, logger, `${config.KAFKA_CLIENT_ID}-gateway`))
+  // Without a carrier token the telephony webhook is disabled.
+  const telephonyWebhook = config.TELEPHONY_AUTH_TOKEN
+    ? createTelephonyWebhook({
+        authToken: config.TELEPHONY_AUTH_TOKEN,
+        publicBaseUrl: config.WEBHOOK_PUBLIC_URL,
+        producer,
+        statusTopic: deps.bus.topics.status,
+        logger,
+        registry: metrics.registry,
+      })
     : null;
-  const telephonyWebhook =
-    producer && config.TELEPHONY_AUTH_TOKEN
-      ? createTelephonyWebhook({
-          authToken: config.TELEPHONY_AUTH_TOKEN,
-          publicBaseUrl: config.WEBHOOK_PUBLIC_URL,
-          producer,
-          statusTopic: topicNames(config).status,
-          logger,
-          registry: metrics.registry,
-        })
-      : null;
   let accepting = true;
   const yoga = createGraphQLHandler(deps, metrics);
   const server = createHttpServer({
@@ -101,7 +101,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       const timer = setTimeout(() => server.closeAllConnections(), graceMs);
       await closed;
       clearTimeout(timer);
-      await producer?.disconnect();
+      await producer.disconnect();
       await deps.prisma.$disconnect();
       await pool.end();
       await redis.quit();

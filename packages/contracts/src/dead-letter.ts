@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { headerValue, type KafkaHeaders } from './headers.ts';
 
 /**
@@ -110,4 +111,52 @@ export function parseDeadLetterHeaders(headers: KafkaHeaders | undefined): Parse
       attempts,
     },
   };
+}
+
+/** Set on a message replayed from the dead-letter topic: `<dead-letter topic>/<partition>/<offset>` it came from. */
+export const REPLAYED_FROM_HEADER = 'x-replayed-from';
+
+/**
+ * One Kafka header as stored with a recorded dead letter: UTF-8 text when the bytes are text (trace context and
+ * the platform's own headers always are), base64 otherwise, so a replay sends the same bytes. Repeated names are
+ * repeated entries, in order.
+ */
+export const ZStoredHeader = z.union([
+  z.strictObject({ name: z.string(), value: z.string() }),
+  z.strictObject({ name: z.string(), base64: z.base64() }),
+]);
+export type StoredHeader = z.infer<typeof ZStoredHeader>;
+export const ZStoredHeaders = z.array(ZStoredHeader);
+
+/** PostgreSQL refuses U+0000 in text and JSON strings: such a header is kept as base64. */
+function asStoredText(bytes: Buffer): string | null {
+  const text = bytes.toString('utf8');
+  return !text.includes('\u0000') && Buffer.from(text, 'utf8').equals(bytes) ? text : null;
+}
+
+/** Headers as JSON for storage (see `ZStoredHeader`); absent values are left out. */
+export function storedHeaders(headers: KafkaHeaders | undefined): StoredHeader[] {
+  const stored: StoredHeader[] = [];
+  for (const [name, raw] of Object.entries(headers ?? {})) {
+    for (const value of Array.isArray(raw) ? raw : [raw]) {
+      if (value === undefined) continue;
+      const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
+      const text = asStoredText(bytes);
+      stored.push(text === null ? { name, base64: bytes.toString('base64') } : { name, value: text });
+    }
+  }
+  return stored;
+}
+
+/** The Kafka headers of stored ones: the same bytes, repeated names as arrays. */
+export function kafkaHeadersOf(stored: readonly StoredHeader[]): Record<string, Buffer | Buffer[]> {
+  const headers: Record<string, Buffer | Buffer[]> = {};
+  for (const header of stored) {
+    const bytes =
+      'value' in header ? Buffer.from(header.value, 'utf8') : Buffer.from(header.base64, 'base64');
+    const existing = headers[header.name];
+    if (existing === undefined) headers[header.name] = bytes;
+    else headers[header.name] = Array.isArray(existing) ? [...existing, bytes] : [existing, bytes];
+  }
+  return headers;
 }

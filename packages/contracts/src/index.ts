@@ -4,9 +4,15 @@ export {
   type DeadLetterInfo,
   type DeadLetterKind,
   deadLetterHeaders,
+  kafkaHeadersOf,
   type ParsedDeadLetter,
   parseDeadLetterHeaders,
+  REPLAYED_FROM_HEADER,
+  type StoredHeader,
+  storedHeaders,
   withoutDeadLetterHeaders,
+  ZStoredHeader,
+  ZStoredHeaders,
 } from './dead-letter.ts';
 export { headerValue, type KafkaHeaders } from './headers.ts';
 export {

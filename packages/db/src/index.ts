@@ -21,6 +21,7 @@ export type {
   Call,
   Campaign,
   CampaignCounters,
+  DeadLetter,
   DoNotCallEntry,
   ProcessedEvent,
   Session,

@@ -1,3 +1,4 @@
+import type { BusProducer, TopicNames } from '@outbound/bus';
 import type { ThroughputSeries, TokenBucket } from '@outbound/coordination';
 import type { Database } from '@outbound/db';
 import type { CqlClient } from '@outbound/history';
@@ -17,6 +18,8 @@ export interface GatewayDeps {
   redis: Redis;
   /** Request budgets per caller and login attempt budgets. */
   buckets: TokenBucket;
+  /** Kafka, for dead-letter replays (the producer connects on its first send). */
+  bus: { producer: BusProducer; topics: TopicNames };
   /** The call history keyspace (Cassandra/ScyllaDB); connects on first use. */
   cql: CqlClient;
   /** Attempt endings per campaign and 10 s, for the throughput chart. */

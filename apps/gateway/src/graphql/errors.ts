@@ -59,6 +59,21 @@ export class TargetImportError extends DomainError {
   }
 }
 
+export class ReplayRefusedError extends DomainError {
+  readonly code = 'REPLAY_REFUSED';
+  /** Where the dead letter came from (null when its dead-letter headers did not say). */
+  readonly originalTopic: string | null;
+  constructor(originalTopic: string | null, allowed: readonly string[]) {
+    super(
+      originalTopic === null
+        ? 'this dead letter does not say which topic it came from, so it cannot be replayed'
+        : `topic "${originalTopic}" is not one of this platform's topics (${allowed.join(', ')}): the dead letter is not replayed there`,
+    );
+    this.name = 'ReplayRefusedError';
+    this.originalTopic = originalTopic;
+  }
+}
+
 export type ErrorCode =
   | 'BAD_USER_INPUT'
   | 'UNAUTHENTICATED'

@@ -1,5 +1,6 @@
 import {
   childTraceparent,
+  type DecodeResult,
   deadLetterHeaders,
   decode,
   type KafkaHeaders,
@@ -93,8 +94,16 @@ export interface BatchConsumerOptions<T> {
   kafka: Kafka;
   groupId: string;
   topics: readonly string[];
-  /** Every message is decoded with it (`decode` of `@outbound/contracts`); what fails is dead-lettered. */
-  schema: z.ZodType<T>;
+  /**
+   * Every message is decoded with it (`decode` of `@outbound/contracts`); what fails is dead-lettered. Give this or
+   * `decodeMessage`.
+   */
+  schema?: z.ZodType<T>;
+  /**
+   * Instead of `schema`, for a consumer that reads messages as they are (the dead-letter recorder keeps bytes that
+   * are not JSON): what it refuses is dead-lettered as `invalid` with its reason.
+   */
+  decodeMessage?: (raw: KafkaMessage) => DecodeResult<T>;
   logger: Logger;
   deadLetterTopic: string;
   handleBatch: (batch: BatchContext<T>) => Promise<void>;
@@ -200,6 +209,10 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
     maxPauseMs = 60_000,
   } = options;
   if (maxAttempts < 1) throw new Error('maxAttempts must be at least 1');
+  if (!options.decodeMessage && !schema)
+    throw new Error('give the consumer a schema or a decodeMessage function');
+  const decodeMessage: (raw: KafkaMessage) => DecodeResult<T> =
+    options.decodeMessage ?? ((raw) => decode(schema as z.ZodType<T>, raw.value));
   const logger = options.logger.child({ component: 'consumer', group: groupId });
   const ownProducer = !options.producer;
   const producer = options.producer ?? createProducer(kafka);
@@ -416,7 +429,7 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
     const valid: ConsumedMessage<T>[] = [];
     const invalid: DeadLetter[] = [];
     for (const raw of batch.messages) {
-      const decoded = decode(schema, raw.value);
+      const decoded = decodeMessage(raw);
       if (decoded.ok) {
         const headers = raw.headers ?? {};
         valid.push({

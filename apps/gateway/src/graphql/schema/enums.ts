@@ -1,4 +1,4 @@
-import { CallOutcome, CallStatus, CampaignStatus, ImportStatus, Role } from '@outbound/db';
+import { CallOutcome, CallStatus, CampaignStatus, DeadLetterKind, ImportStatus, Role } from '@outbound/db';
 import { RETRYABLE_OUTCOMES } from '@outbound/domain';
 import { builder } from '../builder.ts';
 
@@ -7,6 +7,10 @@ export const CampaignStatusEnum = builder.enumType(CampaignStatus, { name: 'Camp
 export const CallStatusEnum = builder.enumType(CallStatus, { name: 'CallStatus' });
 export const CallOutcomeEnum = builder.enumType(CallOutcome, { name: 'CallOutcome' });
 export const ImportStatusEnum = builder.enumType(ImportStatus, { name: 'ImportStatus' });
+export const DeadLetterKindEnum = builder.enumType(DeadLetterKind, {
+  name: 'DeadLetterKind',
+  description: 'INVALID: the message could not be decoded (never handled). FAILED: its handler kept failing.',
+});
 export const RetryableOutcomeEnum = builder.enumType('RetryableOutcome', {
   description: 'Outcomes a campaign may retry. A rejected call is never retried.',
   values: RETRYABLE_OUTCOMES,

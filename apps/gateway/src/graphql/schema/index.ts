@@ -12,6 +12,7 @@ import './targets.ts';
 import './do-not-call.ts';
 import './api-keys.ts';
 import './audit.ts';
+import './dead-letters.ts';
 import './live.ts';
 
 export const schema = builder.toSchema({ sortSchema: true });
