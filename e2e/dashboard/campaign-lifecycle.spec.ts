@@ -136,6 +136,27 @@ test('an operator creates a campaign through the form, imports its numbers, runs
   const tile = board.getByTestId('wallboard-tile').filter({ hasText: 'Spring reminders' });
   await expect(tile.getByTestId('wallboard-completed')).toHaveText(String(completed));
   await expect(page.getByTestId('campaign-status')).toHaveText('COMPLETED', { timeout: 30_000 });
+  // The throughput chart counted every call's attempts (at least one each).
+  const throughput = page.getByTestId('throughput-summary');
+  await expect(throughput).toContainText(/^\d+ attempts ended/);
+  await expect
+    .poll(async () => Number((await throughput.textContent())?.match(/^(\d+) attempts ended/)?.[1] ?? 0))
+    .toBeGreaterThanOrEqual(total);
   await page.screenshot({ path: path.join(SCREENSHOTS, 'campaign-completed.png'), fullPage: true });
   await kiosk.close();
+
+  // A call's history, from the history store: one section per attempt, each with its carrier events in order.
+  const first = page.getByTestId('call-row').first();
+  const attempts = Number(await first.getByRole('cell').nth(2).textContent());
+  expect(attempts).toBeGreaterThanOrEqual(1);
+  await first.getByRole('button', { name: /^History of / }).click();
+  const history = page.getByRole('dialog');
+  await expect(history.getByRole('heading', { level: 2 })).toContainText('+441134960000');
+  await expect(history.getByTestId('history-attempt')).toHaveCount(attempts);
+  const last = history.getByTestId('history-attempt').last();
+  await expect(last.getByRole('heading')).not.toContainText('in progress');
+  await expect(last.getByTestId('history-event').last()).toContainText('COMPLETED');
+  await page.screenshot({ path: path.join(SCREENSHOTS, 'call-history.png') });
+  await page.keyboard.press('Escape');
+  await expect(history).toHaveCount(0);
 });

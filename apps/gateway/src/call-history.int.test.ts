@@ -180,6 +180,31 @@ describe('Call.history', () => {
     expect(attempts[0]?.events[2]).toMatchObject({ eventId: busy.eventId, recordedAt: expect.any(String) });
   });
 
+  it('orders events of the same second as a call goes (carriers date callbacks to the second)', async () => {
+    const writer = createHistoryWriter(cql);
+    const only = { attemptId: randomUUID(), attempt: 7, providerCallId: `CA${randomUUID().slice(0, 8)}` };
+    const second = new Date(Date.UTC(2026, 10, 28, 11, 0, 0));
+    // Event ids that sort the other way round (Cassandra's tie-break within one timestamp).
+    const events = [
+      statusEvent(only, 'completed', second, { eventId: 'a', outcome: 'ANSWERED', durationMs: 900 }),
+      statusEvent(only, 'answered', second, { eventId: 'b' }),
+      statusEvent(only, 'ringing', second, { eventId: 'c' }),
+      statusEvent(only, 'initiated', second, { eventId: 'd' }),
+    ];
+    await writer.write(
+      events.map((message) => ({ message })),
+      () => '+442079460801',
+    );
+    const response = await gql<HistoryData>(
+      t.url,
+      HISTORY,
+      { id: callNodeId },
+      { auth: tenant.apiKeys.VIEWER },
+    );
+    const attempt = dataOf(response).node?.history?.attempts.find((a) => a.attempt === 7);
+    expect(attempt?.events.map((e) => e.type)).toEqual(['INITIATED', 'RINGING', 'ANSWERED', 'COMPLETED']);
+  });
+
   it('is empty for a call never dialled', async () => {
     const response = await gql<HistoryData>(
       t.url,

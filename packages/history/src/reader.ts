@@ -1,6 +1,9 @@
 import type cassandra from 'cassandra-driver';
 import type { CqlClient } from './client.ts';
 
+/** Where each event type comes in a call's life. */
+const LIFECYCLE: Record<string, number> = { initiated: 0, ringing: 1, answered: 2, completed: 3 };
+
 // Both single-partition reads, in clustering order: attempts by number, events by attempt, time, id.
 const SELECT_ATTEMPTS = `SELECT attempt, attempt_id, tenant_id, provider_call_id, dispatched_at, dialed_at, answered_at,
   ended_at, outcome, duration_ms, error FROM call_attempts WHERE call_id = ?`;
@@ -169,5 +172,12 @@ export async function readCallHistory(
       detail: text(row.detail),
     });
   }
+  // Carriers date their callbacks to the second: events of one second are put in the order calls go through.
+  for (const attempt of attempts.values())
+    attempt.events.sort(
+      (a, b) =>
+        a.occurredAt.getTime() - b.occurredAt.getTime() ||
+        (LIFECYCLE[a.type] ?? LIFECYCLE.completed) - (LIFECYCLE[b.type] ?? LIFECYCLE.completed),
+    );
   return { attempts: [...attempts.values()].sort((a, b) => a.attempt - b.attempt), foreignRows };
 }

@@ -3,6 +3,7 @@ import Link from 'next/link';
 import { useParams } from 'next/navigation';
 import { useEffect, useState } from 'react';
 import { useClient, useQuery, useSubscription } from 'urql';
+import { CallHistoryDialog } from '../../../components/call-history';
 import {
   COUNTER_FIELDS,
   type Counters,
@@ -13,6 +14,7 @@ import {
 import { Pager, StatusFilter, useCursors } from '../../../components/paging';
 import { SignedIn, type Viewer } from '../../../components/session';
 import { TargetsImport } from '../../../components/targets';
+import { ThroughputChart } from '../../../components/throughput-chart';
 
 const CAMPAIGN = `query Campaign($id: ID!, $first: Int!, $after: String, $status: [CallStatus!], $search: String) {
   campaign(id: $id) {
@@ -72,6 +74,7 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
   const cursors = useCursors();
   const [confirming, setConfirming] = useState<Command | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
+  const [historyOf, setHistoryOf] = useState<string | null>(null);
   const [{ data, error }, refetch] = useQuery<{
     campaign: {
       id: string;
@@ -192,6 +195,8 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
         </dl>
       </section>
 
+      <ThroughputChart campaignId={id} version={counters.version} running={campaign.status === 'RUNNING'} />
+
       {canOperate && (
         <section
           aria-label="Controls"
@@ -275,7 +280,16 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
             const node = change && change.updatedAt > read.updatedAt ? { ...read, ...change } : read;
             return (
               <tr key={node.id} data-testid="call-row">
-                <td>{node.phoneNumber}</td>
+                <td>
+                  <button
+                    type="button"
+                    className="link"
+                    aria-label={`History of ${node.phoneNumber}`}
+                    onClick={() => setHistoryOf(node.id)}
+                  >
+                    {node.phoneNumber}
+                  </button>
+                </td>
                 <td>{node.status}</td>
                 <td>{node.attempts}</td>
                 <td>{node.lastOutcome ?? '—'}</td>
@@ -286,6 +300,7 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
         </tbody>
       </table>
       <Pager cursors={cursors} pageInfo={campaign.calls.pageInfo} />
+      {historyOf && <CallHistoryDialog callId={historyOf} onClose={() => setHistoryOf(null)} />}
     </main>
   );
 }

@@ -1,0 +1,148 @@
+'use client';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import { useClient } from 'urql';
+
+// Attempts ended per 10 seconds over the last 15 minutes, drawn with uPlot (a small canvas time-series library).
+// The series is read from the gateway again when the campaign's live counters move (at most every 2 s) and every
+// 10 s while it runs, so the window slides even when nothing happens.
+
+const THROUGHPUT = `query Throughput($id: ID!) {
+  campaign(id: $id) { id throughput(minutes: 15, bucketSeconds: 10) { at ended answered } }
+}`;
+const MIN_REFRESH_MS = 2000;
+const IDLE_REFRESH_MS = 10_000;
+const HEIGHT = 200;
+
+interface Bucket {
+  at: string;
+  ended: number;
+  answered: number;
+}
+
+export function ThroughputChart({
+  campaignId,
+  version,
+  running,
+}: {
+  campaignId: string;
+  /** The live counters' version: a new one means attempts may have ended. */
+  version: string;
+  running: boolean;
+}) {
+  const client = useClient();
+  const [buckets, setBuckets] = useState<Bucket[] | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+  const lastLoad = useRef(0);
+  const pending = useRef<ReturnType<typeof setTimeout> | null>(null);
+
+  const load = useCallback(async () => {
+    lastLoad.current = Date.now();
+    const result = await client
+      .query<{ campaign: { throughput: Bucket[] } | null }>(
+        THROUGHPUT,
+        { id: campaignId },
+        { requestPolicy: 'network-only' },
+      )
+      .toPromise();
+    if (result.error) setProblem(result.error.message);
+    else if (result.data?.campaign) {
+      setProblem(null);
+      setBuckets(result.data.campaign.throughput);
+    }
+  }, [client, campaignId]);
+
+  // On every counters version, at most once per MIN_REFRESH_MS (a burst of versions makes one read).
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `version` is the trigger, not an input.
+  useEffect(() => {
+    if (pending.current) return;
+    const wait = Math.max(0, lastLoad.current + MIN_REFRESH_MS - Date.now());
+    pending.current = setTimeout(() => {
+      pending.current = null;
+      void load();
+    }, wait);
+  }, [version, load]);
+  useEffect(() => {
+    if (!running) return;
+    const timer = setInterval(() => void load(), IDLE_REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [running, load]);
+  useEffect(
+    () => () => {
+      if (pending.current) clearTimeout(pending.current);
+    },
+    [],
+  );
+
+  const all = buckets ?? [];
+  const sum = (list: Bucket[], key: 'ended' | 'answered') => list.reduce((n, b) => n + b[key], 0);
+  const peak = Math.max(0, ...all.map((b) => b.ended));
+  const summary = buckets
+    ? `${sum(all, 'ended')} attempts ended, ${sum(all, 'answered')} answered; last minute ${sum(all.slice(-6), 'ended')}, peak ${peak} per 10 s.`
+    : 'Loading…';
+
+  return (
+    <figure className="card throughput" aria-labelledby="throughput-title">
+      <figcaption id="throughput-title">
+        <strong>Throughput</strong> <span className="muted">attempts ended per 10 s, last 15 minutes</span>
+        <span className="throughput-summary" data-testid="throughput-summary" aria-live="polite">
+          {problem ? `Throughput unavailable: ${problem}` : summary}
+        </span>
+      </figcaption>
+      <Plot buckets={buckets ?? []} label={summary} />
+    </figure>
+  );
+}
+
+/** The uPlot canvas, created once and given new data in place; it follows its container's width. */
+function Plot({ buckets, label }: { buckets: Bucket[]; label: string }) {
+  const box = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | null>(null);
+
+  useEffect(() => {
+    const element = box.current;
+    if (!element) return;
+    const style = getComputedStyle(document.documentElement);
+    const ok = style.getPropertyValue('--ok').trim() || '#047857';
+    const accent = style.getPropertyValue('--accent').trim() || '#1d4ed8';
+    const bars = uPlot.paths.bars?.({ size: [0.8, 40] });
+    plot.current = new uPlot(
+      {
+        width: element.clientWidth,
+        height: HEIGHT,
+        legend: { show: true, live: false },
+        cursor: { drag: { x: false, y: false } },
+        scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(5, max)] } },
+        axes: [{}, { size: 40 }],
+        series: [
+          {},
+          { label: 'Ended', stroke: accent, fill: `${accent}55`, paths: bars, points: { show: false } },
+          { label: 'Answered', stroke: ok, width: 2, points: { show: false } },
+        ],
+      },
+      [[], [], []],
+      element,
+    );
+    const resize = new ResizeObserver(() =>
+      plot.current?.setSize({ width: element.clientWidth, height: HEIGHT }),
+    );
+    resize.observe(element);
+    return () => {
+      resize.disconnect();
+      plot.current?.destroy();
+      plot.current = null;
+    };
+  }, []);
+
+  useEffect(() => {
+    plot.current?.setData([
+      buckets.map((b) => Date.parse(b.at) / 1000),
+      buckets.map((b) => b.ended),
+      buckets.map((b) => b.answered),
+    ]);
+  }, [buckets]);
+
+  // A fixed height: the chart appearing or changing never moves what follows it.
+  return <div ref={box} role="img" aria-label={label} style={{ minHeight: HEIGHT + 40 }} />;
+}
