@@ -6,6 +6,9 @@ import { createWriteStream, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createKafka, topicNames } from '@outbound/bus';
+import { createLogger } from '@outbound/observability';
+import { eventually } from '@outbound/testing';
 import { freePorts, RETRYABLE_MIX, startPlatform } from '../support/platform.ts';
 
 const dashboardDir = path.resolve(import.meta.dirname, '../../apps/dashboard');
@@ -41,6 +44,26 @@ export default async function globalSetup() {
       maxDelayMs: 1000,
       jitter: 0.2,
     });
+    // A status message no worker can read, for the dead letters page: the status worker dead-letters it, the
+    // recorder indexes it under the campaign's tenant (its key).
+    const producer = createKafka(
+      platform.kafkaConfig,
+      createLogger({ service: 'e2e', level: 'silent' }),
+    ).producer();
+    await producer.connect();
+    await producer.send({
+      topic: topicNames(platform.kafkaConfig).status,
+      messages: [
+        { key: secondId, value: JSON.stringify({ v: 1, kind: 'status', eventId: 'garbled-by-e2e' }) },
+      ],
+    });
+    await producer.disconnect();
+    await eventually(
+      async () => (await platform.db.deadLetter.count({ where: { campaignId: secondId } })) === 1,
+      'the undecodable status message recorded as a dead letter',
+      60_000,
+    );
+
     const [port] = (await freePorts(1)) as [number];
     const log = createWriteStream(path.join(platform.logDir, 'dashboard.log'));
     const next = createRequire(import.meta.url).resolve('next/dist/bin/next');

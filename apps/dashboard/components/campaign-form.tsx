@@ -704,7 +704,7 @@ function BusinessHoursEditor({
                   <button
                     type="button"
                     className="secondary small"
-                    aria-label={`Add a ${dayName} window`}
+                    aria-label={`Add window on ${dayName}`}
                     onClick={() => {
                       // After the day's last window (two hours, up to midnight), else a working day.
                       const lastEnd = parseTimeOfDay(ofDay.at(-1)?.w.end ?? '');

@@ -38,6 +38,7 @@ export function SignedIn({ children }: { children: (viewer: Viewer) => ReactNode
           <Link href="/campaigns">Campaigns</Link>
           <Link href="/wallboard">Wallboard</Link>
           {viewer.role === 'ADMIN' && <Link href="/api-keys">API keys</Link>}
+          {viewer.role === 'ADMIN' && <Link href="/dead-letters">Dead letters</Link>}
         </nav>
         <div>
           <span data-testid="tenant">{viewer.tenantName}</span> · <span className="muted">{viewer.name}</span>{' '}

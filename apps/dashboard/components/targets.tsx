@@ -68,7 +68,16 @@ function uploadCsv(
   });
 }
 
-export function TargetsImport({ campaignId, onImported }: { campaignId: string; onImported: () => void }) {
+export function TargetsImport({
+  campaignId,
+  onImported,
+  closed,
+}: {
+  campaignId: string;
+  onImported: () => void;
+  /** Why numbers can no longer be added (the campaign ended while the page was open), or null. */
+  closed: string | null;
+}) {
   const client = useClient();
   const [file, setFile] = useState<File | null>(null);
   const [pasted, setPasted] = useState('');
@@ -128,7 +137,9 @@ export function TargetsImport({ campaignId, onImported }: { campaignId: string; 
   return (
     <section className="card targets" aria-labelledby="targets-heading" id="targets">
       <h2 id="targets-heading">Add numbers</h2>
-      <div className="targets-ways">
+      {/* Kept in place, disabled, when the campaign ends under the user's eyes: nothing below it jumps. */}
+      <fieldset className="targets-ways" disabled={closed !== null}>
+        <legend className="visually-hidden">Two ways to add numbers</legend>
         <div>
           <label htmlFor="targets-file">CSV file</label>
           <p className="hint" id="targets-file-hint">
@@ -162,7 +173,7 @@ export function TargetsImport({ campaignId, onImported }: { campaignId: string; 
             Add numbers
           </button>
         </div>
-      </div>
+      </fieldset>
       {/* A fixed-height status line: progress and results appear without moving the page around. */}
       <div className="targets-status" aria-live="polite">
         {progress && (
@@ -174,6 +185,7 @@ export function TargetsImport({ campaignId, onImported }: { campaignId: string; 
           </p>
         )}
         {busy && !progress && <p>Adding…</p>}
+        {closed && <p className="muted">{closed}</p>}
       </div>
       {outcome && <ImportResult outcome={outcome} />}
     </section>

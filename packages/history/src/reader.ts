@@ -177,7 +177,7 @@ export async function readCallHistory(
     attempt.events.sort(
       (a, b) =>
         a.occurredAt.getTime() - b.occurredAt.getTime() ||
-        (LIFECYCLE[a.type] ?? LIFECYCLE.completed) - (LIFECYCLE[b.type] ?? LIFECYCLE.completed),
+        (LIFECYCLE[a.type] ?? 3) - (LIFECYCLE[b.type] ?? 3),
     );
   return { attempts: [...attempts.values()].sort((a, b) => a.attempt - b.attempt), foreignRows };
 }

@@ -1,7 +1,7 @@
 'use client';
 import Link from 'next/link';
 import { useParams } from 'next/navigation';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useClient, useQuery, useSubscription } from 'urql';
 import { CallHistoryDialog } from '../../../components/call-history';
 import {
@@ -75,6 +75,7 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
   const [confirming, setConfirming] = useState<Command | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [historyOf, setHistoryOf] = useState<string | null>(null);
+  const targetsShown = useRef(false);
   const [{ data, error }, refetch] = useQuery<{
     campaign: {
       id: string;
@@ -139,6 +140,9 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
   if (!campaign) return <main aria-busy="true" />;
   const counters = live.data && newer(campaign.counters, live.data) ? live.data : campaign.counters;
   const canOperate = viewer.role !== 'VIEWER';
+  // Once shown on this page, the numbers section stays (disabled when the campaign ends): no jump under the reader.
+  if (canOperate && TARGETS_OPEN.has(campaign.status)) targetsShown.current = true;
+  const showTargets = canOperate && targetsShown.current;
 
   async function confirm() {
     if (!confirming) return;
@@ -198,10 +202,7 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
       <ThroughputChart campaignId={id} version={counters.version} running={campaign.status === 'RUNNING'} />
 
       {canOperate && (
-        <section
-          aria-label="Controls"
-          style={{ margin: '1rem 0', display: 'flex', gap: '0.5rem', alignItems: 'center' }}
-        >
+        <section aria-label="Controls" className="controls">
           {SETTINGS_EDITABLE.has(campaign.status) && (
             <Link className="button secondary" href={`/campaigns/${encodeURIComponent(id)}/edit`}>
               Edit settings
@@ -235,8 +236,16 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
         </section>
       )}
 
-      {canOperate && TARGETS_OPEN.has(campaign.status) && (
-        <TargetsImport campaignId={id} onImported={() => refetch({ requestPolicy: 'network-only' })} />
+      {showTargets && (
+        <TargetsImport
+          campaignId={id}
+          onImported={() => refetch({ requestPolicy: 'network-only' })}
+          closed={
+            TARGETS_OPEN.has(campaign.status)
+              ? null
+              : `The campaign is ${campaign.status}: numbers can no longer be added.`
+          }
+        />
       )}
 
       <h2>Calls</h2>
