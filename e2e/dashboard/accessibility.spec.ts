@@ -21,17 +21,35 @@ async function violations(page: Page) {
   }));
 }
 
-test('the console and the wallboard pass the WCAG 2.1 AA rules of axe-core', async ({ page }) => {
+/** Wider than the page: something sticks out sideways (a laptop screen must not need horizontal scrolling). */
+async function overflowsSideways(page: Page): Promise<boolean> {
+  return page.evaluate(
+    'document.documentElement.scrollWidth > document.documentElement.clientWidth',
+  ) as Promise<boolean>;
+}
+
+test('the console and the wallboard pass the WCAG 2.1 AA rules of axe-core, fit a laptop screen, and load nothing from the internet', async ({
+  page,
+}) => {
+  await page.setViewportSize({ width: 1024, height: 768 });
+  const external: string[] = [];
+  page.on('request', (request) => {
+    const { hostname, protocol } = new URL(request.url());
+    if (!['127.0.0.1', 'localhost'].includes(hostname) && !['data:', 'blob:'].includes(protocol))
+      external.push(request.url());
+  });
   const campaign = encodeURIComponent(process.env.E2E_SECOND_CAMPAIGN_ID as string);
   await page.goto('/login');
   await expect(page.getByRole('button', { name: 'Sign in' })).toBeVisible();
   expect(await violations(page), '/login').toEqual([]);
+  expect(await overflowsSideways(page), '/login').toBe(false);
 
   await page.getByLabel('E-mail').fill(tenant.users.ADMIN.email);
   await page.getByLabel('Password').fill(tenant.users.ADMIN.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByTestId('campaign-row').first()).toBeVisible();
   expect(await violations(page), '/campaigns').toEqual([]);
+  expect(await overflowsSideways(page), '/campaigns').toBe(false);
 
   const pages: [string, () => Promise<void>][] = [
     [`/campaigns/${campaign}`, () => expect(page.getByTestId('call-row').first()).toBeVisible()],
@@ -48,5 +66,7 @@ test('the console and the wallboard pass the WCAG 2.1 AA rules of axe-core', asy
     await page.goto(url);
     await ready();
     expect(await violations(page), url).toEqual([]);
+    expect(await overflowsSideways(page), url).toBe(false);
   }
+  expect(external).toEqual([]);
 });

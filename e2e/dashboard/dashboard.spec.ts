@@ -22,15 +22,15 @@ async function signIn(page: Page, role: Role) {
   await expect(page).toHaveURL(/\/campaigns$/);
 }
 
-/** Starts the campaign through the API, as an operator's tool would. */
-async function startCampaign() {
+/** Starts a campaign through the API, as an operator's tool would. */
+async function startCampaign(id = campaignId) {
   const res = await fetch(`${process.env.GATEWAY_URL}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${tenant.keys.OPERATOR}` },
     body: JSON.stringify({
       query:
         'mutation($id: ID!) { startCampaign(id: $id) { ... on Campaign { status } ... on Error { message } } }',
-      variables: { id: campaignId },
+      variables: { id },
     }),
   });
   const body = (await res.json()) as { data?: { startCampaign: { status?: string; message?: string } } };
@@ -71,6 +71,30 @@ test('the campaigns list and the kiosk wallboard follow a running campaign live 
   await startCampaign();
   // The list learns of the new status and the counters live, without a reload.
   await expect(row.getByTestId('campaign-status')).toHaveText('RUNNING');
+  // And of a campaign created meanwhile elsewhere.
+  const created = await fetch(`${process.env.GATEWAY_URL}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${tenant.keys.OPERATOR}` },
+    body: JSON.stringify({
+      query: `mutation($input: CreateCampaignInput!) { createCampaign(input: $input) { id } }`,
+      variables: {
+        input: {
+          name: 'Arrived live',
+          timezone: 'Europe/London',
+          businessHours: [{ day: 1, start: '09:00', end: '17:00' }],
+          maxConcurrentCalls: 1,
+          callsPerSecond: 1,
+          callerId: '+442079460000',
+        },
+      },
+    }),
+  });
+  expect(created.ok).toBe(true);
+  await expect(page.getByTestId('campaign-row').filter({ hasText: 'Arrived live' })).toContainText('DRAFT');
+  // The name filter.
+  await page.getByLabel('Name').fill('renewals');
+  await expect(page.getByTestId('campaign-row')).toHaveCount(1);
+  await expect(page.getByTestId('campaign-row')).toContainText('Renewals November');
   const tile = board.getByTestId('wallboard-tile').filter({ hasText: 'Renewals November' });
   await expect(tile).toBeVisible({ timeout: 30_000 });
   await expect(board.getByTestId('connection')).toHaveText(/Live/);
@@ -84,11 +108,12 @@ test('the campaigns list and the kiosk wallboard follow a running campaign live 
   expect(finished).toBeGreaterThan(0);
   await expect(tile.getByTestId('wallboard-completed')).toHaveText(String(finished));
   await expect(row.getByTestId('campaign-status')).toHaveText('COMPLETED');
+  await expect(tile.getByTestId('wallboard-status')).toHaveText('COMPLETED');
   await board.screenshot({ path: path.join(SCREENSHOTS, 'wallboard-done.png') });
   await kiosk.close();
 });
 
-test('an operator starts, pauses and resumes a campaign from its page, with confirmation; a viewer sees no controls', async ({
+test('an operator edits a draft (refused once it runs), pauses and resumes it from its page, with confirmation; a viewer sees no controls', async ({
   page,
   browser,
 }) => {
@@ -98,6 +123,25 @@ test('an operator starts, pauses and resumes a campaign from its page, with conf
   await expect(page).toHaveURL(new RegExp(`/campaigns/${second}$`));
   await expect(page.getByTestId('campaign-status')).toHaveText('DRAFT');
 
+  // Settings change while it is a draft...
+  await page.getByRole('link', { name: 'Edit settings' }).click();
+  const form = page.getByRole('form', { name: 'Campaign settings' });
+  await expect(form.getByLabel('Concurrent calls')).toHaveValue('5');
+  await form.getByLabel('Concurrent calls').fill('6');
+  await form.getByRole('button', { name: 'Save changes' }).click();
+  await expect(page).toHaveURL(new RegExp(`/campaigns/${second}$`));
+  await expect(page.getByText('at most 6 calls at once')).toBeVisible();
+  await page.getByRole('link', { name: 'Edit settings' }).click();
+  await form.getByLabel('Concurrent calls').fill('7');
+  // ...and the gateway refuses them once it runs (started meanwhile elsewhere): its answer is shown on the form.
+  await startCampaign(process.env.E2E_SECOND_CAMPAIGN_ID as string);
+  await form.getByRole('button', { name: 'Save changes' }).click();
+  await expect(form.getByRole('alert')).toHaveText(
+    'the campaign is RUNNING: its settings cannot change while it dials; pause it first',
+  );
+  await page.getByRole('link', { name: 'Back to the campaign' }).click();
+  await expect(page.getByText('at most 6 calls at once')).toBeVisible();
+
   const controls = page.getByRole('region', { name: 'Controls' });
   const command = async (name: string, status: string) => {
     await controls.getByRole('button', { name, exact: true }).click();
@@ -106,7 +150,7 @@ test('an operator starts, pauses and resumes a campaign from its page, with conf
     await dialog.getByRole('button', { name: `Yes, ${name.toLowerCase()}` }).click();
     await expect(page.getByTestId('campaign-status')).toHaveText(status);
   };
-  await command('Start', 'RUNNING');
+  await expect(page.getByTestId('campaign-status')).toHaveText('RUNNING');
   // Calls are claimed in id order, the table lists them in id order: the first row changes live, no reload.
   await expect(page.getByTestId('call-row').first()).not.toContainText('PENDING', { timeout: 60_000 });
   // The counters move live on the page.

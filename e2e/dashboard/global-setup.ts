@@ -30,7 +30,7 @@ export default async function globalSetup() {
       calls: 120,
       maxConcurrent: 10,
       maxAttempts: 2,
-      baseDelayMs: 500,
+      baseDelayMs: 1000,
       maxDelayMs: 1000,
       jitter: 0.2,
     });
@@ -40,7 +40,7 @@ export default async function globalSetup() {
       calls: 400,
       maxConcurrent: 5,
       maxAttempts: 1,
-      baseDelayMs: 500,
+      baseDelayMs: 1000,
       maxDelayMs: 1000,
       jitter: 0.2,
     });

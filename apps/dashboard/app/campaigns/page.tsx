@@ -1,6 +1,6 @@
 'use client';
 import Link from 'next/link';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { useQuery } from 'urql';
 import {
   COUNTER_FIELDS,
@@ -15,8 +15,8 @@ import { SignedIn, type Viewer } from '../../components/session';
 
 const STATUSES = ['DRAFT', 'RUNNING', 'PAUSED', 'COMPLETED', 'CANCELLED'] as const;
 
-const CAMPAIGNS = `query Campaigns($first: Int!, $after: String, $status: [CampaignStatus!]) {
-  campaigns(first: $first, after: $after, status: $status) {
+const CAMPAIGNS = `query Campaigns($first: Int!, $after: String, $status: [CampaignStatus!], $search: String) {
+  campaigns(first: $first, after: $after, status: $status, search: $search) {
     totalCount
     pageInfo { hasNextPage endCursor }
     edges { node { id name status revision counters { ${COUNTER_FIELDS} } } }
@@ -33,20 +33,41 @@ interface CampaignRow {
 
 function CampaignList({ viewer }: { viewer: Viewer }) {
   const [status, setStatus] = useState<string>('');
+  const [typed, setTyped] = useState('');
+  const [search, setSearch] = useState('');
   const cursors = useCursors();
   const after = cursors.after;
-  const [{ data, error, fetching }] = useQuery<{
+  // The name filter is applied a moment after typing stops, not on every key.
+  useEffect(() => {
+    const timer = setTimeout(() => setSearch(typed.trim()), 250);
+    return () => clearTimeout(timer);
+  }, [typed]);
+  const [{ data, error, fetching }, refetch] = useQuery<{
     campaigns: {
       totalCount: number;
       pageInfo: { hasNextPage: boolean; endCursor: string | null };
       edges: { node: CampaignRow }[];
     };
-  }>({ query: CAMPAIGNS, variables: { first: 20, after, status: status ? [status] : null } });
+  }>({
+    query: CAMPAIGNS,
+    variables: { first: 20, after, status: status ? [status] : null, search: search || null },
+  });
   // Counters of running campaigns as they change; merged over what the query read, newest version wins.
   const live = useWallboardCounters();
   // Status changes (started, paused, completed...) likewise, newest revision wins.
   const changes = useCampaignChanges();
   const rows = data?.campaigns.edges.map((e) => e.node) ?? [];
+  // A campaign created (or changed) that this page does not show yet: read the page again.
+  // (Once per new id: one that does not belong here, filtered out or on another page, is not read for again.)
+  const unknown = data
+    ? Object.keys(changes)
+        .filter((id) => !rows.some((row) => row.id === id))
+        .sort()
+        .join(' ')
+    : '';
+  useEffect(() => {
+    if (unknown) refetch({ requestPolicy: 'network-only' });
+  }, [unknown, refetch]);
   return (
     <main>
       <div className="title-row">
@@ -66,6 +87,18 @@ function CampaignList({ viewer }: { viewer: Viewer }) {
             cursors.reset();
           }}
         />
+        <label>
+          Name
+          <input
+            type="search"
+            placeholder="part of the name"
+            value={typed}
+            onChange={(e) => {
+              setTyped(e.target.value);
+              cursors.reset();
+            }}
+          />
+        </label>
         <span className="muted" aria-live="polite">
           {data ? `${data.campaigns.totalCount} campaigns` : fetching ? 'Loading…' : ''}
         </span>

@@ -1,7 +1,7 @@
 'use client';
-import { useEffect, useMemo } from 'react';
+import { useEffect, useMemo, useRef } from 'react';
 import { useQuery } from 'urql';
-import { percent, useWallboardCounters } from '../../components/counters';
+import { percent, useCampaignChanges, useWallboardCounters } from '../../components/counters';
 import { useConnected } from '../../lib/connection';
 
 const NAMES = `query WallboardNames {
@@ -20,10 +20,13 @@ export default function WallboardPage() {
     campaigns: { edges: { node: { id: string; name: string; status: string } }[] };
   }>({ query: NAMES });
   const live = useWallboardCounters();
-  const byId = useMemo(
-    () => new Map((names.data?.campaigns.edges ?? []).map((e) => [e.node.id, e.node])),
-    [names.data],
-  );
+  // Names are kept once learnt: a campaign that completes while the board is up stays on it, marked as such.
+  const known = useRef(new Map<string, { name: string; status: string }>());
+  const byId = useMemo(() => {
+    for (const { node } of names.data?.campaigns.edges ?? []) known.current.set(node.id, node);
+    return new Map(known.current);
+  }, [names.data]);
+  const changes = useCampaignChanges();
   const tiles = Object.values(live).filter((c) => byId.has(c.campaignId));
   // A campaign started after the page loaded: learn its name.
   const unknown = Object.keys(live).some((id) => !byId.has(id));
@@ -49,7 +52,8 @@ export default function WallboardPage() {
             aria-label={byId.get(c.campaignId)?.name}
           >
             <h2>
-              {byId.get(c.campaignId)?.name} · {percent(c.progress)}
+              {byId.get(c.campaignId)?.name} · {percent(c.progress)}{' '}
+              <TileStatus status={changes[c.campaignId]?.status ?? byId.get(c.campaignId)?.status} />
             </h2>
             <div className="numbers">
               <Figure label="In progress" value={c.inProgress + c.dialing} />
@@ -64,6 +68,16 @@ export default function WallboardPage() {
       </div>
       {tiles.length === 0 && <p className="caption">No campaign is running.</p>}
     </div>
+  );
+}
+
+/** Running campaigns need no word; the others say what they are. */
+function TileStatus({ status }: { status: string | undefined }) {
+  if (!status || status === 'RUNNING') return null;
+  return (
+    <span className="tile-status" data-testid="wallboard-status">
+      {status}
+    </span>
   );
 }
 

@@ -1,12 +1,13 @@
 import { type CampaignSettings, ZCampaignSettings } from '@outbound/domain';
 import type { GraphQLContext } from '../../graphql/context.ts';
 import { recordAudit, requireViewer } from '../audit.ts';
+import { announceCampaign } from './announce.ts';
 import { columnsOf } from './settings.ts';
 
 export async function createCampaign(ctx: GraphQLContext, settings: CampaignSettings) {
   const viewer = requireViewer(ctx);
   const valid = ZCampaignSettings.parse(settings);
-  return ctx.deps.prisma.$transaction(async (tx) => {
+  const created = await ctx.deps.prisma.$transaction(async (tx) => {
     const campaign = await tx.campaign.create({
       data: {
         ...columnsOf(valid),
@@ -23,4 +24,5 @@ export async function createCampaign(ctx: GraphQLContext, settings: CampaignSett
     });
     return campaign;
   });
+  return announceCampaign(ctx, created);
 }
