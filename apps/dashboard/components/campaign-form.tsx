@@ -1,6 +1,14 @@
 'use client';
 import { formatTimeOfDay, parseTimeOfDay, RETRYABLE_OUTCOMES, ZCampaignSettings } from '@outbound/domain';
-import { type FormEvent, type ReactNode, useId, useMemo, useRef, useState } from 'react';
+import {
+  type FormEvent,
+  type InputHTMLAttributes,
+  type ReactNode,
+  useId,
+  useMemo,
+  useRef,
+  useState,
+} from 'react';
 
 // The campaign settings form, for new and existing campaigns. The browser checks the same rules as the gateway
 // (ZCampaignSettings from @outbound/domain, with the same messages), so most mistakes are shown before a request is
@@ -66,6 +74,14 @@ interface Draft {
   scheduledStart: string;
   scheduledEnd: string;
 }
+
+/** The draft's fields that one text input edits. */
+type TextKey = {
+  [K in keyof Draft]: Draft[K] extends string ? (K extends 'description' | 'timezone' ? never : K) : never;
+}[keyof Draft];
+
+const WHOLE_NUMBER = { type: 'number', inputMode: 'numeric' } as const;
+const DECIMAL = { type: 'number', inputMode: 'decimal' } as const;
 
 /** Problems by settings path (`name`, `businessHours.2.end`, `retryPolicy.maxDelayMs`...). */
 export type Issues = Record<string, string>;
@@ -233,6 +249,35 @@ export function CampaignForm({
   const issueAt = (field: string) =>
     problems.find(([path]) => fieldOf(path) === field || path === field)?.[1];
 
+  /** A labelled input bound to one text field of the draft; `path` (default: the key) is where its issues land. */
+  const text = (
+    key: TextKey,
+    label: string,
+    options: {
+      path?: string;
+      hint?: string;
+      optional?: boolean;
+      attrs?: InputHTMLAttributes<HTMLInputElement>;
+      transform?: (value: string) => string;
+    } = {},
+  ) => {
+    const path = options.path ?? key;
+    return (
+      <Field label={label} hint={options.hint} path={path} issue={issueAt(path)} optional={options.optional}>
+        {(props) => (
+          <input
+            {...props}
+            {...options.attrs}
+            value={draft[key]}
+            onChange={(e) =>
+              change({ [key]: options.transform ? options.transform(e.target.value) : e.target.value })
+            }
+          />
+        )}
+      </Field>
+    );
+  };
+
   return (
     <form className="campaign-form" onSubmit={submit} noValidate aria-label="Campaign settings">
       <div ref={summary} tabIndex={-1} className="form-summary" aria-live="polite">
@@ -256,11 +301,7 @@ export function CampaignForm({
 
       <fieldset>
         <legend>Campaign</legend>
-        <Field label="Name" path="name" issue={issueAt('name')}>
-          {(props) => (
-            <input {...props} value={draft.name} onChange={(e) => change({ name: e.target.value })} />
-          )}
-        </Field>
+        {text('name', 'Name')}
         <Field label="Description" path="description" issue={issueAt('description')} optional>
           {(props) => (
             <textarea
@@ -271,38 +312,15 @@ export function CampaignForm({
             />
           )}
         </Field>
-        <Field
-          label="Caller ID"
-          hint="The number recipients see, in E.164 form such as +14155550100."
-          path="callerId"
-          issue={issueAt('callerId')}
-        >
-          {(props) => (
-            <input
-              {...props}
-              type="tel"
-              autoComplete="off"
-              value={draft.callerId}
-              onChange={(e) => change({ callerId: e.target.value })}
-            />
-          )}
-        </Field>
-        <Field
-          label="Default country"
-          hint="For numbers written without a country code (ISO code: US, GB, DE…)."
-          path="defaultRegion"
-          issue={issueAt('defaultRegion')}
-        >
-          {(props) => (
-            <input
-              {...props}
-              maxLength={2}
-              size={4}
-              value={draft.defaultRegion}
-              onChange={(e) => change({ defaultRegion: e.target.value.toUpperCase() })}
-            />
-          )}
-        </Field>
+        {text('callerId', 'Caller ID', {
+          hint: 'The number recipients see, in E.164 form such as +14155550100.',
+          attrs: { type: 'tel', autoComplete: 'off' },
+        })}
+        {text('defaultRegion', 'Default country', {
+          hint: 'For numbers written without a country code (ISO code: US, GB, DE…).',
+          attrs: { maxLength: 2, size: 4 },
+          transform: (value) => value.toUpperCase(),
+        })}
       </fieldset>
 
       <fieldset>
@@ -330,184 +348,65 @@ export function CampaignForm({
           onChange={(windows) => change({ windows })}
         />
         <div className="field-row">
-          <Field
-            label="Calling window from"
-            hint="In each recipient's own time zone."
-            path="callingWindow.start"
-            issue={issueAt('callingWindow.start')}
-          >
-            {(props) => (
-              <input
-                {...props}
-                {...TIME_OF_DAY}
-                value={draft.callingStart}
-                onChange={(e) => change({ callingStart: e.target.value })}
-              />
-            )}
-          </Field>
-          <Field label="Calling window until" path="callingWindow.end" issue={issueAt('callingWindow.end')}>
-            {(props) => (
-              <input
-                {...props}
-                {...TIME_OF_DAY}
-                value={draft.callingEnd}
-                onChange={(e) => change({ callingEnd: e.target.value })}
-              />
-            )}
-          </Field>
+          {text('callingStart', 'Calling window from', {
+            path: 'callingWindow.start',
+            hint: "In each recipient's own time zone.",
+            attrs: TIME_OF_DAY,
+          })}
+          {text('callingEnd', 'Calling window until', { path: 'callingWindow.end', attrs: TIME_OF_DAY })}
         </div>
         <div className="field-row">
-          <Field
-            label="Scheduled start"
-            hint="Optional; your local time."
-            path="scheduledStartAt"
-            issue={issueAt('scheduledStartAt')}
-            optional
-          >
-            {(props) => (
-              <input
-                {...props}
-                type="datetime-local"
-                value={draft.scheduledStart}
-                onChange={(e) => change({ scheduledStart: e.target.value })}
-              />
-            )}
-          </Field>
-          <Field
-            label="Scheduled end"
-            hint="Optional; your local time."
-            path="scheduledEndAt"
-            issue={issueAt('scheduledEndAt')}
-            optional
-          >
-            {(props) => (
-              <input
-                {...props}
-                type="datetime-local"
-                value={draft.scheduledEnd}
-                onChange={(e) => change({ scheduledEnd: e.target.value })}
-              />
-            )}
-          </Field>
+          {text('scheduledStart', 'Scheduled start', {
+            path: 'scheduledStartAt',
+            hint: 'Optional; your local time.',
+            optional: true,
+            attrs: { type: 'datetime-local' },
+          })}
+          {text('scheduledEnd', 'Scheduled end', {
+            path: 'scheduledEndAt',
+            hint: 'Optional; your local time.',
+            optional: true,
+            attrs: { type: 'datetime-local' },
+          })}
         </div>
       </fieldset>
 
       <fieldset>
         <legend>Pace</legend>
         <div className="field-row">
-          <Field
-            label="Concurrent calls"
-            hint="At most this many calls at once (1–1000)."
-            path="maxConcurrentCalls"
-            issue={issueAt('maxConcurrentCalls')}
-          >
-            {(props) => (
-              <input
-                {...props}
-                type="number"
-                inputMode="numeric"
-                min={1}
-                max={1000}
-                value={draft.maxConcurrentCalls}
-                onChange={(e) => change({ maxConcurrentCalls: e.target.value })}
-              />
-            )}
-          </Field>
-          <Field
-            label="Calls per second"
-            hint="New calls started per second (0.1–100)."
-            path="callsPerSecond"
-            issue={issueAt('callsPerSecond')}
-          >
-            {(props) => (
-              <input
-                {...props}
-                type="number"
-                inputMode="decimal"
-                step={0.1}
-                min={0.1}
-                max={100}
-                value={draft.callsPerSecond}
-                onChange={(e) => change({ callsPerSecond: e.target.value })}
-              />
-            )}
-          </Field>
+          {text('maxConcurrentCalls', 'Concurrent calls', {
+            hint: 'At most this many calls at once (1–1000).',
+            attrs: { ...WHOLE_NUMBER, min: 1, max: 1000 },
+          })}
+          {text('callsPerSecond', 'Calls per second', {
+            hint: 'New calls started per second (0.1–100).',
+            attrs: { ...DECIMAL, step: 0.1, min: 0.1, max: 100 },
+          })}
         </div>
       </fieldset>
 
       <fieldset>
         <legend>Retries</legend>
         <div className="field-row">
-          <Field
-            label="Attempts per number"
-            hint="Including the first call (1–20)."
-            path="retryPolicy.maxAttempts"
-            issue={issueAt('retryPolicy.maxAttempts')}
-          >
-            {(props) => (
-              <input
-                {...props}
-                type="number"
-                inputMode="numeric"
-                min={1}
-                max={20}
-                value={draft.maxAttempts}
-                onChange={(e) => change({ maxAttempts: e.target.value })}
-              />
-            )}
-          </Field>
-          <Field
-            label="First retry after (seconds)"
-            hint="Doubles with every further attempt."
-            path="retryPolicy.baseDelayMs"
-            issue={issueAt('retryPolicy.baseDelayMs')}
-          >
-            {(props) => (
-              <input
-                {...props}
-                type="number"
-                inputMode="decimal"
-                min={1}
-                value={draft.baseDelaySeconds}
-                onChange={(e) => change({ baseDelaySeconds: e.target.value })}
-              />
-            )}
-          </Field>
-          <Field
-            label="Longest wait (minutes)"
-            path="retryPolicy.maxDelayMs"
-            issue={issueAt('retryPolicy.maxDelayMs')}
-          >
-            {(props) => (
-              <input
-                {...props}
-                type="number"
-                inputMode="decimal"
-                min={0}
-                value={draft.maxDelayMinutes}
-                onChange={(e) => change({ maxDelayMinutes: e.target.value })}
-              />
-            )}
-          </Field>
-          <Field
-            label="Jitter (0–1)"
-            hint="Share of the wait taken off at random, to spread retries."
-            path="retryPolicy.jitter"
-            issue={issueAt('retryPolicy.jitter')}
-          >
-            {(props) => (
-              <input
-                {...props}
-                type="number"
-                inputMode="decimal"
-                step={0.05}
-                min={0}
-                max={1}
-                value={draft.jitter}
-                onChange={(e) => change({ jitter: e.target.value })}
-              />
-            )}
-          </Field>
+          {text('maxAttempts', 'Attempts per number', {
+            path: 'retryPolicy.maxAttempts',
+            hint: 'Including the first call (1–20).',
+            attrs: { ...WHOLE_NUMBER, min: 1, max: 20 },
+          })}
+          {text('baseDelaySeconds', 'First retry after (seconds)', {
+            path: 'retryPolicy.baseDelayMs',
+            hint: 'Doubles with every further attempt.',
+            attrs: { ...DECIMAL, min: 1 },
+          })}
+          {text('maxDelayMinutes', 'Longest wait (minutes)', {
+            path: 'retryPolicy.maxDelayMs',
+            attrs: { ...DECIMAL, min: 0 },
+          })}
+          {text('jitter', 'Jitter (0–1)', {
+            path: 'retryPolicy.jitter',
+            hint: 'Share of the wait taken off at random, to spread retries.',
+            attrs: { ...DECIMAL, step: 0.05, min: 0, max: 1 },
+          })}
         </div>
         <fieldset
           className="choices"
