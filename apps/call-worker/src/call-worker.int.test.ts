@@ -367,7 +367,8 @@ const settledAll = (c: Campaign) =>
 describe('call-worker', () => {
   it('dials queued calls once each: DIALING, one create per attempt at the carrier, initiated events', async () => {
     const c = await campaign({ n: 5 });
-    const traces = await dispatch(c.calls.map((call) => dispatchOf(c, call)));
+    const dispatched = c.calls.map((call) => dispatchOf(c, call));
+    const traces = await dispatch(dispatched);
 
     const events = await until(() => {
       const found = statusEvents(c.id);
@@ -386,6 +387,8 @@ describe('call-worker', () => {
         callId: call.id,
         attempt: 1,
         providerCallId: expect.stringMatching(/^CA[0-9a-f]{32}$/),
+        // When it was dispatched, for the call's history.
+        queuedAt: dispatched[i]?.queuedAt,
       });
       // The dispatch's trace continues, in a span of its own.
       const traceparent = traceparentFromHeaders(event?.headers);

@@ -21,6 +21,7 @@ export function originatedEvent(dispatch: TDispatch, providerCallId: string, at:
     event: 'initiated',
     providerCallId,
     occurredAt: at.toISOString(),
+    queuedAt: dispatch.queuedAt,
   };
 }
 
@@ -41,6 +42,7 @@ export function rejectedEvent(dispatch: TDispatch, detail: string, at: Date): TS
     event: 'completed',
     outcome: 'FAILED',
     occurredAt: at.toISOString(),
+    queuedAt: dispatch.queuedAt,
     detail: detail.slice(0, 2000),
   };
 }

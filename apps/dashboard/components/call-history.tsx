@@ -12,7 +12,7 @@ const CALL_HISTORY = `query CallHistory($id: ID!) {
       phoneNumber status attempts lastError skipReason
       history {
         attempts {
-          attempt outcome dialedAt answeredAt endedAt durationMs error providerCallId
+          attempt outcome dispatchedAt dialedAt answeredAt endedAt durationMs error providerCallId
           events { eventId type outcome occurredAt durationMs detail }
         }
       }
@@ -31,6 +31,7 @@ interface HistoryEvent {
 interface Attempt {
   attempt: number;
   outcome: string | null;
+  dispatchedAt: string | null;
   dialedAt: string | null;
   answeredAt: string | null;
   endedAt: string | null;
@@ -113,6 +114,7 @@ export function CallHistoryDialog({ callId, onClose }: { callId: string; onClose
               </h3>
               <p className="muted">
                 {[
+                  a.dispatchedAt && `queued ${time(a.dispatchedAt)}`,
                   a.dialedAt && `dialled ${time(a.dialedAt)}`,
                   a.answeredAt && `answered ${time(a.answeredAt)}`,
                   a.endedAt && `ended ${time(a.endedAt)}`,

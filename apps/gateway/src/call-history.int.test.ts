@@ -61,7 +61,7 @@ const HISTORY = `query($id: ID!) {
       phoneNumber
       history {
         attempts {
-          attempt attemptId providerCallId dialedAt answeredAt endedAt outcome durationMs error
+          attempt attemptId providerCallId dispatchedAt dialedAt answeredAt endedAt outcome durationMs error
           events { eventId type outcome occurredAt recordedAt durationMs providerCallId detail }
         }
       }
@@ -134,7 +134,7 @@ describe('Call.history', () => {
       [
         statusEvent(second, 'answered', at(43)),
         statusEvent(first, 'initiated', at(2)),
-        statusEvent(second, 'initiated', at(40)),
+        statusEvent(second, 'initiated', at(40), { queuedAt: at(39).toISOString() }),
         statusEvent(first, 'ringing', at(5)),
       ].map((message) => ({ message })),
       () => '+442079460801',
@@ -161,6 +161,7 @@ describe('Call.history', () => {
     ]);
     expect(attempts[1]).toMatchObject({
       providerCallId: second.providerCallId,
+      dispatchedAt: at(39).toISOString(),
       dialedAt: at(40).toISOString(),
       answeredAt: at(43).toISOString(),
       endedAt: at(50).toISOString(),

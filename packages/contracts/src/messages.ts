@@ -112,6 +112,8 @@ export const ZStatusEvent = z
     providerCallId: z.string().min(1).max(200).optional(),
     durationMs: zCount.optional(),
     occurredAt: zDateTime,
+    /** When the attempt was dispatched (the call-worker's own events carry it, for the history). */
+    queuedAt: zDateTime.optional(),
     detail: z.string().max(2000).optional(),
   })
   .superRefine((message, ctx) => {

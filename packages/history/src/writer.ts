@@ -10,8 +10,8 @@ const INSERT_EVENT = `INSERT INTO call_events (call_id, attempt, occurred_at, ev
 // An upsert of the columns this event knows: undefined values are sent as "unset" (prepared statements, protocol
 // v4+), so an event never clears what another event of the attempt wrote, in whatever order they arrive.
 const UPSERT_ATTEMPT = `INSERT INTO call_attempts (call_id, attempt, attempt_id, tenant_id, campaign_id, phone_number,
-  provider_call_id, dialed_at, answered_at, ended_at, outcome, duration_ms, error)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+  provider_call_id, dispatched_at, dialed_at, answered_at, ended_at, outcome, duration_ms, error)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 const UPSERT_ENDING = `INSERT INTO call_attempts (call_id, attempt, ended_at, outcome, duration_ms, error)
   VALUES (?, ?, ?, ?, ?, ?)`;
@@ -78,6 +78,7 @@ export function createHistoryWriter(cql: CqlClient, concurrencyLevel = 64): Hist
               e.campaignId,
               phone,
               e.providerCallId,
+              e.queuedAt ? new Date(e.queuedAt) : undefined,
               e.event === 'initiated' ? occurredAt : undefined,
               e.event === 'answered' ? occurredAt : undefined,
               undefined,
