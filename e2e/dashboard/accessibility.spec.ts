@@ -60,6 +60,8 @@ test('the console and the wallboard pass the WCAG 2.1 AA rules of axe-core, fit 
     ],
     ['/api-keys', () => expect(page.getByRole('form', { name: 'New API key' })).toBeVisible()],
     ['/dead-letters', () => expect(page.getByTestId('dead-letter-row').first()).toBeVisible()],
+    ['/do-not-call', () => expect(page.getByRole('button', { name: 'Add to the list' })).toBeVisible()],
+    ['/audit', () => expect(page.getByTestId('audit-row').first()).toBeVisible()],
     [`/wallboard?key=${tenant.keys.VIEWER}`, () => expect(page.getByTestId('connection')).toHaveText(/Live/)],
   ];
   for (const [url, ready] of pages) {

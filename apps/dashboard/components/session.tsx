@@ -37,8 +37,14 @@ export function SignedIn({ children }: { children: (viewer: Viewer) => ReactNode
           <strong>Outbound</strong>
           <Link href="/campaigns">Campaigns</Link>
           <Link href="/wallboard">Wallboard</Link>
-          {viewer.role === 'ADMIN' && <Link href="/api-keys">API keys</Link>}
-          {viewer.role === 'ADMIN' && <Link href="/dead-letters">Dead letters</Link>}
+          <Link href="/do-not-call">Do not call</Link>
+          {viewer.role === 'ADMIN' && (
+            <>
+              <Link href="/api-keys">API keys</Link>
+              <Link href="/dead-letters">Dead letters</Link>
+              <Link href="/audit">Audit</Link>
+            </>
+          )}
         </nav>
         <div>
           <span data-testid="tenant">{viewer.tenantName}</span> · <span className="muted">{viewer.name}</span>{' '}

@@ -1,7 +1,8 @@
 'use client';
 import { useState } from 'react';
 import { useClient } from 'urql';
-import { CSRF_HEADER } from '../lib/client';
+import { uploadFile } from '../lib/upload';
+import { UploadProgress } from './upload-progress';
 
 // Adding numbers to a campaign: a CSV upload (streamed to the gateway, with upload progress) or a paste box. Both
 // end in the same report: how many rows were read, imported, duplicates, on the do-not-call list, and which rows
@@ -43,31 +44,6 @@ interface Outcome {
   lineOfRow?: number[];
 }
 
-/** Sends a CSV file as a GraphQL multipart request, reporting upload progress (fetch cannot, XHR can). */
-function uploadCsv(
-  campaignId: string,
-  file: File,
-  onProgress: (sent: number, total: number) => void,
-): Promise<{ data?: { importTargetsCsv: ImportReport }; errors?: { message: string }[] }> {
-  const body = new FormData();
-  body.append('operations', JSON.stringify({ query: IMPORT_CSV, variables: { campaignId, file: null } }));
-  body.append('map', JSON.stringify({ 0: ['variables.file'] }));
-  body.append('0', file, file.name);
-  return new Promise((resolve, reject) => {
-    const xhr = new XMLHttpRequest();
-    xhr.open('POST', '/graphql');
-    xhr.setRequestHeader(CSRF_HEADER, '1');
-    xhr.responseType = 'json';
-    xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size);
-    xhr.onload = () =>
-      xhr.response && typeof xhr.response === 'object'
-        ? resolve(xhr.response)
-        : reject(new Error(`the upload failed (HTTP ${xhr.status})`));
-    xhr.onerror = () => reject(new Error('the upload failed: the dashboard could not be reached'));
-    xhr.send(body);
-  });
-}
-
 export function TargetsImport({
   campaignId,
   onImported,
@@ -98,7 +74,13 @@ export function TargetsImport({
     setOutcome(null);
     setProgress({ sent: 0, total: file.size });
     try {
-      const answer = await uploadCsv(campaignId, file, (sent, total) => setProgress({ sent, total }));
+      const answer = await uploadFile<{ importTargetsCsv: ImportReport }>(
+        IMPORT_CSV,
+        { campaignId },
+        'file',
+        file,
+        (sent, total) => setProgress({ sent, total }),
+      );
       const report = answer.data?.importTargetsCsv;
       finish(report ? { report } : { problem: answer.errors?.map((e) => e.message).join('; ') ?? 'failed' });
     } catch (err) {
@@ -176,14 +158,7 @@ export function TargetsImport({
       </fieldset>
       {/* A fixed-height status line: progress and results appear without moving the page around. */}
       <div className="targets-status" aria-live="polite">
-        {progress && (
-          <p>
-            <progress max={progress.total || 1} value={progress.sent} aria-label="Upload progress" />{' '}
-            {progress.sent < progress.total
-              ? `Uploading… ${Math.round((progress.sent / (progress.total || 1)) * 100)}%`
-              : 'Uploaded; importing…'}
-          </p>
-        )}
+        {progress && <UploadProgress sent={progress.sent} total={progress.total} />}
         {busy && !progress && <p>Adding…</p>}
         {closed && <p className="muted">{closed}</p>}
       </div>

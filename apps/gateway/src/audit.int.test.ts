@@ -14,7 +14,7 @@ import {
 
 const AUDIT_LOG = `query($first: Int, $after: String, $action: String, $targetId: String) {
   auditLog(first: $first, after: $after, action: $action, targetId: $targetId) {
-    edges { cursor node { id actorType actorId action targetType targetId details requestId createdAt } }
+    edges { cursor node { id actorType actorId actorName action targetType targetId details requestId createdAt } }
     pageInfo { hasNextPage endCursor }
   }
 }`;
@@ -23,6 +23,7 @@ interface Entry {
   id: string;
   actorType: string;
   actorId: string | null;
+  actorName: string | null;
   action: string;
   targetType: string;
   targetId: string | null;
@@ -128,6 +129,8 @@ describe('audit log', () => {
       expect.objectContaining({
         actorType: 'USER',
         actorId: a.users.ADMIN.id,
+        // Readable: the user's e-mail address, the API key's name.
+        actorName: a.users.ADMIN.email,
         action: 'session.login',
         targetType: 'User',
         targetId: a.users.ADMIN.id,
@@ -153,6 +156,7 @@ describe('audit log', () => {
       expect.objectContaining({
         actorType: 'API_KEY',
         actorId: done.operatorKeyId,
+        actorName: 'API key "OPERATOR key"',
         action: 'campaign.start',
         targetType: 'Campaign',
         targetId: done.campaignId,
@@ -162,6 +166,7 @@ describe('audit log', () => {
       expect.objectContaining({
         actorType: 'USER',
         actorId: a.users.OPERATOR.id,
+        actorName: a.users.OPERATOR.email,
         action: 'campaign.create',
         targetType: 'Campaign',
         targetId: done.campaignId,

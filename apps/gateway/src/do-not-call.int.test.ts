@@ -304,7 +304,14 @@ describe('audit trail', () => {
           'USER',
           { source: 'CSV a.csv', added: 1, alreadyListed: 0, invalid: 0 },
         ],
-        ['doNotCall.remove', 'DoNotCallList', null, 'API_KEY', { requested: 2, removed: 1 }],
+        // Which numbers may be called again: only the one that was listed.
+        [
+          'doNotCall.remove',
+          'DoNotCallList',
+          null,
+          'API_KEY',
+          { requested: 2, removed: 1, numbers: ['+442079460661'] },
+        ],
       ]);
     } finally {
       await removeTenant(t, dnc);

@@ -108,13 +108,23 @@ export async function removeDoNotCallNumbers(ctx: GraphQLContext, numbers: strin
     .map((n) => normalizePhone(n, region as CountryCode))
     .filter((p): p is { e164: string } => !('ok' in p))
     .map((p) => p.e164);
-  const { count } = await ctx.deps.prisma.doNotCallEntry.deleteMany({
-    where: { tenantId: viewer.tenantId, phoneNumber: { in: normalized } },
+  // Taking a number off the list lets it be called again: the audit entry says which ones (the first 100).
+  return ctx.deps.prisma.$transaction(async (tx) => {
+    const removed = await tx.$queryRaw<{ phone_number: string }[]>`
+      DELETE FROM do_not_call WHERE tenant_id = ${viewer.tenantId}::uuid AND phone_number = ANY(${normalized}::text[])
+      RETURNING phone_number`;
+    await recordAudit(tx, ctx, {
+      action: 'doNotCall.remove',
+      targetType: 'DoNotCallList',
+      details: {
+        requested: numbers.length,
+        removed: removed.length,
+        numbers: removed.slice(0, AUDITED_NUMBERS).map((r) => r.phone_number),
+      },
+    });
+    return removed.length;
   });
-  await recordAudit(ctx.deps.prisma, ctx, {
-    action: 'doNotCall.remove',
-    targetType: 'DoNotCallList',
-    details: { requested: numbers.length, removed: count },
-  });
-  return count;
 }
+
+/** Removed numbers named in one audit entry. */
+const AUDITED_NUMBERS = 100;

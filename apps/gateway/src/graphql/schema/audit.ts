@@ -1,6 +1,35 @@
 import type { Prisma } from '@outbound/db';
+import { isUuid, NO_ROW_ID } from '@outbound/domain';
 import { z } from 'zod';
 import { builder } from '../builder.ts';
+import type { GraphQLContext } from '../context.ts';
+
+/** Names of the actors one request asked for, looked up once each (a page of entries has few distinct actors). */
+const actorNames = new WeakMap<GraphQLContext, Map<string, Promise<string | null>>>();
+
+function actorName(ctx: GraphQLContext, type: string, id: string | null): Promise<string | null> {
+  if (!id || !isUuid(id)) return Promise.resolve(null);
+  let names = actorNames.get(ctx);
+  if (!names) {
+    names = new Map();
+    actorNames.set(ctx, names);
+  }
+  const key = `${type}:${id}`;
+  let name = names.get(key);
+  if (!name) {
+    const tenantId = ctx.viewer?.tenantId ?? NO_ROW_ID;
+    name =
+      type === 'USER'
+        ? ctx.deps.prisma.user
+            .findFirst({ where: { id, tenantId }, select: { email: true } })
+            .then((user) => user?.email ?? null)
+        : ctx.deps.prisma.apiKey
+            .findFirst({ where: { id, tenantId }, select: { name: true } })
+            .then((key) => (key ? `API key "${key.name}"` : null));
+    names.set(key, name);
+  }
+  return name;
+}
 
 builder.prismaObject('AuditLogEntry', {
   description: 'One change: who did it (user or API key), what, to which object, when.',
@@ -8,6 +37,11 @@ builder.prismaObject('AuditLogEntry', {
     id: t.string({ resolve: (e) => e.id.toString() }),
     actorType: t.exposeString('actorType'),
     actorId: t.exposeString('actorId', { nullable: true }),
+    actorName: t.string({
+      nullable: true,
+      description: 'Who, readably: the user\'s e-mail address or `API key "<name>"` (null once deleted).',
+      resolve: (e, _args, ctx) => actorName(ctx, e.actorType, e.actorId),
+    }),
     action: t.exposeString('action', { description: 'e.g. campaign.start, apiKey.revoke.' }),
     targetType: t.exposeString('targetType'),
     targetId: t.exposeString('targetId', { nullable: true }),
