@@ -2,12 +2,7 @@
 // in the real browser, signed in as an administrator (who sees every control), and the wallboard as a kiosk.
 import AxeBuilder from '@axe-core/playwright';
 import { expect, type Page, test } from '@playwright/test';
-
-type Role = 'VIEWER' | 'OPERATOR' | 'ADMIN';
-const tenant = JSON.parse(process.env.E2E_TENANT ?? '{}') as {
-  keys: Record<Role, string>;
-  users: Record<Role, { email: string; password: string }>;
-};
+import { tenant } from './support.ts';
 
 async function violations(page: Page) {
   const result = await new AxeBuilder({ page })
@@ -38,7 +33,8 @@ test('the console and the wallboard pass the WCAG 2.1 AA rules of axe-core, fit 
     if (!['127.0.0.1', 'localhost'].includes(hostname) && !['data:', 'blob:'].includes(protocol))
       external.push(request.url());
   });
-  const campaign = encodeURIComponent(process.env.E2E_SECOND_CAMPAIGN_ID as string);
+  // A draft no test starts: its page keeps every control, its form stays editable.
+  const campaign = encodeURIComponent(process.env.E2E_DRAFT_CAMPAIGN_ID as string);
   await page.goto('/login');
   await expect(page.getByRole('button', { name: 'Sign in' })).toBeVisible();
   expect(await violations(page), '/login').toEqual([]);
@@ -70,5 +66,34 @@ test('the console and the wallboard pass the WCAG 2.1 AA rules of axe-core, fit 
     expect(await violations(page), url).toEqual([]);
     expect(await overflowsSideways(page), url).toBe(false);
   }
+
+  // The states with the most ARIA wiring: a form with problems, a confirmation, a call's history dialog.
+  await page.goto('/campaigns/new');
+  await page.getByRole('button', { name: 'Create campaign' }).click();
+  await expect(page.getByRole('form', { name: 'Campaign settings' }).getByRole('alert')).toContainText(
+    'Name',
+  );
+  expect(await violations(page), 'form with problems').toEqual([]);
+  await page.goto(`/campaigns/${campaign}`);
+  await page
+    .getByRole('region', { name: 'Controls' })
+    .getByRole('button', { name: 'Start', exact: true })
+    .click();
+  const confirmation = page.getByRole('alertdialog', { name: 'Confirm start' });
+  await expect(confirmation.getByRole('button', { name: 'No' })).toBeFocused();
+  expect(await violations(page), 'confirmation').toEqual([]);
+  await page.keyboard.press('Escape');
+  await expect(confirmation).toHaveCount(0);
+  await expect(page.getByRole('region', { name: 'Controls' })).toBeFocused();
+  await page
+    .getByTestId('call-row')
+    .first()
+    .getByRole('button', { name: /^History of / })
+    .click();
+  await expect(page.getByRole('dialog')).toContainText('Not dialled yet.');
+  expect(await violations(page), 'history dialog').toEqual([]);
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('campaign-status')).toHaveText('DRAFT');
+
   expect(external).toEqual([]);
 });

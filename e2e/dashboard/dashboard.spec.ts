@@ -1,40 +1,16 @@
 // The operator console and the wallboard in a real browser against the real platform.
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { expect, type Page, test } from '@playwright/test';
-import { ARTIFACTS } from './playwright.config.ts';
+import { expect, test } from '@playwright/test';
+import { api, screenshot, signIn, tenant } from './support.ts';
 
-type Role = 'VIEWER' | 'OPERATOR' | 'ADMIN';
-const tenant = JSON.parse(process.env.E2E_TENANT ?? '{}') as {
-  name: string;
-  keys: Record<Role, string>;
-  users: Record<Role, { email: string; password: string }>;
-};
 const campaignId = process.env.E2E_CAMPAIGN_ID as string;
-const SCREENSHOTS = path.join(ARTIFACTS, 'screenshots');
-mkdirSync(SCREENSHOTS, { recursive: true });
-
-async function signIn(page: Page, role: Role) {
-  await page.goto('/login');
-  await page.getByLabel('E-mail').fill(tenant.users[role].email);
-  await page.getByLabel('Password').fill(tenant.users[role].password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page).toHaveURL(/\/campaigns$/);
-}
 
 /** Starts a campaign through the API, as an operator's tool would. */
 async function startCampaign(id = campaignId) {
-  const res = await fetch(`${process.env.GATEWAY_URL}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${tenant.keys.OPERATOR}` },
-    body: JSON.stringify({
-      query:
-        'mutation($id: ID!) { startCampaign(id: $id) { ... on Campaign { status } ... on Error { message } } }',
-      variables: { id },
-    }),
-  });
-  const body = (await res.json()) as { data?: { startCampaign: { status?: string; message?: string } } };
-  expect(body.data?.startCampaign.status).toBe('RUNNING');
+  const { startCampaign: started } = await api<{ startCampaign: { status?: string } }>(
+    'mutation($id: ID!) { startCampaign(id: $id) { ... on Campaign { status } ... on Error { message } } }',
+    { id },
+  );
+  expect(started.status).toBe('RUNNING');
 }
 
 test('sign-in: a wrong password is reported, the right one opens the console with tenant and role', async ({
@@ -46,7 +22,7 @@ test('sign-in: a wrong password is reported, the right one opens the console wit
   await page.getByRole('button', { name: 'Sign in' }).click();
   // By its text: Next's route announcer is an (empty) alert of its own, there or not depending on timing.
   await expect(page.getByRole('alert').filter({ hasText: 'wrong e-mail address or password' })).toBeVisible();
-  await page.screenshot({ path: path.join(SCREENSHOTS, 'login.png') });
+  await screenshot(page, 'login');
   await page.getByLabel('Password').fill(tenant.users.OPERATOR.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page).toHaveURL(/\/campaigns$/);
@@ -72,24 +48,16 @@ test('the campaigns list and the kiosk wallboard follow a running campaign live 
   // The list learns of the new status and the counters live, without a reload.
   await expect(row.getByTestId('campaign-status')).toHaveText('RUNNING');
   // And of a campaign created meanwhile elsewhere.
-  const created = await fetch(`${process.env.GATEWAY_URL}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${tenant.keys.OPERATOR}` },
-    body: JSON.stringify({
-      query: `mutation($input: CreateCampaignInput!) { createCampaign(input: $input) { id } }`,
-      variables: {
-        input: {
-          name: 'Arrived live',
-          timezone: 'Europe/London',
-          businessHours: [{ day: 1, start: '09:00', end: '17:00' }],
-          maxConcurrentCalls: 1,
-          callsPerSecond: 1,
-          callerId: '+442079460000',
-        },
-      },
-    }),
+  await api(`mutation($input: CreateCampaignInput!) { createCampaign(input: $input) { id } }`, {
+    input: {
+      name: 'Arrived live',
+      timezone: 'Europe/London',
+      businessHours: [{ day: 1, start: '09:00', end: '17:00' }],
+      maxConcurrentCalls: 1,
+      callsPerSecond: 1,
+      callerId: '+442079460000',
+    },
   });
-  expect(created.ok).toBe(true);
   await expect(page.getByTestId('campaign-row').filter({ hasText: 'Arrived live' })).toContainText('DRAFT');
   // The name filter.
   await page.getByLabel('Name').fill('renewals');
@@ -99,8 +67,8 @@ test('the campaigns list and the kiosk wallboard follow a running campaign live 
   await expect(tile).toBeVisible({ timeout: 30_000 });
   await expect(board.getByTestId('connection')).toHaveText(/Live/);
   await expect(row.getByTestId('completed')).not.toHaveText('0', { timeout: 60_000 });
-  await page.screenshot({ path: path.join(SCREENSHOTS, 'campaigns.png') });
-  await board.screenshot({ path: path.join(SCREENSHOTS, 'wallboard.png') });
+  await screenshot(page, 'campaigns');
+  await screenshot(board, 'wallboard');
 
   // Every call ends: 120 calls, none left pending, in the list and on the wallboard.
   await expect(row.locator('progress')).toHaveAttribute('value', '1', { timeout: 150_000 });
@@ -109,7 +77,7 @@ test('the campaigns list and the kiosk wallboard follow a running campaign live 
   await expect(tile.getByTestId('wallboard-completed')).toHaveText(String(finished));
   await expect(row.getByTestId('campaign-status')).toHaveText('COMPLETED');
   await expect(tile.getByTestId('wallboard-status')).toHaveText('COMPLETED');
-  await board.screenshot({ path: path.join(SCREENSHOTS, 'wallboard-done.png') });
+  await screenshot(board, 'wallboard-done');
   await kiosk.close();
 });
 
@@ -155,7 +123,7 @@ test('an operator edits a draft (refused once it runs), pauses and resumes it fr
   await expect(page.getByTestId('call-row').first()).not.toContainText('PENDING', { timeout: 60_000 });
   // The counters move live on the page.
   await expect(page.getByTestId('count-completed')).not.toHaveText('0', { timeout: 60_000 });
-  await page.screenshot({ path: path.join(SCREENSHOTS, 'campaign-detail.png') });
+  await screenshot(page, 'campaign-detail');
   await command('Pause', 'PAUSED');
   await command('Resume', 'RUNNING');
 
@@ -188,7 +156,7 @@ test('an admin creates a key for a wall screen (shown once), and revoking it tak
   expect(key).toMatch(/^obk_/);
   const row = page.getByTestId('api-key-row').filter({ hasText: 'Lobby screen' });
   await expect(row).toContainText('active');
-  await page.screenshot({ path: path.join(SCREENSHOTS, 'api-keys.png') });
+  await screenshot(page, 'api-keys');
 
   const screen = await browser.newContext();
   const board = await screen.newPage();
@@ -215,7 +183,7 @@ test('an admin inspects a dead letter and replays it to its topic', async ({ pag
   const detail = page.getByTestId('dead-letter-detail');
   await expect(detail.getByTestId('dead-letter-value')).toContainText('"eventId": "garbled-by-e2e"');
   await expect(detail).toContainText('never');
-  await page.screenshot({ path: path.join(SCREENSHOTS, 'dead-letters.png'), fullPage: true });
+  await screenshot(page, 'dead-letters', true);
 
   await row.getByRole('button', { name: 'Replay', exact: true }).click();
   await page

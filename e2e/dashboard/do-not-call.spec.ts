@@ -1,41 +1,11 @@
 // Opt-outs from the dashboard: a number put on the do-not-call list is not dialled by a campaign that holds it
 // (checked right before each dial), and the audit trail tells an administrator who put it there.
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { expect, type Page, test } from '@playwright/test';
-import { ARTIFACTS } from './playwright.config.ts';
-
-type Role = 'VIEWER' | 'OPERATOR' | 'ADMIN';
-const tenant = JSON.parse(process.env.E2E_TENANT ?? '{}') as {
-  keys: Record<Role, string>;
-  users: Record<Role, { email: string; password: string }>;
-};
-const SCREENSHOTS = path.join(ARTIFACTS, 'screenshots');
-mkdirSync(SCREENSHOTS, { recursive: true });
+import { expect, test } from '@playwright/test';
+import { api, screenshot, signIn, tenant } from './support.ts';
 
 /** Ofcom drama numbers of Sheffield (0114 496 0xxx): no other test dials them. */
 const NUMBERS = ['+441144960001', '+441144960002', '+441144960003'];
 const OPTED_OUT = NUMBERS[1] as string;
-
-async function signIn(page: Page, role: Role) {
-  await page.goto('/login');
-  await page.getByLabel('E-mail').fill(tenant.users[role].email);
-  await page.getByLabel('Password').fill(tenant.users[role].password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page).toHaveURL(/\/campaigns$/);
-}
-
-/** The API as a partner's system uses it (an OPERATOR key). */
-async function api<T>(query: string, variables: Record<string, unknown>): Promise<T> {
-  const res = await fetch(`${process.env.GATEWAY_URL}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${tenant.keys.OPERATOR}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as { data?: T; errors?: unknown };
-  expect(body.errors).toBeUndefined();
-  return body.data as T;
-}
 
 test('a number opted out in the dashboard is skipped by the campaign that holds it; the audit trail says who', async ({
   page,
@@ -77,7 +47,7 @@ test('a number opted out in the dashboard is skipped by the campaign that holds 
   const row = page.getByTestId('dnc-row');
   await expect(row).toHaveCount(1);
   await expect(row).toContainText(`${OPTED_OUT}asked not to be called`);
-  await page.screenshot({ path: path.join(SCREENSHOTS, 'do-not-call.png'), fullPage: true });
+  await screenshot(page, 'do-not-call', true);
 
   // The campaign runs: two calls made, the opted-out number skipped, never dialled.
   await page.goto(`/campaigns/${encodeURIComponent(createCampaign.id)}`);
@@ -125,6 +95,6 @@ test('a number opted out in the dashboard is skipped by the campaign that holds 
     .getByRole('button', { name: /^Details of doNotCall.remove/ })
     .click();
   await expect(admin.locator('pre')).toContainText(OPTED_OUT);
-  await admin.screenshot({ path: path.join(SCREENSHOTS, 'audit.png'), fullPage: true });
+  await screenshot(admin, 'audit', true);
   await adminContext.close();
 });

@@ -44,6 +44,17 @@ export default async function globalSetup() {
       maxDelayMs: 1000,
       jitter: 0.2,
     });
+    // Never started: the accessibility checks look at a draft's pages (its form, its controls, an undialled call).
+    const draftId = await platform.createCampaign(tenant.id, {
+      name: 'Quiet draft',
+      status: 'DRAFT',
+      calls: 10,
+      maxConcurrent: 2,
+      maxAttempts: 1,
+      baseDelayMs: 1000,
+      maxDelayMs: 1000,
+      jitter: 0,
+    });
     // A status message no worker can read, for the dead letters page: the status worker dead-letters it, the
     // recorder indexes it under the campaign's tenant (its key).
     const producer = createKafka(
@@ -98,6 +109,7 @@ export default async function globalSetup() {
       E2E_TENANT: JSON.stringify(tenant),
       E2E_CAMPAIGN_ID: Buffer.from(`Campaign:${campaignId}`).toString('base64'),
       E2E_SECOND_CAMPAIGN_ID: Buffer.from(`Campaign:${secondId}`).toString('base64'),
+      E2E_DRAFT_CAMPAIGN_ID: Buffer.from(`Campaign:${draftId}`).toString('base64'),
     });
   } catch (err) {
     dashboard?.kill('SIGKILL');

@@ -61,7 +61,16 @@ const time = (iso: string | null) =>
     : '—';
 const seconds = (ms: number | null) => (ms === null ? '—' : `${(ms / 1000).toFixed(1)} s`);
 
-export function CallHistoryDialog({ callId, onClose }: { callId: string; onClose: () => void }) {
+export function CallHistoryDialog({
+  callId,
+  phoneNumber,
+  onClose,
+}: {
+  callId: string;
+  /** Known from the row that opened it: the dialog is named at once, not when the history arrives. */
+  phoneNumber: string;
+  onClose: () => void;
+}) {
   const dialog = useRef<HTMLDialogElement>(null);
   const [{ data, error, fetching }] = useQuery<{ node: CallWithHistory | null }>({
     query: CALL_HISTORY,
@@ -86,7 +95,7 @@ export function CallHistoryDialog({ callId, onClose }: { callId: string; onClose
       }}
     >
       <div className="title-row">
-        <h2 id="call-history-title">Call {call?.phoneNumber ?? ''}</h2>
+        <h2 id="call-history-title">Call {phoneNumber}</h2>
         <button type="button" className="secondary" onClick={() => dialog.current?.close()}>
           Close
         </button>

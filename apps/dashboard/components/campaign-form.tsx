@@ -42,6 +42,7 @@ export interface CampaignSettingsValue {
     maxDelayMs: number;
     jitter: number;
     retryOn: string[];
+    outcomeDelays: { outcome: string; baseDelayMs: number }[];
   };
   scheduledStartAt: string | null;
   scheduledEndAt: string | null;
@@ -50,7 +51,7 @@ export interface CampaignSettingsValue {
 /** The fields a campaign query asks for to fill the form. */
 export const SETTINGS_FIELDS = `name description timezone defaultRegion maxConcurrentCalls callsPerSecond callerId
   businessHours { day start end } callingWindow { start end }
-  retryPolicy { maxAttempts baseDelayMs maxDelayMs jitter retryOn }
+  retryPolicy { maxAttempts baseDelayMs maxDelayMs jitter retryOn outcomeDelays { outcome baseDelayMs } }
   scheduledStartAt scheduledEndAt`;
 
 interface Draft {
@@ -70,6 +71,8 @@ interface Draft {
   maxDelayMinutes: string;
   jitter: string;
   retryOn: string[];
+  /** An outcome's own first delay in seconds ('' = the common one). */
+  outcomeDelaySeconds: Record<string, string>;
   /** datetime-local values, in the browser's time zone. */
   scheduledStart: string;
   scheduledEnd: string;
@@ -117,6 +120,7 @@ function draftOf(value: CampaignSettingsValue | null): Draft {
       maxDelayMs: 30 * 60_000,
       jitter: 0.2,
       retryOn: ['BUSY', 'NO_ANSWER', 'FAILED'],
+      outcomeDelays: [],
     },
     scheduledStartAt: null,
     scheduledEndAt: null,
@@ -137,6 +141,9 @@ function draftOf(value: CampaignSettingsValue | null): Draft {
     maxDelayMinutes: String(v.retryPolicy.maxDelayMs / 60_000),
     jitter: String(v.retryPolicy.jitter),
     retryOn: v.retryPolicy.retryOn,
+    outcomeDelaySeconds: Object.fromEntries(
+      v.retryPolicy.outcomeDelays.map((o) => [o.outcome, String(o.baseDelayMs / 1000)]),
+    ),
     scheduledStart: toLocalInput(v.scheduledStartAt),
     scheduledEnd: toLocalInput(v.scheduledEndAt),
   };
@@ -167,6 +174,14 @@ function settingsOf(d: Draft): { settings: CampaignSettingsValue; issues: Issues
       maxDelayMs: number('retryPolicy.maxDelayMs', d.maxDelayMinutes, 60_000),
       jitter: number('retryPolicy.jitter', d.jitter),
       retryOn: d.retryOn,
+      outcomeDelays: ownDelays(d).map((outcome, i) => ({
+        outcome,
+        baseDelayMs: number(
+          `retryPolicy.outcomeDelays.${i}.baseDelayMs`,
+          d.outcomeDelaySeconds[outcome] ?? '',
+          1000,
+        ),
+      })),
     },
     scheduledStartAt: instant(d.scheduledStart),
     scheduledEndAt: instant(d.scheduledEnd),
@@ -182,7 +197,25 @@ function settingsOf(d: Draft): { settings: CampaignSettingsValue; issues: Issues
       issues[path] ??= issue.message;
     }
   }
-  return { settings, issues };
+  return { settings, issues: byOutcome(issues, ownDelays(d)) };
+}
+
+/** The retried outcomes given a first delay of their own, in the order they are sent (`outcomeDelays.N`). */
+function ownDelays(d: Draft): string[] {
+  return RETRYABLE_OUTCOMES.filter(
+    (o) => d.retryOn.includes(o) && (d.outcomeDelaySeconds[o] ?? '').trim() !== '',
+  );
+}
+
+/** `retryPolicy.outcomeDelays.<N>…` issues (the list's positions) keyed by outcome instead, where they are shown. */
+export function byOutcome(issues: Issues, delayed: string[]): Issues {
+  return Object.fromEntries(
+    Object.entries(issues).map(([path, message]) => {
+      const own = /^retryPolicy\.outcomeDelays\.(\d+)/.exec(path);
+      const outcome = own ? delayed[Number(own[1])] : undefined;
+      return [outcome ? `retryPolicy.outcomeDelays.${outcome}` : path, message];
+    }),
+  );
 }
 
 /** Where a problem is shown: windows' problems at their row, everything else at its field. */
@@ -236,7 +269,7 @@ export function CampaignForm({
     try {
       const answer = await onSubmit(settings);
       if (answer?.issues && Object.keys(answer.issues).length > 0) {
-        setIssues(answer.issues);
+        setIssues(byOutcome(answer.issues, ownDelays(draft)));
         summary.current?.focus();
       }
       if (answer?.error) setFailure(answer.error);
@@ -280,7 +313,7 @@ export function CampaignForm({
 
   return (
     <form className="campaign-form" onSubmit={submit} noValidate aria-label="Campaign settings">
-      <div ref={summary} tabIndex={-1} className="form-summary" aria-live="polite">
+      <div ref={summary} tabIndex={-1} className="form-summary">
         {problems.length > 0 && (
           <div role="alert">
             <p>
@@ -410,26 +443,64 @@ export function CampaignForm({
         </div>
         <fieldset
           className="choices"
-          id="field-retryPolicy-retryOn"
           aria-describedby={issueAt('retryPolicy.retryOn') ? 'issue-retryPolicy-retryOn' : undefined}
         >
           <legend>Retry when the call ends as</legend>
-          {RETRYABLE_OUTCOMES.map((outcome) => (
-            <label key={outcome} className="choice">
-              <input
-                type="checkbox"
-                checked={draft.retryOn.includes(outcome)}
-                onChange={(e) =>
-                  change({
-                    retryOn: e.target.checked
-                      ? RETRYABLE_OUTCOMES.filter((o) => o === outcome || draft.retryOn.includes(o))
-                      : draft.retryOn.filter((o) => o !== outcome),
-                  })
-                }
-              />
-              {OUTCOME_LABELS[outcome]}
-            </label>
-          ))}
+          <p className="hint">
+            A retried outcome may wait a first delay of its own instead of the one above (e.g. a busy line
+            again in two minutes, an unanswered one in an hour); it doubles the same way.
+          </p>
+          {RETRYABLE_OUTCOMES.map((outcome) => {
+            const retried = draft.retryOn.includes(outcome);
+            const path = `retryPolicy.outcomeDelays.${outcome}`;
+            const issue = issueAt(path);
+            const id = `field-${path.replaceAll('.', '-')}`;
+            return (
+              <div key={outcome} className="outcome-row">
+                <label className="choice">
+                  <input
+                    type="checkbox"
+                    id={outcome === RETRYABLE_OUTCOMES[0] ? 'field-retryPolicy-retryOn' : undefined}
+                    checked={retried}
+                    onChange={(e) =>
+                      change({
+                        retryOn: e.target.checked
+                          ? RETRYABLE_OUTCOMES.filter((o) => o === outcome || draft.retryOn.includes(o))
+                          : draft.retryOn.filter((o) => o !== outcome),
+                      })
+                    }
+                  />
+                  {OUTCOME_LABELS[outcome]}
+                </label>
+                <label className="choice own-delay" htmlFor={id}>
+                  first retry after
+                  <input
+                    id={id}
+                    {...DECIMAL}
+                    min={1}
+                    size={6}
+                    placeholder="as above"
+                    disabled={!retried}
+                    aria-invalid={Boolean(issue)}
+                    aria-describedby={issue ? `${id}-issue` : undefined}
+                    aria-label={`${OUTCOME_LABELS[outcome]}: first retry after (seconds)`}
+                    value={draft.outcomeDelaySeconds[outcome] ?? ''}
+                    onChange={(e) =>
+                      change({
+                        outcomeDelaySeconds: { ...draft.outcomeDelaySeconds, [outcome]: e.target.value },
+                      })
+                    }
+                  />
+                  seconds
+                </label>
+                {issue && (
+                  <span className="field-issue" id={`${id}-issue`}>
+                    {issue}
+                  </span>
+                )}
+              </div>
+            );
+          })}
           <p className="muted">Answered and rejected calls are never retried.</p>
           {issueAt('retryPolicy.retryOn') && (
             <p className="field-issue" id="issue-retryPolicy-retryOn">
@@ -470,6 +541,9 @@ function describePath(path: string): string {
     'retryPolicy.maxDelayMs': 'Longest wait',
     'retryPolicy.jitter': 'Jitter',
     'retryPolicy.retryOn': 'Retry outcomes',
+    ...Object.fromEntries(
+      RETRYABLE_OUTCOMES.map((o) => [`retryPolicy.outcomeDelays.${o}`, `${OUTCOME_LABELS[o]}: first retry`]),
+    ),
   };
   return names[path] ?? path;
 }
@@ -536,6 +610,8 @@ function BusinessHoursEditor({
   onChange: (windows: Draft['windows']) => void;
 }) {
   const headingId = useId();
+  /** The window just added: its first field takes the focus. */
+  const [added, setAdded] = useState<number | null>(null);
   const update = (key: number, patch: Partial<Draft['windows'][number]>) =>
     onChange(windows.map((w) => (w.key === key ? { ...w, ...patch } : w)));
   const copyMondayToWeekdays = () => {
@@ -564,8 +640,17 @@ function BusinessHoursEditor({
                     const issue = issueAt(`businessHours.${index}`);
                     const id = `field-businessHours-${index}`;
                     return (
-                      <div key={w.key} className="window" id={id} data-testid={`window-${dayName}-${n + 1}`}>
+                      <div key={w.key} className="window" data-testid={`window-${dayName}-${n + 1}`}>
                         <input
+                          id={id}
+                          ref={
+                            w.key === added
+                              ? (input) => {
+                                  input?.focus();
+                                  setAdded(null);
+                                }
+                              : undefined
+                          }
                           {...TIME_OF_DAY}
                           aria-label={`${dayName} window ${n + 1} from`}
                           aria-invalid={Boolean(issue)}
@@ -586,7 +671,13 @@ function BusinessHoursEditor({
                           type="button"
                           className="secondary small"
                           aria-label={`Remove ${dayName} window ${n + 1}`}
-                          onClick={() => onChange(windows.filter((other) => other.key !== w.key))}
+                          onClick={() => {
+                            onChange(windows.filter((other) => other.key !== w.key));
+                            // The row is gone: keyboard focus goes to the day's "Add window".
+                            requestAnimationFrame(() =>
+                              document.getElementById(`add-window-${day}`)?.focus(),
+                            );
+                          }}
                         >
                           Remove
                         </button>
@@ -603,6 +694,7 @@ function BusinessHoursEditor({
                   <button
                     type="button"
                     className="secondary small"
+                    id={`add-window-${day}`}
                     aria-label={`Add window on ${dayName}`}
                     onClick={() => {
                       // After the day's last window (two hours, up to midnight), else a working day.
@@ -611,7 +703,9 @@ function BusinessHoursEditor({
                         lastEnd === null || lastEnd >= 24 * 60
                           ? ['09:00', '17:00']
                           : [formatTimeOfDay(lastEnd), formatTimeOfDay(Math.min(lastEnd + 120, 24 * 60))];
-                      onChange([...windows, { key: nextKey++, day, start, end }]);
+                      const key = nextKey++;
+                      setAdded(key);
+                      onChange([...windows, { key, day, start, end }]);
                     }}
                   >
                     Add window

@@ -157,7 +157,7 @@ export function TargetsImport({
         </div>
       </fieldset>
       {/* A fixed-height status line: progress and results appear without moving the page around. */}
-      <div className="targets-status" aria-live="polite">
+      <div className="targets-status">
         {progress && <UploadProgress sent={progress.sent} total={progress.total} />}
         {busy && !progress && <p>Adding…</p>}
         {closed && <p className="muted">{closed}</p>}

@@ -35,10 +35,12 @@ export function ThroughputChart({
   const [buckets, setBuckets] = useState<Bucket[] | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const lastLoad = useRef(0);
-  const pending = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const sequence = useRef(0);
 
   const load = useCallback(async () => {
     lastLoad.current = Date.now();
+    // Reads may overlap (a counters version and the idle tick): only the newest one's answer is drawn.
+    const mine = ++sequence.current;
     const result = await client
       .query<{ campaign: { throughput: Bucket[] } | null }>(
         THROUGHPUT,
@@ -46,6 +48,7 @@ export function ThroughputChart({
         { requestPolicy: 'network-only' },
       )
       .toPromise();
+    if (mine !== sequence.current) return;
     if (result.error) setProblem(result.error.message);
     else if (result.data?.campaign) {
       setProblem(null);
@@ -53,27 +56,18 @@ export function ThroughputChart({
     }
   }, [client, campaignId]);
 
-  // On every counters version, at most once per MIN_REFRESH_MS (a burst of versions makes one read).
+  // On every counters version, at most once per MIN_REFRESH_MS: a burst of versions makes one read (each new version
+  // cancels the read the previous one scheduled, and the wait counts from the last read).
   // biome-ignore lint/correctness/useExhaustiveDependencies: `version` is the trigger, not an input.
   useEffect(() => {
-    if (pending.current) return;
-    const wait = Math.max(0, lastLoad.current + MIN_REFRESH_MS - Date.now());
-    pending.current = setTimeout(() => {
-      pending.current = null;
-      void load();
-    }, wait);
+    const timer = setTimeout(() => void load(), Math.max(0, lastLoad.current + MIN_REFRESH_MS - Date.now()));
+    return () => clearTimeout(timer);
   }, [version, load]);
   useEffect(() => {
     if (!running) return;
     const timer = setInterval(() => void load(), IDLE_REFRESH_MS);
     return () => clearInterval(timer);
   }, [running, load]);
-  useEffect(
-    () => () => {
-      if (pending.current) clearTimeout(pending.current);
-    },
-    [],
-  );
 
   const all = buckets ?? [];
   const sum = (list: Bucket[], key: 'ended' | 'answered') => list.reduce((n, b) => n + b[key], 0);
@@ -86,7 +80,7 @@ export function ThroughputChart({
     <figure className="card throughput" aria-labelledby="throughput-title">
       <figcaption id="throughput-title">
         <strong>Throughput</strong> <span className="muted">attempts ended per 10 s, last 15 minutes</span>
-        <span className="throughput-summary" data-testid="throughput-summary" aria-live="polite">
+        <span className="throughput-summary" data-testid="throughput-summary">
           {problem ? `Throughput unavailable: ${problem}` : summary}
         </span>
       </figcaption>

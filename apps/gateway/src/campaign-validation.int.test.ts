@@ -141,6 +141,22 @@ const CASES: Case[] = [
     [['input.retryPolicy.retryOn', 'lists an outcome twice']],
   ],
   [
+    'an own first delay for an outcome that is not retried, or longer than the longest wait',
+    {
+      retryPolicy: retry({
+        maxDelayMs: 60_000,
+        outcomeDelays: [
+          { outcome: 'NO_ANSWER', baseDelayMs: 5_000 },
+          { outcome: 'BUSY', baseDelayMs: 120_000 },
+        ],
+      }),
+    },
+    [
+      ['input.retryPolicy.outcomeDelays.0.outcome', 'NO_ANSWER is not retried (add it to retryOn)'],
+      ['input.retryPolicy.outcomeDelays.1.baseDelayMs', 'must not be above maxDelayMs'],
+    ],
+  ],
+  [
     'a scheduled end before the scheduled start',
     { scheduledStartAt: '2031-05-02T09:00:00Z', scheduledEndAt: '2031-05-01T09:00:00Z' },
     [['input.scheduledEndAt', 'must be after scheduledStartAt']],

@@ -102,6 +102,8 @@ describe('createCampaign', () => {
         maxDelayMs: 600_000,
         jitter: 0.5,
         retryOn: ['BUSY', 'VOICEMAIL'],
+        // A voicemail is tried again later than a busy line.
+        outcomeDelays: [{ outcome: 'VOICEMAIL', baseDelayMs: 300_000 }],
       },
       scheduledStartAt: '2031-03-02T08:00:00.000Z',
       scheduledEndAt: '2031-03-30T18:00:00.000Z',
@@ -139,6 +141,7 @@ describe('createCampaign', () => {
       callingWindowStart: 9 * 60 + 30,
       callingWindowEnd: 20 * 60 + 15,
       retryOn: ['BUSY', 'VOICEMAIL'],
+      retryOutcomeDelays: [{ outcome: 'VOICEMAIL', baseDelayMs: 300_000 }],
       createdById: tenant.users.OPERATOR.id,
     });
   });
@@ -156,6 +159,7 @@ describe('createCampaign', () => {
         maxDelayMs: 1_800_000,
         jitter: 0.2,
         retryOn: ['BUSY', 'NO_ANSWER', 'FAILED'],
+        outcomeDelays: [],
       },
       scheduledStartAt: null,
       scheduledEndAt: null,

@@ -336,9 +336,18 @@ describe('subscriptions (graphql-ws)', () => {
       'RUNNING',
       'COMPLETED',
     ]);
-    // Tenant B heard nothing of A's campaign (its own channel got none of these messages).
-    expect(otherWatcher.results).toEqual([]);
-    expect(otherWatcher.error).toBeNull();
+    // Tenant B heard nothing of A's campaign: a change of its own, published after all of A's, is the first it gets.
+    const ownOfB = randomUUID();
+    await publishLive(publisher, [
+      {
+        channel: liveChannels.tenantCampaigns(b.id),
+        payload: { ...stale, tenantId: b.id, campaignId: ownOfB, status: 'PAUSED', revision: 1 },
+      },
+    ]);
+    await otherWatcher.until(1, "B's own change");
+    expect(otherWatcher.results).toEqual([
+      { campaignUpdates: { campaign: globalId('Campaign', ownOfB), status: 'PAUSED' } },
+    ]);
   });
 
   it('limits subscriptions per socket', async () => {

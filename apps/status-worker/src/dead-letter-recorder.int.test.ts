@@ -193,6 +193,41 @@ describe('dead-letter recorder', () => {
     expect(row?.headers).toEqual([{ name: 'binary', base64: value.toString('base64') }]);
   });
 
+  it('records a message whose headers PostgreSQL could not hold as they are (out of range, U+0000 in a name)', async () => {
+    const key = `odd-${randomUUID()}`;
+    await h.producer.send(h.topics.deadLetter, [
+      {
+        key,
+        value: Buffer.from('{}'),
+        headers: {
+          'x-error': 'odd headers',
+          'x-error-kind': 'failed',
+          'x-original-topic': h.topics.status,
+          'x-original-partition': '99999999999',
+          'x-original-offset': '99999999999999999999',
+          'x-original-key': key,
+          'x-failed-at': '-100000-01-01T00:00:00.000Z',
+          'x-consumer': 'somebody',
+          'x-attempts': '3',
+          'bad\u0000name': 'kept',
+        },
+      },
+    ]);
+    // Recorded (not retried forever): the numbers that do not fit are left out, the time is the arrival's.
+    const [row] = await eventually(async () => {
+      const rows = await rowsWhere('original_key = $1', key);
+      return rows.length > 0 && rows;
+    }, 'the dead letter recorded');
+    expect(row).toMatchObject({
+      kind: 'FAILED',
+      original_partition: null,
+      original_offset: null,
+      attempts: 3,
+    });
+    expect(Math.abs(new Date(row?.failed_at ?? 0).getTime() - Date.now())).toBeLessThan(60_000);
+    expect(row?.headers).toEqual([{ name: 'bad\uFFFDname', value: 'kept' }]);
+  });
+
   it('records nothing twice when the dead-letter topic is read again from the start', async () => {
     const admin = h.kafka.admin();
     await admin.connect();

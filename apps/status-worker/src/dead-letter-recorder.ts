@@ -79,6 +79,25 @@ function pgText(text: string | null): string | null {
   return text === null ? null : text.replaceAll('\u0000', '\uFFFD');
 }
 
+const INT_MAX = 2_147_483_647;
+const BIGINT_MAX = 9_223_372_036_854_775_807n;
+
+/** A header-stated number that fits an `int` column, or null. */
+function pgInt(value: number): number | null {
+  return value <= INT_MAX ? value : null;
+}
+
+/** A header-stated offset that fits a `bigint` column, or null. */
+function pgBigint(value: string): string | null {
+  return BigInt(value) <= BIGINT_MAX ? value : null;
+}
+
+/** A header-stated failure time, if plausible (and within PostgreSQL's range); else when the message arrived. */
+function plausibleTime(stated: Date, arrived: Date): Date {
+  const year = stated.getUTCFullYear();
+  return year >= 1970 && year <= 9999 ? stated : arrived;
+}
+
 function uuidOrNull(value: unknown): string | null {
   return typeof value === 'string' && isUuid(value) ? value : null;
 }
@@ -116,7 +135,8 @@ export function deadLetterRow(message: ConsumedMessage<KafkaMessage>): {
     valueCampaignId: inValue.campaignId,
     valueTenantId: inValue.tenantId,
     value,
-    headers: storedHeaders(withoutDeadLetterHeaders(headers)),
+    // A header name may hold U+0000 too, which jsonb cannot: replaced (lossy, but the message is kept).
+    headers: storedHeaders(withoutDeadLetterHeaders(headers)).map((h) => ({ ...h, name: pgText(h.name) })),
     partition: message.partition,
     offset: message.offset,
   };
@@ -129,12 +149,12 @@ export function deadLetterRow(message: ConsumedMessage<KafkaMessage>): {
         error: pgText(info.error),
         kind: info.kind === 'invalid' ? 'INVALID' : 'FAILED',
         originalTopic: pgText(info.originalTopic),
-        originalPartition: info.originalPartition,
-        originalOffset: info.originalOffset,
+        originalPartition: pgInt(info.originalPartition),
+        originalOffset: pgBigint(info.originalOffset),
         originalKey: pgText(info.originalKey),
-        failedAt: info.failedAt,
+        failedAt: plausibleTime(info.failedAt, new Date(Number(raw.timestamp))),
         consumer: pgText(info.consumer),
-        attempts: info.attempts,
+        attempts: pgInt(info.attempts) ?? INT_MAX,
       },
       unreadable: null,
     };
@@ -195,8 +215,10 @@ interface Recorded {
  * admins can list and replay their tenant's dead letters through the gateway. Each batch is one INSERT; a message
  * already recorded (same topic, partition, offset) is skipped, so redelivery records nothing twice.
  *
- * Every failure is a RetryableError: any message fits a row, so a failure is PostgreSQL being unavailable, and the
- * batch waits for it. The recorder never dead-letters (its dead letters would land in the topic it reads).
+ * Every failure is a RetryableError: any message is made to fit a row (text without U+0000, header-stated numbers
+ * within their columns' range or null, an implausible failure time replaced by the arrival time), so a failure is
+ * PostgreSQL being unavailable, and the batch waits for it. The recorder never dead-letters (its dead letters would
+ * land in the topic it reads).
  */
 export function createDeadLetterRecorder(options: DeadLetterRecorderOptions): DeadLetterRecorder {
   const { pool, deadLetterTopic, registry } = options;

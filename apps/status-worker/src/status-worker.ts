@@ -86,7 +86,7 @@ const LOCK_CALLS = `
   SELECT c.id, c.campaign_id, c.tenant_id, c.status::text AS status, c.attempts, c.current_attempt_id,
          c.phone_number, c.timezone, c.last_outcome::text AS last_outcome, c.last_error, c.provider_call_id,
          c.next_attempt_at, p.caller_id, p.retry_max_attempts, p.retry_base_delay_ms, p.retry_max_delay_ms,
-         p.retry_jitter, p.retry_on::text[] AS retry_on
+         p.retry_jitter, p.retry_on::text[] AS retry_on, p.retry_outcome_delays
   FROM calls c JOIN campaigns p ON p.id = c.campaign_id
   WHERE c.id = ANY($1::uuid[])
   ORDER BY c.id
@@ -132,6 +132,8 @@ function lockedCall(r: Record<string, unknown>): LockedCall {
       maxDelayMs: r.retry_max_delay_ms as number,
       jitter: r.retry_jitter as number,
       retryOn: r.retry_on as LockedCall['policy']['retryOn'],
+      // Validated when the campaign was saved (ZRetryPolicy), as the other columns.
+      outcomeDelays: r.retry_outcome_delays as LockedCall['policy']['outcomeDelays'],
     },
   };
 }

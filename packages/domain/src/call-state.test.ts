@@ -8,6 +8,7 @@ const policy: RetryPolicy = {
   maxDelayMs: 60_000,
   jitter: 0,
   retryOn: ['BUSY', 'NO_ANSWER', 'FAILED'],
+  outcomeDelays: [{ outcome: 'NO_ANSWER', baseDelayMs: 30_000 }],
 };
 const now = new Date('2026-11-28T12:00:00Z');
 const options = { now, newAttemptId: () => 'attempt-2', random: () => 0 };
@@ -68,6 +69,15 @@ describe('call state machine', () => {
       outcome: 'BUSY',
       retry: { attemptId: 'attempt-2', attempt: 2, dueAt: new Date(now.getTime() + 1000) },
     });
+    // An outcome with a first delay of its own waits that long instead.
+    expect(
+      applyCallEvent(
+        dialing,
+        { attemptId: 'attempt-1', event: 'completed', outcome: 'NO_ANSWER' },
+        policy,
+        options,
+      ),
+    ).toMatchObject({ to: 'RETRY_SCHEDULED', retry: { dueAt: new Date(now.getTime() + 30_000) } });
   });
 
   it('ends the call FAILED when attempts are used up, and never retries a rejected call', () => {

@@ -84,7 +84,7 @@ export function applyCallEvent(
       retry: {
         attemptId: newAttemptId(),
         attempt,
-        dueAt: new Date(now.getTime() + retryDelayMs(policy, attempt, random)),
+        dueAt: new Date(now.getTime() + retryDelayMs(policy, attempt, random, outcome)),
       },
     };
   }

@@ -24,11 +24,13 @@ export {
 export { isUuid, NO_ROW_ID } from './ids.ts';
 export {
   DEFAULT_RETRY_POLICY,
+  type OutcomeDelay,
   RETRYABLE_OUTCOMES,
   type RetryableOutcome,
   type RetryPolicy,
   retryDelayMs,
   shouldRetry,
+  ZOutcomeDelay,
   ZRetryPolicy,
 } from './retry-policy.ts';
 export { isValidTimeZone, type LocalTime, localTime } from './time-zones.ts';

@@ -7,6 +7,7 @@ const policy = {
   maxDelayMs: 5000,
   jitter: 0.5,
   retryOn: ['BUSY' as const],
+  outcomeDelays: [],
 };
 
 describe('retry policy', () => {
@@ -14,6 +15,37 @@ describe('retry policy', () => {
     const noJitter = () => 0;
     expect([2, 3, 4, 5, 6].map((n) => retryDelayMs(policy, n, noJitter))).toEqual([
       1000, 2000, 4000, 5000, 5000,
+    ]);
+  });
+
+  it("starts an outcome's retries from its own first delay when the policy gives one", () => {
+    const noJitter = () => 0;
+    const perOutcome = {
+      ...policy,
+      retryOn: ['BUSY' as const, 'NO_ANSWER' as const],
+      outcomeDelays: [{ outcome: 'NO_ANSWER' as const, baseDelayMs: 2000 }],
+    };
+    expect([2, 3, 4].map((n) => retryDelayMs(perOutcome, n, noJitter, 'NO_ANSWER'))).toEqual([
+      2000, 4000, 5000,
+    ]);
+    expect([2, 3, 4].map((n) => retryDelayMs(perOutcome, n, noJitter, 'BUSY'))).toEqual([1000, 2000, 4000]);
+    expect(ZRetryPolicy.safeParse(perOutcome).success).toBe(true);
+  });
+
+  it('refuses an own delay for an outcome that is not retried, given twice, or above the longest wait', () => {
+    const result = ZRetryPolicy.safeParse({
+      ...policy,
+      outcomeDelays: [
+        { outcome: 'BUSY', baseDelayMs: 9000 },
+        { outcome: 'VOICEMAIL', baseDelayMs: 2000 },
+        { outcome: 'BUSY', baseDelayMs: 2000 },
+      ],
+    });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([
+      ['outcomeDelays.0.baseDelayMs', 'must not be above maxDelayMs'],
+      ['outcomeDelays.1.outcome', 'VOICEMAIL is not retried (add it to retryOn)'],
+      ['outcomeDelays.2', 'lists BUSY twice'],
     ]);
   });
 

@@ -4,14 +4,23 @@ import { z } from 'zod';
 export const RETRYABLE_OUTCOMES = ['BUSY', 'NO_ANSWER', 'FAILED', 'VOICEMAIL'] as const;
 export type RetryableOutcome = (typeof RETRYABLE_OUTCOMES)[number];
 
+const ZBaseDelayMs = z
+  .number()
+  .int()
+  .min(1_000, 'must be at least 1000 ms')
+  .max(86_400_000, 'must be at most 24 h');
+
+/** A retried outcome that waits its own first delay (a busy line soon, an unanswered one later). */
+export const ZOutcomeDelay = z.object({
+  outcome: z.enum(RETRYABLE_OUTCOMES, { message: `must be one of ${RETRYABLE_OUTCOMES.join(', ')}` }),
+  baseDelayMs: ZBaseDelayMs,
+});
+export type OutcomeDelay = z.infer<typeof ZOutcomeDelay>;
+
 export const ZRetryPolicy = z
   .object({
     maxAttempts: z.number().int().min(1, 'must be at least 1').max(20, 'must be at most 20'),
-    baseDelayMs: z
-      .number()
-      .int()
-      .min(1_000, 'must be at least 1000 ms')
-      .max(86_400_000, 'must be at most 24 h'),
+    baseDelayMs: ZBaseDelayMs,
     maxDelayMs: z
       .number()
       .int()
@@ -22,10 +31,22 @@ export const ZRetryPolicy = z
       .array(z.enum(RETRYABLE_OUTCOMES, { message: `must be one of ${RETRYABLE_OUTCOMES.join(', ')}` }))
       .max(RETRYABLE_OUTCOMES.length)
       .refine((list) => new Set(list).size === list.length, 'lists an outcome twice'),
+    /** First delays of particular outcomes, instead of `baseDelayMs` (which the others keep). */
+    outcomeDelays: z.array(ZOutcomeDelay).max(RETRYABLE_OUTCOMES.length),
   })
-  .refine((p) => p.baseDelayMs <= p.maxDelayMs, {
-    message: 'must not be below baseDelayMs',
-    path: ['maxDelayMs'],
+  .superRefine((p, ctx) => {
+    if (p.baseDelayMs > p.maxDelayMs)
+      ctx.addIssue({ code: 'custom', path: ['maxDelayMs'], message: 'must not be below baseDelayMs' });
+    const seen = new Set<string>();
+    for (const [i, d] of p.outcomeDelays.entries()) {
+      const issue = (message: string, field?: string) =>
+        ctx.addIssue({ code: 'custom', path: ['outcomeDelays', i, ...(field ? [field] : [])], message });
+      if (seen.has(d.outcome)) issue(`lists ${d.outcome} twice`);
+      seen.add(d.outcome);
+      if (!(p.retryOn as readonly string[]).includes(d.outcome))
+        issue(`${d.outcome} is not retried (add it to retryOn)`, 'outcome');
+      if (d.baseDelayMs > p.maxDelayMs) issue('must not be above maxDelayMs', 'baseDelayMs');
+    }
   });
 
 export type RetryPolicy = z.infer<typeof ZRetryPolicy>;
@@ -36,18 +57,23 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   maxDelayMs: 30 * 60_000,
   jitter: 0.2,
   retryOn: ['BUSY', 'NO_ANSWER', 'FAILED'],
+  outcomeDelays: [],
 };
 
 /**
- * Delay before attempt `nextAttempt` (2, 3, ...): base * 2^(nextAttempt - 2), capped at maxDelayMs, then reduced by
- * up to `jitter` of itself at random, so retries of a burst of failures spread out instead of returning together.
+ * Delay before attempt `nextAttempt` (2, 3, ...) after an attempt that ended with `outcome`: base * 2^(nextAttempt -
+ * 2), where base is the outcome's own first delay if the policy gives one, else `baseDelayMs`; capped at maxDelayMs,
+ * then reduced by up to `jitter` of itself at random, so retries of a burst of failures spread out instead of
+ * returning together.
  */
 export function retryDelayMs(
   policy: RetryPolicy,
   nextAttempt: number,
   random: () => number = Math.random,
+  outcome?: string,
 ): number {
-  const exponential = policy.baseDelayMs * 2 ** Math.max(0, nextAttempt - 2);
+  const base = policy.outcomeDelays.find((d) => d.outcome === outcome)?.baseDelayMs ?? policy.baseDelayMs;
+  const exponential = base * 2 ** Math.max(0, nextAttempt - 2);
   const capped = Math.min(exponential, policy.maxDelayMs);
   return Math.round(capped * (1 - policy.jitter * random()));
 }

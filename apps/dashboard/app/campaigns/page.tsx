@@ -12,6 +12,7 @@ import {
 } from '../../components/counters';
 import { Pager, StatusFilter, useCursors } from '../../components/paging';
 import { SignedIn, type Viewer } from '../../components/session';
+import { useRefetchOnReconnect } from '../../lib/connection';
 
 const STATUSES = ['DRAFT', 'RUNNING', 'PAUSED', 'COMPLETED', 'CANCELLED'] as const;
 
@@ -68,6 +69,8 @@ function CampaignList({ viewer }: { viewer: Viewer }) {
   useEffect(() => {
     if (unknown) refetch({ requestPolicy: 'network-only' });
   }, [unknown, refetch]);
+  // Status changes announced while the socket was down are not sent again: read the page again.
+  useRefetchOnReconnect(() => refetch({ requestPolicy: 'network-only' }));
   return (
     <main>
       <div className="title-row">

@@ -1,6 +1,7 @@
 'use client';
-import { Fragment, useState } from 'react';
+import { Fragment, useRef, useState } from 'react';
 import { useClient, useQuery } from 'urql';
+import { Confirm } from '../../components/confirm';
 import { Pager, useCursors } from '../../components/paging';
 import { SignedIn } from '../../components/session';
 
@@ -60,6 +61,7 @@ function DeadLetters() {
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [confirming, setConfirming] = useState<string[] | null>(null);
   const [outcome, setOutcome] = useState<string | null>(null);
+  const heading = useRef<HTMLHeadingElement>(null);
   const [{ data, error, fetching }, refetch] = useQuery<{
     deadLetters: {
       totalCount: number;
@@ -97,7 +99,9 @@ function DeadLetters() {
 
   return (
     <main>
-      <h1>Dead letters</h1>
+      <h1 ref={heading} tabIndex={-1}>
+        Dead letters
+      </h1>
       <p className="muted">
         Messages the pipeline could not process, kept with the reason. Replay sends one back to the topic it
         came from, unchanged; consumers ignore what they already processed.
@@ -129,20 +133,18 @@ function DeadLetters() {
         </span>
       </div>
       {confirming && (
-        <div role="alertdialog" aria-label="Confirm replay" className="card" style={{ marginBottom: '1rem' }}>
-          <p>
-            Replay {confirming.length === 1 ? 'this message' : `${confirming.length} messages`} to{' '}
-            {confirming.length === 1 ? 'its' : 'their'} original topic?
-          </p>
-          <button type="button" onClick={() => replay(confirming)}>
-            Yes, replay
-          </button>{' '}
-          <button type="button" className="secondary" onClick={() => setConfirming(null)}>
-            No
-          </button>
-        </div>
+        <Confirm
+          label="Confirm replay"
+          confirmLabel="Yes, replay"
+          onConfirm={() => replay(confirming)}
+          onCancel={() => setConfirming(null)}
+          restoreFocus={() => heading.current?.focus()}
+        >
+          Replay {confirming.length === 1 ? 'this message' : `${confirming.length} messages`} to{' '}
+          {confirming.length === 1 ? 'its' : 'their'} original topic?
+        </Confirm>
       )}
-      <div aria-live="polite">{outcome && <p role="status">{outcome}</p>}</div>
+      <div role="status">{outcome && <p>{outcome}</p>}</div>
       {error && <p role="alert">{error.message}</p>}
       <table>
         <thead>

@@ -1,6 +1,7 @@
 'use client';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useClient, useQuery } from 'urql';
+import { Confirm } from '../../components/confirm';
 import { Pager, useCursors } from '../../components/paging';
 import { SignedIn, type Viewer } from '../../components/session';
 import { UploadProgress } from '../../components/upload-progress';
@@ -52,6 +53,8 @@ function DoNotCall({ viewer }: { viewer: Viewer }) {
   const [busy, setBusy] = useState(false);
   const [report, setReport] = useState<{ report?: Report; problem?: string; lines?: number[] } | null>(null);
   const [removing, setRemoving] = useState<string | null>(null);
+  const [removed, setRemoved] = useState<string | null>(null);
+  const listHeading = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     const timer = setTimeout(() => setSearch(typed.replace(/[^\d]/g, '')), 250);
     return () => clearTimeout(timer);
@@ -114,9 +117,10 @@ function DoNotCall({ viewer }: { viewer: Viewer }) {
   }
 
   async function remove(phoneNumber: string) {
-    setRemoving(null);
     const result = await client.mutation(REMOVE, { numbers: [phoneNumber] }).toPromise();
+    setRemoving(null);
     if (result.error) setReport({ problem: result.error.message });
+    else setRemoved(`${phoneNumber} was taken off the list.`);
     refetch({ requestPolicy: 'network-only' });
   }
 
@@ -177,7 +181,7 @@ function DoNotCall({ viewer }: { viewer: Viewer }) {
               />
             </label>
           </div>
-          <div className="targets-status" aria-live="polite">
+          <div className="targets-status">
             {progress && <UploadProgress sent={progress.sent} total={progress.total} />}
             {busy && !progress && <p>Adding…</p>}
           </div>
@@ -213,7 +217,10 @@ function DoNotCall({ viewer }: { viewer: Viewer }) {
         </section>
       )}
 
-      <h2>On the list</h2>
+      <h2 ref={listHeading} tabIndex={-1}>
+        On the list
+      </h2>
+      <div role="status">{removed && <p>{removed}</p>}</div>
       <label style={{ maxWidth: '20rem', marginBottom: '0.75rem' }}>
         Number
         <input
@@ -250,15 +257,16 @@ function DoNotCall({ viewer }: { viewer: Viewer }) {
               {canChange && (
                 <td>
                   {removing === entry.phoneNumber ? (
-                    <span role="alertdialog" aria-label={`Confirm removing ${entry.phoneNumber}`}>
-                      Calls to it may be made again.{' '}
-                      <button type="button" className="small" onClick={() => remove(entry.phoneNumber)}>
-                        Yes, remove
-                      </button>{' '}
-                      <button type="button" className="secondary small" onClick={() => setRemoving(null)}>
-                        No
-                      </button>
-                    </span>
+                    <Confirm
+                      inline
+                      label={`Confirm removing ${entry.phoneNumber}`}
+                      confirmLabel="Yes, remove"
+                      onConfirm={() => remove(entry.phoneNumber)}
+                      onCancel={() => setRemoving(null)}
+                      restoreFocus={() => listHeading.current?.focus()}
+                    >
+                      Calls to it may be made again.
+                    </Confirm>
                   ) : (
                     <button
                       type="button"

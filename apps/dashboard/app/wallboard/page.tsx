@@ -2,7 +2,7 @@
 import { useEffect, useMemo, useRef } from 'react';
 import { useQuery } from 'urql';
 import { percent, useCampaignChanges, useWallboardCounters } from '../../components/counters';
-import { useConnected } from '../../lib/connection';
+import { useConnected, useRefetchOnReconnect } from '../../lib/connection';
 
 const NAMES = `query WallboardNames {
   viewer { tenantName }
@@ -28,11 +28,20 @@ export default function WallboardPage() {
   }, [names.data]);
   const changes = useCampaignChanges();
   const tiles = Object.values(live).filter((c) => byId.has(c.campaignId));
-  // A campaign started after the page loaded: learn its name.
-  const unknown = Object.keys(live).some((id) => !byId.has(id));
+  // Counters of a campaign the names did not include (started after the page loaded, or a draft whose numbers
+  // changed): looked up once, and again only after its status changed (a draft that starts), never in a loop.
+  const lookedUp = useRef(new Map<string, number>());
+  const lookup = Object.keys(live)
+    .filter((id) => !byId.has(id) && lookedUp.current.get(id) !== (changes[id]?.revision ?? -1))
+    .sort()
+    .join(' ');
   useEffect(() => {
-    if (unknown && !names.fetching) refetchNames({ requestPolicy: 'network-only' });
-  }, [unknown, names.fetching, refetchNames]);
+    if (!lookup) return;
+    for (const id of lookup.split(' ')) lookedUp.current.set(id, changes[id]?.revision ?? -1);
+    refetchNames({ requestPolicy: 'network-only' });
+  }, [lookup, changes, refetchNames]);
+  // Back after a loss: campaigns may have started or ended meanwhile.
+  useRefetchOnReconnect(() => refetchNames({ requestPolicy: 'network-only' }));
 
   return (
     <div className="wallboard">

@@ -34,7 +34,7 @@ export const CAMPAIGN_FIELDS = `
   id name description status timezone defaultRegion maxConcurrentCalls callsPerSecond callerId
   businessHours { day start end }
   callingWindow { start end }
-  retryPolicy { maxAttempts baseDelayMs maxDelayMs jitter retryOn }
+  retryPolicy { maxAttempts baseDelayMs maxDelayMs jitter retryOn outcomeDelays { outcome baseDelayMs } }
   scheduledStartAt scheduledEndAt startedAt pausedAt finishedAt createdAt updatedAt revision
 `;
 

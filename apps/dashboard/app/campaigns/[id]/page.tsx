@@ -4,6 +4,7 @@ import { useParams } from 'next/navigation';
 import { useEffect, useRef, useState } from 'react';
 import { useClient, useQuery, useSubscription } from 'urql';
 import { CallHistoryDialog } from '../../../components/call-history';
+import { Confirm } from '../../../components/confirm';
 import {
   COUNTER_FIELDS,
   type Counters,
@@ -15,6 +16,7 @@ import { Pager, StatusFilter, useCursors } from '../../../components/paging';
 import { SignedIn, type Viewer } from '../../../components/session';
 import { TargetsImport } from '../../../components/targets';
 import { ThroughputChart } from '../../../components/throughput-chart';
+import { useRefetchOnReconnect } from '../../../lib/connection';
 
 const CAMPAIGN = `query Campaign($id: ID!, $first: Int!, $after: String, $status: [CallStatus!], $search: String) {
   campaign(id: $id) {
@@ -74,8 +76,9 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
   const cursors = useCursors();
   const [confirming, setConfirming] = useState<Command | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
-  const [historyOf, setHistoryOf] = useState<string | null>(null);
+  const [historyOf, setHistoryOf] = useState<{ id: string; phoneNumber: string } | null>(null);
   const targetsShown = useRef(false);
+  const controls = useRef<HTMLElement>(null);
   const [{ data, error }, refetch] = useQuery<{
     campaign: {
       id: string;
@@ -122,6 +125,7 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
   useEffect(() => {
     if (change && known !== undefined && change.revision > known) refetch({ requestPolicy: 'network-only' });
   }, [change, known, refetch]);
+  useRefetchOnReconnect(() => refetch({ requestPolicy: 'network-only' }));
 
   if (error)
     return (
@@ -167,7 +171,7 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
       </p>
       <h1>
         {campaign.name}{' '}
-        <span className={`badge ${campaign.status}`} data-testid="campaign-status">
+        <span className={`badge ${campaign.status}`} data-testid="campaign-status" aria-live="polite">
           {campaign.status}
         </span>
       </h1>
@@ -202,7 +206,7 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
       <ThroughputChart campaignId={id} version={counters.version} running={campaign.status === 'RUNNING'} />
 
       {canOperate && (
-        <section aria-label="Controls" className="controls">
+        <section aria-label="Controls" ref={controls} tabIndex={-1} className="controls">
           {SETTINGS_EDITABLE.has(campaign.status) && (
             <Link className="button secondary" href={`/campaigns/${encodeURIComponent(id)}/edit`}>
               Edit settings
@@ -219,18 +223,16 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
             </button>
           ))}
           {confirming && (
-            <div role="alertdialog" aria-label={`Confirm ${confirming}`} className="card">
-              <p>
-                {confirming.charAt(0).toUpperCase() + confirming.slice(1)} “{campaign.name}”?
-                {confirming === 'cancel' && ' Calls not dialled yet end; this cannot be undone.'}
-              </p>
-              <button type="button" onClick={confirm}>
-                Yes, {confirming}
-              </button>{' '}
-              <button type="button" className="secondary" onClick={() => setConfirming(null)}>
-                No
-              </button>
-            </div>
+            <Confirm
+              label={`Confirm ${confirming}`}
+              confirmLabel={`Yes, ${confirming}`}
+              onConfirm={confirm}
+              onCancel={() => setConfirming(null)}
+              restoreFocus={() => controls.current?.focus()}
+            >
+              {confirming.charAt(0).toUpperCase() + confirming.slice(1)} “{campaign.name}”?
+              {confirming === 'cancel' && ' Calls not dialled yet end; this cannot be undone.'}
+            </Confirm>
           )}
           {problem && <p role="alert">{problem}</p>}
         </section>
@@ -294,7 +296,7 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
                     type="button"
                     className="link"
                     aria-label={`History of ${node.phoneNumber}`}
-                    onClick={() => setHistoryOf(node.id)}
+                    onClick={() => setHistoryOf({ id: node.id, phoneNumber: node.phoneNumber })}
                   >
                     {node.phoneNumber}
                   </button>
@@ -309,7 +311,13 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
         </tbody>
       </table>
       <Pager cursors={cursors} pageInfo={campaign.calls.pageInfo} />
-      {historyOf && <CallHistoryDialog callId={historyOf} onClose={() => setHistoryOf(null)} />}
+      {historyOf && (
+        <CallHistoryDialog
+          callId={historyOf.id}
+          phoneNumber={historyOf.phoneNumber}
+          onClose={() => setHistoryOf(null)}
+        />
+      )}
     </main>
   );
 }

@@ -5,12 +5,14 @@ import {
   formatTimeOfDay,
   isUuid,
   NO_ROW_ID,
+  type OutcomeDelay as OutcomeDelayValue,
   type WeeklyWindow,
   ZCampaignSettings,
 } from '@outbound/domain';
 import { z } from 'zod';
 import { changeCampaignStatus } from '../../services/campaigns/change-campaign-status.ts';
 import { createCampaign } from '../../services/campaigns/create-campaign.ts';
+import { settingsOf } from '../../services/campaigns/settings.ts';
 import { type CampaignChanges, updateCampaign } from '../../services/campaigns/update-campaign.ts';
 import { builder } from '../builder.ts';
 import { CampaignLockedError, InvalidTransitionError, NotFoundError } from '../errors.ts';
@@ -30,13 +32,29 @@ const CallingWindow = builder.objectRef<{ start: string; end: string }>('Calling
   fields: (t) => ({ start: t.exposeString('start'), end: t.exposeString('end') }),
 });
 
+const OutcomeDelay = builder.objectRef<OutcomeDelayValue>('OutcomeDelay').implement({
+  description: 'A retried outcome whose retries start from a first delay of their own.',
+  fields: (t) => ({
+    outcome: t.field({ type: RetryableOutcomeEnum, resolve: (d) => d.outcome }),
+    baseDelayMs: t.exposeInt('baseDelayMs', { description: 'Its first delay; it doubles like the others.' }),
+  }),
+});
+
 const RetryPolicy = builder.objectRef<CampaignSettings['retryPolicy']>('RetryPolicy').implement({
   fields: (t) => ({
     maxAttempts: t.exposeInt('maxAttempts'),
-    baseDelayMs: t.exposeInt('baseDelayMs'),
+    baseDelayMs: t.exposeInt('baseDelayMs', {
+      description:
+        'The first delay (doubling with each attempt, up to maxDelayMs) of outcomes without their own.',
+    }),
     maxDelayMs: t.exposeInt('maxDelayMs'),
     jitter: t.exposeFloat('jitter'),
     retryOn: t.field({ type: [RetryableOutcomeEnum], resolve: (p) => p.retryOn }),
+    outcomeDelays: t.field({
+      type: [OutcomeDelay],
+      description: 'Retried outcomes with a first delay of their own (e.g. busy soon, no answer in an hour).',
+      resolve: (p) => p.outcomeDelays,
+    }),
   }),
 });
 
@@ -95,16 +113,7 @@ export const CampaignRef = builder.prismaNode('Campaign', {
     maxConcurrentCalls: t.exposeInt('maxConcurrentCalls'),
     callsPerSecond: t.exposeFloat('callsPerSecond'),
     callerId: t.exposeString('callerId'),
-    retryPolicy: t.field({
-      type: RetryPolicy,
-      resolve: (c) => ({
-        maxAttempts: c.retryMaxAttempts,
-        baseDelayMs: c.retryBaseDelayMs,
-        maxDelayMs: c.retryMaxDelayMs,
-        jitter: c.retryJitter,
-        retryOn: c.retryOn as CampaignSettings['retryPolicy']['retryOn'],
-      }),
-    }),
+    retryPolicy: t.field({ type: RetryPolicy, resolve: (c) => settingsOf(c).retryPolicy }),
     scheduledStartAt: t.expose('scheduledStartAt', { type: 'DateTime', nullable: true }),
     scheduledEndAt: t.expose('scheduledEndAt', { type: 'DateTime', nullable: true }),
     startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true }),
@@ -131,6 +140,13 @@ const CallingWindowInput = builder.inputType('CallingWindowInput', {
   fields: (t) => ({ start: t.string(), end: t.string() }),
 });
 
+const OutcomeDelayInput = builder.inputType('OutcomeDelayInput', {
+  fields: (t) => ({
+    outcome: t.field({ type: RetryableOutcomeEnum }),
+    baseDelayMs: t.int(),
+  }),
+});
+
 const RetryPolicyInput = builder.inputType('RetryPolicyInput', {
   fields: (t) => ({
     maxAttempts: t.int(),
@@ -138,6 +154,11 @@ const RetryPolicyInput = builder.inputType('RetryPolicyInput', {
     maxDelayMs: t.int(),
     jitter: t.float(),
     retryOn: t.field({ type: [RetryableOutcomeEnum] }),
+    outcomeDelays: t.field({
+      type: [OutcomeDelayInput],
+      required: false,
+      description: 'Retried outcomes with a first delay of their own; default none.',
+    }),
   }),
 });
 
@@ -149,6 +170,11 @@ const RetryPolicyUpdateInput = builder.inputType('RetryPolicyUpdateInput', {
     maxDelayMs: t.int({ required: false }),
     jitter: t.float({ required: false }),
     retryOn: t.field({ type: [RetryableOutcomeEnum], required: false }),
+    outcomeDelays: t.field({
+      type: [OutcomeDelayInput],
+      required: false,
+      description: 'Replaces the list when given ([] removes every own delay).',
+    }),
   }),
 });
 
@@ -203,7 +229,11 @@ function withDefaults(input: {
   description?: string | null;
   callingWindow?: { start: string; end: string } | null;
   defaultRegion?: string | null;
-  retryPolicy?: CampaignSettings['retryPolicy'] | null;
+  retryPolicy?:
+    | (Omit<CampaignSettings['retryPolicy'], 'outcomeDelays'> & {
+        outcomeDelays?: OutcomeDelayValue[] | null;
+      })
+    | null;
   scheduledStartAt?: Date | null;
   scheduledEndAt?: Date | null;
 }) {
@@ -212,7 +242,9 @@ function withDefaults(input: {
     description: input.description ?? '',
     callingWindow: input.callingWindow ?? { start: '08:00', end: '21:00' },
     defaultRegion: input.defaultRegion ?? 'US',
-    retryPolicy: input.retryPolicy ?? DEFAULT_RETRY_POLICY,
+    retryPolicy: input.retryPolicy
+      ? { ...input.retryPolicy, outcomeDelays: input.retryPolicy.outcomeDelays ?? [] }
+      : DEFAULT_RETRY_POLICY,
     scheduledStartAt: input.scheduledStartAt ?? null,
     scheduledEndAt: input.scheduledEndAt ?? null,
   };

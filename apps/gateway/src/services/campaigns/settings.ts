@@ -22,6 +22,7 @@ export function settingsOf(campaign: Campaign): CampaignSettings {
       maxDelayMs: campaign.retryMaxDelayMs,
       jitter: campaign.retryJitter,
       retryOn: campaign.retryOn as CampaignSettings['retryPolicy']['retryOn'],
+      outcomeDelays: campaign.retryOutcomeDelays as CampaignSettings['retryPolicy']['outcomeDelays'],
     },
     scheduledStartAt: campaign.scheduledStartAt,
     scheduledEndAt: campaign.scheduledEndAt,
@@ -46,6 +47,7 @@ export function columnsOf(settings: CampaignSettings) {
     retryMaxDelayMs: settings.retryPolicy.maxDelayMs,
     retryJitter: settings.retryPolicy.jitter,
     retryOn: settings.retryPolicy.retryOn as CallOutcome[],
+    retryOutcomeDelays: settings.retryPolicy.outcomeDelays,
     scheduledStartAt: settings.scheduledStartAt,
     scheduledEndAt: settings.scheduledEndAt,
   };

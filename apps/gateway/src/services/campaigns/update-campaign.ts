@@ -35,7 +35,7 @@ export async function updateCampaign(ctx: GraphQLContext, id: string, changes: C
       ...settings,
       ...stripUndefined(changes),
       retryPolicy: changes.retryPolicy
-        ? { ...settings.retryPolicy, ...stripUndefined(changes.retryPolicy) }
+        ? { ...settings.retryPolicy, ...stripAbsent(changes.retryPolicy) }
         : settings.retryPolicy,
     };
     const parsed = ZCampaignSettings.safeParse(merged);
@@ -61,6 +61,13 @@ export async function updateCampaign(ctx: GraphQLContext, id: string, changes: C
     return campaign;
   });
   return announceCampaign(ctx, campaign);
+}
+
+/** The retry policy's fields are never null: a null one means "unchanged", like an absent one. */
+function stripAbsent<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(value).filter(([, v]) => v !== undefined && v !== null),
+  ) as Partial<T>;
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

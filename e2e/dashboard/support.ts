@@ -1,0 +1,46 @@
+// What the browser tests share: the tenant global-setup created, where screenshots go, signing in, and the API as a
+// partner's system uses it.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { expect, type Page } from '@playwright/test';
+import { ARTIFACTS } from './playwright.config.ts';
+
+export type Role = 'VIEWER' | 'OPERATOR' | 'ADMIN';
+
+export const tenant = JSON.parse(process.env.E2E_TENANT ?? '{}') as {
+  name: string;
+  keys: Record<Role, string>;
+  users: Record<Role, { email: string; password: string }>;
+};
+
+export const SCREENSHOTS = path.join(ARTIFACTS, 'screenshots');
+mkdirSync(SCREENSHOTS, { recursive: true });
+
+/** Saves a screenshot of `page` as `<name>.png` among the run's artifacts. */
+export function screenshot(page: Page, name: string, fullPage = false) {
+  return page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage });
+}
+
+export async function signIn(page: Page, role: Role) {
+  await page.goto('/login');
+  await page.getByLabel('E-mail').fill(tenant.users[role].email);
+  await page.getByLabel('Password').fill(tenant.users[role].password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/campaigns$/);
+}
+
+/** A GraphQL request with an API key of the tenant (OPERATOR by default); fails the test on any error. */
+export async function api<T>(
+  query: string,
+  variables: Record<string, unknown>,
+  role: Role = 'OPERATOR',
+): Promise<T> {
+  const res = await fetch(`${process.env.GATEWAY_URL}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${tenant.keys[role]}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await res.json()) as { data?: T; errors?: unknown };
+  expect(body.errors).toBeUndefined();
+  return body.data as T;
+}
