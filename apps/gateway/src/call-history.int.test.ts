@@ -206,6 +206,32 @@ describe('Call.history', () => {
     expect(attempt?.events.map((e) => e.type)).toEqual(['INITIATED', 'RINGING', 'ANSWERED', 'COMPLETED']);
   });
 
+  it('reads at most 25 histories per request: the others are null, each with an error that says why', async () => {
+    const crowd = await createCampaign(t, tenant.tokens.OPERATOR);
+    await addTargets(
+      t,
+      tenant.tokens.OPERATOR,
+      crowd.id,
+      Array.from({ length: 27 }, (_, i) => ({ phoneNumber: `+4420794609${String(i).padStart(2, '0')}` })),
+    );
+    const response = await gql<{ campaign: { calls: { edges: { node: { history: unknown } }[] } } }>(
+      t.url,
+      'query($id: ID!) { campaign(id: $id) { calls(first: 27) { edges { node { history { attempts { attempt } } } } } } }',
+      { id: crowd.id },
+      { auth: tenant.apiKeys.VIEWER },
+    );
+    const histories = response.body.data?.campaign.calls.edges.map((e) => e.node.history) ?? [];
+    expect(histories).toHaveLength(27);
+    expect(histories.slice(0, 25).every((h) => h !== null)).toBe(true);
+    expect(histories.slice(25)).toEqual([null, null]);
+    expect(response.body.errors?.map((e) => [e.extensions?.code, e.message])).toEqual(
+      Array(2).fill([
+        'BAD_USER_INPUT',
+        'at most 25 call histories per request: ask for the history of fewer calls at once',
+      ]),
+    );
+  });
+
   it('is empty for a call never dialled', async () => {
     const response = await gql<HistoryData>(
       t.url,

@@ -14,9 +14,13 @@ const DEAD_LETTERS = `query DeadLetters($first: Int!, $after: String, $replayed:
     pageInfo { hasNextPage endCursor }
     edges { node {
       id kind error consumer attempts failedAt originalTopic originalPartition originalOffset originalKey
-      value valueIsUtf8 valueJson headers deadLetterPosition recordedAt replayable replayedAt replayCount lastReplayedBy
+      deadLetterPosition recordedAt replayable replayedAt replayCount lastReplayedBy
     } }
   }
+}`;
+/** The message itself, read when a row is opened (a page of 25 values could be large). */
+const CONTENT = `query DeadLetterContent($id: ID!) {
+  node(id: $id) { id ... on DeadLetter { value valueIsUtf8 valueJson headers } }
 }`;
 const REPLAY = `mutation Replay($ids: [ID!]!) {
   replayDeadLetters(ids: $ids) {
@@ -25,6 +29,13 @@ const REPLAY = `mutation Replay($ids: [ID!]!) {
     ... on Error { message }
   }
 }`;
+
+interface Content {
+  value: string | null;
+  valueIsUtf8: boolean;
+  valueJson: unknown;
+  headers: { name: string; value?: string; base64?: string }[];
+}
 
 interface DeadLetter {
   id: string;
@@ -37,10 +48,6 @@ interface DeadLetter {
   originalPartition: number | null;
   originalOffset: string | null;
   originalKey: string | null;
-  value: string | null;
-  valueIsUtf8: boolean;
-  valueJson: unknown;
-  headers: { name: string; value?: string; base64?: string }[];
   deadLetterPosition: string;
   recordedAt: string;
   replayable: boolean;
@@ -250,17 +257,29 @@ function Inspect({ letter: d }: { letter: DeadLetter }) {
           </>
         )}
       </dl>
-      <h3>Message{d.valueIsUtf8 ? '' : ' (not UTF-8: undecodable bytes shown as �)'}</h3>
+      <MessageContent id={d.id} />
+    </div>
+  );
+}
+
+function MessageContent({ id }: { id: string }) {
+  const [{ data, error }] = useQuery<{ node: Content | null }>({ query: CONTENT, variables: { id } });
+  if (error) return <p role="alert">{error.message}</p>;
+  const c = data?.node;
+  if (!c) return <p aria-busy="true">Loading the message…</p>;
+  return (
+    <>
+      <h3>Message{c.valueIsUtf8 ? '' : ' (not UTF-8: undecodable bytes shown as �)'}</h3>
       <pre data-testid="dead-letter-value">
-        {d.valueJson !== null && d.valueJson !== undefined
-          ? JSON.stringify(d.valueJson, null, 2)
-          : (d.value ?? '(empty)')}
+        {c.valueJson !== null && c.valueJson !== undefined
+          ? JSON.stringify(c.valueJson, null, 2)
+          : (c.value ?? '(empty)')}
       </pre>
       <h3>Headers</h3>
       <pre>
-        {d.headers.map((h) => `${h.name}: ${h.value ?? `base64:${h.base64}`}`).join('\n') || '(none)'}
+        {c.headers.map((h) => `${h.name}: ${h.value ?? `base64:${h.base64}`}`).join('\n') || '(none)'}
       </pre>
-    </div>
+    </>
   );
 }
 

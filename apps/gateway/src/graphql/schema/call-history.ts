@@ -9,6 +9,7 @@ import {
   readCallHistory,
 } from '@outbound/history';
 import { builder } from '../builder.ts';
+import type { GraphQLContext } from '../context.ts';
 import { gqlError } from '../errors.ts';
 import { CallRef } from './call.ts';
 import { CallOutcomeEnum } from './enums.ts';
@@ -92,6 +93,10 @@ const CallHistory = builder.objectRef<CallHistoryRecord>('CallHistory').implemen
   }),
 });
 
+/** Call histories one request may read: each is two Cassandra reads, and a page of calls could ask for 200. */
+export const HISTORIES_PER_REQUEST = 25;
+const historiesRead = new WeakMap<GraphQLContext, number>();
+
 builder.prismaObjectFields(CallRef, (t) => ({
   history: t.field({
     type: CallHistory,
@@ -99,8 +104,16 @@ builder.prismaObjectFields(CallRef, (t) => ({
     nullable: true,
     description:
       'Attempts and status events of this call, read from Cassandra/ScyllaDB. Null, with a SERVICE_UNAVAILABLE ' +
-      'error, only when the history store does not answer in time; the rest of the response still comes.',
+      'error, only when the history store does not answer in time; the rest of the response still comes. At most ' +
+      `${HISTORIES_PER_REQUEST} per request (the others are null with a BAD_USER_INPUT error).`,
     resolve: async (call, _args, ctx) => {
+      const read = (historiesRead.get(ctx) ?? 0) + 1;
+      historiesRead.set(ctx, read);
+      if (read > HISTORIES_PER_REQUEST)
+        throw gqlError(
+          'BAD_USER_INPUT',
+          `at most ${HISTORIES_PER_REQUEST} call histories per request: ask for the history of fewer calls at once`,
+        );
       // The call was found within the viewer's tenant; every history row is checked against it too.
       const tenantId = ctx.viewer?.tenantId ?? NO_ROW_ID;
       try {
