@@ -142,26 +142,40 @@ export function dramaNumber(i: number): string {
   return `${range}${String(i % 1000).padStart(4, '0')}`;
 }
 
-export function freePorts(n: number): Promise<number[]> {
-  return Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-          const server = createServer();
-          server.once('error', reject);
-          server.listen(0, '127.0.0.1', () => resolve(server));
-        }),
-    ),
-  ).then(async (servers) => {
-    const ports = servers.map((s) => {
-      const address = s.address();
-      if (!address || typeof address === 'string') throw new Error('no port');
-      return address.port;
-    });
-    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-    return ports;
+/**
+ * Ports below Linux's ephemeral range (32768-60999): a client reconnecting to a port of that range while its server
+ * is down (a service killed and restarted by a fault test) can be given that very port as its own source port and
+ * connect to itself, which then keeps the port from the restarted server.
+ */
+const PORT_RANGE = { from: 20_000, to: 32_767 };
+
+function listenOn(port: number): Promise<ReturnType<typeof createServer> | null> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      err.code === 'EADDRINUSE' || err.code === 'EACCES' ? resolve(null) : reject(err),
+    );
+    server.listen(port, '127.0.0.1', () => resolve(server));
   });
+}
+
+export async function freePorts(n: number): Promise<number[]> {
+  const held: ReturnType<typeof createServer>[] = [];
+  const ports: number[] = [];
+  try {
+    for (let tries = 0; ports.length < n; tries++) {
+      if (tries > 100 * n) throw new Error(`no ${n} free ports in ${PORT_RANGE.from}-${PORT_RANGE.to}`);
+      const port = PORT_RANGE.from + Math.floor(Math.random() * (PORT_RANGE.to - PORT_RANGE.from + 1));
+      if (ports.includes(port)) continue;
+      const server = await listenOn(port);
+      if (!server) continue;
+      held.push(server);
+      ports.push(port);
+    }
+    return ports;
+  } finally {
+    await Promise.all(held.map((s) => new Promise((resolve) => s.close(resolve))));
+  }
 }
 
 /** Test output (the project lints console.* away): to stderr, which vitest shows with the test. */

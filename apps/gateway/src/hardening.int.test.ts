@@ -31,7 +31,7 @@ beforeAll(async () => {
   [t, broken] = await Promise.all([
     startTestGateway(LIMITS),
     startTestGateway({
-      DATABASE_URL: `postgresql://outbound@127.0.0.1:55432/outbound_missing_${randomBytes(4).toString('hex')}`,
+      DATABASE_URL: `postgresql://outbound@127.0.0.1:25432/outbound_missing_${randomBytes(4).toString('hex')}`,
     }),
   ]);
   tenant = await createTenant(t, 'Hardening');

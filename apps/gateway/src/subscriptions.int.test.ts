@@ -25,7 +25,7 @@ const clients: Client[] = [];
 
 beforeAll(async () => {
   t = await startTestGateway({ GRAPHQL_WS_MAX_SUBSCRIPTIONS: '3', GRAPHQL_WS_KEEPALIVE_MS: '2000' });
-  publisher = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:56379');
+  publisher = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:26379');
   [a, b] = await Promise.all([createTenant(t, 'Live A'), createTenant(t, 'Live B')]);
 });
 

@@ -7,10 +7,10 @@ import { hostPortList, logLevel, positiveInt, url } from './fields.ts';
  * then starts nothing of its own for that engine) at an existing server.
  */
 export const LOCAL_STACK = {
-  postgres: { host: '127.0.0.1', port: 55432, user: 'outbound', database: 'outbound' },
-  redis: { host: '127.0.0.1', port: 56379 },
-  kafka: { host: '127.0.0.1', port: 59092, controllerPort: 59093 },
-  cassandra: { host: '127.0.0.1', port: 59042, storagePort: 57000 },
+  postgres: { host: '127.0.0.1', port: 25432, user: 'outbound', database: 'outbound' },
+  redis: { host: '127.0.0.1', port: 26379 },
+  kafka: { host: '127.0.0.1', port: 29092, controllerPort: 29093 },
+  cassandra: { host: '127.0.0.1', port: 29042, storagePort: 27000 },
 } as const;
 
 const { postgres, redis, kafka, cassandra } = LOCAL_STACK;

@@ -26,8 +26,8 @@ describe('parseEnv', () => {
   it('defaults every engine to the local stack', () => {
     const config = parseEnv(everything, {});
     expect(config.DATABASE_URL).toBe(LOCAL_DATABASE_URL);
-    expect(config.KAFKA_BROKERS).toEqual(['127.0.0.1:59092']);
-    expect(config.CASSANDRA_CONTACT_POINTS).toEqual(['127.0.0.1:59042']);
+    expect(config.KAFKA_BROKERS).toEqual(['127.0.0.1:29092']);
+    expect(config.CASSANDRA_CONTACT_POINTS).toEqual(['127.0.0.1:29042']);
     expect(config.KAFKA_RETRY_LEVELS).toBe(4);
     expect(config.LOG_LEVEL).toBe('info');
   });
@@ -46,7 +46,7 @@ describe('parseEnv', () => {
   });
 
   it('treats an empty value as unset', () => {
-    expect(parseEnv(everything, { REDIS_URL: '  ' }).REDIS_URL).toBe('redis://127.0.0.1:56379');
+    expect(parseEnv(everything, { REDIS_URL: '  ' }).REDIS_URL).toBe('redis://127.0.0.1:26379');
   });
 
   it('lists every bad variable at once, each with its name, the reason and the value given', () => {

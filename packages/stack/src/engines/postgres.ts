@@ -118,8 +118,20 @@ export function postgresEngine(externalUrl: string | null): Engine {
       );
     },
     async start() {
-      // pg_ctl removes a postmaster.pid left by a crash once it sees no process behind it.
-      await run(...asServerUser(bin('pg_ctl'), ['-D', dataDir, '-l', logFile, '-s', 'start']));
+      // pg_ctl removes a postmaster.pid left by a crash once it sees no process behind it. The address is given
+      // on the command line too: a data folder made when the stack used other ports follows the current ones.
+      await run(
+        ...asServerUser(bin('pg_ctl'), [
+          '-D',
+          dataDir,
+          '-l',
+          logFile,
+          '-o',
+          `-p ${port} -c listen_addresses=${host}`,
+          '-s',
+          'start',
+        ]),
+      );
     },
     async probe() {
       await query(superuserUrl, 'SELECT 1');
