@@ -1,6 +1,7 @@
 'use client';
 import { useState } from 'react';
 import { useClient } from 'urql';
+import { pastedNumbers } from '../lib/pasted';
 import { uploadFile } from '../lib/upload';
 import { UploadProgress } from './upload-progress';
 
@@ -89,10 +90,7 @@ export function TargetsImport({
   }
 
   async function sendPasted() {
-    const rows = pasted
-      .split('\n')
-      .map((text, i) => ({ number: text.trim(), line: i + 1 }))
-      .filter((r) => r.number !== '');
+    const rows = pastedNumbers(pasted);
     if (rows.length === 0) return finish({ problem: 'Paste at least one number, one per line.' });
     if (rows.length > MAX_PASTED) {
       return finish({

@@ -5,6 +5,7 @@ import { Confirm } from '../../components/confirm';
 import { Pager, useCursors } from '../../components/paging';
 import { SignedIn, type Viewer } from '../../components/session';
 import { UploadProgress } from '../../components/upload-progress';
+import { pastedNumbers } from '../../lib/pasted';
 import { uploadFile } from '../../lib/upload';
 
 // The tenant's do-not-call list: numbers never dialled, whatever campaign holds them (checked right before every
@@ -76,10 +77,7 @@ function DoNotCall({ viewer }: { viewer: Viewer }) {
   }
 
   async function addPasted() {
-    const rows = pasted
-      .split('\n')
-      .map((text, i) => ({ number: text.trim(), line: i + 1 }))
-      .filter((r) => r.number !== '');
+    const rows = pastedNumbers(pasted);
     if (rows.length > MAX_NUMBERS)
       return done({ problem: `${rows.length} numbers; at most ${MAX_NUMBERS} at once (upload a CSV file).` });
     setBusy(true);
