@@ -3,6 +3,7 @@
 // all down.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -20,8 +21,12 @@ export default async function globalSetup() {
     label: 'dashboard',
     sim: { SIM_CPS: '200', SIM_RING_MS: '200-800', SIM_TALK_MS: '500-1500', ...RETRYABLE_MIX },
     env: { scheduler: { SCHEDULER_TICK_MS: '200' } },
+    // Two gateways, as behind a load balancer: the first takes the carrier's callbacks and the dashboard's HTTP, the
+    // second the browsers' WebSockets, so a test can take the second away while campaigns go on.
+    gateways: 2,
   });
   let dashboard: ChildProcess | null = null;
+  let control: Server | null = null;
   try {
     const tenant = await platform.createTenant('Acme Outbound');
     const campaignId = await platform.createCampaign(tenant.id, {
@@ -75,7 +80,25 @@ export default async function globalSetup() {
       60_000,
     );
 
-    const [port] = (await freePorts(1)) as [number];
+    // The tests' handle on the platform (loopback only, this run only): stop and start the browsers' gateway, read a
+    // campaign's status from the database while the gateway is away.
+    const [port, controlPort] = (await freePorts(2)) as [number, number];
+    control = createServer((req, res) => {
+      const answer = async () => {
+        if (req.method === 'POST' && req.url === '/gateway/kill')
+          return void (await platform.kill('gateway-2'));
+        if (req.method === 'POST' && req.url === '/gateway/start')
+          return void (await platform.restart('gateway-2'));
+        const status = /^\/campaigns\/([0-9a-f-]{36})\/status$/.exec(req.url ?? '');
+        if (req.method === 'GET' && status?.[1]) return platform.campaignStatus(status[1]);
+        throw Object.assign(new Error(`no ${req.method} ${req.url}`), { status: 404 });
+      };
+      answer().then(
+        (body) => res.end(JSON.stringify(body ?? null)),
+        (err: Error & { status?: number }) => res.writeHead(err.status ?? 500).end(err.message),
+      );
+    });
+    await new Promise<void>((resolve) => control?.listen(controlPort, '127.0.0.1', resolve));
     const log = createWriteStream(path.join(platform.logDir, 'dashboard.log'));
     const next = createRequire(import.meta.url).resolve('next/dist/bin/next');
     dashboard = spawn(process.execPath, [next, 'start', '--port', String(port)], {
@@ -84,7 +107,7 @@ export default async function globalSetup() {
         ...process.env,
         NEXT_TELEMETRY_DISABLED: '1',
         GATEWAY_URL: platform.gatewayUrl,
-        GATEWAY_WS_URL: `${platform.gatewayUrl.replace('http', 'ws')}/graphql`,
+        GATEWAY_WS_URL: `${(platform.gatewayUrls[1] as string).replace('http', 'ws')}/graphql`,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -109,15 +132,18 @@ export default async function globalSetup() {
       E2E_TENANT: JSON.stringify(tenant),
       E2E_CAMPAIGN_ID: Buffer.from(`Campaign:${campaignId}`).toString('base64'),
       E2E_SECOND_CAMPAIGN_ID: Buffer.from(`Campaign:${secondId}`).toString('base64'),
+      E2E_CONTROL_URL: `http://127.0.0.1:${controlPort}`,
       E2E_DRAFT_CAMPAIGN_ID: Buffer.from(`Campaign:${draftId}`).toString('base64'),
     });
   } catch (err) {
+    control?.close();
     dashboard?.kill('SIGKILL');
     platform.printTails();
     await platform.cleanup();
     throw err;
   }
   return async () => {
+    control?.close();
     if (dashboard && dashboard.exitCode === null) {
       const exited = new Promise((resolve) => dashboard?.once('exit', resolve));
       dashboard.kill('SIGTERM');

@@ -1,8 +1,27 @@
 'use client';
-import { useEffect, useMemo, useRef } from 'react';
-import { useQuery } from 'urql';
-import { percent, useCampaignChanges, useWallboardCounters } from '../../components/counters';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { useClient, useQuery } from 'urql';
+import {
+  COUNTER_FIELDS,
+  type Counters,
+  newer,
+  percent,
+  useCampaignChanges,
+  useWallboardCounters,
+} from '../../components/counters';
 import { useConnected, useRefetchOnReconnect } from '../../lib/connection';
+
+/** What the tiles on the board are now: after a reconnection, their campaigns may have ended meanwhile. */
+const REFRESH = `query WallboardRefresh($ids: [ID!]!) {
+  nodes(ids: $ids) { ... on Campaign { id status revision counters { ${COUNTER_FIELDS} } } }
+}`;
+
+interface Refreshed {
+  id: string;
+  status: string;
+  revision: number;
+  counters: Counters;
+}
 
 const NAMES = `query WallboardNames {
   viewer { tenantName }
@@ -27,7 +46,21 @@ export default function WallboardPage() {
     return new Map(known.current);
   }, [names.data]);
   const changes = useCampaignChanges();
-  const tiles = Object.values(live).filter((c) => byId.has(c.campaignId));
+  const client = useClient();
+  const [refreshed, setRefreshed] = useState<Record<string, Refreshed>>({});
+  // The newest counters of each tile: live ones, or those read after a reconnection when they are newer.
+  const tiles = Object.values(live)
+    .filter((c) => byId.has(c.campaignId))
+    .map((c) => {
+      const read = refreshed[c.campaignId]?.counters;
+      return read && newer(c, read) ? read : c;
+    });
+  const statusOf = (id: string) => {
+    const change = changes[id];
+    const read = refreshed[id];
+    if (change && (!read || change.revision >= read.revision)) return change.status;
+    return read?.status ?? byId.get(id)?.status;
+  };
   // Counters of a campaign the names did not include (started after the page loaded, or a draft whose numbers
   // changed): looked up once, and again only after its status changed (a draft that starts), never in a loop.
   const lookedUp = useRef(new Map<string, number>());
@@ -40,8 +73,20 @@ export default function WallboardPage() {
     for (const id of lookup.split(' ')) lookedUp.current.set(id, changes[id]?.revision ?? -1);
     refetchNames({ requestPolicy: 'network-only' });
   }, [lookup, changes, refetchNames]);
-  // Back after a loss: campaigns may have started or ended meanwhile.
-  useRefetchOnReconnect(() => refetchNames({ requestPolicy: 'network-only' }));
+  // Back after a loss: campaigns may have started or ended meanwhile, and nothing sent while the board was away is
+  // sent again (the counters feed re-sends running and paused campaigns only): the tiles' campaigns are read again.
+  useRefetchOnReconnect(() => {
+    refetchNames({ requestPolicy: 'network-only' });
+    const ids = Object.keys(live);
+    if (ids.length === 0) return;
+    void client
+      .query<{ nodes: (Refreshed | null)[] }>(REFRESH, { ids }, { requestPolicy: 'network-only' })
+      .toPromise()
+      .then((result) => {
+        const read = (result.data?.nodes ?? []).filter((n): n is Refreshed => Boolean(n?.counters));
+        setRefreshed((old) => ({ ...old, ...Object.fromEntries(read.map((n) => [n.id, n])) }));
+      });
+  });
 
   return (
     <div className="wallboard">
@@ -62,7 +107,7 @@ export default function WallboardPage() {
           >
             <h2>
               {byId.get(c.campaignId)?.name} · {percent(c.progress)}{' '}
-              <TileStatus status={changes[c.campaignId]?.status ?? byId.get(c.campaignId)?.status} />
+              <TileStatus status={statusOf(c.campaignId)} />
             </h2>
             <div className="numbers">
               <Figure label="In progress" value={c.inProgress + c.dialing} />
