@@ -20,6 +20,11 @@ export function allowedFrom(command: CampaignCommand): readonly CampaignStatusNa
   return TRANSITIONS[command].from;
 }
 
+/** Numbers can be added to a campaign until it has ended. */
+export function openForTargets(status: CampaignStatusName): boolean {
+  return status === 'DRAFT' || status === 'RUNNING' || status === 'PAUSED';
+}
+
 /** Settings that change how calls are placed cannot change while calls are being placed. */
 export function settingsLocked(status: CampaignStatusName): boolean {
   return status === 'RUNNING' || status === 'COMPLETED' || status === 'CANCELLED';

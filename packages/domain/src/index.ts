@@ -19,6 +19,7 @@ export {
   type CampaignCommand,
   type CampaignStatusName,
   nextStatus,
+  openForTargets,
   settingsLocked,
 } from './campaign-status.ts';
 export { isUuid, NO_ROW_ID } from './ids.ts';

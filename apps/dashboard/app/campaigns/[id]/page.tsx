@@ -1,4 +1,5 @@
 'use client';
+import { type CampaignStatusName, nextStatus, openForTargets, settingsLocked } from '@outbound/domain';
 import Link from 'next/link';
 import { useParams } from 'next/navigation';
 import { useEffect, useRef, useState } from 'react';
@@ -40,15 +41,12 @@ const COMMANDS = {
   cancel: 'cancelCampaign',
 } as const;
 type Command = keyof typeof COMMANDS;
-/** Which commands a campaign in each status offers. */
-const OFFERED: Record<string, Command[]> = {
-  DRAFT: ['start', 'cancel'],
-  RUNNING: ['pause', 'cancel'],
-  PAUSED: ['resume', 'cancel'],
-};
-/** Settings change only while a campaign is a draft or paused; numbers can be added until it ends. */
-const SETTINGS_EDITABLE = new Set(['DRAFT', 'PAUSED']);
-const TARGETS_OPEN = new Set(['DRAFT', 'PAUSED', 'RUNNING']);
+/** The commands a campaign in `status` offers: the lifecycle rules the gateway applies (@outbound/domain). */
+const offered = (status: string) =>
+  (Object.keys(COMMANDS) as Command[]).filter((c) => nextStatus(status as CampaignStatusName, c) !== null);
+/** Settings change only while no call is being placed; numbers can be added until the campaign ends. */
+const settingsEditable = (status: string) => !settingsLocked(status as CampaignStatusName);
+const targetsOpen = (status: string) => openForTargets(status as CampaignStatusName);
 const CALL_STATUSES = [
   'PENDING',
   'QUEUED',
@@ -145,7 +143,7 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
   const counters = live.data && newer(campaign.counters, live.data) ? live.data : campaign.counters;
   const canOperate = viewer.role !== 'VIEWER';
   // Once shown on this page, the numbers section stays (disabled when the campaign ends): no jump under the reader.
-  if (canOperate && TARGETS_OPEN.has(campaign.status)) targetsShown.current = true;
+  if (canOperate && targetsOpen(campaign.status)) targetsShown.current = true;
   const showTargets = canOperate && targetsShown.current;
 
   async function confirm() {
@@ -207,12 +205,12 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
 
       {canOperate && (
         <section aria-label="Controls" ref={controls} tabIndex={-1} className="controls">
-          {SETTINGS_EDITABLE.has(campaign.status) && (
+          {settingsEditable(campaign.status) && (
             <Link className="button secondary" href={`/campaigns/${encodeURIComponent(id)}/edit`}>
               Edit settings
             </Link>
           )}
-          {(OFFERED[campaign.status] ?? []).map((c) => (
+          {offered(campaign.status).map((c) => (
             <button
               key={c}
               type="button"
@@ -243,7 +241,7 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
           campaignId={id}
           onImported={() => refetch({ requestPolicy: 'network-only' })}
           closed={
-            TARGETS_OPEN.has(campaign.status)
+            targetsOpen(campaign.status)
               ? null
               : `The campaign is ${campaign.status}: numbers can no longer be added.`
           }

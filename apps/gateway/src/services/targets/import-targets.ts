@@ -1,4 +1,4 @@
-import { type CampaignStatusName, isUuid } from '@outbound/domain';
+import { type CampaignStatusName, isUuid, openForTargets } from '@outbound/domain';
 import {
   createImport,
   ImportFailedError,
@@ -12,16 +12,13 @@ import { CampaignLockedError, NotFoundError, TargetImportError } from '../../gra
 import type { Upload } from '../../http/streaming-uploads.ts';
 import { recordAudit, requireViewer } from '../audit.ts';
 
-const OPEN_FOR_TARGETS: readonly CampaignStatusName[] = ['DRAFT', 'RUNNING', 'PAUSED'];
-
 async function openCampaign(ctx: GraphQLContext, campaignId: string) {
   const viewer = requireViewer(ctx);
   const campaign = isUuid(campaignId)
     ? await ctx.deps.prisma.campaign.findFirst({ where: { id: campaignId, tenantId: viewer.tenantId } })
     : null;
   if (!campaign) throw new NotFoundError('campaign');
-  if (!OPEN_FOR_TARGETS.includes(campaign.status as CampaignStatusName))
-    throw new CampaignLockedError(campaign.status);
+  if (!openForTargets(campaign.status as CampaignStatusName)) throw new CampaignLockedError(campaign.status);
   return { viewer, campaign };
 }
 

@@ -1,4 +1,5 @@
 'use client';
+import { type CampaignStatusName, settingsLocked } from '@outbound/domain';
 import Link from 'next/link';
 import { useParams, useRouter } from 'next/navigation';
 import { useClient, useQuery } from 'urql';
@@ -14,8 +15,8 @@ const SETTINGS = `query CampaignSettings($id: ID!) { campaign(id: $id) { id stat
 const UPDATE = `mutation UpdateCampaign($id: ID!, $input: UpdateCampaignInput!) {
   updateCampaign(id: $id, input: $input) { __typename ... on Campaign { id } ... on Error { message } }
 }`;
-/** Settings can change while a campaign is a draft or paused (the gateway refuses the rest, too). */
-const EDITABLE = new Set(['DRAFT', 'PAUSED']);
+/** Settings can change while no call is being placed: the gateway's own rule (@outbound/domain). */
+const editable = (status: string) => !settingsLocked(status as CampaignStatusName);
 
 function EditCampaign({ id }: { id: string }) {
   const client = useClient();
@@ -51,12 +52,12 @@ function EditCampaign({ id }: { id: string }) {
       <h1>Edit {campaign ? `“${campaign.name}”` : 'campaign'}</h1>
       {error && <p role="alert">{error.message}</p>}
       {data && !campaign && <p role="alert">This campaign does not exist.</p>}
-      {campaign && !EDITABLE.has(campaign.status) && (
+      {campaign && !editable(campaign.status) && (
         <p role="alert">
           This campaign is {campaign.status}: its settings can change only while it is a draft or paused.
         </p>
       )}
-      {campaign && EDITABLE.has(campaign.status) && (
+      {campaign && editable(campaign.status) && (
         <CampaignForm initial={campaign} submitLabel="Save changes" onSubmit={save} />
       )}
     </main>
