@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import type { Logger } from '@outbound/observability';
 import busboy from 'busboy';
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
+import { MultipartMapError, parseMap, parseOperations, placeFile } from './multipart-map.ts';
 
 /**
  * An uploaded file as resolvers see it (the `File` scalar): its bytes are a stream read straight off the request,
@@ -21,23 +22,18 @@ export interface UploadOptions {
 
 class UploadError extends Error {}
 
+/** Limits of the multipart form fields (`operations`, `map`): anything larger is refused, not read further. */
+export const MAX_MULTIPART_FIELD_BYTES = 1024 * 1024;
+
+/**
+ * A refusal answered before the body was read to its end: `connection: close` makes Node end the socket after the
+ * answer instead of keeping it alive with unread request bytes in it (the next request would wait behind them).
+ */
 function badRequest(message: string, status = 400): Response {
   return new Response(JSON.stringify({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] }), {
     status,
-    headers: { 'content-type': 'application/json; charset=utf-8' },
+    headers: { 'content-type': 'application/json; charset=utf-8', connection: 'close' },
   });
-}
-
-function setPath(target: Record<string, unknown>, path: string, value: unknown): boolean {
-  const keys = path.split('.');
-  let node: unknown = target;
-  for (const key of keys.slice(0, -1)) {
-    if (node === null || typeof node !== 'object') return false;
-    node = (node as Record<string, unknown>)[key];
-  }
-  if (node === null || typeof node !== 'object') return false;
-  (node as Record<string, unknown>)[keys[keys.length - 1] ?? ''] = value;
-  return true;
 }
 
 /**
@@ -48,7 +44,8 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
  * One file per request (the API has no operation taking two).
  */
 export function useStreamingUploads(limits: UploadOptions): Plugin {
-  const pending = new WeakMap<Request, Readable[]>();
+  /** Requests whose body busboy is still reading, with their file stream. */
+  const unfinished = new WeakMap<Request, Readable>();
 
   return {
     onRequestParse({ request, setRequestParser }) {
@@ -56,8 +53,8 @@ export function useStreamingUploads(limits: UploadOptions): Plugin {
       setRequestParser(
         (req) =>
           new Promise<GraphQLParams | Response>((resolve) => {
-            let operations: GraphQLParams | null = null;
-            let map: Record<string, string[]> | null = null;
+            let operations: Record<string, unknown> | null = null;
+            let map: Map<string, string[]> | null = null;
             let settled = false;
             const settle = (value: GraphQLParams | Response) => {
               if (!settled) {
@@ -69,59 +66,91 @@ export function useStreamingUploads(limits: UploadOptions): Plugin {
             try {
               parser = busboy({
                 headers: { 'content-type': req.headers.get('content-type') ?? '' },
-                limits: { files: 1, fields: 2, fieldSize: 1024 * 1024, fileSize: limits.maxFileBytes },
+                limits: {
+                  files: 1,
+                  fields: 2,
+                  fieldSize: MAX_MULTIPART_FIELD_BYTES,
+                  fileSize: limits.maxFileBytes,
+                  parts: 3,
+                  headerPairs: 20,
+                },
               });
             } catch (err) {
               settle(badRequest(`malformed multipart request: ${(err as Error).message}`));
               return;
             }
-            parser.on('field', (name, value) => {
+            parser.on('field', (name, value, info) => {
+              if (info.valueTruncated) {
+                settle(
+                  badRequest(
+                    `the multipart field "${name.slice(0, 40)}" is larger than ${MAX_MULTIPART_FIELD_BYTES} bytes`,
+                    413,
+                  ),
+                );
+                parser.destroy();
+                return;
+              }
               try {
-                if (name === 'operations') operations = JSON.parse(value) as GraphQLParams;
-                else if (name === 'map') map = JSON.parse(value) as Record<string, string[]>;
-              } catch {
-                settle(badRequest(`the multipart field "${name}" is not valid JSON`));
+                if (name === 'operations') operations = parseOperations(value);
+                else if (name === 'map') map = parseMap(value);
+              } catch (err) {
+                settle(
+                  badRequest(
+                    err instanceof MultipartMapError
+                      ? err.message
+                      : `the multipart field "${name.slice(0, 40)}" is not valid JSON`,
+                  ),
+                );
               }
             });
             parser.on('file', (name, file, info) => {
+              // A cut body destroys the file stream with an error, whether a resolver reads it (it gets the error and
+              // reports it) or it was refused here: this listener keeps that error from becoming an uncaught exception,
+              // which would end the process.
+              file.on('error', (err) =>
+                limits.logger.debug({ err, file: info.filename }, 'upload stream failed'),
+              );
               if (!operations || !map) {
                 file.resume();
                 settle(badRequest('multipart requests must send "operations" and "map" before the files'));
                 return;
               }
-              const paths = map[name];
+              const paths = map.get(name);
               if (!paths?.length) {
                 file.resume();
-                settle(badRequest(`the file "${name}" is not named in "map"`));
+                settle(badRequest(`the file "${name.slice(0, 40)}" is not named in "map"`));
                 return;
               }
-              // The resolver reading the stream gets its error (and reports it); this listener keeps an error that
-              // arrives after the reader let go from becoming an uncaught exception.
-              file.on('error', (err) =>
-                limits.logger.debug({ err, file: info.filename }, 'upload stream failed'),
-              );
               file.on('limit', () => {
                 file.destroy(
                   new UploadError(`the file is larger than the upload limit of ${limits.maxFileBytes} bytes`),
                 );
               });
               const upload: Upload = { name: info.filename ?? name, type: info.mimeType, stream: () => file };
-              for (const path of paths) {
-                if (!setPath(operations as unknown as Record<string, unknown>, path, upload)) {
-                  settle(badRequest(`"map" names a path that is not in the operation: ${path}`));
-                  return;
-                }
+              try {
+                for (const path of paths) placeFile(operations, path, upload);
+              } catch (err) {
+                file.resume();
+                settle(badRequest((err as Error).message));
+                return;
               }
-              pending.set(req, [...(pending.get(req) ?? []), file]);
-              settle(operations);
+              unfinished.set(req, file);
+              settle(operations as GraphQLParams);
             });
             parser.on('filesLimit', () => settle(badRequest('one file per request')));
+            parser.on('fieldsLimit', () =>
+              settle(badRequest('only "operations" and "map" may come before the file')),
+            );
+            parser.on('partsLimit', () =>
+              settle(badRequest('a multipart request has three parts: operations, map, file')),
+            );
             parser.on('error', (err: Error) =>
               settle(badRequest(`malformed multipart request: ${err.message}`)),
             );
             parser.on('close', () => {
+              unfinished.delete(req);
               if (!operations) settle(badRequest('the multipart request has no "operations" field'));
-              else settle(operations);
+              else settle(operations as GraphQLParams);
             });
             if (!req.body) {
               settle(badRequest('empty multipart request'));
@@ -133,11 +162,14 @@ export function useStreamingUploads(limits: UploadOptions): Plugin {
           }),
       );
     },
-    // A resolver that failed before reading its file leaves bytes unread; drain them so the request completes.
-    onResponse({ request }) {
-      for (const file of pending.get(request) ?? []) {
-        if (!file.destroyed && !file.readableEnded) file.resume();
-      }
+    // A resolver that refused its file before reading it all leaves request bytes unread on the socket: the answer
+    // closes the connection (Node ends it after the response) instead of keeping it alive behind those bytes, which
+    // would hold the client's next request until a timeout. What busboy already buffered is let go.
+    onResponse({ request, response }) {
+      const file = unfinished.get(request);
+      if (!file) return;
+      response.headers.set('connection', 'close');
+      if (!file.destroyed) file.resume();
     },
   };
 }

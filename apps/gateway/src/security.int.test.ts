@@ -1,0 +1,223 @@
+// What an outsider can reach before and around authentication: the multipart parser (prototype pollution, refused
+// uploads on a kept-alive connection, oversized fields), node(id) answers that must not tell existing from missing,
+// the WebSocket upgrade (Origin) and its rate limit, and the metrics' label cardinality. See docs/security.md.
+import { randomBytes } from 'node:crypto';
+import { Agent, request } from 'node:http';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createCampaign,
+  createTenant,
+  gql,
+  removeTenant,
+  startTestGateway,
+  type TestGateway,
+  type TestTenant,
+} from './testing/harness.ts';
+
+let t: TestGateway;
+let tenant: TestTenant;
+
+beforeAll(async () => {
+  t = await startTestGateway({ MAX_UPLOAD_BYTES: String(64 * 1024 * 1024) });
+  tenant = await createTenant(t, 'Security');
+});
+afterAll(async () => {
+  if (tenant) await removeTenant(t, tenant);
+  await t?.stop();
+});
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+/** One request through `agent` (so a kept-alive socket is reused); the body is sent in chunks. */
+function send(
+  agent: Agent,
+  {
+    path = '/graphql',
+    headers = {},
+    body = [],
+  }: { path?: string; headers?: Record<string, string>; body?: Buffer[] },
+): Promise<Answer> {
+  const url = new URL(path, t.url);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: body.length ? 'POST' : 'GET',
+        agent,
+        headers,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            text: Buffer.concat(chunks).toString(),
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
+    // The server may answer and close before the whole body is sent (a refused upload): that is not a failure.
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE' && err.code !== 'ECONNRESET') reject(err);
+    });
+    (async () => {
+      for (const chunk of body) {
+        if (req.destroyed) return;
+        if (!req.write(chunk)) await new Promise((r) => req.once('drain', r));
+      }
+      req.end();
+    })().catch(reject);
+  });
+}
+
+/** A multipart request with the given raw `operations` and `map` fields and one file. */
+function multipart(
+  operations: string,
+  map: string,
+  file: Buffer,
+  fileField = '0',
+): { headers: Record<string, string>; body: Buffer[] } {
+  const boundary = `----security-${randomBytes(6).toString('hex')}`;
+  const part = (name: string, value: string) =>
+    `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+  const head = Buffer.from(
+    part('operations', operations) +
+      part('map', map) +
+      `--${boundary}\r\nContent-Disposition: form-data; name="${fileField}"; filename="x.csv"\r\nContent-Type: text/csv\r\n\r\n`,
+  );
+  const chunks: Buffer[] = [head];
+  for (let i = 0; i < file.length; i += 64 * 1024) chunks.push(file.subarray(i, i + 64 * 1024));
+  chunks.push(Buffer.from(`\r\n--${boundary}--\r\n`));
+  return {
+    headers: {
+      'content-type': `multipart/form-data; boundary=${boundary}`,
+      'x-graphql-csrf': '1',
+    },
+    body: chunks,
+  };
+}
+
+const IMPORT =
+  'mutation($c: ID!, $f: File!) { importTargetsCsv(campaignId: $c, file: $f) { __typename ... on Error { code message } } }';
+
+describe('multipart parser (runs before authentication)', () => {
+  const pollutingPaths = [
+    '__proto__.polluted',
+    'variables.__proto__.polluted',
+    'constructor.prototype.polluted',
+    'variables.constructor.prototype.polluted',
+    'variables.f.__proto__.polluted',
+    'variables.c.constructor.prototype.polluted',
+    'variables.toString.polluted',
+  ];
+  for (const path of pollutingPaths) {
+    it(`refuses the map path ${path} with 400 and pollutes nothing`, async () => {
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      const ops = JSON.stringify({ query: IMPORT, variables: { c: 'x', f: null } });
+      const answer = await send(
+        agent,
+        multipart(ops, JSON.stringify({ 0: [path] }), Buffer.from('phone\n+442079460000\n')),
+      );
+      agent.destroy();
+      expect(answer.status).toBe(400);
+      expect(JSON.parse(answer.text).errors[0]).toMatchObject({ extensions: { code: 'BAD_REQUEST' } });
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      // The gateway is in another module graph but the same process: it is still up and answers.
+      expect((await gql(t.url, '{ viewer { role } }')).status).toBe(200);
+    });
+  }
+
+  it('refuses a path into anything but a null placeholder of variables', async () => {
+    const agent = new Agent({ keepAlive: true });
+    const ops = JSON.stringify({ query: IMPORT, variables: { c: 'x', f: null } });
+    for (const path of ['query', 'variables.c', 'variables.missing', 'variables.f.deeper', 'extensions.x']) {
+      const answer = await send(agent, multipart(ops, JSON.stringify({ 0: [path] }), Buffer.from('phone\n')));
+      expect(answer.status, path).toBe(400);
+    }
+    agent.destroy();
+  });
+
+  it('refuses an operations field larger than its limit without reading the rest of it', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const huge = JSON.stringify({
+      query: IMPORT,
+      variables: { c: 'x', f: null, pad: 'x'.repeat(8 * 1024 * 1024) },
+    });
+    const answer = await send(agent, multipart(huge, '{"0":["variables.f"]}', Buffer.from('phone\n')));
+    expect(answer.status).toBe(413);
+    expect(answer.headers.connection).toBe('close');
+    // The next request (a new connection, since the last one was closed) is answered at once.
+    expect((await send(agent, { path: '/healthz' })).status).toBe(200);
+    agent.destroy();
+  });
+
+  it('keeps a kept-alive connection usable after an upload refused while it was being read', async () => {
+    const campaign = await createCampaign(t, tenant.tokens.OPERATOR);
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const ops = JSON.stringify({ query: IMPORT, variables: { c: campaign.id, f: null } });
+    // Random bytes: no phone column, refused from the header row while megabytes are still on their way.
+    const request = multipart(ops, '{"0":["variables.f"]}', randomBytes(8 * 1024 * 1024));
+    request.headers.authorization = `Bearer ${tenant.tokens.OPERATOR}`;
+    const refused = await send(agent, request);
+    expect(refused.status).toBe(200);
+    expect(JSON.parse(refused.text).data.importTargetsCsv).toMatchObject({ __typename: 'TargetImportError' });
+    // On the same agent (one socket at most): answered, whether the socket was kept or closed and replaced.
+    const next = await send(agent, { path: '/healthz' });
+    expect(next.status).toBe(200);
+    agent.destroy();
+  });
+
+  it('answers every malformed multipart request (parts in any order, hostile maps, cut bodies) with 200, 400 or 413, never a crash', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 2 });
+    const part = fc.record({
+      name: fc.constantFrom('operations', 'map', '0', '1', '__proto__', 'extra'),
+      file: fc.boolean(),
+      value: fc.oneof(
+        fc.json({ maxDepth: 3 }),
+        fc.constant(JSON.stringify({ query: IMPORT, variables: { c: 'x', f: null } })),
+        fc
+          .array(
+            fc.oneof(
+              fc.constantFrom('variables', 'f', '__proto__', 'constructor', 'prototype', '0'),
+              fc.string({ maxLength: 6 }),
+            ),
+            { maxLength: 6 },
+          )
+          .map((keys) => JSON.stringify({ 0: [keys.join('.')] })),
+        fc.string({ maxLength: 30 }),
+      ),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(part, { maxLength: 5 }), fc.nat(400), async (parts, cut) => {
+        const boundary = 'fuzz-boundary';
+        let text = '';
+        for (const p of parts) {
+          const filename = p.file ? '; filename="x.csv"' : '';
+          text += `--${boundary}\r\nContent-Disposition: form-data; name="${p.name}"${filename}\r\n\r\n${p.value}\r\n`;
+        }
+        text += `--${boundary}--\r\n`;
+        const body = Buffer.from(text);
+        const answer = await send(agent, {
+          headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'x-graphql-csrf': '1' },
+          body: [cut > 0 && cut < body.length ? body.subarray(0, cut) : body],
+        });
+        expect([200, 400, 413]).toContain(answer.status);
+        expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+        expect(Object.keys(Object.prototype)).toEqual([]);
+      }),
+      { numRuns: 80 },
+    );
+    expect((await send(agent, { path: '/healthz' })).status).toBe(200);
+    agent.destroy();
+  });
+});
