@@ -221,3 +221,47 @@ describe('multipart parser (runs before authentication)', () => {
     agent.destroy();
   });
 });
+
+describe('node(id) of admin-only types', () => {
+  const NODE = 'query($id: ID!) { node(id: $id) { __typename id } }';
+  const globalId = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString('base64');
+
+  it('answers the same for an existing and a missing row, to every caller, without an internal error', async () => {
+    const key = await t.db.apiKey.findFirstOrThrow({ where: { tenantId: tenant.id } });
+    const existing = globalId('ApiKey', key.id);
+    const ids = [
+      existing,
+      globalId('ApiKey', '6f1c1d0e-4a4f-4f43-9c1b-2f4f3a9b0c11'),
+      globalId('ApiKey', 'not-a-uuid'),
+      globalId('DeadLetter', '6f1c1d0e-4a4f-4f43-9c1b-2f4f3a9b0c11'),
+      globalId('DeadLetter', 'not-a-uuid'),
+    ];
+    const codes = async (auth?: string) =>
+      Promise.all(
+        ids.map(async (id) => {
+          const { body } = await gql<{ node: unknown }>(t.url, NODE, { id }, { auth });
+          return body.errors?.[0]?.extensions?.code ?? (body.data?.node === null ? 'null' : 'found');
+        }),
+      );
+    expect(await codes()).toEqual(Array(ids.length).fill('UNAUTHENTICATED'));
+    expect(await codes(tenant.tokens.VIEWER)).toEqual(Array(ids.length).fill('FORBIDDEN'));
+    expect(await codes(tenant.apiKeys.OPERATOR)).toEqual(Array(ids.length).fill('FORBIDDEN'));
+    expect(await codes(tenant.tokens.ADMIN)).toEqual(['found', 'null', 'null', 'null', 'null']);
+  });
+
+  it('answers null to an ADMIN of another tenant, as for a missing row', async () => {
+    const other = await createTenant(t, 'Security other');
+    try {
+      const key = await t.db.apiKey.findFirstOrThrow({ where: { tenantId: tenant.id } });
+      const { body } = await gql(
+        t.url,
+        NODE,
+        { id: globalId('ApiKey', key.id) },
+        { auth: other.tokens.ADMIN },
+      );
+      expect(body).toEqual({ data: { node: null } });
+    } finally {
+      await removeTenant(t, other);
+    }
+  });
+});

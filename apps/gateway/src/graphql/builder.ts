@@ -8,7 +8,7 @@ import ValidationPlugin from '@pothos/plugin-validation';
 import { hasRole } from '../auth/viewer.ts';
 import type { Upload } from '../http/streaming-uploads.ts';
 import type { GraphQLContext } from './context.ts';
-import { gqlError } from './errors.ts';
+import { gqlError, refusal } from './errors.ts';
 
 export interface BuilderTypes {
   Context: GraphQLContext;
@@ -36,13 +36,7 @@ export const builder = new SchemaBuilder<BuilderTypes>({
       operator: hasRole(ctx.viewer, 'OPERATOR'),
       admin: hasRole(ctx.viewer, 'ADMIN'),
     }),
-    unauthorizedError: (_parent, ctx) =>
-      ctx.viewer
-        ? gqlError('FORBIDDEN', `your role (${ctx.viewer.role}) does not allow this`)
-        : gqlError(
-            'UNAUTHENTICATED',
-            'authentication required: log in, or send an API key as a Bearer token',
-          ),
+    unauthorizedError: (_parent, ctx) => refusal(ctx),
   },
   prisma: {
     client: (ctx) => ctx.deps.prisma,

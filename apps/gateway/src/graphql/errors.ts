@@ -102,3 +102,10 @@ export function gqlError(
     extensions: { code, ...extensions, ...(status ? { http: { status, headers: headers ?? {} } } : {}) },
   });
 }
+
+/** The answer to a caller whose credentials do not allow what they asked: FORBIDDEN for a role, else UNAUTHENTICATED. */
+export function refusal(ctx: { viewer: { role: string } | null }): GraphQLError {
+  return ctx.viewer
+    ? gqlError('FORBIDDEN', `your role (${ctx.viewer.role}) does not allow this`)
+    : gqlError('UNAUTHENTICATED', 'authentication required: log in, or send an API key as a Bearer token');
+}

@@ -5,12 +5,14 @@ import { announceRevocation } from '../../live/revocations.ts';
 import { recordAudit } from '../../services/audit.ts';
 import { builder } from '../builder.ts';
 import { NotFoundError } from '../errors.ts';
+import { adminTenantRow } from '../node-lookup.ts';
 import { RoleEnum } from './enums.ts';
 
 export const ApiKeyRef = builder.prismaNode('ApiKey', {
   id: { field: 'id' },
+  nullable: true,
   authScopes: { admin: true },
-  findUnique: (id, ctx) => ({ id, tenantId: ctx.viewer?.tenantId ?? '00000000-0000-0000-0000-000000000000' }),
+  findUnique: adminTenantRow,
   description: 'A partner API key. The secret is shown once, when created; only its hash is kept.',
   fields: (t) => ({
     name: t.exposeString('name'),

@@ -1,7 +1,7 @@
 import type { Prisma } from '@outbound/db';
-import { isUuid, NO_ROW_ID } from '@outbound/domain';
 import { z } from 'zod';
 import { builder } from '../builder.ts';
+import { tenantRow } from '../node-lookup.ts';
 import { CampaignRef } from './campaign.ts';
 import { CallOutcomeEnum, CallStatusEnum } from './enums.ts';
 
@@ -9,10 +9,7 @@ export const CallRef = builder.prismaNode('Call', {
   id: { field: 'id' },
   nullable: true,
   authScopes: { viewer: true },
-  findUnique: (id, ctx) => ({
-    id: isUuid(id) ? id : NO_ROW_ID,
-    tenantId: ctx.viewer?.tenantId ?? NO_ROW_ID,
-  }),
+  findUnique: tenantRow,
   description: 'One target of a campaign and where its calling stands.',
   fields: (t) => ({
     phoneNumber: t.exposeString('phoneNumber', { description: 'E.164.' }),

@@ -4,7 +4,6 @@ import {
   DEFAULT_RETRY_POLICY,
   formatTimeOfDay,
   isUuid,
-  NO_ROW_ID,
   type OutcomeDelay as OutcomeDelayValue,
   type WeeklyWindow,
   ZCampaignSettings,
@@ -16,6 +15,7 @@ import { settingsOf } from '../../services/campaigns/settings.ts';
 import { type CampaignChanges, updateCampaign } from '../../services/campaigns/update-campaign.ts';
 import { builder } from '../builder.ts';
 import { CampaignLockedError, InvalidTransitionError, NotFoundError } from '../errors.ts';
+import { tenantRow } from '../node-lookup.ts';
 import { CampaignStatusEnum, RetryableOutcomeEnum } from './enums.ts';
 
 const BusinessHoursWindow = builder.objectRef<WeeklyWindow>('BusinessHoursWindow').implement({
@@ -90,9 +90,7 @@ export const CampaignRef = builder.prismaNode('Campaign', {
   // A missing row is null (the default would be findUniqueOrThrow: an internal error for an unknown id).
   nullable: true,
   authScopes: { viewer: true },
-  // Node lookups are scoped to the caller's tenant: another tenant's id resolves to null, like a missing one.
-  // Ids that are not UUIDs name no row (and would make PostgreSQL fail the query): they resolve to null as well.
-  findUnique: (id, ctx) => ({ id: isUuid(id) ? id : NO_ROW_ID, tenantId: ctx.viewer?.tenantId ?? NO_ROW_ID }),
+  findUnique: tenantRow,
   fields: (t) => ({
     name: t.exposeString('name'),
     description: t.exposeString('description'),

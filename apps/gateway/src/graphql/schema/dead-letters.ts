@@ -9,6 +9,7 @@ import {
 } from '../../services/dead-letters.ts';
 import { builder } from '../builder.ts';
 import { NotFoundError, ReplayRefusedError } from '../errors.ts';
+import { adminTenantRow } from '../node-lookup.ts';
 import { ErrorInterface } from './common.ts';
 import { DeadLetterKindEnum } from './enums.ts';
 
@@ -33,8 +34,9 @@ function strictText(value: Uint8Array | null): string | null {
 
 export const DeadLetterRef = builder.prismaNode('DeadLetter', {
   id: { field: 'id' },
+  nullable: true,
   authScopes: { admin: true },
-  findUnique: (id, ctx) => ({ id, tenantId: ctx.viewer?.tenantId ?? NO_ROW_ID }),
+  findUnique: adminTenantRow,
   description:
     'A message a consumer could not process, recorded from the dead-letter topic: why, where it came from, its ' +
     'key, value and headers. Replaying it sends the same message to its original topic.',

@@ -1,8 +1,8 @@
-import { isUuid, NO_ROW_ID } from '@outbound/domain';
 import { z } from 'zod';
 import { importCsvTargets, importInlineTargets } from '../../services/targets/import-targets.ts';
 import { builder } from '../builder.ts';
 import { CampaignLockedError, NotFoundError, TargetImportError } from '../errors.ts';
+import { tenantRow } from '../node-lookup.ts';
 import { CampaignRef } from './campaign.ts';
 import { ImportStatusEnum } from './enums.ts';
 
@@ -27,10 +27,7 @@ export const TargetImportRef = builder.prismaNode('TargetImport', {
   id: { field: 'id' },
   nullable: true,
   authScopes: { viewer: true },
-  findUnique: (id, ctx) => ({
-    id: isUuid(id) ? id : NO_ROW_ID,
-    tenantId: ctx.viewer?.tenantId ?? NO_ROW_ID,
-  }),
+  findUnique: tenantRow,
   description: 'One import of targets into a campaign, with its counts and the first rejected rows.',
   fields: (t) => ({
     source: t.exposeString('source', { description: 'INLINE or CSV (with the file name).' }),
