@@ -176,7 +176,7 @@ try {
   console.log('\nservices (logs in .stack/logs/):');
   console.log(`  dashboard  http://127.0.0.1:${DASHBOARD_PORT}  (sign in with a user below; /wallboard)`);
   console.log(
-    `  gateway    http://127.0.0.1:${GATEWAY_PORT}/graphql  (GraphiQL in a browser; /healthz /readyz /metrics)`,
+    `  gateway    http://127.0.0.1:${GATEWAY_PORT}/graphql  (GraphiQL in a browser; /healthz /readyz; metrics on http://127.0.0.1:9109/metrics)`,
   );
   console.log(`\ndemo tenant "${credentials.tenant}" (local only, new passwords on every start):`);
   for (const user of credentials.users)

@@ -443,6 +443,8 @@ export async function startPlatform(options: PlatformOptions) {
         entry: 'apps/gateway/src/index.ts',
         env: env('gateway', {
           GATEWAY_PORT: String(gatewayPort),
+          // Nobody scrapes the gateways' metrics here: their operations servers take any free port.
+          GATEWAY_HEALTH_PORT: '0',
           TELEPHONY_AUTH_TOKEN: telephonyToken,
           WEBHOOK_PUBLIC_URL: gatewayUrl,
           // Every status callback of the carrier comes from 127.0.0.1: no rate limit may refuse one.
@@ -456,7 +458,7 @@ export async function startPlatform(options: PlatformOptions) {
           name: `gateway-${i + 2}`,
           kind: 'gateway',
           entry: 'apps/gateway/src/index.ts',
-          env: env('gateway', { GATEWAY_PORT: String(port) }),
+          env: env('gateway', { GATEWAY_PORT: String(port), GATEWAY_HEALTH_PORT: '0' }),
           ready: `http://127.0.0.1:${port}/readyz`,
         }),
       ),

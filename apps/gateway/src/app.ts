@@ -3,11 +3,11 @@ import { createKafka, createProducer, topicNames } from '@outbound/bus';
 import { createRedisClient, ThroughputSeries, TokenBucket } from '@outbound/coordination';
 import { createPool, createPrisma } from '@outbound/db';
 import { createCqlClient } from '@outbound/history';
-import type { Logger } from '@outbound/observability';
+import { type Logger, startHealthServer } from '@outbound/observability';
 import type { GatewayConfig } from './environment.ts';
 import type { GatewayDeps } from './graphql/context.ts';
 import { createGraphQLHandler } from './graphql/yoga.ts';
-import { createHttpServer } from './http/server.ts';
+import { createHttpServer, readiness } from './http/server.ts';
 import { createTelephonyWebhook } from './http/telephony-webhook.ts';
 import { LiveHub } from './live/hub.ts';
 import { startLiveSockets } from './live/websocket.ts';
@@ -15,6 +15,8 @@ import { createMetrics } from './metrics.ts';
 
 export interface RunningGateway {
   url: string;
+  /** The operations server: /healthz, /readyz, /metrics. */
+  opsUrl: string;
   deps: GatewayDeps;
   /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes every client. */
   stop(graceMs?: number): Promise<void>;
@@ -86,12 +88,21 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     keepAliveMs: config.GRAPHQL_WS_KEEPALIVE_MS,
   });
   metrics.observeSockets(() => sockets.sockets);
+  // Metrics are served on the operations port only (GATEWAY_HEALTH_*, loopback by default), not to API clients.
+  const ops = await startHealthServer({
+    host: config.GATEWAY_HEALTH_HOST,
+    port: config.GATEWAY_HEALTH_PORT,
+    readiness: async () => (await readiness(deps, () => accepting)).ok,
+    registry: metrics.registry,
+    logger,
+  });
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.GATEWAY_HOST}:${port}`;
-  logger.info({ url }, 'gateway listening');
+  logger.info({ url, ops: ops.url }, 'gateway listening');
 
   return {
     url,
+    opsUrl: ops.url,
     deps,
     async stop(graceMs = 20_000) {
       accepting = false;
@@ -101,6 +112,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       const timer = setTimeout(() => server.closeAllConnections(), graceMs);
       await closed;
       clearTimeout(timer);
+      await ops.stop();
       await producer.disconnect();
       await deps.prisma.$disconnect();
       await pool.end();

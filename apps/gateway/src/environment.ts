@@ -17,6 +17,9 @@ import { z } from 'zod';
 const gatewayEnv = {
   GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
   GATEWAY_PORT: port(4000),
+  /** The operations server (`/healthz`, `/readyz`, `/metrics`): loopback by default, never the public API port. */
+  GATEWAY_HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
+  GATEWAY_HEALTH_PORT: port(9109),
   /** Browser origins allowed to call the API with credentials (the dashboard). */
   CORS_ORIGINS: z
     .string()

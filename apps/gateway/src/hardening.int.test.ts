@@ -231,29 +231,47 @@ describe('HTTP', () => {
     expect(JSON.parse(ready.text)).toEqual({ status: 'ready', checks: { postgres: 'ok', redis: 'ok' } });
   });
 
-  it('GET /metrics serves Prometheus text with the HTTP and GraphQL metrics', async () => {
+  it('GET /metrics on the operations port serves Prometheus text with the HTTP and GraphQL metrics', async () => {
     const name = `Probe${randomBytes(4).toString('hex')}`;
+    const before = await httpRequest(t.gateway.opsUrl, { path: '/metrics' });
+    const count = (text: string, ...labels: string[]) =>
+      Number(
+        text
+          .split('\n')
+          .find(
+            (line) =>
+              line.startsWith('gateway_graphql_operations_total{') && labels.every((l) => line.includes(l)),
+          )
+          ?.split(' ')
+          .pop() ?? 0,
+      );
     expect((await gql(t.url, `query ${name} { viewer { role } }`)).body.errors).toBeUndefined();
     const failing = await gql(t.url, `query ${name}Fails { apiKeys { id } }`);
     expect(failing.status).toBe(401);
-    const metrics = await httpRequest(t.url, { path: '/metrics' });
+    const metrics = await httpRequest(t.gateway.opsUrl, { path: '/metrics' });
     expect(metrics.status).toBe(200);
     expect(metrics.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
-    const lines = metrics.text.split('\n');
-    const sample = (metric: string, ...labels: string[]) =>
-      lines.find((line) => line.startsWith(`${metric}{`) && labels.every((label) => line.includes(label)));
     expect(metrics.text).toContain('# TYPE gateway_http_request_duration_seconds histogram');
-    expect(sample('gateway_http_request_duration_seconds_count', 'route="/graphql"', 'status="200"')).toMatch(
-      / [1-9]\d*$/,
-    );
-    expect(metrics.text).toContain('# TYPE gateway_graphql_operations_total counter');
     expect(
-      sample('gateway_graphql_operations_total', `name="${name}"`, 'type="query"', 'result="ok"'),
-    ).toMatch(/ 1$/);
-    expect(sample('gateway_graphql_operations_total', `name="${name}Fails"`, 'result="error"')).toMatch(
-      / 1$/,
-    );
+      metrics.text
+        .split('\n')
+        .find(
+          (l) =>
+            l.startsWith('gateway_http_request_duration_seconds_count{') &&
+            l.includes('route="/graphql"') &&
+            l.includes('status="200"'),
+        ),
+    ).toMatch(/ [1-9]\d*$/);
+    expect(metrics.text).toContain('# TYPE gateway_graphql_operations_total counter');
+    // By root field, never by the client's operation name.
+    expect(metrics.text).not.toContain(name);
+    const ok = ['field="viewer"', 'type="query"', 'result="ok"'];
+    expect(count(metrics.text, ...ok) - count(before.text, ...ok)).toBe(1);
+    const error = ['field="apiKeys"', 'result="error"'];
+    expect(count(metrics.text, ...error) - count(before.text, ...error)).toBe(1);
     expect(metrics.text).toContain('process_cpu_seconds_total');
+    // The API port does not serve metrics.
+    expect((await httpRequest(t.url, { path: '/metrics' })).status).toBe(404);
   });
 
   it('answers 404 on an unknown path', async () => {
@@ -267,7 +285,6 @@ describe('HTTP', () => {
     const requests = [
       { path: '/healthz' },
       { path: '/readyz' },
-      { path: '/metrics' },
       { path: '/nope' },
       { path: '/graphql?query=%7Bviewer%7Brole%7D%7D' },
       {

@@ -16,8 +16,8 @@ export function createMetrics() {
     }),
     graphqlOperations: new Counter({
       name: 'gateway_graphql_operations_total',
-      help: 'GraphQL operations by type, name and result',
-      labelNames: ['type', 'name', 'result'] as const,
+      help: 'GraphQL operations by type, first root field and result',
+      labelNames: ['type', 'field', 'result'] as const,
       registers: [registry],
     }),
     rateLimited: new Counter({

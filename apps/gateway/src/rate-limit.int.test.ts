@@ -75,7 +75,7 @@ describe('rate limit per caller', () => {
     // So does a user's session; and the refusals are counted.
     const session = await gql(limited.url, VIEWER, {}, { auth: tenant.tokens.ADMIN });
     expect(session.body.data).toEqual({ viewer: { role: 'ADMIN', kind: 'USER' } });
-    const metrics = await httpRequest(limited.url, { path: '/metrics' });
+    const metrics = await httpRequest(limited.gateway.opsUrl, { path: '/metrics' });
     expect(
       Number(/^gateway_rate_limited_total\{[^}]*\} (\d+)$/m.exec(metrics.text)?.[1]),
     ).toBeGreaterThanOrEqual(3);

@@ -265,3 +265,86 @@ describe('node(id) of admin-only types', () => {
     }
   });
 });
+
+describe('error codes and metric labels', () => {
+  let limited: TestGateway;
+  beforeAll(async () => {
+    limited = await startTestGateway({
+      GRAPHQL_MAX_DEPTH: '4',
+      GRAPHQL_MAX_ALIASES: '3',
+      GRAPHQL_MAX_TOKENS: '150',
+      GRAPHQL_MAX_COST: '60',
+    });
+  });
+  afterAll(() => limited?.stop());
+
+  it('gives every refusal of the GraphQL layer an extensions.code', async () => {
+    const auth = tenant.apiKeys.VIEWER;
+    const cases: [string, string, Record<string, unknown>, string][] = [
+      [
+        'depth',
+        '{ campaigns { edges { node { calls { edges { node { id } } } } } } }',
+        {},
+        'QUERY_LIMIT_EXCEEDED',
+      ],
+      [
+        'aliases',
+        `{ ${[1, 2, 3, 4].map((i) => `v${i}: viewer { role }`).join(' ')} }`,
+        {},
+        'QUERY_LIMIT_EXCEEDED',
+      ],
+      ['tokens', `{ viewer { ${'role '.repeat(150)} } }`, {}, 'QUERY_LIMIT_EXCEEDED'],
+      ['cost', '{ campaigns(first: 100) { edges { node { id name status } } } }', {}, 'QUERY_LIMIT_EXCEEDED'],
+      ['syntax', '{ viewer { ', {}, 'GRAPHQL_PARSE_FAILED'],
+      ['unknown field', '{ viewer { nope } }', {}, 'GRAPHQL_VALIDATION_FAILED'],
+      [
+        'invalid global id',
+        'query($id: ID!) { campaign(id: $id) { id } }',
+        { id: 'not base64 at all' },
+        'BAD_USER_INPUT',
+      ],
+      [
+        'Int overflow',
+        'query($n: Int) { campaigns(first: $n) { edges { cursor } } }',
+        { n: 2 ** 40 },
+        'BAD_USER_INPUT',
+      ],
+      [
+        'Int literal overflow',
+        'mutation { createCampaign(input: { name: "x", timezone: "UTC", businessHours: [], maxConcurrentCalls: 99999999999, callsPerSecond: 1, callerId: "+1" }) { __typename } }',
+        {},
+        'GRAPHQL_VALIDATION_FAILED',
+      ],
+    ];
+    for (const [what, query, variables, code] of cases) {
+      const { body } = await gql(limited.url, query, variables, { auth });
+      expect(body.errors?.length, what).toBeGreaterThan(0);
+      expect(
+        body.errors?.map((e) => e.extensions?.code),
+        what,
+      ).toEqual(body.errors?.map(() => code));
+    }
+  });
+
+  it('does not grow a metric series per operation name or HTTP method a client makes up', async () => {
+    const series = async () =>
+      (await (await fetch(`${t.gateway.opsUrl}/metrics`)).text())
+        .split('\n')
+        .filter((l) => l.startsWith('gateway_')).length;
+    await gql(t.url, 'query Warm { viewer { role } }');
+    const before = await series();
+    for (let i = 0; i < 50; i++) {
+      await gql(t.url, `query Made${randomBytes(6).toString('hex')} { viewer { role } }`);
+      await new Promise<void>((resolve, reject) => {
+        const url = new URL('/healthz', t.url);
+        request({ host: url.hostname, port: url.port, path: '/healthz', method: `M${i}` }, (res) =>
+          res.resume().on('end', resolve),
+        )
+          .on('error', reject)
+          .end();
+      });
+    }
+    // At most the new combinations of bounded labels (method "other" with one route and status).
+    expect((await series()) - before).toBeLessThanOrEqual(20);
+  });
+});

@@ -1,6 +1,6 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
-import { type DefinitionNode, GraphQLError } from 'graphql';
+import { type DefinitionNode, GraphQLError, Kind, type OperationDefinitionNode } from 'graphql';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import {
   authenticate,
@@ -25,6 +25,25 @@ export interface ServerContext {
 
 /** Header a browser must send with uploads and GET requests (see useCSRFPrevention). */
 export const CSRF_HEADER = 'x-graphql-csrf';
+
+/** Gives `error` the code `code` unless it has one already. */
+function withCode(error: GraphQLError, code: string): GraphQLError {
+  if (error.extensions.code === undefined) {
+    (error as { extensions: Record<string, unknown> }).extensions = { ...error.extensions, code };
+  }
+  return error;
+}
+
+/** graphql-armor's refusals (thrown from its rules) say which limit: `QUERY_LIMIT_EXCEEDED`, `extensions.limit`. */
+function limitCode(limit: string) {
+  return (_ctx: unknown, error: GraphQLError) => {
+    (error as { extensions: Record<string, unknown> }).extensions = {
+      ...error.extensions,
+      code: 'QUERY_LIMIT_EXCEEDED',
+      limit,
+    };
+  };
+}
 
 export function createGraphQLHandler(deps: GatewayDeps, metrics: Metrics) {
   const { config, logger } = deps;
@@ -77,18 +96,36 @@ export function createGraphQLHandler(deps: GatewayDeps, metrics: Metrics) {
     },
   };
 
+  // Labelled by the operation's first root field, not by its name: names are chosen by clients (any number of them
+  // would each make a series), while root fields are the schema's, and execution only starts on a valid document.
   const operationMetrics: Plugin = {
     onExecute({ args }) {
       const operation = args.document.definitions.find(
-        (d: DefinitionNode) => d.kind === 'OperationDefinition',
+        (d: DefinitionNode): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION,
       );
-      const type = operation && 'operation' in operation ? operation.operation : 'unknown';
-      const name = (operation && 'name' in operation && operation.name?.value) || 'anonymous';
+      const first = operation?.selectionSet.selections[0];
+      const field = first?.kind === Kind.FIELD ? first.name.value : 'other';
+      const type = operation?.operation ?? 'unknown';
       return {
         onExecuteDone({ result }) {
           const failed = 'errors' in result && Array.isArray(result.errors) && result.errors.length > 0;
-          metrics.graphqlOperations.inc({ type, name: name.slice(0, 60), result: failed ? 'error' : 'ok' });
+          metrics.graphqlOperations.inc({ type, field, result: failed ? 'error' : 'ok' });
         },
+      };
+    },
+  };
+
+  // Every error a client sees carries `extensions.code`: the GraphQL layer's own errors get theirs from the phase
+  // that raised them (see codeless errors in maskError below).
+  const errorCodes: Plugin = {
+    onParse() {
+      return ({ result }) => {
+        if (result instanceof GraphQLError) withCode(result, 'GRAPHQL_PARSE_FAILED');
+      };
+    },
+    onValidate() {
+      return ({ result }) => {
+        for (const error of result) withCode(error, 'GRAPHQL_VALIDATION_FAILED');
       };
     },
   };
@@ -117,7 +154,11 @@ export function createGraphQLHandler(deps: GatewayDeps, metrics: Metrics) {
         const original = graphqlError?.originalError;
         // GraphQL errors raised on purpose (with a code) or by the GraphQL layer itself (syntax, validation, limits)
         // are meant for the client; anything else is a bug or an outage and is logged, then masked.
-        if (graphqlError && (!original || original instanceof GraphQLError)) return graphqlError;
+        // What is left without a code was raised while reading the request's values (a variable that does not fit
+        // its type, an Int out of range, a malformed global id): the client's input.
+        if (graphqlError && (!original || original instanceof GraphQLError)) {
+          return withCode(graphqlError, 'BAD_USER_INPUT');
+        }
         logger.error({ err: original ?? error, requestId, path: graphqlError?.path }, 'unexpected error');
         return new GraphQLError(message, {
           path: graphqlError?.path,
@@ -163,11 +204,11 @@ export function createGraphQLHandler(deps: GatewayDeps, metrics: Metrics) {
     },
     plugins: [
       EnvelopArmorPlugin({
-        maxDepth: { n: config.GRAPHQL_MAX_DEPTH },
-        costLimit: { maxCost: config.GRAPHQL_MAX_COST },
-        maxAliases: { n: config.GRAPHQL_MAX_ALIASES },
-        maxTokens: { n: config.GRAPHQL_MAX_TOKENS },
-        maxDirectives: { n: 50 },
+        maxDepth: { n: config.GRAPHQL_MAX_DEPTH, onReject: [limitCode('depth')] },
+        costLimit: { maxCost: config.GRAPHQL_MAX_COST, onReject: [limitCode('cost')] },
+        maxAliases: { n: config.GRAPHQL_MAX_ALIASES, onReject: [limitCode('aliases')] },
+        maxTokens: { n: config.GRAPHQL_MAX_TOKENS, onReject: [limitCode('tokens')] },
+        maxDirectives: { n: 50, onReject: [limitCode('directives')] },
         blockFieldSuggestion: { enabled: true },
       }),
       useCSRFPrevention({ requestHeaders: [CSRF_HEADER] }),
@@ -175,6 +216,7 @@ export function createGraphQLHandler(deps: GatewayDeps, metrics: Metrics) {
       hideSuggestions,
       responseHeaders,
       operationMetrics,
+      errorCodes,
     ],
   });
 }

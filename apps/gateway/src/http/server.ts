@@ -33,9 +33,7 @@ function sendJson(
 }
 
 function routeOf(path: string): string {
-  return ['/graphql', '/healthz', '/readyz', '/metrics', TELEPHONY_WEBHOOK_PATH].includes(path)
-    ? path
-    : 'other';
+  return ['/graphql', '/healthz', '/readyz', TELEPHONY_WEBHOOK_PATH].includes(path) ? path : 'other';
 }
 
 /** Rejects request bodies over the limit before anything reads them. Uploads are limited by the upload parser. */
@@ -48,6 +46,28 @@ function bodyTooLarge(req: IncomingMessage, maxBytes: number): 'too-large' | 'le
   return Number(length) > maxBytes ? 'too-large' : null;
 }
 
+/** Whether this gateway should get traffic: PostgreSQL and Redis answer, and shutdown has not begun. */
+export async function readiness(
+  deps: Pick<GatewayDeps, 'pool' | 'redis'>,
+  isAccepting: () => boolean,
+): Promise<{ ok: boolean; checks: Record<string, string> }> {
+  const checks: Record<string, string> = {};
+  const check = (name: string, probe: Promise<unknown>) =>
+    probe.then(
+      () => {
+        checks[name] = 'ok';
+      },
+      (err: Error) => {
+        checks[name] = err.message;
+      },
+    );
+  await Promise.all([check('postgres', deps.pool.query('SELECT 1')), check('redis', deps.redis.ping())]);
+  if (!isAccepting()) checks.shutdown = 'in progress';
+  return { ok: Object.values(checks).every((v) => v === 'ok'), checks };
+}
+
+const METHODS = new Set(['GET', 'POST', 'HEAD', 'OPTIONS']);
+
 export function createHttpServer({
   deps,
   graphql,
@@ -57,43 +77,14 @@ export function createHttpServer({
 }: HttpServerOptions): Server {
   const { config, logger } = deps;
 
-  async function ready(): Promise<{ ok: boolean; checks: Record<string, string> }> {
-    const checks: Record<string, string> = {};
-    await Promise.all([
-      deps.pool.query('SELECT 1').then(
-        () => {
-          checks.postgres = 'ok';
-        },
-        (err: Error) => {
-          checks.postgres = err.message;
-        },
-      ),
-      deps.redis.ping().then(
-        () => {
-          checks.redis = 'ok';
-        },
-        (err: Error) => {
-          checks.redis = err.message;
-        },
-      ),
-    ]);
-    if (!isAccepting()) checks.shutdown = 'in progress';
-    return { ok: Object.values(checks).every((v) => v === 'ok'), checks };
-  }
-
   async function handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://gateway').pathname;
     switch (path) {
       case '/healthz':
         return sendJson(res, 200, { status: 'ok' });
       case '/readyz': {
-        const { ok, checks } = await ready();
+        const { ok, checks } = await readiness(deps, isAccepting);
         return sendJson(res, ok ? 200 : 503, { status: ok ? 'ready' : 'not ready', checks });
-      }
-      case '/metrics': {
-        res.writeHead(200, { 'content-type': metrics.registry.contentType });
-        res.end(await metrics.registry.metrics());
-        return;
       }
       case '/graphql': {
         const size = bodyTooLarge(req, config.MAX_BODY_BYTES);
@@ -133,7 +124,12 @@ export function createHttpServer({
     res.on('finish', () => {
       const route = routeOf(new URL(req.url ?? '/', 'http://gateway').pathname);
       metrics.httpRequests.observe(
-        { route, method: req.method ?? 'GET', status: String(res.statusCode) },
+        // Label values come from bounded sets only: a client-chosen method or path must not create series.
+        {
+          route,
+          method: METHODS.has(req.method ?? '') ? (req.method as string) : 'other',
+          status: String(res.statusCode),
+        },
         Number(process.hrtime.bigint() - started) / 1e9,
       );
     });

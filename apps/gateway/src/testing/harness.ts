@@ -48,6 +48,7 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
     LOG_LEVEL: 'silent',
     ...env,
     GATEWAY_PORT: env.GATEWAY_PORT ?? '0',
+    GATEWAY_HEALTH_PORT: env.GATEWAY_HEALTH_PORT ?? '0',
   });
   const gateway = await startGateway(
     config,
