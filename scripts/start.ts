@@ -54,6 +54,10 @@ const services: Service[] = [
       GATEWAY_PORT: String(GATEWAY_PORT),
       TELEPHONY_AUTH_TOKEN: telephonyToken,
       WEBHOOK_PUBLIC_URL: `http://127.0.0.1:${GATEWAY_PORT}`,
+      // Local only: the dashboard is served over plain http on loopback, and its /graphql proxy (127.0.0.1)
+      // forwards the browser's address.
+      COOKIE_SECURE: 'false',
+      TRUSTED_PROXIES: '127.0.0.1',
     },
     ready: `http://127.0.0.1:${GATEWAY_PORT}/readyz`,
   },

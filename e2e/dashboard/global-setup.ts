@@ -17,10 +17,15 @@ const dashboardDir = path.resolve(import.meta.dirname, '../../apps/dashboard');
 export default async function globalSetup() {
   if (!existsSync(path.join(dashboardDir, '.next', 'BUILD_ID')))
     throw new Error('the dashboard is not built: npm run build -w @outbound/dashboard');
+  const [port, controlPort] = (await freePorts(2)) as [number, number];
   const platform = await startPlatform({
     label: 'dashboard',
     sim: { SIM_CPS: '200', SIM_RING_MS: '200-800', SIM_TALK_MS: '500-1500', ...RETRYABLE_MIX },
-    env: { scheduler: { SCHEDULER_TICK_MS: '200' } },
+    env: {
+      scheduler: { SCHEDULER_TICK_MS: '200' },
+      // The browsers' WebSockets come from the dashboard's pages; its /graphql proxy forwards their address.
+      gateway: { CORS_ORIGINS: `http://127.0.0.1:${port}`, TRUSTED_PROXIES: '127.0.0.1' },
+    },
     // Two gateways, as behind a load balancer: the first takes the carrier's callbacks and the dashboard's HTTP, the
     // second the browsers' WebSockets, so a test can take the second away while campaigns go on.
     gateways: 2,
@@ -82,7 +87,6 @@ export default async function globalSetup() {
 
     // The tests' handle on the platform (loopback only, this run only): stop and start the browsers' gateway, read a
     // campaign's status from the database while the gateway is away.
-    const [port, controlPort] = (await freePorts(2)) as [number, number];
     control = createServer((req, res) => {
       const answer = async () => {
         if (req.method === 'POST' && req.url === '/gateway/kill')

@@ -445,6 +445,8 @@ export async function startPlatform(options: PlatformOptions) {
           GATEWAY_PORT: String(gatewayPort),
           // Nobody scrapes the gateways' metrics here: their operations servers take any free port.
           GATEWAY_HEALTH_PORT: '0',
+          // Browsers reach the dashboard over plain http on loopback.
+          COOKIE_SECURE: 'false',
           TELEPHONY_AUTH_TOKEN: telephonyToken,
           WEBHOOK_PUBLIC_URL: gatewayUrl,
           // Every status callback of the carrier comes from 127.0.0.1: no rate limit may refuse one.
@@ -458,7 +460,11 @@ export async function startPlatform(options: PlatformOptions) {
           name: `gateway-${i + 2}`,
           kind: 'gateway',
           entry: 'apps/gateway/src/index.ts',
-          env: env('gateway', { GATEWAY_PORT: String(port), GATEWAY_HEALTH_PORT: '0' }),
+          env: env('gateway', {
+            GATEWAY_PORT: String(port),
+            GATEWAY_HEALTH_PORT: '0',
+            COOKIE_SECURE: 'false',
+          }),
           ready: `http://127.0.0.1:${port}/readyz`,
         }),
       ),

@@ -86,6 +86,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     maxSubscriptionsPerSocket: config.GRAPHQL_WS_MAX_SUBSCRIPTIONS,
     maxSocketsPerCredential: config.GRAPHQL_WS_MAX_SOCKETS_PER_CREDENTIAL,
     keepAliveMs: config.GRAPHQL_WS_KEEPALIVE_MS,
+    metrics,
   });
   metrics.observeSockets(() => sockets.sockets);
   // Metrics are served on the operations port only (GATEWAY_HEALTH_*, loopback by default), not to API clients.

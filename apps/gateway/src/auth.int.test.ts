@@ -86,7 +86,7 @@ afterAll(async () => {
 });
 
 describe('login', () => {
-  it('returns a session token and sets an httpOnly SameSite=Lax cookie with Max-Age', async () => {
+  it('returns a session token and sets an httpOnly, Secure, SameSite=Lax cookie with Max-Age', async () => {
     const before = Date.now();
     const result = await login(
       `  ${tenant.users.OPERATOR.email.toUpperCase()} `,
@@ -116,7 +116,8 @@ describe('login', () => {
       path: '/',
       'max-age': String(Math.floor(ttlMs / 1000)),
     });
-    expect(cookie.attributes.secure).toBeUndefined();
+    // Secure unless COOKIE_SECURE=false (a plain-http local installation).
+    expect(cookie.attributes.secure).toBe(true);
 
     // Only the token's hash is stored.
     const session = await t.db.session.findUnique({ where: { tokenHash: sha256(data?.token ?? '') } });

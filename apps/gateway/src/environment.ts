@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import {
   bool,
   cassandraEnv,
@@ -30,9 +31,36 @@ const gatewayEnv = {
         .map((s) => s.trim())
         .filter(Boolean),
     ),
+  /**
+   * Proxies whose X-Forwarded-For is believed for the client's address (rate and login limits): addresses or CIDR
+   * blocks, comma-separated. Set it to the dashboard's and any load balancer's addresses; empty trusts nobody.
+   */
+  TRUSTED_PROXIES: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z.string().refine((entry) => {
+          const [address = '', bits, extra] = entry.split('/');
+          const family = isIP(address);
+          if (family === 0 || extra !== undefined) return false;
+          if (bits === undefined) return true;
+          return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+        }, 'each entry must be an IP address or a CIDR block (e.g. 127.0.0.1, 10.0.0.0/8, ::1)'),
+      ),
+    ),
   SESSION_TTL_MS: durationMs(12 * 60 * 60 * 1000),
-  /** Set on HTTPS deployments: the session cookie is then only sent over TLS. */
-  COOKIE_SECURE: bool(false),
+  /**
+   * The session cookie is only sent over TLS (Secure). On by default; only a local installation served over plain
+   * http (`npm start`, the tests) turns it off.
+   */
+  COOKIE_SECURE: bool(true),
   /** Requests per second per caller (API key, user, or address when anonymous), with bursts up to RATE_LIMIT_BURST. */
   RATE_LIMIT_PER_SECOND: positiveInt(50, 100_000),
   RATE_LIMIT_BURST: positiveInt(100, 1_000_000),

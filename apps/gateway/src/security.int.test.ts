@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import {
   createCampaign,
   createTenant,
@@ -346,5 +347,79 @@ describe('error codes and metric labels', () => {
     }
     // At most the new combinations of bounded labels (method "other" with one route and status).
     expect((await series()) - before).toBeLessThanOrEqual(20);
+  });
+});
+
+describe('GraphQL over WebSocket', () => {
+  /** Opens a socket with `origin` (none when undefined): the upgrade's HTTP status, 101 when it opened. */
+  function upgrade(url: string, origin?: string): Promise<{ status: number; socket: WebSocket }> {
+    const socket = new WebSocket(`${url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws', {
+      headers: origin ? { origin } : {},
+    });
+    return new Promise((resolve, reject) => {
+      socket.once('open', () => resolve({ status: 101, socket }));
+      socket.once('unexpected-response', (_req, res) => resolve({ status: res.statusCode ?? 0, socket }));
+      socket.once('error', reject);
+    });
+  }
+
+  it('refuses the upgrade from a page of another origin, and accepts the dashboard and non-browser clients', async () => {
+    const evil = await upgrade(t.url, 'https://evil.example');
+    expect(evil.status).toBe(403);
+    for (const origin of ['http://127.0.0.1:3000', undefined]) {
+      const ok = await upgrade(t.url, origin);
+      expect(ok.status, String(origin)).toBe(101);
+      ok.socket.close();
+    }
+  });
+
+  it("takes each subscription from the caller's request budget, like an HTTP request", async () => {
+    const limited = await startTestGateway({ RATE_LIMIT_PER_SECOND: '1', RATE_LIMIT_BURST: '3' });
+    try {
+      const { socket } = await upgrade(limited.url);
+      const messages: { type: string; id?: string; payload?: unknown }[] = [];
+      socket.on('message', (data) => messages.push(JSON.parse(String(data))));
+      const arrived = (test: () => boolean) =>
+        new Promise<void>((resolve) => {
+          const check = () => {
+            if (test()) {
+              socket.off('message', check);
+              resolve();
+            }
+          };
+          socket.on('message', check);
+        });
+      const acked = arrived(() => messages.some((m) => m.type === 'connection_ack'));
+      socket.send(
+        JSON.stringify({
+          type: 'connection_init',
+          payload: { authorization: `Bearer ${tenant.apiKeys.VIEWER}` },
+        }),
+      );
+      await acked;
+      const ids = ['1', '2', '3', '4', '5'];
+      const refusedOrStarted = arrived(() => messages.filter((m) => m.type === 'error').length >= 2);
+      for (const id of ids) {
+        socket.send(
+          JSON.stringify({
+            id,
+            type: 'subscribe',
+            payload: { query: 'subscription { campaignUpdates { __typename } }' },
+          }),
+        );
+      }
+      await refusedOrStarted;
+      const errors = messages.filter((m) => m.type === 'error');
+      // A burst of 3: the 4th and 5th are refused, with the code and the wait.
+      expect(errors.map((m) => m.id).sort()).toEqual(['4', '5']);
+      for (const m of errors) {
+        expect(m.payload).toEqual([
+          expect.objectContaining({ extensions: { code: 'RATE_LIMITED', retryAfterMs: expect.any(Number) } }),
+        ]);
+      }
+      socket.close();
+    } finally {
+      await limited.stop();
+    }
   });
 });

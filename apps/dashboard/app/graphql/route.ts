@@ -4,7 +4,17 @@
 
 export const dynamic = 'force-dynamic';
 
-const FORWARDED_REQUEST_HEADERS = ['content-type', 'cookie', 'authorization', 'x-graphql-csrf', 'user-agent'];
+// X-Forwarded-For: the gateway's rate and login limits are per client address, and every request reaches it from
+// this process; the gateway believes the header only from proxies in its TRUSTED_PROXIES. Next.js fills it with the
+// browser's address unless a proxy in front already set it (see docs/security.md).
+const FORWARDED_REQUEST_HEADERS = [
+  'content-type',
+  'cookie',
+  'authorization',
+  'x-graphql-csrf',
+  'user-agent',
+  'x-forwarded-for',
+];
 const FORWARDED_RESPONSE_HEADERS = ['content-type', 'x-request-id', 'retry-after', 'cache-control'];
 
 export async function POST(request: Request): Promise<Response> {

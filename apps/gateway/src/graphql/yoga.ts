@@ -15,6 +15,7 @@ import { useStreamingUploads } from '../http/streaming-uploads.ts';
 import type { Metrics } from '../metrics.ts';
 import type { GatewayDeps, GraphQLContext } from './context.ts';
 import { gqlError } from './errors.ts';
+import { takeRequestBudget } from './request-budget.ts';
 import { schema } from './schema/index.ts';
 
 /** What the HTTP layer hands to every request. */
@@ -48,26 +49,6 @@ function limitCode(limit: string) {
 export function createGraphQLHandler(deps: GatewayDeps, metrics: Metrics) {
   const { config, logger } = deps;
   const contexts = new WeakMap<Request, GraphQLContext>();
-
-  async function rateLimit(viewer: Viewer | null, clientAddress: string): Promise<void> {
-    const subject = viewer ? `${viewer.actor.type}:${viewer.actor.id}` : `addr:${clientAddress}`;
-    const result = await deps.buckets.take(
-      `ratelimit:api:${subject}`,
-      config.RATE_LIMIT_PER_SECOND,
-      config.RATE_LIMIT_BURST,
-    );
-    if (!result.allowed) {
-      metrics.rateLimited.inc();
-      throw gqlError(
-        'RATE_LIMITED',
-        `rate limit exceeded: at most ${config.RATE_LIMIT_PER_SECOND} requests per second`,
-        {
-          retryAfterMs: result.retryAfterMs,
-          headers: { 'Retry-After': String(Math.max(1, Math.ceil(result.retryAfterMs / 1000))) },
-        },
-      );
-    }
-  }
 
   // Response headers a resolver asked for (session cookies), and the request id on every response.
   const responseHeaders: Plugin = {
@@ -189,7 +170,7 @@ export function createGraphQLHandler(deps: GatewayDeps, metrics: Metrics) {
           responseCookies.push(sessionCookie(config, '', 0));
         }
       }
-      await rateLimit(viewer, clientAddress);
+      await takeRequestBudget(deps, metrics, viewer, clientAddress);
       const ctx: GraphQLContext = {
         deps,
         viewer,

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { GatewayDeps } from '../graphql/context.ts';
 import type { GraphQLHandler } from '../graphql/yoga.ts';
 import type { Metrics } from '../metrics.ts';
+import { clientAddress, trustedProxies } from './client-address.ts';
 import { requestScope } from './request-context.ts';
 
 export interface HttpServerOptions {
@@ -76,6 +77,7 @@ export function createHttpServer({
   telephonyWebhook,
 }: HttpServerOptions): Server {
   const { config, logger } = deps;
+  const proxies = trustedProxies(config.TRUSTED_PROXIES);
 
   async function handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://gateway').pathname;
@@ -103,8 +105,7 @@ export function createHttpServer({
             errors: [{ message: 'a Content-Length header is required', extensions: { code: 'BAD_REQUEST' } }],
           });
         }
-        const clientAddress = req.socket.remoteAddress ?? 'unknown';
-        await graphql(req, res, { requestId, clientAddress });
+        await graphql(req, res, { requestId, clientAddress: clientAddress(req, proxies) });
         return;
       }
       case TELEPHONY_WEBHOOK_PATH:

@@ -19,7 +19,10 @@ import {
 } from '../auth/authenticate.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import type { GatewayDeps, GraphQLContext } from '../graphql/context.ts';
+import { takeRequestBudget } from '../graphql/request-budget.ts';
 import type { GraphQLHandler } from '../graphql/yoga.ts';
+import { clientAddress, trustedProxies } from '../http/client-address.ts';
+import type { Metrics } from '../metrics.ts';
 import { RESYNC } from './hub.ts';
 
 export interface LiveSocketsOptions {
@@ -32,6 +35,7 @@ export interface LiveSocketsOptions {
   maxSocketsPerCredential: number;
   /** Ping interval; a socket that did not answer the previous ping is terminated. */
   keepAliveMs: number;
+  metrics: Pick<Metrics, 'rateLimited'>;
 }
 
 interface SocketState {
@@ -71,7 +75,20 @@ export async function startLiveSockets(options: LiveSocketsOptions) {
   const logger = deps.logger.child({ component: 'graphql-ws' });
   const hub = deps.live;
   if (!hub) throw new Error('live sockets need the live hub');
-  const wss = new WebSocketServer({ server: options.server, path: '/graphql' });
+  const { config } = deps;
+  const proxies = trustedProxies(config.TRUSTED_PROXIES);
+  // A browser page of another site could open a socket that carries our session cookie (cross-site WebSocket
+  // hijacking): a browser's upgrade always names its page's origin, which must be one of CORS_ORIGINS. Clients that
+  // are not browsers send no Origin and authenticate with a key.
+  const wss = new WebSocketServer({
+    server: options.server,
+    path: '/graphql',
+    verifyClient: ({ origin }, done) => {
+      if (origin === undefined || config.CORS_ORIGINS.includes(origin)) done(true);
+      else done(false, 403, 'origin not allowed');
+    },
+  });
+  const addressOf = (request: IncomingMessage) => clientAddress(request, proxies);
   const states = new Map<WebSocket, SocketState>();
   const perHolder = new Map<string, number>();
 
@@ -88,6 +105,13 @@ export async function startLiveSockets(options: LiveSocketsOptions) {
     {
       connectionInitWaitTimeout: 10_000,
       onConnect: async (ctx) => {
+        // Authentication attempts cost a lookup each: they take from the address's request budget.
+        try {
+          await takeRequestBudget(deps, options.metrics, null, addressOf(ctx.extra.request));
+        } catch {
+          ctx.extra.socket.close(CLOSE.tooManySockets, 'rate limit exceeded');
+          return false;
+        }
         let credential: string | null;
         try {
           credential = socketCredential(ctx.connectionParams, ctx.extra.request);
@@ -145,6 +169,14 @@ export async function startLiveSockets(options: LiveSocketsOptions) {
           state.subscriptions.delete(id);
           throw err;
         }
+        // Each subscription is a request: it takes from the caller's budget like an HTTP one.
+        try {
+          await takeRequestBudget(deps, options.metrics, viewer, addressOf(ctx.extra.request));
+        } catch (err) {
+          if (!(err instanceof GraphQLError)) throw err;
+          const { code, retryAfterMs } = err.extensions;
+          return refuse([new GraphQLError(err.message, { extensions: { code, retryAfterMs } })]);
+        }
         const { schema, execute, subscribe, parse, validate } = yoga.getEnveloped({
           request: ctx.extra.request,
           params: payload,
@@ -162,7 +194,7 @@ export async function startLiveSockets(options: LiveSocketsOptions) {
           deps,
           viewer,
           requestId,
-          clientAddress: ctx.extra.request.socket.remoteAddress ?? 'unknown',
+          clientAddress: addressOf(ctx.extra.request),
           userAgent: ctx.extra.request.headers['user-agent'] ?? null,
           logger: logger.child({ requestId, tenantId: viewer.tenantId, subscription: id }),
           responseCookies: [],
