@@ -15,6 +15,7 @@ import {
   type TestGateway,
   type TestTenant,
 } from './testing/harness.ts';
+import { legacyScryptHash } from './testing/legacy-hash.ts';
 
 let t: TestGateway;
 let tenant: TestTenant;
@@ -421,5 +422,35 @@ describe('GraphQL over WebSocket', () => {
     } finally {
       await limited.stop();
     }
+  });
+});
+
+describe('stored secrets', () => {
+  it('raises a password hash of weaker scrypt parameters at the next successful login', async () => {
+    const email = `legacy-${randomBytes(4).toString('hex')}@${tenant.slug}.test`;
+    const user = await t.db.user.create({
+      data: {
+        tenantId: tenant.id,
+        email,
+        name: 'Legacy',
+        role: 'VIEWER',
+        passwordHash: legacyScryptHash('an old password 1'),
+      },
+    });
+    const login = (password: string) =>
+      gql<{ login: { __typename: string } }>(
+        t.url,
+        'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { __typename } }',
+        { e: email, p: password },
+      );
+    expect((await login('a wrong password')).body.data?.login.__typename).toBe('InvalidCredentialsError');
+    expect((await t.db.user.findUniqueOrThrow({ where: { id: user.id } })).passwordHash).toMatch(
+      /^scrypt\$32768\$/,
+    );
+    expect((await login('an old password 1')).body.data?.login.__typename).toBe('LoginSuccess');
+    expect((await t.db.user.findUniqueOrThrow({ where: { id: user.id } })).passwordHash).toMatch(
+      /^scrypt\$131072\$8\$1\$/,
+    );
+    expect((await login('an old password 1')).body.data?.login.__typename).toBe('LoginSuccess');
   });
 });

@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { Database } from '@outbound/db';
 import type { Logger } from '@outbound/observability';
 import type { GatewayConfig } from '../environment.ts';
@@ -52,6 +53,13 @@ export function credentialOf(headers: { get(name: string): string | null }): Cre
   return cookie ? { value: cookie, from: 'cookie' } : null;
 }
 
+/** Compares two hex digests in constant time (no timing hint of how many leading characters matched). */
+function sameDigest(stored: string, computed: string): boolean {
+  const a = Buffer.from(stored, 'hex');
+  const b = Buffer.from(computed, 'hex');
+  return a.length === b.length && a.length > 0 && timingSafeEqual(a, b);
+}
+
 // lastUsedAt is informational; writing it at most once a minute per key keeps hot keys off the write path.
 const LAST_USED_RESOLUTION_MS = 60_000;
 
@@ -63,7 +71,7 @@ export async function authenticate(db: Database, credential: string, logger: Log
     const now = new Date();
     if (
       !key ||
-      key.secretHash !== sha256(parsed.secret) ||
+      !sameDigest(key.secretHash, sha256(parsed.secret)) ||
       key.revokedAt ||
       (key.expiresAt && key.expiresAt <= now)
     ) {

@@ -1,5 +1,5 @@
 import { SESSION_COOKIE, sessionCookie } from '../../auth/authenticate.ts';
-import { DUMMY_PASSWORD_HASH, verifyPassword } from '../../auth/passwords.ts';
+import { DUMMY_PASSWORD_HASH, hashPassword, needsRehash, verifyPassword } from '../../auth/passwords.ts';
 import { newSessionToken, sha256 } from '../../auth/tokens.ts';
 import type { Viewer } from '../../auth/viewer.ts';
 import { announceRevocation } from '../../live/revocations.ts';
@@ -107,6 +107,14 @@ builder.mutationFields((t) => ({
       const valid = await verifyPassword(args.password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
       if (!user || !valid || user.disabledAt) throw new InvalidCredentialsError();
       await refundLoginAttempt(ctx, email);
+      if (needsRehash(user.passwordHash)) {
+        // Only while the stored hash is still the one just checked (a concurrent password change wins).
+        await ctx.deps.prisma.user.updateMany({
+          where: { id: user.id, passwordHash: user.passwordHash },
+          data: { passwordHash: await hashPassword(args.password) },
+        });
+        ctx.logger.info({ userId: user.id }, 'password hash raised to the current scrypt parameters');
+      }
 
       const token = newSessionToken();
       const ttl = ctx.deps.config.SESSION_TTL_MS;
