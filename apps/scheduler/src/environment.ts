@@ -25,6 +25,17 @@ const schedulerEnv = {
   REAPER_DIALING_TIMEOUT_MS: durationMs(120_000),
   /** A call IN_PROGRESS this long lost its final callback: its attempt fails. */
   REAPER_IN_PROGRESS_TIMEOUT_MS: durationMs(2 * 60 * 60_000),
+  /**
+   * Processed event ids (the status worker's idempotency ledger) are kept this long, then purged by the leader:
+   * longer than any message can be redelivered (the call topics keep 7 days).
+   */
+  LEDGER_RETENTION_MS: z.coerce
+    .number()
+    .int()
+    .min(8 * 24 * 60 * 60_000, 'must be at least 8 days: the call topics keep messages for 7')
+    .default(14 * 24 * 60 * 60_000),
+  /** How often the leader purges ended sessions and old ledger entries. */
+  RETENTION_INTERVAL_MS: durationMs(10 * 60_000),
   SCHEDULER_HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
   SCHEDULER_HEALTH_PORT: port(9101),
 };

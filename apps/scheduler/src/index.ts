@@ -64,6 +64,7 @@ scheduler = createScheduler({
       inProgress: config.REAPER_IN_PROGRESS_TIMEOUT_MS,
     }),
   },
+  retention: { ledgerRetentionMs: config.LEDGER_RETENTION_MS, intervalMs: config.RETENTION_INTERVAL_MS },
   onTick: (report) => {
     dispatched.inc(report.dispatched);
     reaped.inc(report.reaped);

@@ -6,6 +6,7 @@ import type pg from 'pg';
 import type { RunningCampaign } from './campaign-state.ts';
 import { type ClaimedCall, LostLeadershipError } from './claim.ts';
 import { LeaderLock, type Leadership } from './leader-lock.ts';
+import { type RetentionOptions, runRetention } from './retention.ts';
 import { type TickDeps, type TickReport, tick } from './tick.ts';
 
 export interface SchedulerOptions {
@@ -19,6 +20,8 @@ export interface SchedulerOptions {
   maxClaimPerTick: number;
   lockKeyPrefix?: string;
   reaper?: TickDeps['reaper'];
+  /** Purges of ended sessions and old ledger entries, run by the leader. */
+  retention?: RetentionOptions;
   onTick?: (report: TickReport) => void;
 }
 
@@ -108,9 +111,17 @@ export function createScheduler(options: SchedulerOptions) {
     }
   }
 
+  async function retentionLoop(retention: RetentionOptions): Promise<void> {
+    while (!stopping.signal.aborted) {
+      if (leadership) await runRetention(options.pool, retention, logger);
+      await pause(retention.intervalMs);
+    }
+  }
+
   return {
     start(): void {
       loops = [leadershipLoop(), tickLoop()];
+      if (options.retention) loops.push(retentionLoop(options.retention));
     },
     /** Finishes the tick in progress, then gives up leadership so a standby takes over at once. */
     async stop(): Promise<void> {
