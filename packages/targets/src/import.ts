@@ -283,8 +283,9 @@ async function failImport(
     await pool.query(FAIL_IMPORT, [importId, reason, rowsRead]);
     return new ImportFailedError(importId, reason, { cause });
   } catch (markError) {
-    const message = `${reason} (and the import could not be marked FAILED: ${describeCause(markError)})`;
-    return new ImportFailedError(importId, message, { cause });
+    // The database's own words stay in the logs (through `cause`): they name tables and constraints.
+    const message = `${reason} (and the import could not be marked FAILED)`;
+    return new ImportFailedError(importId, message, { cause: new AggregateError([cause, markError]) });
   }
 }
 
@@ -295,6 +296,8 @@ function describeCause(error: unknown): string {
 function describeFailure(error: unknown): string {
   if (error instanceof TargetsCsvError || error instanceof Precondition) return error.message;
   if (error instanceof SourceFailure) return `reading the input failed: ${error.message}`;
-  if (error instanceof DatabaseError) return `database error: ${error.message}`;
-  return `import failed: ${describeCause(error)}`;
+  // Anything else is ours, not the caller's: said plainly, with the details in the logs (the error's `cause`).
+  if (error instanceof DatabaseError)
+    return 'the targets could not be stored (a database error); nothing was imported';
+  return 'the import failed on an internal error; nothing was imported';
 }

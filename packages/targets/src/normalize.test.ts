@@ -2,6 +2,7 @@ import ct from 'countries-and-timezones';
 import { describe, expect, it } from 'vitest';
 import { checkNormalizeOptions, normalizeTarget } from './normalize.ts';
 import { resolveTimeZone, UNKNOWN_ZONE_REASON, zoneForCountry } from './timezones.ts';
+import { MAX_REPORTED_VALUE_LENGTH, reportedValue, UNSTORABLE } from './types.ts';
 
 const us = { defaultRegion: 'US', campaignTimezone: 'America/New_York' };
 const gb = { defaultRegion: 'GB', campaignTimezone: 'Europe/London' };
@@ -215,5 +216,27 @@ describe('checkNormalizeOptions', () => {
     expect(() => checkNormalizeOptions({ ...us, defaultRegion: 'XX' })).toThrow(
       "unknown default region 'XX'",
     );
+  });
+});
+
+describe('values PostgreSQL cannot store', () => {
+  it('refuse the row, naming the field, and the report itself stays storable', () => {
+    const cases: Record<string, string>[] = [
+      { note: 'a\u0000b' },
+      { 'k\u0000': 'v' },
+      { note: `x${'\ud800'}` },
+    ];
+    for (const metadata of cases) {
+      const result = normalizeTarget({ phone: '+442079460001', metadata }, gb);
+      expect(result.ok).toBe(false);
+      if (result.ok) continue;
+      expect(result.reason).toMatch(/cannot be stored/);
+      expect(`${result.field}${result.value}`).not.toMatch(UNSTORABLE);
+    }
+  });
+
+  it('a shortened report never ends in half of a surrogate pair', () => {
+    const long = `${'x'.repeat(MAX_REPORTED_VALUE_LENGTH - 1)}😀😀`;
+    expect(reportedValue(long)).not.toMatch(/\p{Cs}/u);
   });
 });

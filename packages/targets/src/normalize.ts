@@ -15,6 +15,7 @@ import {
   MAX_METADATA_VALUE_LENGTH,
   type RawTarget,
   reportedValue,
+  UNSTORABLE,
 } from './types.ts';
 
 export interface NormalizeOptions {
@@ -49,12 +50,10 @@ export type NormalizeResult = NormalizedTarget | FieldError;
 // or extensions (libphonenumber reads "12ab" as 12): an automated dialler can use neither.
 const PHONE_CHARACTERS = /^\+?[0-9\s().\-/]+$/;
 const MAX_PHONE_LENGTH = 40;
-// With the u flag a well-formed surrogate pair is one code point, so only a lone half matches.
-const LONE_SURROGATE = /\p{Cs}/u;
 const EMPTY: Readonly<Record<string, string>> = Object.freeze({});
 
 function fieldError(field: string, value: string, reason: string): FieldError {
-  return { ok: false, field, value: reportedValue(value), reason };
+  return { ok: false, field: reportedValue(field), value: reportedValue(value), reason };
 }
 
 /** Throws when the options themselves are wrong: that is the caller's error, not a row's. */
@@ -104,6 +103,9 @@ function checkMetadata(metadata: Readonly<Record<string, unknown>>): FieldError 
     if (keys > MAX_METADATA_KEYS) {
       return fieldError('metadata', '', `more than ${MAX_METADATA_KEYS} metadata fields`);
     }
+    if (UNSTORABLE.test(key)) {
+      return fieldError('metadata', key, 'a metadata name contains characters that cannot be stored');
+    }
     if (key.length === 0 || key.length > MAX_METADATA_KEY_LENGTH) {
       return fieldError(
         'metadata',
@@ -117,7 +119,7 @@ function checkMetadata(metadata: Readonly<Record<string, unknown>>): FieldError 
       return fieldError(key, value, `longer than ${MAX_METADATA_VALUE_LENGTH} characters`);
     }
     // PostgreSQL's jsonb refuses \u0000 and lone surrogates; one such value would fail the whole COPY.
-    if (value.includes('\u0000') || LONE_SURROGATE.test(value)) {
+    if (UNSTORABLE.test(value)) {
       return fieldError(key, value, 'contains characters that cannot be stored');
     }
   }

@@ -29,8 +29,20 @@ export const MAX_METADATA_VALUE_LENGTH = 1_000;
 /** Inline lists arrive in one request body; bigger lists belong in a CSV upload (streamed). */
 export const MAX_INLINE_TARGETS = 10_000;
 
-const MAX_REPORTED_VALUE_LENGTH = 200;
+export const MAX_REPORTED_VALUE_LENGTH = 200;
 
+/** NUL and lone surrogates: PostgreSQL's text and jsonb refuse them. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what this finds.
+export const UNSTORABLE = /[\u0000\p{Cs}]/u;
+const UNSTORABLE_ALL = new RegExp(UNSTORABLE.source, 'gu');
+
+/**
+ * A value as an import report quotes it: at most MAX_REPORTED_VALUE_LENGTH characters, and storable (characters
+ * PostgreSQL refuses, including half of a pair cut by the shortening, become U+FFFD), so the report of a bad row can
+ * never fail the import itself.
+ */
 export function reportedValue(value: string): string {
-  return value.length > MAX_REPORTED_VALUE_LENGTH ? `${value.slice(0, MAX_REPORTED_VALUE_LENGTH)}…` : value;
+  const short =
+    value.length > MAX_REPORTED_VALUE_LENGTH ? `${value.slice(0, MAX_REPORTED_VALUE_LENGTH)}…` : value;
+  return short.replace(UNSTORABLE_ALL, '\uFFFD');
 }

@@ -52,8 +52,12 @@ async function runImport(
       },
     });
   } catch (err) {
-    // The import row says FAILED with the reason; the caller gets it as a typed error as well.
-    if (err instanceof ImportFailedError) throw new TargetImportError(err.message);
+    // The import row says FAILED with the reason; the caller gets it as a typed error as well, and the log keeps the
+    // underlying error (a database's own message is never sent to the caller).
+    if (err instanceof ImportFailedError) {
+      ctx.logger.warn({ err: err.cause, importId, campaignId }, `target import failed: ${err.message}`);
+      throw new TargetImportError(err.message);
+    }
     throw err;
   } finally {
     const result = await ctx.deps.prisma.targetImport.findUniqueOrThrow({ where: { id: importId } });
