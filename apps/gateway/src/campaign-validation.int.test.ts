@@ -167,6 +167,16 @@ const CASES: Case[] = [
     [['input.scheduledEndAt', 'must be after scheduledStartAt']],
   ],
   [
+    'a scheduled end in the past',
+    { scheduledEndAt: '2020-05-01T09:00:00.000Z' },
+    [
+      [
+        'input.scheduledEndAt',
+        expect.stringMatching(/^must be in the future \(it is 2020-05-01T09:00:00\.000Z, now is /),
+      ],
+    ],
+  ],
+  [
     'a calling window that ends before it starts',
     { callingWindow: { start: '20:00', end: '09:00' } },
     [['input.callingWindow.end', 'must be after start']],

@@ -2,11 +2,12 @@ import { type CampaignSettings, ZCampaignSettings } from '@outbound/domain';
 import type { GraphQLContext } from '../../graphql/context.ts';
 import { recordAudit, requireViewer } from '../audit.ts';
 import { announceCampaign } from './announce.ts';
-import { columnsOf } from './settings.ts';
+import { columnsOf, refusePastEnd } from './settings.ts';
 
 export async function createCampaign(ctx: GraphQLContext, settings: CampaignSettings) {
   const viewer = requireViewer(ctx);
   const valid = ZCampaignSettings.parse(settings);
+  refusePastEnd(valid.scheduledEndAt);
   const created = await ctx.deps.prisma.$transaction(async (tx) => {
     const campaign = await tx.campaign.create({
       data: {

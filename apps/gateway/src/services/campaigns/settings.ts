@@ -1,5 +1,6 @@
 import type { CallOutcome, Campaign } from '@outbound/db';
 import { type CampaignSettings, formatTimeOfDay, parseTimeOfDay, type WeeklyWindow } from '@outbound/domain';
+import { gqlError } from '../../graphql/errors.ts';
 
 /** Campaign settings as the API and the domain see them, from the database row. */
 export function settingsOf(campaign: Campaign): CampaignSettings {
@@ -51,4 +52,16 @@ export function columnsOf(settings: CampaignSettings) {
     scheduledStartAt: settings.scheduledStartAt,
     scheduledEndAt: settings.scheduledEndAt,
   };
+}
+
+/**
+ * A scheduled end being set must lie ahead: a campaign that would end before it could start is a mistake (the rule
+ * needs the clock, so it is not part of the shared settings schema the browser also runs).
+ */
+export function refusePastEnd(scheduledEndAt: Date | null | undefined, now = new Date()): void {
+  if (!scheduledEndAt || scheduledEndAt > now) return;
+  const message = `must be in the future (it is ${scheduledEndAt.toISOString()}, now is ${now.toISOString()})`;
+  throw gqlError('BAD_USER_INPUT', `input.scheduledEndAt: ${message}`, {
+    issues: [{ path: 'input.scheduledEndAt', message }],
+  });
 }

@@ -9,7 +9,7 @@ import type { GraphQLContext } from '../../graphql/context.ts';
 import { CampaignLockedError, gqlError, NotFoundError } from '../../graphql/errors.ts';
 import { recordAudit, requireViewer } from '../audit.ts';
 import { announceCampaign } from './announce.ts';
-import { columnsOf, settingsOf } from './settings.ts';
+import { columnsOf, refusePastEnd, settingsOf } from './settings.ts';
 
 /** Settings to change; the retry policy may be given in part (e.g. only its base delay). */
 export type CampaignChanges = Partial<Omit<CampaignSettings, 'retryPolicy'>> & {
@@ -48,6 +48,7 @@ export async function updateCampaign(ctx: GraphQLContext, id: string, changes: C
         },
       );
     }
+    if (changes.scheduledEndAt !== undefined) refusePastEnd(parsed.data.scheduledEndAt);
     const campaign = await tx.campaign.update({
       where: { id },
       data: { ...columnsOf(parsed.data), revision: { increment: 1 } },
