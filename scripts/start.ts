@@ -58,6 +58,9 @@ const services: Service[] = [
       // forwards the browser's address.
       COOKIE_SECURE: 'false',
       TRUSTED_PROXIES: '127.0.0.1',
+      // A developer's installation: GraphiQL in the browser, with introspection.
+      GRAPHIQL: 'true',
+      GRAPHQL_INTROSPECTION: 'true',
     },
     ready: `http://127.0.0.1:${GATEWAY_PORT}/readyz`,
   },

@@ -80,8 +80,13 @@ const gatewayEnv = {
   GRAPHQL_WS_MAX_SOCKETS_PER_CREDENTIAL: positiveInt(50, 100_000),
   /** Ping interval of WebSockets; one that did not answer the previous ping is closed. */
   GRAPHQL_WS_KEEPALIVE_MS: positiveInt(12_000, 600_000),
-  /** Serve the GraphiQL IDE on GET /graphql. */
-  GRAPHIQL: bool(true),
+  /**
+   * Answer introspection (`__schema`, `__type`). Off by default: the schema is published as a file
+   * (apps/gateway/schema.graphql) and need not be handed to anyone who asks; `npm start` turns it on for GraphiQL.
+   */
+  GRAPHQL_INTROSPECTION: bool(false),
+  /** Serve the GraphiQL IDE on GET /graphql (it needs GRAPHQL_INTROSPECTION). Off by default; on in `npm start`. */
+  GRAPHIQL: bool(false),
   /**
    * The carrier account's auth token: status callbacks must be signed with it. Unset: the telephony webhook is
    * disabled (404), for gateways that only serve the API.

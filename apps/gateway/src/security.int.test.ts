@@ -477,3 +477,20 @@ describe('failed imports', () => {
     }
   });
 });
+
+describe('introspection', () => {
+  it('is off by default (a validation error), and answers when GRAPHQL_INTROSPECTION is on', async () => {
+    const query = '{ __schema { queryType { name } } }';
+    const off = await gql(t.url, query, {}, { auth: tenant.apiKeys.ADMIN });
+    expect(off.body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(off.body.errors?.[0]?.message).toMatch(/introspection/i);
+    const open = await startTestGateway({ GRAPHQL_INTROSPECTION: 'true' });
+    try {
+      expect((await gql(open.url, query)).body).toEqual({
+        data: { __schema: { queryType: { name: 'Query' } } },
+      });
+    } finally {
+      await open.stop();
+    }
+  });
+});

@@ -1,6 +1,12 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
-import { type DefinitionNode, GraphQLError, Kind, type OperationDefinitionNode } from 'graphql';
+import {
+  type DefinitionNode,
+  GraphQLError,
+  Kind,
+  NoSchemaIntrospectionCustomRule,
+  type OperationDefinitionNode,
+} from 'graphql';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import {
   authenticate,
@@ -93,6 +99,12 @@ export function createGraphQLHandler(deps: GatewayDeps, metrics: Metrics) {
           metrics.graphqlOperations.inc({ type, field, result: failed ? 'error' : 'ok' });
         },
       };
+    },
+  };
+
+  const noIntrospection: Plugin = {
+    onValidate({ addValidationRule }) {
+      addValidationRule(NoSchemaIntrospectionCustomRule);
     },
   };
 
@@ -198,6 +210,7 @@ export function createGraphQLHandler(deps: GatewayDeps, metrics: Metrics) {
       responseHeaders,
       operationMetrics,
       errorCodes,
+      ...(config.GRAPHQL_INTROSPECTION ? [] : [noIntrospection]),
     ],
   });
 }
