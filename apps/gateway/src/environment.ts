@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import {
   bool,
   cassandraEnv,
+  commaList,
   databaseEnv,
   durationMs,
   type EnvSource,
@@ -22,39 +23,22 @@ const gatewayEnv = {
   GATEWAY_HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
   GATEWAY_HEALTH_PORT: port(9109),
   /** Browser origins allowed to call the API with credentials (the dashboard). */
-  CORS_ORIGINS: z
-    .string()
-    .default('http://localhost:3000,http://127.0.0.1:3000')
-    .transform((v) =>
-      v
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
-    ),
+  CORS_ORIGINS: commaList('http://localhost:3000,http://127.0.0.1:3000'),
   /**
    * Proxies whose X-Forwarded-For is believed for the client's address (rate and login limits): addresses or CIDR
    * blocks, comma-separated. Set it to the dashboard's and any load balancer's addresses; empty trusts nobody.
    */
-  TRUSTED_PROXIES: z
-    .string()
-    .default('')
-    .transform((v) =>
-      v
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
-    )
-    .pipe(
-      z.array(
-        z.string().refine((entry) => {
-          const [address = '', bits, extra] = entry.split('/');
-          const family = isIP(address);
-          if (family === 0 || extra !== undefined) return false;
-          if (bits === undefined) return true;
-          return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
-        }, 'each entry must be an IP address or a CIDR block (e.g. 127.0.0.1, 10.0.0.0/8, ::1)'),
-      ),
+  TRUSTED_PROXIES: commaList('').pipe(
+    z.array(
+      z.string().refine((entry) => {
+        const [address = '', bits, extra] = entry.split('/');
+        const family = isIP(address);
+        if (family === 0 || extra !== undefined) return false;
+        if (bits === undefined) return true;
+        return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+      }, 'each entry must be an IP address or a CIDR block (e.g. 127.0.0.1, 10.0.0.0/8, ::1)'),
     ),
+  ),
   SESSION_TTL_MS: durationMs(12 * 60 * 60 * 1000),
   /**
    * The session cookie is only sent over TLS (Secure). On by default; only a local installation served over plain

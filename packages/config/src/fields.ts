@@ -31,8 +31,8 @@ export const url = (protocols: readonly string[], fallback: string) =>
     )
     .default(fallback);
 
-/** "host:port,host:port" lists, as Kafka brokers and Cassandra contact points are given. */
-export const hostPortList = (fallback: string) =>
+/** A comma-separated list, trimmed, empty entries dropped. */
+export const commaList = (fallback: string) =>
   z
     .string()
     .default(fallback)
@@ -41,10 +41,16 @@ export const hostPortList = (fallback: string) =>
         .split(',')
         .map((s) => s.trim())
         .filter(Boolean),
-    )
-    .refine((list) => list.length > 0 && list.every((entry) => /^[^\s:,]+:\d{1,5}$/.test(entry)), {
+    );
+
+/** "host:port,host:port" lists, as Kafka brokers and Cassandra contact points are given. */
+export const hostPortList = (fallback: string) =>
+  commaList(fallback).refine(
+    (list) => list.length > 0 && list.every((entry) => /^[^\s:,]+:\d{1,5}$/.test(entry)),
+    {
       message: 'must be a comma-separated list of host:port',
-    });
+    },
+  );
 
 export const logLevel = z
   .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])

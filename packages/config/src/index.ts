@@ -1,4 +1,4 @@
-export { bool, durationMs, hostPortList, logLevel, port, positiveInt, url } from './fields.ts';
+export { bool, commaList, durationMs, hostPortList, logLevel, port, positiveInt, url } from './fields.ts';
 export {
   type CassandraConfig,
   cassandraEnv,

@@ -31,3 +31,18 @@ describe('clientAddress', () => {
     expect(clientAddress(request('127.0.0.1'), trusted)).toBe('127.0.0.1');
   });
 });
+
+describe('TRUSTED_PROXIES', () => {
+  it('takes addresses and CIDR blocks, and names the entry that is neither', async () => {
+    const { loadConfig } = await import('../environment.ts');
+    expect(loadConfig({ TRUSTED_PROXIES: ' 127.0.0.1, 10.0.0.0/8,::1 ' }).TRUSTED_PROXIES).toEqual([
+      '127.0.0.1',
+      '10.0.0.0/8',
+      '::1',
+    ]);
+    expect(loadConfig({}).TRUSTED_PROXIES).toEqual([]);
+    for (const bad of ['10.0.0.0/33', 'localhost', '10.0.0.1/8/8', '::1/129']) {
+      expect(() => loadConfig({ TRUSTED_PROXIES: `127.0.0.1,${bad}` }), bad).toThrow(/TRUSTED_PROXIES\.1/);
+    }
+  });
+});
