@@ -49,7 +49,6 @@ const FAST: SimBehaviourPatch = {
   apiLatencyMs: { min: 0, max: 2 },
   callbackLatencyMs: { min: 0, max: 2 },
   failures: { createError: 0, duplicateCallback: 0, outOfOrderCallback: 0, dropCallback: 0 },
-  callbackRetries: 0,
 };
 
 let scratch: ScratchDatabase;

@@ -27,7 +27,20 @@ export {
   type TwilioCallStatus,
 } from './twilio/callback.ts';
 export {
+  type ConnectionOverrides,
+  InvalidConnectionOverridesError,
+  NO_OVERRIDES,
+  parseConnectionOverrides,
+  RETRY_POLICIES,
+  type RetryPolicy,
+  retriesOn,
+  splitConnectionOverrides,
+  type WebhookFailure,
+  withConnectionOverrides,
+} from './twilio/connection-overrides.ts';
+export {
   DEFAULT_STATUS_CALLBACK_EVENTS,
+  networkCode,
   STATUS_CALLBACK_EVENTS,
   type StatusCallbackEvent,
   statusCallbackUrl,

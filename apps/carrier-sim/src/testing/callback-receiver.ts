@@ -31,8 +31,11 @@ export interface CallbackReceiver {
 
 export interface ReceiverOptions {
   authToken: string;
-  /** The HTTP status to answer the n-th request with (0-based); 204 when it returns undefined. */
-  respond?: (n: number, form: URLSearchParams) => number | undefined;
+  /**
+   * The HTTP status to answer the n-th request with (0-based); 204 when it returns undefined; `no-answer` leaves the
+   * request unanswered (until the carrier gives up on it).
+   */
+  respond?: (n: number, form: URLSearchParams) => number | 'no-answer' | undefined;
 }
 
 /**
@@ -61,6 +64,7 @@ export async function startCallbackReceiver({
         return;
       }
       const status = respond?.(requests++, form);
+      if (status === 'no-answer') return;
       if (status !== undefined && status !== 204) {
         res.writeHead(status).end();
         return;
