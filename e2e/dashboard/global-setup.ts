@@ -21,8 +21,8 @@ export default async function globalSetup() {
     label: 'dashboard',
     sim: { SIM_CPS: '200', SIM_RING_MS: '200-800', SIM_TALK_MS: '500-1500', ...RETRYABLE_MIX },
     env: { scheduler: { SCHEDULER_TICK_MS: '200' } },
-    // Two gateways, as behind a load balancer: the first takes the carrier's callbacks and the dashboard's HTTP, the
-    // second the browsers' WebSockets, so a test can take the second away while campaigns go on.
+    // Two gateways, as behind a load balancer: the first takes the dashboard's HTTP, the second the browsers'
+    // WebSockets, so a test can take the second away while campaigns go on.
     gateways: 2,
   });
   let dashboard: ChildProcess | null = null;

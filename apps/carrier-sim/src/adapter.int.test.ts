@@ -56,7 +56,11 @@ let sim: RunningSimulator;
 let receiver: CallbackReceiver;
 let provider: TwilioProvider;
 
-function providerFor(running: RunningSimulator, token = authToken, callbackOverrides?: string): TwilioProvider {
+function providerFor(
+  running: RunningSimulator,
+  token = authToken,
+  callbackOverrides?: string,
+): TwilioProvider {
   return new TwilioProvider({
     ...(callbackOverrides ? { callbackOverrides } : {}),
     baseUrl: running.url,
@@ -332,7 +336,6 @@ describe('failure injection', () => {
     expect(of(providerCallId)(receiver.received)).toEqual([]);
     expect(sim.stats()).toMatchObject({ active: 0, callbacks: { dropped: 4, posted: 0 } });
   });
-
 });
 
 describe("callback retries follow the StatusCallback URL's connection overrides", () => {

@@ -1,6 +1,6 @@
 import { Counter } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type HealthServer, startHealthServer } from './health-server.ts';
+import { type HealthServer, type HealthServerOptions, startHealthServer } from './health-server.ts';
 import { createLogger } from './logger.ts';
 import { createMetricsRegistry } from './metrics.ts';
 
@@ -12,9 +12,16 @@ afterEach(async () => {
   server = null;
 });
 
-async function start(readiness: () => boolean | Promise<boolean>) {
+async function start(readiness: () => boolean | Promise<boolean>, routes?: HealthServerOptions['routes']) {
   const registry = createMetricsRegistry('health-test');
-  server = await startHealthServer({ host: '127.0.0.1', port: 0, readiness, registry, logger });
+  server = await startHealthServer({
+    host: '127.0.0.1',
+    port: 0,
+    readiness,
+    registry,
+    logger,
+    ...(routes ? { routes } : {}),
+  });
   return { registry, url: server.url };
 }
 
@@ -59,6 +66,22 @@ describe('health server', () => {
     expect((await fetch(`${url}/nope`)).status).toBe(404);
     const post = await fetch(`${url}/healthz`, { method: 'POST' });
     expect([post.status, post.headers.get('allow')]).toEqual([405, 'GET, HEAD']);
+  });
+
+  it("serves the process's own routes, any method, and answers 500 when one throws", async () => {
+    const { url } = await start(() => true, {
+      '/echo': async (req, res) => {
+        res.writeHead(201).end(req.method);
+      },
+      '/broken': async () => {
+        throw new Error('boom');
+      },
+    });
+    const echo = await fetch(`${url}/echo?x=1`, { method: 'POST' });
+    expect([echo.status, await echo.text()]).toEqual([201, 'POST']);
+    expect((await fetch(`${url}/broken`)).status).toBe(500);
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${url}/toString`)).status).toBe(404);
   });
 
   it('stops listening on stop()', async () => {

@@ -27,6 +27,16 @@ export {
   type TwilioCallStatus,
 } from './twilio/callback.ts';
 export {
+  DEFAULT_STATUS_CALLBACK_EVENTS,
+  networkCode,
+  STATUS_CALLBACK_EVENTS,
+  type StatusCallbackEvent,
+  statusCallbackUrl,
+  TWILIO_API_VERSION,
+  TwilioProvider,
+  type TwilioProviderOptions,
+} from './twilio/client.ts';
+export {
   type ConnectionOverrides,
   InvalidConnectionOverridesError,
   NO_OVERRIDES,
@@ -38,16 +48,6 @@ export {
   type WebhookFailure,
   withConnectionOverrides,
 } from './twilio/connection-overrides.ts';
-export {
-  DEFAULT_STATUS_CALLBACK_EVENTS,
-  networkCode,
-  STATUS_CALLBACK_EVENTS,
-  type StatusCallbackEvent,
-  statusCallbackUrl,
-  TWILIO_API_VERSION,
-  TwilioProvider,
-  type TwilioProviderOptions,
-} from './twilio/client.ts';
 export {
   computeTwilioSignature,
   isValidTwilioSignature,

@@ -11,11 +11,7 @@ export interface HttpServerOptions {
   metrics: Metrics;
   /** False once shutdown began: /readyz then answers 503 so load balancers stop sending traffic. */
   isAccepting: () => boolean;
-  /** The carrier's status callbacks; null when telephony is not configured on this gateway. */
-  telephonyWebhook: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | null;
 }
-
-export const TELEPHONY_WEBHOOK_PATH = '/webhooks/twilio/status';
 
 function sendJson(
   res: ServerResponse,
@@ -33,9 +29,7 @@ function sendJson(
 }
 
 function routeOf(path: string): string {
-  return ['/graphql', '/healthz', '/readyz', '/metrics', TELEPHONY_WEBHOOK_PATH].includes(path)
-    ? path
-    : 'other';
+  return ['/graphql', '/healthz', '/readyz', '/metrics'].includes(path) ? path : 'other';
 }
 
 /** Rejects request bodies over the limit before anything reads them. Uploads are limited by the upload parser. */
@@ -48,13 +42,7 @@ function bodyTooLarge(req: IncomingMessage, maxBytes: number): 'too-large' | 'le
   return Number(length) > maxBytes ? 'too-large' : null;
 }
 
-export function createHttpServer({
-  deps,
-  graphql,
-  metrics,
-  isAccepting,
-  telephonyWebhook,
-}: HttpServerOptions): Server {
+export function createHttpServer({ deps, graphql, metrics, isAccepting }: HttpServerOptions): Server {
   const { config, logger } = deps;
 
   async function ready(): Promise<{ ok: boolean; checks: Record<string, string> }> {
@@ -116,10 +104,6 @@ export function createHttpServer({
         await graphql(req, res, { requestId, clientAddress });
         return;
       }
-      case TELEPHONY_WEBHOOK_PATH:
-        if (!telephonyWebhook)
-          return sendJson(res, 404, { error: 'telephony webhooks are not enabled here' });
-        return telephonyWebhook(req, res);
       default:
         return sendJson(res, 404, { error: 'not found' });
     }

@@ -72,14 +72,16 @@ describe('TwilioProvider (unit, fetch stubbed)', () => {
       accountSid: 'AC123',
       authToken: 'secret',
       twimlUrl: 'https://hooks.example/twiml',
-      fetch: async (input: RequestInfo | URL, init?: RequestInit) => {
+      fetch: async (input: string | URL | Request, init?: RequestInit) => {
         seen.push(new Request(input, init));
         return new Response(JSON.stringify({ sid: 'CAabc' }), { status: 201 });
       },
     };
     await new TwilioProvider({ ...options, callbackOverrides: 'rc=5&rp=all&rt=3000' }).originate(request);
     await new TwilioProvider(options).originate(request);
-    const [withOverrides, without] = await Promise.all(seen.map(async (r) => new URLSearchParams(await r.text())));
+    const [withOverrides, without] = await Promise.all(
+      seen.map(async (r) => new URLSearchParams(await r.text())),
+    );
     expect(withOverrides?.get('StatusCallback')).toBe(`${request.statusCallbackUrl}#rc=5&rp=all&rt=3000`);
     expect(without?.get('StatusCallback')).toBe(request.statusCallbackUrl);
     expect(() => new TwilioProvider({ ...options, callbackOverrides: 'rc=50' })).toThrow(/rc must be/);

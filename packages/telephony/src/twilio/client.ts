@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import type { AttemptRef } from '../events.ts';
-import { withConnectionOverrides } from './connection-overrides.ts';
 import {
   type OriginateRequest,
   type OriginateResult,
@@ -8,6 +7,7 @@ import {
   ProviderUnavailableError,
   type TelephonyProvider,
 } from '../provider.ts';
+import { withConnectionOverrides } from './connection-overrides.ts';
 
 export const TWILIO_API_VERSION = '2010-04-01';
 

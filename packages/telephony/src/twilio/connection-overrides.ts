@@ -69,7 +69,8 @@ export function parseConnectionOverrides(fragment: string): ConnectionOverrides 
     if (key in NUMBERS) {
       const { field, min, max } = NUMBERS[key as keyof typeof NUMBERS];
       const n = /^\d{1,6}$/.test(value) ? Number(value) : Number.NaN;
-      if (Number.isNaN(n) || n < min || n > max) problems.push(`${key} must be an integer from ${min} to ${max}`);
+      if (Number.isNaN(n) || n < min || n > max)
+        problems.push(`${key} must be an integer from ${min} to ${max}`);
       else overrides[field] = n;
     } else if (key === 'rp') {
       const policies = value.split(',').map((p) => p.trim());
