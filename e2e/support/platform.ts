@@ -91,6 +91,8 @@ export interface SimStats {
   createErrors: number;
   cpsRejections: number;
   invalidRequests: number;
+  /** Calls between their create and their final callback, now. */
+  active: number;
   maxActive: number;
   createsByAttempt: Record<string, number>;
   duplicateAttempts: string[];
