@@ -98,7 +98,7 @@ beforeAll(async () => {
   await producer.connect();
 
   sim = await startSimulator({ authToken, behaviour: FAST });
-  // Stands in for the gateway's webhook: takes the simulator's callbacks and says nothing.
+  // Stands in for the carrier ingress's webhook: takes the simulator's callbacks and says nothing.
   sink = createServer((req, res) => {
     req.resume();
     req.on('end', () => res.writeHead(204).end());

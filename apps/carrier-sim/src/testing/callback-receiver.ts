@@ -39,7 +39,7 @@ export interface ReceiverOptions {
 }
 
 /**
- * A stand-in for the gateway's webhook route: verifies X-Twilio-Signature over the URL it was called on, parses the
+ * A stand-in for the carrier ingress's webhook route: verifies X-Twilio-Signature over the URL it was called on, parses the
  * callback with the production parser, and lets tests wait for events instead of sleeping.
  */
 export async function startCallbackReceiver({
