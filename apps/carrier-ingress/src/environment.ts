@@ -9,8 +9,9 @@ const ingressEnv = {
   /** This process's base URL as the carrier calls it (scheme, host, port): callback signatures cover it. */
   WEBHOOK_PUBLIC_URL: url(['http', 'https'], 'http://127.0.0.1:4020'),
   /**
-   * Callbacks being published to Kafka at once, those answered 503 after the timeout but not yet settled included:
-   * past it a callback is answered 503 at once (the carrier retries), so a slow Kafka never builds a queue here.
+   * Callbacks held at once, each from its arrival until it was answered and its publish settled (one answered 503
+   * after the publish timeout keeps its place until Kafka settles it): past it a callback is answered 503 at once
+   * (the carrier retries), so a slow Kafka or slow clients never build a queue here.
    */
   CARRIER_INGRESS_MAX_IN_FLIGHT: positiveInt(1000, 100_000),
   /** Longest wait for Kafka's acknowledgement before answering 503; keep it below the overrides' `rt`. */

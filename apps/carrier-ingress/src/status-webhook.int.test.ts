@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { createKafka, ensureTopics, topicNames, topicSpecs } from '@outbound/bus';
 import { type RunningSimulator, startSimulator } from '@outbound/carrier-sim';
@@ -219,6 +220,56 @@ describe('carrier ingress: status webhook', () => {
   });
 });
 
+describe('carrier ingress with a slow client', () => {
+  it('counts a request still being read towards its bound, and takes callbacks again once it is answered', async () => {
+    const one = await startIngress({ CARRIER_INGRESS_MAX_IN_FLIGHT: '1' });
+    try {
+      const slow = signedCallback(one.url);
+      const body = new URLSearchParams(slow.form).toString();
+      // Headers and half the body; the rest comes later.
+      const answered = new Promise<number>((resolve, reject) => {
+        const req = request(slow.url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            'content-length': String(Buffer.byteLength(body)),
+            'x-twilio-signature': slow.signature,
+          },
+        });
+        req.on('response', (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.write(body.slice(0, 10));
+        // The ingress holds it once its handler runs: wait for the gauge rather than for time.
+        void (async () => {
+          while (!(await metric(one, 'carrier_ingress_callbacks_in_flight')).some((l) => l.endsWith(' 1'))) {
+            await new Promise((resolve) => setImmediate(resolve));
+          }
+          const other = signedCallback(one.url);
+          try {
+            expect((await post(other.url, other.form, other.signature)).status).toBe(503);
+          } finally {
+            req.end(body.slice(10));
+          }
+        })().catch(reject);
+      });
+      expect(await answered).toBe(204);
+      const again = signedCallback(one.url);
+      expect((await post(again.url, again.form, again.signature)).status).toBe(204);
+      expect(await metric(one, 'carrier_ingress_callbacks_total')).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/result="overloaded".* 1$/),
+          expect.stringMatching(/result="accepted".* 2$/),
+        ]),
+      );
+    } finally {
+      await one.stop();
+    }
+  });
+});
+
 describe('carrier ingress without Kafka', () => {
   // A broker address where nothing listens: Kafka is away for this ingress, as after a crash of the broker.
   let away: RunningIngress;
@@ -249,6 +300,6 @@ describe('carrier ingress without Kafka', () => {
         expect.stringMatching(/result="overloaded".* 1$/),
       ]),
     );
-    expect(await metric(away, 'carrier_ingress_publishes_in_flight')).toEqual([expect.stringMatching(/ 2$/)]);
+    expect(await metric(away, 'carrier_ingress_callbacks_in_flight')).toEqual([expect.stringMatching(/ 2$/)]);
   });
 });

@@ -18,7 +18,10 @@ export interface StatusWebhookOptions {
   publicBaseUrl: string;
   producer: BusProducer;
   statusTopic: string;
-  /** Publishes not yet settled, past which a callback is answered 503 at once. */
+  /**
+   * Callbacks held at once (from their arrival until they are answered and their publish, if any, settled), past
+   * which a callback is answered 503 at once.
+   */
   maxInFlight: number;
   /** Longest wait for Kafka before answering 503. */
   publishTimeoutMs: number;
@@ -75,8 +78,8 @@ function createMetrics(registry: Registry) {
       registers: [registry],
     }),
     inFlight: new Gauge({
-      name: 'carrier_ingress_publishes_in_flight',
-      help: 'Callbacks handed to Kafka and not yet acknowledged or failed',
+      name: 'carrier_ingress_callbacks_in_flight',
+      help: 'Callbacks being handled, or answered but with a publish Kafka has not settled yet',
       registers: [registry],
     }),
   };
@@ -88,17 +91,19 @@ function createMetrics(registry: Registry) {
  * call and attempt ids the platform put there when it originated the call, so a callback can only speak about the
  * attempt it was issued for. Accepted callbacks go to `campaign.calls.status`; the carrier gets 204 once Kafka
  * acknowledged, and 503 (the carrier retries, as the URL's connection overrides ask) when Kafka did not within
- * `publishTimeoutMs`, or at once when `maxInFlight` publishes are still unsettled: a slow or absent Kafka costs a
- * bounded number of pending messages, never a growing queue.
+ * `publishTimeoutMs`, or at once when `maxInFlight` callbacks are held: each holds its place from its arrival until
+ * it was answered and its publish settled, so a slow or absent Kafka (or a slow client) costs a bounded number of
+ * requests and pending messages, never a growing queue.
  */
 export function createStatusWebhook(options: StatusWebhookOptions) {
   const metrics = createMetrics(options.registry);
-  let inFlight = 0;
+  let held = 0;
 
-  async function publish(event: TStatusEvent): Promise<'accepted' | 'unavailable'> {
-    inFlight++;
-    metrics.inFlight.set(inFlight);
-    const outcome = options.producer
+  /** Publishes the event; `settled` resolves when Kafka acknowledged or refused it, whatever was answered. */
+  async function publish(
+    event: TStatusEvent,
+  ): Promise<{ result: 'accepted' | 'unavailable'; settled: Promise<unknown> }> {
+    const settled = options.producer
       .send(options.statusTopic, [
         { key: event.campaignId, value: encode(event), headers: traceHeaders(newTraceparent()) },
       ])
@@ -109,21 +114,19 @@ export function createStatusWebhook(options: StatusWebhookOptions) {
           options.logger.error({ err, eventId: event.eventId }, 'could not publish a telephony callback');
           return 'unavailable' as const;
         },
-      )
-      .finally(() => {
-        inFlight--;
-        metrics.inFlight.set(inFlight);
-      });
-    const result = await within(outcome, options.publishTimeoutMs, 'timeout' as const);
-    if (result !== 'timeout') return result;
+      );
+    const result = await within(settled, options.publishTimeoutMs, 'timeout' as const);
+    if (result !== 'timeout') return { result, settled };
     options.logger.warn(
       { eventId: event.eventId, timeoutMs: options.publishTimeoutMs },
       'Kafka did not acknowledge a telephony callback in time; the carrier will retry it',
     );
-    return 'unavailable';
+    return { result: 'unavailable', settled };
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<Result> {
+  type Handled = Result | { result: Result; settled: Promise<unknown> };
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<Handled> {
     if (req.method !== 'POST') {
       res.setHeader('allow', 'POST');
       reply(res, 405, { error: 'POST only' });
@@ -163,23 +166,41 @@ export function createStatusWebhook(options: StatusWebhookOptions) {
       reply(res, 400, { error: 'malformed status callback', issues });
       return 'invalid';
     }
-    if (inFlight >= options.maxInFlight) {
-      options.logger.warn(
-        { eventId: event.eventId, inFlight },
-        'too many callbacks waiting for Kafka; the carrier will retry this one',
-      );
-      reply(res, 503, { error: 'busy, try again' });
-      return 'overloaded';
-    }
-    const result = await publish(event);
-    if (result === 'accepted') reply(res, 204);
+    const published = await publish(event);
+    if (published.result === 'accepted') reply(res, 204);
     else reply(res, 503, { error: 'try again' });
-    return result;
+    return published;
+  }
+
+  /** Holds a place for the request until it was answered and its publish settled. */
+  async function holding(req: IncomingMessage, res: ServerResponse): Promise<Result> {
+    held++;
+    metrics.inFlight.set(held);
+    let settled: Promise<unknown> = Promise.resolve();
+    try {
+      const handled = await handle(req, res);
+      if (typeof handled === 'string') return handled;
+      settled = handled.settled;
+      return handled.result;
+    } finally {
+      void settled.finally(() => {
+        held--;
+        metrics.inFlight.set(held);
+      });
+    }
   }
 
   return async function statusWebhook(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const stop = metrics.seconds.startTimer();
-    const result = await handle(req, res);
+    let result: Result;
+    if (held >= options.maxInFlight) {
+      options.logger.warn({ held }, 'too many callbacks in flight; the carrier will retry this one');
+      res.setHeader('connection', 'close');
+      reply(res, 503, { error: 'busy, try again' });
+      result = 'overloaded';
+    } else {
+      result = await holding(req, res);
+    }
     metrics.callbacks.inc({ result });
     stop({ result });
   };
