@@ -11,6 +11,8 @@ import { createStatusWebhook, STATUS_WEBHOOK_PATH, within } from './status-webho
 
 /** How long a shutdown waits for Kafka to take the publishes still pending. */
 const DISCONNECT_GRACE_MS = 5_000;
+/** A status callback is about 1 KB: one not received whole within this long is a client holding a place for nothing. */
+const REQUEST_TIMEOUT_MS = 10_000;
 
 export interface RunningIngress {
   /** `http://host:port` where it listens. */
@@ -66,6 +68,7 @@ export async function startCarrierIngress(
     registry,
     logger,
     routes: { [STATUS_WEBHOOK_PATH]: statusWebhook },
+    requestTimeoutMs: REQUEST_TIMEOUT_MS,
   });
   logger.info({ url: server.url, publicUrl: config.WEBHOOK_PUBLIC_URL }, 'carrier ingress listening');
 

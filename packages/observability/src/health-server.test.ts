@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { Counter } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type HealthServer, type HealthServerOptions, startHealthServer } from './health-server.ts';
@@ -12,16 +13,12 @@ afterEach(async () => {
   server = null;
 });
 
-async function start(readiness: () => boolean | Promise<boolean>, routes?: HealthServerOptions['routes']) {
+async function start(
+  readiness: () => boolean | Promise<boolean>,
+  extra: Pick<HealthServerOptions, 'routes' | 'requestTimeoutMs'> = {},
+) {
   const registry = createMetricsRegistry('health-test');
-  server = await startHealthServer({
-    host: '127.0.0.1',
-    port: 0,
-    readiness,
-    registry,
-    logger,
-    ...(routes ? { routes } : {}),
-  });
+  server = await startHealthServer({ host: '127.0.0.1', port: 0, readiness, registry, logger, ...extra });
   return { registry, url: server.url };
 }
 
@@ -70,11 +67,13 @@ describe('health server', () => {
 
   it("serves the process's own routes, any method, and answers 500 when one throws", async () => {
     const { url } = await start(() => true, {
-      '/echo': async (req, res) => {
-        res.writeHead(201).end(req.method);
-      },
-      '/broken': async () => {
-        throw new Error('boom');
+      routes: {
+        '/echo': async (req, res) => {
+          res.writeHead(201).end(req.method);
+        },
+        '/broken': async () => {
+          throw new Error('boom');
+        },
       },
     });
     const echo = await fetch(`${url}/echo?x=1`, { method: 'POST' });
@@ -82,6 +81,24 @@ describe('health server', () => {
     expect((await fetch(`${url}/broken`)).status).toBe(500);
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     expect((await fetch(`${url}/toString`)).status).toBe(404);
+  });
+
+  it('answers 408 and closes a request not received whole within requestTimeoutMs', async () => {
+    const { url } = await start(() => true, { requestTimeoutMs: 200 });
+    const { port } = new URL(url);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        // Headers that never end.
+        socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n');
+      });
+      let text = '';
+      socket.on('data', (chunk) => {
+        text += chunk.toString();
+      });
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
   });
 
   it('stops listening on stop()', async () => {

@@ -13,6 +13,8 @@ export interface HealthServerOptions {
   logger: Logger;
   /** The process's own endpoints beside these three (any method), by path: a small HTTP service's whole API. */
   routes?: Readonly<Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>>>;
+  /** A request not received whole (headers and body) within this long is answered 408 and its socket closed. */
+  requestTimeoutMs?: number;
 }
 
 export interface HealthServer {
@@ -38,8 +40,17 @@ export async function startHealthServer({
   registry,
   logger,
   routes = {},
+  requestTimeoutMs,
 }: HealthServerOptions): Promise<HealthServer> {
-  const server = createServer((req, res) => {
+  const timeouts = requestTimeoutMs
+    ? {
+        requestTimeout: requestTimeoutMs,
+        headersTimeout: requestTimeoutMs,
+        // Node looks for requests past their timeout this often (30 s by default).
+        connectionsCheckingInterval: Math.min(1000, requestTimeoutMs),
+      }
+    : {};
+  const server = createServer(timeouts, (req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     const failed = (err: unknown) => {
       logger.error({ err, path }, 'health server request failed');
