@@ -1,7 +1,8 @@
 // The whole platform as child processes, exactly as `npm start` runs them (carrier simulator, carrier ingress,
-// gateway, scheduler, call-worker, status-worker, retry-worker, live-bridge), in an environment of its own: a scratch PostgreSQL database, a Kafka
-// topic prefix, a Cassandra keyspace, a Redis database number, free ports and a generated telephony token. Used by
-// the pipeline system and fault tests and by the end-to-end benchmark; `cleanup()` removes all of it.
+// gateway, scheduler, call-worker, status-worker, retry-worker, live-bridge), in an environment of its own: a scratch
+// PostgreSQL database, a Kafka topic prefix, a Cassandra keyspace, a Redis database number, free ports and a
+// generated telephony token. Used by the pipeline system and fault tests and by the end-to-end benchmarks;
+// `cleanup()` removes all of it.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdtempSync, readFileSync, type WriteStream } from 'node:fs';

@@ -66,7 +66,7 @@ function createMetrics(registry: Registry) {
   return {
     callbacks: new Counter({
       name: 'carrier_ingress_callbacks_total',
-      help: 'Status callbacks by result: accepted, forged (bad signature), invalid, refused (not a callback), unavailable (Kafka did not acknowledge in time), overloaded (too many publishes in flight)',
+      help: 'Status callbacks by result: accepted, forged (bad signature), invalid, refused (not a callback), unavailable (Kafka did not acknowledge in time), overloaded (too many callbacks in flight)',
       labelNames: ['result'] as const,
       registers: [registry],
     }),
