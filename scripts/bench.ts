@@ -15,6 +15,10 @@ const benches: { name: string; file: string; args?: string[] }[] = [
     name: 'target import, 1M-row CSV through the gateway (HTTP multipart)',
     file: 'apps/gateway/bench/import-csv.ts',
   },
+  {
+    name: 'carrier callbacks while another tenant imports a 1M-row CSV (webhook latency, callbacks lost)',
+    file: 'e2e/bench/import-load.ts',
+  },
 ];
 
 for (const bench of benches) {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { cassandraEnv, databaseEnv, kafkaEnv, logEnv, redisEnv } from '@outbound/config';
 import { describe, expect, it } from 'vitest';
 import { environmentShape as callWorkerEnv } from '../apps/call-worker/src/environment.ts';
+import { environmentShape as carrierIngressEnv } from '../apps/carrier-ingress/src/environment.ts';
 import { environmentShape as gatewayEnv } from '../apps/gateway/src/environment.ts';
 import { environmentShape as liveBridgeEnv } from '../apps/live-bridge/src/environment.ts';
 import { environmentShape as retryWorkerEnv } from '../apps/retry-worker/src/environment.ts';
@@ -30,6 +31,7 @@ describe('README configuration table', () => {
       ...statusWorkerEnv,
       ...retryWorkerEnv,
       ...liveBridgeEnv,
+      ...carrierIngressEnv,
     });
     expect(variables.filter((name) => !documented.has(name))).toEqual([]);
   });

@@ -14,8 +14,9 @@ import { setup } from './setup.ts';
 
 const GATEWAY_PORT = 4000;
 const SIM_PORT = 4010;
-// The carrier simulator's account token, shared by the simulator (signs callbacks), the gateway (verifies them) and
-// the call-worker (authenticates to the carrier): generated on every start, never stored.
+const INGRESS_PORT = 4020;
+// The carrier simulator's account token, shared by the simulator (signs callbacks), the carrier ingress (verifies
+// them) and the call-worker (authenticates to the carrier): generated on every start, never stored.
 const telephonyToken = randomBytes(24).toString('hex');
 const DASHBOARD_PORT = 3000;
 const dashboardDir = path.resolve(import.meta.dirname, '../apps/dashboard');
@@ -48,12 +49,20 @@ const services: Service[] = [
     ready: `http://127.0.0.1:${SIM_PORT}/healthz`,
   },
   {
+    name: 'carrier-ingress',
+    entry: 'apps/carrier-ingress/src/index.ts',
+    env: {
+      CARRIER_INGRESS_PORT: String(INGRESS_PORT),
+      TELEPHONY_AUTH_TOKEN: telephonyToken,
+      WEBHOOK_PUBLIC_URL: `http://127.0.0.1:${INGRESS_PORT}`,
+    },
+    ready: `http://127.0.0.1:${INGRESS_PORT}/readyz`,
+  },
+  {
     name: 'gateway',
     entry: 'apps/gateway/src/index.ts',
     env: {
       GATEWAY_PORT: String(GATEWAY_PORT),
-      TELEPHONY_AUTH_TOKEN: telephonyToken,
-      WEBHOOK_PUBLIC_URL: `http://127.0.0.1:${GATEWAY_PORT}`,
       // Local only: the dashboard is served over plain http on loopback, and its /graphql proxy (127.0.0.1)
       // forwards the browser's address.
       COOKIE_SECURE: 'false',
@@ -71,7 +80,7 @@ const services: Service[] = [
     env: {
       TELEPHONY_BASE_URL: `http://127.0.0.1:${SIM_PORT}`,
       TELEPHONY_AUTH_TOKEN: telephonyToken,
-      STATUS_CALLBACK_BASE_URL: `http://127.0.0.1:${GATEWAY_PORT}/webhooks/twilio/status`,
+      STATUS_CALLBACK_BASE_URL: `http://127.0.0.1:${INGRESS_PORT}/webhooks/twilio/status`,
     },
     ready: 'http://127.0.0.1:9102/readyz',
   },
@@ -184,6 +193,9 @@ try {
   console.log(`  dashboard  http://127.0.0.1:${DASHBOARD_PORT}  (sign in with a user below; /wallboard)`);
   console.log(
     `  gateway    http://127.0.0.1:${GATEWAY_PORT}/graphql  (GraphiQL in a browser; /healthz /readyz; metrics on http://127.0.0.1:9109/metrics)`,
+  );
+  console.log(
+    `  ingress    http://127.0.0.1:${INGRESS_PORT}/webhooks/twilio/status  (carrier callbacks; /healthz /readyz /metrics)`,
   );
   console.log(`\ndemo tenant "${credentials.tenant}" (local only, new passwords on every start):`);
   for (const user of credentials.users)

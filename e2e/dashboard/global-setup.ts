@@ -26,8 +26,8 @@ export default async function globalSetup() {
       // The browsers' WebSockets come from the dashboard's pages; its /graphql proxy forwards their address.
       gateway: { CORS_ORIGINS: `http://127.0.0.1:${port}`, TRUSTED_PROXIES: '127.0.0.1' },
     },
-    // Two gateways, as behind a load balancer: the first takes the carrier's callbacks and the dashboard's HTTP, the
-    // second the browsers' WebSockets, so a test can take the second away while campaigns go on.
+    // Two gateways, as behind a load balancer: the first takes the dashboard's HTTP, the second the browsers'
+    // WebSockets, so a test can take the second away while campaigns go on.
     gateways: 2,
   });
   let dashboard: ChildProcess | null = null;

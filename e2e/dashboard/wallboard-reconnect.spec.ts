@@ -48,7 +48,7 @@ test('a kiosk wallboard comes back by itself after its gateway went away, with t
   // The browsers' gateway goes away mid-campaign; the board says so.
   await gateway('kill');
   await expect(board.getByTestId('connection')).toHaveText(/Reconnecting/);
-  // The campaign ends meanwhile (the carrier's callbacks reach the other gateway).
+  // The campaign ends meanwhile (the carrier's callbacks go to the carrier ingress, not to a gateway).
   const rowId = Buffer.from(campaign.id, 'base64').toString('utf8').split(':')[1];
   await expect
     .poll(async () => (await (await fetch(`${control}/campaigns/${rowId}/status`)).json()) as string, {

@@ -1,7 +1,8 @@
-// The whole platform as child processes, exactly as `npm start` runs them (carrier simulator, gateway, scheduler,
-// call-worker, status-worker, retry-worker, live-bridge), in an environment of its own: a scratch PostgreSQL database, a Kafka
-// topic prefix, a Cassandra keyspace, a Redis database number, free ports and a generated telephony token. Used by
-// the pipeline system and fault tests and by the end-to-end benchmark; `cleanup()` removes all of it.
+// The whole platform as child processes, exactly as `npm start` runs them (carrier simulator, carrier ingress,
+// gateway, scheduler, call-worker, status-worker, retry-worker, live-bridge), in an environment of its own: a scratch
+// PostgreSQL database, a Kafka topic prefix, a Cassandra keyspace, a Redis database number, free ports and a
+// generated telephony token. Used by the pipeline system and fault tests and by the end-to-end benchmarks;
+// `cleanup()` removes all of it.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdtempSync, readFileSync, type WriteStream } from 'node:fs';
@@ -10,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createKafka, ensureTopics, topicSpecs } from '@outbound/bus';
+import type { SimStats as CarrierStats } from '@outbound/carrier-sim';
 import {
   type CassandraConfig,
   cassandraEnv,
@@ -34,6 +36,7 @@ export const ACCOUNT_SID = 'AC00000000000000000000000000000000';
 
 export type ServiceKind =
   | 'carrier-sim'
+  | 'carrier-ingress'
   | 'gateway'
   | 'scheduler'
   | 'call-worker'
@@ -50,7 +53,7 @@ export interface PlatformOptions {
   env?: Partial<Record<ServiceKind, Record<string, string>>>;
   /** How many schedulers compete for leadership (named scheduler-1, scheduler-2, …); default 1. */
   schedulers?: number;
-  /** Gateways (gateway, gateway-2, …); the carrier's callbacks go to the first. Default 1. */
+  /** Gateways (gateway, gateway-2, …). Default 1. The carrier's callbacks go to the carrier ingress. */
   gateways?: number;
   /**
    * A Redis server of this platform's own (a child process on a free port), which a test may kill and restart
@@ -89,11 +92,13 @@ export interface SimStats {
   createErrors: number;
   cpsRejections: number;
   invalidRequests: number;
+  /** Calls between their create and their final callback, now. */
+  active: number;
   maxActive: number;
   createsByAttempt: Record<string, number>;
   duplicateAttempts: string[];
   campaigns: Record<string, CampaignSimStats>;
-  callbacks: Record<string, number>;
+  callbacks: CarrierStats['callbacks'];
 }
 
 export interface CampaignSpec {
@@ -374,6 +379,13 @@ export async function startPlatform(options: PlatformOptions) {
     return (await s.exit) ?? { code: null, signal: null };
   }
 
+  /** SIGSTOP: the process stays, frozen (no event loop runs), as a process swamped by work would look; SIGCONT ends it. */
+  function freeze(name: string, frozen: boolean): void {
+    const s = service(name);
+    if (!running(s)) throw new Error(`${name} is not running`);
+    s.child?.kill(frozen ? 'SIGSTOP' : 'SIGCONT');
+  }
+
   /** Starts a stopped or killed service again, with the same environment, and waits until it is ready. */
   async function restart(name: string): Promise<void> {
     const s = service(name);
@@ -416,12 +428,20 @@ export async function startPlatform(options: PlatformOptions) {
 
     const schedulerCount = options.schedulers ?? 1;
     const gatewayCount = options.gateways ?? 1;
-    const ports = await freePorts(6 + schedulerCount + gatewayCount - 1);
-    const extraGatewayPorts = ports.slice(6 + schedulerCount);
-    const [simPort, gatewayPort, callWorkerPort, statusWorkerPort, retryWorkerPort, liveBridgePort] =
-      ports as [number, number, number, number, number, number];
+    const ports = await freePorts(7 + schedulerCount + gatewayCount - 1);
+    const extraGatewayPorts = ports.slice(7 + schedulerCount);
+    const [
+      simPort,
+      gatewayPort,
+      callWorkerPort,
+      statusWorkerPort,
+      retryWorkerPort,
+      liveBridgePort,
+      ingressPort,
+    ] = ports as [number, number, number, number, number, number, number];
     const simUrl = `http://127.0.0.1:${simPort}`;
     const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+    const ingressUrl = `http://127.0.0.1:${ingressPort}`;
     const env = (kind: ServiceKind, own: Record<string, string>) => ({ ...own, ...options.env?.[kind] });
     services.push(
       {
@@ -438,6 +458,17 @@ export async function startPlatform(options: PlatformOptions) {
         ready: `${simUrl}/healthz`,
       },
       {
+        name: 'carrier-ingress',
+        kind: 'carrier-ingress',
+        entry: 'apps/carrier-ingress/src/index.ts',
+        env: env('carrier-ingress', {
+          CARRIER_INGRESS_PORT: String(ingressPort),
+          TELEPHONY_AUTH_TOKEN: telephonyToken,
+          WEBHOOK_PUBLIC_URL: ingressUrl,
+        }),
+        ready: `${ingressUrl}/readyz`,
+      },
+      {
         name: 'gateway',
         kind: 'gateway',
         entry: 'apps/gateway/src/index.ts',
@@ -447,9 +478,7 @@ export async function startPlatform(options: PlatformOptions) {
           GATEWAY_HEALTH_PORT: '0',
           // Browsers reach the dashboard over plain http on loopback.
           COOKIE_SECURE: 'false',
-          TELEPHONY_AUTH_TOKEN: telephonyToken,
-          WEBHOOK_PUBLIC_URL: gatewayUrl,
-          // Every status callback of the carrier comes from 127.0.0.1: no rate limit may refuse one.
+          // Tests and benchmarks drive the API from 127.0.0.1: no rate limit may refuse them.
           RATE_LIMIT_PER_SECOND: '100000',
           RATE_LIMIT_BURST: '1000000',
         }),
@@ -469,7 +498,7 @@ export async function startPlatform(options: PlatformOptions) {
         }),
       ),
       ...Array.from({ length: schedulerCount }, (_, i): Service => {
-        const healthPort = ports[6 + i] as number;
+        const healthPort = ports[7 + i] as number;
         return {
           name: `scheduler-${i + 1}`,
           kind: 'scheduler',
@@ -490,7 +519,7 @@ export async function startPlatform(options: PlatformOptions) {
           TELEPHONY_ACCOUNT_SID: ACCOUNT_SID,
           TELEPHONY_AUTH_TOKEN: telephonyToken,
           TELEPHONY_TWIML_URL: `${gatewayUrl}/twiml`,
-          STATUS_CALLBACK_BASE_URL: `${gatewayUrl}/webhooks/twilio/status`,
+          STATUS_CALLBACK_BASE_URL: `${ingressUrl}/webhooks/twilio/status`,
           CALL_WORKER_HEALTH_PORT: String(callWorkerPort),
         }),
         ready: `http://127.0.0.1:${callWorkerPort}/readyz`,
@@ -666,9 +695,12 @@ export async function startPlatform(options: PlatformOptions) {
       redis: { kill: killOwnRedis, start: startOwnRedis },
       simUrl,
       gatewayUrl,
+      /** Where the carrier posts its callbacks. */
+      ingressUrl,
       services,
       service,
       kill,
+      freeze,
       restart,
       stopAll,
       assertAlive,

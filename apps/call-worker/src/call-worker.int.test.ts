@@ -49,7 +49,6 @@ const FAST: SimBehaviourPatch = {
   apiLatencyMs: { min: 0, max: 2 },
   callbackLatencyMs: { min: 0, max: 2 },
   failures: { createError: 0, duplicateCallback: 0, outOfOrderCallback: 0, dropCallback: 0 },
-  callbackRetries: 0,
 };
 
 let scratch: ScratchDatabase;
@@ -99,7 +98,7 @@ beforeAll(async () => {
   await producer.connect();
 
   sim = await startSimulator({ authToken, behaviour: FAST });
-  // Stands in for the gateway's webhook: takes the simulator's callbacks and says nothing.
+  // Stands in for the carrier ingress's webhook: takes the simulator's callbacks and says nothing.
   sink = createServer((req, res) => {
     req.resume();
     req.on('end', () => res.writeHead(204).end());

@@ -14,7 +14,8 @@ describe('call-worker environment', () => {
       CAMPAIGN_CACHE_MS: 250,
       DIAL_GATE_WINDOW_MS: 200,
       TELEPHONY_STATUS_EVENTS: ['answered', 'completed'],
-      STATUS_CALLBACK_BASE_URL: 'http://127.0.0.1:4000/webhooks/twilio/status',
+      STATUS_CALLBACK_BASE_URL: 'http://127.0.0.1:4020/webhooks/twilio/status',
+      TELEPHONY_CALLBACK_OVERRIDES: 'rc=5&rp=all&ct=1000&rt=3000&tt=15000',
       CALL_WORKER_HEALTH_HOST: '127.0.0.1',
       CALL_WORKER_HEALTH_PORT: 9102,
     });
@@ -30,6 +31,7 @@ describe('call-worker environment', () => {
           PROVIDER_CPS: '0',
           LEASE_TTL_MS: 'x',
           TELEPHONY_STATUS_EVENTS: 'answered,hung-up',
+          TELEPHONY_CALLBACK_OVERRIDES: 'rc=10',
         });
       } catch (err) {
         return (err as ConfigError).problems;
@@ -40,6 +42,7 @@ describe('call-worker environment', () => {
       'CAMPAIGN_CACHE_MS',
       'LEASE_TTL_MS',
       'PROVIDER_CPS',
+      'TELEPHONY_CALLBACK_OVERRIDES',
       // Which entry of the list is wrong.
       'TELEPHONY_STATUS_EVENTS.1',
     ]);

@@ -9,7 +9,12 @@ import {
   redisEnv,
   url,
 } from '@outbound/config';
-import { DEFAULT_STATUS_CALLBACK_EVENTS, STATUS_CALLBACK_EVENTS } from '@outbound/telephony';
+import {
+  DEFAULT_STATUS_CALLBACK_EVENTS,
+  InvalidConnectionOverridesError,
+  parseConnectionOverrides,
+  STATUS_CALLBACK_EVENTS,
+} from '@outbound/telephony';
 import { z } from 'zod';
 
 const callWorkerEnv = {
@@ -46,8 +51,25 @@ const callWorkerEnv = {
     .pipe(z.array(z.enum(STATUS_CALLBACK_EVENTS)).min(1)),
   /** Bound on each provider request; an originate that times out is treated as "the call may exist". */
   TELEPHONY_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
-  /** The gateway's public status webhook; each call's ids are added to its query string. */
-  STATUS_CALLBACK_BASE_URL: url(['http', 'https'], 'http://127.0.0.1:4000/webhooks/twilio/status'),
+  /** The carrier ingress's public status webhook; each call's ids are added to its query string. */
+  STATUS_CALLBACK_BASE_URL: url(['http', 'https'], 'http://127.0.0.1:4020/webhooks/twilio/status'),
+  /**
+   * Twilio connection overrides put on every status callback URL as its fragment: Twilio retries a status callback
+   * only when the URL asks. Default: up to 5 retries of any failure, 1 s to connect, 3 s to answer, 15 s in all
+   * (the ingress answers 503 within CARRIER_INGRESS_PUBLISH_TIMEOUT_MS when Kafka does not take the event). Empty:
+   * none (one try).
+   */
+  TELEPHONY_CALLBACK_OVERRIDES: z
+    .string()
+    .default('rc=5&rp=all&ct=1000&rt=3000&tt=15000')
+    .superRefine((value, ctx) => {
+      try {
+        parseConnectionOverrides(value);
+      } catch (err) {
+        if (!(err instanceof InvalidConnectionOverridesError)) throw err;
+        ctx.addIssue({ code: 'custom', message: err.problems.join('; ') });
+      }
+    }),
   /** How long a campaign's status and settings are cached: pause and cancel take effect within about this long. */
   CAMPAIGN_CACHE_MS: z.coerce.number().int().min(0).max(500).default(250),
   /**

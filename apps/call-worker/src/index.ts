@@ -29,6 +29,7 @@ const provider = new TwilioProvider({
   twimlUrl: config.TELEPHONY_TWIML_URL,
   timeoutMs: config.TELEPHONY_TIMEOUT_MS,
   statusCallbackEvents: config.TELEPHONY_STATUS_EVENTS,
+  callbackOverrides: config.TELEPHONY_CALLBACK_OVERRIDES,
 });
 
 const worker = createCallWorker({ config, pool, redis, kafka, producer, provider, logger, registry });

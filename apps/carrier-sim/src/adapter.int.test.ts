@@ -15,6 +15,7 @@ import { type RunningSimulator, startSimulator } from './server.ts';
 import {
   type CallbackReceiver,
   type ReceivedCallback,
+  type ReceiverOptions,
   startCallbackReceiver,
 } from './testing/callback-receiver.ts';
 
@@ -34,7 +35,6 @@ const FAST: SimBehaviourPatch = {
   apiLatencyMs: { min: 0, max: 2 },
   callbackLatencyMs: { min: 0, max: 2 },
   failures: { createError: 0, duplicateCallback: 0, outOfOrderCallback: 0, dropCallback: 0 },
-  callbackRetries: 3,
   callbackRetryBaseMs: 5,
   zeroDelay: false,
 };
@@ -56,8 +56,13 @@ let sim: RunningSimulator;
 let receiver: CallbackReceiver;
 let provider: TwilioProvider;
 
-function providerFor(running: RunningSimulator, token = authToken): TwilioProvider {
+function providerFor(
+  running: RunningSimulator,
+  token = authToken,
+  callbackOverrides?: string,
+): TwilioProvider {
   return new TwilioProvider({
+    ...(callbackOverrides ? { callbackOverrides } : {}),
     baseUrl: running.url,
     accountSid: running.accountSid,
     authToken: token,
@@ -331,18 +336,62 @@ describe('failure injection', () => {
     expect(of(providerCallId)(receiver.received)).toEqual([]);
     expect(sim.stats()).toMatchObject({ active: 0, callbacks: { dropped: 4, posted: 0 } });
   });
+});
 
-  it('retries a callback the receiver failed with 5xx', async () => {
-    const flaky = await startCallbackReceiver({ authToken, respond: (n) => (n < 2 ? 503 : undefined) });
+describe("callback retries follow the StatusCallback URL's connection overrides", () => {
+  /** Originates one call whose callbacks go to a receiver answering as `respond` says; returns it once idle. */
+  async function callTo(respond: ReceiverOptions['respond'], overrides?: string) {
+    sim.reset();
+    sim.configure(FAST);
+    const flaky = await startCallbackReceiver({ authToken, ...(respond ? { respond } : {}) });
     try {
-      const { providerCallId } = await provider.originate(attempt(randomUUID(), flaky.url));
-      const callbacks = await flaky.waitForFinal(providerCallId);
-      expect(events(callbacks)).toEqual(['initiated', 'ringing', 'answered', 'completed']);
+      await providerFor(sim, authToken, overrides).originate(attempt(randomUUID(), flaky.url));
       await sim.simulator.whenIdle();
-      expect(sim.stats().callbacks).toMatchObject({ retried: 2, delivered: 4, failed: 0 });
+      // Signed over the URL without its fragment, which is never sent: every callback verified.
+      expect(flaky.refused).toEqual([]);
+      return { received: events(flaky.received), callbacks: sim.stats().callbacks };
     } finally {
       await flaky.stop();
     }
+  }
+  const finalOnly = (status: number | 'no-answer') => (_: number, form: URLSearchParams) =>
+    form.get('CallStatus') === 'completed' ? status : undefined;
+
+  it('retries 5xx answers under rp=5xx', async () => {
+    const { received, callbacks } = await callTo((n) => (n < 2 ? 503 : undefined), 'rc=3&rp=5xx');
+    expect(received).toEqual(['initiated', 'ringing', 'answered', 'completed']);
+    expect(callbacks).toMatchObject({ posted: 6, retried: 2, delivered: 4, failed: 0 });
+  });
+
+  it('tries a callback once when the URL asks for nothing, as Twilio does', async () => {
+    const { received, callbacks } = await callTo((n) => (n === 0 ? 503 : undefined));
+    expect(received).toEqual(['ringing', 'answered', 'completed']);
+    expect(callbacks).toMatchObject({ posted: 4, retried: 0, delivered: 3, failed: 1 });
+  });
+
+  it('gives up on a failure rp does not name, and after rc retries', async () => {
+    const refused = await callTo((n) => (n === 0 ? 400 : undefined), 'rc=3&rp=5xx');
+    expect(refused.callbacks).toMatchObject({ posted: 4, retried: 0, failed: 1 });
+    const down = await callTo(finalOnly(503), 'rc=2&rp=all');
+    expect(down.received).toEqual(['initiated', 'ringing', 'answered']);
+    expect(down.callbacks).toMatchObject({ posted: 6, retried: 2, delivered: 3, failed: 1 });
+  });
+
+  it('waits rt for an answer, retries a read timeout under rp=rt, and stops at tt', async () => {
+    const slow = await callTo((n) => (n === 0 ? 'no-answer' : undefined), 'rc=1&rp=rt&rt=200');
+    expect(slow.received).toEqual(['initiated', 'ringing', 'answered', 'completed']);
+    expect(slow.callbacks).toMatchObject({ posted: 5, retried: 1, delivered: 4, failed: 0 });
+    // Five retries of 300 ms each do not fit in 500 ms: the total time ends them first.
+    const hung = await callTo(finalOnly('no-answer'), 'rc=5&rp=all&rt=300&tt=500');
+    expect(hung.received).toEqual(['initiated', 'ringing', 'answered']);
+    expect(hung.callbacks.failed).toBe(1);
+    expect(hung.callbacks.retried).toBeLessThan(5);
+  });
+
+  it('measures how long each try took to be answered', async () => {
+    const { callbacks } = await callTo(undefined, 'rc=1');
+    expect(callbacks.latencyMs).toMatchObject({ n: 4 });
+    expect(callbacks.latencyMs?.max).toBeGreaterThanOrEqual(callbacks.latencyMs?.p50 ?? 0);
   });
 });
 
@@ -380,6 +429,13 @@ describe('operator endpoints and shutdown', () => {
     expect(anonymous.status).toBe(401);
     expect(await anonymous.json()).toMatchObject({ code: 20003 });
     expect((await create('AC1', basic())).status).toBe(404);
+    form.set('StatusCallback', 'http://127.0.0.1:1/status?attemptId=a#rc=9&rp=sometimes');
+    const badOverrides = await create(sim.accountSid, basic());
+    expect(badOverrides.status).toBe(400);
+    expect(await badOverrides.json()).toMatchObject({
+      code: 21609,
+      message: expect.stringMatching(/rc must be an integer from 0 to 5; rp must be/),
+    });
   });
 
   it('serves stats, config and reset over HTTP with basic auth', async () => {

@@ -50,11 +50,12 @@ export const ZSimBehaviour = z
     /** Between an event at the carrier and its callback being posted. */
     callbackLatencyMs: ZRange,
     failures: ZFailures,
-    /** Further attempts at a callback that got a 5xx or no connection (Twilio retries too). */
-    callbackRetries: z.number().int().min(0).max(10),
-    /** Backoff before retry n is base × 2^(n-1). */
+    /**
+     * The pause before retry n of a callback is base × 2^(n-1). Whether and how often a callback is retried, and its
+     * timeouts, are the callback URL's connection overrides (`#rc=…&rp=…`), as with Twilio; Twilio does not say how
+     * long it waits between tries, so this is the simulator's own.
+     */
     callbackRetryBaseMs: z.number().int().min(0).max(600_000),
-    callbackTimeoutMs: z.number().int().min(1).max(600_000),
     /** Every duration, latency and backoff is 0 (benchmarks); the random draws still happen, so outcomes match. */
     zeroDelay: z.boolean(),
   })
@@ -76,9 +77,7 @@ export const ZSimBehaviourPatch = z
     apiLatencyMs: ZRange.optional(),
     callbackLatencyMs: ZRange.optional(),
     failures: ZFailures.partial().optional(),
-    callbackRetries: z.number().int().min(0).max(10).optional(),
     callbackRetryBaseMs: z.number().int().min(0).max(600_000).optional(),
-    callbackTimeoutMs: z.number().int().min(1).max(600_000).optional(),
     zeroDelay: z.boolean().optional(),
   })
   .strict();
@@ -92,9 +91,7 @@ export const DEFAULT_BEHAVIOUR: SimBehaviour = {
   apiLatencyMs: { min: 20, max: 80 },
   callbackLatencyMs: { min: 5, max: 30 },
   failures: { createError: 0, duplicateCallback: 0, outOfOrderCallback: 0, dropCallback: 0 },
-  callbackRetries: 3,
-  callbackRetryBaseMs: 500,
-  callbackTimeoutMs: 5_000,
+  callbackRetryBaseMs: 250,
   zeroDelay: false,
 };
 

@@ -45,9 +45,7 @@ export const environmentShape = {
   SIM_DUPLICATE_CALLBACK_RATE: rate,
   SIM_OUT_OF_ORDER_RATE: rate,
   SIM_DROP_CALLBACK_RATE: rate,
-  SIM_CALLBACK_RETRIES: z.coerce.number().int().min(0).max(10).default(d.callbackRetries),
   SIM_CALLBACK_RETRY_BASE_MS: durationMs(d.callbackRetryBaseMs),
-  SIM_CALLBACK_TIMEOUT_MS: z.coerce.number().int().min(1).max(600_000).default(d.callbackTimeoutMs),
   SIM_ZERO_DELAY: bool(false),
   SIM_SHUTDOWN_GRACE_MS: durationMs(5_000),
 };
@@ -86,9 +84,7 @@ export function loadConfig(env: EnvSource = process.env): CarrierSimConfig {
       outOfOrderCallback: e.SIM_OUT_OF_ORDER_RATE,
       dropCallback: e.SIM_DROP_CALLBACK_RATE,
     },
-    callbackRetries: e.SIM_CALLBACK_RETRIES,
     callbackRetryBaseMs: e.SIM_CALLBACK_RETRY_BASE_MS,
-    callbackTimeoutMs: e.SIM_CALLBACK_TIMEOUT_MS,
     zeroDelay: e.SIM_ZERO_DELAY,
   });
   // The only rule spanning several variables: all-zero weights leave nothing to pick.

@@ -1,7 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '@outbound/observability';
-import { type CallOutcome, computeTwilioSignature, isE164, TWILIO_API_VERSION } from '@outbound/telephony';
-import { request } from 'undici';
+import {
+  type CallOutcome,
+  type ConnectionOverrides,
+  computeTwilioSignature,
+  InvalidConnectionOverridesError,
+  isE164,
+  networkCode,
+  retriesOn,
+  splitConnectionOverrides,
+  TWILIO_API_VERSION,
+  type WebhookFailure,
+} from '@outbound/telephony';
+import { Agent, request } from 'undici';
 import {
   CALLBACK_SLOTS,
   type CallPlan,
@@ -66,7 +77,17 @@ export interface SimStats {
     duplicated: number;
     dropped: number;
     outOfOrder: number;
+    /** How long each try took to be answered (or to fail), at 1 ms resolution; null before any. */
+    latencyMs: LatencySummary | null;
   };
+}
+
+export interface LatencySummary {
+  n: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
 }
 
 type TwilioStatus = 'queued' | 'initiated' | 'ringing' | 'in-progress' | FinalStatus;
@@ -106,7 +127,8 @@ interface SimCall {
   sid: string;
   to: string;
   from: string;
-  statusCallback: string | undefined;
+  /** Where callbacks go (the StatusCallback without its fragment) and the overrides the fragment asked for. */
+  callback: { url: string; overrides: ConnectionOverrides } | undefined;
   subscribed: ReadonlySet<string>;
   machineDetection: boolean;
   campaign: string;
@@ -160,9 +182,56 @@ function newCounters(): SimStats {
     createsByAttempt: {},
     duplicateAttempts: [],
     campaigns: {},
-    callbacks: { posted: 0, delivered: 0, failed: 0, retried: 0, duplicated: 0, dropped: 0, outOfOrder: 0 },
+    callbacks: {
+      posted: 0,
+      delivered: 0,
+      failed: 0,
+      retried: 0,
+      duplicated: 0,
+      dropped: 0,
+      outOfOrder: 0,
+      latencyMs: null,
+    },
   };
 }
+
+/** Callback latencies counted per millisecond (the last slot holds everything longer). */
+class LatencyHistogram {
+  readonly #counts = new Uint32Array(60_001);
+  #n = 0;
+  #max = 0;
+
+  record(ms: number): void {
+    const slot = Math.min(Math.max(0, Math.round(ms)), this.#counts.length - 1);
+    this.#counts[slot] = (this.#counts[slot] ?? 0) + 1;
+    this.#n++;
+    this.#max = Math.max(this.#max, ms);
+  }
+
+  summary(): LatencySummary | null {
+    if (this.#n === 0) return null;
+    const at = (p: number) => {
+      const rank = Math.ceil((p / 100) * this.#n);
+      let seen = 0;
+      for (let ms = 0; ms < this.#counts.length; ms++) {
+        seen += this.#counts[ms] ?? 0;
+        if (seen >= rank) return ms;
+      }
+      return this.#counts.length - 1;
+    };
+    return { n: this.#n, p50: at(50), p90: at(90), p99: at(99), max: Math.round(this.#max) };
+  }
+}
+
+/** Connection errors: the request never reached the webhook (`ct` in connection-override terms). */
+const NOT_CONNECTED = new Set([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 
 /**
  * The carrier: accepts creates like Twilio's Calls resource, then plays each call out on timers and posts its
@@ -178,6 +247,9 @@ export class CarrierSimulator {
   #behaviour: SimBehaviour;
   #createIndex = 0;
   #stats = newCounters();
+  #latency = new LatencyHistogram();
+  /** One HTTP agent per connect timeout asked for (`ct`), created when first needed. */
+  readonly #agents = new Map<number, Agent>();
   readonly #calls = new Map<string, SimCall>();
   #endedOrder: string[] = [];
   #tokens: number;
@@ -235,13 +307,14 @@ export class CarrierSimulator {
     }
 
     const statusCallback = form.get('StatusCallback') ?? undefined;
-    const query = statusCallback ? new URL(statusCallback).searchParams : undefined;
+    const callback = statusCallback ? splitConnectionOverrides(statusCallback) : undefined;
+    const query = callback ? new URL(callback.url).searchParams : undefined;
     const events = form.getAll('StatusCallbackEvent').flatMap((v) => v.split(/[\s,]+/).filter(Boolean));
     const call: SimCall = {
       sid: `CA${randomBytes(16).toString('hex')}`,
       to: form.get('To') ?? '',
       from: form.get('From') ?? '',
-      statusCallback,
+      callback,
       subscribed: new Set(events),
       machineDetection: form.has('MachineDetection'),
       campaign: query?.get('campaignId') ?? '-',
@@ -299,7 +372,9 @@ export class CarrierSimulator {
   }
 
   stats(): SimStats {
-    return structuredClone(this.#stats);
+    const stats = structuredClone(this.#stats);
+    stats.callbacks.latencyMs = this.#latency.summary();
+    return stats;
   }
 
   /** Resolves once no call is active and no callback is on its way (tests and benchmarks wait on it). */
@@ -325,6 +400,7 @@ export class CarrierSimulator {
     this.#abort.abort();
     this.#abort = new AbortController();
     this.#stats = newCounters();
+    this.#latency = new LatencyHistogram();
     this.#checkIdle();
     this.#createIndex = 0;
     this.#tokens = this.#behaviour.cps;
@@ -371,6 +447,7 @@ export class CarrierSimulator {
     for (const call of this.#calls.values()) undelivered += call.queue.length + (call.held ? 1 : 0);
     undelivered += [...this.#calls.values()].filter((c) => c.draining).length;
     this.#abort.abort();
+    await Promise.all([...this.#agents.values()].map((agent) => agent.destroy()));
     if (unfinished > 0 || undelivered > 0) {
       this.#logger.warn(
         { unfinishedCalls: unfinished, undeliveredCallbacks: undelivered },
@@ -390,6 +467,14 @@ export class CarrierSimulator {
     const statusCallback = form.get('StatusCallback');
     if (statusCallback !== null && !isHttpUrl(statusCallback)) {
       return twilioError(400, 21609, 'StatusCallback is not a valid URL');
+    }
+    if (statusCallback !== null) {
+      try {
+        splitConnectionOverrides(statusCallback);
+      } catch (err) {
+        if (!(err instanceof InvalidConnectionOverridesError)) throw err;
+        return twilioError(400, 21609, `StatusCallback: ${err.message}`);
+      }
     }
     const method = form.get('StatusCallbackMethod');
     if (method !== null && method !== 'POST') {
@@ -512,7 +597,7 @@ export class CarrierSimulator {
       this.#forgetLater(call);
     }
     const wanted = final || call.subscribed.has(SUBSCRIPTION[status]);
-    if (!call.statusCallback || !wanted) {
+    if (!call.callback || !wanted) {
       if (final) this.#release(call);
       return;
     }
@@ -584,10 +669,14 @@ export class CarrierSimulator {
   #startDrain(call: SimCall): void {
     if (call.draining) return;
     call.draining = true;
-    const drain = this.#drain(call).finally(() => {
-      this.#drains.delete(drain);
-      this.#checkIdle();
-    });
+    // Started on the next microtask, once the drain is counted: a final callback due at once releases the call
+    // (active 0) before its post, and whenIdle must not resolve before that post was answered.
+    const drain = Promise.resolve()
+      .then(() => this.#drain(call))
+      .finally(() => {
+        this.#drains.delete(drain);
+        this.#checkIdle();
+      });
     this.#drains.add(drain);
   }
 
@@ -611,59 +700,97 @@ export class CarrierSimulator {
     }
   }
 
+  /**
+   * Posts one callback, trying again as the StatusCallback's connection overrides ask (`rc` retries of the failures
+   * `rp` names, all within `tt`). A URL without overrides gets one try.
+   */
   async #deliver(call: SimCall, callback: PendingCallback): Promise<void> {
-    const url = call.statusCallback;
-    if (!url) return;
+    const target = call.callback;
+    if (!target) return;
+    const { url, overrides } = target;
     const signature = computeTwilioSignature(this.#authToken, url, callback.params);
     const body = new URLSearchParams(callback.params).toString();
     const stats = this.#stats.callbacks;
+    const deadline = Date.now() + overrides.totalTimeMs;
     for (let attempt = 0; ; attempt++) {
       if (call.signal.aborted) return;
       stats.posted++;
-      let retryable: boolean;
-      let problem: string;
-      try {
-        // undici's request API rather than fetch: a fraction of the CPU per request, which matters when the
-        // simulator shares a small machine with the platform it is testing (benchmarks post thousands a second).
-        const response = await request(url, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/x-www-form-urlencoded',
-            'x-twilio-signature': signature,
-            'user-agent': 'TwilioProxy/1.1 (outbound carrier-sim)',
-          },
-          body,
-          signal: AbortSignal.any([call.signal, AbortSignal.timeout(this.#behaviour.callbackTimeoutMs)]),
-        });
-        await response.body.dump();
-        if (response.statusCode >= 200 && response.statusCode < 300) {
-          stats.delivered++;
-          this.#logger.debug(
-            { sid: call.sid, status: callback.status, sequence: callback.params.SequenceNumber },
-            'callback delivered',
-          );
-          return;
-        }
-        retryable = response.statusCode >= 500;
-        problem = `HTTP ${response.statusCode}`;
-      } catch (err) {
-        if (call.signal.aborted) return;
-        retryable = true;
-        problem =
-          err instanceof Error ? `${err.message}${err.cause ? ` (${String(err.cause)})` : ''}` : 'error';
+      const started = performance.now();
+      const failure = await this.#post(call, url, body, signature, overrides, deadline - Date.now());
+      if (call.signal.aborted) return;
+      this.#latency.record(performance.now() - started);
+      if (!failure) {
+        stats.delivered++;
+        this.#logger.debug(
+          { sid: call.sid, status: callback.status, sequence: callback.params.SequenceNumber },
+          'callback delivered',
+        );
+        return;
       }
-      if (!retryable || attempt >= this.#behaviour.callbackRetries) {
+      const backoff = this.#behaviour.zeroDelay ? 0 : this.#behaviour.callbackRetryBaseMs * 2 ** attempt;
+      const retry =
+        attempt < overrides.retryCount &&
+        retriesOn(overrides, failure.kind) &&
+        Date.now() + backoff < deadline;
+      if (!retry) {
         stats.failed++;
         this.#logger.warn(
-          { sid: call.sid, status: callback.status, url, problem, attempts: attempt + 1 },
+          { sid: call.sid, status: callback.status, url, problem: failure.problem, attempts: attempt + 1 },
           'status callback not delivered',
         );
         return;
       }
       stats.retried++;
-      const backoff = this.#behaviour.zeroDelay ? 0 : this.#behaviour.callbackRetryBaseMs * 2 ** attempt;
       if (backoff > 0 && !(await delay(backoff, call.signal))) return;
     }
+  }
+
+  /** One try: undefined when answered 2xx, otherwise why it failed, in connection-override terms. */
+  async #post(
+    call: SimCall,
+    url: string,
+    body: string,
+    signature: string,
+    overrides: ConnectionOverrides,
+    timeLeftMs: number,
+  ): Promise<{ kind: WebhookFailure; problem: string } | undefined> {
+    try {
+      // undici's request API rather than fetch: a fraction of the CPU per request, which matters when the
+      // simulator shares a small machine with the platform it is testing (benchmarks post thousands a second).
+      const response = await request(url, {
+        method: 'POST',
+        dispatcher: this.#agent(overrides.connectTimeoutMs),
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'x-twilio-signature': signature,
+          'user-agent': 'TwilioProxy/1.1 (outbound carrier-sim)',
+        },
+        body,
+        headersTimeout: overrides.readTimeoutMs,
+        bodyTimeout: overrides.readTimeoutMs,
+        signal: AbortSignal.any([call.signal, AbortSignal.timeout(Math.max(1, timeLeftMs))]),
+      });
+      await response.body.dump();
+      if (response.statusCode >= 200 && response.statusCode < 300) return undefined;
+      return {
+        kind: response.statusCode >= 500 ? '5xx' : '4xx',
+        problem: `HTTP ${response.statusCode}`,
+      };
+    } catch (err) {
+      const code = networkCode(err);
+      const problem =
+        err instanceof Error ? `${err.message}${err.cause ? ` (${String(err.cause)})` : ''}` : 'error';
+      return { kind: code && NOT_CONNECTED.has(code) ? 'ct' : 'rt', problem };
+    }
+  }
+
+  #agent(connectTimeoutMs: number): Agent {
+    let agent = this.#agents.get(connectTimeoutMs);
+    if (!agent) {
+      agent = new Agent({ connect: { timeout: connectTimeoutMs } });
+      this.#agents.set(connectTimeoutMs, agent);
+    }
+    return agent;
   }
 
   #after(call: SimCall, ms: number, fn: () => void): void {

@@ -8,7 +8,6 @@ import type { GatewayConfig } from './environment.ts';
 import type { GatewayDeps } from './graphql/context.ts';
 import { createGraphQLHandler } from './graphql/yoga.ts';
 import { createHttpServer, readiness } from './http/server.ts';
-import { createTelephonyWebhook } from './http/telephony-webhook.ts';
 import { LiveHub } from './live/hub.ts';
 import { startLiveSockets } from './live/websocket.ts';
 import { createMetrics } from './metrics.ts';
@@ -26,8 +25,8 @@ export interface RunningGateway {
 export async function startGateway(config: GatewayConfig, logger: Logger): Promise<RunningGateway> {
   const pool = createPool(config, 'gateway');
   pool.on('error', (err) => logger.error({ err }, 'idle PostgreSQL connection failed'));
-  // Telephony callbacks and dead-letter replays go to Kafka. The producer connects on its first send: a gateway that
-  // forwards no callbacks and replays nothing never opens a Kafka connection.
+  // Dead-letter replays go to Kafka. The producer connects on its first send: a gateway that replays nothing never
+  // opens a Kafka connection. (The carrier's callbacks go to apps/carrier-ingress, never through here.)
   const producer = createProducer(createKafka(config, logger, `${config.KAFKA_CLIENT_ID}-gateway`));
   const redis = createRedisClient(config, logger, 'gateway');
   // Subscriber mode takes a connection of its own.
@@ -52,17 +51,6 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     live: new LiveHub(liveRedis, logger.child({ component: 'live-hub' })),
   };
   const metrics = createMetrics();
-  // Without a carrier token the telephony webhook is disabled.
-  const telephonyWebhook = config.TELEPHONY_AUTH_TOKEN
-    ? createTelephonyWebhook({
-        authToken: config.TELEPHONY_AUTH_TOKEN,
-        publicBaseUrl: config.WEBHOOK_PUBLIC_URL,
-        producer,
-        statusTopic: deps.bus.topics.status,
-        logger,
-        registry: metrics.registry,
-      })
-    : null;
   let accepting = true;
   const yoga = createGraphQLHandler(deps, metrics);
   const server = createHttpServer({
@@ -70,7 +58,6 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     graphql: yoga,
     metrics,
     isAccepting: () => accepting,
-    telephonyWebhook,
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

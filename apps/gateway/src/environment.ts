@@ -12,7 +12,6 @@ import {
   port,
   positiveInt,
   redisEnv,
-  url,
 } from '@outbound/config';
 import { z } from 'zod';
 
@@ -71,13 +70,6 @@ const gatewayEnv = {
   GRAPHQL_INTROSPECTION: bool(false),
   /** Serve the GraphiQL IDE on GET /graphql (it needs GRAPHQL_INTROSPECTION). Off by default; on in `npm start`. */
   GRAPHIQL: bool(false),
-  /**
-   * The carrier account's auth token: status callbacks must be signed with it. Unset: the telephony webhook is
-   * disabled (404), for gateways that only serve the API.
-   */
-  TELEPHONY_AUTH_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-  /** The gateway's base URL as the carrier reaches it (scheme, host, port): callback signatures cover it. */
-  WEBHOOK_PUBLIC_URL: url(['http', 'https'], 'http://127.0.0.1:4000'),
   /**
    * Longest wait for a call's history from Cassandra/ScyllaDB, connecting included: past it, `Call.history` fails
    * with a clear error instead of holding the request.

@@ -1,6 +1,7 @@
+import { connect } from 'node:net';
 import { Counter } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type HealthServer, startHealthServer } from './health-server.ts';
+import { type HealthServer, type HealthServerOptions, startHealthServer } from './health-server.ts';
 import { createLogger } from './logger.ts';
 import { createMetricsRegistry } from './metrics.ts';
 
@@ -12,9 +13,12 @@ afterEach(async () => {
   server = null;
 });
 
-async function start(readiness: () => boolean | Promise<boolean>) {
+async function start(
+  readiness: () => boolean | Promise<boolean>,
+  extra: Pick<HealthServerOptions, 'routes' | 'requestTimeoutMs'> = {},
+) {
   const registry = createMetricsRegistry('health-test');
-  server = await startHealthServer({ host: '127.0.0.1', port: 0, readiness, registry, logger });
+  server = await startHealthServer({ host: '127.0.0.1', port: 0, readiness, registry, logger, ...extra });
   return { registry, url: server.url };
 }
 
@@ -59,6 +63,42 @@ describe('health server', () => {
     expect((await fetch(`${url}/nope`)).status).toBe(404);
     const post = await fetch(`${url}/healthz`, { method: 'POST' });
     expect([post.status, post.headers.get('allow')]).toEqual([405, 'GET, HEAD']);
+  });
+
+  it("serves the process's own routes, any method, and answers 500 when one throws", async () => {
+    const { url } = await start(() => true, {
+      routes: {
+        '/echo': async (req, res) => {
+          res.writeHead(201).end(req.method);
+        },
+        '/broken': async () => {
+          throw new Error('boom');
+        },
+      },
+    });
+    const echo = await fetch(`${url}/echo?x=1`, { method: 'POST' });
+    expect([echo.status, await echo.text()]).toEqual([201, 'POST']);
+    expect((await fetch(`${url}/broken`)).status).toBe(500);
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${url}/toString`)).status).toBe(404);
+  });
+
+  it('answers 408 and closes a request not received whole within requestTimeoutMs', async () => {
+    const { url } = await start(() => true, { requestTimeoutMs: 200 });
+    const { port } = new URL(url);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        // Headers that never end.
+        socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n');
+      });
+      let text = '';
+      socket.on('data', (chunk) => {
+        text += chunk.toString();
+      });
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
   });
 
   it('stops listening on stop()', async () => {

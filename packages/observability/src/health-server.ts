@@ -1,4 +1,4 @@
-import { createServer, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { Logger } from './logger.ts';
@@ -11,6 +11,10 @@ export interface HealthServerOptions {
   readiness: () => boolean | Promise<boolean>;
   registry: Registry;
   logger: Logger;
+  /** The process's own endpoints beside these three (any method), by path: a small HTTP service's whole API. */
+  routes?: Readonly<Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>>>;
+  /** A request not received whole (headers and body) within this long is answered 408 and its socket closed. */
+  requestTimeoutMs?: number;
 }
 
 export interface HealthServer {
@@ -27,7 +31,7 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 /**
  * The HTTP side of a worker: `GET /healthz` (the process is alive: always 200), `GET /readyz` (200 `{ status:
  * "ready" }` or 503 `{ status: "not ready" }`, with the reason when the check threw) and `GET /metrics`
- * (Prometheus text). Anything else is 404; other methods than GET and HEAD are 405.
+ * (Prometheus text), and the `routes` given. Anything else is 404; other methods than GET and HEAD are 405.
  */
 export async function startHealthServer({
   host,
@@ -35,9 +39,26 @@ export async function startHealthServer({
   readiness,
   registry,
   logger,
+  routes = {},
+  requestTimeoutMs,
 }: HealthServerOptions): Promise<HealthServer> {
-  const server = createServer((req, res) => {
+  const timeouts = requestTimeoutMs
+    ? {
+        requestTimeout: requestTimeoutMs,
+        headersTimeout: requestTimeoutMs,
+        // Node looks for requests past their timeout this often (30 s by default).
+        connectionsCheckingInterval: Math.min(1000, requestTimeoutMs),
+      }
+    : {};
+  const server = createServer(timeouts, (req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const failed = (err: unknown) => {
+      logger.error({ err, path }, 'health server request failed');
+      if (!res.headersSent) send(res, 500, { error: 'internal error' });
+      else res.destroy();
+    };
+    const route = Object.hasOwn(routes, path) ? routes[path] : undefined;
+    if (route) return void route(req, res).catch(failed);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD');
       return send(res, 405, { error: 'method not allowed' });
@@ -63,11 +84,7 @@ export async function startHealthServer({
         default:
           return send(res, 404, { error: 'not found' });
       }
-    })().catch((err: unknown) => {
-      logger.error({ err, path }, 'health server request failed');
-      if (!res.headersSent) send(res, 500, { error: 'internal error' });
-      else res.destroy();
-    });
+    })().catch(failed);
   });
   // Probes and scrapers open short connections; nothing here should hold a shutdown.
   server.keepAliveTimeout = 5_000;

@@ -28,6 +28,7 @@ export {
 } from './twilio/callback.ts';
 export {
   DEFAULT_STATUS_CALLBACK_EVENTS,
+  networkCode,
   STATUS_CALLBACK_EVENTS,
   type StatusCallbackEvent,
   statusCallbackUrl,
@@ -35,6 +36,18 @@ export {
   TwilioProvider,
   type TwilioProviderOptions,
 } from './twilio/client.ts';
+export {
+  type ConnectionOverrides,
+  InvalidConnectionOverridesError,
+  NO_OVERRIDES,
+  parseConnectionOverrides,
+  RETRY_POLICIES,
+  type RetryPolicy,
+  retriesOn,
+  splitConnectionOverrides,
+  type WebhookFailure,
+  withConnectionOverrides,
+} from './twilio/connection-overrides.ts';
 export {
   computeTwilioSignature,
   isValidTwilioSignature,

@@ -31,12 +31,15 @@ export interface CallbackReceiver {
 
 export interface ReceiverOptions {
   authToken: string;
-  /** The HTTP status to answer the n-th request with (0-based); 204 when it returns undefined. */
-  respond?: (n: number, form: URLSearchParams) => number | undefined;
+  /**
+   * The HTTP status to answer the n-th request with (0-based); 204 when it returns undefined; `no-answer` leaves the
+   * request unanswered (until the carrier gives up on it).
+   */
+  respond?: (n: number, form: URLSearchParams) => number | 'no-answer' | undefined;
 }
 
 /**
- * A stand-in for the gateway's webhook route: verifies X-Twilio-Signature over the URL it was called on, parses the
+ * A stand-in for the carrier ingress's webhook route: verifies X-Twilio-Signature over the URL it was called on, parses the
  * callback with the production parser, and lets tests wait for events instead of sleeping.
  */
 export async function startCallbackReceiver({
@@ -61,6 +64,7 @@ export async function startCallbackReceiver({
         return;
       }
       const status = respond?.(requests++, form);
+      if (status === 'no-answer') return;
       if (status !== undefined && status !== 204) {
         res.writeHead(status).end();
         return;

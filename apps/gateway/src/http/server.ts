@@ -12,11 +12,7 @@ export interface HttpServerOptions {
   metrics: Metrics;
   /** False once shutdown began: /readyz then answers 503 so load balancers stop sending traffic. */
   isAccepting: () => boolean;
-  /** The carrier's status callbacks; null when telephony is not configured on this gateway. */
-  telephonyWebhook: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | null;
 }
-
-export const TELEPHONY_WEBHOOK_PATH = '/webhooks/twilio/status';
 
 function sendJson(
   res: ServerResponse,
@@ -34,7 +30,7 @@ function sendJson(
 }
 
 function routeOf(path: string): string {
-  return ['/graphql', '/healthz', '/readyz', TELEPHONY_WEBHOOK_PATH].includes(path) ? path : 'other';
+  return ['/graphql', '/healthz', '/readyz'].includes(path) ? path : 'other';
 }
 
 /** Rejects request bodies over the limit before anything reads them. Uploads are limited by the upload parser. */
@@ -69,13 +65,7 @@ export async function readiness(
 
 const METHODS = new Set(['GET', 'POST', 'HEAD', 'OPTIONS']);
 
-export function createHttpServer({
-  deps,
-  graphql,
-  metrics,
-  isAccepting,
-  telephonyWebhook,
-}: HttpServerOptions): Server {
+export function createHttpServer({ deps, graphql, metrics, isAccepting }: HttpServerOptions): Server {
   const { config, logger } = deps;
   const proxies = trustedProxies(config.TRUSTED_PROXIES);
 
@@ -108,10 +98,6 @@ export function createHttpServer({
         await graphql(req, res, { requestId, clientAddress: clientAddress(req, proxies) });
         return;
       }
-      case TELEPHONY_WEBHOOK_PATH:
-        if (!telephonyWebhook)
-          return sendJson(res, 404, { error: 'telephony webhooks are not enabled here' });
-        return telephonyWebhook(req, res);
       default:
         return sendJson(res, 404, { error: 'not found' });
     }

@@ -65,6 +65,28 @@ describe('TwilioProvider (unit, fetch stubbed)', () => {
     expect(form.getAll('StatusCallbackEvent')).toEqual(['initiated', 'ringing', 'completed']);
   });
 
+  it('asks the carrier to retry status callbacks with the configured connection overrides', async () => {
+    const seen: Request[] = [];
+    const options = {
+      baseUrl: 'https://api.example',
+      accountSid: 'AC123',
+      authToken: 'secret',
+      twimlUrl: 'https://hooks.example/twiml',
+      fetch: async (input: string | URL | Request, init?: RequestInit) => {
+        seen.push(new Request(input, init));
+        return new Response(JSON.stringify({ sid: 'CAabc' }), { status: 201 });
+      },
+    };
+    await new TwilioProvider({ ...options, callbackOverrides: 'rc=5&rp=all&rt=3000' }).originate(request);
+    await new TwilioProvider(options).originate(request);
+    const [withOverrides, without] = await Promise.all(
+      seen.map(async (r) => new URLSearchParams(await r.text())),
+    );
+    expect(withOverrides?.get('StatusCallback')).toBe(`${request.statusCallbackUrl}#rc=5&rp=all&rt=3000`);
+    expect(without?.get('StatusCallback')).toBe(request.statusCallbackUrl);
+    expect(() => new TwilioProvider({ ...options, callbackOverrides: 'rc=50' })).toThrow(/rc must be/);
+  });
+
   it('maps 429 to a retryable rejection and other 4xx to a final one with the Twilio code', async () => {
     const cps = await providerAnswering(() => json(429, { code: 20429, message: 'Too Many Requests' }))
       .originate(request)

@@ -7,6 +7,7 @@ import {
   ProviderUnavailableError,
   type TelephonyProvider,
 } from '../provider.ts';
+import { withConnectionOverrides } from './connection-overrides.ts';
 
 export const TWILIO_API_VERSION = '2010-04-01';
 
@@ -40,6 +41,11 @@ export interface TwilioProviderOptions {
   machineDetection?: boolean;
   /** The callbacks asked for (`completed` is always added); default DEFAULT_STATUS_CALLBACK_EVENTS. */
   statusCallbackEvents?: readonly StatusCallbackEvent[];
+  /**
+   * Connection overrides put on every StatusCallback URL as its fragment (`rc=5&rp=all&…`, see
+   * `connection-overrides.ts`): without them Twilio tries a status callback once and never again. Default none.
+   */
+  callbackOverrides?: string;
   /** Shown as the provider's `name`. */
   name?: string;
   /** Injected in tests; the global fetch otherwise. */
@@ -80,7 +86,8 @@ export function statusCallbackUrl(base: string, ref: AttemptRef): string {
  */
 export class TwilioProvider implements TelephonyProvider {
   readonly name: string;
-  readonly #options: Required<Omit<TwilioProviderOptions, 'name' | 'fetch'>>;
+  readonly #options: Required<Omit<TwilioProviderOptions, 'name' | 'fetch' | 'callbackOverrides'>>;
+  readonly #callbackOverrides: string;
   readonly #fetch: typeof fetch;
   readonly #authorization: string;
   readonly #callsUrl: string;
@@ -101,6 +108,9 @@ export class TwilioProvider implements TelephonyProvider {
         ]),
       ],
     };
+    this.#callbackOverrides = options.callbackOverrides ?? '';
+    // Refuses bad overrides here, at start, rather than on the first call.
+    if (this.#callbackOverrides) withConnectionOverrides(options.baseUrl, this.#callbackOverrides);
     this.#fetch = options.fetch ?? fetch;
     this.#authorization = `Basic ${Buffer.from(`${options.accountSid}:${options.authToken}`).toString('base64')}`;
     const base = options.baseUrl.replace(/\/+$/, '');
@@ -112,7 +122,12 @@ export class TwilioProvider implements TelephonyProvider {
     form.set('To', request.to);
     form.set('From', request.from);
     form.set('Url', this.#options.twimlUrl);
-    form.set('StatusCallback', request.statusCallbackUrl);
+    form.set(
+      'StatusCallback',
+      this.#callbackOverrides
+        ? withConnectionOverrides(request.statusCallbackUrl, this.#callbackOverrides)
+        : request.statusCallbackUrl,
+    );
     for (const event of this.#options.statusCallbackEvents) form.append('StatusCallbackEvent', event);
     form.set('StatusCallbackMethod', 'POST');
     if (this.#options.machineDetection) form.set('MachineDetection', 'Enable');
@@ -173,7 +188,8 @@ export class TwilioProvider implements TelephonyProvider {
   }
 }
 
-function networkCode(err: unknown): string | undefined {
+/** The first `code` (ECONNREFUSED, UND_ERR_CONNECT_TIMEOUT, …) along an error's chain of causes. */
+export function networkCode(err: unknown): string | undefined {
   for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string') return code;
