@@ -15,7 +15,7 @@ import {
   traceIdOf,
   traceparentFromHeaders,
 } from '@outbound/contracts';
-import { createRedisClient, LeaseSemaphore, TokenBucket } from '@outbound/coordination';
+import { campaignSlotsKey, createRedisClient, LeaseSemaphore, TokenBucket } from '@outbound/coordination';
 import { createPool } from '@outbound/db';
 import { createScratchDatabase, type ScratchDatabase } from '@outbound/db/testing';
 import { createLogger, createMetricsRegistry } from '@outbound/observability';
@@ -26,7 +26,7 @@ import type pg from 'pg';
 import type { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CallWorker, createCallWorker } from './call-worker.ts';
-import { campaignCpsKey, slotKey } from './dial.ts';
+import { campaignCpsKey } from './dial.ts';
 
 // The worker in-process against a scratch database, the stack's Redis and Kafka (topics under a prefix of this
 // run's own, deleted afterwards) and the carrier simulator over HTTP. One worker serves every test; each test has
@@ -424,7 +424,7 @@ describe('call-worker', () => {
     expect(statusEvents(c.id).filter((e) => e.attemptId === first.attemptId)).toHaveLength(1);
     expect(sim.stats().duplicateAttempts).toEqual([]);
     // The redelivery found the call DIALING and left its lease (the live call's) alone.
-    expect(await redis.zscore(slotKey(c.id), first.attemptId)).not.toBeNull();
+    expect(await redis.zscore(campaignSlotsKey(c.id), first.attemptId)).not.toBeNull();
     expect(await metric('call_worker_ignored_total', { reason: 'duplicate' })).toBeGreaterThanOrEqual(2);
     await expectCountersMatchRows(c.id);
   });
@@ -453,7 +453,7 @@ describe('call-worker', () => {
       await until(async () => (await duplicates()) > before, 'the second dial to find the call DIALING');
       expect(createsOf(call.attemptId)).toBe(1);
       expect(statusEvents(c.id)).toHaveLength(1);
-      expect(await redis.zscore(slotKey(c.id), call.attemptId)).not.toBeNull();
+      expect(await redis.zscore(campaignSlotsKey(c.id), call.attemptId)).not.toBeNull();
       await expectCountersMatchRows(c.id);
     } finally {
       await second.stop();
@@ -469,7 +469,7 @@ describe('call-worker', () => {
     );
     expect(sim.stats().campaigns[c.id]).toBeUndefined();
     expect(statusEvents(c.id)).toEqual([]);
-    expect(await redis.exists(slotKey(c.id))).toBe(0);
+    expect(await redis.exists(campaignSlotsKey(c.id))).toBe(0);
     await expectCountersMatchRows(c.id);
     expect(await metric('call_worker_settled_without_dialing_total', { reason: 'campaign-paused' })).toBe(3);
   });
@@ -553,7 +553,7 @@ describe('call-worker', () => {
           const now = sim.stats().campaigns[c.id];
           return now !== undefined && now.active === now.creates - ended.size;
         }, 'the carrier to end the calls');
-        for (const event of live) await semaphore.release(slotKey(c.id), event.attemptId);
+        for (const event of live) await semaphore.release(campaignSlotsKey(c.id), event.attemptId);
       }
       const stats = sim.stats().campaigns[c.id];
       expect(stats?.creates).toBe(8);
@@ -574,7 +574,7 @@ describe('call-worker', () => {
       await dispatch([first, second].map((call) => dispatchOf(c, call as (typeof c.calls)[number])));
       await until(() => statusEvents(c.id).length >= 2, 'two calls dialled');
       // Redis restarted empty: the two leases are gone, and the worker's connection comes back.
-      await redis.del(slotKey(c.id));
+      await redis.del(campaignSlotsKey(c.id));
       const reconnected = new Promise((resolve) => redis.once('ready', resolve));
       redis.disconnect(true);
       await reconnected;
@@ -592,7 +592,7 @@ describe('call-worker', () => {
       for (const event of statusEvents(c.id)) {
         await provider.hangup(event.providerCallId as string);
         await until(() => (sim.stats().campaigns[c.id]?.active ?? 0) < 2, 'the carrier to end a call');
-        await semaphore.release(slotKey(c.id), event.attemptId);
+        await semaphore.release(campaignSlotsKey(c.id), event.attemptId);
       }
       await until(() => sim.stats().campaigns[c.id]?.creates === 4, 'the other two dialled');
       expect(sim.stats().campaigns[c.id]?.maxActive).toBeLessThanOrEqual(2);

@@ -11,7 +11,7 @@ import type { Registry } from 'prom-client';
 import { loadCalls, type Settlement, settleCalls } from './calls.ts';
 import { CampaignCache } from './campaigns.ts';
 import { dependency } from './dependency.ts';
-import { createDialer, type DialJob, idsOf, slotKey } from './dial.ts';
+import { createDialer, type DialJob, idsOf } from './dial.ts';
 import { DialGate } from './dial-gate.ts';
 import { verdictFor } from './eligibility.ts';
 import { leaseRecovery } from './lease-recovery.ts';
@@ -79,7 +79,6 @@ export function createCallWorker(options: CallWorkerOptions): CallWorker {
     pool,
     redis: options.redis,
     semaphore,
-    slotKey,
     ttlMs: config.LEASE_TTL_MS,
     logger,
   });

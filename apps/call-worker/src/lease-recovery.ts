@@ -1,4 +1,4 @@
-import type { LeaseSemaphore } from '@outbound/coordination';
+import { campaignSlotsKey, type LeaseSemaphore } from '@outbound/coordination';
 import type { Logger } from '@outbound/observability';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
@@ -30,7 +30,6 @@ export function leaseRecovery(options: {
   pool: pg.Pool;
   redis: Redis;
   semaphore: LeaseSemaphore;
-  slotKey: (campaignId: string) => string;
   ttlMs: number;
   logger: Logger;
 }) {
@@ -48,7 +47,7 @@ export function leaseRecovery(options: {
     const before = await inFlight(pool);
     let restored = 0;
     for (const [campaignId, attempts] of before) {
-      await semaphore.restore(options.slotKey(campaignId), [...attempts], options.ttlMs);
+      await semaphore.restore(campaignSlotsKey(campaignId), [...attempts], options.ttlMs);
       restored += attempts.size;
     }
     const after = await inFlight(pool);
@@ -56,7 +55,7 @@ export function leaseRecovery(options: {
     for (const [campaignId, attempts] of before)
       for (const attemptId of attempts)
         if (!after.get(campaignId)?.has(attemptId)) {
-          await semaphore.release(options.slotKey(campaignId), attemptId);
+          await semaphore.release(campaignSlotsKey(campaignId), attemptId);
           ended++;
         }
     logger.info({ restored, ended }, 'concurrency leases restored from PostgreSQL');

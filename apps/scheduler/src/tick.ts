@@ -1,4 +1,4 @@
-import { cancelOpenCalls } from '@outbound/db';
+import { cancelOpenCalls, inTransaction } from '@outbound/db';
 import { isWithinBusinessHours, isWithinDailyWindow } from '@outbound/domain';
 import type { Logger } from '@outbound/observability';
 import type pg from 'pg';
@@ -45,23 +45,14 @@ export interface TickReport {
 
 /** When the schedule ends, calls not yet dialled end with it; calls in flight finish, then the campaign completes. */
 async function endSchedule(pool: pg.Pool, campaignId: string): Promise<number> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const ended = await cancelOpenCalls(
+  return inTransaction(pool, (client) =>
+    cancelOpenCalls(
       async (text, values) => (await client.query(text, values)).rows,
       campaignId,
       ['PENDING', 'RETRY_SCHEDULED'],
       'the campaign schedule ended',
-    );
-    await client.query('COMMIT');
-    return ended;
-  } catch (err) {
-    await client.query('ROLLBACK');
-    throw err;
-  } finally {
-    client.release();
-  }
+    ),
+  );
 }
 
 /**

@@ -15,6 +15,7 @@ import {
   ZRetry,
 } from '@outbound/contracts';
 import {
+  campaignSlotsKey,
   createRedisClient,
   LeaseSemaphore,
   THROUGHPUT_BUCKET_SECONDS,
@@ -36,7 +37,7 @@ import {
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStatusWorker, type StatusWorker, slotsKey } from './status-worker.ts';
+import { createStatusWorker, type StatusWorker } from './status-worker.ts';
 
 let h: Harness;
 let redis: Redis;
@@ -193,7 +194,7 @@ describe('status worker', () => {
   it('takes a DIALING call through initiated, ringing, answered to COMPLETED, with history, counters and slot', async () => {
     const fixture = await createCampaign(h.db, { calls: [{ status: 'DIALING' }] });
     const call = fixture.calls[0] as Call;
-    await semaphore.acquire(slotsKey(fixture.campaignId), call.attemptId as string, 10, 60_000);
+    await semaphore.acquire(campaignSlotsKey(fixture.campaignId), call.attemptId as string, 10, 60_000);
     const before = await countersAndRows(h.pool, fixture.campaignId);
     const events = [
       event(fixture, call, 'initiated'),
@@ -246,7 +247,7 @@ describe('status worker', () => {
     expect(activity.map((r) => r.event_id).sort()).toEqual(events.map((e) => e.eventId).sort());
 
     // The slot is back once the attempt ended.
-    expect(await semaphore.held(slotsKey(fixture.campaignId))).toBe(0);
+    expect(await semaphore.held(campaignSlotsKey(fixture.campaignId))).toBe(0);
   });
 
   it('schedules a retry for a BUSY attempt with attempts left: next attempt, due time, retry topic, slot', async () => {
@@ -258,7 +259,7 @@ describe('status worker', () => {
       retry: { maxAttempts: 3, baseDelayMs: 60_000, maxDelayMs: 600_000 },
     });
     const [first, second] = fixture.calls as [Call, Call];
-    const key = slotsKey(fixture.campaignId);
+    const key = campaignSlotsKey(fixture.campaignId);
     await semaphore.acquire(key, first.attemptId as string, 10, 60_000);
     await semaphore.acquire(key, second.attemptId as string, 10, 60_000);
     expect(await semaphore.held(key)).toBe(2);

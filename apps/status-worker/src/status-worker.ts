@@ -21,7 +21,7 @@ import {
   traceIdOf,
   ZStatusEvent,
 } from '@outbound/contracts';
-import type { LeaseSemaphore, ThroughputSeries } from '@outbound/coordination';
+import { campaignSlotsKey, type LeaseSemaphore, type ThroughputSeries } from '@outbound/coordination';
 import {
   COUNTERS_SELECT,
   type CountersSnapshot,
@@ -40,9 +40,6 @@ import { statusWorkerMetrics } from './metrics.ts';
 import { type BatchPlan, type LockedCall, planBatch } from './plan.ts';
 
 export const CONSUMER_NAME = 'status-worker';
-
-/** The semaphore key of a campaign's concurrency slots (the call-worker acquires, lease id = attempt id). */
-export const slotsKey = (campaignId: string) => `campaign:${campaignId}:slots`;
 
 export interface StatusWorkerOptions {
   kafka: Kafka;
@@ -333,7 +330,7 @@ export function createStatusWorker(options: StatusWorkerOptions): StatusWorker {
 
   async function releaseSlots(committed: Committed): Promise<void> {
     const results = await Promise.allSettled(
-      committed.plan.ended.map((a) => semaphore.release(slotsKey(a.campaignId), a.attemptId)),
+      committed.plan.ended.map((a) => semaphore.release(campaignSlotsKey(a.campaignId), a.attemptId)),
     );
     results.forEach((result, i) => {
       if (result.status === 'rejected') {

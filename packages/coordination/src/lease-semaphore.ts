@@ -38,6 +38,13 @@ return redis.call('ZCARD', KEYS[1])
 `);
 
 /**
+ * The semaphore of a campaign's concurrency slots: the call-worker takes a lease (id = attempt id) before dialling,
+ * the status worker gives it back on the attempt's final event, the call-workers' lease reconciliation keeps it in
+ * line with PostgreSQL.
+ */
+export const campaignSlotsKey = (campaignId: string) => `campaign:${campaignId}:slots`;
+
+/**
  * A counting semaphore whose holders are leases that expire: a holder that crashes never leaks its slot, it just
  * comes back after `ttlMs`. One sorted set per semaphore, scored by expiry in Redis's own clock (no skew between
  * workers). Every operation is one Lua script, so check-and-take is atomic.
