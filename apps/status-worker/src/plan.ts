@@ -54,6 +54,13 @@ export interface BatchPlan {
   deltas: Map<string, CounterDelta>;
   retries: RetryToSend[];
   ended: EndedAttempt[];
+  /**
+   * What goes into the call history: the events of the current attempt while it was live, i.e. those the state
+   * machine applied and the progress events it found already reported (a `ringing` after `initiated`). An event
+   * of another attempt (stale, or one the platform never made) or after the attempt ended (a late `busy` after
+   * `completed`) is left out, as PostgreSQL leaves it out.
+   */
+  recorded: TStatusEvent[];
   ignored: { eventId: string; reason: IgnoreReason }[];
 }
 
@@ -70,6 +77,7 @@ export function planBatch(
   const deltas = new Map<string, CounterDelta>();
   const retries: RetryToSend[] = [];
   const ended: EndedAttempt[] = [];
+  const recorded: TStatusEvent[] = [];
   const ignored: BatchPlan['ignored'] = [];
 
   for (const { message: event, index } of events) {
@@ -90,6 +98,7 @@ export function planBatch(
       event.providerCallId !== call.providerCallId;
     if (transition.kind === 'ignored') {
       ignored.push({ eventId: event.eventId, reason: transition.reason });
+      if (transition.reason === 'duplicate-progress') recorded.push(event);
       if (learnsProviderId)
         state.set(event.callId, {
           ...current,
@@ -97,6 +106,7 @@ export function planBatch(
         });
       continue;
     }
+    recorded.push(event);
     const next: LockedCall = { ...call, status: transition.to };
     if (event.providerCallId !== undefined) next.providerCallId = event.providerCallId;
     if (transition.outcome) {
@@ -124,5 +134,5 @@ export function planBatch(
   for (const [campaignId, delta] of deltas) {
     if (Object.values(delta).every((v) => !v)) deltas.delete(campaignId);
   }
-  return { updates: [...state.values()], deltas, retries, ended, ignored };
+  return { updates: [...state.values()], deltas, retries, ended, recorded, ignored };
 }
