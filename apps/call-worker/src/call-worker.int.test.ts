@@ -145,6 +145,9 @@ function startWorker(metrics: Registry, groupId?: string): CallWorker {
       ...kafkaConfig,
       CALL_WORKER_CONCURRENCY: 50,
       LEASE_TTL_MS: 120_000,
+      // Only the pass at start and after a reconnection: these tests play the status worker by hand, and calls
+      // they leave DIALING would get their leases back from a periodic pass (lease-reconciliation.int.test.ts).
+      LEASE_RECONCILE_INTERVAL_MS: 3_600_000,
       PROVIDER_CPS: 1000,
       STATUS_CALLBACK_BASE_URL: sinkUrl,
       CAMPAIGN_CACHE_MS: 200,
@@ -520,6 +523,47 @@ describe('call-worker', () => {
     expect(
       await metric('call_worker_settled_without_dialing_total', { reason: 'outside-calling-window' }),
     ).toBe(2);
+  });
+
+  it('gives back the lease a dead worker took for a call cancelled before the redelivery', async () => {
+    const c = await campaign({ n: 2 });
+    const [cancelled, marker] = c.calls as [Campaign['calls'][number], Campaign['calls'][number]];
+    const key = campaignSlotsKey(c.id);
+    // A worker took the slot for the first call and died before its QUEUED → DIALING; then the campaign was
+    // cancelled (the call CANCELLED, its attempt given back) before the dispatch came again.
+    await new LeaseSemaphore(redis).acquire(key, cancelled.attemptId, 100, 120_000);
+    await pool.query(
+      `UPDATE calls SET status = 'CANCELLED', attempts = 0, current_attempt_id = NULL WHERE id = $1`,
+      [cancelled.id],
+    );
+    const releasedBefore = await metric('call_worker_leases_released_total', { by: 'dispatch' });
+    await dispatch([dispatchOf(c, cancelled), dispatchOf(c, marker)]);
+    // The marker is in the same batch: once it is dialled, the cancelled one has been handled.
+    await until(() => statusEvents(c.id).length >= 1, 'the marker dialled');
+    expect(await redis.zscore(key, cancelled.attemptId)).toBeNull();
+    expect(await redis.zscore(key, marker.attemptId)).not.toBeNull();
+    expect(createsOf(cancelled.attemptId)).toBe(0);
+    expect(await metric('call_worker_leases_released_total', { by: 'dispatch' })).toBe(releasedBefore + 1);
+  });
+
+  it('skips a number put on the do-not-call list while its dial waited (checked right before the originate)', async () => {
+    // 0.25 calls per second: the first call dials at once, the second waits about 4 s for its pacing token.
+    const c = await campaign({ n: 2, cps: 0.25 });
+    const [first, second] = c.calls as [Campaign['calls'][number], Campaign['calls'][number]];
+    await dispatch([dispatchOf(c, first), dispatchOf(c, second)]);
+    await until(() => statusEvents(c.id).length >= 1, 'the first call dialled');
+    expect((await rows(c.id)).find((r) => r.id === second.id)?.status).toBe('QUEUED');
+    await pool.query(`INSERT INTO do_not_call (tenant_id, phone_number, reason) VALUES ($1, $2, 'asked')`, [
+      c.tenantId,
+      second.phone,
+    ]);
+    const [, secondRow] = await settledAll(c).then((all) =>
+      [first, second].map((call) => all.find((r) => r.id === call.id)),
+    );
+    expect(secondRow).toMatchObject({ status: 'SKIPPED', skip_reason: 'do-not-call', attempts: 0 });
+    expect(createsOf(second.attemptId)).toBe(0);
+    expect(await redis.zscore(campaignSlotsKey(c.id), second.attemptId)).toBeNull();
+    await expectCountersMatchRows(c.id);
   });
 
   it('keeps at most maxConcurrentCalls at the carrier, waits for slots, and dials the rest as slots free up', async () => {

@@ -28,7 +28,7 @@ export interface DialerOptions {
   campaigns: CampaignCache;
   /** Pause and cancel wait for the dials inside it (see DialGate). */
   gate: DialGate;
-  /** Resolves once the concurrency leases are known to be in Redis (see lease-recovery.ts). */
+  /** Resolves once the concurrency leases are known to be in Redis (see lease-reconciliation.ts). */
   leasesReady: () => Promise<void>;
   metrics: CallWorkerMetrics;
   logger: Logger;
@@ -115,12 +115,14 @@ export function createDialer(options: DialerOptions) {
     return 'settled';
   }
 
-  /** The campaign now (≤ CAMPAIGN_CACHE_MS old) and whether the call may still be dialled. */
-  async function recheck(job: DialJob) {
+  /**
+   * The campaign now (≤ CAMPAIGN_CACHE_MS old) and whether the call may still be dialled. The do-not-call list was
+   * read for the batch (`doNotCall` when a later read says otherwise); QUEUED → DIALING checks it again.
+   */
+  async function recheck(job: DialJob, doNotCall = false) {
     const campaign = await dependency('postgres', () => campaigns.get(job.dispatch.campaignId));
     if (!campaign) return { campaign: undefined, verdict: undefined };
-    // The do-not-call list was read for this batch; only the campaign and the clock can have changed since.
-    const verdict = verdictFor(campaign, { timezone: job.dispatch.timezone, doNotCall: false }, now());
+    const verdict = verdictFor(campaign, { timezone: job.dispatch.timezone, doNotCall }, now());
     return { campaign, verdict };
   }
 
@@ -311,9 +313,9 @@ export function createDialer(options: DialerOptions) {
           return ignored('duplicate');
         }
         if (ours && state?.status === 'QUEUED') {
-          // The campaign stopped running after the cache was read.
+          // The number went on the do-not-call list, or the campaign stopped running, after the batch was read.
           campaigns.invalidate(dispatch.campaignId);
-          const fresh = await recheck(job);
+          const fresh = await recheck(job, state.doNotCall);
           if (fresh.verdict?.action === 'settle') return settleOne(job, fresh.verdict);
           throw new RetryableError('the campaign changed state during the dial; retrying the batch');
         }

@@ -339,7 +339,7 @@ export function createStatusWorker(options: StatusWorkerOptions): StatusWorker {
         metrics.slotReleaseFailures.inc();
         logger.warn(
           { err: result.reason, ...attempts[i] },
-          'could not release a concurrency slot; it expires with its lease',
+          'could not release a concurrency slot; the lease reconciliation of the call-workers will',
         );
       }
     });
