@@ -469,6 +469,9 @@ export async function startPlatform(options: PlatformOptions) {
           env: env('scheduler', {
             SCHEDULER_INSTANCE_ID: `scheduler-${i + 1}`,
             SCHEDULER_HEALTH_PORT: String(healthPort),
+            TELEPHONY_BASE_URL: simUrl,
+            TELEPHONY_ACCOUNT_SID: ACCOUNT_SID,
+            TELEPHONY_AUTH_TOKEN: telephonyToken,
           }),
           ready: `http://127.0.0.1:${healthPort}/readyz`,
         };

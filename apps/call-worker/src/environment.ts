@@ -8,6 +8,7 @@ import {
   port,
   positiveInt,
   redisEnv,
+  telephonyApiEnv,
   url,
 } from '@outbound/config';
 import { DEFAULT_STATUS_CALLBACK_EVENTS, STATUS_CALLBACK_EVENTS } from '@outbound/telephony';
@@ -30,11 +31,6 @@ const callWorkerEnv = {
   LEASE_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
   /** The carrier's calls-per-second budget, shared by every call-worker through one Redis token bucket. */
   PROVIDER_CPS: z.coerce.number().positive().max(100_000).default(50),
-  /** The provider's REST API: Twilio's `https://api.twilio.com`, or the carrier simulator. */
-  TELEPHONY_BASE_URL: url(['http', 'https'], 'http://127.0.0.1:4010'),
-  TELEPHONY_ACCOUNT_SID: z.string().min(1).default('AC00000000000000000000000000000000'),
-  /** Basic-auth password of the provider's API (and the key its callbacks are signed with). No default. */
-  TELEPHONY_AUTH_TOKEN: z.string().min(16, 'must be at least 16 characters'),
   /** The TwiML document a call runs once answered. */
   TELEPHONY_TWIML_URL: url(['http', 'https'], 'http://127.0.0.1:4000/twiml'),
   /**
@@ -51,8 +47,6 @@ const callWorkerEnv = {
         .filter(Boolean),
     )
     .pipe(z.array(z.enum(STATUS_CALLBACK_EVENTS)).min(1)),
-  /** Bound on each provider request; an originate that times out is treated as "the call may exist". */
-  TELEPHONY_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   /** The gateway's public status webhook; each call's ids are added to its query string. */
   STATUS_CALLBACK_BASE_URL: url(['http', 'https'], 'http://127.0.0.1:4000/webhooks/twilio/status'),
   /** How long a campaign's status and settings are cached: pause and cancel take effect within about this long. */
@@ -67,7 +61,14 @@ const callWorkerEnv = {
   CALL_WORKER_HEALTH_PORT: port(9102),
 };
 
-export const environmentShape = { ...databaseEnv, ...redisEnv, ...kafkaEnv, ...logEnv, ...callWorkerEnv };
+export const environmentShape = {
+  ...databaseEnv,
+  ...redisEnv,
+  ...kafkaEnv,
+  ...logEnv,
+  ...telephonyApiEnv,
+  ...callWorkerEnv,
+};
 
 export type CallWorkerConfig = z.infer<z.ZodObject<typeof environmentShape>>;
 

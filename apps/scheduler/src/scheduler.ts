@@ -6,7 +6,8 @@ import type pg from 'pg';
 import type { RunningCampaign } from './campaign-state.ts';
 import { type ClaimedCall, LostLeadershipError } from './claim.ts';
 import { LeaderLock, type Leadership } from './leader-lock.ts';
-import { type TickDeps, type TickReport, tick } from './tick.ts';
+import { type ReaperOptions, type ReapReport, reap } from './reaper.ts';
+import { type TickReport, tick } from './tick.ts';
 
 export interface SchedulerOptions {
   pool: pg.Pool;
@@ -18,8 +19,10 @@ export interface SchedulerOptions {
   lockTtlMs: number;
   maxClaimPerTick: number;
   lockKeyPrefix?: string;
-  reaper?: TickDeps['reaper'];
+  /** Settles attempts the carrier never reported on, asking it first (see reaper.ts); absent: no reaping. */
+  reaper?: Omit<ReaperOptions, 'pool' | 'logger' | 'recentlyReaped'>;
   onTick?: (report: TickReport) => void;
+  onReap?: (report: ReapReport) => void;
 }
 
 /**
@@ -63,8 +66,6 @@ export function createScheduler(options: SchedulerOptions) {
     }
   }
 
-  const recentlyReaped = new Map<string, number>();
-
   async function tickLoop(): Promise<void> {
     while (!stopping.signal.aborted) {
       const started = Date.now();
@@ -89,7 +90,6 @@ export function createScheduler(options: SchedulerOptions) {
                   },
                   (err) => logger.warn({ err, campaignId }, 'campaign completed but not announced live'),
                 ),
-              ...(options.reaper && { reaper: { recentlyReaped, ...options.reaper } }),
             },
             current.fencingToken,
           );
@@ -108,9 +108,31 @@ export function createScheduler(options: SchedulerOptions) {
     }
   }
 
+  const recentlyReaped = new Map<string, number>();
+
+  /**
+   * The reaper runs beside the ticks, not in them: it waits for the carrier's answers, and a slow or unreachable
+   * carrier must not hold back the claims.
+   */
+  async function reaperLoop(reaper: NonNullable<SchedulerOptions['reaper']>): Promise<void> {
+    while (!stopping.signal.aborted) {
+      const started = Date.now();
+      if (leadership) {
+        try {
+          const report = await reap({ ...reaper, pool: options.pool, logger, recentlyReaped }, new Date());
+          options.onReap?.(report);
+          if (report.looked > 0) logger.warn(report, 'stuck attempts settled from what the carrier says');
+        } catch (err) {
+          logger.error({ err }, 'reaper pass failed');
+        }
+      }
+      await pause(Math.max(0, options.tickMs - (Date.now() - started)));
+    }
+  }
+
   return {
     start(): void {
-      loops = [leadershipLoop(), tickLoop()];
+      loops = [leadershipLoop(), tickLoop(), ...(options.reaper ? [reaperLoop(options.reaper)] : [])];
     },
     /** Finishes the tick in progress, then gives up leadership so a standby takes over at once. */
     async stop(): Promise<void> {

@@ -116,6 +116,8 @@ export function planBatch(
     let delta = transitionDelta(transition.from, transition.to);
     if (transition.retry) {
       next.currentAttemptId = transition.retry.attemptId;
+      // The provider's id names the current attempt's call (the reaper looks it up): the next one has none yet.
+      next.providerCallId = null;
       next.attempts = transition.retry.attempt;
       next.nextAttemptAt = transition.retry.dueAt;
       delta = addDelta(delta, { attempts: 1 });

@@ -285,6 +285,8 @@ describe('status worker', () => {
       expect(row.status).toBe('RETRY_SCHEDULED');
       expect(row.attempts).toBe(nextAttempt);
       expect(row.current_attempt_id).not.toBe(call.attemptId);
+      // The next attempt has no call at the carrier yet (the reaper looks a stuck attempt up by this id).
+      expect(row.provider_call_id).toBeNull();
       expect(row.finished_at).toBeNull();
       const due = row.next_attempt_at?.getTime() ?? 0;
       expect(due).toBeGreaterThanOrEqual(startedAt + delay);
