@@ -10,7 +10,10 @@ export interface StuckAttempt {
   attemptId: string;
   attempt: number;
   status: 'DIALING' | 'IN_PROGRESS';
-  /** The carrier's id of this attempt's call, once an event named it (never for DIALING). */
+  /**
+   * The row's provider call id. IN_PROGRESS: this attempt's call (every event that moves an attempt out of DIALING
+   * names it). DIALING: no event of this attempt has come, so it can only name an earlier attempt's call.
+   */
   providerCallId: string | null;
   phoneNumber: string;
   callerId: string;
@@ -69,27 +72,29 @@ export type Verdict =
   | { kind: 'unknown'; reason: string };
 
 /**
- * How far before the dial a call found by number may have been created: the carrier's clock against PostgreSQL's,
- * and its creation time rounded down to the second (Twilio's dates).
+ * How far before the dial a call found by number may have been created: its creation time rounded down to the
+ * second (Twilio's dates), and a second of difference between the carrier's clock and PostgreSQL's.
  */
-export const LOOKUP_SLACK_MS = 5_000;
+export const LOOKUP_SLACK_MS = 2_000;
 
 /**
- * The attempt's call at the carrier: by its id when an event named it, otherwise (the originate's answer never came
- * back) the newest call to the attempt's number from its caller id created since it was dialled. The carrier keeps
- * no key of ours on a call (Twilio's Calls have no idempotency key or metadata), so this is how an unnamed call is
- * found; a previous attempt's call to the number ended before this attempt was dialled, so it is older than ours.
+ * The attempt's call at the carrier. IN_PROGRESS: by its id. DIALING (the originate's answer never came back, or
+ * the worker died before reporting it): the newest call to the attempt's number from its caller id created since
+ * it was dialled, other than the earlier attempt's call the row names. The carrier keeps no key of ours on a call
+ * (Twilio's Calls take no idempotency key and keep no metadata), so this is how an unnamed call is found; an
+ * earlier attempt's call was created before this attempt was dialled (see docs/pipeline.md for the limits).
  */
 async function callOf(provider: TelephonyProvider, attempt: StuckAttempt, now: Date) {
-  if (attempt.providerCallId) return provider.fetchCall(attempt.providerCallId);
+  if (attempt.status === 'IN_PROGRESS' && attempt.providerCallId)
+    return provider.fetchCall(attempt.providerCallId);
   const dialedAt = (attempt.dialedAt ?? attempt.since).getTime();
-  const [newest] = await provider.findCalls({
+  const found = await provider.findCalls({
     to: attempt.phoneNumber,
     from: attempt.callerId,
     createdAfter: new Date(dialedAt - LOOKUP_SLACK_MS),
     createdBefore: now,
   });
-  return newest ?? null;
+  return found.find((call) => call.providerCallId !== attempt.providerCallId) ?? null;
 }
 
 /**
@@ -125,8 +130,8 @@ export interface ReaperTimeouts {
 
 /**
  * The status event a verdict makes, to the status topic (the status worker stays the one writer of calls, counters
- * and history); null for `unknown`. The event ids are derived from the attempt or the carrier's call and state, so
- * publishing again (a new leader) is the same event.
+ * and history); null for `unknown`. The event ids are derived from the attempt (and the carrier's call and its
+ * state), so publishing again (a new leader) is the same event.
  */
 export function reaperEvent(
   attempt: StuckAttempt,
@@ -154,7 +159,9 @@ export function reaperEvent(
       eventId: `reaper:${attempt.attemptId}`,
       event: 'completed',
       outcome: 'FAILED',
-      ...(attempt.providerCallId ? { providerCallId: attempt.providerCallId } : {}),
+      ...(attempt.status === 'IN_PROGRESS' && attempt.providerCallId
+        ? { providerCallId: attempt.providerCallId }
+        : {}),
       // The moment it became stuck, not now: the same attempt reaped again is the same event.
       occurredAt: new Date(
         attempt.since.getTime() +
@@ -168,7 +175,8 @@ export function reaperEvent(
   const { call } = verdict;
   return {
     ...ids,
-    eventId: `carrier:${call.providerCallId}:${call.status}`,
+    // The attempt is in the id: the ledger must never take this attempt's event for another's.
+    eventId: `carrier:${attempt.attemptId}:${call.providerCallId}:${call.status}`,
     event: call.event,
     ...(call.outcome ? { outcome: call.outcome } : {}),
     ...(call.durationMs !== undefined ? { durationMs: call.durationMs } : {}),

@@ -408,8 +408,9 @@ describe('reaper', () => {
     const [never, older, ended, live, tooLong, forgotten] = calls;
     if (!never || !older || !ended || !live || !tooLong || !forgotten) throw new Error('fixture');
     const now = new Date();
-    // A call the previous attempt placed to `older`'s number before this attempt was dialled: not this attempt's.
-    await placeCall(older.phoneNumber);
+    // The earlier attempt's call to `older`'s number (named on the row, as a retry leaves it), created just before
+    // this attempt was dialled: not this attempt's.
+    const earlierSid = await placeCall(older.phoneNumber);
     const endedSid = await placeCall(ended.phoneNumber);
     const liveSid = await placeCall(live.phoneNumber, { talkMs: { min: 600_000, max: 600_000 } });
     const tooLongSid = await placeCall(tooLong.phoneNumber, { talkMs: { min: 600_000, max: 600_000 } });
@@ -426,7 +427,10 @@ describe('reaper', () => {
 
     const attempts = {
       never: await stuck(never.id, 'DIALING', { dialedAt: now }),
-      older: await stuck(older.id, 'DIALING', { dialedAt: new Date(now.getTime() + 60_000) }),
+      older: await stuck(older.id, 'DIALING', {
+        providerCallId: earlierSid,
+        dialedAt: new Date(now.getTime() + 500),
+      }),
       ended: await stuck(ended.id, 'DIALING', { dialedAt: new Date(now.getTime() - 1000) }),
       live: await stuck(live.id, 'DIALING', { dialedAt: new Date(now.getTime() - 1000) }),
       tooLong: await stuck(tooLong.id, 'IN_PROGRESS', { providerCallId: tooLongSid, dialedAt: now }),
@@ -456,10 +460,12 @@ describe('reaper', () => {
         event: 'completed',
         outcome: 'FAILED',
       });
+    // The earlier attempt's call is not this attempt's.
+    expect(byAttempt.get(attempts.older)).not.toHaveProperty('providerCallId');
     expect(byAttempt.get(attempts.never)?.detail).toContain('never reached the carrier');
     // The originate reached the carrier: the attempt ends as the carrier says, with the call's id, no new dial.
     expect(byAttempt.get(attempts.ended)).toMatchObject({
-      eventId: `carrier:${endedSid}:completed`,
+      eventId: `carrier:${attempts.ended}:${endedSid}:completed`,
       event: 'completed',
       outcome: 'ANSWERED',
       durationMs: 1000,
@@ -472,7 +478,7 @@ describe('reaper', () => {
     expect(byAttempt.get(attempts.live)).not.toHaveProperty('outcome');
     // Past the carrier's longest call and still live there: hung up, then its end as the carrier reports it.
     expect(byAttempt.get(attempts.tooLong)).toMatchObject({
-      eventId: `carrier:${tooLongSid}:completed`,
+      eventId: `carrier:${attempts.tooLong}:${tooLongSid}:completed`,
       outcome: 'ANSWERED',
       providerCallId: tooLongSid,
     });

@@ -55,12 +55,18 @@ export interface BatchPlan {
   retries: RetryToSend[];
   ended: EndedAttempt[];
   /**
-   * What goes into the call history: the events of the current attempt while it was live, i.e. those the state
-   * machine applied and the progress events it found already reported (a `ringing` after `initiated`). An event
-   * of another attempt (stale, or one the platform never made) or after the attempt ended (a late `busy` after
-   * `completed`) is left out, as PostgreSQL leaves it out.
+   * What goes into the call history: what the state machine applied, and progress events (not endings) of an attempt
+   * the call really had, which change nothing but happened (a `ringing` the final callback overtook, a call-worker's
+   * `originated` that arrived after the carrier's end). Never an ending the state machine did not apply (a late
+   * `busy` after `completed`, the reaper's verdict after the carrier's or the reverse), nor an event of an attempt
+   * the call never had.
    */
   recorded: TStatusEvent[];
+  /**
+   * Progress events of an attempt other than the call's current one: written only if the history holds that attempt
+   * id under that attempt number (a real earlier attempt); anything else is an attempt the platform never made.
+   */
+  unverified: TStatusEvent[];
   ignored: { eventId: string; reason: IgnoreReason }[];
 }
 
@@ -78,6 +84,7 @@ export function planBatch(
   const retries: RetryToSend[] = [];
   const ended: EndedAttempt[] = [];
   const recorded: TStatusEvent[] = [];
+  const unverified: TStatusEvent[] = [];
   const ignored: BatchPlan['ignored'] = [];
 
   for (const { message: event, index } of events) {
@@ -98,7 +105,11 @@ export function planBatch(
       event.providerCallId !== call.providerCallId;
     if (transition.kind === 'ignored') {
       ignored.push({ eventId: event.eventId, reason: transition.reason });
-      if (transition.reason === 'duplicate-progress') recorded.push(event);
+      if (event.event !== 'completed') {
+        // `late` is the current attempt's (ended); the locked row's attempt may have been replaced in this batch.
+        const real = transition.reason !== 'stale-attempt' || event.attemptId === locked.currentAttemptId;
+        (real ? recorded : unverified).push(event);
+      }
       if (learnsProviderId)
         state.set(event.callId, {
           ...current,
@@ -116,8 +127,6 @@ export function planBatch(
     let delta = transitionDelta(transition.from, transition.to);
     if (transition.retry) {
       next.currentAttemptId = transition.retry.attemptId;
-      // The provider's id names the current attempt's call (the reaper looks it up): the next one has none yet.
-      next.providerCallId = null;
       next.attempts = transition.retry.attempt;
       next.nextAttemptAt = transition.retry.dueAt;
       delta = addDelta(delta, { attempts: 1 });
@@ -136,5 +145,5 @@ export function planBatch(
   for (const [campaignId, delta] of deltas) {
     if (Object.values(delta).every((v) => !v)) deltas.delete(campaignId);
   }
-  return { updates: [...state.values()], deltas, retries, ended, recorded, ignored };
+  return { updates: [...state.values()], deltas, retries, ended, recorded, unverified, ignored };
 }

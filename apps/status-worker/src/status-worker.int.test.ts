@@ -285,8 +285,6 @@ describe('status worker', () => {
       expect(row.status).toBe('RETRY_SCHEDULED');
       expect(row.attempts).toBe(nextAttempt);
       expect(row.current_attempt_id).not.toBe(call.attemptId);
-      // The next attempt has no call at the carrier yet (the reaper looks a stuck attempt up by this id).
-      expect(row.provider_call_id).toBeNull();
       expect(row.finished_at).toBeNull();
       const due = row.next_attempt_at?.getTime() ?? 0;
       expect(due).toBeGreaterThanOrEqual(startedAt + delay);
@@ -443,7 +441,9 @@ describe('status worker', () => {
     const phantom = event(fixture, { ...call, attemptId: randomUUID(), attempts: 2 }, 'completed', {
       outcome: 'NO_ANSWER',
     });
-    await send([replay, lateBusy, phantom]);
+    // And a progress callback naming attempt 1 under an id it never had.
+    const forged = event(fixture, { ...call, attemptId: randomUUID() }, 'ringing');
+    await send([replay, lateBusy, phantom, forged]);
     await send([event(fixture, marker, 'ringing')]);
     await eventually(async () => (await callRow(h.pool, marker.id)).status === 'IN_PROGRESS', 'the marker');
 
@@ -453,8 +453,29 @@ describe('status worker', () => {
       [answered.eventId, 'ANSWERED', 'status=completed sip=200'],
     ]);
     const attempts = (await h.cql.execute('SELECT * FROM call_attempts WHERE call_id = ?', [call.id])).rows;
-    expect(attempts.map((r) => [r.attempt, r.outcome, r.duration_ms])).toEqual([[1, 'ANSWERED', 4000]]);
+    expect(attempts.map((r) => [r.attempt, String(r.attempt_id), r.outcome, r.duration_ms])).toEqual([
+      [1, call.attemptId, 'ANSWERED', 4000],
+    ]);
     await expectCountersMatchRows(fixture.campaignId);
+  });
+
+  it("records an earlier attempt's progress that arrives after its end (the call-worker's report overtaken)", async () => {
+    const fixture = await createCampaign(h.db, { calls: [{ status: 'DIALING' }], retry: { maxAttempts: 3 } });
+    const call = fixture.calls[0] as Call;
+    const busy = event(fixture, call, 'completed', { outcome: 'BUSY' });
+    await send([busy]);
+    await eventually(async () => (await callRow(h.pool, call.id)).status === 'RETRY_SCHEDULED', 'retried');
+    // The call-worker's `originated` of attempt 1, published after the carrier's end: stale for PostgreSQL (the
+    // call is on attempt 2), but it happened to a real attempt.
+    const originated = event(fixture, call, 'initiated', {
+      eventId: `${call.attemptId}:originated`,
+      occurredAt: new Date(Date.parse(busy.occurredAt) - 2000).toISOString(),
+    });
+    await send([originated]);
+    await eventually(async () => (await eventRows(call.id)).length === 2, 'the late report in the history');
+    const attempt = (await h.cql.execute('SELECT * FROM call_attempts WHERE call_id = ?', [call.id])).rows[0];
+    expect(attempt).toMatchObject({ attempt: 1, outcome: 'BUSY' });
+    expect(attempt?.dialed_at).toEqual(new Date(originated.occurredAt));
   });
 
   it('changes nothing for a duplicated event (ledger) nor for an event of an older attempt', async () => {
@@ -494,7 +515,7 @@ describe('status worker', () => {
     await expectCountersMatchRows(fixture.campaignId);
   });
 
-  it('ends COMPLETED when the completion overtakes the ringing; the late ringing is ignored, and not in the history', async () => {
+  it('ends COMPLETED when the completion overtakes the ringing; the late ringing is ignored but recorded', async () => {
     const fixture = await createCampaign(h.db, { calls: [{ status: 'DIALING' }] });
     const call = fixture.calls[0] as Call;
     const lateBefore = await metric('status_worker_events_ignored_total', { reason: 'late' });
@@ -508,7 +529,9 @@ describe('status worker', () => {
       async () => (await metric('status_worker_events_ignored_total', { reason: 'late' })) === lateBefore + 1,
       'the late ringing counted',
     );
-    expect((await eventRows(call.id)).map((r) => r.event_id)).toEqual([completed.eventId]);
+    expect((await eventRows(call.id)).map((r) => r.event_id).sort()).toEqual(
+      [completed.eventId, ringing.eventId].sort(),
+    );
     expect(await callRow(h.pool, call.id)).toMatchObject({ status: 'COMPLETED', last_outcome: 'ANSWERED' });
     const attempts = (await h.cql.execute('SELECT * FROM call_attempts WHERE call_id = ?', [call.id])).rows;
     expect(attempts).toHaveLength(1);

@@ -243,15 +243,18 @@ export function createStatusWorker(options: StatusWorkerOptions): StatusWorker {
         });
         for (const { reason } of plan.ignored) metrics.ignored.inc({ reason });
 
-        // The history, while the calls are locked: only the events applied here for the first time (the ledger
-        // let them through, the state machine accepted them), and how attempts ended as decided here. A replayed
-        // or redelivered event is in the ledger and never written again; a stale or late one is never written, as
-        // PostgreSQL ignores it. A failure rolls everything back (the ledger too), so the redelivery writes it.
+        // The history, while the calls are locked, of events new to the ledger only (a replay or a redelivery is
+        // never written again): what the state machine applied, progress of attempts the call really had, and how
+        // attempts ended as decided here. An ending it did not apply, or an attempt the call never had, is not
+        // written, as PostgreSQL ignores it. A failure rolls everything back (the ledger too): the redelivery
+        // writes it.
         phase = 'writing the call history';
         try {
+          const ofEarlierAttempts =
+            plan.unverified.length > 0 ? await history.ofKnownAttempts(plan.unverified) : [];
           await Promise.all([
             history.write(
-              plan.recorded.map((message) => ({ message })),
+              [...plan.recorded, ...ofEarlierAttempts].map((message) => ({ message })),
               (callId) => locked.get(callId)?.phoneNumber,
             ),
             history.writeEndings(plan.ended.map((a) => a.event)),
