@@ -14,7 +14,7 @@ import { dependency } from './dependency.ts';
 import { createDialer, type DialJob, idsOf } from './dial.ts';
 import { DialGate } from './dial-gate.ts';
 import { verdictFor } from './eligibility.ts';
-import { leaseReconciliation } from './lease-reconciliation.ts';
+import { byCampaign, leaseReconciliation } from './lease-reconciliation.ts';
 import { Limiter } from './limiter.ts';
 import { callWorkerMetrics } from './metrics.ts';
 import { pause, type WaitContext } from './waits.ts';
@@ -94,10 +94,7 @@ export function createCallWorker(options: CallWorkerOptions): CallWorker {
   async function releaseUndialled(
     attempts: readonly { campaignId: string; attemptId: string }[],
   ): Promise<void> {
-    const byCampaign = new Map<string, string[]>();
-    for (const { campaignId, attemptId } of attempts)
-      byCampaign.set(campaignId, [...(byCampaign.get(campaignId) ?? []), attemptId]);
-    for (const [campaignId, attemptIds] of byCampaign) {
+    for (const [campaignId, attemptIds] of byCampaign(attempts)) {
       try {
         const released = await semaphore.releaseMany(campaignSlotsKey(campaignId), attemptIds);
         if (released > 0) metrics.leasesReleased.inc({ by: 'dispatch' }, released);

@@ -116,9 +116,9 @@ export async function settleCalls(pool: pg.Pool, settlements: readonly Settlemen
  * tenant's do-not-call list, with the counters, in ONE transaction. This is the no-double-dial guard: a duplicate or
  * redelivered dispatch, a call cancelled meanwhile, or a campaign paused since the cache was read all update
  * nothing. It is also the do-not-call check right before the originate (the batch's read can be minutes old after
- * waits for a slot): an index lookup per call inside the statement the dial makes anyway. Rows are locked in id order first (as every
- * other writer of calls does), so concurrent batches queue instead of deadlocking. Returns the call ids this worker
- * now owns the dial of.
+ * waits for a slot): an index lookup per call inside the statement the dial makes anyway. Rows are locked in id
+ * order first (as every other writer of calls does), so concurrent batches queue instead of deadlocking. Returns the
+ * call ids this worker now owns the dial of.
  */
 export async function markDialing(
   pool: pg.Pool,

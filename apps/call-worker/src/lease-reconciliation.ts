@@ -38,11 +38,14 @@ async function liveAttempts(
   );
 }
 
-function group(entries: Iterable<{ campaignId: string; attemptId: string }>): Map<string, string[]> {
-  const byCampaign = new Map<string, string[]>();
+/** Attempt ids by campaign: one semaphore (key) per campaign. */
+export function byCampaign(
+  entries: Iterable<{ campaignId: string; attemptId: string }>,
+): Map<string, string[]> {
+  const grouped = new Map<string, string[]>();
   for (const { campaignId, attemptId } of entries)
-    byCampaign.set(campaignId, [...(byCampaign.get(campaignId) ?? []), attemptId]);
-  return byCampaign;
+    grouped.set(campaignId, [...(grouped.get(campaignId) ?? []), attemptId]);
+  return grouped;
 }
 
 export interface ReconcileReport {
@@ -81,7 +84,7 @@ export async function reconcileLeases(
   );
   const live = await liveAttempts(pool, campaigns);
 
-  const renew = group(
+  const renew = byCampaign(
     [...live]
       .filter(([attemptId, a]) => a.atCarrier || held.get(a.campaignId)?.has(attemptId))
       .map(([attemptId, a]) => ({ campaignId: a.campaignId, attemptId })),

@@ -66,41 +66,20 @@ export function createScheduler(options: SchedulerOptions) {
     }
   }
 
-  async function tickLoop(): Promise<void> {
+  /** Runs `work` every `tickMs` while this instance leads (never two at once); a failure waits for the next tick. */
+  async function whileLeading(what: string, work: (current: Leadership) => Promise<void>): Promise<void> {
     while (!stopping.signal.aborted) {
       const started = Date.now();
       const current = leadership;
       if (current) {
         try {
-          const report = await tick(
-            {
-              pool: options.pool,
-              logger,
-              publish: options.publish,
-              maxClaimPerTick: options.maxClaimPerTick,
-              onCompleted: (campaignId, completed) =>
-                announceCampaignChange(
-                  options.redis,
-                  {
-                    campaignId,
-                    tenantId: completed.tenantId,
-                    status: 'COMPLETED',
-                    revision: completed.revision,
-                    at: completed.finishedAt,
-                  },
-                  (err) => logger.warn({ err, campaignId }, 'campaign completed but not announced live'),
-                ),
-            },
-            current.fencingToken,
-          );
-          options.onTick?.(report);
-          if (report.dispatched > 0) logger.debug(report, 'scheduler tick');
+          await work(current);
         } catch (err) {
           if (err instanceof LostLeadershipError) {
             logger.warn({ fencingToken: current.fencingToken }, 'a newer scheduler leads; standing down');
             if (leadership === current) leadership = null;
           } else {
-            logger.error({ err }, 'scheduler tick failed');
+            logger.error({ err }, `${what} failed`);
           }
         }
       }
@@ -108,31 +87,50 @@ export function createScheduler(options: SchedulerOptions) {
     }
   }
 
+  async function runTick(current: Leadership): Promise<void> {
+    const report = await tick(
+      {
+        pool: options.pool,
+        logger,
+        publish: options.publish,
+        maxClaimPerTick: options.maxClaimPerTick,
+        onCompleted: (campaignId, completed) =>
+          announceCampaignChange(
+            options.redis,
+            {
+              campaignId,
+              tenantId: completed.tenantId,
+              status: 'COMPLETED',
+              revision: completed.revision,
+              at: completed.finishedAt,
+            },
+            (err) => logger.warn({ err, campaignId }, 'campaign completed but not announced live'),
+          ),
+      },
+      current.fencingToken,
+    );
+    options.onTick?.(report);
+    if (report.dispatched > 0) logger.debug(report, 'scheduler tick');
+  }
+
   const recentlyReaped = new Map<string, number>();
 
-  /**
-   * The reaper runs beside the ticks, not in them: it waits for the carrier's answers, and a slow or unreachable
-   * carrier must not hold back the claims.
-   */
-  async function reaperLoop(reaper: NonNullable<SchedulerOptions['reaper']>): Promise<void> {
-    while (!stopping.signal.aborted) {
-      const started = Date.now();
-      if (leadership) {
-        try {
-          const report = await reap({ ...reaper, pool: options.pool, logger, recentlyReaped }, new Date());
-          options.onReap?.(report);
-          if (report.looked > 0) logger.warn(report, 'stuck attempts settled from what the carrier says');
-        } catch (err) {
-          logger.error({ err }, 'reaper pass failed');
-        }
-      }
-      await pause(Math.max(0, options.tickMs - (Date.now() - started)));
-    }
+  async function runReaper(reaper: NonNullable<SchedulerOptions['reaper']>): Promise<void> {
+    const report = await reap({ ...reaper, pool: options.pool, logger, recentlyReaped }, new Date());
+    options.onReap?.(report);
+    if (report.looked > 0) logger.warn(report, 'stuck attempts settled from what the carrier says');
   }
 
   return {
     start(): void {
-      loops = [leadershipLoop(), tickLoop(), ...(options.reaper ? [reaperLoop(options.reaper)] : [])];
+      const { reaper } = options;
+      loops = [
+        leadershipLoop(),
+        whileLeading('scheduler tick', runTick),
+        // Beside the ticks, not in them: the reaper waits for the carrier's answers, and a slow or unreachable
+        // carrier must not hold back the claims.
+        ...(reaper ? [whileLeading('reaper pass', () => runReaper(reaper))] : []),
+      ];
     },
     /** Finishes the tick in progress, then gives up leadership so a standby takes over at once. */
     async stop(): Promise<void> {
