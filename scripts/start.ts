@@ -73,7 +73,13 @@ const services: Service[] = [
     },
     ready: `http://127.0.0.1:${GATEWAY_PORT}/readyz`,
   },
-  { name: 'scheduler', entry: 'apps/scheduler/src/index.ts', ready: 'http://127.0.0.1:9101/readyz' },
+  {
+    name: 'scheduler',
+    entry: 'apps/scheduler/src/index.ts',
+    // Its reaper reads calls back at the carrier (and hangs up those past the longest call).
+    env: { TELEPHONY_BASE_URL: `http://127.0.0.1:${SIM_PORT}`, TELEPHONY_AUTH_TOKEN: telephonyToken },
+    ready: 'http://127.0.0.1:9101/readyz',
+  },
   {
     name: 'call-worker',
     entry: 'apps/call-worker/src/index.ts',

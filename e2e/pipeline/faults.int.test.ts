@@ -1,29 +1,47 @@
-// Fault tests of the dialing pipeline (issue 4), every process a real child process (e2e/support/platform.ts):
+// Fault tests of the dialing pipeline (issues 4 and 11), every process a real child process (e2e/support/platform.ts):
 //  1. kill -9 of the call-worker, the status-worker and the leading scheduler at once, mid-campaign, while the
 //     carrier refuses most creates over its CPS limit (so attempts sit DIALING without having reached it): a standby
 //     scheduler takes over within the lock TTL, the restarted workers and the reaper finish the campaign, and every
 //     invariant holds (no attempt dialled twice, the concurrency limit held at the carrier, counters = rows,
 //     history complete);
 //  2. pause, then resume: nothing reaches the carrier after the pause is acknowledged, the campaign then completes;
-//  3. cancel: nothing reaches the carrier after the cancel is acknowledged, and every call ends.
+//  3. cancel: nothing reaches the carrier after the cancel is acknowledged, and every call ends;
+//  4. the status-worker killed between its commit and its slot release (it SIGKILLs itself there:
+//     STATUS_WORKER_TEST_CRASH_AFTER_COMMIT): the slots come back within a few reconciliation intervals;
+//  5. the call-worker killed while holding slots, then the campaign cancelled: the redelivered dispatches give the
+//     slots back;
+//  6. originates whose answer never came back (the carrier answers after the worker's timeout, and sends no
+//     callback) but which placed the call: the reaper finds each call at the carrier and applies its end, no second
+//     dial;
+//  7. calls longer than the lease TTL (a short one configured): the leases are renewed, the limit holds.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { campaignSlotsKey, LeaseSemaphore } from '@outbound/coordination';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkCampaign } from '../support/invariants.ts';
 import { type Platform, RETRYABLE_MIX, say, startPlatform } from '../support/platform.ts';
 
 const LOCK_TTL_MS = 3000;
 const REAPER_DIALING_TIMEOUT_MS = 8000;
+const LEASE_RECONCILE_INTERVAL_MS = 1000;
+/** The call-worker's bound on each carrier request: below the reaper's DIALING timeout, as in production. */
+const TELEPHONY_TIMEOUT_MS = 2000;
 const RULES = { maxAttempts: 3, baseDelayMs: 1000, maxDelayMs: 2000, jitter: 0.2 };
 const FAST_CALLS = { ringMs: { min: 50, max: 200 }, talkMs: { min: 100, max: 400 } };
 
 let platform: Platform;
 let operatorKey: string;
 let tenantId: string;
+let redis: Redis;
+let semaphore: LeaseSemaphore;
 
 beforeAll(async () => {
   platform = await startPlatform({
     label: 'faults',
     schedulers: 2,
+    // A Redis of its own: the leader lock and the leases this suite reads never meet another run's (the stack's
+    // Redis databases are shared by every run on the machine).
+    ownRedis: true,
     sim: {
       SIM_CPS: '500',
       ...RETRYABLE_MIX,
@@ -33,18 +51,28 @@ beforeAll(async () => {
         SCHEDULER_TICK_MS: '200',
         SCHEDULER_LOCK_TTL_MS: String(LOCK_TTL_MS),
         REAPER_DIALING_TIMEOUT_MS: String(REAPER_DIALING_TIMEOUT_MS),
+        // Longer than any call of these tests: the carrier's "longest call".
+        REAPER_IN_PROGRESS_TIMEOUT_MS: '60000',
       },
-      // Above the carrier's own limit during the crash phase, so creates are refused (429) and retried by the
-      // worker while their calls are already DIALING.
-      'call-worker': { PROVIDER_CPS: '200' },
+      'call-worker': {
+        // Above the carrier's own limit during the crash phase, so creates are refused (429) and retried by the
+        // worker while their calls are already DIALING.
+        PROVIDER_CPS: '200',
+        // The lease TTL stays at its default (65 min): a slot left taken is only freed by the fixes under test.
+        LEASE_RECONCILE_INTERVAL_MS: String(LEASE_RECONCILE_INTERVAL_MS),
+        TELEPHONY_TIMEOUT_MS: String(TELEPHONY_TIMEOUT_MS),
+      },
     },
   });
+  redis = new Redis(platform.redisUrl);
+  semaphore = new LeaseSemaphore(redis);
   const tenant = await platform.createTenant('Fault tests');
   tenantId = tenant.id;
   operatorKey = tenant.operatorKey;
 }, 180_000);
 
 afterAll(async () => {
+  redis?.disconnect();
   await platform?.cleanup();
 }, 120_000);
 
@@ -87,6 +115,32 @@ async function quiet(campaignId: string): Promise<void> {
     if (Date.now() > deadline) throw new Error('the carrier still has calls of the campaign');
     await sleep(100);
   }
+}
+
+/** Leases of the campaign held for attempts that are no longer queued, dialling or in progress. */
+async function orphanLeases(campaignId: string): Promise<string[]> {
+  const held = await semaphore.holders(campaignSlotsKey(campaignId));
+  if (held.length === 0) return [];
+  const live = new Set(
+    (
+      await platform.pool.query<{ current_attempt_id: string }>(
+        `SELECT current_attempt_id FROM calls WHERE campaign_id = $1
+           AND status IN ('QUEUED', 'DIALING', 'IN_PROGRESS') AND current_attempt_id = ANY($2::uuid[])`,
+        [campaignId, held],
+      )
+    ).rows.map((r) => r.current_attempt_id),
+  );
+  return held.filter((id) => !live.has(id));
+}
+
+/** Polls `check` until it holds; returns how long that took, or throws after `ms`. */
+async function within(ms: number, what: string, check: () => Promise<boolean>): Promise<number> {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > ms) throw new Error(`${what}: not within ${ms} ms`);
+    await sleep(100);
+  }
+  return Date.now() - started;
 }
 
 describe('dialing pipeline under faults (every process as a child process)', () => {
@@ -259,6 +313,229 @@ describe('dialing pipeline under faults (every process as a child process)', () 
     expect(byStatus.CANCELLED).toBeGreaterThan(0);
     expect(await platform.campaignStatus(campaignId)).toBe('CANCELLED');
   }, 300_000);
+
+  it('gives the slots back when the status-worker dies between its commit and the release', async () => {
+    try {
+      const CALLS = 40;
+      const MAX_CONCURRENT = 4;
+      await platform.simConfig({ ...FAST_CALLS, cps: 500 });
+      const campaignId = await platform.createCampaign(tenantId, {
+        calls: CALLS,
+        maxConcurrent: MAX_CONCURRENT,
+        ...RULES,
+      });
+      await platform.waitFor(campaignId, '8 calls finished', (s) => finished(s) >= 8, 60_000);
+
+      // Without a status worker the slots fill up and the calls at the carrier end: their final events wait in the
+      // topic, and their attempts stay live in PostgreSQL (their leases rightly kept). Stopped gracefully, so it
+      // leaves its consumer group and the next one gets the partitions at once.
+      await platform.kill('status-worker', 'SIGTERM');
+      await within(20_000, 'the carrier idle', async () => {
+        const stats = (await platform.simStats()).campaigns[campaignId];
+        return stats?.active === 0 && (await semaphore.holders(campaignSlotsKey(campaignId))).length > 0;
+      });
+      const before = finished(await platform.callsByStatus(campaignId));
+
+      // A status worker that applies one batch and is killed right after its commit, before releasing its slots.
+      await platform.restart('status-worker', {
+        env: { STATUS_WORKER_TEST_CRASH_AFTER_COMMIT: 'true' },
+        ready: false,
+      });
+      const crash = await Promise.race([platform.exited('status-worker'), sleep(60_000).then(() => null)]);
+      expect(crash?.signal).toBe('SIGKILL');
+      const endedByCrashedBatch = finished(await platform.callsByStatus(campaignId)) - before;
+      expect(endedByCrashedBatch).toBeGreaterThan(0);
+
+      // No status worker runs: only the call-workers' lease reconciliation can give the slots back.
+      const orphansAtCrash = (await orphanLeases(campaignId)).length;
+      const backMs = await within(10 * LEASE_RECONCILE_INTERVAL_MS, 'the slots back', async () => {
+        return (await orphanLeases(campaignId)).length === 0;
+      });
+      say(
+        `status-worker killed after its commit: ${endedByCrashedBatch} attempts ended by the batch, ${orphansAtCrash} orphan leases when seen, all back ${backMs} ms later`,
+      );
+
+      await platform.restart('status-worker');
+      await platform.waitFor(
+        campaignId,
+        'campaign COMPLETED',
+        (_, status) => status === 'COMPLETED',
+        120_000,
+      );
+      const { problems } = await checkCampaign(platform, campaignId, {
+        calls: CALLS,
+        maxConcurrent: MAX_CONCURRENT,
+        maxAttempts: RULES.maxAttempts,
+        minRetryGapMs: RULES.baseDelayMs * (1 - RULES.jitter),
+      });
+      expect(problems.slice(0, 20)).toEqual([]);
+      expect(await semaphore.holders(campaignSlotsKey(campaignId))).toEqual([]);
+    } catch (err) {
+      platform.printTails();
+      throw err;
+    }
+  }, 240_000);
+
+  it('gives back the slots of a call-worker killed while holding them, once the campaign is cancelled', async () => {
+    try {
+      const CALLS = 6;
+      await platform.simConfig({ ...FAST_CALLS, cps: 500 });
+      // One call every 5 s: the worker takes every slot at once and waits for pacing tokens while holding them.
+      const campaignId = await platform.createCampaign(tenantId, {
+        calls: CALLS,
+        maxConcurrent: CALLS,
+        callsPerSecond: 0.2,
+        ...RULES,
+      });
+      const key = campaignSlotsKey(campaignId);
+      // Every call not yet dialled holds its slot (and waits for a token): the first call may have ended already.
+      await within(30_000, 'the slots taken and one call dialled', async () => {
+        const creates = (await platform.simStats()).campaigns[campaignId]?.creates ?? 0;
+        const queued = await platform.pool.query(
+          `SELECT count(*)::int AS n FROM calls WHERE campaign_id = $1 AND status = 'QUEUED'
+             AND current_attempt_id = ANY($2::uuid[])`,
+          [campaignId, await semaphore.holders(key)],
+        );
+        return creates === 1 && queued.rows[0]?.n === CALLS - 1;
+      });
+      await platform.kill('call-worker');
+      const cancel = await command('cancelCampaign', campaignId);
+      expect(cancel.status).toBe('CANCELLED');
+      await within(30_000, 'every call ended', async () => {
+        const s = await platform.callsByStatus(campaignId);
+        return !s.PENDING && !s.QUEUED && !s.DIALING && !s.IN_PROGRESS && !s.RETRY_SCHEDULED;
+      });
+      // The cancelled calls' slots are still taken (the worker that held them is gone).
+      expect((await orphanLeases(campaignId)).length).toBe(CALLS - 1);
+
+      // The killed worker's batch comes back to the new one once its group session expired (30 s).
+      await platform.restart('call-worker');
+      const backMs = await within(60_000, 'the slots back', async () => {
+        return (await semaphore.holders(key)).length === 0;
+      });
+      say(
+        `call-worker killed holding ${CALLS - 1} slots of calls then cancelled: all back ${backMs} ms after its restart`,
+      );
+      const { problems, byStatus } = await checkCampaign(platform, campaignId, {
+        calls: CALLS,
+        maxConcurrent: CALLS,
+        maxAttempts: RULES.maxAttempts,
+        minRetryGapMs: RULES.baseDelayMs * (1 - RULES.jitter),
+        finalStatuses: ['COMPLETED', 'FAILED', 'CANCELLED'],
+      });
+      expect(problems.slice(0, 20)).toEqual([]);
+      expect(byStatus.CANCELLED).toBeGreaterThanOrEqual(CALLS - 1);
+    } catch (err) {
+      platform.printTails();
+      throw err;
+    }
+  }, 180_000);
+
+  it('never dials again an attempt whose originate reached the carrier but whose answer was lost', async () => {
+    try {
+      const CALLS = 4;
+      // The carrier creates each call after the worker gave up waiting (its timeout), and sends no callback: the
+      // attempts sit DIALING without a call id until the reaper asks the carrier.
+      await platform.simConfig({
+        cps: 500,
+        ringMs: { min: 50, max: 100 },
+        talkMs: { min: 100, max: 300 },
+        apiLatencyMs: { min: TELEPHONY_TIMEOUT_MS + 1000, max: TELEPHONY_TIMEOUT_MS + 1000 },
+        outcomes: { answered: 1, busy: 0, noAnswer: 0, failed: 0 },
+        failures: { dropCallback: 1 },
+      });
+      try {
+        const campaignId = await platform.createCampaign(tenantId, {
+          calls: CALLS,
+          maxConcurrent: CALLS,
+          ...RULES,
+        });
+        await platform.waitFor(
+          campaignId,
+          'campaign COMPLETED',
+          (_, status) => status === 'COMPLETED',
+          90_000,
+        );
+        const stats = await platform.simStats();
+        expect(stats.campaigns[campaignId]?.creates).toBe(CALLS);
+        const rows = (
+          await platform.pool.query(
+            'SELECT status::text AS status, attempts, last_outcome::text AS last_outcome FROM calls WHERE campaign_id = $1',
+            [campaignId],
+          )
+        ).rows;
+        expect(rows).toEqual(
+          Array(CALLS).fill({ status: 'COMPLETED', attempts: 1, last_outcome: 'ANSWERED' }),
+        );
+        const { problems } = await checkCampaign(platform, campaignId, {
+          calls: CALLS,
+          maxConcurrent: CALLS,
+          maxAttempts: RULES.maxAttempts,
+          minRetryGapMs: RULES.baseDelayMs * (1 - RULES.jitter),
+        });
+        expect(problems.slice(0, 20)).toEqual([]);
+      } finally {
+        await platform.simConfig({
+          apiLatencyMs: { min: 20, max: 80 },
+          failures: { dropCallback: 0 },
+          outcomes: { answered: 70, busy: 10, noAnswer: 10, failed: 10 },
+        });
+      }
+    } catch (err) {
+      platform.printTails();
+      throw err;
+    }
+  }, 180_000);
+
+  it('keeps the slot of a call longer than the lease TTL (a short one configured): the limit holds', async () => {
+    const LEASE_TTL_MS = 2000;
+    const TALK_MS = 3 * LEASE_TTL_MS;
+    try {
+      // Stopped gracefully: it leaves its group, so the restarted one gets the partitions at once.
+      await platform.kill('call-worker', 'SIGTERM');
+      await platform.restart('call-worker', {
+        env: { LEASE_TTL_MS: String(LEASE_TTL_MS), LEASE_RECONCILE_INTERVAL_MS: String(LEASE_TTL_MS / 4) },
+      });
+      // The scheduler never claims beyond the free capacity, but a due retry is dispatched whatever the capacity
+      // and waits for its slot at the call-worker: the lease is all that holds it back. Seed 2 with these weights
+      // makes the first call busy (retried a second later) and the second one answered, talking 3 lease TTLs
+      // while that retry waits.
+      await platform.simConfig({
+        seed: 2,
+        cps: 500,
+        ringMs: { min: 50, max: 50 },
+        talkMs: { min: TALK_MS, max: TALK_MS },
+        outcomes: { answered: 1, busy: 1, noAnswer: 0, failed: 0 },
+      });
+      const campaignId = await platform.createCampaign(tenantId, {
+        calls: 2,
+        maxConcurrent: 1,
+        ...RULES,
+      });
+      await platform.waitFor(campaignId, 'campaign COMPLETED', (_, status) => status === 'COMPLETED', 60_000);
+      const stats = (await platform.simStats()).campaigns[campaignId];
+      expect(stats?.outcomes).toMatchObject({ BUSY: 1 });
+      expect(stats?.creates).toBeGreaterThanOrEqual(3);
+      expect(stats?.maxActive).toBe(1);
+      const { problems } = await checkCampaign(platform, campaignId, {
+        calls: 2,
+        maxConcurrent: 1,
+        maxAttempts: RULES.maxAttempts,
+        minRetryGapMs: RULES.baseDelayMs * (1 - RULES.jitter),
+      });
+      expect(problems.slice(0, 20)).toEqual([]);
+    } catch (err) {
+      platform.printTails();
+      throw err;
+    } finally {
+      await platform.simConfig({
+        ...FAST_CALLS,
+        outcomes: { answered: 70, busy: 10, noAnswer: 10, failed: 10 },
+      });
+      await platform.kill('call-worker', 'SIGTERM');
+      await platform.restart('call-worker');
+    }
+  }, 120_000);
 
   it('stops every process gracefully on SIGTERM after the faults (exit code 0)', async () => {
     const results = await platform.stopAll();

@@ -343,11 +343,11 @@ export async function startPlatform(options: PlatformOptions) {
   const running = (s: Service) =>
     s.child !== undefined && s.child.exitCode === null && s.child.signalCode === null;
 
-  function spawnService(s: Service): void {
+  function spawnService(s: Service, extraEnv: Record<string, string> = {}): void {
     s.log ??= createWriteStream(logFile(s.name), { flags: 'a' });
     const child = spawn(process.execPath, ['--import', 'tsx', s.entry], {
       cwd: repoRoot,
-      env: childEnv(s.env),
+      env: childEnv({ ...s.env, ...extraEnv }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout?.pipe(s.log, { end: false });
@@ -386,12 +386,25 @@ export async function startPlatform(options: PlatformOptions) {
     s.child?.kill(frozen ? 'SIGSTOP' : 'SIGCONT');
   }
 
-  /** Starts a stopped or killed service again, with the same environment, and waits until it is ready. */
-  async function restart(name: string): Promise<void> {
+  /**
+   * Starts a stopped or killed service again and waits until it is ready; `env` is added to its environment for this
+   * start only (a fault test's setting), and `ready: false` returns at once (a process meant to die early).
+   */
+  async function restart(
+    name: string,
+    { env = {}, ready = true }: { env?: Record<string, string>; ready?: boolean } = {},
+  ): Promise<void> {
     const s = service(name);
     if (running(s)) throw new Error(`${name} is still running`);
-    spawnService(s);
-    await waitReady(s);
+    spawnService(s, env);
+    if (ready) await waitReady(s);
+  }
+
+  /** Resolves when the service's current process exits, with how it ended. */
+  async function exited(name: string) {
+    const s = service(name);
+    if (!s.exit) throw new Error(`${name} was never started`);
+    return s.exit;
   }
 
   /** SIGTERM to every running service; each one's exit code and how long it took. */
@@ -506,6 +519,9 @@ export async function startPlatform(options: PlatformOptions) {
           env: env('scheduler', {
             SCHEDULER_INSTANCE_ID: `scheduler-${i + 1}`,
             SCHEDULER_HEALTH_PORT: String(healthPort),
+            TELEPHONY_BASE_URL: simUrl,
+            TELEPHONY_ACCOUNT_SID: ACCOUNT_SID,
+            TELEPHONY_AUTH_TOKEN: telephonyToken,
           }),
           ready: `http://127.0.0.1:${healthPort}/readyz`,
         };
@@ -702,6 +718,7 @@ export async function startPlatform(options: PlatformOptions) {
       kill,
       freeze,
       restart,
+      exited,
       stopAll,
       assertAlive,
       printTails,

@@ -15,7 +15,7 @@ import {
   traceIdOf,
   traceparentFromHeaders,
 } from '@outbound/contracts';
-import { createRedisClient, LeaseSemaphore, TokenBucket } from '@outbound/coordination';
+import { campaignSlotsKey, createRedisClient, LeaseSemaphore, TokenBucket } from '@outbound/coordination';
 import { createPool } from '@outbound/db';
 import { createScratchDatabase, type ScratchDatabase } from '@outbound/db/testing';
 import { createLogger, createMetricsRegistry } from '@outbound/observability';
@@ -26,7 +26,7 @@ import type pg from 'pg';
 import type { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CallWorker, createCallWorker } from './call-worker.ts';
-import { campaignCpsKey, slotKey } from './dial.ts';
+import { campaignCpsKey } from './dial.ts';
 
 // The worker in-process against a scratch database, the stack's Redis and Kafka (topics under a prefix of this
 // run's own, deleted afterwards) and the carrier simulator over HTTP. One worker serves every test; each test has
@@ -144,6 +144,9 @@ function startWorker(metrics: Registry, groupId?: string): CallWorker {
       ...kafkaConfig,
       CALL_WORKER_CONCURRENCY: 50,
       LEASE_TTL_MS: 120_000,
+      // Only the pass at start and after a reconnection: these tests play the status worker by hand, and calls
+      // they leave DIALING would get their leases back from a periodic pass (lease-reconciliation.int.test.ts).
+      LEASE_RECONCILE_INTERVAL_MS: 3_600_000,
       PROVIDER_CPS: 1000,
       STATUS_CALLBACK_BASE_URL: sinkUrl,
       CAMPAIGN_CACHE_MS: 200,
@@ -423,7 +426,7 @@ describe('call-worker', () => {
     expect(statusEvents(c.id).filter((e) => e.attemptId === first.attemptId)).toHaveLength(1);
     expect(sim.stats().duplicateAttempts).toEqual([]);
     // The redelivery found the call DIALING and left its lease (the live call's) alone.
-    expect(await redis.zscore(slotKey(c.id), first.attemptId)).not.toBeNull();
+    expect(await redis.zscore(campaignSlotsKey(c.id), first.attemptId)).not.toBeNull();
     expect(await metric('call_worker_ignored_total', { reason: 'duplicate' })).toBeGreaterThanOrEqual(2);
     await expectCountersMatchRows(c.id);
   });
@@ -452,7 +455,7 @@ describe('call-worker', () => {
       await until(async () => (await duplicates()) > before, 'the second dial to find the call DIALING');
       expect(createsOf(call.attemptId)).toBe(1);
       expect(statusEvents(c.id)).toHaveLength(1);
-      expect(await redis.zscore(slotKey(c.id), call.attemptId)).not.toBeNull();
+      expect(await redis.zscore(campaignSlotsKey(c.id), call.attemptId)).not.toBeNull();
       await expectCountersMatchRows(c.id);
     } finally {
       await second.stop();
@@ -468,7 +471,7 @@ describe('call-worker', () => {
     );
     expect(sim.stats().campaigns[c.id]).toBeUndefined();
     expect(statusEvents(c.id)).toEqual([]);
-    expect(await redis.exists(slotKey(c.id))).toBe(0);
+    expect(await redis.exists(campaignSlotsKey(c.id))).toBe(0);
     await expectCountersMatchRows(c.id);
     expect(await metric('call_worker_settled_without_dialing_total', { reason: 'campaign-paused' })).toBe(3);
   });
@@ -521,6 +524,47 @@ describe('call-worker', () => {
     ).toBe(2);
   });
 
+  it('gives back the lease a dead worker took for a call cancelled before the redelivery', async () => {
+    const c = await campaign({ n: 2 });
+    const [cancelled, marker] = c.calls as [Campaign['calls'][number], Campaign['calls'][number]];
+    const key = campaignSlotsKey(c.id);
+    // A worker took the slot for the first call and died before its QUEUED → DIALING; then the campaign was
+    // cancelled (the call CANCELLED, its attempt given back) before the dispatch came again.
+    await new LeaseSemaphore(redis).acquire(key, cancelled.attemptId, 100, 120_000);
+    await pool.query(
+      `UPDATE calls SET status = 'CANCELLED', attempts = 0, current_attempt_id = NULL WHERE id = $1`,
+      [cancelled.id],
+    );
+    const releasedBefore = await metric('call_worker_leases_released_total', { by: 'dispatch' });
+    await dispatch([dispatchOf(c, cancelled), dispatchOf(c, marker)]);
+    // The marker is in the same batch: once it is dialled, the cancelled one has been handled.
+    await until(() => statusEvents(c.id).length >= 1, 'the marker dialled');
+    expect(await redis.zscore(key, cancelled.attemptId)).toBeNull();
+    expect(await redis.zscore(key, marker.attemptId)).not.toBeNull();
+    expect(createsOf(cancelled.attemptId)).toBe(0);
+    expect(await metric('call_worker_leases_released_total', { by: 'dispatch' })).toBe(releasedBefore + 1);
+  });
+
+  it('skips a number put on the do-not-call list while its dial waited (checked right before the originate)', async () => {
+    // 0.25 calls per second: the first call dials at once, the second waits about 4 s for its pacing token.
+    const c = await campaign({ n: 2, cps: 0.25 });
+    const [first, second] = c.calls as [Campaign['calls'][number], Campaign['calls'][number]];
+    await dispatch([dispatchOf(c, first), dispatchOf(c, second)]);
+    await until(() => statusEvents(c.id).length >= 1, 'the first call dialled');
+    expect((await rows(c.id)).find((r) => r.id === second.id)?.status).toBe('QUEUED');
+    await pool.query(`INSERT INTO do_not_call (tenant_id, phone_number, reason) VALUES ($1, $2, 'asked')`, [
+      c.tenantId,
+      second.phone,
+    ]);
+    const [, secondRow] = await settledAll(c).then((all) =>
+      [first, second].map((call) => all.find((r) => r.id === call.id)),
+    );
+    expect(secondRow).toMatchObject({ status: 'SKIPPED', skip_reason: 'do-not-call', attempts: 0 });
+    expect(createsOf(second.attemptId)).toBe(0);
+    expect(await redis.zscore(campaignSlotsKey(c.id), second.attemptId)).toBeNull();
+    await expectCountersMatchRows(c.id);
+  });
+
   it('keeps at most maxConcurrentCalls at the carrier, waits for slots, and dials the rest as slots free up', async () => {
     sim.configure({ talkMs: { min: 600_000, max: 600_000 } });
     try {
@@ -552,7 +596,7 @@ describe('call-worker', () => {
           const now = sim.stats().campaigns[c.id];
           return now !== undefined && now.active === now.creates - ended.size;
         }, 'the carrier to end the calls');
-        for (const event of live) await semaphore.release(slotKey(c.id), event.attemptId);
+        for (const event of live) await semaphore.release(campaignSlotsKey(c.id), event.attemptId);
       }
       const stats = sim.stats().campaigns[c.id];
       expect(stats?.creates).toBe(8);
@@ -573,7 +617,7 @@ describe('call-worker', () => {
       await dispatch([first, second].map((call) => dispatchOf(c, call as (typeof c.calls)[number])));
       await until(() => statusEvents(c.id).length >= 2, 'two calls dialled');
       // Redis restarted empty: the two leases are gone, and the worker's connection comes back.
-      await redis.del(slotKey(c.id));
+      await redis.del(campaignSlotsKey(c.id));
       const reconnected = new Promise((resolve) => redis.once('ready', resolve));
       redis.disconnect(true);
       await reconnected;
@@ -591,7 +635,7 @@ describe('call-worker', () => {
       for (const event of statusEvents(c.id)) {
         await provider.hangup(event.providerCallId as string);
         await until(() => (sim.stats().campaigns[c.id]?.active ?? 0) < 2, 'the carrier to end a call');
-        await semaphore.release(slotKey(c.id), event.attemptId);
+        await semaphore.release(campaignSlotsKey(c.id), event.attemptId);
       }
       await until(() => sim.stats().campaigns[c.id]?.creates === 4, 'the other two dialled');
       expect(sim.stats().campaigns[c.id]?.maxActive).toBeLessThanOrEqual(2);

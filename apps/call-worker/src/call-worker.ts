@@ -1,20 +1,20 @@
 import { type BatchContext, type BusProducer, createBatchConsumer, topicNames } from '@outbound/bus';
 import type { KafkaConfig } from '@outbound/config';
 import { type TDispatch, ZDispatch } from '@outbound/contracts';
-import { LeaseSemaphore, TokenBucket } from '@outbound/coordination';
+import { campaignSlotsKey, LeaseSemaphore, TokenBucket } from '@outbound/coordination';
 import type { Logger } from '@outbound/observability';
 import type { TelephonyProvider } from '@outbound/telephony';
 import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import type pg from 'pg';
 import type { Registry } from 'prom-client';
-import { loadCalls, type Settlement, settleCalls } from './calls.ts';
+import { type CallRow, loadCalls, type Settlement, settleCalls } from './calls.ts';
 import { CampaignCache } from './campaigns.ts';
 import { dependency } from './dependency.ts';
-import { createDialer, type DialJob, idsOf, slotKey } from './dial.ts';
+import { createDialer, type DialJob, idsOf } from './dial.ts';
 import { DialGate } from './dial-gate.ts';
 import { verdictFor } from './eligibility.ts';
-import { leaseRecovery } from './lease-recovery.ts';
+import { byCampaign, leaseReconciliation } from './lease-reconciliation.ts';
 import { Limiter } from './limiter.ts';
 import { callWorkerMetrics } from './metrics.ts';
 import { pause, type WaitContext } from './waits.ts';
@@ -28,6 +28,7 @@ const EARLY_READ_DELAYS_MS = [5, 10, 20, 40, 80, 160, 320, 400];
 export interface CallWorkerSettings extends Pick<KafkaConfig, 'KAFKA_TOPIC_PREFIX' | 'KAFKA_RETRY_LEVELS'> {
   CALL_WORKER_CONCURRENCY: number;
   LEASE_TTL_MS: number;
+  LEASE_RECONCILE_INTERVAL_MS: number;
   PROVIDER_CPS: number;
   STATUS_CALLBACK_BASE_URL: string;
   CAMPAIGN_CACHE_MS: number;
@@ -75,14 +76,36 @@ export function createCallWorker(options: CallWorkerOptions): CallWorker {
   const limiter = new Limiter(config.CALL_WORKER_CONCURRENCY);
   const gate = new DialGate(pool, { windowMs: config.DIAL_GATE_WINDOW_MS, logger });
   const semaphore = new LeaseSemaphore(options.redis);
-  const leases = leaseRecovery({
+  const leases = leaseReconciliation({
     pool,
     redis: options.redis,
     semaphore,
-    slotKey,
     ttlMs: config.LEASE_TTL_MS,
+    intervalMs: config.LEASE_RECONCILE_INTERVAL_MS,
     logger,
+    onPass: (report) => metrics.leasesReleased.inc({ by: 'reconciliation' }, report.released),
   });
+
+  /**
+   * Gives back the leases of dispatches that will not be dialled: an earlier delivery of the message may have taken
+   * the slot and died before its QUEUED → DIALING (the call was cancelled, settled or dialled by another attempt
+   * since). Releasing a lease nobody holds changes nothing; a call live on the message's attempt keeps its lease.
+   */
+  async function releaseUndialled(
+    attempts: readonly { campaignId: string; attemptId: string }[],
+  ): Promise<void> {
+    for (const [campaignId, attemptIds] of byCampaign(attempts)) {
+      try {
+        const released = await semaphore.releaseMany(campaignSlotsKey(campaignId), attemptIds);
+        if (released > 0) metrics.leasesReleased.inc({ by: 'dispatch' }, released);
+      } catch (err) {
+        logger.warn(
+          { err, campaignId },
+          'could not release the leases of undialled attempts; reconciliation will',
+        );
+      }
+    }
+  }
   const dialer = createDialer({
     pool,
     semaphore,
@@ -153,6 +176,7 @@ export function createCallWorker(options: CallWorkerOptions): CallWorker {
     const at = now();
     const settlements: Settlement[] = [];
     const jobs: DialJob[] = [];
+    const undialled: { campaignId: string; attemptId: string }[] = [];
     for (const { message, traceparent } of messages) {
       const call = calls.get(message.callId);
       const campaign = campaignsById.get(message.campaignId);
@@ -165,6 +189,7 @@ export function createCallWorker(options: CallWorkerOptions): CallWorker {
       ) {
         metrics.ignored.inc({ reason: call && campaign ? 'stale' : 'unknown' });
         logger.debug({ ...idsOf(message), status: call?.status }, 'dispatch ignored: the call moved on');
+        if (!liveOn(call, message.attemptId)) undialled.push(message);
         continue;
       }
       const verdict = verdictFor(campaign, { timezone: message.timezone, doNotCall: call.doNotCall }, at);
@@ -189,11 +214,13 @@ export function createCallWorker(options: CallWorkerOptions): CallWorker {
     if (settlements.length > 0) {
       const settled = await dependency('postgres', () => settleCalls(pool, settlements));
       for (const s of settled) metrics.settled.inc({ reason: s.reason });
+      undialled.push(...settled);
       const ignored = settlements.length - settled.length;
       if (ignored > 0) metrics.ignored.inc({ reason: 'stale' }, ignored);
       if (settled.length > 0)
         logger.debug({ settled: settled.length }, 'queued calls settled without dialling');
     }
+    if (undialled.length > 0) await releaseUndialled(undialled);
     if (jobs.length === 0) return;
 
     // 3. Dial, CALL_WORKER_CONCURRENCY at once across batches. One failed dial stops the others' waits: the batch
@@ -255,11 +282,23 @@ export function createCallWorker(options: CallWorkerOptions): CallWorker {
   });
 
   return {
-    start: () => consumer.start(),
+    start: async () => {
+      await consumer.start();
+      leases.start();
+    },
     stop: async () => {
       await consumer.stop();
-      await gate.close();
+      await Promise.all([gate.close(), leases.stop()]);
     },
     isReady: () => consumer.isReady(),
   };
+}
+
+/** The call is at the carrier (or being dialled) on this attempt: the lease with its id is that call's. */
+function liveOn(call: CallRow | undefined, attemptId: string): boolean {
+  return (
+    call !== undefined &&
+    call.currentAttemptId === attemptId &&
+    (call.status === 'DIALING' || call.status === 'IN_PROGRESS')
+  );
 }

@@ -112,11 +112,13 @@ export async function settleCalls(pool: pg.Pool, settlements: readonly Settlemen
 }
 
 /**
- * QUEUED → DIALING for each (call, attempt), only while its campaign is RUNNING, with the counters, in ONE
- * transaction. This is the no-double-dial guard: a duplicate or redelivered dispatch, a call cancelled meanwhile,
- * or a campaign paused since the cache was read all update nothing. Rows are locked in id order first (as every
- * other writer of calls does), so concurrent batches queue instead of deadlocking. Returns the call ids this worker
- * now owns the dial of.
+ * QUEUED → DIALING for each (call, attempt), only while its campaign is RUNNING and its number is not on its
+ * tenant's do-not-call list, with the counters, in ONE transaction. This is the no-double-dial guard: a duplicate or
+ * redelivered dispatch, a call cancelled meanwhile, or a campaign paused since the cache was read all update
+ * nothing. It is also the do-not-call check right before the originate (the batch's read can be minutes old after
+ * waits for a slot): an index lookup per call inside the statement the dial makes anyway. Rows are locked in id
+ * order first (as every other writer of calls does), so concurrent batches queue instead of deadlocking. Returns the
+ * call ids this worker now owns the dial of.
  */
 export async function markDialing(
   pool: pg.Pool,
@@ -135,6 +137,8 @@ export async function markDialing(
        FROM locked
        WHERE c.id = locked.id
          AND EXISTS (SELECT 1 FROM campaigns k WHERE k.id = c.campaign_id AND k.status = 'RUNNING')
+         AND NOT EXISTS (SELECT 1 FROM do_not_call d
+                         WHERE d.tenant_id = c.tenant_id AND d.phone_number = c.phone_number)
        RETURNING c.id, c.campaign_id`,
       [marks.map((m) => m.callId), marks.map((m) => m.attemptId)],
     );
@@ -197,15 +201,23 @@ export function dialingMarker(pool: pg.Pool, maxBatch = 500) {
   };
 }
 
-/** Where a call is now, after `markDialing` updated nothing: decides whether the lease taken for it is ours. */
+/**
+ * Where a call is now, after `markDialing` updated nothing: decides whether the lease taken for it is ours, and
+ * whether its number went on the do-not-call list.
+ */
 export async function callState(
   pool: pg.Pool,
   callId: string,
-): Promise<{ status: string; currentAttemptId: string | null } | null> {
+): Promise<{ status: string; currentAttemptId: string | null; doNotCall: boolean } | null> {
   const result = await pool.query(
-    'SELECT status::text AS status, current_attempt_id FROM calls WHERE id = $1',
+    `SELECT c.status::text AS status, c.current_attempt_id,
+            EXISTS (SELECT 1 FROM do_not_call d
+                    WHERE d.tenant_id = c.tenant_id AND d.phone_number = c.phone_number) AS do_not_call
+     FROM calls c WHERE c.id = $1`,
     [callId],
   );
   const row = result.rows[0];
-  return row ? { status: row.status, currentAttemptId: row.current_attempt_id } : null;
+  return row
+    ? { status: row.status, currentAttemptId: row.current_attempt_id, doNotCall: row.do_not_call }
+    : null;
 }

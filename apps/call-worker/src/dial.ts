@@ -1,6 +1,7 @@
 import { type BusProducer, RetryableError } from '@outbound/bus';
 import type { TDispatch, TStatusEvent } from '@outbound/contracts';
-import type { LeaseSemaphore, TokenBucket } from '@outbound/coordination';
+import { campaignSlotsKey, type LeaseSemaphore, type TokenBucket } from '@outbound/coordination';
+import { backoffDelay } from '@outbound/domain';
 import type { Logger } from '@outbound/observability';
 import {
   ProviderRejectedError,
@@ -16,7 +17,7 @@ import type { DialGate, GatePass } from './dial-gate.ts';
 import { type Verdict, verdictFor } from './eligibility.ts';
 import type { CallWorkerMetrics, WaitKind } from './metrics.ts';
 import { originatedEvent, publishStatus, rejectedEvent } from './status-events.ts';
-import { backoffMs, pause, sleepThrough, type WaitContext } from './waits.ts';
+import { pause, sleepThrough, type WaitContext } from './waits.ts';
 
 export interface DialerOptions {
   pool: pg.Pool;
@@ -27,7 +28,7 @@ export interface DialerOptions {
   campaigns: CampaignCache;
   /** Pause and cancel wait for the dials inside it (see DialGate). */
   gate: DialGate;
-  /** Resolves once the concurrency leases are known to be in Redis (see lease-recovery.ts). */
+  /** Resolves once the concurrency leases are known to be in Redis (see lease-reconciliation.ts). */
   leasesReady: () => Promise<void>;
   metrics: CallWorkerMetrics;
   logger: Logger;
@@ -53,9 +54,11 @@ type SettleVerdict = Extract<Verdict, { action: 'settle' }>;
 
 export type DialResult = 'originated' | 'rejected' | 'unknown' | 'settled' | 'stale' | 'duplicate';
 
-export const slotKey = (campaignId: string) => `campaign:${campaignId}:slots`;
 export const campaignCpsKey = (campaignId: string) => `campaign:${campaignId}:cps`;
 export const providerCpsKey = (provider: string) => `provider:${provider}:cps`;
+
+/** The spread of the worker's own retry waits (see backoffDelay). */
+const JITTER = 0.2;
 
 const burstOf = (cps: number) => Math.max(1, Math.ceil(cps));
 
@@ -112,12 +115,14 @@ export function createDialer(options: DialerOptions) {
     return 'settled';
   }
 
-  /** The campaign now (≤ CAMPAIGN_CACHE_MS old) and whether the call may still be dialled. */
-  async function recheck(job: DialJob) {
+  /**
+   * The campaign now (≤ CAMPAIGN_CACHE_MS old) and whether the call may still be dialled. The do-not-call list was
+   * read for the batch (`doNotCall` when a later read says otherwise); QUEUED → DIALING checks it again.
+   */
+  async function recheck(job: DialJob, doNotCall = false) {
     const campaign = await dependency('postgres', () => campaigns.get(job.dispatch.campaignId));
     if (!campaign) return { campaign: undefined, verdict: undefined };
-    // The do-not-call list was read for this batch; only the campaign and the clock can have changed since.
-    const verdict = verdictFor(campaign, { timezone: job.dispatch.timezone, doNotCall: false }, now());
+    const verdict = verdictFor(campaign, { timezone: job.dispatch.timezone, doNotCall }, now());
     return { campaign, verdict };
   }
 
@@ -135,7 +140,9 @@ export function createDialer(options: DialerOptions) {
           throw new RetryableError('kafka unavailable: status event not published', { cause: err });
         }
         logger.warn({ ...ids, err, attempt }, 'status event publish failed; retrying');
-        await pause(backoffMs(200, 5000, attempt), context).catch(() => undefined);
+        await pause(backoffDelay({ initial: 200, max: 5000 }, attempt, JITTER), context).catch(
+          () => undefined,
+        );
       }
     }
   }
@@ -178,7 +185,7 @@ export function createDialer(options: DialerOptions) {
           if (err.retryable && attempt <= originateRetries) {
             // The carrier's own pacing refused it: no call was placed, so sending it again is safe.
             metrics.carrierCpsRetries.inc();
-            await sleepThrough(backoffMs(250, 2000, attempt));
+            await sleepThrough(backoffDelay({ initial: 250, max: 2000 }, attempt, JITTER));
             await takeToken(providerKey, options.providerCps, 'provider_cps', null);
             continue;
           }
@@ -192,7 +199,7 @@ export function createDialer(options: DialerOptions) {
             // Connection refused / name not resolved: the request never left, no call exists.
             if (attempt <= originateRetries) {
               metrics.carrierCpsRetries.inc();
-              await sleepThrough(backoffMs(500, 4000, attempt));
+              await sleepThrough(backoffDelay({ initial: 500, max: 4000 }, attempt, JITTER));
               continue;
             }
             metrics.rejected.inc({ code: 'UNREACHABLE' });
@@ -240,7 +247,7 @@ export function createDialer(options: DialerOptions) {
   /** Dials one job; see `createDialer`. */
   async function dial(job: DialJob, context: WaitContext): Promise<DialResult> {
     const { dispatch } = job;
-    const key = slotKey(dispatch.campaignId);
+    const key = campaignSlotsKey(dispatch.campaignId);
     let campaign = job.campaign;
 
     // 1. A concurrency slot of the campaign (lease id = attempt id: taking it again only renews it), once the
@@ -256,7 +263,7 @@ export function createDialer(options: DialerOptions) {
         break;
       if (attempt === 1) metrics.waits.inc({ kind: 'slot' });
       slotWaited = true;
-      await pause(backoffMs(100, 2000, attempt), context);
+      await pause(backoffDelay({ initial: 100, max: 2000 }, attempt, JITTER), context);
       // Paused or cancelled while waiting: settle now rather than wait for a slot it will not use.
       const latest = await recheck(job);
       if (!latest.campaign) return ignored('stale');
@@ -306,9 +313,9 @@ export function createDialer(options: DialerOptions) {
           return ignored('duplicate');
         }
         if (ours && state?.status === 'QUEUED') {
-          // The campaign stopped running after the cache was read.
+          // The number went on the do-not-call list, or the campaign stopped running, after the batch was read.
           campaigns.invalidate(dispatch.campaignId);
-          const fresh = await recheck(job);
+          const fresh = await recheck(job, state.doNotCall);
           if (fresh.verdict?.action === 'settle') return settleOne(job, fresh.verdict);
           throw new RetryableError('the campaign changed state during the dial; retrying the batch');
         }

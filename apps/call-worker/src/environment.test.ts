@@ -10,6 +10,7 @@ describe('call-worker environment', () => {
     expect(config).toMatchObject({
       CALL_WORKER_CONCURRENCY: 50,
       LEASE_TTL_MS: 3_900_000,
+      LEASE_RECONCILE_INTERVAL_MS: 60_000,
       PROVIDER_CPS: 50,
       CAMPAIGN_CACHE_MS: 250,
       DIAL_GATE_WINDOW_MS: 200,
@@ -46,5 +47,14 @@ describe('call-worker environment', () => {
       // Which entry of the list is wrong.
       'TELEPHONY_STATUS_EVENTS.1',
     ]);
+  });
+
+  it('refuses a lease TTL shorter than three reconciliation intervals (live calls would lose their slots)', () => {
+    expect(() =>
+      loadConfig({ TELEPHONY_AUTH_TOKEN: token, LEASE_TTL_MS: '5000', LEASE_RECONCILE_INTERVAL_MS: '2000' }),
+    ).toThrow(/LEASE_TTL_MS: must be at least 3 × LEASE_RECONCILE_INTERVAL_MS \(2000\)/);
+    expect(
+      loadConfig({ TELEPHONY_AUTH_TOKEN: token, LEASE_TTL_MS: '6000', LEASE_RECONCILE_INTERVAL_MS: '2000' }),
+    ).toMatchObject({ LEASE_TTL_MS: 6000, LEASE_RECONCILE_INTERVAL_MS: 2000 });
   });
 });

@@ -1,4 +1,5 @@
 import {
+  ConfigError,
   databaseEnv,
   type EnvSource,
   kafkaEnv,
@@ -7,6 +8,7 @@ import {
   port,
   positiveInt,
   redisEnv,
+  telephonyApiEnv,
   url,
 } from '@outbound/config';
 import {
@@ -21,18 +23,19 @@ const callWorkerEnv = {
   /** Dispatch messages dialled at once by this process (slot waits, pacing waits and originates), across batches. */
   CALL_WORKER_CONCURRENCY: positiveInt(50, 10_000),
   /**
-   * Lifetime of a campaign concurrency lease: the status worker releases it on the call's final event; this only
-   * bounds how long a slot stays taken when that never comes (a crashed worker, a lost callback). A call can last
-   * an hour, so the default is 65 minutes.
+   * Lifetime of a campaign concurrency lease (lease id = attempt id) unless renewed. The status worker releases it on
+   * the attempt's final event; the lease reconciliation renews the leases of calls PostgreSQL says are at the
+   * carrier every LEASE_RECONCILE_INTERVAL_MS, so a call of any length keeps its slot, and frees those of attempts
+   * that ended. Expiry only matters when no call-worker reconciles for this long.
    */
   LEASE_TTL_MS: z.coerce.number().int().min(1000).default(3_900_000),
+  /**
+   * How often each call-worker reconciles the leases with PostgreSQL (see lease-reconciliation.ts): a slot left
+   * taken by a dead worker or a lost release comes back within about this long. At most a third of LEASE_TTL_MS.
+   */
+  LEASE_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
   /** The carrier's calls-per-second budget, shared by every call-worker through one Redis token bucket. */
   PROVIDER_CPS: z.coerce.number().positive().max(100_000).default(50),
-  /** The provider's REST API: Twilio's `https://api.twilio.com`, or the carrier simulator. */
-  TELEPHONY_BASE_URL: url(['http', 'https'], 'http://127.0.0.1:4010'),
-  TELEPHONY_ACCOUNT_SID: z.string().min(1).default('AC00000000000000000000000000000000'),
-  /** Basic-auth password of the provider's API (and the key its callbacks are signed with). No default. */
-  TELEPHONY_AUTH_TOKEN: z.string().min(16, 'must be at least 16 characters'),
   /** The TwiML document a call runs once answered. */
   TELEPHONY_TWIML_URL: url(['http', 'https'], 'http://127.0.0.1:4000/twiml'),
   /**
@@ -49,8 +52,6 @@ const callWorkerEnv = {
         .filter(Boolean),
     )
     .pipe(z.array(z.enum(STATUS_CALLBACK_EVENTS)).min(1)),
-  /** Bound on each provider request; an originate that times out is treated as "the call may exist". */
-  TELEPHONY_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   /** The carrier ingress's public status webhook; each call's ids are added to its query string. */
   STATUS_CALLBACK_BASE_URL: url(['http', 'https'], 'http://127.0.0.1:4020/webhooks/twilio/status'),
   /**
@@ -82,11 +83,26 @@ const callWorkerEnv = {
   CALL_WORKER_HEALTH_PORT: port(9102),
 };
 
-export const environmentShape = { ...databaseEnv, ...redisEnv, ...kafkaEnv, ...logEnv, ...callWorkerEnv };
+export const environmentShape = {
+  ...databaseEnv,
+  ...redisEnv,
+  ...kafkaEnv,
+  ...logEnv,
+  ...telephonyApiEnv,
+  ...callWorkerEnv,
+};
 
 export type CallWorkerConfig = z.infer<z.ZodObject<typeof environmentShape>>;
 
+/** Renewals every interval keep a lease alive only if it outlives a few of them (a slow or failed pass). */
+const RENEWALS_PER_TTL = 3;
+
 /** The only place the call-worker reads its environment. */
 export function loadConfig(env: EnvSource = process.env): CallWorkerConfig {
-  return parseEnv(environmentShape, env);
+  const config = parseEnv(environmentShape, env);
+  if (config.LEASE_TTL_MS < RENEWALS_PER_TTL * config.LEASE_RECONCILE_INTERVAL_MS)
+    throw new ConfigError([
+      `LEASE_TTL_MS: must be at least ${RENEWALS_PER_TTL} × LEASE_RECONCILE_INTERVAL_MS (${config.LEASE_RECONCILE_INTERVAL_MS}), so the leases of live calls are renewed before they expire (got "${config.LEASE_TTL_MS}")`,
+    ]);
+  return config;
 }

@@ -14,6 +14,7 @@ export interface CallWorkerMetrics {
   waitSeconds: Histogram<'kind'>;
   originateSeconds: Histogram<'result'>;
   inFlight: Gauge;
+  leasesReleased: Counter<'by'>;
 }
 
 function reuse<M>(registry: Registry, name: string, create: () => M): M {
@@ -128,6 +129,17 @@ export function callWorkerMetrics(registry: Registry): CallWorkerMetrics {
         new Gauge({
           name: 'call_worker_dials_in_flight',
           help: 'Dispatch messages being dialled by this process (bounded by CALL_WORKER_CONCURRENCY)',
+          registers,
+        }),
+    ),
+    leasesReleased: reuse(
+      registry,
+      'call_worker_leases_released_total',
+      () =>
+        new Counter({
+          name: 'call_worker_leases_released_total',
+          help: 'Concurrency leases left by a worker that died or a lost release, given back: by the redelivered dispatch of a call that moved on (dispatch) or by the lease reconciliation (reconciliation)',
+          labelNames: ['by'] as const,
           registers,
         }),
     ),

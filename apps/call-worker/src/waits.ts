@@ -32,9 +32,3 @@ export async function pause(ms: number, context: WaitContext): Promise<void> {
 export function sleepThrough(ms: number): Promise<void> {
   return sleep(ms);
 }
-
-/** `initial` doubling per attempt (1-based) up to `max`, spread ± `jitter`. */
-export function backoffMs(initial: number, max: number, attempt: number, jitter = 0.2): number {
-  const base = Math.min(max, initial * 2 ** Math.max(0, attempt - 1));
-  return Math.max(0, Math.round(base * (1 + (Math.random() * 2 - 1) * jitter)));
-}

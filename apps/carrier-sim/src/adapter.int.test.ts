@@ -213,6 +213,49 @@ describe('TwilioProvider against the carrier simulator', () => {
     expect(sim.stats()).toMatchObject({ hangups: 2, active: 0 });
   });
 
+  it('reads calls back: one by its sid (404 unknown), and by number and caller id, newest first', async () => {
+    sim.configure({ talkMs: { min: 60_000, max: 60_000 } });
+    const to = `+1415555${String(Math.floor(Math.random() * 10_000)).padStart(4, '0')}`;
+    const before = new Date(Date.now() - 1000);
+    const first = (await provider.originate({ ...attempt(), to })).providerCallId;
+    const second = (await provider.originate({ ...attempt(), to })).providerCallId;
+    await provider.originate(attempt());
+    await receiver.waitFor((all) => of(first)(all).some((r) => r.event.event === 'answered'));
+    expect(await provider.fetchCall(first)).toMatchObject({
+      providerCallId: first,
+      to,
+      from: '+14155550100',
+      event: 'answered',
+      status: 'in-progress',
+    });
+    expect(await provider.fetchCall('CA00000000000000000000000000000000')).toBeNull();
+
+    await provider.hangup(first);
+    await receiver.waitForFinal(first);
+    const ended = await provider.fetchCall(first);
+    expect(ended).toMatchObject({ event: 'completed', outcome: 'ANSWERED', status: 'completed' });
+    expect(ended?.endedAt).toBeInstanceOf(Date);
+
+    const found = await provider.findCalls({
+      to,
+      from: '+14155550100',
+      createdAfter: before,
+      createdBefore: new Date(Date.now() + 1000),
+    });
+    expect(new Set(found.map((c) => c.providerCallId))).toEqual(new Set([first, second]));
+    const created = found.map((c) => c.createdAt.getTime());
+    expect(created).toEqual([...created].sort((a, b) => b - a));
+    expect(
+      await provider.findCalls({
+        to,
+        from: '+14155550100',
+        createdAfter: new Date(Date.now() + 60_000),
+        createdBefore: new Date(Date.now() + 120_000),
+      }),
+    ).toEqual([]);
+    await provider.hangup(second);
+  });
+
   it('records the concurrency of each campaign', async () => {
     sim.configure({ talkMs: { min: 60_000, max: 60_000 } });
     const a = randomUUID();

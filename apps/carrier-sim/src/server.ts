@@ -124,6 +124,8 @@ export function createSimServer(sim: CarrierSimulator, { authToken, logger }: Si
       });
     }
     if (calls) {
+      if (method === 'GET')
+        return send(res, sim.listCalls(new URL(req.url ?? '/', 'http://carrier-sim').searchParams));
       if (method !== 'POST')
         return send(res, { status: 405, body: { code: 20004, message: 'Method not allowed' } });
       return send(res, await sim.create(new URLSearchParams(await readBody(req))));

@@ -371,6 +371,38 @@ export class CarrierSimulator {
     return { status: 200, body: this.#resource(call) };
   }
 
+  /**
+   * `GET …/Calls.json`: the calls still remembered, newest first, filtered by `To` and `From` when given, one page of
+   * `PageSize` (default 50, at most 1000), in Twilio's list shape.
+   */
+  listCalls(query: URLSearchParams): SimResponse {
+    const size = Number(query.get('PageSize') ?? 50);
+    if (!Number.isInteger(size) || size < 1 || size > 1000)
+      return twilioError(400, 20001, 'PageSize must be an integer between 1 and 1000');
+    const to = query.get('To');
+    const from = query.get('From');
+    const calls = [...this.#calls.values()]
+      .filter((c) => (to === null || c.to === to) && (from === null || c.from === from))
+      .sort((a, b) => b.createdAt - a.createdAt)
+      .slice(0, size)
+      .map((c) => this.#resource(c));
+    const uri = `/${TWILIO_API_VERSION}/Accounts/${this.accountSid}/Calls.json?${query}`;
+    return {
+      status: 200,
+      body: {
+        calls,
+        page: 0,
+        page_size: size,
+        start: 0,
+        end: Math.max(0, calls.length - 1),
+        uri,
+        first_page_uri: uri,
+        next_page_uri: null,
+        previous_page_uri: null,
+      },
+    };
+  }
+
   stats(): SimStats {
     const stats = structuredClone(this.#stats);
     stats.callbacks.latencyMs = this.#latency.summary();

@@ -1,4 +1,4 @@
-import { counterUpdateSql } from '@outbound/db';
+import { counterUpdateSql, inTransaction } from '@outbound/db';
 import type pg from 'pg';
 import { holdsFencingToken } from './leader-lock.ts';
 
@@ -32,9 +32,7 @@ export async function claimAndDispatch(
   publish: (calls: ClaimedCall[]) => Promise<void>,
 ): Promise<ClaimedCall[]> {
   if (limit <= 0 || openZones.length === 0) return [];
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return inTransaction(pool, async (client) => {
     if (!(await holdsFencingToken(client, fencingToken)))
       throw new LostLeadershipError('a newer scheduler leads');
     const result = await client.query(
@@ -68,12 +66,6 @@ export async function claimAndDispatch(
       if (update) await client.query(update.text, update.values);
       await publish(claimed);
     }
-    await client.query('COMMIT');
     return claimed;
-  } catch (err) {
-    await client.query('ROLLBACK');
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }

@@ -9,6 +9,7 @@ import {
   port,
   positiveInt,
   redisEnv,
+  telephonyApiEnv,
 } from '@outbound/config';
 import { z } from 'zod';
 
@@ -21,10 +22,17 @@ const schedulerEnv = {
   SCHEDULER_MAX_CLAIM_PER_TICK: positiveInt(500, 100_000),
   /** Identifies this instance in the lock and logs. */
   SCHEDULER_INSTANCE_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
-  /** A call DIALING this long without a word from the carrier never reached it: its attempt fails. */
+  /**
+   * A call DIALING this long without a word from the carrier is looked up there: it goes on from what the carrier
+   * says, or fails when the carrier has no such call. Longer than a call-worker's originate can take (its
+   * TELEPHONY_TIMEOUT_MS and retries), and than the carrier's ring time, so a call that exists has usually spoken.
+   */
   REAPER_DIALING_TIMEOUT_MS: durationMs(120_000),
-  /** A call IN_PROGRESS this long lost its final callback: its attempt fails. */
-  REAPER_IN_PROGRESS_TIMEOUT_MS: durationMs(2 * 60 * 60_000),
+  /**
+   * The carrier's longest call (Twilio: 4 hours unless a call's TimeLimit says less): a call IN_PROGRESS this long
+   * lost its final callback; the carrier is asked how it ended (a call still live there is hung up first).
+   */
+  REAPER_IN_PROGRESS_TIMEOUT_MS: durationMs(4 * 60 * 60_000),
   /**
    * Processed event ids (the status worker's idempotency ledger) are kept this long, then purged by the leader:
    * longer than any message can be redelivered (the call topics keep 7 days).
@@ -40,7 +48,14 @@ const schedulerEnv = {
   SCHEDULER_HEALTH_PORT: port(9101),
 };
 
-export const environmentShape = { ...databaseEnv, ...redisEnv, ...kafkaEnv, ...logEnv, ...schedulerEnv };
+export const environmentShape = {
+  ...databaseEnv,
+  ...redisEnv,
+  ...kafkaEnv,
+  ...logEnv,
+  ...telephonyApiEnv,
+  ...schedulerEnv,
+};
 
 export type SchedulerConfig = z.infer<z.ZodObject<typeof environmentShape>>;
 

@@ -10,9 +10,10 @@ import {
   startHealthServer,
   stopOnSignals,
 } from '@outbound/observability';
+import { TwilioProvider } from '@outbound/telephony';
 import { Counter } from 'prom-client';
 import { loadConfig } from './environment.ts';
-import { dispatchPublisher, reaperPublisher } from './publish.ts';
+import { dispatchPublisher, statusPublisher } from './publish.ts';
 import { createScheduler, type Scheduler } from './scheduler.ts';
 
 const config = loadConfigOrExit('scheduler', () => loadConfig());
@@ -26,7 +27,8 @@ const dispatched = new Counter({
 });
 const reaped = new Counter({
   name: 'scheduler_reaped_total',
-  help: 'Attempts failed by the reaper (stuck DIALING or IN_PROGRESS)',
+  help: 'Stuck attempts (DIALING or IN_PROGRESS without a word from the carrier) looked up at the carrier, by what it said: absent (failed), ended (its final status applied), live (goes on), unknown (asked again later)',
+  labelNames: ['verdict'] as const,
   registers: [registry],
 });
 const resent = new Counter({
@@ -59,17 +61,24 @@ scheduler = createScheduler({
   reaper: {
     dialingTimeoutMs: config.REAPER_DIALING_TIMEOUT_MS,
     inProgressTimeoutMs: config.REAPER_IN_PROGRESS_TIMEOUT_MS,
-    publish: reaperPublisher(producer, topicNames(config).status, {
-      dialing: config.REAPER_DIALING_TIMEOUT_MS,
-      inProgress: config.REAPER_IN_PROGRESS_TIMEOUT_MS,
+    // Reads calls back and hangs up; never originates.
+    provider: new TwilioProvider({
+      baseUrl: config.TELEPHONY_BASE_URL,
+      accountSid: config.TELEPHONY_ACCOUNT_SID,
+      authToken: config.TELEPHONY_AUTH_TOKEN,
+      timeoutMs: config.TELEPHONY_TIMEOUT_MS,
     }),
+    publish: statusPublisher(producer, topicNames(config).status),
   },
   retention: { ledgerRetentionMs: config.LEDGER_RETENTION_MS, intervalMs: config.RETENTION_INTERVAL_MS },
   onTick: (report) => {
     dispatched.inc(report.dispatched);
-    reaped.inc(report.reaped);
     resent.inc(report.resent);
     completed.inc(report.completed.length);
+  },
+  onReap: (report) => {
+    for (const verdict of ['absent', 'ended', 'live', 'unknown'] as const)
+      reaped.inc({ verdict }, report[verdict]);
   },
 });
 scheduler.start();

@@ -2,7 +2,6 @@ import type { BusProducer } from '@outbound/bus';
 import { encode, newTraceparent, type TDispatch, type TStatusEvent, traceHeaders } from '@outbound/contracts';
 import type { RunningCampaign } from './campaign-state.ts';
 import type { ClaimedCall } from './claim.ts';
-import type { StuckAttempt } from './reaper.ts';
 
 /**
  * Dispatch messages for one campaign's claim, keyed by campaign id (one campaign's messages stay in order on one
@@ -35,44 +34,16 @@ export function dispatchPublisher(producer: BusProducer, topic: string, fencingT
   };
 }
 
-/**
- * FAILED outcome events for attempts the carrier never reported on, to the status topic. The event id is derived
- * from the attempt, so reaping the same attempt twice (two ticks before the status worker caught up) is one event.
- */
-export function reaperPublisher(
-  producer: BusProducer,
-  topic: string,
-  timeoutsMs: { dialing: number; inProgress: number },
-) {
-  return async (stuck: StuckAttempt[]): Promise<void> => {
+/** Status events (the reaper's), keyed by campaign id like the carrier's, each starting a trace. */
+export function statusPublisher(producer: BusProducer, topic: string) {
+  return async (events: TStatusEvent[]): Promise<void> => {
     await producer.send(
       topic,
-      stuck.map((attempt) => {
-        const event: TStatusEvent = {
-          v: 1,
-          kind: 'status',
-          eventId: `reaper:${attempt.attemptId}`,
-          tenantId: attempt.tenantId,
-          campaignId: attempt.campaignId,
-          callId: attempt.callId,
-          attemptId: attempt.attemptId,
-          attempt: attempt.attempt,
-          event: 'completed',
-          outcome: 'FAILED',
-          ...(attempt.providerCallId ? { providerCallId: attempt.providerCallId } : {}),
-          // The moment it became stuck, not now: the same attempt reaped again (by a new leader) is the same
-          // event, down to its key in the history.
-          occurredAt: new Date(
-            attempt.since.getTime() +
-              (attempt.status === 'DIALING' ? timeoutsMs.dialing : timeoutsMs.inProgress),
-          ).toISOString(),
-          detail:
-            attempt.status === 'DIALING'
-              ? `no word from the carrier within ${Math.round(timeoutsMs.dialing / 1000)} s of dialling`
-              : `no final status from the carrier within ${Math.round(timeoutsMs.inProgress / 60_000)} min`,
-        };
-        return { key: attempt.campaignId, value: encode(event), headers: traceHeaders(newTraceparent()) };
-      }),
+      events.map((event) => ({
+        key: event.campaignId,
+        value: encode(event),
+        headers: traceHeaders(newTraceparent()),
+      })),
     );
   };
 }

@@ -1,9 +1,12 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { type RunningSimulator, type SimBehaviourPatch, startSimulator } from '@outbound/carrier-sim';
 import { databaseEnv, parseEnv, redisEnv } from '@outbound/config';
+import type { TStatusEvent } from '@outbound/contracts';
 import { createRedisClient } from '@outbound/coordination';
 import { createPool, createPrisma, type Database } from '@outbound/db';
 import { createScratchDatabase, type ScratchDatabase } from '@outbound/db/testing';
 import { createLogger } from '@outbound/observability';
+import { statusCallbackUrl, TwilioProvider } from '@outbound/telephony';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -11,7 +14,7 @@ import type { RunningCampaign } from './campaign-state.ts';
 import type { ClaimedCall } from './claim.ts';
 import { LostLeadershipError } from './claim.ts';
 import { LeaderLock } from './leader-lock.ts';
-import type { StuckAttempt } from './reaper.ts';
+import { reap } from './reaper.ts';
 import { createScheduler } from './scheduler.ts';
 import { tick } from './tick.ts';
 
@@ -331,49 +334,187 @@ describe('stranded messages', () => {
 });
 
 describe('reaper', () => {
-  it('fails attempts stuck DIALING past the timeout (never reached the carrier), and only those', async () => {
-    const id = await campaign({ calls: numbers(3) });
+  const authToken = randomBytes(24).toString('hex');
+  /** Callbacks go nowhere (a closed port): the reaper is about attempts whose callbacks never came. */
+  const NOWHERE = 'http://127.0.0.1:9/webhooks/twilio/status';
+  const SHORT: SimBehaviourPatch = {
+    cps: 0,
+    outcomes: { answered: 1, busy: 0, noAnswer: 0, failed: 0, voicemail: 0, rejected: 0 },
+    ringMs: { min: 5, max: 10 },
+    talkMs: { min: 1000, max: 1000 },
+    apiLatencyMs: { min: 0, max: 2 },
+  };
+  let sim: RunningSimulator;
+  let provider: TwilioProvider;
+  beforeAll(async () => {
+    sim = await startSimulator({ authToken, behaviour: SHORT });
+    provider = new TwilioProvider({
+      baseUrl: sim.url,
+      accountSid: sim.accountSid,
+      authToken,
+      timeoutMs: 2000,
+    });
+  });
+  afterAll(async () => {
+    await sim?.stop();
+  });
+
+  const TIMEOUTS = { dialingTimeoutMs: 120_000, inProgressTimeoutMs: 4 * 3_600_000 };
+
+  /** Places a call at the carrier the way a call-worker does (its answer is then "lost": not stored anywhere). */
+  async function placeCall(to: string, behaviour: SimBehaviourPatch = SHORT): Promise<string> {
+    sim.configure(behaviour);
+    const ref = {
+      tenantId: randomUUID(),
+      campaignId: randomUUID(),
+      callId: randomUUID(),
+      attemptId: randomUUID(),
+      attempt: 1,
+    };
+    const caller = new TwilioProvider({
+      baseUrl: sim.url,
+      accountSid: sim.accountSid,
+      authToken,
+      twimlUrl: 'http://127.0.0.1:9/twiml',
+    });
+    const { providerCallId } = await caller.originate({
+      ...ref,
+      to,
+      from: '+442079460000',
+      statusCallbackUrl: statusCallbackUrl(NOWHERE, ref),
+    });
+    sim.configure(SHORT);
+    return providerCallId;
+  }
+
+  async function stuck(
+    callId: string,
+    status: 'DIALING' | 'IN_PROGRESS',
+    { providerCallId = null, dialedAt }: { providerCallId?: string | null; dialedAt: Date },
+  ): Promise<string> {
+    const attemptId = randomUUID();
+    await pool.query(
+      `UPDATE calls SET status = $2::"CallStatus", attempts = 1, current_attempt_id = $3, provider_call_id = $4,
+              last_dialed_at = $5, updated_at = $6 WHERE id = $1`,
+      [callId, status, attemptId, providerCallId, dialedAt, new Date(Date.now() - 5 * 3_600_000)],
+    );
+    return attemptId;
+  }
+
+  it('asks the carrier before settling a stuck attempt: absent fails, ended applies, live goes on, too long is hung up', async () => {
+    const id = await campaign({ calls: numbers(6) });
     const calls = await db.call.findMany({ where: { campaignId: id }, orderBy: { id: 'asc' } });
-    const [stuck, recent, talking] = calls;
-    if (!stuck || !recent || !talking) throw new Error('fixture');
-    const attempt = () => randomUUID();
-    await pool.query(
-      `UPDATE calls SET status = 'DIALING', attempts = 1, current_attempt_id = $2, updated_at = $3 WHERE id = $1`,
-      [stuck.id, attempt(), new Date(NOON.getTime() - 5 * 60_000)],
-    );
-    await pool.query(
-      `UPDATE calls SET status = 'DIALING', attempts = 1, current_attempt_id = $2, updated_at = $3 WHERE id = $1`,
-      [recent.id, attempt(), new Date(NOON.getTime() - 10_000)],
-    );
-    await pool.query(
-      `UPDATE calls SET status = 'IN_PROGRESS', attempts = 1, current_attempt_id = $2, updated_at = $3 WHERE id = $1`,
-      [talking.id, attempt(), new Date(NOON.getTime() - 10 * 60_000)],
-    );
-    const reaped: StuckAttempt[] = [];
+    const [never, older, ended, live, tooLong, forgotten] = calls;
+    if (!never || !older || !ended || !live || !tooLong || !forgotten) throw new Error('fixture');
+    const now = new Date();
+    // The earlier attempt's call to `older`'s number (named on the row, as a retry leaves it), created just before
+    // this attempt was dialled: not this attempt's.
+    const earlierSid = await placeCall(older.phoneNumber);
+    const endedSid = await placeCall(ended.phoneNumber);
+    const liveSid = await placeCall(live.phoneNumber, { talkMs: { min: 600_000, max: 600_000 } });
+    const tooLongSid = await placeCall(tooLong.phoneNumber, { talkMs: { min: 600_000, max: 600_000 } });
+    const creates = sim.stats().totalCreates;
+    const until = async (check: () => Promise<boolean>) => {
+      const deadline = Date.now() + 10_000;
+      while (!(await check())) {
+        if (Date.now() > deadline) throw new Error('the carrier did not get there');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+    await until(async () => (await provider.fetchCall(endedSid))?.event === 'completed');
+    await until(async () => (await provider.fetchCall(tooLongSid))?.event === 'answered');
+
+    const attempts = {
+      never: await stuck(never.id, 'DIALING', { dialedAt: now }),
+      older: await stuck(older.id, 'DIALING', {
+        providerCallId: earlierSid,
+        dialedAt: new Date(now.getTime() + 500),
+      }),
+      ended: await stuck(ended.id, 'DIALING', { dialedAt: new Date(now.getTime() - 1000) }),
+      live: await stuck(live.id, 'DIALING', { dialedAt: new Date(now.getTime() - 1000) }),
+      tooLong: await stuck(tooLong.id, 'IN_PROGRESS', { providerCallId: tooLongSid, dialedAt: now }),
+      forgotten: await stuck(forgotten.id, 'IN_PROGRESS', {
+        providerCallId: 'CA00000000000000000000000000000000',
+        dialedAt: now,
+      }),
+    };
+    const published: TStatusEvent[] = [];
     const recentlyReaped = new Map<string, number>();
-    const deps = {
+    const options = {
       pool,
       logger,
-      publish: recorder().publish,
-      maxClaimPerTick: 0,
-      reaper: {
-        dialingTimeoutMs: 120_000,
-        inProgressTimeoutMs: 3_600_000,
-        publish: async (s: StuckAttempt[]) => void reaped.push(...s),
-        recentlyReaped,
-      },
+      provider,
+      ...TIMEOUTS,
+      publish: async (events: TStatusEvent[]) => void published.push(...events),
+      recentlyReaped,
     };
-    const token = await lead();
-    const report = await tick(deps, token, NOON);
-    expect(reaped.map((a) => a.callId)).toEqual([stuck.id]);
-    expect(reaped[0]?.since).toEqual(new Date(NOON.getTime() - 5 * 60_000));
-    expect(report.reaped).toBe(1);
+    const at = new Date(now.getTime() + 120_000);
+    const report = await reap(options, at);
+    expect(report).toEqual({ looked: 6, absent: 3, ended: 2, live: 1, unknown: 0 });
+    const byAttempt = new Map(published.map((e) => [e.attemptId, e]));
 
-    // Still DIALING a tick later (the status worker has not applied the event yet): not published again, until
-    // the quiet period (the dialling timeout, at most a minute) has passed.
-    expect((await tick(deps, token, new Date(NOON.getTime() + 1000))).reaped).toBe(0);
-    expect((await tick(deps, token, new Date(NOON.getTime() + 61_000))).reaped).toBe(1);
-    expect(reaped.map((a) => a.callId)).toEqual([stuck.id, stuck.id]);
+    for (const attemptId of [attempts.never, attempts.older, attempts.forgotten])
+      expect(byAttempt.get(attemptId)).toMatchObject({
+        eventId: `reaper:${attemptId}`,
+        event: 'completed',
+        outcome: 'FAILED',
+      });
+    // The earlier attempt's call is not this attempt's.
+    expect(byAttempt.get(attempts.older)).not.toHaveProperty('providerCallId');
+    expect(byAttempt.get(attempts.never)?.detail).toContain('never reached the carrier');
+    // The originate reached the carrier: the attempt ends as the carrier says, with the call's id, no new dial.
+    expect(byAttempt.get(attempts.ended)).toMatchObject({
+      eventId: `carrier:${attempts.ended}:${endedSid}:completed`,
+      event: 'completed',
+      outcome: 'ANSWERED',
+      durationMs: 1000,
+      providerCallId: endedSid,
+    });
+    expect(byAttempt.get(attempts.live)).toMatchObject({
+      event: 'answered',
+      providerCallId: liveSid,
+    });
+    expect(byAttempt.get(attempts.live)).not.toHaveProperty('outcome');
+    // Past the carrier's longest call and still live there: hung up, then its end as the carrier reports it.
+    expect(byAttempt.get(attempts.tooLong)).toMatchObject({
+      eventId: `carrier:${attempts.tooLong}:${tooLongSid}:completed`,
+      outcome: 'ANSWERED',
+      providerCallId: tooLongSid,
+    });
+    expect(sim.stats()).toMatchObject({ totalCreates: creates, hangups: 1 });
+    expect((await provider.fetchCall(liveSid))?.event).toBe('answered');
+    for (const event of published) expect(event).toMatchObject({ campaignId: id, kind: 'status', v: 1 });
+
+    // Looked at: not again within the quiet period (the status worker has not applied the events yet).
+    expect((await reap(options, new Date(at.getTime() + 1000))).looked).toBe(0);
+    expect((await reap(options, new Date(at.getTime() + 61_000))).looked).toBe(6);
+    await provider.hangup(liveSid);
+  });
+
+  it('settles nothing while the carrier cannot be asked', async () => {
+    const id = await campaign({ calls: numbers(1) });
+    const call = (await db.call.findMany({ where: { campaignId: id } }))[0];
+    if (!call) throw new Error('fixture');
+    await stuck(call.id, 'DIALING', { dialedAt: new Date() });
+    const unreachable = new TwilioProvider({
+      baseUrl: 'http://127.0.0.1:9',
+      accountSid: sim.accountSid,
+      authToken,
+      timeoutMs: 1000,
+    });
+    const published: TStatusEvent[] = [];
+    const report = await reap(
+      {
+        pool,
+        logger,
+        provider: unreachable,
+        ...TIMEOUTS,
+        publish: async (events) => void published.push(...events),
+      },
+      new Date(Date.now() + 120_000),
+    );
+    expect(report).toMatchObject({ looked: 1, unknown: 1 });
+    expect(published).toEqual([]);
   });
 });
 

@@ -6,8 +6,9 @@ import type pg from 'pg';
 import type { RunningCampaign } from './campaign-state.ts';
 import { type ClaimedCall, LostLeadershipError } from './claim.ts';
 import { LeaderLock, type Leadership } from './leader-lock.ts';
+import { type ReaperOptions, type ReapReport, reap } from './reaper.ts';
 import { type RetentionOptions, runRetention } from './retention.ts';
-import { type TickDeps, type TickReport, tick } from './tick.ts';
+import { type TickReport, tick } from './tick.ts';
 
 export interface SchedulerOptions {
   pool: pg.Pool;
@@ -19,10 +20,12 @@ export interface SchedulerOptions {
   lockTtlMs: number;
   maxClaimPerTick: number;
   lockKeyPrefix?: string;
-  reaper?: TickDeps['reaper'];
+  /** Settles attempts the carrier never reported on, asking it first (see reaper.ts); absent: no reaping. */
+  reaper?: Omit<ReaperOptions, 'pool' | 'logger' | 'recentlyReaped'>;
   /** Purges of ended sessions and old ledger entries, run by the leader. */
   retention?: RetentionOptions;
   onTick?: (report: TickReport) => void;
+  onReap?: (report: ReapReport) => void;
 }
 
 /**
@@ -66,62 +69,84 @@ export function createScheduler(options: SchedulerOptions) {
     }
   }
 
-  const recentlyReaped = new Map<string, number>();
-
-  async function tickLoop(): Promise<void> {
+  /** Runs `work` every `intervalMs` while this instance leads (never two at once); a failure waits for the next run. */
+  async function whileLeading(
+    what: string,
+    work: (current: Leadership) => Promise<void>,
+    intervalMs = options.tickMs,
+  ): Promise<void> {
     while (!stopping.signal.aborted) {
       const started = Date.now();
       const current = leadership;
       if (current) {
         try {
-          const report = await tick(
-            {
-              pool: options.pool,
-              logger,
-              publish: options.publish,
-              maxClaimPerTick: options.maxClaimPerTick,
-              onCompleted: (campaignId, completed) =>
-                announceCampaignChange(
-                  options.redis,
-                  {
-                    campaignId,
-                    tenantId: completed.tenantId,
-                    status: 'COMPLETED',
-                    revision: completed.revision,
-                    at: completed.finishedAt,
-                  },
-                  (err) => logger.warn({ err, campaignId }, 'campaign completed but not announced live'),
-                ),
-              ...(options.reaper && { reaper: { recentlyReaped, ...options.reaper } }),
-            },
-            current.fencingToken,
-          );
-          options.onTick?.(report);
-          if (report.dispatched > 0) logger.debug(report, 'scheduler tick');
+          await work(current);
         } catch (err) {
           if (err instanceof LostLeadershipError) {
             logger.warn({ fencingToken: current.fencingToken }, 'a newer scheduler leads; standing down');
             if (leadership === current) leadership = null;
           } else {
-            logger.error({ err }, 'scheduler tick failed');
+            logger.error({ err }, `${what} failed`);
           }
         }
       }
-      await pause(Math.max(0, options.tickMs - (Date.now() - started)));
+      await pause(Math.max(0, intervalMs - (Date.now() - started)));
     }
   }
 
-  async function retentionLoop(retention: RetentionOptions): Promise<void> {
-    while (!stopping.signal.aborted) {
-      if (leadership) await runRetention(options.pool, retention, logger);
-      await pause(retention.intervalMs);
-    }
+  async function runTick(current: Leadership): Promise<void> {
+    const report = await tick(
+      {
+        pool: options.pool,
+        logger,
+        publish: options.publish,
+        maxClaimPerTick: options.maxClaimPerTick,
+        onCompleted: (campaignId, completed) =>
+          announceCampaignChange(
+            options.redis,
+            {
+              campaignId,
+              tenantId: completed.tenantId,
+              status: 'COMPLETED',
+              revision: completed.revision,
+              at: completed.finishedAt,
+            },
+            (err) => logger.warn({ err, campaignId }, 'campaign completed but not announced live'),
+          ),
+      },
+      current.fencingToken,
+    );
+    options.onTick?.(report);
+    if (report.dispatched > 0) logger.debug(report, 'scheduler tick');
+  }
+
+  const recentlyReaped = new Map<string, number>();
+
+  async function runReaper(reaper: NonNullable<SchedulerOptions['reaper']>): Promise<void> {
+    const report = await reap({ ...reaper, pool: options.pool, logger, recentlyReaped }, new Date());
+    options.onReap?.(report);
+    if (report.looked > 0) logger.warn(report, 'stuck attempts settled from what the carrier says');
   }
 
   return {
     start(): void {
-      loops = [leadershipLoop(), tickLoop()];
-      if (options.retention) loops.push(retentionLoop(options.retention));
+      const { reaper, retention } = options;
+      loops = [
+        leadershipLoop(),
+        whileLeading('scheduler tick', runTick),
+        // Beside the ticks, not in them: the reaper waits for the carrier's answers, and a slow or unreachable
+        // carrier must not hold back the claims.
+        ...(reaper ? [whileLeading('reaper pass', () => runReaper(reaper))] : []),
+        ...(retention
+          ? [
+              whileLeading(
+                'retention purge',
+                () => runRetention(options.pool, retention, logger),
+                retention.intervalMs,
+              ),
+            ]
+          : []),
+      ];
     },
     /** Finishes the tick in progress, then gives up leadership so a standby takes over at once. */
     async stop(): Promise<void> {

@@ -1,4 +1,4 @@
-import { counterUpdateSql } from '@outbound/db';
+import { counterUpdateSql, inTransaction } from '@outbound/db';
 import type pg from 'pg';
 import type { ClaimedCall } from './claim.ts';
 import { LostLeadershipError } from './claim.ts';
@@ -21,9 +21,7 @@ export async function sweepStranded(
   }: { campaignId: string; olderThan: Date; limit: number; fencingToken: number },
   publish: (calls: ClaimedCall[]) => Promise<void>,
 ): Promise<number> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  return inTransaction(pool, async (client) => {
     if (!(await holdsFencingToken(client, fencingToken)))
       throw new LostLeadershipError('a newer scheduler leads');
     const overdue = await client.query(
@@ -63,12 +61,6 @@ export async function sweepStranded(
       if (update) await client.query(update.text, update.values);
     }
     if (calls.length > 0) await publish(calls);
-    await client.query('COMMIT');
     return calls.length;
-  } catch (err) {
-    await client.query('ROLLBACK');
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }

@@ -1,4 +1,4 @@
-import { cancelOpenCalls } from '@outbound/db';
+import { cancelOpenCalls, inTransaction } from '@outbound/db';
 import { isWithinBusinessHours, isWithinDailyWindow } from '@outbound/domain';
 import type { Logger } from '@outbound/observability';
 import type pg from 'pg';
@@ -11,7 +11,6 @@ import {
   runningCampaigns,
 } from './campaign-state.ts';
 import { type ClaimedCall, claimAndDispatch } from './claim.ts';
-import { type StuckAttempt, stuckAttempts } from './reaper.ts';
 import { sweepStranded } from './sweep.ts';
 
 export interface TickDeps {
@@ -24,20 +23,11 @@ export interface TickDeps {
   onCompleted?: (campaignId: string, completed: CompletedCampaign) => Promise<void>;
   /** A QUEUED call, or a retry past its due time, untouched this long is sent again (see sweep.ts). */
   strandedAfterMs?: number;
-  /** Fails attempts the carrier never reported on (see reaper.ts); absent: no reaping. */
-  reaper?: {
-    dialingTimeoutMs: number;
-    inProgressTimeoutMs: number;
-    publish: (stuck: StuckAttempt[]) => Promise<void>;
-    /** Attempt id → when this scheduler reaped it (kept across ticks by the caller). */
-    recentlyReaped?: Map<string, number>;
-  };
 }
 
 export interface TickReport {
   campaigns: number;
   dispatched: number;
-  reaped: number;
   resent: number;
   completed: string[];
   skipped: { campaignId: string; reason: string }[];
@@ -45,23 +35,14 @@ export interface TickReport {
 
 /** When the schedule ends, calls not yet dialled end with it; calls in flight finish, then the campaign completes. */
 async function endSchedule(pool: pg.Pool, campaignId: string): Promise<number> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const ended = await cancelOpenCalls(
+  return inTransaction(pool, (client) =>
+    cancelOpenCalls(
       async (text, values) => (await client.query(text, values)).rows,
       campaignId,
       ['PENDING', 'RETRY_SCHEDULED'],
       'the campaign schedule ended',
-    );
-    await client.query('COMMIT');
-    return ended;
-  } catch (err) {
-    await client.query('ROLLBACK');
-    throw err;
-  } finally {
-    client.release();
-  }
+    ),
+  );
 }
 
 /**
@@ -77,7 +58,6 @@ export async function tick(
   const report: TickReport = {
     campaigns: 0,
     dispatched: 0,
-    reaped: 0,
     resent: 0,
     completed: [],
     skipped: [],
@@ -125,22 +105,6 @@ export async function tick(
       report.completed.push(campaign.id);
       deps.logger.info({ campaignId: campaign.id }, 'campaign completed');
       await deps.onCompleted?.(campaign.id, completed);
-    }
-  }
-  if (deps.reaper) {
-    // An attempt just reaped stays stuck until the status worker applies the event (perhaps minutes, if it is
-    // down): it is not published again for a while (and when it is, by another leader, the event is the same).
-    const recent = deps.reaper.recentlyReaped;
-    const quietMs = Math.min(deps.reaper.dialingTimeoutMs, 60_000);
-    for (const [attemptId, at] of recent ?? []) if (now.getTime() - at > quietMs) recent?.delete(attemptId);
-    const stuck = (await stuckAttempts(deps.pool, { ...deps.reaper, limit: 1000 }, now)).filter(
-      (a) => !recent?.has(a.attemptId),
-    );
-    if (stuck.length > 0) {
-      await deps.reaper.publish(stuck);
-      for (const a of stuck) recent?.set(a.attemptId, now.getTime());
-      report.reaped = stuck.length;
-      deps.logger.warn({ count: stuck.length }, 'failed attempts the carrier never reported on');
     }
   }
   return report;

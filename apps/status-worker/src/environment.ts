@@ -1,4 +1,5 @@
 import {
+  bool,
   cassandraEnv,
   databaseEnv,
   type EnvSource,
@@ -16,6 +17,11 @@ const statusWorkerEnv = {
   STATUS_WORKER_CONCURRENCY: positiveInt(3, 64),
   STATUS_WORKER_HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
   STATUS_WORKER_HEALTH_PORT: port(9103),
+  /**
+   * Tests only: the process SIGKILLs itself right after its first batch committed, before that batch's slots are
+   * released, so the fault suite can prove the crash window is closed (e2e/pipeline/faults.int.test.ts).
+   */
+  STATUS_WORKER_TEST_CRASH_AFTER_COMMIT: bool(false),
 };
 
 export const environmentShape = {

@@ -38,6 +38,12 @@ const worker = createStatusWorker({
   registry,
   groupId: `${config.KAFKA_TOPIC_PREFIX}status-worker`,
   partitionsConsumedConcurrently: config.STATUS_WORKER_CONCURRENCY,
+  ...(config.STATUS_WORKER_TEST_CRASH_AFTER_COMMIT && {
+    afterCommit: () => {
+      logger.fatal('STATUS_WORKER_TEST_CRASH_AFTER_COMMIT: killing this process after a commit (fault test)');
+      process.kill(process.pid, 'SIGKILL');
+    },
+  }),
 });
 
 // Indexes the dead-letter topic in PostgreSQL, for the gateway's deadLetters query and replay mutations.

@@ -54,6 +54,19 @@ export interface BatchPlan {
   deltas: Map<string, CounterDelta>;
   retries: RetryToSend[];
   ended: EndedAttempt[];
+  /**
+   * What goes into the call history: what the state machine applied, and progress events (not endings) of an attempt
+   * the call really had, which change nothing but happened (a `ringing` the final callback overtook, a call-worker's
+   * `originated` that arrived after the carrier's end). Never an ending the state machine did not apply (a late
+   * `busy` after `completed`, the reaper's verdict after the carrier's or the reverse), nor an event of an attempt
+   * the call never had.
+   */
+  recorded: TStatusEvent[];
+  /**
+   * Progress events of an attempt other than the call's current one: written only if the history holds that attempt
+   * id under that attempt number (a real earlier attempt); anything else is an attempt the platform never made.
+   */
+  unverified: TStatusEvent[];
   ignored: { eventId: string; reason: IgnoreReason }[];
 }
 
@@ -70,6 +83,8 @@ export function planBatch(
   const deltas = new Map<string, CounterDelta>();
   const retries: RetryToSend[] = [];
   const ended: EndedAttempt[] = [];
+  const recorded: TStatusEvent[] = [];
+  const unverified: TStatusEvent[] = [];
   const ignored: BatchPlan['ignored'] = [];
 
   for (const { message: event, index } of events) {
@@ -90,6 +105,11 @@ export function planBatch(
       event.providerCallId !== call.providerCallId;
     if (transition.kind === 'ignored') {
       ignored.push({ eventId: event.eventId, reason: transition.reason });
+      if (event.event !== 'completed') {
+        // `late` is the current attempt's (ended); the locked row's attempt may have been replaced in this batch.
+        const real = transition.reason !== 'stale-attempt' || event.attemptId === locked.currentAttemptId;
+        (real ? recorded : unverified).push(event);
+      }
       if (learnsProviderId)
         state.set(event.callId, {
           ...current,
@@ -97,6 +117,7 @@ export function planBatch(
         });
       continue;
     }
+    recorded.push(event);
     const next: LockedCall = { ...call, status: transition.to };
     if (event.providerCallId !== undefined) next.providerCallId = event.providerCallId;
     if (transition.outcome) {
@@ -124,5 +145,5 @@ export function planBatch(
   for (const [campaignId, delta] of deltas) {
     if (Object.values(delta).every((v) => !v)) deltas.delete(campaignId);
   }
-  return { updates: [...state.values()], deltas, retries, ended, ignored };
+  return { updates: [...state.values()], deltas, retries, ended, recorded, unverified, ignored };
 }

@@ -21,7 +21,7 @@ import {
   traceIdOf,
   ZStatusEvent,
 } from '@outbound/contracts';
-import type { LeaseSemaphore, ThroughputSeries } from '@outbound/coordination';
+import { campaignSlotsKey, type LeaseSemaphore, type ThroughputSeries } from '@outbound/coordination';
 import {
   COUNTERS_SELECT,
   type CountersSnapshot,
@@ -40,9 +40,6 @@ import { statusWorkerMetrics } from './metrics.ts';
 import { type BatchPlan, type LockedCall, planBatch } from './plan.ts';
 
 export const CONSUMER_NAME = 'status-worker';
-
-/** The semaphore key of a campaign's concurrency slots (the call-worker acquires, lease id = attempt id). */
-export const slotsKey = (campaignId: string) => `campaign:${campaignId}:slots`;
 
 export interface StatusWorkerOptions {
   kafka: Kafka;
@@ -67,6 +64,11 @@ export interface StatusWorkerOptions {
   now?: () => Date;
   /** The jitter source of the retry policy. */
   random?: () => number;
+  /**
+   * Called right after a batch's transaction committed, before its slots are released: fault tests make the
+   * process SIGKILL itself here (`STATUS_WORKER_TEST_CRASH_AFTER_COMMIT`) to open that crash window on purpose.
+   */
+  afterCommit?: () => void;
 }
 
 export interface StatusWorker {
@@ -156,10 +158,11 @@ function checkReferences(
 }
 
 /**
- * The status worker: per batch of `campaign.calls.status`, (1) every event into the Cassandra history (idempotent),
- * (2) one PostgreSQL transaction: ledger, calls locked in id order, the state machine, batched call updates,
- * counter deltas per campaign, and the retry messages produced and acknowledged before COMMIT, (3) after commit,
- * slots released, attempt endings added to the throughput series and live updates published (all best effort).
+ * The status worker: per batch of `campaign.calls.status`, (1) one PostgreSQL transaction: ledger, calls locked in
+ * id order, the state machine, the Cassandra history of what it applied for the first time, batched call updates,
+ * counter deltas per campaign, and the retry messages produced and acknowledged before COMMIT, (2) after commit,
+ * the slots of every attempt a final event names released, attempt endings added to the throughput series and
+ * live updates published (all best effort).
  */
 export function createStatusWorker(options: StatusWorkerOptions): StatusWorker {
   const { pool, producer, topics, semaphore, throughput, registry } = options;
@@ -167,31 +170,6 @@ export function createStatusWorker(options: StatusWorkerOptions): StatusWorker {
   const now = options.now ?? (() => new Date());
   const metrics = statusWorkerMetrics(registry);
   const history = createHistoryWriter(options.cql);
-
-  async function readReferences(events: readonly ConsumedMessage<TStatusEvent>[]) {
-    const ids = [...new Set(events.map((e) => e.message.callId))];
-    let rows: Record<string, unknown>[];
-    try {
-      rows = (
-        await pool.query(
-          'SELECT id, campaign_id, tenant_id, phone_number FROM calls WHERE id = ANY($1::uuid[])',
-          [ids],
-        )
-      ).rows;
-    } catch (err) {
-      throw classify(err, 'reading the calls');
-    }
-    return new Map(
-      rows.map((r) => [
-        r.id as string,
-        {
-          campaignId: r.campaign_id as string,
-          tenantId: r.tenant_id as string,
-          phoneNumber: r.phone_number as string,
-        },
-      ]),
-    );
-  }
 
   function retryMessages(plan: BatchPlan, events: readonly ConsumedMessage<TStatusEvent>[]): TopicMessages[] {
     const byTopic = new Map<string, TopicMessages>();
@@ -265,6 +243,27 @@ export function createStatusWorker(options: StatusWorkerOptions): StatusWorker {
         });
         for (const { reason } of plan.ignored) metrics.ignored.inc({ reason });
 
+        // The history, while the calls are locked, of events new to the ledger only (a replay or a redelivery is
+        // never written again): what the state machine applied, progress of attempts the call really had, and how
+        // attempts ended as decided here. An ending it did not apply, or an attempt the call never had, is not
+        // written, as PostgreSQL ignores it. A failure rolls everything back (the ledger too): the redelivery
+        // writes it.
+        phase = 'writing the call history';
+        try {
+          const ofEarlierAttempts =
+            plan.unverified.length > 0 ? await history.ofKnownAttempts(plan.unverified) : [];
+          await Promise.all([
+            history.write(
+              [...plan.recorded, ...ofEarlierAttempts].map((message) => ({ message })),
+              (callId) => locked.get(callId)?.phoneNumber,
+            ),
+            history.writeEndings(plan.ended.map((a) => a.event)),
+          ]);
+        } catch (err) {
+          throw new RetryableError(`writing the call history: ${(err as Error).message}`, { cause: err });
+        }
+        phase = 'the status transaction';
+
         const updatedAt = new Map<string, Date>();
         if (plan.updates.length > 0) {
           const u = plan.updates.map((x) => x.call);
@@ -296,14 +295,6 @@ export function createStatusWorker(options: StatusWorkerOptions): StatusWorker {
             ? []
             : (await client.query(READ_COUNTERS, [campaigns])).rows.map(countersSnapshotOf);
 
-        // How the attempts ended, as decided here, while the calls are locked (see HistoryWriter.writeEndings).
-        phase = 'writing attempt endings to the history';
-        try {
-          await history.writeEndings(plan.ended.map((a) => a.event));
-        } catch (err) {
-          throw new RetryableError(`writing the call history: ${(err as Error).message}`, { cause: err });
-        }
-
         // Retries are acknowledged by Kafka before the transaction commits: a committed RETRY_SCHEDULED call always
         // has its message. (A message whose transaction then fails is harmless: the retry worker's conditional
         // update finds no RETRY_SCHEDULED row with that attempt id.)
@@ -331,16 +322,27 @@ export function createStatusWorker(options: StatusWorkerOptions): StatusWorker {
     return committed;
   }
 
-  async function releaseSlots(committed: Committed): Promise<void> {
+  /**
+   * After the commit: the slot of every attempt a final event of the batch names is given back, whether this batch
+   * applied it or found it in the ledger (a redelivery after a crash between the commit and this release) or
+   * ignored it as stale or late: a final event means the call is over at the carrier. Releasing is idempotent
+   * (lease id = attempt id), and an attempt id is never live again once it ended.
+   */
+  async function releaseSlots(events: readonly ConsumedMessage<TStatusEvent>[]): Promise<void> {
+    const finals = new Map<string, { campaignId: string; attemptId: string }>();
+    for (const { message: e } of events)
+      if (e.event === 'completed')
+        finals.set(e.attemptId, { campaignId: e.campaignId, attemptId: e.attemptId });
+    const attempts = [...finals.values()];
     const results = await Promise.allSettled(
-      committed.plan.ended.map((a) => semaphore.release(slotsKey(a.campaignId), a.attemptId)),
+      attempts.map((a) => semaphore.release(campaignSlotsKey(a.campaignId), a.attemptId)),
     );
     results.forEach((result, i) => {
       if (result.status === 'rejected') {
         metrics.slotReleaseFailures.inc();
         logger.warn(
-          { err: result.reason, ...committed.plan.ended[i] },
-          'could not release a concurrency slot; it expires with its lease',
+          { err: result.reason, ...attempts[i] },
+          'could not release a concurrency slot; the lease reconciliation of the call-workers will',
         );
       }
     });
@@ -402,16 +404,10 @@ export function createStatusWorker(options: StatusWorkerOptions): StatusWorker {
 
   async function handleBatch(batch: BatchContext<TStatusEvent>): Promise<void> {
     const events = batch.messages;
-    const references = await readReferences(events);
-    checkReferences(events, references);
-    try {
-      await history.write(events, (callId) => references.get(callId)?.phoneNumber);
-    } catch (err) {
-      throw new RetryableError(`writing the call history: ${(err as Error).message}`, { cause: err });
-    }
     const committed = await transact(events);
+    if (committed) options.afterCommit?.();
+    await releaseSlots(events);
     if (!committed) return;
-    await releaseSlots(committed);
     await recordThroughput(committed);
     await publishLive(committed);
     logger.debug(

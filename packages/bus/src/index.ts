@@ -1,8 +1,8 @@
+export type { Backoff } from '@outbound/domain';
 export { createKafka } from './client.ts';
 export { ensureTopics, type TopicsReport, waitForLeaders } from './ensure-topics.ts';
 export { type BusProducer, createProducer, type TopicMessages } from './producer.ts';
 export { retryTopicFor, type TopicNames, type TopicSpec, topicNames, topicSpecs } from './topics.ts';
-export type { Backoff } from './worker/backoff.ts';
 export {
   type BatchConsumer,
   type BatchConsumerOptions,

@@ -1,5 +1,5 @@
 export { createRedisClient } from './client.ts';
-export { LeaseSemaphore } from './lease-semaphore.ts';
+export { campaignSlotsKey, LeaseSemaphore } from './lease-semaphore.ts';
 export { LuaScript } from './lua-script.ts';
 export {
   type AttemptEnding,

@@ -64,6 +64,21 @@ describe('lease semaphore (Redis Lua)', () => {
     expect(await semaphore.acquire(k, 'new', 3, 30_000)).toBe(true);
   });
 
+  it('lists the live leases only, and releases several at once', async () => {
+    const k = key();
+    await semaphore.acquire(k, 'short', 10, 50);
+    await semaphore.acquire(k, 'a', 10, 30_000);
+    await semaphore.acquire(k, 'b', 10, 30_000);
+    // Expiry is measured by Redis's clock: wait until the short lease is gone from the live ones.
+    const deadline = Date.now() + 5000;
+    let live = await semaphore.holders(k);
+    while (live.includes('short') && Date.now() < deadline) live = await semaphore.holders(k);
+    expect(live.sort()).toEqual(['a', 'b']);
+    expect(await semaphore.releaseMany(k, ['a', 'gone'])).toBe(1);
+    expect(await semaphore.holders(k)).toEqual(['b']);
+    expect(await semaphore.releaseMany(k, [])).toBe(0);
+  });
+
   it('runs again after the server forgot its scripts (SCRIPT FLUSH, as after a restart)', async () => {
     const k = key();
     await redis.script('FLUSH');

@@ -37,6 +37,20 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 return redis.call('ZCARD', KEYS[1])
 `);
 
+// KEYS[1] semaphore. The ids of the live leases (expired ones are left for the next write to remove).
+const HOLDERS = new LuaScript<string[]>(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+return redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf')
+`);
+
+/**
+ * The semaphore of a campaign's concurrency slots: the call-worker takes a lease (id = attempt id) before dialling,
+ * the status worker gives it back on the attempt's final event, the call-workers' lease reconciliation keeps it in
+ * line with PostgreSQL.
+ */
+export const campaignSlotsKey = (campaignId: string) => `campaign:${campaignId}:slots`;
+
 /**
  * A counting semaphore whose holders are leases that expire: a holder that crashes never leaks its slot, it just
  * comes back after `ttlMs`. One sorted set per semaphore, scored by expiry in Redis's own clock (no skew between
@@ -62,6 +76,17 @@ export class LeaseSemaphore {
 
   async release(key: string, leaseId: string): Promise<boolean> {
     return (await this.redis.zrem(key, leaseId)) === 1;
+  }
+
+  /** Releases several leases at once; returns how many were held. */
+  async releaseMany(key: string, leaseIds: readonly string[]): Promise<number> {
+    if (leaseIds.length === 0) return 0;
+    return this.redis.zrem(key, ...leaseIds);
+  }
+
+  /** The ids of the live leases. */
+  holders(key: string): Promise<string[]> {
+    return HOLDERS.run(this.redis, [key], []);
   }
 
   /** Live leases right now. */

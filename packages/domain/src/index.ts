@@ -1,3 +1,4 @@
+export { type Backoff, backoffDelay } from './backoff.ts';
 export {
   applyCallEvent,
   type CallEvent,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { backoffDelay } from './backoff.ts';
 
 /** Outcomes a campaign may choose to retry. REJECTED (the callee refused) and CANCELED are never retried. */
 export const RETRYABLE_OUTCOMES = ['BUSY', 'NO_ANSWER', 'FAILED', 'VOICEMAIL'] as const;
@@ -72,10 +73,8 @@ export function retryDelayMs(
   random: () => number = Math.random,
   outcome?: string,
 ): number {
-  const base = policy.outcomeDelays.find((d) => d.outcome === outcome)?.baseDelayMs ?? policy.baseDelayMs;
-  const exponential = base * 2 ** Math.max(0, nextAttempt - 2);
-  const capped = Math.min(exponential, policy.maxDelayMs);
-  return Math.round(capped * (1 - policy.jitter * random()));
+  const initial = policy.outcomeDelays.find((d) => d.outcome === outcome)?.baseDelayMs ?? policy.baseDelayMs;
+  return backoffDelay({ initial, max: policy.maxDelayMs }, nextAttempt - 1, policy.jitter, random);
 }
 
 /** Should an attempt that ended with `outcome` be followed by another? */

@@ -24,9 +24,10 @@ const REACHED = new Set(['ANSWERED', 'VOICEMAIL']);
 
 export interface HistoryWriter {
   /**
-   * Writes every event (rows keyed by event id: a redelivery rewrites the same rows) and what each tells about its
-   * attempt (dialled, answered, the provider's id), but not how the attempt ended: see `writeEndings`. Throws on
-   * failure.
+   * Writes the events (rows keyed by event id) and what each tells about its attempt (dialled, answered, the
+   * provider's id), but not how the attempt ended: see `writeEndings`. The status worker gives it only the events it
+   * applied for the first time (new to its ledger, accepted by the state machine), so a row is written once and a
+   * replay never overwrites it. Throws on failure.
    */
   write(
     events: readonly { message: TStatusEvent }[],
@@ -39,10 +40,29 @@ export interface HistoryWriter {
    * kept, so the history and the calls agree. Idempotent: a rolled-back transaction's retry writes the same values.
    */
   writeEndings(endings: readonly TStatusEvent[]): Promise<void>;
+  /**
+   * The events whose attempt the history knows: the call's `call_attempts` row for the event's attempt number holds
+   * the event's attempt id. One single-partition read per (call, attempt) asked about.
+   */
+  ofKnownAttempts(events: readonly TStatusEvent[]): Promise<TStatusEvent[]>;
 }
+
+const SELECT_ATTEMPT_ID = 'SELECT attempt_id FROM call_attempts WHERE call_id = ? AND attempt = ?';
 
 export function createHistoryWriter(cql: CqlClient, concurrencyLevel = 64): HistoryWriter {
   return {
+    async ofKnownAttempts(events) {
+      const keys = [...new Map(events.map((e) => [`${e.callId}:${e.attempt}`, e])).values()];
+      const known = new Set<string>();
+      await Promise.all(
+        keys.map(async ({ callId, attempt }) => {
+          const row = (await cql.execute(SELECT_ATTEMPT_ID, [callId, attempt])).rows[0];
+          if (row?.attempt_id) known.add(`${callId}:${attempt}:${String(row.attempt_id)}`);
+        }),
+      );
+      return events.filter((e) => known.has(`${e.callId}:${e.attempt}:${e.attemptId}`));
+    },
+
     async write(events, phoneOf) {
       const recordedAt = new Date();
       const queries: { query: string; params: unknown[] }[] = [];

@@ -7,10 +7,12 @@ export {
   type CallStatusEvent,
 } from './events.ts';
 export {
+  type CallSearch,
   E164,
   isE164,
   type OriginateRequest,
   type OriginateResult,
+  type ProviderCall,
   ProviderRejectedError,
   type ProviderRejectedErrorOptions,
   ProviderUnavailableError,

@@ -1,3 +1,5 @@
+import type { CallEvent, CallOutcome } from './events.ts';
+
 /** E.164: a plus, a country code that does not start with 0, at most 15 digits in all. */
 export const E164 = /^\+[1-9]\d{1,14}$/;
 
@@ -26,18 +28,53 @@ export interface OriginateResult {
   providerCallId: string;
 }
 
+/** A call as the provider's records show it now (Twilio's Call resource, normalised). */
+export interface ProviderCall {
+  providerCallId: string;
+  to: string;
+  from: string;
+  /** Where the call is, as the event a status callback would carry: `completed` (with its outcome) once it ended. */
+  event: CallEvent;
+  outcome?: CallOutcome;
+  /** Talk time, once ended, when the provider says. */
+  durationMs?: number;
+  /** When the provider created it (whole seconds at Twilio). */
+  createdAt: Date;
+  /** When it ended, if it did. */
+  endedAt?: Date;
+  /** The provider's own status word (`in-progress`, `no-answer`, …), for the history's detail. */
+  status: string;
+}
+
+/** Calls to one number from one caller id created within a time range (the provider's clock). */
+export interface CallSearch {
+  to: string;
+  from: string;
+  createdAfter: Date;
+  createdBefore: Date;
+}
+
 /**
  * A telephony provider. `originate` returns as soon as the provider accepted the call; everything after that
- * (ringing, answer, the outcome) arrives later as status events, never as the result of this call.
+ * (ringing, answer, the outcome) arrives later as status events, never as the result of this call. `fetchCall` and
+ * `findCalls` read the provider's records, for the attempts whose events never came (the scheduler's reaper).
  *
  * Errors: `ProviderRejectedError` when the provider refused this call (it was not placed), and
- * `ProviderUnavailableError` when the outcome of the request is unknown (the call may exist).
+ * `ProviderUnavailableError` when the outcome of the request is unknown (the call may exist) or the provider could
+ * not be asked.
  */
 export interface TelephonyProvider {
   readonly name: string;
   originate(request: OriginateRequest): Promise<OriginateResult>;
   /** Ends the call, whatever its state; a call that already ended is not an error. */
   hangup(providerCallId: string): Promise<void>;
+  /** The call now; null when the provider has no such call. */
+  fetchCall(providerCallId: string): Promise<ProviderCall | null>;
+  /**
+   * The calls matching `search`, newest first: how an attempt whose originate returned no call id is found (the
+   * provider keeps no key of ours on a call; see docs/pipeline.md).
+   */
+  findCalls(search: CallSearch): Promise<ProviderCall[]>;
 }
 
 export interface ProviderRejectedErrorOptions {

@@ -7,12 +7,12 @@ import {
   traceparentFromHeaders,
   withoutDeadLetterHeaders,
 } from '@outbound/contracts';
+import { type Backoff, backoffDelay } from '@outbound/domain';
 import type { Logger } from '@outbound/observability';
 import type { Batch, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Message } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { z } from 'zod';
 import { type BusProducer, createProducer } from '../producer.ts';
-import { type Backoff, backoffDelay } from './backoff.ts';
 import { isRetryableError } from './errors.ts';
 import { type ConsumerMetrics, consumerMetrics } from './metrics.ts';
 
@@ -119,7 +119,7 @@ export interface BatchConsumerOptions<T> {
   retryBackoffMs?: Backoff;
   /** Backoff between RetryableError calls (and failed dead-letter produces); default 500 ms doubling to 30 s. */
   retryableBackoffMs?: Backoff;
-  /** Spread of each wait, ± this fraction; default 0.2. */
+  /** Each wait is shortened by up to this fraction at random (see backoffDelay); default 0.2. */
   backoffJitter?: number;
   partitionsConsumedConcurrently?: number;
   sessionTimeout?: number;

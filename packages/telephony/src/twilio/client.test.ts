@@ -157,6 +157,76 @@ describe('TwilioProvider (unit, fetch stubbed)', () => {
     });
   });
 
+  it('reads a call back: its state as an event, the outcome once ended, null when the carrier has none', async () => {
+    const seen: Request[] = [];
+    const resource = {
+      sid: 'CAabc',
+      to: '+14155550123',
+      from: '+14155550100',
+      status: 'completed',
+      answered_by: 'machine_start',
+      duration: '42',
+      date_created: 'Tue, 01 Jan 2030 10:00:00 +0000',
+      end_time: 'Tue, 01 Jan 2030 10:01:00 +0000',
+    };
+    const ended = await providerAnswering(() => json(200, resource), seen).fetchCall('CAabc');
+    expect(seen[0]?.method).toBe('GET');
+    expect(seen[0]?.url).toBe('https://api.example/2010-04-01/Accounts/AC123/Calls/CAabc.json');
+    expect(ended).toEqual({
+      providerCallId: 'CAabc',
+      to: '+14155550123',
+      from: '+14155550100',
+      event: 'completed',
+      outcome: 'VOICEMAIL',
+      durationMs: 42_000,
+      createdAt: new Date('2030-01-01T10:00:00Z'),
+      endedAt: new Date('2030-01-01T10:01:00Z'),
+      status: 'completed',
+    });
+    const live = await providerAnswering(() =>
+      json(200, { ...resource, status: 'in-progress', answered_by: null, duration: null, end_time: null }),
+    ).fetchCall('CAabc');
+    expect(live).toMatchObject({ event: 'answered', status: 'in-progress' });
+    expect(live).not.toHaveProperty('outcome');
+    expect(await providerAnswering(() => json(404, { code: 20404 })).fetchCall('CAnone')).toBeNull();
+    await expect(
+      providerAnswering(() => new Response('', { status: 503 })).fetchCall('CAabc'),
+    ).rejects.toBeInstanceOf(ProviderUnavailableError);
+  });
+
+  it('finds calls by number and caller id within a time range, newest first', async () => {
+    const seen: Request[] = [];
+    const call = (sid: string, created: string) => ({
+      sid,
+      to: '+14155550123',
+      from: '+14155550100',
+      status: 'busy',
+      duration: '0',
+      date_created: created,
+      end_time: created,
+    });
+    const found = await providerAnswering(
+      () =>
+        json(200, {
+          calls: [
+            call('CAnew', 'Tue, 01 Jan 2030 10:05:00 +0000'),
+            call('CAmid', 'Tue, 01 Jan 2030 10:03:00 +0000'),
+            call('CAold', 'Tue, 01 Jan 2030 09:00:00 +0000'),
+          ],
+        }),
+      seen,
+    ).findCalls({
+      to: '+14155550123',
+      from: '+14155550100',
+      createdAfter: new Date('2030-01-01T10:00:00Z'),
+      createdBefore: new Date('2030-01-01T10:04:00Z'),
+    });
+    const url = new URL(seen[0]?.url ?? '');
+    expect(url.pathname).toBe('/2010-04-01/Accounts/AC123/Calls.json');
+    expect(Object.fromEntries(url.searchParams)).toMatchObject({ To: '+14155550123', From: '+14155550100' });
+    expect(found.map((c) => [c.providerCallId, c.outcome])).toEqual([['CAmid', 'BUSY']]);
+  });
+
   it('puts the attempt ids in the status callback URL, keeping its own query', () => {
     const url = new URL(
       statusCallbackUrl('https://hooks.example/webhooks/telephony?region=eu', {

@@ -1,12 +1,15 @@
 import { z } from 'zod';
 import type { AttemptRef } from '../events.ts';
 import {
+  type CallSearch,
   type OriginateRequest,
   type OriginateResult,
+  type ProviderCall,
   ProviderRejectedError,
   ProviderUnavailableError,
   type TelephonyProvider,
 } from '../provider.ts';
+import { mapTwilioCallStatus, TWILIO_CALL_STATUSES } from './callback.ts';
 import { withConnectionOverrides } from './connection-overrides.ts';
 
 export const TWILIO_API_VERSION = '2010-04-01';
@@ -33,8 +36,8 @@ export interface TwilioProviderOptions {
   baseUrl: string;
   accountSid: string;
   authToken: string;
-  /** The TwiML document the call runs once answered (what the recipient hears). */
-  twimlUrl: string;
+  /** The TwiML document the call runs once answered (what the recipient hears); needed to originate only. */
+  twimlUrl?: string;
   /** Bound on each REST request, connection included. */
   timeoutMs?: number;
   /** Ask for answering machine detection (AnsweredBy in callbacks), so voicemail is told apart. Default true. */
@@ -53,6 +56,42 @@ export interface TwilioProviderOptions {
 }
 
 const ZCallResource = z.object({ sid: z.string().min(1).max(64) });
+
+const twilioDate = z.string().refine((v) => !Number.isNaN(Date.parse(v)), 'must be a date');
+
+/** The fields of Twilio's Call resource the platform reads back (`GET …/Calls/{Sid}.json`, the Calls list). */
+const ZCallRecord = z.object({
+  sid: z.string().min(1).max(64),
+  to: z.string(),
+  from: z.string(),
+  status: z.enum(TWILIO_CALL_STATUSES),
+  answered_by: z.string().nullish(),
+  /** Whole seconds, as a string, once the call ended. */
+  duration: z.string().regex(/^\d+$/).nullish(),
+  date_created: twilioDate,
+  end_time: twilioDate.nullish(),
+});
+const ZCallPage = z.object({ calls: z.array(ZCallRecord) });
+
+/** How many calls one search reads: the newest first, and an attempt's call is among the newest to its number. */
+const SEARCH_PAGE_SIZE = 50;
+
+function providerCallOf(record: z.infer<typeof ZCallRecord>): ProviderCall {
+  const mapped = mapTwilioCallStatus(record.status, { answeredBy: record.answered_by ?? undefined });
+  const call: ProviderCall = {
+    providerCallId: record.sid,
+    to: record.to,
+    from: record.from,
+    event: mapped.event,
+    createdAt: new Date(record.date_created),
+    status: record.status,
+  };
+  if (mapped.outcome) call.outcome = mapped.outcome;
+  if (mapped.event === 'completed' && record.duration) call.durationMs = Number(record.duration) * 1000;
+  if (record.end_time) call.endedAt = new Date(record.end_time);
+  return call;
+}
+
 const ZTwilioError = z.object({
   code: z.union([z.number(), z.string()]).optional(),
   message: z.string().optional(),
@@ -86,7 +125,11 @@ export function statusCallbackUrl(base: string, ref: AttemptRef): string {
  */
 export class TwilioProvider implements TelephonyProvider {
   readonly name: string;
-  readonly #options: Required<Omit<TwilioProviderOptions, 'name' | 'fetch' | 'callbackOverrides'>>;
+  readonly #options: Required<
+    Omit<TwilioProviderOptions, 'name' | 'fetch' | 'twimlUrl' | 'callbackOverrides'>
+  > & {
+    twimlUrl: string | undefined;
+  };
   readonly #callbackOverrides: string;
   readonly #fetch: typeof fetch;
   readonly #authorization: string;
@@ -118,6 +161,8 @@ export class TwilioProvider implements TelephonyProvider {
   }
 
   async originate(request: OriginateRequest): Promise<OriginateResult> {
+    if (!this.#options.twimlUrl)
+      throw new Error(`${this.name}: configured without a TwiML URL, cannot originate`);
     const form = new URLSearchParams();
     form.set('To', request.to);
     form.set('From', request.from);
@@ -132,7 +177,7 @@ export class TwilioProvider implements TelephonyProvider {
     form.set('StatusCallbackMethod', 'POST');
     if (this.#options.machineDetection) form.set('MachineDetection', 'Enable');
 
-    const response = await this.#post(`${this.#callsUrl}.json`, form, 'originate');
+    const response = await this.#request('POST', `${this.#callsUrl}.json`, 'originate', form);
     if (!response.ok) throw await errorOf(response, 'originate');
     let body: unknown;
     try {
@@ -149,11 +194,7 @@ export class TwilioProvider implements TelephonyProvider {
   /** Safe to repeat (unlike originate): ending a call that already ended is not an error. */
   async hangup(providerCallId: string): Promise<void> {
     const form = new URLSearchParams({ Status: 'completed' });
-    const response = await this.#post(
-      `${this.#callsUrl}/${encodeURIComponent(providerCallId)}.json`,
-      form,
-      'hangup',
-    );
+    const response = await this.#request('POST', this.#callUrl(providerCallId), 'hangup', form);
     if (response.ok) {
       await response.body?.cancel();
       return;
@@ -163,16 +204,58 @@ export class TwilioProvider implements TelephonyProvider {
     throw error;
   }
 
-  async #post(url: string, form: URLSearchParams, operation: string): Promise<Response> {
+  /** `GET …/Calls/{Sid}.json`; null on 404. */
+  async fetchCall(providerCallId: string): Promise<ProviderCall | null> {
+    const response = await this.#request('GET', this.#callUrl(providerCallId), 'fetch call');
+    if (response.status === 404) {
+      await response.body?.cancel();
+      return null;
+    }
+    if (!response.ok) throw await errorOf(response, 'fetch call');
+    const record = ZCallRecord.safeParse(await readJson(response, 'fetch call'));
+    if (!record.success) throw unreadableRecord('fetch call', response.status, record.error);
+    return providerCallOf(record.data);
+  }
+
+  /**
+   * `GET …/Calls.json?To=…&From=…`: Twilio lists the newest calls first; its date filters have a granularity of a
+   * day, so the time range is applied here, on `date_created`.
+   */
+  async findCalls(search: CallSearch): Promise<ProviderCall[]> {
+    const query = new URLSearchParams({
+      To: search.to,
+      From: search.from,
+      PageSize: String(SEARCH_PAGE_SIZE),
+    });
+    const response = await this.#request('GET', `${this.#callsUrl}.json?${query}`, 'find calls');
+    if (!response.ok) throw await errorOf(response, 'find calls');
+    const page = ZCallPage.safeParse(await readJson(response, 'find calls'));
+    if (!page.success) throw unreadableRecord('find calls', response.status, page.error);
+    return page.data.calls
+      .map(providerCallOf)
+      .filter((c) => c.createdAt >= search.createdAfter && c.createdAt <= search.createdBefore)
+      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
+  }
+
+  #callUrl(providerCallId: string): string {
+    return `${this.#callsUrl}/${encodeURIComponent(providerCallId)}.json`;
+  }
+
+  async #request(
+    method: 'GET' | 'POST',
+    url: string,
+    operation: string,
+    form?: URLSearchParams,
+  ): Promise<Response> {
     try {
       return await this.#fetch(url, {
-        method: 'POST',
+        method,
         headers: {
           authorization: this.#authorization,
-          'content-type': 'application/x-www-form-urlencoded',
           accept: 'application/json',
+          ...(form && { 'content-type': 'application/x-www-form-urlencoded' }),
         },
-        body: form.toString(),
+        ...(form && { body: form.toString() }),
         signal: AbortSignal.timeout(this.#options.timeoutMs),
       });
     } catch (err) {
@@ -195,6 +278,22 @@ export function networkCode(err: unknown): string | undefined {
     if (typeof code === 'string') return code;
   }
   return undefined;
+}
+
+async function readJson(response: Response, operation: string): Promise<unknown> {
+  try {
+    return await response.json();
+  } catch (err) {
+    throw unreadableRecord(operation, response.status, err);
+  }
+}
+
+function unreadableRecord(operation: string, status: number, cause: unknown): ProviderUnavailableError {
+  return new ProviderUnavailableError(`${operation}: HTTP ${status} with an unreadable body`, {
+    status,
+    callMayExist: true,
+    cause,
+  });
 }
 
 function unreadable(status: number, cause: unknown): ProviderUnavailableError {

@@ -1,0 +1,18 @@
+import { z } from 'zod';
+import { url } from './fields.ts';
+
+/**
+ * The provider's REST API, as the processes that talk to it read it: the call-worker (originates) and the
+ * scheduler (its reaper reads calls back and hangs up). The same account and token in both.
+ */
+export const telephonyApiEnv = {
+  /** Twilio's `https://api.twilio.com`, or the carrier simulator. */
+  TELEPHONY_BASE_URL: url(['http', 'https'], 'http://127.0.0.1:4010'),
+  TELEPHONY_ACCOUNT_SID: z.string().min(1).default('AC00000000000000000000000000000000'),
+  /** Basic-auth password of the provider's API (and the key its callbacks are signed with). No default. */
+  TELEPHONY_AUTH_TOKEN: z.string().min(16, 'must be at least 16 characters'),
+  /** Bound on each provider request; an originate that times out is treated as "the call may exist". */
+  TELEPHONY_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+};
+
+export type TelephonyApiConfig = z.infer<z.ZodObject<typeof telephonyApiEnv>>;
