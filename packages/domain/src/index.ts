@@ -18,6 +18,7 @@ export {
   allowedFrom,
   type CampaignCommand,
   type CampaignStatusName,
+  hasEnded,
   nextStatus,
   openForTargets,
   settingsLocked,
