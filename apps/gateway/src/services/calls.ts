@@ -3,7 +3,7 @@ import type { CallStatusName } from '@outbound/domain';
 import type pg from 'pg';
 
 // Pages of a campaign's calls, in import order (id), read by keyset: a page costs a few index ranges whatever the
-// campaign's size and however deep the page (docs/data-model.md, "Pages of calls").
+// campaign's size and however deep the page (docs/data-model.md, "Reading pages").
 
 export interface CallFilter {
   /** Any of these states; null or empty: every state. */
@@ -17,7 +17,7 @@ export interface CallPage {
   cursor: string | null;
   /** How many ids at most. */
   limit: number;
-  /** The rows before the cursor, or the last ones: read in descending id order, returned in id order. */
+  /** The rows before the cursor, or the last ones (read in descending id order). */
   backward: boolean;
 }
 
@@ -86,7 +86,7 @@ export function searchCountQuery(campaignId: string, filter: CallFilter): Sql {
   return { text: `SELECT count(*)::int AS n FROM (${first.text}) matches`, values: first.values };
 }
 
-/** The ids of one page of a campaign's calls, in id order. */
+/** The ids of one page of a campaign's calls (nearest the cursor first; the rows are then read in id order). */
 export async function callPageIds(
   pool: pg.Pool,
   campaignId: string,
@@ -94,8 +94,7 @@ export async function callPageIds(
   page: CallPage,
 ): Promise<string[]> {
   const { text, values } = callPageQuery(campaignId, filter, page);
-  const ids = (await pool.query<{ id: string }>(text, values)).rows.map((r) => r.id);
-  return page.backward ? ids.reverse() : ids;
+  return (await pool.query<{ id: string }>(text, values)).rows.map((r) => r.id);
 }
 
 export interface CallCount {
