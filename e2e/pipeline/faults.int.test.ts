@@ -289,7 +289,7 @@ describe('dialing pipeline under faults (every process as a child process)', () 
 
     const cancel = await command('cancelCampaign', campaignId);
     expect(cancel.status).toBe('CANCELLED');
-    // Calls at the carrier finish; retries their outcomes asked for end CANCELLED when they fall due.
+    // Calls at the carrier finish; those whose outcome would have been retried end CANCELLED at once.
     await platform.waitFor(
       campaignId,
       'every call ended',

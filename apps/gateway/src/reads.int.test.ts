@@ -82,11 +82,12 @@ afterAll(async () => {
   await t?.stop();
 });
 
-const CALLS = `query($id: ID!, $first: Int, $after: String, $status: [CallStatus!], $search: String) {
+const CALLS = `query($id: ID!, $first: Int, $after: String, $last: Int, $before: String, $status: [CallStatus!],
+                     $search: String) {
   campaign(id: $id) {
-    calls(first: $first, after: $after, status: $status, search: $search) {
-      totalCount
-      pageInfo { hasNextPage endCursor }
+    calls(first: $first, after: $after, last: $last, before: $before, status: $status, search: $search) {
+      totalCount totalCountExact
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
       edges { node { id phoneNumber status attempts lastOutcome metadata timezone skipReason } }
     }
   }
@@ -94,7 +95,13 @@ const CALLS = `query($id: ID!, $first: Int, $after: String, $status: [CallStatus
 
 interface Calls {
   totalCount: number;
-  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  totalCountExact: boolean;
+  pageInfo: {
+    hasNextPage: boolean;
+    hasPreviousPage: boolean;
+    startCursor: string | null;
+    endCursor: string | null;
+  };
   edges: { node: { id: string; phoneNumber: string; status: string } }[];
 }
 
@@ -190,6 +197,44 @@ describe('campaign.calls', () => {
     } while (after);
     expect(pages).toEqual([true, true, false]);
     expect(seen).toEqual(callIds);
+  });
+
+  it('pages backwards with last/before, each page in import order', async () => {
+    const last = await calls({ last: 4 });
+    expect(last.edges.map((e) => e.node.id)).toEqual(callIds.slice(6));
+    expect([last.pageInfo.hasPreviousPage, last.pageInfo.hasNextPage]).toEqual([true, false]);
+    const before = await calls({ last: 4, before: last.pageInfo.startCursor });
+    expect(before.edges.map((e) => e.node.id)).toEqual(callIds.slice(2, 6));
+    const first = await calls({ last: 4, before: before.pageInfo.startCursor });
+    expect(first.edges.map((e) => e.node.id)).toEqual(callIds.slice(0, 2));
+    expect(first.pageInfo.hasPreviousPage).toBe(false);
+  });
+
+  it('pages through states and searches with first/after, merging the states in import order', async () => {
+    const seen: string[] = [];
+    let after: string | null = null;
+    do {
+      const page: Calls = await calls({ first: 2, after, status: ['PENDING', 'COMPLETED', 'SKIPPED'] });
+      expect(page.totalCount).toBe(6);
+      seen.push(...page.edges.map((e) => e.node.phoneNumber));
+      after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+    } while (after);
+    expect(seen).toEqual([0, 1, 6, 7, 8, 9].map((i) => numbers[i]));
+    const searched = await calls({ first: 2, search: '7946070', status: ['PENDING', 'DIALING'] });
+    expect(searched.edges.map((e) => e.node.phoneNumber)).toEqual([numbers[3], numbers[6]]);
+    const next = await calls({ first: 2, after: searched.pageInfo.endCursor, search: '7946070' });
+    expect(next.edges.map((e) => e.node.phoneNumber)).toEqual([numbers[7], numbers[8]]);
+    expect([searched.totalCount, searched.totalCountExact]).toEqual([4, true]);
+  });
+
+  it('refuses a cursor that names no call', async () => {
+    const response = await gql(
+      t.url,
+      CALLS,
+      { id: campaignId, after: Buffer.from('GPC:S:1; DROP TABLE calls').toString('base64') },
+      { auth },
+    );
+    expect(response.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 
   it('refuses a search longer than a phone number', async () => {

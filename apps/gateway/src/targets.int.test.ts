@@ -1,4 +1,8 @@
 // Targets over HTTP: inline lists and CSV uploads (GraphQL multipart, streamed), their reports, counters and imports.
+import { databaseEnv, parseEnv } from '@outbound/config';
+import { blockedBy } from '@outbound/db/testing';
+import { eventually } from '@outbound/testing';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ADD_TARGETS,
@@ -25,6 +29,8 @@ import {
 let t: TestGateway;
 let tenant: TestTenant;
 let auth: string;
+/** Raw connections, to hold locks and watch lock waits. */
+const pool = new pg.Pool({ connectionString: parseEnv(databaseEnv, process.env).DATABASE_URL, max: 2 });
 
 beforeAll(async () => {
   t = await startTestGateway(TEST_GATEWAY_ENV);
@@ -34,6 +40,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (tenant) await removeTenant(t, tenant);
   await t?.stop();
+  await pool.end();
 });
 
 const UNKNOWN_ZONE = "cannot tell the recipient's time zone from the number; add a timezone column";
@@ -214,7 +221,7 @@ describe('addTargets (inline)', () => {
         __typename: 'CampaignLockedError',
         code: 'CAMPAIGN_LOCKED',
         currentStatus: status,
-        message: `the campaign is ${status}: its settings can no longer change`,
+        message: `the campaign is ${status}: numbers can no longer be added`,
       };
       const inline = dataOf(
         await gql<{ addTargets: Row }>(
@@ -459,5 +466,89 @@ describe('Campaign.imports', () => {
       rowId(first.id as string),
     ]);
     expect(imports[1]?.failureReason).toMatch(/^header \(line 1\): no phone column/);
+  });
+});
+
+describe('an import and a cancel of its campaign', () => {
+  const CANCEL = `mutation($id: ID!) { cancelCampaign(id: $id) { __typename ... on Campaign { status } } }`;
+  const cancel = (id: string) => gql<{ cancelCampaign: Row }>(t.url, CANCEL, { id }, { auth });
+
+  it('refuses the numbers when the campaign was cancelled while they were read: nothing added, the import FAILED', async () => {
+    const campaign = await createCampaign(t, auth);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    async function* csv() {
+      yield 'phone\n+442079460401\n';
+      await gate;
+      yield '+442079460402\n';
+    }
+    const uploading = upload(campaign.id, csv());
+    // The import has passed its first check of the campaign and is reading the upload.
+    const running = await eventually(
+      () => t.db.targetImport.findFirst({ where: { campaignId: rowId(campaign.id), status: 'RUNNING' } }),
+      'the import to start',
+    );
+    expect(dataOf(await cancel(campaign.id)).cancelCampaign).toEqual({
+      __typename: 'Campaign',
+      status: 'CANCELLED',
+    });
+    release();
+
+    const reason = 'the campaign is CANCELLED: numbers can no longer be added (none of this import were)';
+    expect(await uploading).toEqual({
+      __typename: 'CampaignLockedError',
+      code: 'CAMPAIGN_LOCKED',
+      currentStatus: 'CANCELLED',
+      message: reason,
+    });
+    const imported = await t.db.targetImport.findUniqueOrThrow({ where: { id: running.id } });
+    expect([imported.status, imported.failureReason]).toEqual(['FAILED', reason]);
+    expect(await callStatusCounts(t.db, rowId(campaign.id))).toEqual({});
+    expect((await counters(campaign.id)).total).toBe(0);
+  });
+
+  it('makes a cancel wait for an import that is committing, and then ends its numbers too', async () => {
+    const campaign = await createCampaign(t, auth);
+    dataOf(
+      await gql(
+        t.url,
+        'mutation($id: ID!) { startCampaign(id: $id) { __typename } }',
+        { id: campaign.id },
+        { auth },
+      ),
+    );
+    // Stop the import at its last statements: it updates the counters row, which this transaction holds.
+    const blocker = await pool.connect();
+    let importing: Promise<Row>;
+    let cancelling: ReturnType<typeof cancel>;
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT 1 FROM campaign_counters WHERE campaign_id = $1 FOR UPDATE', [
+        rowId(campaign.id),
+      ]);
+      const blockerPid = (await blocker.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]
+        ?.pid;
+      importing = addTargets(t, auth, campaign.id, [
+        { phoneNumber: '+442079460411' },
+        { phoneNumber: '+442079460412' },
+      ]);
+      const [importPid] = await blockedBy(pool, blockerPid as number);
+      cancelling = cancel(campaign.id);
+      // The cancel waits for the import's commit (were it not to, it would end before the numbers exist).
+      await blockedBy(pool, importPid as number, { unless: cancelling });
+      await blocker.query('COMMIT');
+    } finally {
+      blocker.release();
+    }
+    expect(await importing).toMatchObject({
+      __typename: 'TargetImport',
+      status: 'COMPLETED',
+      rowsImported: 2,
+    });
+    expect(dataOf(await cancelling).cancelCampaign).toEqual({ __typename: 'Campaign', status: 'CANCELLED' });
+    expect(await callStatusCounts(t.db, rowId(campaign.id))).toEqual({ CANCELLED: 2 });
+    await expectCountersMatchCalls(t.db, rowId(campaign.id));
   });
 });

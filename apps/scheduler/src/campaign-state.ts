@@ -69,23 +69,3 @@ export async function dueRetries(pool: pg.Pool, campaignId: string, now: Date): 
   );
   return result.rows[0]?.n ?? 0;
 }
-
-export interface CompletedCampaign {
-  tenantId: string;
-  revision: number;
-  finishedAt: Date;
-}
-
-/** Marks a RUNNING campaign COMPLETED when none of its calls can still change; null when it is not done. */
-export async function completeIfDone(pool: pg.Pool, campaignId: string): Promise<CompletedCampaign | null> {
-  const result = await pool.query<{ tenant_id: string; revision: number; finished_at: Date }>(
-    `UPDATE campaigns SET status = 'COMPLETED', finished_at = now(), updated_at = now(), revision = revision + 1
-     WHERE id = $1 AND status = 'RUNNING'
-       AND NOT EXISTS (SELECT 1 FROM calls WHERE campaign_id = $1
-                       AND status IN ('PENDING', 'QUEUED', 'DIALING', 'IN_PROGRESS', 'RETRY_SCHEDULED'))
-     RETURNING tenant_id, revision, finished_at`,
-    [campaignId],
-  );
-  const row = result.rows[0];
-  return row ? { tenantId: row.tenant_id, revision: row.revision, finishedAt: row.finished_at } : null;
-}

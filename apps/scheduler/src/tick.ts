@@ -1,15 +1,8 @@
-import { cancelOpenCalls, inTransaction } from '@outbound/db';
+import { type CompletedCampaign, cancelOpenCalls, completeCampaignIfDone, inTransaction } from '@outbound/db';
 import { isWithinBusinessHours, isWithinDailyWindow } from '@outbound/domain';
 import type { Logger } from '@outbound/observability';
 import type pg from 'pg';
-import {
-  type CompletedCampaign,
-  completeIfDone,
-  dueRetries,
-  pendingZones,
-  type RunningCampaign,
-  runningCampaigns,
-} from './campaign-state.ts';
+import { dueRetries, pendingZones, type RunningCampaign, runningCampaigns } from './campaign-state.ts';
 import { type ClaimedCall, claimAndDispatch } from './claim.ts';
 import { sweepStranded } from './sweep.ts';
 
@@ -100,7 +93,7 @@ export async function tick(
         report.dispatched += claimed.length;
       }
     }
-    const completed = await completeIfDone(deps.pool, campaign.id);
+    const completed = await completeCampaignIfDone(deps.pool, campaign.id);
     if (completed) {
       report.completed.push(campaign.id);
       deps.logger.info({ campaignId: campaign.id }, 'campaign completed');

@@ -1,6 +1,12 @@
 import type { TCallOutcome, TStatusEvent } from '@outbound/contracts';
 import { addDelta, type CounterDelta, transitionDelta } from '@outbound/db';
-import { applyCallEvent, type CallStatusName, type RetryPolicy } from '@outbound/domain';
+import {
+  applyCallEvent,
+  type CallStatusName,
+  type CampaignStatusName,
+  hasEnded,
+  type RetryPolicy,
+} from '@outbound/domain';
 
 /** A call row locked for the batch, with what its campaign says about retries. */
 export interface LockedCall {
@@ -14,10 +20,13 @@ export interface LockedCall {
   timezone: string;
   lastOutcome: TCallOutcome | null;
   lastError: string | null;
+  skipReason: string | null;
   providerCallId: string | null;
   nextAttemptAt: Date | null;
   callerId: string;
   policy: RetryPolicy;
+  /** Read under the campaign row's share lock for final events (cancel waits for the batch, or the batch for it). */
+  campaignStatus: CampaignStatusName;
 }
 
 /** The new values of a changed call row (every column the worker writes). */
@@ -25,7 +34,7 @@ export interface CallUpdate {
   call: LockedCall;
   /** A status transition was applied (not only a provider call id learnt). */
   transitioned: boolean;
-  /** The call reached COMPLETED or FAILED: `finished_at` is set. */
+  /** The call reached COMPLETED, FAILED or CANCELLED: `finished_at` is set. */
   finished: boolean;
 }
 
@@ -96,7 +105,7 @@ export function planBatch(
       { status: call.status, currentAttemptId: call.currentAttemptId, attempts: call.attempts },
       { attemptId: event.attemptId, event: event.event, outcome: event.outcome },
       call.policy,
-      { now, newAttemptId, ...(random && { random }) },
+      { now, newAttemptId, ...(random && { random }), campaignEnded: hasEnded(call.campaignStatus) },
     );
     // The provider's id of the current attempt is kept even when the event changes no state (a second progress).
     const learnsProviderId =
@@ -124,6 +133,8 @@ export function planBatch(
       next.lastOutcome = transition.outcome;
       next.lastError = transition.to === 'COMPLETED' ? null : (event.detail ?? null);
     }
+    if (transition.to === 'CANCELLED')
+      next.skipReason = `the campaign was ${call.campaignStatus.toLowerCase()}`;
     let delta = transitionDelta(transition.from, transition.to);
     if (transition.retry) {
       next.currentAttemptId = transition.retry.attemptId;
@@ -138,7 +149,7 @@ export function planBatch(
     state.set(event.callId, {
       call: next,
       transitioned: true,
-      finished: current.finished || next.status === 'COMPLETED' || next.status === 'FAILED',
+      finished: current.finished || ['COMPLETED', 'FAILED', 'CANCELLED'].includes(next.status),
     });
   }
 

@@ -23,6 +23,8 @@ import {
   ThroughputSeries,
   throughputKey,
 } from '@outbound/coordination';
+import { cancelOpenCalls } from '@outbound/db';
+import { blockedBy } from '@outbound/db/testing';
 import { createMetricsRegistry } from '@outbound/observability';
 import {
   type CampaignFixture,
@@ -143,6 +145,10 @@ function retriesOf(callId: string) {
     .filter((m) => h.topics.retry.includes(m.topic))
     .map((m) => ({ ...m, retry: decode(ZRetry, m.value) }))
     .filter((m) => m.retry.ok && m.retry.message.callId === callId);
+}
+
+async function skipReason(callId: string): Promise<string | null> {
+  return (await h.pool.query('SELECT skip_reason FROM calls WHERE id = $1', [callId])).rows[0]?.skip_reason;
 }
 
 async function eventRows(callId: string) {
@@ -323,6 +329,90 @@ describe('status worker', () => {
       retryScheduled: 2,
       attempts: 5,
     });
+  });
+
+  it('retries nothing once the campaign is cancelled: the outcome that would have been retried ends it CANCELLED', async () => {
+    const fixture = await createCampaign(h.db, {
+      calls: [{ status: 'IN_PROGRESS' }, { status: 'DIALING' }, { status: 'DIALING' }],
+      retry: { maxAttempts: 3 },
+    });
+    const [busy, answered, ringing] = fixture.calls as [Call, Call, Call];
+    for (const call of fixture.calls)
+      await semaphore.acquire(campaignSlotsKey(fixture.campaignId), call.attemptId as string, 10, 60_000);
+    // Cancelled while the three were at the carrier (the cancel ends only calls not dialled yet: none here).
+    await h.pool.query(`UPDATE campaigns SET status = 'CANCELLED', finished_at = now() WHERE id = $1`, [
+      fixture.campaignId,
+    ]);
+    await send([
+      event(fixture, busy, 'completed', { outcome: 'BUSY', detail: 'user busy' }),
+      event(fixture, answered, 'completed', { outcome: 'ANSWERED', durationMs: 1000 }),
+      event(fixture, ringing, 'ringing'),
+    ]);
+    await eventually(
+      async () => (await callRow(h.pool, answered.id)).status === 'COMPLETED',
+      'the batch applied',
+    );
+
+    expect(await callRow(h.pool, busy.id)).toMatchObject({
+      status: 'CANCELLED',
+      attempts: 1,
+      last_outcome: 'BUSY',
+      last_error: 'user busy',
+      next_attempt_at: null,
+      finished_at: expect.any(Date),
+    });
+    expect(await skipReason(busy.id)).toBe('the campaign was cancelled');
+    // Endings that were not to be retried, and progress, are what they always are.
+    expect((await callRow(h.pool, ringing.id)).status).toBe('IN_PROGRESS');
+    const attempts = (await h.cql.execute('SELECT outcome FROM call_attempts WHERE call_id = ?', [busy.id]))
+      .rows;
+    expect(attempts.map((r) => r.outcome)).toEqual(['BUSY']);
+    expect(await semaphore.held(campaignSlotsKey(fixture.campaignId))).toBe(1);
+    await expectCountersMatchRows(fixture.campaignId);
+    const live = liveUpdates(fixture.campaignId).flatMap((u) => (u.kind === 'calls' ? u.calls : []));
+    expect(live.find((c) => c.callId === busy.id)).toMatchObject({ status: 'CANCELLED', attempts: 1 });
+    expect(retriesOf(busy.id)).toEqual([]);
+  });
+
+  it('makes a cancel and an ending at the carrier wait for each other: no retry outlives the cancel', async () => {
+    const fixture = await createCampaign(h.db, {
+      calls: [{ status: 'IN_PROGRESS' }, { status: 'PENDING' }],
+      retry: { maxAttempts: 3 },
+    });
+    const [atCarrier, notDialled] = fixture.calls as [Call, Call];
+    // The gateway's cancel, held open before its commit: the campaign row updated, the calls not dialled ended.
+    const cancel = await h.pool.connect();
+    try {
+      await cancel.query('BEGIN');
+      await cancel.query(`UPDATE campaigns SET status = 'CANCELLED', finished_at = now() WHERE id = $1`, [
+        fixture.campaignId,
+      ]);
+      await cancelOpenCalls(
+        async (text, values) => (await cancel.query(text, values)).rows,
+        fixture.campaignId,
+        ['PENDING', 'QUEUED', 'RETRY_SCHEDULED'],
+        'the campaign was cancelled',
+      );
+      const cancelPid = (await cancel.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
+      await send([event(fixture, atCarrier, 'completed', { outcome: 'NO_ANSWER' })]);
+      // The status batch waits for the cancel (for the campaign row; without it, for the counters row, having
+      // already decided on a retry).
+      await blockedBy(h.pool, cancelPid as number);
+      await cancel.query('COMMIT');
+    } finally {
+      cancel.release();
+    }
+    await eventually(
+      async () => (await callRow(h.pool, atCarrier.id)).status !== 'IN_PROGRESS',
+      'the ending',
+    );
+    expect(await callRow(h.pool, atCarrier.id)).toMatchObject({
+      status: 'CANCELLED',
+      last_outcome: 'NO_ANSWER',
+    });
+    expect((await callRow(h.pool, notDialled.id)).status).toBe('CANCELLED');
+    expect(retriesOf(atCarrier.id)).toEqual([]);
+    await expectCountersMatchRows(fixture.campaignId);
   });
 
   it('fails a call whose attempts are exhausted, and a REJECTED one at once, without retries', async () => {

@@ -84,11 +84,19 @@ interface Committed {
   events: readonly ConsumedMessage<TStatusEvent>[];
 }
 
+/**
+ * The campaigns of the batch's final events, FOR SHARE, before any call is locked (cancel locks its campaign, then
+ * calls): whether an outcome is retried depends on the campaign's status, so a cancel either commits before and is
+ * seen (no retry: the call ends CANCELLED) or waits for this batch and then finds, and ends, the retry it made.
+ */
+const LOCK_CAMPAIGNS = 'SELECT id FROM campaigns WHERE id = ANY($1::uuid[]) ORDER BY id FOR SHARE';
+
 const LOCK_CALLS = `
   SELECT c.id, c.campaign_id, c.tenant_id, c.status::text AS status, c.attempts, c.current_attempt_id,
-         c.phone_number, c.timezone, c.last_outcome::text AS last_outcome, c.last_error, c.provider_call_id,
-         c.next_attempt_at, p.caller_id, p.retry_max_attempts, p.retry_base_delay_ms, p.retry_max_delay_ms,
-         p.retry_jitter, p.retry_on::text[] AS retry_on, p.retry_outcome_delays
+         c.phone_number, c.timezone, c.last_outcome::text AS last_outcome, c.last_error, c.skip_reason,
+         c.provider_call_id, c.next_attempt_at, p.status::text AS campaign_status, p.caller_id,
+         p.retry_max_attempts, p.retry_base_delay_ms, p.retry_max_delay_ms, p.retry_jitter,
+         p.retry_on::text[] AS retry_on, p.retry_outcome_delays
   FROM calls c JOIN campaigns p ON p.id = c.campaign_id
   WHERE c.id = ANY($1::uuid[])
   ORDER BY c.id
@@ -102,12 +110,14 @@ const UPDATE_CALLS = `
     next_attempt_at = u.next_attempt_at,
     last_outcome = u.last_outcome::"CallOutcome",
     last_error = u.last_error,
+    skip_reason = u.skip_reason,
     provider_call_id = u.provider_call_id,
     finished_at = CASE WHEN u.finished THEN now() ELSE c.finished_at END,
     updated_at = now()
   FROM unnest($1::uuid[], $2::text[], $3::int[], $4::uuid[], $5::timestamptz[], $6::text[], $7::text[], $8::text[],
-              $9::boolean[])
-       AS u(id, status, attempts, attempt_id, next_attempt_at, last_outcome, last_error, provider_call_id, finished)
+              $9::text[], $10::boolean[])
+       AS u(id, status, attempts, attempt_id, next_attempt_at, last_outcome, last_error, skip_reason,
+            provider_call_id, finished)
   WHERE c.id = u.id
   RETURNING c.id, c.updated_at`;
 
@@ -125,9 +135,11 @@ function lockedCall(r: Record<string, unknown>): LockedCall {
     timezone: r.timezone as string,
     lastOutcome: r.last_outcome as LockedCall['lastOutcome'],
     lastError: r.last_error as string | null,
+    skipReason: r.skip_reason as string | null,
     providerCallId: r.provider_call_id as string | null,
     nextAttemptAt: r.next_attempt_at as Date | null,
     callerId: r.caller_id as string,
+    campaignStatus: r.campaign_status as LockedCall['campaignStatus'],
     policy: {
       maxAttempts: r.retry_max_attempts as number,
       baseDelayMs: r.retry_base_delay_ms as number,
@@ -227,6 +239,9 @@ export function createStatusWorker(options: StatusWorkerOptions): StatusWorker {
           .filter((e) => fresh.has(e.message.eventId));
         if (toApply.length === 0) return null;
 
+        const ending = toApply.filter((e) => e.message.event === 'completed');
+        if (ending.length > 0)
+          await client.query(LOCK_CAMPAIGNS, [[...new Set(ending.map((e) => e.message.campaignId))]]);
         const ids = [...new Set(toApply.map((e) => e.message.callId))];
         const locked = new Map(
           (await client.query(LOCK_CALLS, [ids])).rows.map((r) => [r.id as string, lockedCall(r)]),
@@ -275,6 +290,7 @@ export function createStatusWorker(options: StatusWorkerOptions): StatusWorker {
             u.map((c) => c.nextAttemptAt),
             u.map((c) => c.lastOutcome),
             u.map((c) => c.lastError),
+            u.map((c) => c.skipReason),
             u.map((c) => c.providerCallId),
             plan.updates.map((x) => x.finished),
           ]);

@@ -133,4 +133,23 @@ describe('call state machine', () => {
       to: 'COMPLETED',
     });
   });
+
+  it('retries nothing once the campaign has ended: a retryable outcome ends the call CANCELLED', () => {
+    const ended = { ...options, campaignEnded: true };
+    const completed = (outcome: 'BUSY' | 'ANSWERED' | 'REJECTED') =>
+      applyCallEvent(dialing, { attemptId: 'attempt-1', event: 'completed', outcome }, policy, ended);
+    expect(completed('BUSY')).toEqual({
+      kind: 'applied',
+      from: 'DIALING',
+      to: 'CANCELLED',
+      attemptEnded: true,
+      outcome: 'BUSY',
+    });
+    // Endings that were not going to be retried stay what they are.
+    expect(completed('ANSWERED')).toMatchObject({ to: 'COMPLETED' });
+    expect(completed('REJECTED')).toMatchObject({ to: 'FAILED' });
+    expect(
+      applyCallEvent(dialing, { attemptId: 'attempt-1', event: 'ringing' }, policy, ended),
+    ).toMatchObject({ to: 'IN_PROGRESS' });
+  });
 });

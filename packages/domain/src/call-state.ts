@@ -52,6 +52,8 @@ const REACHED: readonly CallOutcomeName[] = ['ANSWERED', 'VOICEMAIL'];
  * The call state machine of the status worker. It only moves forward: an event for an attempt that is no longer
  * the call's current one is stale, progress after the attempt ended is late, and a second progress event changes
  * nothing. A final outcome either schedules the next attempt (retry policy, backoff with jitter) or ends the call.
+ * In a campaign that has ended (`campaignEnded`: cancelled while the attempt was at the carrier) nothing is
+ * retried: an outcome that would have been ends the call CANCELLED, as the cancel ended the retries it found.
  */
 export function applyCallEvent(
   call: CallSnapshot,
@@ -61,7 +63,8 @@ export function applyCallEvent(
     now,
     newAttemptId,
     random = Math.random,
-  }: { now: Date; newAttemptId: () => string; random?: () => number },
+    campaignEnded = false,
+  }: { now: Date; newAttemptId: () => string; random?: () => number; campaignEnded?: boolean },
 ): Transition {
   if (call.currentAttemptId !== event.attemptId) return { kind: 'ignored', reason: 'stale-attempt' };
   const live = call.status === 'DIALING' || call.status === 'IN_PROGRESS';
@@ -74,6 +77,8 @@ export function applyCallEvent(
 
   const outcome = event.outcome ?? 'FAILED';
   if (shouldRetry(policy, outcome, call.attempts)) {
+    if (campaignEnded)
+      return { kind: 'applied', from: call.status, to: 'CANCELLED', attemptEnded: true, outcome };
     const attempt = call.attempts + 1;
     return {
       kind: 'applied',

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { type CampaignStatusName, nextStatus, openForTargets, settingsLocked } from './campaign-status.ts';
+import {
+  type CampaignStatusName,
+  hasEnded,
+  nextStatus,
+  openForTargets,
+  settingsLocked,
+} from './campaign-status.ts';
 
 const ALL: CampaignStatusName[] = ['DRAFT', 'RUNNING', 'PAUSED', 'COMPLETED', 'CANCELLED'];
 
@@ -19,5 +25,6 @@ describe('campaign lifecycle', () => {
   it('lets settings change while no call is placed, and numbers be added until the campaign ends', () => {
     expect(ALL.filter((s) => !settingsLocked(s))).toEqual(['DRAFT', 'PAUSED']);
     expect(ALL.filter(openForTargets)).toEqual(['DRAFT', 'RUNNING', 'PAUSED']);
+    expect(ALL.filter(hasEnded)).toEqual(['COMPLETED', 'CANCELLED']);
   });
 });

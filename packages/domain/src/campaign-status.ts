@@ -20,9 +20,14 @@ export function allowedFrom(command: CampaignCommand): readonly CampaignStatusNa
   return TRANSITIONS[command].from;
 }
 
+/** COMPLETED or CANCELLED: nothing more is dialled, retried or added. */
+export function hasEnded(status: CampaignStatusName): boolean {
+  return status === 'COMPLETED' || status === 'CANCELLED';
+}
+
 /** Numbers can be added to a campaign until it has ended. */
 export function openForTargets(status: CampaignStatusName): boolean {
-  return status === 'DRAFT' || status === 'RUNNING' || status === 'PAUSED';
+  return !hasEnded(status);
 }
 
 /** Settings that change how calls are placed cannot change while calls are being placed. */

@@ -19,6 +19,7 @@ export {
   allowedFrom,
   type CampaignCommand,
   type CampaignStatusName,
+  hasEnded,
   nextStatus,
   openForTargets,
   settingsLocked,

@@ -28,3 +28,19 @@ export class ImportFailedError extends Error {
     this.importId = importId;
   }
 }
+
+/**
+ * The campaign ended (completed or was cancelled) while its numbers were being imported: the import is refused at
+ * its commit and nothing of it is added (numbers added to an ended campaign would never be dialled).
+ */
+export class CampaignClosedError extends Error {
+  override readonly name = 'CampaignClosedError';
+
+  /** The status the campaign had at the import's commit. */
+  readonly status: string;
+
+  constructor(status: string) {
+    super(`the campaign is ${status}: numbers can no longer be added (none of this import were)`);
+    this.status = status;
+  }
+}

@@ -1,7 +1,8 @@
+import { type CampaignStatusName, openForTargets } from '@outbound/domain';
 import { DatabaseError, type Pool, type PoolClient } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { CopyWriter } from './copy.ts';
-import { ImportFailedError, TargetsCsvError } from './errors.ts';
+import { CampaignClosedError, ImportFailedError, TargetsCsvError } from './errors.ts';
 import { checkNormalizeOptions, type NormalizeOptions, normalizeTarget } from './normalize.ts';
 import {
   BUMP_COUNTERS,
@@ -11,6 +12,7 @@ import {
   CREATE_STAGE,
   FAIL_IMPORT,
   INSERT_CALLS,
+  LOCK_CAMPAIGN,
   LOCK_IMPORT,
 } from './sql.ts';
 import { MAX_INLINE_TARGETS, type RawTarget, type RowError, reportedValue, type SourceRow } from './types.ts';
@@ -176,6 +178,14 @@ export async function importTargets(
       ctx.campaignId,
     ]);
     const { pending, skipped } = inserted.rows[0] ?? { pending: 0, skipped: 0 };
+    const campaign = await client.query<{ status: CampaignStatusName }>(LOCK_CAMPAIGN, [
+      ctx.campaignId,
+      ctx.tenantId,
+    ]);
+    const campaignStatus = campaign.rows[0]?.status;
+    if (campaignStatus === undefined)
+      throw new Precondition(`campaign ${ctx.campaignId} not found for this tenant`);
+    if (!openForTargets(campaignStatus)) throw new CampaignClosedError(campaignStatus);
     if (pending + skipped > 0) {
       await client.query(BUMP_COUNTERS, [ctx.campaignId, ctx.tenantId, pending, skipped]);
     }
@@ -294,7 +304,12 @@ function describeCause(error: unknown): string {
 }
 
 function describeFailure(error: unknown): string {
-  if (error instanceof TargetsCsvError || error instanceof Precondition) return error.message;
+  if (
+    error instanceof TargetsCsvError ||
+    error instanceof Precondition ||
+    error instanceof CampaignClosedError
+  )
+    return error.message;
   if (error instanceof SourceFailure) return `reading the input failed: ${error.message}`;
   // Anything else is ours, not the caller's: said plainly, with the details in the logs (the error's `cause`).
   if (error instanceof DatabaseError)

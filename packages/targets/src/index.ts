@@ -1,5 +1,5 @@
 export { parseTargetsCsv } from './csv.ts';
-export { ImportFailedError, TargetsCsvError } from './errors.ts';
+export { CampaignClosedError, ImportFailedError, TargetsCsvError } from './errors.ts';
 export {
   createImport,
   type ImportContext,

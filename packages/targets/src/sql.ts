@@ -40,6 +40,13 @@ export const INSERT_CALLS = `
          count(*) FILTER (WHERE status = 'SKIPPED')::int AS skipped
   FROM inserted`;
 
+// Taken after the calls are inserted and held until COMMIT: cancelling, pausing and the scheduler's completion update
+// this row, so they wait for the import to commit (and then see its calls), or the import waits for them (and then
+// reads the status they committed). Before it the import locks nothing a status change needs: a long CSV never
+// holds up a cancel. Locked before the counters row, which cancel and completion also change after this one.
+export const LOCK_CAMPAIGN = `
+  SELECT status::text AS status FROM campaigns WHERE id = $1::uuid AND tenant_id = $2::uuid FOR SHARE`;
+
 export const BUMP_COUNTERS = `
   INSERT INTO campaign_counters AS c (campaign_id, tenant_id, total, pending, skipped, version, updated_at)
   VALUES ($1::uuid, $2::uuid, $3::int + $4::int, $3::int, $4::int, 1, now())

@@ -20,11 +20,13 @@ export class NotFoundError extends DomainError {
 export class CampaignLockedError extends DomainError {
   readonly code = 'CAMPAIGN_LOCKED';
   readonly status: string;
-  constructor(status: string) {
+  /** The message says what is locked: the settings unless told otherwise. */
+  constructor(status: string, message?: string) {
     super(
-      status === 'RUNNING'
-        ? 'the campaign is RUNNING: its settings cannot change while it dials; pause it first'
-        : `the campaign is ${status}: its settings can no longer change`,
+      message ??
+        (status === 'RUNNING'
+          ? 'the campaign is RUNNING: its settings cannot change while it dials; pause it first'
+          : `the campaign is ${status}: its settings can no longer change`),
     );
     this.name = 'CampaignLockedError';
     this.status = status;

@@ -24,7 +24,7 @@ const CAMPAIGN = `query Campaign($id: ID!, $first: Int!, $after: String, $status
     id name status revision timezone maxConcurrentCalls callsPerSecond
     counters { ${COUNTER_FIELDS} }
     calls(first: $first, after: $after, status: $status, search: $search) {
-      totalCount
+      totalCount totalCountExact
       pageInfo { hasNextPage endCursor }
       edges { node { id phoneNumber status attempts lastOutcome updatedAt } }
     }
@@ -89,6 +89,8 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
       counters: Counters;
       calls: {
         totalCount: number;
+        /** False when a search matched more calls than the gateway counts (totalCount is then a lower bound). */
+        totalCountExact: boolean;
         pageInfo: { hasNextPage: boolean; endCursor: string | null };
         edges: { node: CallRow }[];
       };
@@ -271,7 +273,10 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
             }}
           />
         </label>
-        <span className="muted">{campaign.calls.totalCount} calls</span>
+        <span className="muted">
+          {campaign.calls.totalCount.toLocaleString('en-US')}
+          {campaign.calls.totalCountExact ? '' : '+'} calls
+        </span>
       </div>
       <table>
         <thead>

@@ -3,32 +3,21 @@ import { isUuid, NO_ROW_ID } from '@outbound/domain';
 import { z } from 'zod';
 import { builder } from '../builder.ts';
 import type { GraphQLContext } from '../context.ts';
+import { perRequest } from '../per-request.ts';
 
-/** Names of the actors one request asked for, looked up once each (a page of entries has few distinct actors). */
-const actorNames = new WeakMap<GraphQLContext, Map<string, Promise<string | null>>>();
-
+/** The readable name of an actor, looked up once per request (a page of entries has few distinct actors). */
 function actorName(ctx: GraphQLContext, type: string, id: string | null): Promise<string | null> {
   if (!id || !isUuid(id)) return Promise.resolve(null);
-  let names = actorNames.get(ctx);
-  if (!names) {
-    names = new Map();
-    actorNames.set(ctx, names);
-  }
-  const key = `${type}:${id}`;
-  let name = names.get(key);
-  if (!name) {
+  return perRequest(ctx, `actor:${type}:${id}`, () => {
     const tenantId = ctx.viewer?.tenantId ?? NO_ROW_ID;
-    name =
-      type === 'USER'
-        ? ctx.deps.prisma.user
-            .findFirst({ where: { id, tenantId }, select: { email: true } })
-            .then((user) => user?.email ?? null)
-        : ctx.deps.prisma.apiKey
-            .findFirst({ where: { id, tenantId }, select: { name: true } })
-            .then((key) => (key ? `API key "${key.name}"` : null));
-    names.set(key, name);
-  }
-  return name;
+    return type === 'USER'
+      ? ctx.deps.prisma.user
+          .findFirst({ where: { id, tenantId }, select: { email: true } })
+          .then((user) => user?.email ?? null)
+      : ctx.deps.prisma.apiKey
+          .findFirst({ where: { id, tenantId }, select: { name: true } })
+          .then((key) => (key ? `API key "${key.name}"` : null));
+  });
 }
 
 builder.prismaObject('AuditLogEntry', {

@@ -1,7 +1,18 @@
-import type { Prisma } from '@outbound/db';
+import { type CallStatusName, isUuid } from '@outbound/domain';
 import { z } from 'zod';
+import {
+  type CallCount,
+  type CallFilter,
+  callPageIds,
+  countCalls,
+  SEARCH_COUNT_LIMIT,
+} from '../../services/calls.ts';
 import { builder } from '../builder.ts';
+import type { GraphQLContext } from '../context.ts';
+import { gqlError } from '../errors.ts';
+import { keysetPage } from '../keyset.ts';
 import { tenantRow } from '../node-lookup.ts';
+import { perRequest } from '../per-request.ts';
 import { CampaignRef } from './campaign.ts';
 import { CallOutcomeEnum, CallStatusEnum } from './enums.ts';
 
@@ -31,27 +42,62 @@ export const CallRef = builder.prismaNode('Call', {
   }),
 });
 
+/** The filter of a `calls` field's arguments (the search keeps the digits only). */
+function filterOf(args: { status?: readonly CallStatusName[] | null; search?: string | null }): CallFilter {
+  return { statuses: args.status ?? null, digits: args.search?.replace(/\D/g, '') || null };
+}
+
+/** The matches of a `calls` field, counted once per request (`totalCount` and `totalCountExact` share it). */
+function callCount(ctx: GraphQLContext, campaignId: string, filter: CallFilter): Promise<CallCount> {
+  return perRequest(ctx, `callCount:${campaignId}:${JSON.stringify(filter)}`, () =>
+    countCalls(ctx.deps.pool, campaignId, filter),
+  );
+}
+
 builder.prismaObjectField(CampaignRef, 'calls', (t) =>
-  t.relatedConnection('calls', {
-    cursor: 'id',
-    totalCount: true,
-    maxSize: 200,
-    defaultSize: 50,
-    description: 'The calls of this campaign, in import order.',
-    args: {
-      status: t.arg({ type: [CallStatusEnum], required: false, description: 'Any of these states.' }),
-      search: t.arg.string({
-        required: false,
-        description: 'Digits of the number (any part of it).',
-        validate: z.string().max(20, 'must be at most 20 characters'),
+  t.prismaConnection(
+    {
+      type: 'Call',
+      cursor: 'id',
+      maxSize: 200,
+      defaultSize: 50,
+      description:
+        'The calls of this campaign, in import order. Pages are read by keyset (any filter, any depth: a few ' +
+        'index ranges each).',
+      args: {
+        status: t.arg({ type: [CallStatusEnum], required: false, description: 'Any of these states.' }),
+        search: t.arg.string({
+          required: false,
+          description: 'Digits of the number (any part of it).',
+          validate: z.string().max(20, 'must be at most 20 characters'),
+        }),
+      },
+      totalCount: async (campaign, args, ctx) => (await callCount(ctx, campaign.id, filterOf(args))).count,
+      resolve: async (query, campaign, args, ctx) => {
+        const { cursor, limit, backward, selection } = keysetPage(query);
+        const after = cursor?.id ?? null;
+        if (after !== null && !isUuid(after)) throw gqlError('BAD_USER_INPUT', 'invalid cursor');
+        const ids = await callPageIds(ctx.deps.pool, campaign.id, filterOf(args), {
+          cursor: after,
+          limit,
+          backward,
+        });
+        if (ids.length === 0) return [];
+        return ctx.deps.prisma.call.findMany({
+          ...selection,
+          where: { id: { in: ids } },
+          orderBy: { id: 'asc' },
+        });
+      },
+    },
+    {
+      fields: (c) => ({
+        totalCountExact: c.boolean({
+          description: `False when a search matched more than ${SEARCH_COUNT_LIMIT.toLocaleString('en-US')} calls: counting stops there, and totalCount is that number.`,
+          resolve: async (connection, _args, ctx) =>
+            (await callCount(ctx, connection.parent.id, filterOf(connection.args))).exact,
+        }),
       }),
     },
-    query: (args) => {
-      const where: Prisma.CallWhereInput = {};
-      if (args.status?.length) where.status = { in: args.status };
-      const digits = args.search?.replace(/\D/g, '');
-      if (digits) where.phoneNumber = { contains: digits };
-      return { where, orderBy: { id: 'asc' } };
-    },
-  }),
+  ),
 );

@@ -1,3 +1,4 @@
+import { NO_ROW_ID } from '@outbound/domain';
 import { z } from 'zod';
 import {
   addDoNotCallNumbers,
@@ -7,6 +8,7 @@ import {
   removeDoNotCallNumbers,
 } from '../../services/do-not-call.ts';
 import { builder } from '../builder.ts';
+import { inKeyOrder, keysetPage } from '../keyset.ts';
 
 builder.prismaObject('DoNotCallEntry', {
   description: "A number on the tenant's do-not-call list: never dialled, checked right before every dial.",
@@ -54,13 +56,25 @@ builder.queryFields((t) => ({
         validate: z.string().max(20, 'must be at most 20 characters'),
       }),
     },
-    resolve: (query, _root, args, ctx) => {
+    // Keyset on the number within the tenant (the primary key); a search is weighed by the planner against the
+    // number's trigram index, as for calls.
+    resolve: async (query, _root, args, ctx) => {
+      const { cursor, limit, backward, selection } = keysetPage(query);
       const digits = args.search?.replace(/\D/g, '');
-      return ctx.deps.prisma.doNotCallEntry.findMany({
-        ...query,
-        where: { tenantId: ctx.viewer?.tenantId, ...(digits ? { phoneNumber: { contains: digits } } : {}) },
-        orderBy: { phoneNumber: 'asc' },
+      const after = cursor?.tenantId_phoneNumber?.phoneNumber;
+      const rows = await ctx.deps.prisma.doNotCallEntry.findMany({
+        ...selection,
+        where: {
+          tenantId: ctx.viewer?.tenantId ?? NO_ROW_ID,
+          phoneNumber: {
+            ...(digits ? { contains: digits } : {}),
+            ...(after !== undefined ? { [backward ? 'lt' : 'gt']: after } : {}),
+          },
+        },
+        orderBy: { phoneNumber: backward ? 'desc' : 'asc' },
+        take: limit,
       });
+      return inKeyOrder(rows, backward);
     },
   }),
 }));

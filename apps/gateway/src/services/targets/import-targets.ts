@@ -1,5 +1,6 @@
 import { type CampaignStatusName, isUuid, openForTargets } from '@outbound/domain';
 import {
+  CampaignClosedError,
   createImport,
   ImportFailedError,
   importTargetList,
@@ -18,7 +19,12 @@ async function openCampaign(ctx: GraphQLContext, campaignId: string) {
     ? await ctx.deps.prisma.campaign.findFirst({ where: { id: campaignId, tenantId: viewer.tenantId } })
     : null;
   if (!campaign) throw new NotFoundError('campaign');
-  if (!openForTargets(campaign.status as CampaignStatusName)) throw new CampaignLockedError(campaign.status);
+  if (!openForTargets(campaign.status as CampaignStatusName)) {
+    throw new CampaignLockedError(
+      campaign.status,
+      `the campaign is ${campaign.status}: numbers can no longer be added`,
+    );
+  }
   return { viewer, campaign };
 }
 
@@ -53,7 +59,10 @@ async function runImport(
     });
   } catch (err) {
     // The import row says FAILED with the reason; the caller gets it as a typed error as well, and the log keeps the
-    // underlying error (a database's own message is never sent to the caller).
+    // underlying error (a database's own message is never sent to the caller). A campaign that ended while the
+    // numbers were read refuses them at the import's commit: the same answer as before it began.
+    if (err instanceof ImportFailedError && err.cause instanceof CampaignClosedError)
+      throw new CampaignLockedError(err.cause.status, err.message);
     if (err instanceof ImportFailedError) {
       ctx.logger.warn({ err: err.cause, importId, campaignId }, `target import failed: ${err.message}`);
       throw new TargetImportError(err.message);

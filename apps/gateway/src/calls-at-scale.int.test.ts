@@ -1,0 +1,403 @@
+// A campaign of 1,000,000 calls read through the real gateway: `calls(first: 10)` stays a few index ranges (time
+// and heap do not grow with the campaign), every filter pages by keyset (PostgreSQL's plans read a bounded number
+// of rows), and `totalCount` comes from the counters or a bounded count. Likewise a campaign's `imports` and the
+// do-not-call list. Rows are made with INSERT … SELECT generate_series in a scratch database of this file (dropped
+// afterwards, not deleted row by row).
+import { databaseEnv, parseEnv } from '@outbound/config';
+import { createScratchDatabase, type ScratchDatabase } from '@outbound/db/testing';
+import type { CallStatusName } from '@outbound/domain';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type CallFilter,
+  callPageQuery,
+  SEARCH_COUNT_LIMIT,
+  type Sql,
+  searchCountQuery,
+} from './services/calls.ts';
+import { dataOf, globalId, rowId, TEST_GATEWAY_ENV } from './testing/campaign-fixtures.ts';
+import {
+  createCampaign,
+  createTenant,
+  gql,
+  startTestGateway,
+  type TestGateway,
+  type TestTenant,
+} from './testing/harness.ts';
+
+const SIZE = 1_000_000;
+let scratch: ScratchDatabase;
+let t: TestGateway;
+let tenant: TestTenant;
+let sql: pg.Client;
+/** Global ids of the big campaign (1,000,000 calls) and of a small one (10 calls, imported through the API). */
+let big: string;
+let small: string;
+
+/**
+ * Call i (1..SIZE) of the big campaign: its id grows with i (as UUIDv7 ids of one import do), its number is
+ * +1 followed by 2000000000 + i, and its state follows i (ten DIALING, a thousand RETRY_SCHEDULED, a tenth each
+ * COMPLETED and FAILED, the rest PENDING).
+ */
+const idOf = (i: number) => `01900000-0000-7000-8000-${i.toString(16).padStart(12, '0')}`;
+const numberOf = (i: number) => `+1${2_000_000_000 + i}`;
+function statusOf(i: number): CallStatusName {
+  if (i % 100_000 === 0) return 'DIALING';
+  if (i % 1000 === 7) return 'RETRY_SCHEDULED';
+  if (i % 10 === 0) return 'COMPLETED';
+  if (i % 10 === 1) return 'FAILED';
+  return 'PENDING';
+}
+const STATUS_SQL = `CASE WHEN i % 100000 = 0 THEN 'DIALING' WHEN i % 1000 = 7 THEN 'RETRY_SCHEDULED'
+  WHEN i % 10 = 0 THEN 'COMPLETED' WHEN i % 10 = 1 THEN 'FAILED' ELSE 'PENDING' END`;
+
+beforeAll(async () => {
+  scratch = await createScratchDatabase(parseEnv(databaseEnv, process.env).DATABASE_URL, 'calls_scale');
+  t = await startTestGateway({ ...TEST_GATEWAY_ENV, DATABASE_URL: scratch.url });
+  tenant = await createTenant(t, 'Calls at scale');
+  big = (await createCampaign(t, tenant.tokens.OPERATOR, { name: 'A million' })).id;
+  small = (await createCampaign(t, tenant.tokens.OPERATOR, { name: 'Ten' })).id;
+  sql = new pg.Client({ connectionString: scratch.url });
+  await sql.connect();
+  const campaignId = rowId(big);
+  await sql.query(
+    `INSERT INTO calls (id, tenant_id, campaign_id, phone_number, timezone, status)
+     SELECT ('01900000-0000-7000-8000-' || lpad(to_hex(i), 12, '0'))::uuid, $1, $2, '+1' || (2000000000 + i),
+            'America/New_York', (${STATUS_SQL})::"CallStatus"
+     FROM generate_series(1, ${SIZE}) AS i`,
+    [tenant.id, campaignId],
+  );
+  // The counters say what the rows say, as the pipeline keeps them; statistics as autovacuum leaves them.
+  await sql.query(
+    `UPDATE campaign_counters k SET total = c.total, pending = c.pending, dialing = c.dialing,
+            retry_scheduled = c.retry_scheduled, completed = c.completed, failed = c.failed, version = 1
+     FROM (SELECT count(*) AS total, count(*) FILTER (WHERE status = 'PENDING') AS pending,
+                  count(*) FILTER (WHERE status = 'DIALING') AS dialing,
+                  count(*) FILTER (WHERE status = 'RETRY_SCHEDULED') AS retry_scheduled,
+                  count(*) FILTER (WHERE status = 'COMPLETED') AS completed,
+                  count(*) FILTER (WHERE status = 'FAILED') AS failed
+           FROM calls WHERE campaign_id = $1) c
+     WHERE k.campaign_id = $1`,
+    [campaignId],
+  );
+  await sql.query('ANALYZE calls');
+  await gql(
+    t.url,
+    'mutation($id: ID!, $targets: [TargetInput!]!) { addTargets(campaignId: $id, targets: $targets) { __typename } }',
+    {
+      id: small,
+      targets: Array.from({ length: 10 }, (_, i) => ({ phoneNumber: `+44207946070${i}` })),
+    },
+    { auth: tenant.tokens.OPERATOR },
+  );
+}, 300_000);
+
+afterAll(async () => {
+  await sql?.end();
+  await t?.stop();
+  await scratch?.drop();
+});
+
+const CALLS = `query($id: ID!, $first: Int, $after: String, $last: Int, $before: String, $status: [CallStatus!],
+                     $search: String) {
+  campaign(id: $id) {
+    calls(first: $first, after: $after, last: $last, before: $before, status: $status, search: $search) {
+      totalCount totalCountExact
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+      edges { node { id phoneNumber status } }
+    }
+  }
+}`;
+
+interface Page {
+  totalCount: number;
+  totalCountExact: boolean;
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string; endCursor: string };
+  edges: { node: { id: string; phoneNumber: string; status: string } }[];
+}
+
+async function calls(id: string, variables: Record<string, unknown>): Promise<Page> {
+  const response = await gql<{ campaign: { calls: Page } }>(
+    t.url,
+    CALLS,
+    { id, ...variables },
+    { auth: tenant.apiKeys.VIEWER },
+  );
+  return dataOf(response).campaign.calls;
+}
+
+/** The cursor of the big campaign's call i (the gateway's cursor format: `GPC:` + Pothos's tagged id). */
+function cursorOf(i: number): string {
+  return Buffer.from(`GPC:S:${idOf(i)}`).toString('base64');
+}
+
+const median = (values: number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+
+/**
+ * Sends `request` and a baseline request (the first page of the 10-call campaign) in turns, `rounds` times each:
+ * the median time of each, and the most the heap grew meanwhile (the gateway runs in this process). Both see the
+ * same load, so a loaded machine slows both.
+ */
+async function measure(request: () => Promise<unknown>, rounds = 9) {
+  const baseline = () => calls(small, { first: 10 });
+  await baseline();
+  await request();
+  let peak = process.memoryUsage().heapUsed;
+  const base = peak;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().heapUsed);
+  }, 1);
+  const durations: number[] = [];
+  const baselineDurations: number[] = [];
+  const timed = async (run: () => Promise<unknown>, into: number[]) => {
+    const started = performance.now();
+    await run();
+    into.push(performance.now() - started);
+    peak = Math.max(peak, process.memoryUsage().heapUsed);
+  };
+  try {
+    for (let n = 0; n < rounds; n++) {
+      await timed(request, durations);
+      await timed(baseline, baselineDurations);
+    }
+  } finally {
+    clearInterval(sampler);
+  }
+  return {
+    medianMs: median(durations),
+    baselineMs: median(baselineDurations),
+    heapGrowthMb: (peak - base) / 1e6,
+  };
+}
+
+/**
+ * A read that does not depend on the size of the data: under 50 ms, or on a machine so loaded that the 10-call
+ * campaign's first page takes over 17 ms, at most three times that (reading the whole list took seconds).
+ */
+function expectQuick({ medianMs, baselineMs, heapGrowthMb }: Awaited<ReturnType<typeof measure>>) {
+  expect(medianMs).toBeLessThan(Math.max(50, 3 * baselineMs));
+  // Reading the rows would take hundreds of MB (940 MB measured for the 1,000,000 calls before keyset pages).
+  expect(heapGrowthMb).toBeLessThan(64);
+}
+
+describe('calls(first: 10) of a 1,000,000-call campaign', () => {
+  it('is the first ten calls with the total, in under 50 ms, and the heap does not grow', async () => {
+    const page = await calls(big, { first: 10 });
+    expect(page.edges.map((e) => e.node)).toEqual(
+      Array.from({ length: 10 }, (_, k) => ({
+        id: globalId('Call', idOf(k + 1)),
+        phoneNumber: numberOf(k + 1),
+        status: statusOf(k + 1),
+      })),
+    );
+    expect(page.totalCount).toBe(SIZE);
+    expect(page.totalCountExact).toBe(true);
+    expect(page.pageInfo.hasNextPage).toBe(true);
+
+    const measured = await measure(() => calls(big, { first: 10 }));
+    // biome-ignore lint/suspicious/noConsole: the figures are worth seeing in the test output
+    console.info(
+      `calls(first: 10), median of 9: 1,000,000 calls ${measured.medianMs.toFixed(1)} ms, 10 calls ` +
+        `${measured.baselineMs.toFixed(1)} ms; heap +${measured.heapGrowthMb.toFixed(1)} MB at most`,
+    );
+    expectQuick(measured);
+  });
+});
+
+/** The filters the API offers, with what each matches (computed from i, independently of the database). */
+const FILTERS: { name: string; filter: CallFilter; matches: (i: number) => boolean }[] = [
+  { name: 'every call', filter: {}, matches: () => true },
+  {
+    name: 'PENDING (most calls)',
+    filter: { statuses: ['PENDING'] },
+    matches: (i) => statusOf(i) === 'PENDING',
+  },
+  {
+    name: 'DIALING (ten calls)',
+    filter: { statuses: ['DIALING'] },
+    matches: (i) => statusOf(i) === 'DIALING',
+  },
+  {
+    name: 'RETRY_SCHEDULED or DIALING or CANCELLED (none)',
+    filter: { statuses: ['RETRY_SCHEDULED', 'DIALING', 'CANCELLED'] },
+    matches: (i) => ['RETRY_SCHEDULED', 'DIALING'].includes(statusOf(i)),
+  },
+  {
+    name: 'a search every number matches',
+    filter: { digits: '200' },
+    matches: (i) => numberOf(i).includes('200'),
+  },
+  {
+    name: 'a search a few numbers match',
+    filter: { digits: '99999' },
+    matches: (i) => numberOf(i).includes('99999'),
+  },
+  {
+    name: 'a search no number matches',
+    filter: { digits: '5555555' },
+    matches: (i) => numberOf(i).includes('5555555'),
+  },
+  {
+    name: 'a state and a search',
+    filter: { statuses: ['FAILED'], digits: '4321' },
+    matches: (i) => statusOf(i) === 'FAILED' && numberOf(i).includes('4321'),
+  },
+  {
+    name: 'a rare state and a search every number matches',
+    filter: { statuses: ['DIALING'], digits: '2000' },
+    matches: (i) => statusOf(i) === 'DIALING' && numberOf(i).includes('2000'),
+  },
+];
+
+/** The first `n` calls matching after call `from` (or before it, going down), in id order. */
+function expected(matches: (i: number) => boolean, from: number, n: number, backward = false): number[] {
+  const found: number[] = [];
+  for (let i = from + (backward ? -1 : 1); i >= 1 && i <= SIZE && found.length < n; i += backward ? -1 : 1)
+    if (matches(i)) found.push(i);
+  return backward ? found.reverse() : found;
+}
+
+function variablesOf(filter: CallFilter) {
+  return { status: filter.statuses ?? null, search: filter.digits ?? null };
+}
+
+interface PlanNode {
+  'Node Type': string;
+  'Actual Rows': number;
+  'Actual Loops': number;
+  'Rows Removed by Filter'?: number;
+  'Rows Removed by Index Recheck'?: number;
+  Plans?: PlanNode[];
+}
+
+function* nodesOf(node: PlanNode): Generator<PlanNode> {
+  yield node;
+  for (const child of node.Plans ?? []) yield* nodesOf(child);
+}
+
+/** The plan PostgreSQL runs for `query`, as it ran: the kinds of node, and the most rows any node handled. */
+async function planOf({ text, values }: Sql) {
+  const result = await sql.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${text}`, values);
+  const nodes = [...nodesOf(result.rows[0]['QUERY PLAN'][0].Plan as PlanNode)];
+  return {
+    types: nodes.map((n) => n['Node Type']),
+    rowsHandled: Math.max(
+      ...nodes.map(
+        (n) =>
+          (n['Actual Rows'] +
+            (n['Rows Removed by Filter'] ?? 0) +
+            (n['Rows Removed by Index Recheck'] ?? 0)) *
+          n['Actual Loops'],
+      ),
+    ),
+  };
+}
+
+describe.each(FILTERS)('calls filtered by $name', ({ filter, matches }) => {
+  const campaignId = () => rowId(big);
+
+  it('pages forwards and backwards from anywhere by keyset, reading a bounded number of rows', async () => {
+    // From the start, from deep inside (after call 900,000), and backwards from there.
+    const cases = [
+      { from: 0, backward: false, variables: { first: 10 } },
+      { from: 900_000, backward: false, variables: { first: 10, after: cursorOf(900_000) } },
+      { from: 900_000, backward: true, variables: { last: 10, before: cursorOf(900_000) } },
+    ];
+    for (const { from, backward, variables } of cases) {
+      const want = expected(matches, from, 10, backward);
+      const page = await calls(big, { ...variablesOf(filter), ...variables });
+      expect(page.edges.map((e) => e.node.id)).toEqual(want.map((i) => globalId('Call', idOf(i))));
+      const plan = await planOf(
+        callPageQuery(campaignId(), filter, { cursor: from ? idOf(from) : null, limit: 11, backward }),
+      );
+      expect(plan.types).not.toContain('Seq Scan');
+      expect(plan.rowsHandled).toBeLessThan(SIZE / 20);
+    }
+  });
+
+  it('has a total from the counters, or for a search counted up to a bound', async () => {
+    const page = await calls(big, { first: 1, ...variablesOf(filter) });
+    const all = expected(matches, 0, SEARCH_COUNT_LIMIT + 1);
+    if (filter.digits && all.length > SEARCH_COUNT_LIMIT) {
+      expect([page.totalCount, page.totalCountExact]).toEqual([SEARCH_COUNT_LIMIT, false]);
+    } else {
+      const total = filter.digits ? all.length : expected(matches, 0, SIZE).length;
+      expect([page.totalCount, page.totalCountExact]).toEqual([total, true]);
+    }
+    if (filter.digits) {
+      const plan = await planOf(searchCountQuery(campaignId(), filter));
+      expect(plan.types).not.toContain('Seq Scan');
+      expect(plan.rowsHandled).toBeLessThan(SIZE / 20);
+    }
+  });
+});
+
+describe('imports of a campaign with 100,000 imports (a partner adding numbers one request at a time)', () => {
+  it('are the 20 newest, read without the others, in under 50 ms', async () => {
+    const imports = 100_000;
+    await sql.query(
+      `INSERT INTO target_imports (id, tenant_id, campaign_id, source, status, created_at)
+       SELECT ('01900000-0000-7000-9000-' || lpad(to_hex(i), 12, '0'))::uuid, $1, $2, 'INLINE ' || i, 'COMPLETED',
+              '2026-01-01'::timestamptz + i * interval '1 second'
+       FROM generate_series(1, ${imports}) AS i`,
+      [tenant.id, rowId(big)],
+    );
+    const IMPORTS = 'query($id: ID!) { campaign(id: $id) { imports { source } } }';
+    const read = async () => {
+      const response = await gql<{ campaign: { imports: { source: string }[] } }>(
+        t.url,
+        IMPORTS,
+        { id: big },
+        {
+          auth: tenant.apiKeys.VIEWER,
+        },
+      );
+      return dataOf(response).campaign.imports;
+    };
+    expect((await read()).map((i) => i.source)).toEqual(
+      Array.from({ length: 20 }, (_, k) => `INLINE ${imports - k}`),
+    );
+    expectQuick(await measure(read));
+  });
+});
+
+describe('the do-not-call list of a tenant with 100,000 numbers', () => {
+  it('pages past a cursor, and searches, without reading the rest of the list', async () => {
+    const size = 100_000;
+    await sql.query(
+      `INSERT INTO do_not_call (tenant_id, phone_number)
+       SELECT $1, '+1' || (3000000000 + i) FROM generate_series(1, ${size}) AS i`,
+      [tenant.id],
+    );
+    await sql.query('ANALYZE do_not_call');
+    const ENTRIES = `query($first: Int, $after: String, $last: Int, $before: String, $search: String) {
+      doNotCallEntries(first: $first, after: $after, last: $last, before: $before, search: $search) {
+        pageInfo { endCursor }
+        edges { node { phoneNumber } }
+      }
+    }`;
+    const read = async (variables: Record<string, unknown>) => {
+      const response = await gql<{
+        doNotCallEntries: { pageInfo: { endCursor: string }; edges: { node: { phoneNumber: string } }[] };
+      }>(t.url, ENTRIES, variables, { auth: tenant.apiKeys.VIEWER });
+      const page = dataOf(response).doNotCallEntries;
+      return { numbers: page.edges.map((e) => e.node.phoneNumber), endCursor: page.pageInfo.endCursor };
+    };
+    const numbers = (from: number, n: number) =>
+      Array.from({ length: n }, (_, k) => `+1${3_000_000_000 + from + k}`);
+    const first = await read({ first: 10 });
+    expect(first.numbers).toEqual(numbers(1, 10));
+    expect((await read({ first: 10, after: first.endCursor })).numbers).toEqual(numbers(11, 10));
+    // The cursor of +13000049999 (the one number with these digits), from a search.
+    const deep = await read({ first: 1, search: '3000049999' });
+    expect(deep.numbers).toEqual(numbers(49_999, 1));
+    const middle = await read({ first: 5, after: deep.endCursor });
+    expect(middle.numbers).toEqual(numbers(50_000, 5));
+    expect((await read({ last: 3, before: middle.endCursor })).numbers).toEqual(numbers(50_001, 3));
+    expect((await read({ first: 10, search: '3000099' })).numbers).toEqual(numbers(99_000, 10));
+
+    expectQuick(await measure(() => read({ first: 10, after: first.endCursor })));
+    expectQuick(await measure(() => read({ first: 10, after: first.endCursor, search: '9999' })));
+  });
+});

@@ -1,0 +1,45 @@
+import type pg from 'pg';
+import { inTransaction } from './client.ts';
+
+export interface CompletedCampaign {
+  tenantId: string;
+  revision: number;
+  finishedAt: Date;
+}
+
+/** Some call of the campaign `$1` can still change. */
+const OPEN_CALL = `SELECT 1 FROM calls WHERE campaign_id = $1
+                   AND status IN ('PENDING', 'QUEUED', 'DIALING', 'IN_PROGRESS', 'RETRY_SCHEDULED')`;
+
+/**
+ * Marks a RUNNING campaign COMPLETED when none of its calls can still change; null when it is not done.
+ *
+ * A target import holds the campaign row FOR SHARE from its status check to its commit (packages/targets), so the
+ * row is locked here first and the calls are looked at afterwards, in a statement of their own (in READ COMMITTED a
+ * statement sees what committed before it began, and a statement's lock wait does not refresh its subqueries): an
+ * import that committed first has its numbers seen, and one that commits later finds the campaign COMPLETED and
+ * adds nothing. The common case, calls still open, is one read without a lock (the dial gate holds the row FOR
+ * SHARE too, and the scheduler must not wait for it).
+ */
+export async function completeCampaignIfDone(
+  pool: pg.Pool,
+  campaignId: string,
+): Promise<CompletedCampaign | null> {
+  const open = await pool.query(`SELECT EXISTS (${OPEN_CALL}) AS open`, [campaignId]);
+  if (open.rows[0]?.open) return null;
+  return inTransaction(pool, async (client) => {
+    const running = await client.query(
+      `SELECT 1 FROM campaigns WHERE id = $1 AND status = 'RUNNING' FOR NO KEY UPDATE`,
+      [campaignId],
+    );
+    if (running.rowCount === 0) return null;
+    const result = await client.query<{ tenant_id: string; revision: number; finished_at: Date }>(
+      `UPDATE campaigns SET status = 'COMPLETED', finished_at = now(), updated_at = now(), revision = revision + 1
+       WHERE id = $1 AND NOT EXISTS (${OPEN_CALL})
+       RETURNING tenant_id, revision, finished_at`,
+      [campaignId],
+    );
+    const row = result.rows[0];
+    return row ? { tenantId: row.tenant_id, revision: row.revision, finishedAt: row.finished_at } : null;
+  });
+}
