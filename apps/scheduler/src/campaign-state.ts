@@ -60,12 +60,21 @@ export async function pendingZones(pool: pg.Pool, campaignId: string): Promise<s
   return result.rows.map((r) => r.timezone);
 }
 
-/** Retries of this campaign that are due now: they go first, so new calls leave room for them. */
-export async function dueRetries(pool: pg.Pool, campaignId: string, now: Date): Promise<number> {
+/**
+ * Retries of this campaign that fell due within the last `roomMs`: they go first, so new calls leave room for them.
+ * A retry due for longer than that is not about to be sent (the retry worker is down or far behind): it no longer
+ * holds capacity back from new calls, which would otherwise stop altogether until the retry worker is back.
+ */
+export async function dueRetries(
+  pool: pg.Pool,
+  campaignId: string,
+  now: Date,
+  roomMs: number,
+): Promise<number> {
   const result = await pool.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM calls
-     WHERE campaign_id = $1 AND status = 'RETRY_SCHEDULED' AND next_attempt_at <= $2`,
-    [campaignId, now],
+     WHERE campaign_id = $1 AND status = 'RETRY_SCHEDULED' AND next_attempt_at <= $2 AND next_attempt_at > $3`,
+    [campaignId, now, new Date(now.getTime() - roomMs)],
   );
   return result.rows[0]?.n ?? 0;
 }

@@ -12,6 +12,7 @@ import {
   telephonyApiEnv,
 } from '@outbound/config';
 import { z } from 'zod';
+import { DEFAULT_RETRY_ROOM_MS } from './tick.ts';
 
 const schedulerEnv = {
   /** How often the leader looks for work. */
@@ -20,6 +21,11 @@ const schedulerEnv = {
   SCHEDULER_LOCK_TTL_MS: durationMs(5000),
   /** Most calls one campaign may have claimed in one tick (its free capacity bounds it too). */
   SCHEDULER_MAX_CLAIM_PER_TICK: positiveInt(500, 100_000),
+  /**
+   * Retries that fell due within this long hold capacity back from new calls (they go first); older ones do not,
+   * so new calls go on while the retry worker is down or behind (the sweep re-sends retries overdue by 30 s).
+   */
+  SCHEDULER_RETRY_ROOM_MS: durationMs(DEFAULT_RETRY_ROOM_MS),
   /** Identifies this instance in the lock and logs. */
   SCHEDULER_INSTANCE_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
   /**

@@ -58,6 +58,7 @@ scheduler = createScheduler({
   tickMs: config.SCHEDULER_TICK_MS,
   lockTtlMs: config.SCHEDULER_LOCK_TTL_MS,
   maxClaimPerTick: config.SCHEDULER_MAX_CLAIM_PER_TICK,
+  retryRoomMs: config.SCHEDULER_RETRY_ROOM_MS,
   reaper: {
     dialingTimeoutMs: config.REAPER_DIALING_TIMEOUT_MS,
     inProgressTimeoutMs: config.REAPER_IN_PROGRESS_TIMEOUT_MS,

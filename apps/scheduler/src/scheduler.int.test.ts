@@ -153,6 +153,14 @@ async function countersMatchRows(campaignId: string) {
 // 12:00 UTC on a Wednesday: London is open (12:00), Honolulu closed (02:00).
 const NOON = new Date('2026-11-25T12:00:00Z');
 
+/** A call whose retry fell due `dueMsAgo` before NOON. */
+const retryDue = (i: number, dueMsAgo: number) => ({
+  phone: `+44207946${9100 + i}`,
+  timezone: 'Europe/London',
+  status: 'RETRY_SCHEDULED',
+  nextAttemptAt: new Date(NOON.getTime() - dueMsAgo),
+});
+
 describe('scheduler tick', () => {
   it('claims up to the free capacity, in import order, each call with a new attempt id, and moves the counters', async () => {
     const id = await campaign({ max: 4, calls: numbers(10) });
@@ -201,6 +209,36 @@ describe('scheduler tick', () => {
     // Two retries are due at NOON, one in 2099.
     await tick({ pool, logger, publish, maxClaimPerTick: 100 }, await lead(), NOON);
     expect(sent.flatMap((s) => s.calls)).toHaveLength(3);
+    await countersMatchRows(id);
+  });
+
+  it('stops holding room for retries overdue past the retry room: new calls go on while the retry worker is away', async () => {
+    // Five retries due 20 s ago (nobody sent them; the sweep waits 30 s), two due a second ago; capacity 5.
+    const id = await campaign({
+      max: 5,
+      calls: [
+        ...numbers(10),
+        ...[0, 1, 2, 3, 4].map((i) => retryDue(i, 20_000)),
+        retryDue(5, 1000),
+        retryDue(6, 1000),
+      ],
+    });
+    const { sent, publish } = recorder();
+    await tick({ pool, logger, publish, maxClaimPerTick: 100, retryRoomMs: 5000 }, await lead(), NOON);
+    // Room is kept for the two recent ones only: three new calls go.
+    expect(sent.flatMap((s) => s.calls).map((c) => c.attempt)).toEqual([1, 1, 1]);
+    await countersMatchRows(id);
+  });
+
+  it('counts the retries the sweep re-queued as in flight in the same tick', async () => {
+    const id = await campaign({
+      max: 5,
+      calls: [...numbers(10), ...[0, 1, 2, 3].map((i) => retryDue(i, 60_000))],
+    });
+    const { sent, publish } = recorder();
+    await tick({ pool, logger, publish, maxClaimPerTick: 100 }, await lead(), NOON);
+    // Four overdue retries re-sent by the sweep, and one new call: five in flight, the capacity.
+    expect(sent.flatMap((s) => s.calls)).toHaveLength(5);
     await countersMatchRows(id);
   });
 

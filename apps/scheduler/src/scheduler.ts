@@ -19,6 +19,7 @@ export interface SchedulerOptions {
   tickMs: number;
   lockTtlMs: number;
   maxClaimPerTick: number;
+  retryRoomMs?: number;
   lockKeyPrefix?: string;
   /** Settles attempts the carrier never reported on, asking it first (see reaper.ts); absent: no reaping. */
   reaper?: Omit<ReaperOptions, 'pool' | 'logger' | 'recentlyReaped'>;
@@ -101,6 +102,7 @@ export function createScheduler(options: SchedulerOptions) {
         logger,
         publish: options.publish,
         maxClaimPerTick: options.maxClaimPerTick,
+        retryRoomMs: options.retryRoomMs,
         onCompleted: (campaignId, completed) =>
           announceCampaignChange(
             options.redis,

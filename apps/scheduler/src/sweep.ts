@@ -20,7 +20,7 @@ export async function sweepStranded(
     fencingToken,
   }: { campaignId: string; olderThan: Date; limit: number; fencingToken: number },
   publish: (calls: ClaimedCall[]) => Promise<void>,
-): Promise<number> {
+): Promise<{ resent: number; requeued: number }> {
   return inTransaction(pool, async (client) => {
     if (!(await holdsFencingToken(client, fencingToken)))
       throw new LostLeadershipError('a newer scheduler leads');
@@ -61,6 +61,7 @@ export async function sweepStranded(
       if (update) await client.query(update.text, update.values);
     }
     if (calls.length > 0) await publish(calls);
-    return calls.length;
+    // The retries moved to QUEUED are in flight from now on: the caller's counters were read before.
+    return { resent: calls.length, requeued: overdue.rowCount ?? 0 };
   });
 }

@@ -12,11 +12,16 @@ export interface TickDeps {
   /** Sends the dispatch messages of one campaign's claim; must resolve only once Kafka acknowledged them. */
   publish: (campaign: RunningCampaign, calls: ClaimedCall[]) => Promise<void>;
   maxClaimPerTick: number;
+  /** Due retries hold capacity back from new calls for this long after their due time (see `dueRetries`). */
+  retryRoomMs?: number;
   /** Told of each campaign this tick completed, after the commit (live updates); must not throw. */
   onCompleted?: (campaignId: string, completed: CompletedCampaign) => Promise<void>;
   /** A QUEUED call, or a retry past its due time, untouched this long is sent again (see sweep.ts). */
   strandedAfterMs?: number;
 }
+
+/** The default of `SCHEDULER_RETRY_ROOM_MS`. */
+export const DEFAULT_RETRY_ROOM_MS = 5000;
 
 export interface TickReport {
   campaigns: number;
@@ -40,7 +45,7 @@ async function endSchedule(pool: pg.Pool, campaignId: string): Promise<number> {
 
 /**
  * One pass over the RUNNING campaigns: for each one inside its business hours and schedule, claim as many new calls
- * as its free capacity allows after leaving room for its due retries, in recipient zones whose calling window is
+ * as its free capacity allows after leaving room for its retries due within `retryRoomMs`, in recipient zones whose calling window is
  * open, and dispatch them. A campaign with nothing left completes.
  */
 export async function tick(
@@ -67,7 +72,7 @@ export async function tick(
     } else if (!isWithinBusinessHours(campaign.businessHours, campaign.timezone, now)) {
       skip('outside business hours');
     } else {
-      report.resent += await sweepStranded(
+      const swept = await sweepStranded(
         deps.pool,
         {
           campaignId: campaign.id,
@@ -77,8 +82,15 @@ export async function tick(
         },
         (calls) => deps.publish(campaign, calls),
       );
-      const inFlight = campaign.queued + campaign.dialing + campaign.inProgress;
-      const room = campaign.maxConcurrentCalls - inFlight - (await dueRetries(deps.pool, campaign.id, now));
+      report.resent += swept.resent;
+      const inFlight = campaign.queued + swept.requeued + campaign.dialing + campaign.inProgress;
+      const reserved = await dueRetries(
+        deps.pool,
+        campaign.id,
+        now,
+        deps.retryRoomMs ?? DEFAULT_RETRY_ROOM_MS,
+      );
+      const room = campaign.maxConcurrentCalls - inFlight - reserved;
       const limit = Math.min(room, deps.maxClaimPerTick);
       if (limit > 0) {
         const window = { start: campaign.callingWindowStart, end: campaign.callingWindowEnd };
