@@ -84,6 +84,8 @@ export interface CampaignSimStats {
   /** Epoch ms at which the first and the last create of the campaign arrived at the carrier. */
   firstCreateAt: number | null;
   lastCreateAt: number | null;
+  /** The most creates of the campaign within any one second at the carrier. */
+  maxPerSecond: number;
   outcomes: Record<string, number>;
 }
 
@@ -91,6 +93,7 @@ export interface SimStats {
   totalCreates: number;
   createErrors: number;
   cpsRejections: number;
+  maxCreatesPerSecond: number;
   invalidRequests: number;
   /** Calls between their create and their final callback, now. */
   active: number;

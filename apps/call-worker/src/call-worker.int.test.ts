@@ -15,7 +15,13 @@ import {
   traceIdOf,
   traceparentFromHeaders,
 } from '@outbound/contracts';
-import { campaignSlotsKey, createRedisClient, LeaseSemaphore, TokenBucket } from '@outbound/coordination';
+import {
+  campaignSlotsKey,
+  createRedisClient,
+  LeaseSemaphore,
+  paceOf,
+  SlidingWindowLimiter,
+} from '@outbound/coordination';
 import { createPool } from '@outbound/db';
 import { createScratchDatabase, type ScratchDatabase } from '@outbound/db/testing';
 import { createLogger, createMetricsRegistry } from '@outbound/observability';
@@ -148,6 +154,8 @@ function startWorker(metrics: Registry, groupId?: string): CallWorker {
       // they leave DIALING would get their leases back from a periodic pass (lease-reconciliation.int.test.ts).
       LEASE_RECONCILE_INTERVAL_MS: 3_600_000,
       PROVIDER_CPS: 1000,
+      PACING_BURST_FRACTION: 1,
+      TELEPHONY_TIMEOUT_MS: 5_000,
       STATUS_CALLBACK_BASE_URL: sinkUrl,
       CAMPAIGN_CACHE_MS: 200,
       DIAL_GATE_WINDOW_MS: 100,
@@ -441,9 +449,10 @@ describe('call-worker', () => {
       await until(() => second.isReady(), 'the second worker to join its group', 30_000);
       const c = await campaign({ n: 1, cps: 1 });
       const call = c.calls[0] as Campaign['calls'][number];
-      // An empty pacing bucket (1 cps, burst 1): both workers pass the batch's checks, then wait for a token, so
-      // they reach the conditional update one after the other.
-      expect((await new TokenBucket(redis).take(campaignCpsKey(c.id), 1, 1)).allowed).toBe(true);
+      // A full pacing window (1 cps): both workers pass the batch's checks, then wait for their place, so they
+      // reach the conditional update one after the other.
+      const window = { key: campaignCpsKey(c.id), ...paceOf(1) };
+      expect((await new SlidingWindowLimiter(redis).stamp('earlier', [window])).allowed).toBe(true);
       // The second worker first reads everything earlier tests published (duplicates among them): wait until it
       // has committed all of it, so the count below moves only for this test's message.
       await until(() => caughtUp(`${prefix}call-worker-2`), 'the second worker to catch up', 30_000);
@@ -660,6 +669,28 @@ describe('call-worker', () => {
     expect((times.at(-1) as number) - startedAt).toBeGreaterThanOrEqual(3_500);
     expect(await metric('call_worker_waits_total', { kind: 'campaign_cps' })).toBeGreaterThanOrEqual(8);
     await expectCountersMatchRows(c.id);
+  });
+
+  it('paces strictly: 25 cps against a carrier that refuses a 26th create within any one second, none refused', async () => {
+    // A token bucket of 25 (its burst) refilling 25 per second put up to 49 creates in the first second.
+    sim.reset();
+    sim.configure({ cps: 25 });
+    try {
+      const c = await campaign({ n: 60, cps: 25 });
+      const retried = await metric('call_worker_carrier_cps_retries_total');
+      const startedAt = Date.now();
+      await dispatch(c.calls.map((call) => dispatchOf(c, call)));
+      await until(() => statusEvents(c.id).length >= 60, 'sixty calls dialled');
+      const stats = sim.stats();
+      expect(stats.cpsRejections).toBe(0);
+      expect(stats.campaigns[c.id]).toMatchObject({ creates: 60, maxPerSecond: 25 });
+      // 25 per second at most: the last of 60 leaves after two full windows.
+      expect(Date.now() - startedAt).toBeGreaterThanOrEqual(2_000);
+      expect(await metric('call_worker_carrier_cps_retries_total')).toBe(retried);
+      await expectCountersMatchRows(c.id);
+    } finally {
+      sim.configure(FAST);
+    }
   });
 
   it('reports a call the carrier refuses (invalid To) as a completed FAILED event with the carrier code', async () => {

@@ -1,7 +1,7 @@
 import { type BatchContext, type BusProducer, createBatchConsumer, topicNames } from '@outbound/bus';
 import type { KafkaConfig } from '@outbound/config';
 import { type TDispatch, ZDispatch } from '@outbound/contracts';
-import { campaignSlotsKey, LeaseSemaphore, TokenBucket } from '@outbound/coordination';
+import { campaignSlotsKey, LeaseSemaphore, SlidingWindowLimiter } from '@outbound/coordination';
 import type { Logger } from '@outbound/observability';
 import type { TelephonyProvider } from '@outbound/telephony';
 import type { Redis } from 'ioredis';
@@ -30,6 +30,9 @@ export interface CallWorkerSettings extends Pick<KafkaConfig, 'KAFKA_TOPIC_PREFI
   LEASE_TTL_MS: number;
   LEASE_RECONCILE_INTERVAL_MS: number;
   PROVIDER_CPS: number;
+  PACING_BURST_FRACTION: number;
+  /** Bound on each provider request (the provider is built with it too). */
+  TELEPHONY_TIMEOUT_MS: number;
   STATUS_CALLBACK_BASE_URL: string;
   CAMPAIGN_CACHE_MS: number;
   DIAL_GATE_WINDOW_MS: number;
@@ -110,7 +113,7 @@ export function createCallWorker(options: CallWorkerOptions): CallWorker {
     pool,
     semaphore,
     leasesReady: () => leases.ready(),
-    buckets: new TokenBucket(options.redis),
+    pacing: new SlidingWindowLimiter(options.redis),
     provider: options.provider,
     producer: options.producer,
     campaigns,
@@ -121,6 +124,8 @@ export function createCallWorker(options: CallWorkerOptions): CallWorker {
     statusCallbackBaseUrl: config.STATUS_CALLBACK_BASE_URL,
     leaseTtlMs: config.LEASE_TTL_MS,
     providerCps: config.PROVIDER_CPS,
+    paceOptions: { burstFraction: config.PACING_BURST_FRACTION },
+    originateTimeoutMs: config.TELEPHONY_TIMEOUT_MS,
     now,
   });
 

@@ -1,6 +1,14 @@
+import { randomUUID } from 'node:crypto';
 import { type BusProducer, RetryableError } from '@outbound/bus';
 import type { TDispatch, TStatusEvent } from '@outbound/contracts';
-import { campaignSlotsKey, type LeaseSemaphore, type TokenBucket } from '@outbound/coordination';
+import {
+  campaignSlotsKey,
+  type LeaseSemaphore,
+  type PaceOptions,
+  type PaceWindow,
+  paceOf,
+  type SlidingWindowLimiter,
+} from '@outbound/coordination';
 import { backoffDelay } from '@outbound/domain';
 import type { Logger } from '@outbound/observability';
 import {
@@ -22,7 +30,8 @@ import { pause, sleepThrough, type WaitContext } from './waits.ts';
 export interface DialerOptions {
   pool: pg.Pool;
   semaphore: LeaseSemaphore;
-  buckets: TokenBucket;
+  /** The calls-per-second windows of campaigns and of the provider (see `pace` below). */
+  pacing: SlidingWindowLimiter;
   provider: TelephonyProvider;
   producer: BusProducer;
   campaigns: CampaignCache;
@@ -36,6 +45,10 @@ export interface DialerOptions {
   statusCallbackBaseUrl: string;
   leaseTtlMs: number;
   providerCps: number;
+  /** The burst of every pacing window. */
+  paceOptions?: PaceOptions;
+  /** The provider's request timeout: how long an originate can be on its way (its pacing stamp counts until then). */
+  originateTimeoutMs: number;
   now: () => Date;
   /** Originates sent again after a pacing refusal (429) or a provably unsent request; default 3. */
   originateRetries?: number;
@@ -60,49 +73,92 @@ export const providerCpsKey = (provider: string) => `provider:${provider}:cps`;
 /** The spread of the worker's own retry waits (see backoffDelay). */
 const JITTER = 0.2;
 
-const burstOf = (cps: number) => Math.max(1, Math.ceil(cps));
+/** What held a dial back, by the index of its pacing window. */
+const PACE_WAITS: readonly WaitKind[] = ['campaign_cps', 'provider_cps'];
 
 /**
  * Dials one queued call: a concurrency slot of its campaign (waiting, with backpressure, while none is free), a
- * pacing token of the campaign and one of the provider, a last look at the campaign, the conditional
+ * place in the campaign's and the provider's calls-per-second windows, a last look at the campaign, the conditional
  * QUEUED → DIALING, then the originate and its status event. Every step up to the conditional update can be
  * interrupted by stop() (the message is redelivered); from there on the dial runs to its end.
+ *
+ * Pacing is strict where the carrier counts (sliding windows in Redis, not a token bucket, whose full bucket and
+ * refill let twice the rate through; see `SlidingWindowLimiter`): the place taken before the conditional update is a
+ * reservation; right before each originate request leaves it is stamped again as on its way, and when the answer
+ * is back it is settled at that moment, the latest at which the carrier can have counted it.
  */
 export function createDialer(options: DialerOptions) {
-  const { pool, semaphore, buckets, provider, producer, campaigns, gate, metrics, logger, now } = options;
+  const { pool, semaphore, pacing, provider, producer, campaigns, gate, metrics, logger, now } = options;
   const originateRetries = options.originateRetries ?? 3;
   const marker = dialingMarker(pool);
-  const providerKey = providerCpsKey(provider.name);
+  const providerWindow: PaceWindow = {
+    key: providerCpsKey(provider.name),
+    ...paceOf(options.providerCps, options.paceOptions),
+  };
+  const paceWindows = (campaign: CampaignInfo): PaceWindow[] => [
+    { key: campaignCpsKey(campaign.id), ...paceOf(campaign.callsPerSecond, options.paceOptions) },
+    providerWindow,
+  ];
 
   async function waited<T>(kind: WaitKind, startedAt: number, result: T): Promise<T> {
     metrics.waitSeconds.observe({ kind }, (performance.now() - startedAt) / 1000);
     return result;
   }
 
-  /** Takes a token, waiting as long as the bucket says. */
-  async function takeToken(
-    key: string,
-    rate: number,
-    kind: WaitKind,
+  /**
+   * Stamps the dial's ticket in its pacing windows (`inFlightMs` ahead: the request leaves now), waiting as long as
+   * they say. With a context the wait can be cut short by stop(); without one (the row is DIALING) it runs to its end.
+   */
+  async function pace(
+    ticket: string,
+    windows: PaceWindow[],
     context: WaitContext | null,
+    inFlightMs = 0,
   ): Promise<void> {
     const startedAt = performance.now();
-    for (let attempt = 1; ; attempt++) {
-      const taken = await dependency('redis', () => buckets.take(key, rate, burstOf(rate)));
-      if (taken.allowed) {
-        if (attempt > 1) await waited(kind, startedAt, undefined);
+    let kind: WaitKind | null = null;
+    for (;;) {
+      const stamped = await dependency('redis', () => pacing.stamp(ticket, windows, inFlightMs));
+      if (stamped.allowed) {
+        if (kind) await waited(kind, startedAt, undefined);
         return;
       }
-      if (attempt === 1) metrics.waits.inc({ kind });
-      // A little spread, so the dials waiting for one bucket do not all ask again at the same millisecond.
-      const delay = Math.max(1, taken.retryAfterMs) + Math.floor(Math.random() * 10);
+      if (!kind) {
+        kind = PACE_WAITS[stamped.blockedBy ?? 0] ?? 'campaign_cps';
+        metrics.waits.inc({ kind });
+      }
+      // A little spread, so the dials waiting for one window do not all ask again at the same millisecond.
+      const delay = Math.max(1, stamped.retryAfterMs) + Math.floor(Math.random() * 10);
       if (context) await pause(delay, context);
       else await sleepThrough(delay);
     }
   }
 
-  async function refund(key: string, rate: number): Promise<void> {
-    await buckets.refund(key, rate, burstOf(rate)).catch(() => undefined);
+  /** The originate's answer is back (or it failed): its stamp moves from "on its way" to now. */
+  async function settlePace(ticket: string, windows: PaceWindow[]): Promise<void> {
+    await pacing
+      .settle(
+        ticket,
+        windows.map((w) => w.key),
+      )
+      .catch((err: unknown) => {
+        logger.warn(
+          { err },
+          'could not settle a pacing stamp; it counts as on its way until the request timeout',
+        );
+      });
+  }
+
+  /** Takes back the place of a dial that will not be sent. */
+  async function unpace(ticket: string, windows: PaceWindow[]): Promise<void> {
+    await pacing
+      .release(
+        ticket,
+        windows.map((w) => w.key),
+      )
+      .catch((err: unknown) => {
+        logger.warn({ err }, 'could not give back a pacing place; it leaves its window within a second');
+      });
   }
 
   async function settleOne(job: DialJob, { to, reason }: SettleVerdict): Promise<DialResult> {
@@ -152,8 +208,11 @@ export function createDialer(options: DialerOptions) {
     | { kind: 'rejected'; detail: string }
     | { kind: 'unknown' };
 
-  /** The originate request, sent again while the carrier provably placed nothing (pacing refusal, unreachable). */
-  async function place(job: DialJob, campaign: CampaignInfo): Promise<Placed> {
+  /**
+   * The originate request, sent again while the carrier provably placed nothing (pacing refusal, unreachable);
+   * each request is stamped in the pacing windows right before it leaves.
+   */
+  async function place(job: DialJob, campaign: CampaignInfo, ticket: string): Promise<Placed> {
     const { dispatch } = job;
     const request = {
       tenantId: job.tenantId,
@@ -171,11 +230,15 @@ export function createDialer(options: DialerOptions) {
         attempt: dispatch.attempt,
       }),
     };
+    const windows = paceWindows(campaign);
     for (let attempt = 1; ; attempt++) {
+      await pace(ticket, windows, null, options.originateTimeoutMs);
       const startedAt = performance.now();
       const seconds = () => (performance.now() - startedAt) / 1000;
       try {
-        const { providerCallId } = await provider.originate(request);
+        const { providerCallId } = await provider
+          .originate(request)
+          .finally(() => settlePace(ticket, windows));
         metrics.originateSeconds.observe({ result: 'accepted' }, seconds());
         metrics.originated.inc();
         return { kind: 'accepted', providerCallId };
@@ -186,7 +249,6 @@ export function createDialer(options: DialerOptions) {
             // The carrier's own pacing refused it: no call was placed, so sending it again is safe.
             metrics.carrierCpsRetries.inc();
             await sleepThrough(backoffDelay({ initial: 250, max: 2000 }, attempt, JITTER));
-            await takeToken(providerKey, options.providerCps, 'provider_cps', null);
             continue;
           }
           metrics.rejected.inc({ code: err.code });
@@ -224,12 +286,13 @@ export function createDialer(options: DialerOptions) {
   async function originate(
     job: DialJob,
     campaign: CampaignInfo,
+    ticket: string,
     pass: GatePass,
     context: WaitContext,
   ): Promise<DialResult> {
     let placed: Placed;
     try {
-      placed = await place(job, campaign);
+      placed = await place(job, campaign, ticket);
     } finally {
       pass.leave();
     }
@@ -281,12 +344,13 @@ export function createDialer(options: DialerOptions) {
     let slotOwned = false;
     let pass: GatePass | null = null;
     let dialling = false;
-    const taken = { campaign: false, provider: false };
+    // The dial's place in the pacing windows: reserved now, stamped again when the originate leaves.
+    const ticket = randomUUID();
+    const reserved = paceWindows(campaign);
+    let paced = false;
     try {
-      await takeToken(campaignCpsKey(dispatch.campaignId), campaign.callsPerSecond, 'campaign_cps', context);
-      taken.campaign = true;
-      await takeToken(providerKey, options.providerCps, 'provider_cps', context);
-      taken.provider = true;
+      await pace(ticket, reserved, context);
+      paced = true;
 
       const latest = await recheck(job);
       if (!latest.campaign) return ignored('stale');
@@ -322,19 +386,21 @@ export function createDialer(options: DialerOptions) {
         return ignored('stale');
       }
     } finally {
-      if (!dialling) pass?.leave();
+      if (!dialling) {
+        pass?.leave();
+        // Not sent by this dial (a duplicate keeps the slot of the dial that was, but not this reservation).
+        if (paced) await unpace(ticket, reserved);
+      }
       if (!slotOwned) {
         await semaphore.release(key, dispatch.attemptId).catch((err: unknown) => {
           logger.warn({ ...idsOf(dispatch), err }, 'could not release a slot; it expires with its lease');
         });
-        if (taken.campaign) await refund(campaignCpsKey(dispatch.campaignId), campaign.callsPerSecond);
-        if (taken.provider) await refund(providerKey, options.providerCps);
       }
     }
 
     // 3. The row is DIALING: this worker owns the attempt. Originate (returns at once) and report.
     if (!pass) throw new Error('unreachable: DIALING without a gate pass');
-    return originate(job, campaign, pass, context);
+    return originate(job, campaign, ticket, pass, context);
   }
 
   function ignored(reason: 'stale' | 'duplicate'): DialResult {

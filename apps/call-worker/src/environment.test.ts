@@ -12,6 +12,7 @@ describe('call-worker environment', () => {
       LEASE_TTL_MS: 3_900_000,
       LEASE_RECONCILE_INTERVAL_MS: 60_000,
       PROVIDER_CPS: 50,
+      PACING_BURST_FRACTION: 1,
       CAMPAIGN_CACHE_MS: 250,
       DIAL_GATE_WINDOW_MS: 200,
       TELEPHONY_STATUS_EVENTS: ['answered', 'completed'],
@@ -30,6 +31,7 @@ describe('call-worker environment', () => {
           TELEPHONY_AUTH_TOKEN: token,
           CAMPAIGN_CACHE_MS: '1000',
           PROVIDER_CPS: '0',
+          PACING_BURST_FRACTION: '0',
           LEASE_TTL_MS: 'x',
           TELEPHONY_STATUS_EVENTS: 'answered,hung-up',
           TELEPHONY_CALLBACK_OVERRIDES: 'rc=10',
@@ -42,6 +44,7 @@ describe('call-worker environment', () => {
     expect(problems.map((p) => p.split(':')[0]).sort()).toEqual([
       'CAMPAIGN_CACHE_MS',
       'LEASE_TTL_MS',
+      'PACING_BURST_FRACTION',
       'PROVIDER_CPS',
       'TELEPHONY_CALLBACK_OVERRIDES',
       // Which entry of the list is wrong.

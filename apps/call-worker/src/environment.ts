@@ -34,8 +34,16 @@ const callWorkerEnv = {
    * taken by a dead worker or a lost release comes back within about this long. At most a third of LEASE_TTL_MS.
    */
   LEASE_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
-  /** The carrier's calls-per-second budget, shared by every call-worker through one Redis token bucket. */
+  /**
+   * The carrier's calls-per-second limit, shared by every call-worker through one Redis sliding window: no second
+   * holds more originates than this (⌊value⌋ when above 1; below 1, one per 1/value seconds).
+   */
   PROVIDER_CPS: z.coerce.number().positive().max(100_000).default(50),
+  /**
+   * The share of a second's calls (of a campaign's `callsPerSecond`, and of PROVIDER_CPS) that may leave at once:
+   * with 0.2, at most a fifth of them within any fifth of a second. 1 lets a whole second's calls go together.
+   */
+  PACING_BURST_FRACTION: z.coerce.number().gt(0).max(1).default(1),
   /** The TwiML document a call runs once answered. */
   TELEPHONY_TWIML_URL: url(['http', 'https'], 'http://127.0.0.1:4000/twiml'),
   /**

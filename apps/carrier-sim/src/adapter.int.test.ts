@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type CallOutcome,
   type OriginateRequest,
@@ -170,6 +171,24 @@ describe('TwilioProvider against the carrier simulator', () => {
     const stats = sim.stats();
     expect(stats.cpsRejections).toBe(refused.length);
     expect(stats.totalCreates).toBe(placed.length);
+  });
+
+  it('holds the CPS limit over any one second, not a refilling bucket: a second create waits a full second', async () => {
+    sim.configure({ cps: 3 });
+    const campaignId = randomUUID();
+    const first = performance.now();
+    await Promise.all([1, 2, 3].map(() => provider.originate(attempt(campaignId))));
+    // Half a second later a token bucket of 3 per second would have refilled one and a half: a strict carrier has
+    // the three creates of the last second and refuses.
+    await sleep(500 - (performance.now() - first));
+    await expect(provider.originate(attempt(campaignId))).rejects.toMatchObject({ code: 'CPS_EXCEEDED' });
+    // A full second after the first three, there is room again.
+    await sleep(1000 - (performance.now() - first) + 20);
+    await provider.originate(attempt(campaignId));
+    const stats = sim.stats();
+    expect(stats.cpsRejections).toBe(1);
+    expect(stats.maxCreatesPerSecond).toBe(3);
+    expect(stats.campaigns[campaignId]).toMatchObject({ creates: 4, maxPerSecond: 3 });
   });
 
   it('refuses an invalid To for good, and bad credentials', async () => {

@@ -38,7 +38,10 @@ const ZFailures = z
 
 export const ZSimBehaviour = z
   .object({
-    /** Creates per second per account (token bucket, burst = cps); 0 disables the limit. */
+    /**
+     * Creates per second per account, strict: a create is refused (HTTP 429, code 20429) when the last second, a
+     * sliding window, already holds this many. 0 disables the limit.
+     */
     cps: z.number().int().min(0).max(100_000),
     outcomes: ZOutcomeWeights,
     /** From dialling to answer (or busy / no-answer / failure). */

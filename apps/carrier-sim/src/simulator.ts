@@ -23,6 +23,7 @@ import {
   type SimOutcome,
 } from './behaviour.ts';
 import { deriveSeed, mulberry32 } from './rng.ts';
+import { SlidingCount } from './sliding-count.ts';
 
 /** What the HTTP layer sends back: a status and a JSON body (Twilio's shapes). */
 export interface SimResponse {
@@ -47,6 +48,8 @@ export interface CampaignStats {
   /** When the first and the last of those creates arrived (epoch ms, before any API latency); null before any. */
   firstCreateAt: number | null;
   lastCreateAt: number | null;
+  /** The most creates of the campaign that arrived within any one second (past the CPS limit, if any). */
+  maxPerSecond: number;
   outcomes: Partial<Record<CallOutcome, number>>;
 }
 
@@ -55,7 +58,10 @@ export interface SimStats {
   totalCreates: number;
   /** Creates answered 500 by failure injection (no call placed). */
   createErrors: number;
+  /** Creates refused (429, code 20429) because the account's last second already held `cps` of them. */
   cpsRejections: number;
+  /** The most creates that arrived within any one second, past the CPS limit. */
+  maxCreatesPerSecond: number;
   /** Creates refused as invalid (400) or unauthenticated (401). */
   invalidRequests: number;
   hangups: number;
@@ -175,6 +181,7 @@ function newCounters(): SimStats {
     totalCreates: 0,
     createErrors: 0,
     cpsRejections: 0,
+    maxCreatesPerSecond: 0,
     invalidRequests: 0,
     hangups: 0,
     active: 0,
@@ -252,8 +259,9 @@ export class CarrierSimulator {
   readonly #agents = new Map<number, Agent>();
   readonly #calls = new Map<string, SimCall>();
   #endedOrder: string[] = [];
-  #tokens: number;
-  #refilledAt = performance.now();
+  /** The account's creates of the last second (the CPS limit), and each campaign's (stats). */
+  #perSecond = new SlidingCount();
+  #campaignPerSecond = new Map<string, SlidingCount>();
   #abort = new AbortController();
   readonly #drains = new Set<Promise<void>>();
   #idleWaiters: (() => void)[] = [];
@@ -265,7 +273,6 @@ export class CarrierSimulator {
     this.#logger = options.logger;
     this.#seed = options.seed;
     this.#behaviour = options.behaviour;
-    this.#tokens = options.behaviour.cps;
   }
 
   get behaviour(): SimBehaviour {
@@ -289,11 +296,15 @@ export class CarrierSimulator {
       this.#stats.invalidRequests++;
       return invalid;
     }
-    if (!this.#takeToken()) {
+    const receivedAt = Date.now();
+    const statusCallback = form.get('StatusCallback') ?? undefined;
+    const callback = statusCallback ? splitConnectionOverrides(statusCallback) : undefined;
+    const query = callback ? new URL(callback.url).searchParams : undefined;
+    const campaignId = query?.get('campaignId') ?? '-';
+    if (!this.#withinCps(campaignId, receivedAt)) {
       this.#stats.cpsRejections++;
       return twilioError(429, 20429, 'Too Many Requests');
     }
-    const receivedAt = Date.now();
     // Drawn now, in arrival order, before any await: the n-th create gets the n-th stream.
     const index = this.#createIndex++;
     const plan = planCall(mulberry32(deriveSeed(this.#seed, index)), this.#behaviour);
@@ -306,9 +317,6 @@ export class CarrierSimulator {
       return twilioError(500, 20500, 'Internal Server Error');
     }
 
-    const statusCallback = form.get('StatusCallback') ?? undefined;
-    const callback = statusCallback ? splitConnectionOverrides(statusCallback) : undefined;
-    const query = callback ? new URL(callback.url).searchParams : undefined;
     const events = form.getAll('StatusCallbackEvent').flatMap((v) => v.split(/[\s,]+/).filter(Boolean));
     const call: SimCall = {
       sid: `CA${randomBytes(16).toString('hex')}`,
@@ -317,7 +325,7 @@ export class CarrierSimulator {
       callback,
       subscribed: new Set(events),
       machineDetection: form.has('MachineDetection'),
-      campaign: query?.get('campaignId') ?? '-',
+      campaign: campaignId,
       plan,
       createdAt: Date.now(),
       answeredAt: undefined,
@@ -435,8 +443,8 @@ export class CarrierSimulator {
     this.#latency = new LatencyHistogram();
     this.#checkIdle();
     this.#createIndex = 0;
-    this.#tokens = this.#behaviour.cps;
-    this.#refilledAt = performance.now();
+    this.#perSecond = new SlidingCount();
+    this.#campaignPerSecond.clear();
     this.#logger.info('simulator reset');
   }
 
@@ -444,7 +452,6 @@ export class CarrierSimulator {
   configure(patch: SimBehaviourPatch): SimBehaviour {
     const { seed, ...rest } = patch;
     const next = mergeBehaviour(this.#behaviour, rest);
-    if (next.cps !== this.#behaviour.cps) this.#tokens = next.cps;
     this.#behaviour = next;
     if (seed !== undefined) {
       this.#seed = seed;
@@ -524,15 +531,41 @@ export class CarrierSimulator {
     return undefined;
   }
 
-  #takeToken(): boolean {
-    const cps = this.#behaviour.cps;
-    if (cps === 0) return true;
+  /**
+   * The account's CPS limit, strict: a create is refused when the last second (a sliding window, not whole clock
+   * seconds) already holds `cps` accepted ones. What passes is counted per campaign for the stats.
+   */
+  #withinCps(campaignId: string, receivedAt: number): boolean {
     const now = performance.now();
-    this.#tokens = Math.min(cps, this.#tokens + ((now - this.#refilledAt) / 1000) * cps);
-    this.#refilledAt = now;
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
+    const cps = this.#behaviour.cps;
+    if (cps > 0 && this.#perSecond.count(now) >= cps) return false;
+    this.#perSecond.add(now);
+    this.#stats.maxCreatesPerSecond = this.#perSecond.most;
+    let window = this.#campaignPerSecond.get(campaignId);
+    if (!window) {
+      window = new SlidingCount();
+      this.#campaignPerSecond.set(campaignId, window);
+    }
+    window.add(now);
+    this.#campaignStats(campaignId, receivedAt).maxPerSecond = window.most;
     return true;
+  }
+
+  #campaignStats(campaignId: string, receivedAt: number): CampaignStats {
+    let campaign = this.#stats.campaigns[campaignId];
+    if (!campaign) {
+      campaign = {
+        active: 0,
+        maxActive: 0,
+        creates: 0,
+        firstCreateAt: receivedAt,
+        lastCreateAt: null,
+        maxPerSecond: 0,
+        outcomes: {},
+      };
+      this.#stats.campaigns[campaignId] = campaign;
+    }
+    return campaign;
   }
 
   #count(call: SimCall, attemptId: string | undefined, receivedAt: number): void {
@@ -545,18 +578,7 @@ export class CarrierSimulator {
       s.createsByAttempt[attemptId] = n;
       if (n === 2) s.duplicateAttempts.push(attemptId);
     }
-    let campaign = s.campaigns[call.campaign];
-    if (!campaign) {
-      campaign = {
-        active: 0,
-        maxActive: 0,
-        creates: 0,
-        firstCreateAt: receivedAt,
-        lastCreateAt: null,
-        outcomes: {},
-      };
-      s.campaigns[call.campaign] = campaign;
-    }
+    const campaign = this.#campaignStats(call.campaign, receivedAt);
     campaign.creates++;
     campaign.lastCreateAt = Math.max(campaign.lastCreateAt ?? 0, receivedAt);
     campaign.active++;

@@ -2,6 +2,14 @@ export { createRedisClient } from './client.ts';
 export { campaignSlotsKey, LeaseSemaphore } from './lease-semaphore.ts';
 export { LuaScript } from './lua-script.ts';
 export {
+  type Pace,
+  type PaceOptions,
+  type PaceWindow,
+  paceOf,
+  SlidingWindowLimiter,
+  type StampResult,
+} from './sliding-window.ts';
+export {
   type AttemptEnding,
   THROUGHPUT_BUCKET_SECONDS,
   THROUGHPUT_RETENTION_SECONDS,
