@@ -120,6 +120,13 @@ describe('sliding-window limiter (Redis Lua)', () => {
     expect(await redis.zcard(w.key)).toBe(1);
   });
 
+  it('keeps a window as long as its latest stamp: a later reservation does not shorten it', async () => {
+    const w = window(2, 1000);
+    expect((await limiter.stamp('a', [w], 60_000)).allowed).toBe(true);
+    expect((await limiter.stamp('b', [w])).allowed).toBe(true);
+    expect(await redis.pttl(w.key)).toBeGreaterThan(60_000);
+  });
+
   it('refuses with how long to wait and which window is full; stamps in every window or in none', async () => {
     const roomy = window(10, 60_000);
     const full = window(1, 60_000);

@@ -44,7 +44,9 @@ end
 for i, key in ipairs(KEYS) do
   if wait == 0 then
     redis.call('ZADD', key, now + ahead, ticket)
-    redis.call('PEXPIRE', key, ahead + tonumber(ARGV[2 + (i - 1) * 4 + 2]) + 1000)
+    -- Kept until its latest stamp has left the window (never shortened: a stamp in flight may be the latest).
+    local keep = ahead + tonumber(ARGV[2 + (i - 1) * 4 + 2]) + 1000
+    if redis.call('PTTL', key) < keep then redis.call('PEXPIRE', key, keep) end
   elseif previous[i] then
     redis.call('ZADD', key, previous[i], ticket)
   end
