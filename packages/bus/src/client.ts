@@ -1,4 +1,4 @@
-import type { KafkaConfig } from '@outbound/config';
+import { type KafkaConfig, kafkaEnv, parseEnv } from '@outbound/config';
 import type { Logger } from '@outbound/observability';
 import { Kafka, logLevel as KafkaLogLevel, type LogEntry, type logCreator } from 'kafkajs';
 
@@ -18,8 +18,29 @@ function pinoLogCreator(logger: Logger): logCreator {
     };
 }
 
+/** The group membership timings of the consumers made on one Kafka client (`createBatchConsumer` reads them). */
+export interface ConsumerTimings {
+  sessionTimeout: number;
+  heartbeatInterval: number;
+}
+
+const timings = new WeakMap<Kafka, ConsumerTimings>();
+
+function timingsOf(config: Pick<KafkaConfig, 'KAFKA_SESSION_TIMEOUT_MS' | 'KAFKA_HEARTBEAT_INTERVAL_MS'>) {
+  return {
+    sessionTimeout: config.KAFKA_SESSION_TIMEOUT_MS,
+    heartbeatInterval: config.KAFKA_HEARTBEAT_INTERVAL_MS,
+  };
+}
+
+/** The timings `createKafka` was configured with; the configuration's defaults for a client made otherwise. */
+export function consumerTimings(kafka: Kafka): ConsumerTimings {
+  return timings.get(kafka) ?? timingsOf(parseEnv(kafkaEnv, {}));
+}
+
+/** A KafkaJS client of the project: the process's brokers and logger, and its consumers' group timings. */
 export function createKafka(config: KafkaConfig, logger: Logger, clientId = config.KAFKA_CLIENT_ID): Kafka {
-  return new Kafka({
+  const kafka = new Kafka({
     clientId,
     brokers: config.KAFKA_BROKERS,
     logLevel: KafkaLogLevel.WARN,
@@ -27,4 +48,6 @@ export function createKafka(config: KafkaConfig, logger: Logger, clientId = conf
     connectionTimeout: 5000,
     retry: { initialRetryTime: 200, retries: 8 },
   });
+  timings.set(kafka, timingsOf(config));
+  return kafka;
 }

@@ -38,6 +38,16 @@ export const kafkaEnv = {
   /** Number of retry topics `campaign.calls.retry.1..N`; attempt n retries through level min(n, N). */
   KAFKA_RETRY_LEVELS: positiveInt(4, 20),
   KAFKA_REPLICATION_FACTOR: positiveInt(1, 7),
+  /**
+   * How long the group coordinator waits without a heartbeat before it gives a consumer's partitions to another
+   * member. A consumer killed without leaving its group (kill -9, a crashed host) holds its partitions this long:
+   * its replacement is not given them before. 6,000 is the broker's default minimum
+   * (`group.min.session.timeout.ms`). Consumers heartbeat in the background while a batch is handled, so a long
+   * batch does not count as silence; a process stalled this long (or a broker that cannot answer) does.
+   */
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(1_800_000).default(6_000),
+  /** How often a consumer heartbeats; below the session timeout by design (at most 5 s). */
+  KAFKA_HEARTBEAT_INTERVAL_MS: z.coerce.number().int().min(100).max(5_000).default(1_000),
   /** Prepended to every topic name, to share a cluster between environments (e.g. "staging."). */
   KAFKA_TOPIC_PREFIX: z
     .string()

@@ -499,6 +499,35 @@ describe('batch consumer', () => {
     expect(await committed(t.group, t.input)).toEqual({ 0: '2', 1: '-1' });
   });
 
+  it('keeps its partitions through a batch longer than the session timeout (it heartbeats in the background)', async () => {
+    const t = await setup();
+    await produce(t.input, [encode(statusEvent('long'))]);
+    let calls = 0;
+    const consumer = consume({
+      groupId: t.group,
+      topics: [t.input],
+      schema: ZStatusEvent,
+      deadLetterTopic: t.deadLetter,
+      // The broker's shortest; the handler below is silent for longer.
+      sessionTimeout: 6_000,
+      heartbeatInterval: 500,
+      handleBatch: async () => {
+        calls++;
+        // Time passing is what is tested: a batch busy (a slow transaction) past the session timeout.
+        if (calls === 1) await new Promise((resolve) => setTimeout(resolve, 7_500));
+      },
+    });
+    await consumer.start();
+    const deadline = Date.now() + 30_000;
+    while ((await committed(t.group, t.input))[0] !== '1') {
+      if (Date.now() > deadline) throw new Error('the batch was never committed');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    // Still a member when it finished: its commit went through, and nothing was handed out again.
+    expect(calls).toBe(1);
+    await stop(consumer);
+  }, 40_000);
+
   it('pauses one partition until a message is due while the other keeps flowing', async () => {
     const t = await setup();
     const handled: { id: string; at: number }[] = [];

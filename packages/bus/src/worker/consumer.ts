@@ -12,6 +12,7 @@ import type { Logger } from '@outbound/observability';
 import type { Batch, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Message } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { z } from 'zod';
+import { consumerTimings } from '../client.ts';
 import { type BusProducer, createProducer } from '../producer.ts';
 import { isRetryableError } from './errors.ts';
 import { type ConsumerMetrics, consumerMetrics } from './metrics.ts';
@@ -122,8 +123,10 @@ export interface BatchConsumerOptions<T> {
   /** Each wait is shortened by up to this fraction at random (see backoffDelay); default 0.2. */
   backoffJitter?: number;
   partitionsConsumedConcurrently?: number;
+  /** Default: the Kafka client's (`KAFKA_SESSION_TIMEOUT_MS`, see `createKafka`). */
   sessionTimeout?: number;
   rebalanceTimeout?: number;
+  /** Default: the Kafka client's (`KAFKA_HEARTBEAT_INTERVAL_MS`); also the pace of the background heartbeat. */
   heartbeatInterval?: number;
   maxBytesPerPartition?: number;
   /**
@@ -180,6 +183,9 @@ const ABORTED = Symbol('aborted');
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** KafkaJS error types of a group that is rebalancing (its `isRebalancing`): routine, the handler learns of it. */
+const REBALANCING = new Set(['REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP', 'ILLEGAL_GENERATION']);
+
 function errorText(err: unknown): string {
   if (err instanceof Error) return `${err.name}: ${err.message}`;
   return String(err);
@@ -203,8 +209,8 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
     retryableBackoffMs = { initial: 500, max: 30_000 },
     backoffJitter = 0.2,
     partitionsConsumedConcurrently = 1,
-    sessionTimeout = 30_000,
-    heartbeatInterval = 3_000,
+    sessionTimeout = consumerTimings(options.kafka).sessionTimeout,
+    heartbeatInterval = consumerTimings(options.kafka).heartbeatInterval,
     fromBeginning = true,
     maxPauseMs = 60_000,
   } = options;
@@ -304,12 +310,31 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
           pause = { from, resumeAt: toMs(resumeAt) };
       },
     };
+    const heartbeats = heartbeatWhile(payload);
     try {
       await handleBatch(context);
       return { ok: true, pause };
     } catch (error) {
       return { ok: false, error };
+    } finally {
+      heartbeats.stop();
     }
+  }
+
+  /**
+   * Heartbeats every `heartbeatInterval` until stopped: KafkaJS only heartbeats between batches and when asked, so
+   * a handler busy longer than the session timeout (a slow transaction, a long originate) would otherwise lose the
+   * group its partitions. A rebalance it reports reaches the handler at its own next heartbeat or commit.
+   */
+  function heartbeatWhile(payload: EachBatchPayload): { stop(): void } {
+    const timer = setInterval(() => {
+      payload.heartbeat().catch((err: unknown) => {
+        if (REBALANCING.has((err as { type?: string }).type ?? ''))
+          logger.debug({ err }, 'rebalance under way');
+        else logger.warn({ err }, 'background heartbeat failed');
+      });
+    }, heartbeatInterval);
+    return { stop: () => clearInterval(timer) };
   }
 
   interface Handled {
