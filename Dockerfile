@@ -10,6 +10,6 @@ COPY prisma ./prisma
 COPY scripts ./scripts
 COPY tsconfig.base.json tsconfig.json turbo.json ./
 RUN npm install --no-audit --no-fund && npm run db:generate
-ENV NODE_ENV=production NODE_OPTIONS=--disable-warning=TimeoutNegativeWarning
+ENV NODE_ENV=production NODE_OPTIONS=--disable-warning=TimeoutNegativeWarning NODE_COMPILE_CACHE=/tmp/node-compile-cache
 USER node
 CMD ["npm", "run", "setup"]

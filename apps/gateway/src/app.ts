@@ -3,7 +3,13 @@ import { createKafka, createProducer, topicNames } from '@outbound/bus';
 import { createRedisClient, ThroughputSeries, TokenBucket } from '@outbound/coordination';
 import { createPool, createPrisma } from '@outbound/db';
 import { createCqlClient } from '@outbound/history';
-import { type Logger, startHealthServer } from '@outbound/observability';
+import {
+  type Logger,
+  readinessLog,
+  type StartupPhases,
+  startHealthServer,
+  startupPhases,
+} from '@outbound/observability';
 import type { GatewayConfig } from './environment.ts';
 import type { GatewayDeps } from './graphql/context.ts';
 import { createGraphQLHandler } from './graphql/yoga.ts';
@@ -21,8 +27,13 @@ export interface RunningGateway {
   stop(graceMs?: number): Promise<void>;
 }
 
-/** Builds the gateway from its config and starts listening. */
-export async function startGateway(config: GatewayConfig, logger: Logger): Promise<RunningGateway> {
+/** Builds the gateway from its config and starts listening; logs how long each phase of the start took. */
+export async function startGateway(
+  config: GatewayConfig,
+  logger: Logger,
+  phases: StartupPhases = startupPhases(),
+): Promise<RunningGateway> {
+  phases.mark('config');
   const pool = createPool(config, 'gateway');
   pool.on('error', (err) => logger.error({ err }, 'idle PostgreSQL connection failed'));
   // Dead-letter replays go to Kafka. The producer connects on its first send: a gateway that replays nothing never
@@ -50,15 +61,19 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
     throughput: new ThroughputSeries(redis),
     live: new LiveHub(liveRedis, logger.child({ component: 'live-hub' })),
   };
+  phases.mark('clients');
   const metrics = createMetrics();
   let accepting = true;
   const yoga = createGraphQLHandler(deps, metrics);
-  const server = createHttpServer({
-    deps,
-    graphql: yoga,
-    metrics,
-    isAccepting: () => accepting,
-  });
+  phases.mark('schema');
+  // Both ports answer the same check; it logs when the gateway first is ready, and why it is not.
+  const logReadiness = readinessLog(logger);
+  const ready = async () => {
+    const result = await readiness(deps, () => accepting);
+    logReadiness(result.ok, result.checks);
+    return result;
+  };
+  const server = createHttpServer({ deps, graphql: yoga, metrics, ready });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.GATEWAY_PORT, config.GATEWAY_HOST, () => {
@@ -66,6 +81,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
       resolve();
     });
   });
+  phases.mark('listen');
   const sockets = await startLiveSockets({
     server,
     deps,
@@ -80,13 +96,14 @@ export async function startGateway(config: GatewayConfig, logger: Logger): Promi
   const ops = await startHealthServer({
     host: config.GATEWAY_HEALTH_HOST,
     port: config.GATEWAY_HEALTH_PORT,
-    readiness: async () => (await readiness(deps, () => accepting)).ok,
+    readiness: async () => (await ready()).ok,
     registry: metrics.registry,
     logger,
   });
+  phases.mark('sockets');
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.GATEWAY_HOST}:${port}`;
-  logger.info({ url, ops: ops.url }, 'gateway listening');
+  phases.done(logger, 'gateway listening', { url, ops: ops.url });
 
   return {
     url,

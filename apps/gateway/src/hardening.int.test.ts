@@ -2,6 +2,7 @@
 // body limits, health and metrics endpoints, request ids. One gateway with small limits; one whose database does not
 // exist (an outage: every query fails), for the errors nobody planned for.
 import { randomBytes } from 'node:crypto';
+import { createServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createTenant,
@@ -156,6 +157,34 @@ describe('unexpected errors', () => {
     expect(body.status).toBe('not ready');
     expect(body.checks.redis).toBe('ok');
     expect(body.checks.postgres).toMatch(/does not exist/);
+  });
+});
+
+describe('readiness', () => {
+  it('answers within its bound, saying which check hangs, when PostgreSQL accepts a connection and says nothing', async () => {
+    // A "database" that takes connections and never answers (a server stuck, a half-open network path).
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as { port: number }).port;
+    const stuck = await startTestGateway({
+      DATABASE_URL: `postgresql://outbound@127.0.0.1:${port}/outbound`,
+    });
+    try {
+      const asked = Date.now();
+      const ready = await httpRequest(stuck.url, { path: '/readyz' });
+      expect(Date.now() - asked).toBeLessThan(5000);
+      expect(ready.status).toBe(503);
+      expect(JSON.parse(ready.text).checks).toEqual({ postgres: 'no answer within 2000 ms', redis: 'ok' });
+    } finally {
+      // Its connection attempts fail once the silent server is gone, so the gateway can stop.
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+      await stuck.stop();
+    }
   });
 });
 

@@ -2,3 +2,4 @@ export { type HealthServer, type HealthServerOptions, startHealthServer } from '
 export { createLogger, type Logger, type LoggerOptions } from './logger.ts';
 export { createMetricsRegistry } from './metrics.ts';
 export { loadConfigOrExit, stopOnSignals } from './process.ts';
+export { readinessLog, type StartupPhases, startupPhases } from './startup.ts';

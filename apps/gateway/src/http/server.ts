@@ -10,8 +10,21 @@ export interface HttpServerOptions {
   deps: GatewayDeps;
   graphql: GraphQLHandler;
   metrics: Metrics;
-  /** False once shutdown began: /readyz then answers 503 so load balancers stop sending traffic. */
-  isAccepting: () => boolean;
+  /** PostgreSQL and Redis answer and shutdown has not begun (see `readiness`): /readyz answers 503 otherwise. */
+  ready: () => Promise<{ ok: boolean; checks: Record<string, string> }>;
+}
+
+/** Bound on each readiness check: one that hangs says so instead of hanging the prober. */
+const READY_CHECK_MS = 2000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
 
 function sendJson(
@@ -43,14 +56,17 @@ function bodyTooLarge(req: IncomingMessage, maxBytes: number): 'too-large' | 'le
   return Number(length) > maxBytes ? 'too-large' : null;
 }
 
-/** Whether this gateway should get traffic: PostgreSQL and Redis answer, and shutdown has not begun. */
+/**
+ * Whether this gateway should get traffic: PostgreSQL and Redis answer, each within READY_CHECK_MS, and shutdown has
+ * not begun.
+ */
 export async function readiness(
   deps: Pick<GatewayDeps, 'pool' | 'redis'>,
   isAccepting: () => boolean,
 ): Promise<{ ok: boolean; checks: Record<string, string> }> {
   const checks: Record<string, string> = {};
   const check = (name: string, probe: Promise<unknown>) =>
-    probe.then(
+    withTimeout(probe, READY_CHECK_MS).then(
       () => {
         checks[name] = 'ok';
       },
@@ -65,7 +81,7 @@ export async function readiness(
 
 const METHODS = new Set(['GET', 'POST', 'HEAD', 'OPTIONS']);
 
-export function createHttpServer({ deps, graphql, metrics, isAccepting }: HttpServerOptions): Server {
+export function createHttpServer({ deps, graphql, metrics, ready }: HttpServerOptions): Server {
   const { config, logger } = deps;
   const proxies = trustedProxies(config.TRUSTED_PROXIES);
 
@@ -75,7 +91,7 @@ export function createHttpServer({ deps, graphql, metrics, isAccepting }: HttpSe
       case '/healthz':
         return sendJson(res, 200, { status: 'ok' });
       case '/readyz': {
-        const { ok, checks } = await readiness(deps, isAccepting);
+        const { ok, checks } = await ready();
         return sendJson(res, ok ? 200 : 503, { status: ok ? 'ready' : 'not ready', checks });
       }
       case '/graphql': {
