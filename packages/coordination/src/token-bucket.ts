@@ -40,8 +40,9 @@ export interface TakeResult {
 
 /**
  * Token buckets in Redis: `rate` tokens per second refill a bucket of `burst`, measured by Redis's clock. One Lua
- * script per take, so any number of processes share one budget exactly: API rate limits per caller, and the
- * calls-per-second pacing of campaigns and carriers.
+ * script per take, so any number of processes share one budget exactly: the gateway's rate limits per caller, where
+ * a burst is welcome. (Calls per second are paced with `SlidingWindowLimiter`: a bucket lets its burst and its
+ * refill through in the same second.)
  */
 export class TokenBucket {
   private readonly redis: Redis;
