@@ -159,6 +159,8 @@ function startWorker(metrics: Registry, groupId?: string): CallWorker {
       STATUS_CALLBACK_BASE_URL: sinkUrl,
       CAMPAIGN_CACHE_MS: 200,
       DIAL_GATE_WINDOW_MS: 100,
+      // Short, for the test of a dial that waits too long for its place once DIALING.
+      PACE_WAIT_MAX_MS: 3_000,
     },
     pool,
     redis,
@@ -691,6 +693,43 @@ describe('call-worker', () => {
     } finally {
       sim.configure(FAST);
     }
+  });
+
+  it('fails an attempt with nothing sent when its pacing place does not come within PACE_WAIT_MAX_MS once DIALING', async () => {
+    // The reaper takes a call DIALING for REAPER_DIALING_TIMEOUT_MS without a word from the carrier for lost, and a
+    // retry would dial it again: a dial must never sit DIALING, unsent, for that long.
+    const c = await campaign({ n: 1, cps: 1 });
+    const call = c.calls[0] as Campaign['calls'][number];
+    const window = { key: campaignCpsKey(c.id), ...paceOf(1) };
+    const limiter = new SlidingWindowLimiter(redis);
+    const holder = await pool.connect();
+    try {
+      // The call row stays locked, so the worker takes its pacing place, then waits at QUEUED -> DIALING.
+      await holder.query('BEGIN');
+      await holder.query('SELECT id FROM calls WHERE id = $1 FOR UPDATE', [call.id]);
+      await dispatch([dispatchOf(c, call)]);
+      // Once its place left the one-second window, another dial takes the only place, on its way for 10 s.
+      await until(async () => (await redis.zcard(window.key)) > 0, 'the worker to take its pacing place');
+      await until(
+        async () => (await limiter.stamp('intruder', [window], 10_000)).allowed,
+        'the place to free up',
+      );
+      await holder.query('COMMIT');
+    } finally {
+      holder.release();
+    }
+    const [event] = await until(() => {
+      const found = statusEvents(c.id);
+      return found.length > 0 && found;
+    }, 'the attempt to fail');
+    expect(event).toMatchObject({
+      eventId: `${call.attemptId}:rejected`,
+      outcome: 'FAILED',
+      detail: expect.stringMatching(/^PACING_TIMEOUT: /),
+    });
+    expect(createsOf(call.attemptId)).toBe(0);
+    expect(await metric('call_worker_rejected_total', { code: 'PACING_TIMEOUT' })).toBe(1);
+    await limiter.release('intruder', [window.key]);
   });
 
   it('reports a call the carrier refuses (invalid To) as a completed FAILED event with the carrier code', async () => {

@@ -36,6 +36,8 @@ export interface CallWorkerSettings extends Pick<KafkaConfig, 'KAFKA_TOPIC_PREFI
   STATUS_CALLBACK_BASE_URL: string;
   CAMPAIGN_CACHE_MS: number;
   DIAL_GATE_WINDOW_MS: number;
+  /** Longest wait for a pacing place once DIALING (see dial.ts). */
+  PACE_WAIT_MAX_MS: number;
 }
 
 export interface CallWorkerOptions {
@@ -126,6 +128,7 @@ export function createCallWorker(options: CallWorkerOptions): CallWorker {
     providerCps: config.PROVIDER_CPS,
     paceOptions: { burstFraction: config.PACING_BURST_FRACTION },
     originateTimeoutMs: config.TELEPHONY_TIMEOUT_MS,
+    paceWaitMaxMs: config.PACE_WAIT_MAX_MS,
     now,
   });
 

@@ -52,6 +52,11 @@ export interface DialerOptions {
   now: () => Date;
   /** Originates sent again after a pacing refusal (429) or a provably unsent request; default 3. */
   originateRetries?: number;
+  /**
+   * Longest wait for a place in the pacing windows once the call is DIALING: past it nothing was sent and the attempt
+   * fails (PACING_TIMEOUT), well before the scheduler's reaper could take the call for lost and retry it.
+   */
+  paceWaitMaxMs: number;
 }
 
 /** One dispatch to dial: the message, the call row's number and tenant, and the campaign as the batch read it. */
@@ -109,19 +114,24 @@ export function createDialer(options: DialerOptions) {
    * Stamps the dial's ticket in its pacing windows (`inFlightMs` ahead: the request leaves now), waiting as long as
    * they say. With a context the wait can be cut short by stop(); without one (the row is DIALING) it runs to its end.
    */
+  /**
+   * Stamps `ticket` in `windows`, waiting while they are full. Without `deadlineMs` it waits as long as it takes and
+   * returns true; with one it gives up after that long and returns false (nothing stamped).
+   */
   async function pace(
     ticket: string,
     windows: PaceWindow[],
     context: WaitContext | null,
     inFlightMs = 0,
-  ): Promise<void> {
+    deadlineMs = Number.POSITIVE_INFINITY,
+  ): Promise<boolean> {
     const startedAt = performance.now();
     let kind: WaitKind | null = null;
     for (;;) {
       const stamped = await dependency('redis', () => pacing.stamp(ticket, windows, inFlightMs));
       if (stamped.allowed) {
         if (kind) await waited(kind, startedAt, undefined);
-        return;
+        return true;
       }
       if (!kind) {
         kind = PACE_WAITS[stamped.blockedBy ?? 0] ?? 'campaign_cps';
@@ -129,6 +139,10 @@ export function createDialer(options: DialerOptions) {
       }
       // A little spread, so the dials waiting for one window do not all ask again at the same millisecond.
       const delay = Math.max(1, stamped.retryAfterMs) + Math.floor(Math.random() * 10);
+      if (performance.now() - startedAt + delay > deadlineMs) {
+        await waited(kind, startedAt, undefined);
+        return false;
+      }
       if (context) await pause(delay, context);
       else await sleepThrough(delay);
     }
@@ -232,7 +246,19 @@ export function createDialer(options: DialerOptions) {
     };
     const windows = paceWindows(campaign);
     for (let attempt = 1; ; attempt++) {
-      await pace(ticket, windows, null, options.originateTimeoutMs);
+      if (!(await pace(ticket, windows, null, options.originateTimeoutMs, options.paceWaitMaxMs))) {
+        // Nothing left: failing the attempt is safe, and a retry (if the policy allows) dials it later.
+        await unpace(ticket, windows);
+        metrics.rejected.inc({ code: 'PACING_TIMEOUT' });
+        logger.warn(
+          { ...idsOf(dispatch) },
+          'no pacing place within PACE_WAIT_MAX_MS; attempt failed, nothing sent',
+        );
+        return {
+          kind: 'rejected',
+          detail: `PACING_TIMEOUT: no place in the pacing windows within ${options.paceWaitMaxMs} ms`,
+        };
+      }
       const startedAt = performance.now();
       const seconds = () => (performance.now() - startedAt) / 1000;
       try {

@@ -87,6 +87,12 @@ const callWorkerEnv = {
    * was asked for, and never before every dial that passed has reached the carrier.
    */
   DIAL_GATE_WINDOW_MS: z.coerce.number().int().min(10).max(5000).default(200),
+  /**
+   * Longest wait for a calls-per-second place once a call is DIALING; past it the attempt fails with nothing sent.
+   * Keep it well below the scheduler's REAPER_DIALING_TIMEOUT_MS less TELEPHONY_TIMEOUT_MS (the reaper must never
+   * take for lost a call whose originate is still to leave).
+   */
+  PACE_WAIT_MAX_MS: z.coerce.number().int().min(1000).max(60_000).default(30_000),
   CALL_WORKER_HEALTH_HOST: z.string().min(1).default('127.0.0.1'),
   CALL_WORKER_HEALTH_PORT: port(9102),
 };
