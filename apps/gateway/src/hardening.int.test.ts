@@ -156,7 +156,8 @@ describe('unexpected errors', () => {
     const body = JSON.parse(ready.text);
     expect(body.status).toBe('not ready');
     expect(body.checks.redis).toBe('ok');
-    expect(body.checks.postgres).toMatch(/does not exist/);
+    // Which check failed, not the database's message (it names hosts and users); the log has it.
+    expect(body.checks.postgres).toBe('failed');
   });
 });
 
@@ -178,7 +179,7 @@ describe('readiness', () => {
       const ready = await httpRequest(stuck.url, { path: '/readyz' });
       expect(Date.now() - asked).toBeLessThan(5000);
       expect(ready.status).toBe(503);
-      expect(JSON.parse(ready.text).checks).toEqual({ postgres: 'no answer within 2000 ms', redis: 'ok' });
+      expect(JSON.parse(ready.text).checks).toEqual({ postgres: 'failed', redis: 'ok' });
     } finally {
       // Its connection attempts fail once the silent server is gone, so the gateway can stop.
       for (const socket of sockets) socket.destroy();

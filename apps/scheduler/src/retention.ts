@@ -3,7 +3,9 @@ import type pg from 'pg';
 
 /**
  * Rows that only grow otherwise: login sessions that ended, and the status worker's idempotency ledger. The leading
- * scheduler removes them in bounded batches (an index serves each), a few times an hour.
+ * scheduler removes them in bounded batches, a few times an hour. The ledger's batches are served by its
+ * processed_at index; the sessions' by expires_at, except revoked sessions (revoked_at has no index: the table stays
+ * small, since this purge bounds it).
  */
 export interface RetentionOptions {
   /** A processed event id is kept this long: longer than a message can be redelivered (the topics keep 7 days). */

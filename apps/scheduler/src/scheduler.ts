@@ -91,7 +91,8 @@ export function createScheduler(options: SchedulerOptions) {
           }
         }
       }
-      await pause(Math.max(0, intervalMs - (Date.now() - started)));
+      // A standby looks again every tick, so it runs the work as soon as it leads (not an interval later).
+      await pause(current ? Math.max(0, intervalMs - (Date.now() - started)) : options.tickMs);
     }
   }
 
