@@ -1,6 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { createKafka, ensureTopics, topicNames, topicSpecs } from '@outbound/bus';
 import { type RunningSimulator, startSimulator } from '@outbound/carrier-sim';
 import { type KafkaConfig, kafkaEnv, parseEnv } from '@outbound/config';
@@ -12,6 +11,7 @@ import {
   statusCallbackUrl,
   TwilioProvider,
 } from '@outbound/telephony';
+import { freePort } from '@outbound/testing/ports';
 import type { Consumer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningIngress, startCarrierIngress } from './app.ts';
@@ -34,18 +34,6 @@ let sim: RunningSimulator;
 let consumer: Consumer;
 const received: TStatusEvent[] = [];
 const waiters: (() => void)[] = [];
-
-/** A TCP port nobody listens on right now: the ingress's public URL must be known before it starts. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 /** An ingress on a free port, its public URL its real one (the carrier signs the URL it calls). */
 async function startIngress(env: Record<string, string> = {}): Promise<RunningIngress> {

@@ -3,31 +3,21 @@
 // The gateway runs as a process of its own, so its memory is measured alone (sampled VmRSS and the kernel's VmHWM).
 // The CSV is generated while it is sent (packages/targets/testing: US numbers with a timezone column, 10% other
 // countries, 1% invalid, 1% repeated, 1% on the do-not-call list).
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { databaseEnv, parseEnv } from '@outbound/config';
 import { createTestTenant, syntheticCsv, syntheticDoNotCall } from '@outbound/targets/testing';
+import { freePort } from '@outbound/testing/ports';
 import pg from 'pg';
 import { newApiKey, sha256 } from '../src/auth/tokens.ts';
 
 const rows = Number.parseInt(process.argv[2] ?? '1000000', 10);
 const print = (line: string) => process.stdout.write(`${line}\n`);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 function memoryMb(pid: number): { rss: number; peak: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');

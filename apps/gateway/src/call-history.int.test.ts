@@ -1,16 +1,17 @@
 // Call.history over HTTP, read from the stack's history keyspace (Cassandra), with rows written by the status
 // worker's own history writer; tenant isolation; a clear, quick error when Cassandra is away.
+
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { cassandraEnv, parseEnv } from '@outbound/config';
 import type { TStatusEvent } from '@outbound/contracts';
 import { type CqlClient, createCqlClient, createHistoryWriter } from '@outbound/history';
+import { freePort } from '@outbound/testing/ports';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addTargets, dataOf, globalId, rowId, TEST_GATEWAY_ENV } from './testing/campaign-fixtures.ts';
 import {
   createCampaign,
   createTenant,
-  freePort,
   gql,
   removeTenant,
   startTestGateway,

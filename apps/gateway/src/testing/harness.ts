@@ -2,7 +2,6 @@
 // Each test file starts its own gateway on a free port and creates its own tenants, so files run in parallel.
 import { randomBytes, randomInt } from 'node:crypto';
 import { request as httpRequestOf } from 'node:http';
-import { type AddressInfo, createServer } from 'node:net';
 import { Readable } from 'node:stream';
 import { createPool, createPrisma, type Database, Role } from '@outbound/db';
 import { createLogger } from '@outbound/observability';
@@ -10,18 +9,6 @@ import { type RunningGateway, startGateway } from '../app.ts';
 import { hashPassword } from '../auth/passwords.ts';
 import { newApiKey, sha256 } from '../auth/tokens.ts';
 import { loadConfig } from '../environment.ts';
-
-/** A TCP port nobody listens on right now (for servers whose URL must be known before they start). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 export interface GraphQLResponse<T = Record<string, unknown>> {
   status: number;
