@@ -1,7 +1,7 @@
 // The live bridge against real Kafka, PostgreSQL and Redis: what it publishes is read by a plain Redis subscriber.
 
 import { parseEnv, redisEnv } from '@outbound/config';
-import { encode, type TCountersUpdate } from '@outbound/contracts';
+import { encode, type TCountersUpdate, ZCampaignCounters } from '@outbound/contracts';
 import { liveChannels } from '@outbound/live';
 import { createCampaign, createHarness, eventually, type Harness, testLogger } from '@outbound/testing';
 import { Redis } from 'ioredis';
@@ -63,7 +63,8 @@ function counters(tenantId: string, campaignId: string, version: number, complet
     tenantId,
     campaignId,
     version,
-    counters: {
+    // Parsed: the call flow counters (not under test here) take their defaults.
+    counters: ZCampaignCounters.parse({
       total: 1000,
       pending: 1000 - completed,
       queued: 0,
@@ -75,7 +76,7 @@ function counters(tenantId: string, campaignId: string, version: number, complet
       skipped: 0,
       cancelled: 0,
       attempts: completed,
-    },
+    }),
     at: new Date().toISOString(),
   };
 }

@@ -123,6 +123,101 @@ export const ZStatusEvent = z
   });
 export type TStatusEvent = z.infer<typeof ZStatusEvent>;
 
+/** A keypad key. */
+const zKey = z.string().regex(/^[0-9*#]$/, 'must be a keypad key (0-9, * or #)');
+
+const flowRef = {
+  v: zVersion,
+  /** Unique per real event (`<providerCallId>:flow:<step>`): the processed-event ledger key. */
+  eventId: z.string().min(1).max(200),
+  tenantId: zId,
+  campaignId: zId,
+  callId: zId,
+  attemptId: zId,
+  attempt: z.number().int().min(1),
+  providerCallId: z.string().min(1).max(200),
+  /** The flow version the call runs (its URL names it). */
+  flowVersion: zCount,
+  occurredAt: zDateTime,
+};
+
+/**
+ * `campaign.calls.status`, key campaign id: what happened in an answered call's flow, as the carrier ingress saw the
+ * carrier's flow requests. `step` says which:
+ * - `answered`: the flow started; who answered (machine detection) and what was played to them;
+ * - `key`: a keypress (or none: `NO_INPUT`) and what it did; an `OPT_OUT` key's number is already on the tenant's
+ *   do-not-call list when this is published (the ingress writes it before answering the carrier);
+ * - `transfer`: how the dial to the forwarding number ended;
+ * - `error`: the flow could not run (no flow, a refused document, the carrier's application error).
+ */
+export const ZFlowEvent = z.discriminatedUnion(
+  'step',
+  [
+    z.object({
+      kind: z.literal('flow'),
+      step: z.literal('answered'),
+      ...flowRef,
+      answeredBy: z.enum(['HUMAN', 'MACHINE', 'UNKNOWN']),
+      /** MESSAGE: a person heard the message; VOICEMAIL: a machine got the voicemail message; NOTHING: hung up. */
+      played: z.enum(['MESSAGE', 'VOICEMAIL', 'NOTHING']),
+    }),
+    z.object({
+      kind: z.literal('flow'),
+      step: z.literal('key'),
+      ...flowRef,
+      /** The n-th time the menu was offered (1-based): one keypress (or none) per offer. */
+      offer: z.number().int().min(1).max(100),
+      /** Absent for NO_INPUT. */
+      key: zKey.optional(),
+      action: z.enum(['OPT_OUT', 'TRANSFER', 'RECORD_ANSWER', 'REPEAT', 'INVALID', 'NO_INPUT']),
+      /** RECORD_ANSWER: the key's label. */
+      label: z.string().min(1).max(40).optional(),
+      /** TRANSFER: the forwarding number dialled. */
+      transferTo: zPhone.optional(),
+      /** The phone number of the call (OPT_OUT: the number put on the do-not-call list). */
+      phoneNumber: zPhone,
+    }),
+    z.object({
+      kind: z.literal('flow'),
+      step: z.literal('transfer'),
+      ...flowRef,
+      status: z.enum(['ANSWERED', 'BUSY', 'NO_ANSWER', 'FAILED', 'CANCELED']),
+      durationMs: zCount.optional(),
+    }),
+    z.object({
+      kind: z.literal('flow'),
+      step: z.literal('error'),
+      ...flowRef,
+      /** What went wrong, for people (the carrier's error code included when it gave one). */
+      error: z.string().min(1).max(500),
+    }),
+  ],
+  { error: 'step must be answered, key, transfer or error' },
+);
+export type TFlowEvent = z.infer<typeof ZFlowEvent>;
+
+/**
+ * `campaign.calls.status`, key campaign id: `phoneNumber` joined the tenant's do-not-call list (a keypad opt-out):
+ * the status-worker ends this campaign's waiting calls to it (PENDING, RETRY_SCHEDULED) as SKIPPED, if the number is
+ * still on the list when the message is handled. Sent once per campaign of the tenant that had such calls.
+ */
+export const ZSuppressNumber = z.object({
+  v: zVersion,
+  kind: z.literal('suppress'),
+  eventId: z.string().min(1).max(200),
+  tenantId: zId,
+  campaignId: zId,
+  phoneNumber: zPhone,
+  /** Why, as the skipped calls will say (`opted out by keypad during call <id>`). */
+  reason: z.string().min(1).max(300),
+  occurredAt: zDateTime,
+});
+export type TSuppressNumber = z.infer<typeof ZSuppressNumber>;
+
+/** Anything on `campaign.calls.status`. */
+export const ZStatusTopicMessage = z.union([ZStatusEvent, ZFlowEvent, ZSuppressNumber]);
+export type TStatusTopicMessage = TStatusEvent | TFlowEvent | TSuppressNumber;
+
 /** Every field of the `campaign_counters` row except its keys, version and timestamp. */
 export const ZCampaignCounters = z.object({
   total: zCount,
@@ -136,6 +231,17 @@ export const ZCampaignCounters = z.object({
   skipped: zCount,
   cancelled: zCount,
   attempts: zCount,
+  // Call flow results (absent in messages of older producers: 0).
+  answeredByPerson: zCount.default(0),
+  answeredByMachine: zCount.default(0),
+  messagesPlayed: zCount.default(0),
+  voicemailsLeft: zCount.default(0),
+  optOuts: zCount.default(0),
+  transfers: zCount.default(0),
+  transfersAnswered: zCount.default(0),
+  flowErrors: zCount.default(0),
+  /** Calls per recorded answer key. */
+  answers: z.record(zKey, zCount).default({}),
 });
 export type TCampaignCounters = z.infer<typeof ZCampaignCounters>;
 
@@ -177,4 +283,4 @@ export const ZLiveUpdate = z.discriminatedUnion('kind', [ZCountersUpdate, ZCalls
 export type TLiveUpdate = z.infer<typeof ZLiveUpdate>;
 
 /** Any message of the pipeline. */
-export type TMessage = TDispatch | TRetry | TStatusEvent | TLiveUpdate;
+export type TMessage = TDispatch | TRetry | TStatusTopicMessage | TLiveUpdate;

@@ -14,11 +14,25 @@ export const COUNTER_COLUMNS = {
   skipped: 'skipped',
   cancelled: 'cancelled',
   attempts: 'attempts',
+  // Call flow results: calls with each result.
+  answeredByPerson: 'answered_by_person',
+  answeredByMachine: 'answered_by_machine',
+  messagesPlayed: 'messages_played',
+  voicemailsLeft: 'voicemails_left',
+  optOuts: 'opt_outs',
+  transfers: 'transfers',
+  transfersAnswered: 'transfers_answered',
+  flowErrors: 'flow_errors',
 } as const;
 
 export type CounterField = keyof typeof COUNTER_COLUMNS;
-export type CounterDelta = Partial<Record<CounterField, number>>;
-export type CounterValues = Record<CounterField, number>;
+/** Calls per recorded answer key (keys 0-9, * and #). */
+export type AnswerCounts = Record<string, number>;
+/** Changes to the counters; `answers` adds to the count of each key named. */
+export type CounterDelta = Partial<Record<CounterField, number>> & { answers?: AnswerCounts };
+export type CounterValues = Record<CounterField, number> & { answers: AnswerCounts };
+
+const KEY = /^[0-9*#]$/;
 
 /** A campaign's counters as read with raw SQL (`SELECT campaign_id, tenant_id, <COUNTER_COLUMNS>, version, updated_at`). */
 export interface CountersSnapshot {
@@ -30,11 +44,11 @@ export interface CountersSnapshot {
 }
 
 /** `SELECT … FROM campaign_counters` column list matching `countersSnapshotOf`. */
-export const COUNTERS_SELECT = `campaign_id, tenant_id, ${Object.values(COUNTER_COLUMNS).join(', ')}, version, updated_at`;
+export const COUNTERS_SELECT = `campaign_id, tenant_id, ${Object.values(COUNTER_COLUMNS).join(', ')}, answers, version, updated_at`;
 
 /** One raw row (selected with COUNTERS_SELECT) as a snapshot. */
 export function countersSnapshotOf(r: Record<string, unknown>): CountersSnapshot {
-  const counters = {} as CounterValues;
+  const counters = { answers: answerCountsOf(r.answers) } as CounterValues;
   for (const [field, column] of Object.entries(COUNTER_COLUMNS) as [CounterField, string][])
     counters[field] = Number(r[column]);
   return {
@@ -59,11 +73,25 @@ export const COUNTER_OF_STATUS = {
   CANCELLED: 'cancelled',
 } as const satisfies Record<string, CounterField>;
 
+/** The `answers` column as read: keypad keys to counts, anything else dropped. */
+function answerCountsOf(value: unknown): AnswerCounts {
+  const counts: AnswerCounts = {};
+  if (value === null || typeof value !== 'object') return counts;
+  for (const [key, count] of Object.entries(value))
+    if (KEY.test(key) && Number.isSafeInteger(count)) counts[key] = count as number;
+  return counts;
+}
+
 /** Adds `b` into `a` (for aggregating the deltas of a batch per campaign). */
 export function addDelta(a: CounterDelta, b: CounterDelta): CounterDelta {
   const sum: CounterDelta = { ...a };
-  for (const [field, value] of Object.entries(b) as [CounterField, number][])
-    sum[field] = (sum[field] ?? 0) + value;
+  for (const [field, value] of Object.entries(b) as [CounterField | 'answers', unknown][]) {
+    if (field === 'answers') {
+      const answers = { ...(sum.answers ?? {}) };
+      for (const [key, n] of Object.entries(value as AnswerCounts)) answers[key] = (answers[key] ?? 0) + n;
+      sum.answers = answers;
+    } else sum[field] = (sum[field] ?? 0) + (value as number);
+  }
   return sum;
 }
 
@@ -87,10 +115,25 @@ export function counterUpdateSql(
 ): { text: string; values: unknown[] } | null {
   const sets: string[] = [];
   const values: unknown[] = [campaignId];
-  for (const [field, value] of Object.entries(delta) as [CounterField, number][]) {
+  for (const [field, value] of Object.entries(delta) as [CounterField | 'answers', unknown][]) {
+    if (field === 'answers') continue;
     if (!value) continue;
     values.push(value);
     sets.push(`${COUNTER_COLUMNS[field]} = ${COUNTER_COLUMNS[field]} + $${values.length}`);
+  }
+  const answers = Object.entries(delta.answers ?? {}).filter(([key, n]) => {
+    if (!KEY.test(key)) throw new Error(`answer counter of "${key}": not a keypad key`);
+    return n !== 0;
+  });
+  if (answers.length > 0) {
+    // Each key's count plus its delta, merged into the object (jsonb || replaces the keys named).
+    values.push(
+      answers.map(([key]) => key),
+      answers.map(([, n]) => n),
+    );
+    const [keys, deltas] = [values.length - 1, values.length];
+    sets.push(`answers = answers || (SELECT jsonb_object_agg(k, COALESCE((answers->>k)::int, 0) + d)
+                 FROM unnest($${keys}::text[], $${deltas}::int[]) AS a(k, d))`);
   }
   if (sets.length === 0) return null;
   return {
