@@ -26,7 +26,11 @@ const authToken = randomBytes(24).toString('hex');
 const tenantId = randomUUID();
 const SEED = 42;
 
-/** Fast calls, all answered, no failures, no CPS limit: each test changes what it is about. */
+/**
+ * Fast calls, all answered, no failures, no CPS limit: each test changes what it is about. These tests are about the
+ * REST API and the status callbacks, so an answered call talks `talkMs` without fetching its TwiML (flows off; the
+ * Url is a closed port); flow.int.test.ts runs the TwiML.
+ */
 const FAST: SimBehaviourPatch = {
   seed: SEED,
   cps: 0,
@@ -38,6 +42,7 @@ const FAST: SimBehaviourPatch = {
   failures: { createError: 0, duplicateCallback: 0, outOfOrderCallback: 0, dropCallback: 0 },
   callbackRetryBaseMs: 5,
   zeroDelay: false,
+  flows: false,
 };
 
 const ONLY = (outcome: SimOutcome) => ({
@@ -521,6 +526,15 @@ describe('operator endpoints and shutdown', () => {
 
     const applied = await post('/sim/config', { cps: 7, failures: { dropCallback: 0.5 } });
     expect(await applied.json()).toMatchObject({ cps: 7, failures: { dropCallback: 0.5, createError: 0 } });
+    const flows = await post('/sim/config', { keypresses: { '9': 0.1, '1': 0.2 }, dial: { busyRate: 0.2 } });
+    expect(await flows.json()).toMatchObject({
+      keypresses: { '9': 0.1, '1': 0.2 },
+      dial: { busyRate: 0.2, answerRate: DEFAULT_BEHAVIOUR.dial.answerRate },
+    });
+    const tooLikely = await post('/sim/config', { keypresses: { '9': 0.6, '1': 0.6 } });
+    expect(await tooLikely.json()).toMatchObject({
+      issues: [{ path: 'keypresses', message: 'the chances of the keys must add up to at most 1' }],
+    });
 
     expect((await post('/sim/reset', {})).status).toBe(200);
     expect(sim.stats()).toMatchObject({ totalCreates: 0, campaigns: {} });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_BEHAVIOUR, mergeBehaviour, planCall, type SimOutcome } from './behaviour.ts';
+import {
+  DEFAULT_BEHAVIOUR,
+  mergeBehaviour,
+  planCall,
+  type SimBehaviourPatch,
+  type SimOutcome,
+} from './behaviour.ts';
 import { deriveSeed, mulberry32 } from './rng.ts';
 
 const plans = (seed: number, n: number, behaviour = DEFAULT_BEHAVIOUR) =>
@@ -64,5 +70,34 @@ describe('runtime changes', () => {
         outcomes: { answered: 0, busy: 0, noAnswer: 0, failed: 0, voicemail: 0, rejected: 0 },
       }),
     ).toThrowError(/at least one outcome weight/);
+  });
+
+  it('replace the keypress distribution, merge the far end of a Dial, and refuse chances above 1 in all', () => {
+    const pressing = mergeBehaviour(DEFAULT_BEHAVIOUR, { keypresses: { '9': 0.1, '1': 0.2 } });
+    expect(mergeBehaviour(pressing, { keypresses: { '2': 0.5 } }).keypresses).toEqual({ '2': 0.5 });
+    expect(mergeBehaviour(DEFAULT_BEHAVIOUR, { dial: { busyRate: 0.3 } }).dial).toEqual({
+      ...DEFAULT_BEHAVIOUR.dial,
+      busyRate: 0.3,
+    });
+    expect(() => mergeBehaviour(DEFAULT_BEHAVIOUR, { keypresses: { '9': 0.6, '1': 0.5 } })).toThrowError(
+      /add up to at most 1/,
+    );
+    expect(() => mergeBehaviour(DEFAULT_BEHAVIOUR, { dial: { answerRate: 0.95 } })).toThrowError(
+      /answerRate and dial.busyRate must add up to at most 1/,
+    );
+    expect(() =>
+      mergeBehaviour(DEFAULT_BEHAVIOUR, { keypresses: { A: 0.1 } as SimBehaviourPatch['keypresses'] }),
+    ).toThrowError(/Unrecognized key/);
+  });
+});
+
+describe('flow draws in the plan', () => {
+  it('come after every earlier draw, so a seed keeps its outcomes; the unknown share follows its rate', () => {
+    const unknown = plans(5, 2_000, mergeBehaviour(DEFAULT_BEHAVIOUR, { amdUnknownRate: 0.25 }));
+    expect(unknown.map((p) => p.outcome)).toEqual(plans(5, 2_000).map((p) => p.outcome));
+    const share = unknown.filter((p) => p.amdUnknown).length / unknown.length;
+    expect(share).toBeGreaterThan(0.2);
+    expect(share).toBeLessThan(0.3);
+    expect(plans(5, 100).some((p) => p.amdUnknown)).toBe(false);
   });
 });

@@ -44,6 +44,43 @@ describe('carrier-sim environment', () => {
     });
   });
 
+  it('reads the flow settings: keypress chances, speech rate, machine detection, the far end of a Dial', () => {
+    const config = loadConfig({
+      SIM_AUTH_TOKEN: token,
+      SIM_FLOWS: 'false',
+      SIM_KEYPRESSES: '9:0.1, 1:0.2',
+      SIM_SPEECH_CHARS_PER_SECOND: '20',
+      SIM_AMD_UNKNOWN_RATE: '0.05',
+      SIM_GREETING_MS: '4000',
+      SIM_DIAL_ANSWER_RATE: '0.5',
+      SIM_DIAL_TALK_MS: '1000-2000',
+      SIM_MAX_DOCUMENTS: '8',
+    });
+    expect(config.behaviour).toMatchObject({
+      flows: false,
+      keypresses: { '9': 0.1, '1': 0.2 },
+      speechCharsPerSecond: 20,
+      amdUnknownRate: 0.05,
+      greetingMs: { min: 4000, max: 4000 },
+      dial: { answerRate: 0.5, busyRate: DEFAULT_BEHAVIOUR.dial.busyRate, talkMs: { min: 1000, max: 2000 } },
+      maxDocuments: 8,
+    });
+  });
+
+  it('refuses keypress chances it cannot read or that add up to more than 1, and transfer rates over 1', () => {
+    expect(() => loadConfig({ SIM_AUTH_TOKEN: token, SIM_KEYPRESSES: '9=0.1' })).toThrowError(
+      /SIM_KEYPRESSES: "9=0.1": each entry is KEY:CHANCE/,
+    );
+    expect(() => loadConfig({ SIM_AUTH_TOKEN: token, SIM_KEYPRESSES: '9:0.7,1:0.7' })).toThrowError(
+      /SIM_KEYPRESSES: the chances must add up to at most 1/,
+    );
+    expect(() =>
+      loadConfig({ SIM_AUTH_TOKEN: token, SIM_DIAL_ANSWER_RATE: '0.8', SIM_DIAL_BUSY_RATE: '0.3' }),
+    ).toThrowError(
+      /SIM_DIAL_ANSWER_RATE \+ SIM_DIAL_BUSY_RATE: dial.answerRate and dial.busyRate must add up/,
+    );
+  });
+
   it('lists every bad variable at once', () => {
     try {
       loadConfig({ SIM_RING_MS: '9-1', SIM_DROP_CALLBACK_RATE: '2', SIM_TALK_MS: 'long' });

@@ -15,7 +15,13 @@ import { CarrierSimulator, type SimResponse, type SimStats } from './simulator.t
 
 export type { SimBehaviour, SimBehaviourPatch } from './behaviour.ts';
 export { DEFAULT_BEHAVIOUR } from './behaviour.ts';
-export { type CampaignStats, CarrierSimulator, type SimStats } from './simulator.ts';
+export {
+  type CallKeypresses,
+  type CampaignStats,
+  CarrierSimulator,
+  type FlowCampaignStats,
+  type SimStats,
+} from './simulator.ts';
 
 const MAX_BODY_BYTES = 64 * 1024;
 const CALLS = new RegExp(`^/${TWILIO_API_VERSION}/Accounts/([^/]+)/Calls\\.json$`);

@@ -2,15 +2,14 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from '@outbound/observability';
 import {
   type CallOutcome,
-  type ConnectionOverrides,
   computeTwilioSignature,
   InvalidConnectionOverridesError,
   isE164,
   networkCode,
+  type WebhookFailure as RetryableFailure,
   retriesOn,
   splitConnectionOverrides,
   TWILIO_API_VERSION,
-  type WebhookFailure,
 } from '@outbound/telephony';
 import { Agent, request } from 'undici';
 import {
@@ -22,8 +21,10 @@ import {
   type SimBehaviourPatch,
   type SimOutcome,
 } from './behaviour.ts';
-import { deriveSeed, mulberry32 } from './rng.ts';
+import { type DialCallStatus, type FlowAnswer, type FlowEvents, type FlowHost, runFlow } from './flow.ts';
+import { deriveSeed, mulberry32, type Random } from './rng.ts';
 import { SlidingCount } from './sliding-count.ts';
+import { MAX_DOCUMENT_BYTES, TWIML_ERROR, type WebhookTarget } from './twiml.ts';
 
 /** What the HTTP layer sends back: a status and a JSON body (Twilio's shapes). */
 export interface SimResponse {
@@ -51,6 +52,43 @@ export interface CampaignStats {
   /** The most creates of the campaign that arrived within any one second (past the CPS limit, if any). */
   maxPerSecond: number;
   outcomes: Partial<Record<CallOutcome, number>>;
+  flow: FlowCampaignStats;
+}
+
+/** What the campaign's answered calls did in their TwiML. */
+export interface FlowCampaignStats {
+  /** Documents fetched and run (the Url's, Gather and Dial actions', Redirects', FallbackUrls'). */
+  documents: number;
+  /** Gathers that offered the keypad, with or without a key pressed. */
+  gathers: number;
+  /** Keys pressed, by key. */
+  keypresses: Record<string, number>;
+  /** Dials (transfers), by DialCallStatus. */
+  transfers: Partial<Record<DialCallStatus, number>>;
+  /** Calls that ended with Twilio's "application error": no FallbackUrl, it failed too, or too many documents. */
+  applicationErrors: number;
+  /** FallbackUrl requests. */
+  fallbacks: number;
+  /** Documents that failed, by Twilio error code (11200, 11750, 12100, 12200, 12300). */
+  errors: Record<string, number>;
+}
+
+/** The keys one call's person pressed, in order, each with when it was pressed (epoch ms). */
+export interface CallKeypresses {
+  callSid: string;
+  /** The `attemptId` of the StatusCallback URL (null when it has none). */
+  attemptId: string | null;
+  campaignId: string;
+  presses: { key: string; at: number }[];
+}
+
+interface WebhookCounters {
+  /** HTTP posts made, retries (and duplicates) included. */
+  posted: number;
+  delivered: number;
+  /** Given up on after the retries (or refused with a 4xx). */
+  failed: number;
+  retried: number;
 }
 
 export interface SimStats {
@@ -85,6 +123,12 @@ export interface SimStats {
     outOfOrder: number;
     /** How long each try took to be answered (or to fail), at 1 ms resolution; null before any. */
     latencyMs: LatencySummary | null;
+  };
+  flows: {
+    /** The TwiML requests (Url, actions, redirects, fallbacks), counted like the callbacks. */
+    requests: WebhookCounters & { latencyMs: LatencySummary | null };
+    /** Calls whose person pressed a key: by CallSid, and by attempt id (the same records). */
+    keypresses: { byCall: Record<string, CallKeypresses>; byAttempt: Record<string, CallKeypresses> };
   };
 }
 
@@ -129,16 +173,30 @@ interface Cancelable {
   cancel(): void;
 }
 
+/** What an answered call runs: its TwiML, and the behaviour at its create. */
+interface CallFlow {
+  url: WebhookTarget;
+  fallback: WebhookTarget | undefined;
+  behaviour: SimBehaviour;
+}
+
 interface SimCall {
   sid: string;
   to: string;
   from: string;
   /** Where callbacks go (the StatusCallback without its fragment) and the overrides the fragment asked for. */
-  callback: { url: string; overrides: ConnectionOverrides } | undefined;
+  callback: WebhookTarget | undefined;
   subscribed: ReadonlySet<string>;
-  machineDetection: boolean;
+  machineDetection: 'Enable' | 'DetectMessageEnd' | undefined;
   campaign: string;
+  attemptId: string | undefined;
   plan: CallPlan;
+  /** The create's stream, after its plan: the flow draws from it as it runs. */
+  random: Random;
+  /** Undefined when flows were off at the create: the call then talks `plan.talkMs`. */
+  flow: CallFlow | undefined;
+  /** Aborted when the call ends, which stops its flow (a hang-up through the API, stop). */
+  flowEnd: AbortController | undefined;
   createdAt: number;
   answeredAt: number | undefined;
   endedAt: number | undefined;
@@ -199,8 +257,28 @@ function newCounters(): SimStats {
       outOfOrder: 0,
       latencyMs: null,
     },
+    flows: {
+      requests: { posted: 0, delivered: 0, failed: 0, retried: 0, latencyMs: null },
+      keypresses: { byCall: {}, byAttempt: {} },
+    },
   };
 }
+
+function newFlowCounters(): FlowCampaignStats {
+  return {
+    documents: 0,
+    gathers: 0,
+    keypresses: {},
+    transfers: {},
+    applicationErrors: 0,
+    fallbacks: 0,
+    errors: {},
+  };
+}
+
+const increment = (counts: Record<string, number>, key: string) => {
+  counts[key] = (counts[key] ?? 0) + 1;
+};
 
 /** Callback latencies counted per millisecond (the last slot holds everything longer). */
 class LatencyHistogram {
@@ -230,6 +308,25 @@ class LatencyHistogram {
   }
 }
 
+/** One HTTP request of the carrier (a status callback, a TwiML request) with what to count it in. */
+interface Webhook {
+  target: WebhookTarget;
+  params: Record<string, string>;
+  signal: AbortSignal;
+  counters: WebhookCounters;
+  latency: LatencyHistogram;
+  /** Read the answer (at most MAX_DOCUMENT_BYTES): a TwiML request. Otherwise it is discarded. */
+  read: boolean;
+  /** For the log: what it is, and its context (the call). */
+  what: 'status callback' | 'flow request';
+  context: Record<string, unknown>;
+}
+
+type WebhookFailure = { kind: RetryableFailure | 'too-large'; problem: string };
+type WebhookResult =
+  | { ok: true; contentType: string | undefined; body: string }
+  | { ok: false; failure: WebhookFailure };
+
 /** Connection errors: the request never reached the webhook (`ct` in connection-override terms). */
 const NOT_CONNECTED = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
@@ -255,6 +352,7 @@ export class CarrierSimulator {
   #createIndex = 0;
   #stats = newCounters();
   #latency = new LatencyHistogram();
+  #flowLatency = new LatencyHistogram();
   /** One HTTP agent per connect timeout asked for (`ct`), created when first needed. */
   readonly #agents = new Map<number, Agent>();
   readonly #calls = new Map<string, SimCall>();
@@ -307,7 +405,9 @@ export class CarrierSimulator {
     }
     // Drawn now, in arrival order, before any await: the n-th create gets the n-th stream.
     const index = this.#createIndex++;
-    const plan = planCall(mulberry32(deriveSeed(this.#seed, index)), this.#behaviour);
+    const random = mulberry32(deriveSeed(this.#seed, index));
+    const behaviour = this.#behaviour;
+    const plan = planCall(random, behaviour);
     const signal = this.#abort.signal;
     if (plan.apiLatencyMs > 0) await delay(plan.apiLatencyMs, signal);
     // Reset (or stopped) while this create waited: it belongs to the old run, so it places nothing.
@@ -318,15 +418,26 @@ export class CarrierSimulator {
     }
 
     const events = form.getAll('StatusCallbackEvent').flatMap((v) => v.split(/[\s,]+/).filter(Boolean));
+    const fallbackUrl = form.get('FallbackUrl');
     const call: SimCall = {
       sid: `CA${randomBytes(16).toString('hex')}`,
       to: form.get('To') ?? '',
       from: form.get('From') ?? '',
       callback,
       subscribed: new Set(events),
-      machineDetection: form.has('MachineDetection'),
+      machineDetection: (form.get('MachineDetection') as SimCall['machineDetection']) ?? undefined,
       campaign: campaignId,
+      attemptId: query?.get('attemptId') ?? undefined,
       plan,
+      random,
+      flow: behaviour.flows
+        ? {
+            url: splitConnectionOverrides(form.get('Url') ?? ''),
+            fallback: fallbackUrl ? splitConnectionOverrides(fallbackUrl) : undefined,
+            behaviour,
+          }
+        : undefined,
+      flowEnd: undefined,
       createdAt: Date.now(),
       answeredAt: undefined,
       endedAt: undefined,
@@ -341,7 +452,7 @@ export class CarrierSimulator {
       signal,
     };
     this.#calls.set(call.sid, call);
-    this.#count(call, query?.get('attemptId') ?? undefined, receivedAt);
+    this.#count(call, call.attemptId, receivedAt);
     this.#logger.debug(
       { sid: call.sid, campaign: call.campaign, outcome: plan.outcome, index },
       'call created',
@@ -414,6 +525,7 @@ export class CarrierSimulator {
   stats(): SimStats {
     const stats = structuredClone(this.#stats);
     stats.callbacks.latencyMs = this.#latency.summary();
+    stats.flows.requests.latencyMs = this.#flowLatency.summary();
     return stats;
   }
 
@@ -441,6 +553,7 @@ export class CarrierSimulator {
     this.#abort = new AbortController();
     this.#stats = newCounters();
     this.#latency = new LatencyHistogram();
+    this.#flowLatency = new LatencyHistogram();
     this.#checkIdle();
     this.#createIndex = 0;
     this.#perSecond = new SlidingCount();
@@ -470,6 +583,7 @@ export class CarrierSimulator {
     let unfinished = 0;
     for (const call of this.#calls.values()) {
       this.#cancelTimers(call);
+      call.flowEnd?.abort();
       if (!FINAL.has(call.status)) unfinished++;
     }
     if (graceMs > 0 && this.#drains.size > 0) {
@@ -501,8 +615,17 @@ export class CarrierSimulator {
     const from = form.get('From') ?? '';
     if (!isE164(from))
       return twilioError(400, 21212, `The 'From' number ${from} is not a valid phone number.`);
-    const url = form.get('Url');
-    if (!url || !isHttpUrl(url)) return twilioError(400, 21205, 'Url is not a valid URL');
+    for (const name of ['Url', 'FallbackUrl'] as const) {
+      const url = form.get(name);
+      if (url === null && name === 'FallbackUrl') continue;
+      if (!url || !isHttpUrl(url)) return twilioError(400, 21205, `${name} is not a valid URL`);
+      try {
+        splitConnectionOverrides(url);
+      } catch (err) {
+        if (!(err instanceof InvalidConnectionOverridesError)) throw err;
+        return twilioError(400, 21205, `${name}: ${err.message}`);
+      }
+    }
     const statusCallback = form.get('StatusCallback');
     if (statusCallback !== null && !isHttpUrl(statusCallback)) {
       return twilioError(400, 21609, 'StatusCallback is not a valid URL');
@@ -562,6 +685,7 @@ export class CarrierSimulator {
         lastCreateAt: null,
         maxPerSecond: 0,
         outcomes: {},
+        flow: newFlowCounters(),
       };
       this.#stats.campaigns[campaignId] = campaign;
     }
@@ -606,9 +730,10 @@ export class CarrierSimulator {
         case 'answered':
         case 'voicemail': {
           call.answeredAt = Date.now();
-          if (call.machineDetection) call.answeredBy = outcome === 'voicemail' ? 'machine_start' : 'human';
+          call.answeredBy = answeredBy(call);
           this.#emit(call, 'in-progress', {});
-          this.#after(call, talkMs, () => this.#finish(call, 'completed'));
+          if (call.flow) this.#startFlow(call, call.flow);
+          else this.#after(call, talkMs, () => this.#finish(call, 'completed'));
           return;
         }
         case 'busy':
@@ -628,10 +753,11 @@ export class CarrierSimulator {
     });
   }
 
-  /** The end of an answered call: talk time in whole seconds, as Twilio reports it. */
+  /** The end of an answered call: talk time (from answer to hang-up) in whole seconds, as Twilio reports it. */
   #finish(call: SimCall, status: 'completed'): void {
     const talkMs = call.answeredAt === undefined ? 0 : Date.now() - call.answeredAt;
-    const seconds = call.plan.talkMs === 0 ? 0 : Math.round(talkMs / 1000);
+    // Without a flow, a zero-delay call talked 0 ms whatever the event loop's lag.
+    const seconds = !call.flow && call.plan.talkMs === 0 ? 0 : Math.round(talkMs / 1000);
     this.#emit(call, status, {
       CallDuration: String(seconds),
       Duration: String(Math.ceil(seconds / 60)),
@@ -647,6 +773,7 @@ export class CarrierSimulator {
     if (final) {
       call.endedAt = now;
       this.#cancelTimers(call);
+      call.flowEnd?.abort();
       this.#recordOutcome(call, status, extra);
       this.#forgetLater(call);
     }
@@ -663,19 +790,11 @@ export class CarrierSimulator {
       return;
     }
     const params: Record<string, string> = {
-      AccountSid: this.accountSid,
-      ApiVersion: TWILIO_API_VERSION,
-      CallSid: call.sid,
+      ...this.#callParams(call),
       CallStatus: status,
-      Called: call.to,
-      Caller: call.from,
       CallbackSource: 'call-progress-events',
-      Direction: 'outbound-api',
-      From: call.from,
-      To: call.to,
       SequenceNumber: String(sequence),
       Timestamp: rfc2822(now),
-      ...(call.answeredBy ? { AnsweredBy: call.answeredBy } : {}),
       ...extra,
     };
     const pending: PendingCallback = {
@@ -754,88 +873,231 @@ export class CarrierSimulator {
     }
   }
 
-  /**
-   * Posts one callback, trying again as the StatusCallback's connection overrides ask (`rc` retries of the failures
-   * `rp` names, all within `tt`). A URL without overrides gets one try.
-   */
+  /** Posts one status callback to the call's StatusCallback. */
   async #deliver(call: SimCall, callback: PendingCallback): Promise<void> {
     const target = call.callback;
     if (!target) return;
+    const result = await this.#send({
+      target,
+      params: callback.params,
+      signal: call.signal,
+      counters: this.#stats.callbacks,
+      latency: this.#latency,
+      read: false,
+      what: 'status callback',
+      context: { sid: call.sid, status: callback.status },
+    });
+    if (result?.ok) {
+      this.#logger.debug(
+        { sid: call.sid, status: callback.status, sequence: callback.params.SequenceNumber },
+        'callback delivered',
+      );
+    }
+  }
+
+  /**
+   * Posts one request of the carrier, signed, trying again as its URL's connection overrides ask (`rc` retries of
+   * the failures `rp` names, all within `tt`); a URL without overrides gets one try. Undefined when `signal` ended
+   * it first.
+   */
+  async #send(webhook: Webhook): Promise<WebhookResult | undefined> {
+    const { target, counters, signal } = webhook;
     const { url, overrides } = target;
-    const signature = computeTwilioSignature(this.#authToken, url, callback.params);
-    const body = new URLSearchParams(callback.params).toString();
-    const stats = this.#stats.callbacks;
+    const signature = computeTwilioSignature(this.#authToken, url, webhook.params);
+    const body = new URLSearchParams(webhook.params).toString();
     const deadline = Date.now() + overrides.totalTimeMs;
     for (let attempt = 0; ; attempt++) {
-      if (call.signal.aborted) return;
-      stats.posted++;
+      if (signal.aborted) return undefined;
+      counters.posted++;
       const started = performance.now();
-      const failure = await this.#post(call, url, body, signature, overrides, deadline - Date.now());
-      if (call.signal.aborted) return;
-      this.#latency.record(performance.now() - started);
-      if (!failure) {
-        stats.delivered++;
-        this.#logger.debug(
-          { sid: call.sid, status: callback.status, sequence: callback.params.SequenceNumber },
-          'callback delivered',
-        );
-        return;
+      const result = await this.#post(webhook, body, signature, deadline - Date.now());
+      if (signal.aborted) return undefined;
+      webhook.latency.record(performance.now() - started);
+      if (result.ok) {
+        counters.delivered++;
+        return result;
       }
+      const { failure } = result;
       const backoff = this.#behaviour.zeroDelay ? 0 : this.#behaviour.callbackRetryBaseMs * 2 ** attempt;
       const retry =
+        failure.kind !== 'too-large' &&
         attempt < overrides.retryCount &&
         retriesOn(overrides, failure.kind) &&
         Date.now() + backoff < deadline;
       if (!retry) {
-        stats.failed++;
+        counters.failed++;
         this.#logger.warn(
-          { sid: call.sid, status: callback.status, url, problem: failure.problem, attempts: attempt + 1 },
-          'status callback not delivered',
+          { ...webhook.context, url, problem: failure.problem, attempts: attempt + 1 },
+          `${webhook.what} not delivered`,
         );
-        return;
+        return result;
       }
-      stats.retried++;
-      if (backoff > 0 && !(await delay(backoff, call.signal))) return;
+      counters.retried++;
+      if (backoff > 0 && !(await delay(backoff, signal))) return undefined;
     }
   }
 
-  /** One try: undefined when answered 2xx, otherwise why it failed, in connection-override terms. */
-  async #post(
-    call: SimCall,
-    url: string,
-    body: string,
-    signature: string,
-    overrides: ConnectionOverrides,
-    timeLeftMs: number,
-  ): Promise<{ kind: WebhookFailure; problem: string } | undefined> {
+  /** One try: the answer when it is 2xx, otherwise why it failed, in connection-override terms. */
+  async #post(webhook: Webhook, body: string, signature: string, timeLeftMs: number): Promise<WebhookResult> {
+    const { target, signal } = webhook;
     try {
       // undici's request API rather than fetch: a fraction of the CPU per request, which matters when the
       // simulator shares a small machine with the platform it is testing (benchmarks post thousands a second).
-      const response = await request(url, {
+      const response = await request(target.url, {
         method: 'POST',
-        dispatcher: this.#agent(overrides.connectTimeoutMs),
+        dispatcher: this.#agent(target.overrides.connectTimeoutMs),
         headers: {
           'content-type': 'application/x-www-form-urlencoded',
           'x-twilio-signature': signature,
           'user-agent': 'TwilioProxy/1.1 (outbound carrier-sim)',
         },
         body,
-        headersTimeout: overrides.readTimeoutMs,
-        bodyTimeout: overrides.readTimeoutMs,
-        signal: AbortSignal.any([call.signal, AbortSignal.timeout(Math.max(1, timeLeftMs))]),
+        headersTimeout: target.overrides.readTimeoutMs,
+        bodyTimeout: target.overrides.readTimeoutMs,
+        signal: AbortSignal.any([signal, AbortSignal.timeout(Math.max(1, timeLeftMs))]),
       });
-      await response.body.dump();
-      if (response.statusCode >= 200 && response.statusCode < 300) return undefined;
-      return {
-        kind: response.statusCode >= 500 ? '5xx' : '4xx',
-        problem: `HTTP ${response.statusCode}`,
-      };
+      if (response.statusCode < 200 || response.statusCode >= 300) {
+        await response.body.dump();
+        const kind = response.statusCode >= 500 ? '5xx' : '4xx';
+        return { ok: false, failure: { kind, problem: `HTTP ${response.statusCode}` } };
+      }
+      const contentType = response.headers['content-type'];
+      if (!webhook.read) {
+        await response.body.dump();
+        return { ok: true, contentType: undefined, body: '' };
+      }
+      const text = await readBounded(response.body, MAX_DOCUMENT_BYTES);
+      if (text === undefined) {
+        return {
+          ok: false,
+          failure: { kind: 'too-large', problem: `the answer is larger than ${MAX_DOCUMENT_BYTES} bytes` },
+        };
+      }
+      return { ok: true, contentType: Array.isArray(contentType) ? contentType[0] : contentType, body: text };
     } catch (err) {
       const code = networkCode(err);
       const problem =
         err instanceof Error ? `${err.message}${err.cause ? ` (${String(err.cause)})` : ''}` : 'error';
-      return { kind: code && NOT_CONNECTED.has(code) ? 'ct' : 'rt', problem };
+      return { ok: false, failure: { kind: code && NOT_CONNECTED.has(code) ? 'ct' : 'rt', problem } };
     }
+  }
+
+  /** Runs the answered call's TwiML; the call completes when the flow hangs up (not when it was ended meanwhile). */
+  #startFlow(call: SimCall, flow: CallFlow): void {
+    const end = new AbortController();
+    call.flowEnd = end;
+    const signal = AbortSignal.any([call.signal, end.signal]);
+    const machine = call.plan.outcome === 'voicemail';
+    const host: FlowHost = {
+      behaviour: flow.behaviour,
+      random: call.random,
+      machine,
+      request: (target, extra) => this.#flowRequest(call, target, extra, signal),
+      wait: (ms) => delay(ms, signal),
+      events: this.#flowEvents(call),
+    };
+    const run = async () => {
+      // With DetectMessageEnd a machine's TwiML starts after its greeting, at the beep.
+      const greeting = machine && call.machineDetection === 'DetectMessageEnd' ? call.plan.greetingMs : 0;
+      if (!(await delay(greeting, signal))) return;
+      const ended = await runFlow(host, flow.url, flow.fallback);
+      if (ended === 'hangup' && !signal.aborted && !FINAL.has(call.status)) this.#finish(call, 'completed');
+    };
+    run().catch((err: unknown) => {
+      this.#logger.error({ err, sid: call.sid }, 'call flow failed: the call is hung up');
+      if (!signal.aborted && !FINAL.has(call.status)) this.#finish(call, 'completed');
+    });
+  }
+
+  async #flowRequest(
+    call: SimCall,
+    target: WebhookTarget,
+    extra: Readonly<Record<string, string>>,
+    signal: AbortSignal,
+  ): Promise<FlowAnswer> {
+    const result = await this.#send({
+      target,
+      params: { ...this.#callParams(call), CallStatus: 'in-progress', ...extra },
+      signal,
+      counters: this.#stats.flows.requests,
+      latency: this.#flowLatency,
+      read: true,
+      what: 'flow request',
+      context: { sid: call.sid },
+    });
+    if (!result) return { kind: 'ended' };
+    if (result.ok) return { kind: 'document', contentType: result.contentType, body: result.body };
+    const code = result.failure.kind === 'too-large' ? TWIML_ERROR.tooLarge : TWIML_ERROR.retrieval;
+    return { kind: 'failed', code, problem: result.failure.problem };
+  }
+
+  /** Counts what the call's flow does, in its campaign's stats (nothing for a call from before a reset). */
+  #flowEvents(call: SimCall): FlowEvents {
+    const counters = () =>
+      call.signal === this.#abort.signal ? this.#stats.campaigns[call.campaign]?.flow : undefined;
+    return {
+      document: () => {
+        const c = counters();
+        if (c) c.documents++;
+      },
+      gather: (key, at) => {
+        const c = counters();
+        if (!c) return;
+        c.gathers++;
+        if (key !== undefined) {
+          increment(c.keypresses, key);
+          this.#recordKeypress(call, key, at);
+        }
+      },
+      transfer: (status) => {
+        const c = counters();
+        if (c) increment(c.transfers, status);
+      },
+      fallback: (code) => {
+        const c = counters();
+        if (!c) return;
+        c.fallbacks++;
+        increment(c.errors, String(code));
+      },
+      applicationError: (code, problem) => {
+        this.#logger.warn({ sid: call.sid, code, problem }, 'call flow ended by an application error');
+        const c = counters();
+        if (!c) return;
+        c.applicationErrors++;
+        if (code !== undefined) increment(c.errors, String(code));
+      },
+    };
+  }
+
+  #recordKeypress(call: SimCall, key: string, at: number): void {
+    const { byCall, byAttempt } = this.#stats.flows.keypresses;
+    let record = byCall[call.sid];
+    if (!record) {
+      record = {
+        callSid: call.sid,
+        attemptId: call.attemptId ?? null,
+        campaignId: call.campaign,
+        presses: [],
+      };
+      byCall[call.sid] = record;
+      if (call.attemptId) byAttempt[call.attemptId] = record;
+    }
+    record.presses.push({ key, at });
+  }
+
+  /** The parameters of every request about the call (callbacks and TwiML requests), as Twilio sends them. */
+  #callParams(call: SimCall): Record<string, string> {
+    return {
+      AccountSid: this.accountSid,
+      ApiVersion: TWILIO_API_VERSION,
+      CallSid: call.sid,
+      Called: call.to,
+      Caller: call.from,
+      Direction: 'outbound-api',
+      From: call.from,
+      To: call.to,
+      ...(call.answeredBy ? { AnsweredBy: call.answeredBy } : {}),
+    };
   }
 
   #agent(connectTimeoutMs: number): Agent {
@@ -901,14 +1163,42 @@ export class CarrierSimulator {
   }
 }
 
+/**
+ * What answering machine detection reports, when the create asked for it: a machine's greeting start, or with
+ * DetectMessageEnd its end (the beep); a person, or `unknown` for the planned share of people.
+ */
+function answeredBy(call: SimCall): string | undefined {
+  if (!call.machineDetection) return undefined;
+  if (call.plan.outcome === 'voicemail') {
+    return call.machineDetection === 'DetectMessageEnd' ? 'machine_end_beep' : 'machine_start';
+  }
+  return call.plan.amdUnknown ? 'unknown' : 'human';
+}
+
+/** The body as text, or undefined as soon as it is longer than `limit` bytes (the rest is not read). */
+async function readBounded(body: AsyncIterable<Buffer> & { destroy(): void }, limit: number) {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > limit) {
+      body.destroy();
+      return undefined;
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 /** Failed and rejected calls end without ringing. */
 function rings(outcome: SimOutcome): boolean {
   return outcome !== 'failed' && outcome !== 'rejected';
 }
 
-/** Resolves true after `ms`, or false as soon as `signal` aborts. */
+/** Resolves true after `ms` (at once for 0, without a timer), or false as soon as `signal` aborts. */
 function delay(ms: number, signal: AbortSignal): Promise<boolean> {
   if (signal.aborted) return Promise.resolve(false);
+  if (ms <= 0) return Promise.resolve(true);
   return new Promise((resolve) => {
     const onAbort = () => {
       clearTimeout(timer);

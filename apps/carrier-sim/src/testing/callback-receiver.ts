@@ -6,10 +6,13 @@ import {
   parseTwilioStatusCallback,
   TWILIO_SIGNATURE_HEADER,
 } from '@outbound/telephony';
+import { Arrivals } from './arrivals.ts';
 
 export interface ReceivedCallback {
   event: CallStatusEvent;
   form: URLSearchParams;
+  /** When it arrived (epoch ms). */
+  at: number;
 }
 
 export interface CallbackReceiver {
@@ -46,9 +49,9 @@ export async function startCallbackReceiver({
   authToken,
   respond,
 }: ReceiverOptions): Promise<CallbackReceiver> {
-  const received: ReceivedCallback[] = [];
+  const arrivals = new Arrivals<ReceivedCallback>((r) => `${r.event.providerCallId}:${r.event.event}`);
+  const received = arrivals.items;
   const refused: string[] = [];
-  const waiters = new Set<() => void>();
   let requests = 0;
   let base = '';
 
@@ -71,39 +74,19 @@ export async function startCallbackReceiver({
       }
       try {
         const event = parseTwilioStatusCallback({ form, query: new URL(url).searchParams });
-        received.push({ event, form });
+        res.writeHead(204).end();
+        arrivals.add({ event, form, at: Date.now() });
       } catch (err) {
         refused.push(String(err));
         res.writeHead(400).end();
-        return;
       }
-      res.writeHead(204).end();
-      for (const check of waiters) check();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  function waitFor(
-    done: (received: readonly ReceivedCallback[]) => boolean,
-    { timeoutMs = 10_000, description = 'callbacks' } = {},
-  ): Promise<ReceivedCallback[]> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (!done(received)) return;
-        waiters.delete(check);
-        clearTimeout(timer);
-        resolve([...received]);
-      };
-      const timer = setTimeout(() => {
-        waiters.delete(check);
-        const seen = received.map((r) => `${r.event.providerCallId}:${r.event.event}`).join(', ');
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${description}; received: ${seen}`));
-      }, timeoutMs);
-      waiters.add(check);
-      check();
-    });
-  }
+  const waitFor: CallbackReceiver['waitFor'] = (done, options = {}) =>
+    arrivals.waitFor(done, { description: 'callbacks', ...options });
 
   return {
     url: `${base}/webhooks/telephony`,
