@@ -469,6 +469,13 @@ export async function startPlatform(options: PlatformOptions) {
           SIM_AUTH_TOKEN: telephonyToken,
           SIM_ACCOUNT_SID: ACCOUNT_SID,
           SIM_SEED: '20261128',
+          // Answered calls run their flow (the campaigns' default one speaks ~60 characters): spoken fast, so a
+          // call lasts about as long as the suites' SIM_TALK_MS used to make it. Suites about flows set their own.
+          SIM_SPEECH_CHARS_PER_SECOND: '300',
+          SIM_KEYPRESS_DELAY_MS: '20-100',
+          SIM_GREETING_MS: '50-200',
+          SIM_DIAL_RING_MS: '50-300',
+          SIM_DIAL_TALK_MS: '100-500',
           ...options.sim,
         },
         ready: `${simUrl}/healthz`,

@@ -46,8 +46,12 @@ const topics = topicNames(kafkaConfig);
 const kafka = createKafka(kafkaConfig, logger, 'call-worker-int-test');
 const producer = createProducer(kafka);
 
-/** Quick calls that all answer, no CPS limit at the carrier: tests change what they are about. */
+/**
+ * Quick calls that all answer, no CPS limit at the carrier: tests change what they are about. No call flow (nothing
+ * serves one here): an answered call talks `talkMs`.
+ */
 const FAST: SimBehaviourPatch = {
+  flows: false,
   cps: 0,
   outcomes: { answered: 1, busy: 0, noAnswer: 0, failed: 0, voicemail: 0, rejected: 0 },
   ringMs: { min: 5, max: 10 },

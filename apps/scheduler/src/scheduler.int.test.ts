@@ -375,7 +375,9 @@ describe('reaper', () => {
   const authToken = randomBytes(24).toString('hex');
   /** Callbacks go nowhere (a closed port): the reaper is about attempts whose callbacks never came. */
   const NOWHERE = 'http://127.0.0.1:9/webhooks/twilio/status';
+  // No call flow either (nothing serves one): an answered call talks `talkMs`.
   const SHORT: SimBehaviourPatch = {
+    flows: false,
     cps: 0,
     outcomes: { answered: 1, busy: 0, noAnswer: 0, failed: 0, voicemail: 0, rejected: 0 },
     ringMs: { min: 5, max: 10 },
