@@ -203,11 +203,13 @@ describe('carrier ingress: status webhook', () => {
     expect(huge.status).toBe(413);
   });
 
-  it('serves /healthz, /readyz (Kafka connected) and /metrics on the same port', async () => {
+  it('serves /healthz, /readyz (Kafka connected, PostgreSQL answering) and /metrics on the same port', async () => {
     expect((await fetch(`${ingress.url}/healthz`)).status).toBe(200);
     expect(await (await fetch(`${ingress.url}/readyz`)).json()).toEqual({ status: 'ready' });
     const metrics = await (await fetch(`${ingress.url}/metrics`)).text();
-    expect(metrics).toContain('carrier_ingress_callbacks_total{result="accepted",service="carrier-ingress"}');
+    expect(metrics).toContain(
+      'carrier_ingress_callbacks_total{result="accepted",route="status",service="carrier-ingress"}',
+    );
     expect(metrics).toContain('carrier_ingress_callback_seconds_bucket');
   });
 });

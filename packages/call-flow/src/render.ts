@@ -191,7 +191,7 @@ export function renderMenu(
  */
 export function renderTransfer(
   flow: CallFlow,
-  request: { offer: number; key: Key; status: TransferStatus; durationMs?: number; target: Target },
+  request: { offer: number; key: string; status: TransferStatus; durationMs?: number; target: Target },
 ): Rendered {
   const choice = flow.menu?.keys.find((k) => k.key === request.key);
   const sorry =
@@ -240,7 +240,10 @@ function pathOf(url: string | undefined): string {
  * The `FallbackUrl`: the carrier could not fetch or run a flow document. The call ends; the error is recorded (the
  * carrier's code and the route that failed).
  */
-export function renderFallback(request: { errorCode?: string; errorUrl?: string }): Rendered {
+export function renderFallback(request: {
+  errorCode?: string | undefined;
+  errorUrl?: string | undefined;
+}): Rendered {
   return renderError(
     `the carrier could not run the call flow (${carrierError(request.errorCode)}${pathOf(request.errorUrl)})`,
   );
