@@ -434,7 +434,7 @@ export type Dialer = ReturnType<typeof createDialer>;
  * The originate of one attempt: its ids in every URL (status callbacks, the call flow of the version the campaign
  * runs now, its fallback), and the machine detection the flow asks for.
  */
-export function originateRequest(
+function originateRequest(
   job: DialJob,
   campaign: CampaignInfo,
   webhookPublicUrl: string,
