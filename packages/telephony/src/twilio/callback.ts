@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { CallEvent, CallOutcome, CallStatusEvent } from '../events.ts';
 import {
+  type CarrierRequestIssue,
   InvalidCarrierRequestError,
   isMachine,
   optionalInt,
@@ -28,7 +29,7 @@ const REJECTED_SIP_CODES = new Set([603, 607, 608]);
 
 /** Raised for a callback that cannot be understood; `issues` name each bad field. */
 export class InvalidStatusCallbackError extends InvalidCarrierRequestError {
-  constructor(issues: readonly { field: string; message: string }[]) {
+  constructor(issues: readonly CarrierRequestIssue[]) {
     super('status callback', issues);
     this.name = 'InvalidStatusCallbackError';
   }
