@@ -434,11 +434,7 @@ export type Dialer = ReturnType<typeof createDialer>;
  * The originate of one attempt: its ids in every URL (status callbacks, the call flow of the version the campaign
  * runs now, its fallback), and the machine detection the flow asks for.
  */
-function originateRequest(
-  job: DialJob,
-  campaign: CampaignInfo,
-  webhookPublicUrl: string,
-): OriginateRequest {
+function originateRequest(job: DialJob, campaign: CampaignInfo, webhookPublicUrl: string): OriginateRequest {
   const { dispatch } = job;
   const ref = {
     tenantId: job.tenantId,
