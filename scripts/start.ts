@@ -86,7 +86,7 @@ const services: Service[] = [
     env: {
       TELEPHONY_BASE_URL: `http://127.0.0.1:${SIM_PORT}`,
       TELEPHONY_AUTH_TOKEN: telephonyToken,
-      STATUS_CALLBACK_BASE_URL: `http://127.0.0.1:${INGRESS_PORT}/webhooks/twilio/status`,
+      WEBHOOK_PUBLIC_URL: `http://127.0.0.1:${INGRESS_PORT}`,
     },
     ready: 'http://127.0.0.1:9102/readyz',
   },
@@ -201,7 +201,7 @@ try {
     `  gateway    http://127.0.0.1:${GATEWAY_PORT}/graphql  (GraphiQL in a browser; /healthz /readyz; metrics on http://127.0.0.1:9109/metrics)`,
   );
   console.log(
-    `  ingress    http://127.0.0.1:${INGRESS_PORT}/webhooks/twilio/status  (carrier callbacks; /healthz /readyz /metrics)`,
+    `  ingress    http://127.0.0.1:${INGRESS_PORT}  (carrier callbacks /webhooks/twilio/status, call flows /flows/twilio/*; /healthz /readyz /metrics)`,
   );
   console.log(`\ndemo tenant "${credentials.tenant}" (local only, new passwords on every start):`);
   for (const user of credentials.users)

@@ -544,8 +544,8 @@ export async function startPlatform(options: PlatformOptions) {
           TELEPHONY_BASE_URL: simUrl,
           TELEPHONY_ACCOUNT_SID: ACCOUNT_SID,
           TELEPHONY_AUTH_TOKEN: telephonyToken,
-          TELEPHONY_TWIML_URL: `${gatewayUrl}/twiml`,
-          STATUS_CALLBACK_BASE_URL: `${ingressUrl}/webhooks/twilio/status`,
+          // Status callbacks and call flows: the carrier ingress.
+          WEBHOOK_PUBLIC_URL: ingressUrl,
           CALL_WORKER_HEALTH_PORT: String(callWorkerPort),
         }),
         ready: `http://127.0.0.1:${callWorkerPort}/readyz`,

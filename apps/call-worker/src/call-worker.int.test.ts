@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createKafka, createProducer, ensureTopics, topicNames } from '@outbound/bus';
+import { ZCallFlow } from '@outbound/call-flow';
 import { type RunningSimulator, type SimBehaviourPatch, startSimulator } from '@outbound/carrier-sim';
 import { databaseEnv, kafkaEnv, parseEnv, redisEnv } from '@outbound/config';
 import {
@@ -66,7 +67,10 @@ let pool: pg.Pool;
 let redis: Redis;
 let sim: RunningSimulator;
 let sink: Server;
+/** The sink's base URL, the worker's WEBHOOK_PUBLIC_URL. */
 let sinkUrl: string;
+/** The Calls form of every originate, as the carrier received it. */
+const creates: URLSearchParams[] = [];
 let provider: TwilioProvider;
 let registry: Registry;
 let worker: CallWorker;
@@ -108,23 +112,27 @@ beforeAll(async () => {
   await producer.connect();
 
   sim = await startSimulator({ authToken, behaviour: FAST });
-  // Stands in for the carrier ingress's webhook: takes the simulator's callbacks and says nothing.
+  // Stands in for the carrier ingress: takes the simulator's requests and says nothing.
   sink = createServer((req, res) => {
     req.resume();
     req.on('end', () => res.writeHead(204).end());
   });
   await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
-  sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/webhooks/twilio/status`;
+  sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
   provider = new TwilioProvider({
     baseUrl: sim.url,
     accountSid: sim.accountSid,
     authToken,
-    twimlUrl: 'http://127.0.0.1:1/twiml',
     // Every callback the carrier can send, to see them all.
     statusCallbackEvents: STATUS_CALLBACK_EVENTS,
     timeoutMs: 5_000,
     // Its own provider CPS bucket in the shared Redis.
     name: `sim-${randomBytes(4).toString('hex')}`,
+    fetch: (input, init) => {
+      if (init?.method === 'POST' && String(input).endsWith('/Calls.json'))
+        creates.push(new URLSearchParams(String(init.body)));
+      return fetch(input, init);
+    },
   });
 
   observer = kafka.consumer({ groupId: `${prefix}observer`, maxWaitTimeInMs: 100 });
@@ -160,7 +168,7 @@ function startWorker(metrics: Registry, groupId?: string): CallWorker {
       PROVIDER_CPS: 1000,
       PACING_BURST_FRACTION: 1,
       TELEPHONY_TIMEOUT_MS: 5_000,
-      STATUS_CALLBACK_BASE_URL: sinkUrl,
+      WEBHOOK_PUBLIC_URL: sinkUrl,
       CAMPAIGN_CACHE_MS: 200,
       DIAL_GATE_WINDOW_MS: 100,
       // Short, for the test of a dial that waits too long for its place once DIALING.
@@ -217,6 +225,8 @@ async function campaign(
     callingWindow?: { start: number; end: number };
     phones?: string[];
     timezone?: string;
+    /** A call flow version (of this machine action) the campaign runs. */
+    flow?: { version: number; machine: 'HANG_UP' | 'LEAVE_MESSAGE' };
   } = {},
 ): Promise<Campaign> {
   const n = options.phones?.length ?? options.n ?? 1;
@@ -243,6 +253,18 @@ async function campaign(
       options.cps ?? 1000,
     ],
   );
+  if (options.flow) {
+    const machine =
+      options.flow.machine === 'HANG_UP'
+        ? { action: 'HANG_UP' }
+        : { action: 'LEAVE_MESSAGE', message: { kind: 'SAY', text: 'Please call us back.' } };
+    await pool.query('INSERT INTO call_flows (campaign_id, version, flow) VALUES ($1, $2, $3)', [
+      id,
+      options.flow.version,
+      JSON.stringify(ZCallFlow.parse({ message: { kind: 'SAY', text: 'Hello.' }, machine })),
+    ]);
+    await pool.query('UPDATE campaigns SET flow_version = $2 WHERE id = $1', [id, options.flow.version]);
+  }
   const calls = Array.from({ length: n }, (_, i) => ({
     id: randomUUID(),
     attemptId: randomUUID(),
@@ -419,6 +441,44 @@ describe('call-worker', () => {
     await expectCountersMatchRows(c.id);
     expect(await metric('call_worker_originated_total')).toBeGreaterThanOrEqual(5);
     expect(await metric('call_worker_originate_duration_seconds', { result: 'accepted' })).toBeGreaterThan(0);
+  });
+
+  it("originates with the call flow version its campaign runs and that flow's machine detection, every URL on WEBHOOK_PUBLIC_URL", async () => {
+    const withFlow = await campaign({ flow: { version: 4, machine: 'LEAVE_MESSAGE' } });
+    const hangsUp = await campaign({ flow: { version: 2, machine: 'HANG_UP' } });
+    const without = await campaign();
+    const all = [withFlow, hangsUp, without];
+    await dispatch(all.map((c) => dispatchOf(c, c.calls[0] as Campaign['calls'][number])));
+    const [a, b, c] = await Promise.all(
+      all.map((campaign) => {
+        const call = campaign.calls[0] as Campaign['calls'][number];
+        return until(
+          () => creates.find((form) => form.get('StatusCallback')?.includes(call.attemptId)),
+          'the originate',
+        );
+      }),
+    );
+    const ids = (c: Campaign) => {
+      const call = c.calls[0] as Campaign['calls'][number];
+      return `tenantId=${c.tenantId}&campaignId=${c.id}&callId=${call.id}&attemptId=${call.attemptId}&attempt=1`;
+    };
+    expect(Object.fromEntries(a ?? [])).toMatchObject({
+      Url: `${sinkUrl}/flows/twilio/voice?${ids(withFlow)}&flow=4`,
+      Method: 'POST',
+      FallbackUrl: `${sinkUrl}/flows/twilio/fallback?${ids(withFlow)}&flow=4`,
+      FallbackMethod: 'POST',
+      StatusCallback: `${sinkUrl}/webhooks/twilio/status?${ids(withFlow)}`,
+      MachineDetection: 'DetectMessageEnd',
+    });
+    expect(Object.fromEntries(b ?? [])).toMatchObject({
+      Url: `${sinkUrl}/flows/twilio/voice?${ids(hangsUp)}&flow=2`,
+      MachineDetection: 'Enable',
+    });
+    expect(Object.fromEntries(c ?? [])).toMatchObject({
+      Url: `${sinkUrl}/flows/twilio/voice?${ids(without)}&flow=none`,
+      FallbackUrl: `${sinkUrl}/flows/twilio/fallback?${ids(without)}&flow=none`,
+      MachineDetection: 'Enable',
+    });
   });
 
   it('never dials an attempt twice: duplicates in one batch and a redelivery after the dial', async () => {

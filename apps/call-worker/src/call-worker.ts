@@ -33,7 +33,8 @@ export interface CallWorkerSettings extends Pick<KafkaConfig, 'KAFKA_TOPIC_PREFI
   PACING_BURST_FRACTION: number;
   /** Bound on each provider request (the provider is built with it too). */
   TELEPHONY_TIMEOUT_MS: number;
-  STATUS_CALLBACK_BASE_URL: string;
+  /** The carrier ingress's public base: every call's status callback and call flow URLs are on it. */
+  WEBHOOK_PUBLIC_URL: string;
   CAMPAIGN_CACHE_MS: number;
   DIAL_GATE_WINDOW_MS: number;
   /** Longest wait for a pacing place once DIALING (see dial.ts). */
@@ -123,7 +124,7 @@ export function createCallWorker(options: CallWorkerOptions): CallWorker {
     metrics,
     logger,
     statusTopic: topics.status,
-    statusCallbackBaseUrl: config.STATUS_CALLBACK_BASE_URL,
+    webhookPublicUrl: config.WEBHOOK_PUBLIC_URL,
     leaseTtlMs: config.LEASE_TTL_MS,
     providerCps: config.PROVIDER_CPS,
     paceOptions: { burstFraction: config.PACING_BURST_FRACTION },

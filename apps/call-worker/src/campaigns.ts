@@ -1,3 +1,4 @@
+import { machineDetectionOf } from '@outbound/call-flow';
 import type { DailyWindow, WeeklyWindow } from '@outbound/domain';
 import type pg from 'pg';
 
@@ -14,6 +15,10 @@ export interface CampaignInfo {
   maxConcurrentCalls: number;
   callsPerSecond: number;
   callerId: string;
+  /** The call flow version new calls run (their flow URL names it); null: the campaign has none. */
+  flowVersion: number | null;
+  /** How the carrier is asked to detect machines: from the flow's machine action (a voicemail drop waits). */
+  machineDetection: 'Enable' | 'DetectMessageEnd';
 }
 
 interface Entry {
@@ -24,9 +29,12 @@ interface Entry {
 
 async function fetchCampaigns(pool: pg.Pool, ids: readonly string[]): Promise<Map<string, CampaignInfo>> {
   const result = await pool.query(
-    `SELECT id, tenant_id, status::text AS status, timezone, business_hours, calling_window_start,
-            calling_window_end, max_concurrent_calls, calls_per_second, caller_id
-     FROM campaigns WHERE id = ANY($1::uuid[])`,
+    `SELECT c.id, c.tenant_id, c.status::text AS status, c.timezone, c.business_hours, c.calling_window_start,
+            c.calling_window_end, c.max_concurrent_calls, c.calls_per_second, c.caller_id, c.flow_version,
+            f.flow -> 'machine' ->> 'action' AS machine_action
+     FROM campaigns c
+     LEFT JOIN call_flows f ON f.campaign_id = c.id AND f.version = c.flow_version
+     WHERE c.id = ANY($1::uuid[])`,
     [ids],
   );
   return new Map(
@@ -42,6 +50,10 @@ async function fetchCampaigns(pool: pg.Pool, ids: readonly string[]): Promise<Ma
         maxConcurrentCalls: r.max_concurrent_calls,
         callsPerSecond: r.calls_per_second,
         callerId: r.caller_id,
+        flowVersion: r.flow_version,
+        machineDetection: machineDetectionOf(
+          r.machine_action ? { machine: { action: r.machine_action } } : null,
+        ),
       } satisfies CampaignInfo,
     ]),
   );

@@ -12,8 +12,13 @@ import {
 import { backoffDelay } from '@outbound/domain';
 import type { Logger } from '@outbound/observability';
 import {
+  flowFallbackUrl,
+  flowVoiceUrl,
+  ingressUrl,
+  type OriginateRequest,
   ProviderRejectedError,
   ProviderUnavailableError,
+  STATUS_WEBHOOK_PATH,
   statusCallbackUrl,
   type TelephonyProvider,
 } from '@outbound/telephony';
@@ -42,7 +47,8 @@ export interface DialerOptions {
   metrics: CallWorkerMetrics;
   logger: Logger;
   statusTopic: string;
-  statusCallbackBaseUrl: string;
+  /** The carrier ingress's public base URL: each call's status callback and call flow URLs are on it. */
+  webhookPublicUrl: string;
   leaseTtlMs: number;
   providerCps: number;
   /** The burst of every pacing window. */
@@ -228,22 +234,7 @@ export function createDialer(options: DialerOptions) {
    */
   async function place(job: DialJob, campaign: CampaignInfo, ticket: string): Promise<Placed> {
     const { dispatch } = job;
-    const request = {
-      tenantId: job.tenantId,
-      campaignId: dispatch.campaignId,
-      callId: dispatch.callId,
-      attemptId: dispatch.attemptId,
-      attempt: dispatch.attempt,
-      to: job.phoneNumber,
-      from: campaign.callerId,
-      statusCallbackUrl: statusCallbackUrl(options.statusCallbackBaseUrl, {
-        tenantId: job.tenantId,
-        campaignId: dispatch.campaignId,
-        callId: dispatch.callId,
-        attemptId: dispatch.attemptId,
-        attempt: dispatch.attempt,
-      }),
-    };
+    const request = originateRequest(job, campaign, options.webhookPublicUrl);
     const windows = paceWindows(campaign);
     for (let attempt = 1; ; attempt++) {
       if (!(await pace(ticket, windows, null, options.originateTimeoutMs, options.paceWaitMaxMs))) {
@@ -438,6 +429,31 @@ export function createDialer(options: DialerOptions) {
 }
 
 export type Dialer = ReturnType<typeof createDialer>;
+
+/**
+ * The originate of one attempt: its ids in every URL (status callbacks, the call flow of the version the campaign
+ * runs now, its fallback), and the machine detection the flow asks for.
+ */
+function originateRequest(job: DialJob, campaign: CampaignInfo, webhookPublicUrl: string): OriginateRequest {
+  const { dispatch } = job;
+  const ref = {
+    tenantId: job.tenantId,
+    campaignId: dispatch.campaignId,
+    callId: dispatch.callId,
+    attemptId: dispatch.attemptId,
+    attempt: dispatch.attempt,
+  };
+  const flowRef = { ...ref, flowVersion: campaign.flowVersion };
+  return {
+    ...ref,
+    to: job.phoneNumber,
+    from: campaign.callerId,
+    statusCallbackUrl: statusCallbackUrl(ingressUrl(webhookPublicUrl, STATUS_WEBHOOK_PATH), ref),
+    flowUrl: flowVoiceUrl(webhookPublicUrl, flowRef),
+    fallbackUrl: flowFallbackUrl(webhookPublicUrl, flowRef),
+    machineDetection: campaign.machineDetection,
+  };
+}
 
 export function idsOf(dispatch: TDispatch) {
   return {

@@ -13,6 +13,8 @@ const campaign = (overrides: Partial<CampaignInfo> = {}): CampaignInfo => ({
   maxConcurrentCalls: 10,
   callsPerSecond: 5,
   callerId: '+14155550100',
+  flowVersion: null,
+  machineDetection: 'Enable',
   ...overrides,
 });
 

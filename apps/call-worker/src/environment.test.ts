@@ -17,7 +17,7 @@ describe('call-worker environment', () => {
       DIAL_GATE_WINDOW_MS: 200,
       PACE_WAIT_MAX_MS: 30_000,
       TELEPHONY_STATUS_EVENTS: ['answered', 'completed'],
-      STATUS_CALLBACK_BASE_URL: 'http://127.0.0.1:4020/webhooks/twilio/status',
+      WEBHOOK_PUBLIC_URL: 'http://127.0.0.1:4020',
       TELEPHONY_CALLBACK_OVERRIDES: 'rc=5&rp=all&ct=1000&rt=3000&tt=15000',
       CALL_WORKER_HEALTH_HOST: '127.0.0.1',
       CALL_WORKER_HEALTH_PORT: 9102,

@@ -9,7 +9,7 @@ import {
   positiveInt,
   redisEnv,
   telephonyApiEnv,
-  url,
+  webhookEnv,
 } from '@outbound/config';
 import {
   DEFAULT_STATUS_CALLBACK_EVENTS,
@@ -44,8 +44,6 @@ const callWorkerEnv = {
    * with 0.2, at most a fifth of them within any fifth of a second. 1 lets a whole second's calls go together.
    */
   PACING_BURST_FRACTION: z.coerce.number().gt(0).max(1).default(1),
-  /** The TwiML document a call runs once answered. */
-  TELEPHONY_TWIML_URL: url(['http', 'https'], 'http://127.0.0.1:4000/twiml'),
   /**
    * The carrier callbacks asked for, comma-separated (`completed` always comes): by default only those that move a
    * call's state; add `initiated,ringing` for a fuller history, at one more webhook and history row each per call.
@@ -60,8 +58,6 @@ const callWorkerEnv = {
         .filter(Boolean),
     )
     .pipe(z.array(z.enum(STATUS_CALLBACK_EVENTS)).min(1)),
-  /** The carrier ingress's public status webhook; each call's ids are added to its query string. */
-  STATUS_CALLBACK_BASE_URL: url(['http', 'https'], 'http://127.0.0.1:4020/webhooks/twilio/status'),
   /**
    * Twilio connection overrides put on every status callback URL as its fragment: Twilio retries a status callback
    * only when the URL asks. Default: up to 5 retries of any failure, 1 s to connect, 3 s to answer, 15 s in all
@@ -103,6 +99,7 @@ export const environmentShape = {
   ...kafkaEnv,
   ...logEnv,
   ...telephonyApiEnv,
+  ...webhookEnv,
   ...callWorkerEnv,
 };
 

@@ -26,7 +26,6 @@ const provider = new TwilioProvider({
   baseUrl: config.TELEPHONY_BASE_URL,
   accountSid: config.TELEPHONY_ACCOUNT_SID,
   authToken: config.TELEPHONY_AUTH_TOKEN,
-  twimlUrl: config.TELEPHONY_TWIML_URL,
   timeoutMs: config.TELEPHONY_TIMEOUT_MS,
   statusCallbackEvents: config.TELEPHONY_STATUS_EVENTS,
   callbackOverrides: config.TELEPHONY_CALLBACK_OVERRIDES,

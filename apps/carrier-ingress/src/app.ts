@@ -1,18 +1,29 @@
 import { createKafka, createProducer, topicNames } from '@outbound/bus';
+import { createPool } from '@outbound/db/pool';
 import {
   createMetricsRegistry,
   type HealthServer,
   type Logger,
+  readinessLog,
   startHealthServer,
 } from '@outbound/observability';
+import { STATUS_WEBHOOK_PATH } from '@outbound/telephony';
 import type { Registry } from 'prom-client';
+import { createCarrierRequests, within } from './carrier-requests.ts';
 import type { CarrierIngressConfig } from './environment.ts';
-import { createStatusWebhook, STATUS_WEBHOOK_PATH, within } from './status-webhook.ts';
+import { createFlowRoutes } from './flow-routes.ts';
+import { createFlowStore } from './flow-store.ts';
+import { statusWebhook } from './status-webhook.ts';
 
 /** How long a shutdown waits for Kafka to take the publishes still pending. */
 const DISCONNECT_GRACE_MS = 5_000;
-/** A status callback is about 1 KB: one not received whole within this long is a client holding a place for nothing. */
+/** A carrier request is about 1 KB: one not received whole within this long is a client holding a place for nothing. */
 const REQUEST_TIMEOUT_MS = 10_000;
+/**
+ * Longest wait for PostgreSQL (a connection, a statement), per flow request and per readiness check: the carrier
+ * waits for the document, and one answered 503 falls back (or is retried) rather than hangs.
+ */
+const DATABASE_WAIT_MS = 2_000;
 
 export interface RunningIngress {
   /** `http://host:port` where it listens. */
@@ -20,15 +31,16 @@ export interface RunningIngress {
   registry: Registry;
   /**
    * Stops taking connections, answers the requests under way, then gives Kafka a few seconds for the publishes
-   * still pending: every callback was answered by then, and one answered 503 is retried by the carrier anyway.
+   * still pending: every request was answered by then, and one answered 503 is retried by the carrier anyway.
    */
   stop(): Promise<void>;
 }
 
 /**
- * Builds the carrier ingress and starts listening: the status webhook, `/healthz`, `/readyz` (Kafka connected, not
- * shutting down) and `/metrics`, on one port. It starts even while Kafka is away (callbacks are then answered 503
- * and the carrier retries them), so it is never the reason a carrier finds nobody at the door.
+ * Builds the carrier ingress and starts listening: the status webhook, the call flow routes, `/healthz`, `/readyz`
+ * (Kafka connected, PostgreSQL answering, not shutting down) and `/metrics`, on one port. It starts even while Kafka
+ * or PostgreSQL is away (requests are then answered 503 and the carrier retries them), so it is never the reason a
+ * carrier finds nobody at the door.
  */
 export async function startCarrierIngress(
   config: CarrierIngressConfig,
@@ -46,9 +58,14 @@ export async function startCarrierIngress(
   const connect = () =>
     producer.connect().catch((err: unknown) => logger.warn({ err }, 'Kafka is not reachable yet'));
   void connect();
+  const pool = createPool(config, 'carrier-ingress', {
+    connectTimeoutMs: DATABASE_WAIT_MS,
+    statementTimeoutMs: DATABASE_WAIT_MS,
+  });
+  pool.on('error', (err) => logger.warn({ err }, 'idle postgres connection failed'));
   let accepting = true;
 
-  const statusWebhook = createStatusWebhook({
+  const door = createCarrierRequests({
     authToken: config.TELEPHONY_AUTH_TOKEN,
     publicBaseUrl: config.WEBHOOK_PUBLIC_URL,
     producer,
@@ -58,16 +75,44 @@ export async function startCarrierIngress(
     logger,
     registry,
   });
+  const flows = createFlowRoutes({
+    publicBaseUrl: config.WEBHOOK_PUBLIC_URL,
+    store: createFlowStore(pool),
+    logger,
+  });
+  const routes = {
+    [STATUS_WEBHOOK_PATH]: door.route('status', statusWebhook),
+    ...Object.fromEntries(flows.map(({ route, path, handler }) => [path, door.route(route, handler)])),
+  };
+
+  const logReadiness = readinessLog(logger);
+  async function readiness(): Promise<boolean> {
+    if (accepting && !connected) void connect();
+    const postgres = await within(
+      pool.query('SELECT 1').then(
+        () => 'ok',
+        (err: Error) => err.message,
+      ),
+      DATABASE_WAIT_MS,
+      `no answer within ${DATABASE_WAIT_MS} ms`,
+    );
+    const checks = {
+      kafka: connected ? 'ok' : 'not connected',
+      postgres,
+      ...(!accepting && { shutdown: 'in progress' }),
+    };
+    const ready = Object.values(checks).every((v) => v === 'ok');
+    logReadiness(ready, checks);
+    return ready;
+  }
+
   const server: HealthServer = await startHealthServer({
     host: config.CARRIER_INGRESS_HOST,
     port: config.CARRIER_INGRESS_PORT,
-    readiness: () => {
-      if (accepting && !connected) void connect();
-      return accepting && connected;
-    },
+    readiness,
     registry,
     logger,
-    routes: { [STATUS_WEBHOOK_PATH]: statusWebhook },
+    routes,
     requestTimeoutMs: REQUEST_TIMEOUT_MS,
   });
   logger.info({ url: server.url, publicUrl: config.WEBHOOK_PUBLIC_URL }, 'carrier ingress listening');
@@ -84,7 +129,8 @@ export async function startCarrierIngress(
         false,
       );
       if (!disconnected)
-        logger.warn('Kafka did not take the last publishes in time; their callbacks were answered 503');
+        logger.warn('Kafka did not take the last publishes in time; their requests were answered 503');
+      await pool.end();
       logger.info('carrier ingress stopped');
     },
   };

@@ -1,16 +1,23 @@
-import { type EnvSource, kafkaEnv, logEnv, parseEnv, port, positiveInt, url } from '@outbound/config';
+import {
+  databaseEnv,
+  type EnvSource,
+  kafkaEnv,
+  logEnv,
+  parseEnv,
+  port,
+  positiveInt,
+  webhookEnv,
+} from '@outbound/config';
 import { z } from 'zod';
 
 const ingressEnv = {
   CARRIER_INGRESS_HOST: z.string().min(1).default('127.0.0.1'),
   CARRIER_INGRESS_PORT: port(4020),
-  /** The carrier account's auth token: every status callback must be signed with it. No default. */
+  /** The carrier account's auth token: every carrier request (callbacks, call flows) is signed with it. No default. */
   TELEPHONY_AUTH_TOKEN: z.string().min(16, 'must be at least 16 characters'),
-  /** This process's base URL as the carrier calls it (scheme, host, port): callback signatures cover it. */
-  WEBHOOK_PUBLIC_URL: url(['http', 'https'], 'http://127.0.0.1:4020'),
   /**
-   * Callbacks held at once, each from its arrival until it was answered and its publish settled (one answered 503
-   * after the publish timeout keeps its place until Kafka settles it): past it a callback is answered 503 at once
+   * Carrier requests held at once, each from its arrival until it was answered and its publish settled (one answered
+   * 503 after the publish timeout keeps its place until Kafka settles it): past it a request is answered 503 at once
    * (the carrier retries), so a slow Kafka or slow clients never build a queue here.
    */
   CARRIER_INGRESS_MAX_IN_FLIGHT: positiveInt(1000, 100_000),
@@ -18,7 +25,7 @@ const ingressEnv = {
   CARRIER_INGRESS_PUBLISH_TIMEOUT_MS: positiveInt(1500, 60_000),
 };
 
-export const environmentShape = { ...kafkaEnv, ...logEnv, ...ingressEnv };
+export const environmentShape = { ...databaseEnv, ...kafkaEnv, ...logEnv, ...webhookEnv, ...ingressEnv };
 
 export type CarrierIngressConfig = z.infer<z.ZodObject<typeof environmentShape>>;
 

@@ -7,7 +7,10 @@ import { decode, type TStatusEvent, ZStatusEvent } from '@outbound/contracts';
 import { createLogger } from '@outbound/observability';
 import {
   computeTwilioSignature,
+  flowFallbackUrl,
+  flowVoiceUrl,
   STATUS_CALLBACK_EVENTS,
+  STATUS_WEBHOOK_PATH,
   statusCallbackUrl,
   TwilioProvider,
 } from '@outbound/telephony';
@@ -16,7 +19,6 @@ import type { Consumer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningIngress, startCarrierIngress } from './app.ts';
 import { loadConfig } from './environment.ts';
-import { STATUS_WEBHOOK_PATH } from './status-webhook.ts';
 
 const logger = createLogger({ service: 'carrier-ingress-test', level: 'silent' });
 const authToken = randomBytes(24).toString('hex');
@@ -133,7 +135,6 @@ describe('carrier ingress: status webhook', () => {
       baseUrl: sim.url,
       accountSid: sim.accountSid,
       authToken,
-      twimlUrl: 'http://127.0.0.1/twiml',
       // Every callback the carrier can send, to see them all; the platform's retry overrides on the URL.
       statusCallbackEvents: STATUS_CALLBACK_EVENTS,
       callbackOverrides: 'rc=5&rp=all&ct=1000&rt=3000&tt=15000',
@@ -143,6 +144,9 @@ describe('carrier ingress: status webhook', () => {
       to: '+14155550123',
       from: '+14155550100',
       statusCallbackUrl: statusCallbackUrl(webhook, ref),
+      flowUrl: flowVoiceUrl(ingress.url, { ...ref, flowVersion: null }),
+      fallbackUrl: flowFallbackUrl(ingress.url, { ...ref, flowVersion: null }),
+      machineDetection: 'Enable',
     });
     await until(() => received.some((e) => e.attemptId === ref.attemptId && e.event === 'completed'));
     const events = received.filter((e) => e.attemptId === ref.attemptId);
@@ -199,11 +203,13 @@ describe('carrier ingress: status webhook', () => {
     expect(huge.status).toBe(413);
   });
 
-  it('serves /healthz, /readyz (Kafka connected) and /metrics on the same port', async () => {
+  it('serves /healthz, /readyz (Kafka connected, PostgreSQL answering) and /metrics on the same port', async () => {
     expect((await fetch(`${ingress.url}/healthz`)).status).toBe(200);
     expect(await (await fetch(`${ingress.url}/readyz`)).json()).toEqual({ status: 'ready' });
     const metrics = await (await fetch(`${ingress.url}/metrics`)).text();
-    expect(metrics).toContain('carrier_ingress_callbacks_total{result="accepted",service="carrier-ingress"}');
+    expect(metrics).toContain(
+      'carrier_ingress_callbacks_total{result="accepted",route="status",service="carrier-ingress"}',
+    );
     expect(metrics).toContain('carrier_ingress_callback_seconds_bucket');
   });
 });

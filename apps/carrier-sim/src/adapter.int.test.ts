@@ -72,7 +72,6 @@ function providerFor(
     baseUrl: running.url,
     accountSid: running.accountSid,
     authToken: token,
-    twimlUrl: 'http://127.0.0.1:1/twiml',
     // Every callback the carrier can send, to see them all.
     statusCallbackEvents: STATUS_CALLBACK_EVENTS,
     timeoutMs: 5_000,
@@ -86,6 +85,9 @@ function attempt(campaignId: string = randomUUID(), callbackBase = receiver.url)
     to: '+14155550123',
     from: '+14155550100',
     statusCallbackUrl: statusCallbackUrl(callbackBase, ref),
+    flowUrl: 'http://127.0.0.1:1/flows/twilio/voice',
+    fallbackUrl: 'http://127.0.0.1:1/flows/twilio/fallback',
+    machineDetection: 'Enable',
   };
 }
 

@@ -415,13 +415,15 @@ describe('reaper', () => {
       baseUrl: sim.url,
       accountSid: sim.accountSid,
       authToken,
-      twimlUrl: 'http://127.0.0.1:9/twiml',
     });
     const { providerCallId } = await caller.originate({
       ...ref,
       to,
       from: '+442079460000',
       statusCallbackUrl: statusCallbackUrl(NOWHERE, ref),
+      flowUrl: 'http://127.0.0.1:9/flows/twilio/voice',
+      fallbackUrl: 'http://127.0.0.1:9/flows/twilio/fallback',
+      machineDetection: 'Enable',
     });
     sim.configure(SHORT);
     return providerCallId;

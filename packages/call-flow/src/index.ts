@@ -6,6 +6,20 @@ export {
   type TargetMetadata,
 } from './merge-fields.ts';
 export {
+  type AnsweredBy,
+  type FlowFact,
+  type FlowLinks,
+  MAX_OFFERS,
+  type Rendered,
+  renderError,
+  renderFallback,
+  renderMenu,
+  renderTransfer,
+  renderVoice,
+  type Target,
+  type TransferStatus,
+} from './render.ts';
+export {
   type CallFlow,
   type CallFlowInput,
   DEFAULT_VOICE,
@@ -33,3 +47,14 @@ export {
   ZMergeField,
   ZMessage,
 } from './schema.ts';
+export {
+  escapeAttribute,
+  escapeText,
+  type Gather,
+  type Pause,
+  type Play,
+  type Say,
+  TWIML_CONTENT_TYPE,
+  twimlDocument,
+  type Verb,
+} from './twiml.ts';

@@ -239,6 +239,8 @@ export function fieldsUsed(flow: CallFlow): string[] {
 }
 
 /** How a call is asked to detect machines: a voicemail drop waits for the end of the greeting. */
-export function machineDetectionOf(flow: CallFlow | null): 'Enable' | 'DetectMessageEnd' {
+export function machineDetectionOf(
+  flow: { machine: { action: MachineAction['action'] } } | null,
+): 'Enable' | 'DetectMessageEnd' {
   return flow?.machine.action === 'LEAVE_MESSAGE' ? 'DetectMessageEnd' : 'Enable';
 }

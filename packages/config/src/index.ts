@@ -17,4 +17,4 @@ export {
   redisEnv,
 } from './infrastructure.ts';
 export { ConfigError, type EnvSource, parseEnv } from './parse-env.ts';
-export { type TelephonyApiConfig, telephonyApiEnv } from './telephony.ts';
+export { type TelephonyApiConfig, telephonyApiEnv, webhookEnv } from './telephony.ts';

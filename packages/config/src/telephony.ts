@@ -16,3 +16,11 @@ export const telephonyApiEnv = {
 };
 
 export type TelephonyApiConfig = z.infer<z.ZodObject<typeof telephonyApiEnv>>;
+
+/**
+ * The carrier ingress's base URL as the carrier calls it (scheme, host, port): the ingress checks signatures over it,
+ * and the call-worker derives each call's status callback and call flow URLs from it.
+ */
+export const webhookEnv = {
+  WEBHOOK_PUBLIC_URL: url(['http', 'https'], 'http://127.0.0.1:4020'),
+};

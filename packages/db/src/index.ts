@@ -1,5 +1,5 @@
 export { cancelOpenCalls, type OpenStatus, type SqlRunner } from './cancel-calls.ts';
-export { createPool, createPrisma, type Database, inTransaction } from './client.ts';
+export { createPool, createPrisma, type Database, inTransaction, type PoolLimits } from './client.ts';
 export { type CompletedCampaign, completeCampaignIfDone } from './complete-campaign.ts';
 export {
   addDelta,

@@ -33,7 +33,6 @@ export {
   networkCode,
   STATUS_CALLBACK_EVENTS,
   type StatusCallbackEvent,
-  statusCallbackUrl,
   TWILIO_API_VERSION,
   TwilioProvider,
   type TwilioProviderOptions,
@@ -51,9 +50,34 @@ export {
   withConnectionOverrides,
 } from './twilio/connection-overrides.ts';
 export {
+  answeredByOf,
+  type FlowAnsweredBy,
+  type FlowRequest,
+  type FlowTransferStatus,
+  InvalidFlowRequestError,
+  parseFlowFallbackRequest,
+  parseFlowMenuRequest,
+  parseFlowTransferRequest,
+  parseFlowVoiceRequest,
+} from './twilio/flow-request.ts';
+export { type CarrierRequestIssue, InvalidCarrierRequestError } from './twilio/request.ts';
+export {
   computeTwilioSignature,
   isValidTwilioSignature,
   type SignedParams,
   TWILIO_SIGNATURE_HEADER,
   twilioSignedPayload,
 } from './twilio/signature.ts';
+export {
+  FLOW_PATHS,
+  type FlowAttemptRef,
+  type FlowRoute,
+  flowFallbackUrl,
+  flowMenuUrl,
+  flowTransferUrl,
+  flowVoiceUrl,
+  ingressUrl,
+  NO_FLOW,
+  STATUS_WEBHOOK_PATH,
+  statusCallbackUrl,
+} from './twilio/urls.ts';

@@ -21,6 +21,15 @@ export interface OriginateRequest {
   from: string;
   /** Where the provider posts progress (see `statusCallbackUrl`); it carries the ids above. */
   statusCallbackUrl: string;
+  /** The call flow document the call runs once answered (see `flowVoiceUrl`); it carries the ids too. */
+  flowUrl: string;
+  /** Where the provider posts when it could not fetch or run a flow document (see `flowFallbackUrl`). */
+  fallbackUrl: string;
+  /**
+   * Answering machine detection: `Enable` tells machines apart as soon as possible (a machine is hung up on);
+   * `DetectMessageEnd` waits for the end of the greeting, for a voicemail message to be left after it.
+   */
+  machineDetection: 'Enable' | 'DetectMessageEnd';
 }
 
 export interface OriginateResult {

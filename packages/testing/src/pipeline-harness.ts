@@ -54,6 +54,8 @@ export async function createHarness(label: string, { cassandra = false } = {}) {
 
   return {
     prefix,
+    /** The scratch database's URL, for a process under test (DATABASE_URL). */
+    databaseUrl: scratch.url,
     kafka,
     kafkaConfig,
     topics,

@@ -1,5 +1,15 @@
 import { z } from 'zod';
 import type { CallEvent, CallOutcome, CallStatusEvent } from '../events.ts';
+import {
+  type CarrierRequestIssue,
+  InvalidCarrierRequestError,
+  isMachine,
+  optionalInt,
+  type Params,
+  parseCarrierRequest,
+  ZAttemptQuery,
+  ZCallSid,
+} from './request.ts';
 
 export const TWILIO_CALL_STATUSES = [
   'queued',
@@ -18,13 +28,10 @@ export type TwilioCallStatus = (typeof TWILIO_CALL_STATUSES)[number];
 const REJECTED_SIP_CODES = new Set([603, 607, 608]);
 
 /** Raised for a callback that cannot be understood; `issues` name each bad field. */
-export class InvalidStatusCallbackError extends Error {
-  readonly issues: readonly { field: string; message: string }[];
-
-  constructor(issues: readonly { field: string; message: string }[]) {
-    super(`invalid status callback: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`);
+export class InvalidStatusCallbackError extends InvalidCarrierRequestError {
+  constructor(issues: readonly CarrierRequestIssue[]) {
+    super('status callback', issues);
     this.name = 'InvalidStatusCallbackError';
-    this.issues = issues;
   }
 }
 
@@ -50,11 +57,8 @@ export function mapTwilioCallStatus(
       return { event: 'ringing' };
     case 'in-progress':
       return { event: 'answered' };
-    case 'completed': {
-      const by = extra.answeredBy ?? '';
-      const machine = by.startsWith('machine_') || by === 'fax';
-      return { event: 'completed', outcome: machine ? 'VOICEMAIL' : 'ANSWERED' };
-    }
+    case 'completed':
+      return { event: 'completed', outcome: isMachine(extra.answeredBy) ? 'VOICEMAIL' : 'ANSWERED' };
     case 'busy':
       return { event: 'completed', outcome: 'BUSY' };
     case 'no-answer':
@@ -72,16 +76,8 @@ export function mapTwilioCallStatus(
   }
 }
 
-const optionalInt = z
-  .string()
-  .regex(/^\d{1,9}$/, 'must be a non-negative integer')
-  .transform(Number)
-  .optional();
-
 const ZForm = z.object({
-  CallSid: z
-    .string({ error: 'is required' })
-    .regex(/^[A-Za-z0-9-]{2,64}$/, 'must be a call sid (letters, digits and dashes)'),
+  CallSid: ZCallSid,
   CallStatus: z.enum(TWILIO_CALL_STATUSES, {
     error: `must be one of ${TWILIO_CALL_STATUSES.join(', ')}`,
   }),
@@ -95,30 +91,6 @@ const ZForm = z.object({
     .refine((v) => !Number.isNaN(Date.parse(v)), 'must be a date (RFC 2822, as Twilio sends it)')
     .optional(),
 });
-
-const id = z.string({ error: 'is required' }).min(1, 'is required').max(64, 'is too long');
-const ZQuery = z.object({
-  tenantId: id,
-  campaignId: id,
-  callId: id,
-  attemptId: id,
-  attempt: z
-    .string({ error: 'is required' })
-    .regex(/^[1-9]\d{0,5}$/, 'must be a positive integer')
-    .transform(Number),
-});
-
-type Params = URLSearchParams | Readonly<Record<string, string | undefined>>;
-
-/** First value of each parameter; empty values count as absent (Twilio sends `AnsweredBy=` at times). */
-function plain(params: Params): Record<string, string> {
-  const out: Record<string, string> = {};
-  const entries = params instanceof URLSearchParams ? params.entries() : Object.entries(params);
-  for (const [name, value] of entries) {
-    if (value !== undefined && value !== '' && !(name in out)) out[name] = value;
-  }
-  return out;
-}
 
 export interface StatusCallbackInput {
   /** The form body Twilio posted. */
@@ -135,17 +107,12 @@ export interface StatusCallbackInput {
  * one callback, so the status pipeline can drop redeliveries.
  */
 export function parseTwilioStatusCallback(input: StatusCallbackInput): CallStatusEvent {
-  const form = ZForm.safeParse(plain(input.form));
-  const query = ZQuery.safeParse(plain(input.query));
-  const issues = [
-    ...(form.success ? [] : form.error.issues.map((i) => ({ field: String(i.path[0]), message: i.message }))),
-    ...(query.success
-      ? []
-      : query.error.issues.map((i) => ({ field: `query.${String(i.path[0])}`, message: i.message }))),
-  ];
-  if (!form.success || !query.success) throw new InvalidStatusCallbackError(issues);
-
-  const f = form.data;
+  const parsed = parseCarrierRequest(
+    { form: ZForm, query: ZAttemptQuery },
+    input,
+    (issues) => new InvalidStatusCallbackError(issues),
+  );
+  const f = parsed.form;
   const mapped = mapTwilioCallStatus(f.CallStatus, {
     answeredBy: f.AnsweredBy,
     sipResponseCode: f.SipResponseCode,
@@ -161,7 +128,7 @@ export function parseTwilioStatusCallback(input: StatusCallbackInput): CallStatu
     .join(' ');
 
   const event: CallStatusEvent = {
-    ...query.data,
+    ...parsed.query,
     eventId: `${f.CallSid}:${f.CallStatus}${f.SequenceNumber === undefined ? '' : `:${f.SequenceNumber}`}`,
     providerCallId: f.CallSid,
     event: mapped.event,

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import type { OriginateRequest } from '../provider.ts';
 import { ProviderRejectedError, ProviderUnavailableError } from '../provider.ts';
-import { statusCallbackUrl, TwilioProvider } from './client.ts';
+import { TwilioProvider } from './client.ts';
 
-const request = {
+const request: OriginateRequest = {
   tenantId: 't1',
   campaignId: 'c1',
   callId: 'k1',
@@ -11,6 +12,9 @@ const request = {
   to: '+14155550123',
   from: '+14155550100',
   statusCallbackUrl: 'https://hooks.example/webhooks/telephony?tenantId=t1',
+  flowUrl: 'https://hooks.example/flows/twilio/voice?tenantId=t1&flow=3',
+  fallbackUrl: 'https://hooks.example/flows/twilio/fallback?tenantId=t1&flow=3',
+  machineDetection: 'DetectMessageEnd',
 };
 
 function providerAnswering(answer: () => Response | Promise<Response>, seen: Request[] = []) {
@@ -18,7 +22,6 @@ function providerAnswering(answer: () => Response | Promise<Response>, seen: Req
     baseUrl: 'https://api.example/',
     accountSid: 'AC123',
     authToken: 'secret',
-    twimlUrl: 'https://hooks.example/twiml',
     fetch: async (input, init) => {
       seen.push(new Request(input, init));
       return answer();
@@ -30,7 +33,7 @@ const json = (status: number, body: unknown) =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 
 describe('TwilioProvider (unit, fetch stubbed)', () => {
-  it('posts the Calls form with basic auth and every status event', async () => {
+  it('posts the Calls form with basic auth, the flow URLs, machine detection and the status events', async () => {
     const seen: Request[] = [];
     const provider = providerAnswering(() => json(201, { sid: 'CAabc', status: 'queued' }), seen);
     await expect(provider.originate(request)).resolves.toEqual({ providerCallId: 'CAabc' });
@@ -40,11 +43,21 @@ describe('TwilioProvider (unit, fetch stubbed)', () => {
     const form = new URLSearchParams(await sent?.text());
     expect(form.get('To')).toBe('+14155550123');
     expect(form.get('From')).toBe('+14155550100');
-    expect(form.get('Url')).toBe('https://hooks.example/twiml');
+    expect(form.get('Url')).toBe(request.flowUrl);
+    expect(form.get('Method')).toBe('POST');
+    expect(form.get('FallbackUrl')).toBe(request.fallbackUrl);
+    expect(form.get('FallbackMethod')).toBe('POST');
     expect(form.get('StatusCallback')).toBe(request.statusCallbackUrl);
     expect(form.getAll('StatusCallbackEvent')).toEqual(['answered', 'completed']);
     expect(form.get('StatusCallbackMethod')).toBe('POST');
-    expect(form.get('MachineDetection')).toBe('Enable');
+    expect(form.get('MachineDetection')).toBe('DetectMessageEnd');
+  });
+
+  it("asks for the request's machine detection", async () => {
+    const seen: Request[] = [];
+    const provider = providerAnswering(() => json(201, { sid: 'CAabc' }), seen);
+    await provider.originate({ ...request, machineDetection: 'Enable' });
+    expect(new URLSearchParams(await seen[0]?.text()).get('MachineDetection')).toBe('Enable');
   });
 
   it('asks for the configured callbacks, always with the final one', async () => {
@@ -53,7 +66,6 @@ describe('TwilioProvider (unit, fetch stubbed)', () => {
       baseUrl: 'https://api.example',
       accountSid: 'AC123',
       authToken: 'secret',
-      twimlUrl: 'https://hooks.example/twiml',
       statusCallbackEvents: ['initiated', 'ringing'],
       fetch: async (input, init) => {
         seen.push(new Request(input, init));
@@ -71,7 +83,6 @@ describe('TwilioProvider (unit, fetch stubbed)', () => {
       baseUrl: 'https://api.example',
       accountSid: 'AC123',
       authToken: 'secret',
-      twimlUrl: 'https://hooks.example/twiml',
       fetch: async (input: string | URL | Request, init?: RequestInit) => {
         seen.push(new Request(input, init));
         return new Response(JSON.stringify({ sid: 'CAabc' }), { status: 201 });
@@ -225,25 +236,5 @@ describe('TwilioProvider (unit, fetch stubbed)', () => {
     expect(url.pathname).toBe('/2010-04-01/Accounts/AC123/Calls.json');
     expect(Object.fromEntries(url.searchParams)).toMatchObject({ To: '+14155550123', From: '+14155550100' });
     expect(found.map((c) => [c.providerCallId, c.outcome])).toEqual([['CAmid', 'BUSY']]);
-  });
-
-  it('puts the attempt ids in the status callback URL, keeping its own query', () => {
-    const url = new URL(
-      statusCallbackUrl('https://hooks.example/webhooks/telephony?region=eu', {
-        tenantId: 't 1',
-        campaignId: 'c1',
-        callId: 'k1',
-        attemptId: 'a1',
-        attempt: 3,
-      }),
-    );
-    expect(Object.fromEntries(url.searchParams)).toEqual({
-      region: 'eu',
-      tenantId: 't 1',
-      campaignId: 'c1',
-      callId: 'k1',
-      attemptId: 'a1',
-      attempt: '3',
-    });
   });
 });

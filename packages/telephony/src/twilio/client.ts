@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { AttemptRef } from '../events.ts';
 import {
   type CallSearch,
   type OriginateRequest,
@@ -14,7 +13,6 @@ import { withConnectionOverrides } from './connection-overrides.ts';
 
 export const TWILIO_API_VERSION = '2010-04-01';
 
-/** Every progress event is asked for; without this Twilio only reports `completed`. */
 /** Every progress callback Twilio can send; the final one (`completed`) is always sent. */
 export const STATUS_CALLBACK_EVENTS = ['initiated', 'ringing', 'answered', 'completed'] as const;
 export type StatusCallbackEvent = (typeof STATUS_CALLBACK_EVENTS)[number];
@@ -36,12 +34,8 @@ export interface TwilioProviderOptions {
   baseUrl: string;
   accountSid: string;
   authToken: string;
-  /** The TwiML document the call runs once answered (what the recipient hears); needed to originate only. */
-  twimlUrl?: string;
   /** Bound on each REST request, connection included. */
   timeoutMs?: number;
-  /** Ask for answering machine detection (AnsweredBy in callbacks), so voicemail is told apart. Default true. */
-  machineDetection?: boolean;
   /** The callbacks asked for (`completed` is always added); default DEFAULT_STATUS_CALLBACK_EVENTS. */
   statusCallbackEvents?: readonly StatusCallbackEvent[];
   /**
@@ -98,21 +92,6 @@ const ZTwilioError = z.object({
 });
 
 /**
- * The status callback URL of one attempt: `base` with the attempt's ids in the query string. They come back with
- * every callback and identify the attempt without a lookup; the X-Twilio-Signature covers the whole URL, so
- * they cannot be altered without the auth token. Query parameters already in `base` are kept.
- */
-export function statusCallbackUrl(base: string, ref: AttemptRef): string {
-  const url = new URL(base);
-  url.searchParams.set('tenantId', ref.tenantId);
-  url.searchParams.set('campaignId', ref.campaignId);
-  url.searchParams.set('callId', ref.callId);
-  url.searchParams.set('attemptId', ref.attemptId);
-  url.searchParams.set('attempt', String(ref.attempt));
-  return url.toString();
-}
-
-/**
  * The Twilio REST `Calls` resource behind `TelephonyProvider`. Works against Twilio and anything speaking the same
  * subset (the carrier simulator).
  *
@@ -125,11 +104,7 @@ export function statusCallbackUrl(base: string, ref: AttemptRef): string {
  */
 export class TwilioProvider implements TelephonyProvider {
   readonly name: string;
-  readonly #options: Required<
-    Omit<TwilioProviderOptions, 'name' | 'fetch' | 'twimlUrl' | 'callbackOverrides'>
-  > & {
-    twimlUrl: string | undefined;
-  };
+  readonly #options: Required<Omit<TwilioProviderOptions, 'name' | 'fetch' | 'callbackOverrides'>>;
   readonly #callbackOverrides: string;
   readonly #fetch: typeof fetch;
   readonly #authorization: string;
@@ -141,9 +116,7 @@ export class TwilioProvider implements TelephonyProvider {
       baseUrl: options.baseUrl,
       accountSid: options.accountSid,
       authToken: options.authToken,
-      twimlUrl: options.twimlUrl,
       timeoutMs: options.timeoutMs ?? 10_000,
-      machineDetection: options.machineDetection ?? true,
       statusCallbackEvents: [
         ...new Set([
           ...(options.statusCallbackEvents ?? DEFAULT_STATUS_CALLBACK_EVENTS),
@@ -161,12 +134,13 @@ export class TwilioProvider implements TelephonyProvider {
   }
 
   async originate(request: OriginateRequest): Promise<OriginateResult> {
-    if (!this.#options.twimlUrl)
-      throw new Error(`${this.name}: configured without a TwiML URL, cannot originate`);
     const form = new URLSearchParams();
     form.set('To', request.to);
     form.set('From', request.from);
-    form.set('Url', this.#options.twimlUrl);
+    form.set('Url', request.flowUrl);
+    form.set('Method', 'POST');
+    form.set('FallbackUrl', request.fallbackUrl);
+    form.set('FallbackMethod', 'POST');
     form.set(
       'StatusCallback',
       this.#callbackOverrides
@@ -175,7 +149,7 @@ export class TwilioProvider implements TelephonyProvider {
     );
     for (const event of this.#options.statusCallbackEvents) form.append('StatusCallbackEvent', event);
     form.set('StatusCallbackMethod', 'POST');
-    if (this.#options.machineDetection) form.set('MachineDetection', 'Enable');
+    form.set('MachineDetection', request.machineDetection);
 
     const response = await this.#request('POST', `${this.#callsUrl}.json`, 'originate', form);
     if (!response.ok) throw await errorOf(response, 'originate');
