@@ -199,6 +199,18 @@ describe('a batch with flow events', () => {
     expect(result.flowEvents).toHaveLength(3);
   });
 
+  it('leaves an ended call ended as it was: its finished_at is not set again', () => {
+    const result = plan(
+      [flow({ step: 'error', error: 'a late fallback' })],
+      [locked({ status: 'COMPLETED' })],
+    );
+    expect(result.updates[0]).toMatchObject({ transitioned: false, finished: false });
+    expect(result.updates[0]?.call).toMatchObject({
+      status: 'COMPLETED',
+      flow: { flowError: 'a late fallback' },
+    });
+  });
+
   it('writes no row and no delta for an event that changes nothing, and records it all the same', () => {
     const result = plan([key('REPEAT', { key: '5' })], [locked()]);
     expect(result.updates).toEqual([]);

@@ -130,7 +130,8 @@ export const suppressKey = (m: { campaignId: string; phoneNumber: string }) =>
   `${m.campaignId}:${m.phoneNumber}`;
 export const listedKey = (m: { tenantId: string; phoneNumber: string }) => `${m.tenantId}:${m.phoneNumber}`;
 
-const FINAL: readonly CallStatusName[] = ['COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED'];
+/** States a status event ends a call in (its `finished_at` is set then). */
+const FINAL: readonly CallStatusName[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
 
 /**
  * Applies the messages, in order, to the locked calls: status events with the domain's state machine, flow events
@@ -164,10 +165,7 @@ export function planBatch(
     },
     locked: (callId) => calls.get(callId),
     set(update, delta) {
-      state.set(update.call.id, {
-        ...update,
-        finished: update.finished || FINAL.includes(update.call.status),
-      });
+      state.set(update.call.id, update);
       if (delta) {
         const campaignId = update.call.campaignId;
         plan.deltas.set(campaignId, addDelta(plan.deltas.get(campaignId) ?? {}, delta));
@@ -190,7 +188,7 @@ interface Batch {
   context: PlanContext;
   current(callId: string): CallUpdate;
   locked(callId: string): LockedCall | undefined;
-  /** Records a call's new values and their counter delta. */
+  /** Records a call's new values (`finished` only when this batch ended it) and their counter delta. */
   set(update: CallUpdate, delta?: CounterDelta): void;
 }
 
@@ -246,7 +244,10 @@ function applyStatusEvent(batch: Batch, event: TStatusEvent, index: number): voi
   }
   if (transition.attemptEnded)
     plan.ended.push({ campaignId: call.campaignId, attemptId: event.attemptId, event });
-  batch.set({ call: next, transitioned: true, finished: current.finished }, delta);
+  batch.set(
+    { call: next, transitioned: true, finished: current.finished || FINAL.includes(next.status) },
+    delta,
+  );
 }
 
 /**
@@ -301,5 +302,5 @@ function applySuppress(batch: Batch, message: TSuppressNumber): void {
     currentAttemptId: null,
   };
   const delta = addDelta(transitionDelta(call.status, 'SKIPPED'), scheduled ? { attempts: -1 } : {});
-  batch.set({ call: next, transitioned: true, finished: current.finished }, delta);
+  batch.set({ call: next, transitioned: true, finished: true }, delta);
 }
