@@ -599,26 +599,33 @@ describe('call-worker', () => {
     ).toBe(2);
   });
 
-  it('gives back the lease a dead worker took for a call cancelled before the redelivery', async () => {
-    const c = await campaign({ n: 2 });
-    const [cancelled, marker] = c.calls as [Campaign['calls'][number], Campaign['calls'][number]];
-    const key = campaignSlotsKey(c.id);
-    // A worker took the slot for the first call and died before its QUEUED → DIALING; then the campaign was
-    // cancelled (the call CANCELLED, its attempt given back) before the dispatch came again.
-    await new LeaseSemaphore(redis).acquire(key, cancelled.attemptId, 100, 120_000);
-    await pool.query(
-      `UPDATE calls SET status = 'CANCELLED', attempts = 0, current_attempt_id = NULL WHERE id = $1`,
-      [cancelled.id],
-    );
-    const releasedBefore = await metric('call_worker_leases_released_total', { by: 'dispatch' });
-    await dispatch([dispatchOf(c, cancelled), dispatchOf(c, marker)]);
-    // The marker is in the same batch: once it is dialled, the cancelled one has been handled.
-    await until(() => statusEvents(c.id).length >= 1, 'the marker dialled');
-    expect(await redis.zscore(key, cancelled.attemptId)).toBeNull();
-    expect(await redis.zscore(key, marker.attemptId)).not.toBeNull();
-    expect(createsOf(cancelled.attemptId)).toBe(0);
-    expect(await metric('call_worker_leases_released_total', { by: 'dispatch' })).toBe(releasedBefore + 1);
-  });
+  it.each([
+    ['CANCELLED', 'the campaign was cancelled'],
+    ['SKIPPED', 'a keypad opt-out of its number in another campaign'],
+  ] as const)(
+    'gives back the lease a dead worker took for a call %s before the redelivery (%s)',
+    async (status, _why) => {
+      const c = await campaign({ n: 2 });
+      const [ended, marker] = c.calls as [Campaign['calls'][number], Campaign['calls'][number]];
+      const key = campaignSlotsKey(c.id);
+      // A worker took the slot for the first call and died before its QUEUED → DIALING; then the call ended without
+      // a dial (its attempt given back) before the dispatch came again.
+      await new LeaseSemaphore(redis).acquire(key, ended.attemptId, 100, 120_000);
+      await pool.query(
+        `UPDATE calls SET status = $2, attempts = 0, current_attempt_id = NULL WHERE id = $1`,
+        [ended.id, status],
+      );
+      const releasedBefore = await metric('call_worker_leases_released_total', { by: 'dispatch' });
+      await dispatch([dispatchOf(c, ended), dispatchOf(c, marker)]);
+      // The marker is in the same batch: once it is dialled, the ended one has been handled.
+      await until(() => statusEvents(c.id).length >= 1, 'the marker dialled');
+      expect(await redis.zscore(key, ended.attemptId)).toBeNull();
+      expect(await redis.zscore(key, marker.attemptId)).not.toBeNull();
+      expect(createsOf(ended.attemptId)).toBe(0);
+      expect((await rows(c.id)).find((r) => r.id === ended.id)?.status).toBe(status);
+      expect(await metric('call_worker_leases_released_total', { by: 'dispatch' })).toBe(releasedBefore + 1);
+    },
+  );
 
   it('skips a number put on the do-not-call list while its dial waited (checked right before the originate)', async () => {
     // 0.25 calls per second: the first call dials at once, the second waits about 4 s for its pacing token.

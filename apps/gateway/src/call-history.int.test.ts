@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { cassandraEnv, parseEnv } from '@outbound/config';
-import type { TStatusEvent } from '@outbound/contracts';
+import type { TFlowEvent, TStatusEvent } from '@outbound/contracts';
 import { type CqlClient, createCqlClient, createHistoryWriter } from '@outbound/history';
 import { freePort } from '@outbound/testing/ports';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -90,6 +90,7 @@ interface HistoryData {
           outcome: string | null;
           occurredAt: string;
           recordedAt: string;
+          detail: string | null;
         }[];
       }[];
     } | null;
@@ -205,6 +206,59 @@ describe('Call.history', () => {
     );
     const attempt = dataOf(response).node?.history?.attempts.find((a) => a.attempt === 7);
     expect(attempt?.events.map((e) => e.type)).toEqual(['INITIATED', 'RINGING', 'ANSWERED', 'COMPLETED']);
+  });
+
+  it("shows the flow's events between the answer and the end, with their detail", async () => {
+    const writer = createHistoryWriter(cql);
+    const only = { attemptId: randomUUID(), attempt: 8, providerCallId: `CA${randomUUID().slice(0, 8)}` };
+    const second = new Date(Date.UTC(2026, 10, 28, 12, 0, 0));
+    const flow = {
+      v: 1 as const,
+      kind: 'flow' as const,
+      tenantId: tenant.id,
+      campaignId,
+      callId,
+      ...only,
+      flowVersion: 3,
+      occurredAt: second.toISOString(),
+    };
+    const flowEvents: TFlowEvent[] = [
+      { ...flow, eventId: 'f1', step: 'answered', answeredBy: 'HUMAN', played: 'MESSAGE' },
+      {
+        ...flow,
+        eventId: 'f2',
+        step: 'key',
+        offer: 1,
+        key: '2',
+        action: 'TRANSFER',
+        transferTo: '+14155550199',
+        phoneNumber: '+442079460801',
+      },
+      { ...flow, eventId: 'f3', step: 'transfer', status: 'ANSWERED', durationMs: 30_000 },
+    ];
+    // One second for everything, event ids sorting against the order of the call.
+    await writer.write(
+      [
+        statusEvent(only, 'completed', second, { eventId: 'a', outcome: 'ANSWERED', durationMs: 40_000 }),
+        statusEvent(only, 'answered', second, { eventId: 'z' }),
+      ].map((message) => ({ message })),
+      () => '+442079460801',
+    );
+    await writer.writeFlowEvents(flowEvents, () => '+442079460801');
+    const response = await gql<HistoryData>(
+      t.url,
+      HISTORY,
+      { id: callNodeId },
+      { auth: tenant.apiKeys.VIEWER },
+    );
+    const attempt = dataOf(response).node?.history?.attempts.find((a) => a.attempt === 8);
+    expect(attempt?.events.map((e) => [e.type, e.detail])).toEqual([
+      ['ANSWERED', null],
+      ['FLOW_ANSWERED', 'answeredBy=HUMAN played=MESSAGE flow=3'],
+      ['FLOW_KEY', 'key=2 action=TRANSFER offer=1 transferTo=+14155550199 flow=3'],
+      ['FLOW_TRANSFER', 'status=ANSWERED durationMs=30000 flow=3'],
+      ['COMPLETED', null],
+    ]);
   });
 
   it('reads at most 25 histories per request: the others are null, each with an error that says why', async () => {

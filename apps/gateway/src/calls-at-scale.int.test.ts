@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type CallFilter,
   callPageQuery,
+  countsRows,
   SEARCH_COUNT_LIMIT,
   type Sql,
   searchCountQuery,
@@ -51,6 +52,27 @@ function statusOf(i: number): CallStatusName {
 const STATUS_SQL = `CASE WHEN i % 100000 = 0 THEN 'DIALING' WHEN i % 1000 = 7 THEN 'RETRY_SCHEDULED'
   WHEN i % 10 = 0 THEN 'COMPLETED' WHEN i % 10 = 1 THEN 'FAILED' ELSE 'PENDING' END`;
 
+/**
+ * What happened in call i's flow: answered by a person in a tenth (i % 10 = 0), by a machine in another tenth, by
+ * UNKNOWN in a thousandth; answer key 1 in a fiftieth, # once (call 777,777); opted out in a thousandth; a
+ * transfer answered in a hundredth, one not answered in another.
+ */
+function answeredByOf(i: number): string | null {
+  if (i % 10 === 0) return 'HUMAN';
+  if (i % 1000 === 9) return 'UNKNOWN';
+  if (i % 10 === 1) return 'MACHINE';
+  return null;
+}
+const answerKeyOf = (i: number) => (i % 50 === 20 ? '1' : i === 777_777 ? '#' : null);
+const optedOutOf = (i: number) => i % 1000 === 30;
+const transferOf = (i: number) => (i % 100 === 40 ? 'ANSWERED' : i % 100 === 60 ? 'NO_ANSWER' : null);
+const FLOW_SQL = `
+  CASE WHEN i % 10 = 0 THEN 'HUMAN' WHEN i % 1000 = 9 THEN 'UNKNOWN' WHEN i % 10 = 1 THEN 'MACHINE' END::"AnsweredBy",
+  CASE WHEN i % 50 = 20 THEN '1' WHEN i = 777777 THEN '#' END,
+  CASE WHEN i % 1000 = 30 THEN now() END,
+  CASE WHEN i % 100 IN (40, 60) THEN '+14155550199' END,
+  CASE WHEN i % 100 = 40 THEN 'ANSWERED' WHEN i % 100 = 60 THEN 'NO_ANSWER' END::"TransferStatus"`;
+
 beforeAll(async () => {
   scratch = await createScratchDatabase(parseEnv(databaseEnv, process.env).DATABASE_URL, 'calls_scale');
   t = await startTestGateway({ ...TEST_GATEWAY_ENV, DATABASE_URL: scratch.url });
@@ -61,21 +83,32 @@ beforeAll(async () => {
   await sql.connect();
   const campaignId = rowId(big);
   await sql.query(
-    `INSERT INTO calls (id, tenant_id, campaign_id, phone_number, timezone, status)
+    `INSERT INTO calls (id, tenant_id, campaign_id, phone_number, timezone, status, answered_by, answer_key,
+                        opted_out_at, transfer_number, transfer_status)
      SELECT ('01900000-0000-7000-8000-' || lpad(to_hex(i), 12, '0'))::uuid, $1, $2, '+1' || (2000000000 + i),
-            'America/New_York', (${STATUS_SQL})::"CallStatus"
+            'America/New_York', (${STATUS_SQL})::"CallStatus", ${FLOW_SQL}
      FROM generate_series(1, ${SIZE}) AS i`,
     [tenant.id, campaignId],
   );
   // The counters say what the rows say, as the pipeline keeps them; statistics as autovacuum leaves them.
   await sql.query(
     `UPDATE campaign_counters k SET total = c.total, pending = c.pending, dialing = c.dialing,
-            retry_scheduled = c.retry_scheduled, completed = c.completed, failed = c.failed, version = 1
+            retry_scheduled = c.retry_scheduled, completed = c.completed, failed = c.failed,
+            answered_by_person = c.person, answered_by_machine = c.machine, opt_outs = c.opt_outs,
+            transfers = c.transfers, transfers_answered = c.transfers_answered, answers = c.answers, version = 1
      FROM (SELECT count(*) AS total, count(*) FILTER (WHERE status = 'PENDING') AS pending,
                   count(*) FILTER (WHERE status = 'DIALING') AS dialing,
                   count(*) FILTER (WHERE status = 'RETRY_SCHEDULED') AS retry_scheduled,
                   count(*) FILTER (WHERE status = 'COMPLETED') AS completed,
-                  count(*) FILTER (WHERE status = 'FAILED') AS failed
+                  count(*) FILTER (WHERE status = 'FAILED') AS failed,
+                  count(*) FILTER (WHERE answered_by IN ('HUMAN', 'UNKNOWN')) AS person,
+                  count(*) FILTER (WHERE answered_by = 'MACHINE') AS machine,
+                  count(*) FILTER (WHERE opted_out_at IS NOT NULL) AS opt_outs,
+                  count(*) FILTER (WHERE transfer_number IS NOT NULL) AS transfers,
+                  count(*) FILTER (WHERE transfer_status = 'ANSWERED') AS transfers_answered,
+                  (SELECT jsonb_object_agg(answer_key, n) FROM (
+                     SELECT answer_key, count(*) AS n FROM calls WHERE campaign_id = $1 AND answer_key IS NOT NULL
+                     GROUP BY answer_key) a) AS answers
            FROM calls WHERE campaign_id = $1) c
      WHERE k.campaign_id = $1`,
     [campaignId],
@@ -99,9 +132,11 @@ afterAll(async () => {
 });
 
 const CALLS = `query($id: ID!, $first: Int, $after: String, $last: Int, $before: String, $status: [CallStatus!],
-                     $search: String) {
+                     $search: String, $answerKey: String, $optedOut: Boolean, $transferStatus: [TransferStatus!],
+                     $answeredBy: [AnsweredBy!]) {
   campaign(id: $id) {
-    calls(first: $first, after: $after, last: $last, before: $before, status: $status, search: $search) {
+    calls(first: $first, after: $after, last: $last, before: $before, status: $status, search: $search,
+          answerKey: $answerKey, optedOut: $optedOut, transferStatus: $transferStatus, answeredBy: $answeredBy) {
       totalCount totalCountExact
       pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
       edges { node { id phoneNumber status } }
@@ -248,6 +283,50 @@ const FILTERS: { name: string; filter: CallFilter; matches: (i: number) => boole
     filter: { statuses: ['DIALING'], digits: '2000' },
     matches: (i) => statusOf(i) === 'DIALING' && numberOf(i).includes('2000'),
   },
+  { name: 'answer key 1 (a fiftieth)', filter: { answerKey: '1' }, matches: (i) => answerKeyOf(i) === '1' },
+  { name: 'answer key # (one call)', filter: { answerKey: '#' }, matches: (i) => answerKeyOf(i) === '#' },
+  { name: 'opted out (a thousandth)', filter: { optedOut: true }, matches: optedOutOf },
+  { name: 'not opted out (nearly all)', filter: { optedOut: false }, matches: (i) => !optedOutOf(i) },
+  {
+    name: 'transfers answered, not answered or busy (a fiftieth)',
+    filter: { transferStatuses: ['ANSWERED', 'NO_ANSWER', 'BUSY'] },
+    matches: (i) => transferOf(i) !== null,
+  },
+  {
+    name: 'answered by UNKNOWN (a thousandth)',
+    filter: { answeredBy: ['UNKNOWN'] },
+    matches: (i) => answeredByOf(i) === 'UNKNOWN',
+  },
+  {
+    name: 'answered by a person or a machine (a fifth)',
+    filter: { answeredBy: ['HUMAN', 'MACHINE'] },
+    matches: (i) => ['HUMAN', 'MACHINE'].includes(answeredByOf(i) ?? ''),
+  },
+  {
+    name: 'a person and DIALING (ten calls)',
+    filter: { answeredBy: ['HUMAN'], statuses: ['DIALING'] },
+    matches: (i) => answeredByOf(i) === 'HUMAN' && statusOf(i) === 'DIALING',
+  },
+  {
+    name: 'opted out and COMPLETED',
+    filter: { optedOut: true, statuses: ['COMPLETED'] },
+    matches: (i) => optedOutOf(i) && statusOf(i) === 'COMPLETED',
+  },
+  {
+    name: 'answer key 1 and a machine (none: the answer key range read to its end)',
+    filter: { answerKey: '1', answeredBy: ['MACHINE'] },
+    matches: (i) => answerKeyOf(i) === '1' && answeredByOf(i) === 'MACHINE',
+  },
+  {
+    name: 'a transfer answered, not opted out',
+    filter: { transferStatuses: ['ANSWERED'], optedOut: false },
+    matches: (i) => transferOf(i) === 'ANSWERED' && !optedOutOf(i),
+  },
+  {
+    name: 'answered by UNKNOWN and a search',
+    filter: { answeredBy: ['UNKNOWN'], digits: '99' },
+    matches: (i) => answeredByOf(i) === 'UNKNOWN' && numberOf(i).includes('99'),
+  },
 ];
 
 /** The first `n` calls matching after call `from` (or before it, going down), in id order. */
@@ -259,7 +338,14 @@ function expected(matches: (i: number) => boolean, from: number, n: number, back
 }
 
 function variablesOf(filter: CallFilter) {
-  return { status: filter.statuses ?? null, search: filter.digits ?? null };
+  return {
+    status: filter.statuses ?? null,
+    search: filter.digits ?? null,
+    answerKey: filter.answerKey ?? null,
+    optedOut: filter.optedOut ?? null,
+    transferStatus: filter.transferStatuses ?? null,
+    answeredBy: filter.answeredBy ?? null,
+  };
 }
 
 interface PlanNode {
@@ -316,16 +402,16 @@ describe.each(FILTERS)('calls filtered by $name', ({ filter, matches }) => {
     }
   });
 
-  it('has a total from the counters, or for a search counted up to a bound', async () => {
+  it('has a total from the counters, or for a search or a flow filter counted up to a bound', async () => {
     const page = await calls(big, { first: 1, ...variablesOf(filter) });
     const all = expected(matches, 0, SEARCH_COUNT_LIMIT + 1);
-    if (filter.digits && all.length > SEARCH_COUNT_LIMIT) {
+    if (countsRows(filter) && all.length > SEARCH_COUNT_LIMIT) {
       expect([page.totalCount, page.totalCountExact]).toEqual([SEARCH_COUNT_LIMIT, false]);
     } else {
-      const total = filter.digits ? all.length : expected(matches, 0, SIZE).length;
+      const total = countsRows(filter) ? all.length : expected(matches, 0, SIZE).length;
       expect([page.totalCount, page.totalCountExact]).toEqual([total, true]);
     }
-    if (filter.digits) {
+    if (countsRows(filter)) {
       const plan = await planOf(searchCountQuery(campaignId(), filter));
       expect(plan.types).not.toContain('Seq Scan');
       expect(plan.rowsHandled).toBeLessThan(SIZE / 20);

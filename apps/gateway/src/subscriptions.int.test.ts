@@ -1,7 +1,7 @@
 // Subscriptions over graphql-ws against a real gateway, PostgreSQL and Redis. What the live bridge publishes is
 // published here directly on Redis (the bridge has its own tests), so each case controls the order of events.
 import { randomUUID } from 'node:crypto';
-import type { TCountersUpdate } from '@outbound/contracts';
+import { type TCampaignCounters, type TCountersUpdate, ZCampaignCounters } from '@outbound/contracts';
 import { liveChannels, publishLive } from '@outbound/live';
 import { type Client, createClient } from 'graphql-ws';
 import { Redis } from 'ioredis';
@@ -154,6 +154,7 @@ function countersUpdate(
   campaignId: string,
   version: number,
   completed: number,
+  flow: Partial<TCampaignCounters> = {},
 ): TCountersUpdate {
   return {
     v: 1,
@@ -173,6 +174,19 @@ function countersUpdate(
       skipped: 0,
       cancelled: 0,
       attempts: completed,
+      // The call flow counters, as a producer that omits them is read (their defaults).
+      ...ZCampaignCounters.pick({
+        answeredByPerson: true,
+        answeredByMachine: true,
+        messagesPlayed: true,
+        voicemailsLeft: true,
+        optOuts: true,
+        transfers: true,
+        transfersAnswered: true,
+        flowErrors: true,
+        answers: true,
+      }).parse({}),
+      ...flow,
     },
     at: new Date().toISOString(),
   };
@@ -216,6 +230,73 @@ describe('subscriptions (graphql-ws)', () => {
       ['7', 3],
       ['8', 4],
     ]);
+    expect(s.error).toBeNull();
+  });
+
+  it("campaignStats: the call flow counters, and answers per key labelled from the campaign's current flow", async () => {
+    const id = await runningCampaign(a, { completed: 0 });
+    // The campaign's current flow records answers on keys 1 and 2; the counters already hold answers.
+    await t.db
+      .$executeRaw`INSERT INTO call_flows (campaign_id, version, flow) VALUES (${id}::uuid, 1, ${JSON.stringify(
+      {
+        menu: {
+          keys: [
+            { key: '1', action: 'RECORD_ANSWER', label: 'confirmed' },
+            { key: '2', action: 'RECORD_ANSWER', label: 'reschedule' },
+            { key: '9', action: 'OPT_OUT', confirmation: 'Done.' },
+          ],
+        },
+      },
+    )}::jsonb)`;
+    await t.db.campaign.update({ where: { id }, data: { flowVersion: 1 } });
+    await t.db.campaignCounters.update({
+      where: { campaignId: id },
+      data: { optOuts: 1, answers: { '2': 1 } },
+    });
+    const { client } = connect(a.apiKeys[Role.VIEWER]);
+    type Stats = {
+      campaignStats: {
+        version: string;
+        optOuts: number;
+        transfersAnswered: number;
+        voicemailsLeft: number;
+        answers: { key: string; label: string | null; calls: number }[];
+      };
+    };
+    const s = subscribe<Stats>(
+      client,
+      `subscription($id: ID!) { campaignStats(campaignId: $id) {
+        version optOuts transfersAnswered voicemailsLeft answers { key label calls } } }`,
+      { id: globalId('Campaign', id) },
+    );
+    await s.until(1, 'the snapshot');
+    expect(s.results[0]?.campaignStats).toMatchObject({
+      optOuts: 1,
+      answers: [{ key: '2', label: 'reschedule', calls: 1 }],
+    });
+    await publishLive(publisher, [
+      {
+        channel: liveChannels.campaignCounters(id),
+        payload: countersUpdate(a.id, id, 9, 3, {
+          optOuts: 2,
+          transfersAnswered: 1,
+          voicemailsLeft: 4,
+          // Key 3 is not in the flow (an earlier version had it); key 1's calls all moved to key 2.
+          answers: { '3': 1, '2': 2, '1': 0 },
+        }),
+      },
+    ]);
+    await s.until(2, 'the update');
+    expect(s.results[1]?.campaignStats).toEqual({
+      version: '9',
+      optOuts: 2,
+      transfersAnswered: 1,
+      voicemailsLeft: 4,
+      answers: [
+        { key: '2', label: 'reschedule', calls: 2 },
+        { key: '3', label: null, calls: 1 },
+      ],
+    });
     expect(s.error).toBeNull();
   });
 

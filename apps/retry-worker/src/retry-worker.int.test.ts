@@ -230,4 +230,36 @@ describe('retry worker', () => {
       attempts: 1,
     });
   });
+
+  it('changes nothing for the retry of a call skipped meanwhile (an opt-out): no dispatch, the attempt stays given back', async () => {
+    const fixture = await createCampaign(h.db, { calls: [retryScheduled, retryScheduled] });
+    const [skipped, marker] = fixture.calls as [Call, Call];
+    // As the status worker leaves a RETRY_SCHEDULED call whose number opted out: SKIPPED, the scheduled attempt given
+    // back (attempts - 1, attempt id cleared), counters with it; its retry message is still in Kafka.
+    const reason = `opted out by keypad during call ${randomUUID()}`;
+    await h.pool.query(
+      `UPDATE calls SET status = 'SKIPPED', attempts = attempts - 1, current_attempt_id = NULL, next_attempt_at = NULL,
+              skip_reason = $2, finished_at = now() WHERE id = $1`,
+      [skipped.id, reason],
+    );
+    await h.pool.query(
+      `UPDATE campaign_counters SET retry_scheduled = retry_scheduled - 1, skipped = skipped + 1,
+              attempts = attempts - 1 WHERE campaign_id = $1`,
+      [fixture.campaignId],
+    );
+    const skippedBefore = await metric('retry_worker_retries_skipped_total');
+    const past = new Date(Date.now() - 1000);
+    await send([retry(fixture, skipped, past), retry(fixture, marker, past)]);
+    await eventually(() => dispatchesOf(marker.id).length > 0, 'the marker dispatch');
+    // Same key, same dispatch partition: a dispatch of the skipped call's retry would have come first.
+    expect(dispatchesOf(skipped.id)).toEqual([]);
+    expect(await metric('retry_worker_retries_skipped_total')).toBe(skippedBefore + 1);
+    expect(await callRow(h.pool, skipped.id)).toMatchObject({
+      status: 'SKIPPED',
+      attempts: 1,
+      current_attempt_id: null,
+      next_attempt_at: null,
+    });
+    await expectCountersMatchRows(fixture.campaignId);
+  });
 });

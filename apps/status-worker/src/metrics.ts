@@ -5,6 +5,7 @@ export interface StatusWorkerMetrics {
   ignored: Counter<'reason'>;
   duplicates: Counter;
   retriesScheduled: Counter;
+  optOuts: Counter;
   slotReleaseFailures: Counter;
   liveUpdateFailures: Counter;
   throughputFailures: Counter;
@@ -22,7 +23,7 @@ export function statusWorkerMetrics(registry: Registry): StatusWorkerMetrics {
     }),
     ignored: new Counter({
       name: 'status_worker_events_ignored_total',
-      help: 'Events that changed no state: stale-attempt (an older attempt), late (the attempt already ended), duplicate-progress',
+      help: 'Messages that changed nothing: status events of an older attempt (stale-attempt), of an ended one (late), a second progress (duplicate-progress); flow events of an attempt the call never had (unknown-attempt); suppress messages with no call to the number (no-call), a call no longer waiting (not-waiting), a number off the list again (not-listed)',
       labelNames: ['reason'] as const,
       registers,
     }),
@@ -34,6 +35,11 @@ export function statusWorkerMetrics(registry: Registry): StatusWorkerMetrics {
     retriesScheduled: new Counter({
       name: 'status_worker_retries_scheduled_total',
       help: 'Retry messages produced (calls moved to RETRY_SCHEDULED)',
+      registers,
+    }),
+    optOuts: new Counter({
+      name: 'status_worker_opt_outs_total',
+      help: 'Keypad opt-outs applied (each sends suppress messages to the campaigns with calls waiting to the number)',
       registers,
     }),
     slotReleaseFailures: new Counter({

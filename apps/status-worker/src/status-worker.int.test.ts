@@ -7,12 +7,15 @@ import {
   type KafkaHeaders,
   newTraceparent,
   parseDeadLetterHeaders,
+  type TFlowEvent,
   type TStatusEvent,
+  type TStatusTopicMessage,
   traceHeaders,
   traceIdOf,
   traceparentFromHeaders,
   ZLiveUpdate,
   ZRetry,
+  ZSuppressNumber,
 } from '@outbound/contracts';
 import {
   campaignSlotsKey,
@@ -72,7 +75,10 @@ beforeAll(async () => {
     },
     random: () => 0,
   });
-  await Promise.all([worker.start(), h.collect([h.topics.live, h.topics.deadLetter, ...h.topics.retry])]);
+  await Promise.all([
+    worker.start(),
+    h.collect([h.topics.live, h.topics.deadLetter, h.topics.status, ...h.topics.retry]),
+  ]);
   await eventually(() => worker.isReady(), 'the worker to join its group');
 }, 90_000);
 
@@ -107,7 +113,7 @@ function event(
 }
 
 /** Sends in one produce request, in order, to the campaign's partition (one batch, most likely). */
-async function send(events: (TStatusEvent | string)[], key?: string, traceparent = newTraceparent()) {
+async function send(events: (TStatusTopicMessage | string)[], key?: string, traceparent = newTraceparent()) {
   await h.producer.send(
     h.topics.status,
     events.map((e) => ({
@@ -706,5 +712,421 @@ describe('status worker', () => {
     const parsed = parseDeadLetterHeaders(letter.headers as KafkaHeaders);
     expect(parsed.ok && parsed.info.kind).toBe('invalid');
     expect(parsed.ok && parsed.info.error).toMatch(/^not JSON/);
+  });
+});
+
+type FlowFields = {
+  [S in TFlowEvent['step']]: Omit<Extract<TFlowEvent, { step: S }>, keyof FlowRef | 'kind'>;
+}[TFlowEvent['step']];
+type FlowRef = Omit<Extract<TFlowEvent, { step: 'error' }>, 'kind' | 'step' | 'error'>;
+
+/** A flow event of the call's current attempt (or `attempt`), as the carrier ingress publishes it. */
+function flowEvent(
+  fixture: CampaignFixture,
+  call: Call,
+  fields: FlowFields,
+  { attempt = call.attempts, attemptId = call.attemptId as string } = {},
+): TFlowEvent {
+  return {
+    v: 1,
+    kind: 'flow',
+    eventId: `CA${call.id.slice(0, 8)}:${attempt}:flow:${fields.step}:${randomUUID().slice(0, 8)}`,
+    tenantId: fixture.tenantId,
+    campaignId: fixture.campaignId,
+    callId: call.id,
+    attemptId,
+    attempt,
+    providerCallId: `CA${attemptId.replace(/-/g, '').slice(0, 16)}`,
+    flowVersion: 1,
+    occurredAt: new Date().toISOString(),
+    ...fields,
+  } as TFlowEvent;
+}
+
+const keyPress = (
+  call: Call,
+  action: Extract<TFlowEvent, { step: 'key' }>['action'],
+  more: Partial<Extract<TFlowEvent, { step: 'key' }>> = {},
+): FlowFields => ({ step: 'key', offer: 1, action, phoneNumber: call.phoneNumber, ...more });
+
+async function resultRow(callId: string) {
+  return (
+    await h.pool.query(
+      `SELECT status::text AS status, attempts, current_attempt_id, skip_reason, answered_by::text AS answered_by,
+              message_played, voicemail_left, answer_key, answer_label, opted_out_at, transfer_number,
+              transfer_status::text AS transfer_status, transfer_duration_ms, flow_error, updated_at
+       FROM calls WHERE id = $1`,
+      [callId],
+    )
+  ).rows[0];
+}
+
+function suppressMessages(phoneNumber: string) {
+  return h.collected
+    .filter((m) => m.topic === h.topics.status)
+    .map((m) => ({ key: m.key, decoded: decode(ZSuppressNumber, m.value) }))
+    .flatMap((m) =>
+      m.decoded.ok && m.decoded.message.phoneNumber === phoneNumber
+        ? [{ ...m.decoded.message, key: m.key }]
+        : [],
+    );
+}
+
+async function listNumber(tenantId: string, phoneNumber: string) {
+  await h.pool.query(
+    `INSERT INTO do_not_call (tenant_id, phone_number, reason) VALUES ($1, $2, 'keypad opt-out')`,
+    [tenantId, phoneNumber],
+  );
+}
+
+describe('status worker: call flow events and opt-outs', () => {
+  it('applies each flow event to its call: results, counters (calls, not events), history and live counters', async () => {
+    const fixture = await createCampaign(h.db, {
+      calls: Array.from({ length: 6 }, () => ({ status: 'IN_PROGRESS' as const })),
+    });
+    const [person, machine, optOut, transferred, unanswered, failed] = fixture.calls as Call[] as [
+      Call,
+      Call,
+      Call,
+      Call,
+      Call,
+      Call,
+    ];
+    await listNumber(fixture.tenantId, optOut.phoneNumber);
+    const events = [
+      flowEvent(fixture, person, { step: 'answered', answeredBy: 'HUMAN', played: 'MESSAGE' }),
+      flowEvent(fixture, person, keyPress(person, 'NO_INPUT')),
+      flowEvent(
+        fixture,
+        person,
+        keyPress(person, 'RECORD_ANSWER', { offer: 2, key: '1', label: 'confirmed' }),
+      ),
+      flowEvent(fixture, machine, { step: 'answered', answeredBy: 'MACHINE', played: 'VOICEMAIL' }),
+      flowEvent(fixture, optOut, { step: 'answered', answeredBy: 'UNKNOWN', played: 'MESSAGE' }),
+      flowEvent(fixture, optOut, keyPress(optOut, 'OPT_OUT', { key: '9' })),
+      flowEvent(
+        fixture,
+        transferred,
+        keyPress(transferred, 'TRANSFER', { key: '2', transferTo: '+14155550199' }),
+      ),
+      flowEvent(fixture, transferred, { step: 'transfer', status: 'ANSWERED', durationMs: 42_000 }),
+      flowEvent(
+        fixture,
+        unanswered,
+        keyPress(unanswered, 'TRANSFER', { key: '2', transferTo: '+14155550199' }),
+      ),
+      flowEvent(fixture, unanswered, { step: 'transfer', status: 'NO_ANSWER' }),
+      flowEvent(fixture, failed, { step: 'error', error: 'the carrier could not run the document (12100)' }),
+    ];
+    await send(events);
+    await eventually(async () => (await resultRow(failed.id)).flow_error !== null, 'the batch applied');
+
+    expect(await resultRow(person.id)).toMatchObject({
+      status: 'IN_PROGRESS',
+      answered_by: 'HUMAN',
+      message_played: true,
+      voicemail_left: false,
+      answer_key: '1',
+      answer_label: 'confirmed',
+      opted_out_at: null,
+    });
+    expect(await resultRow(machine.id)).toMatchObject({
+      answered_by: 'MACHINE',
+      message_played: false,
+      voicemail_left: true,
+    });
+    const optedOut = await resultRow(optOut.id);
+    expect(optedOut).toMatchObject({ answered_by: 'UNKNOWN', message_played: true });
+    expect(optedOut.opted_out_at).toEqual(new Date(events[5]?.occurredAt as string));
+    expect(await resultRow(transferred.id)).toMatchObject({
+      transfer_number: '+14155550199',
+      transfer_status: 'ANSWERED',
+      transfer_duration_ms: 42_000,
+    });
+    expect(await resultRow(unanswered.id)).toMatchObject({
+      transfer_status: 'NO_ANSWER',
+      transfer_duration_ms: null,
+    });
+    expect((await resultRow(failed.id)).flow_error).toBe('the carrier could not run the document (12100)');
+
+    await expectCountersMatchRows(fixture.campaignId);
+    const { counters, version } = await countersAndRows(h.pool, fixture.campaignId);
+    expect(counters).toMatchObject({
+      answeredByPerson: 2,
+      answeredByMachine: 1,
+      messagesPlayed: 2,
+      voicemailsLeft: 1,
+      optOuts: 1,
+      transfers: 2,
+      transfersAnswered: 1,
+      flowErrors: 1,
+      answers: { '1': 1 },
+      inProgress: 6,
+    });
+
+    // The live counters of the commit carry them.
+    const live = await eventually(() => {
+      const updates = liveUpdates(fixture.campaignId).filter((u) => u.kind === 'counters');
+      return updates.find((u) => u.version === version);
+    }, 'the live counters');
+    expect(live.kind === 'counters' && live.counters).toMatchObject({
+      optOuts: 1,
+      transfersAnswered: 1,
+      answers: { '1': 1 },
+    });
+
+    // Every flow event in the history, once, with its type and readable detail.
+    const history = await eventRows(person.id);
+    expect(history.map((r) => `${r.event_type} ${r.detail}`).sort()).toEqual([
+      'flow.answered answeredBy=HUMAN played=MESSAGE flow=1',
+      'flow.key action=NO_INPUT offer=1 flow=1',
+      'flow.key key=1 action=RECORD_ANSWER offer=2 label="confirmed" flow=1',
+    ]);
+    expect((await eventRows(optOut.id)).map((r) => r.detail)).toContain(
+      'key=9 action=OPT_OUT offer=1 flow=1',
+    );
+    expect((await eventRows(transferred.id)).map((r) => [r.event_type, r.duration_ms])).toContainEqual([
+      'flow.transfer',
+      42_000,
+    ]);
+  });
+
+  it('keeps counters equal to rows through a mixed batch with duplicates and redeliveries, history once', async () => {
+    const fixture = await createCampaign(h.db, {
+      calls: Array.from({ length: 8 }, () => ({ status: 'DIALING' as const })),
+      retry: { maxAttempts: 1 },
+    });
+    const calls = fixture.calls as Call[];
+    const batch: TStatusTopicMessage[] = calls.flatMap((call, i) => [
+      event(fixture, call, 'answered'),
+      flowEvent(fixture, call, {
+        step: 'answered',
+        answeredBy: i % 3 === 0 ? 'MACHINE' : 'HUMAN',
+        played: i % 3 === 0 ? 'VOICEMAIL' : 'MESSAGE',
+      }),
+      ...(i % 3 === 0
+        ? []
+        : [
+            flowEvent(
+              fixture,
+              call,
+              keyPress(call, 'RECORD_ANSWER', { key: String(i % 2), label: `answer ${i % 2}` }),
+            ),
+          ]),
+      event(fixture, call, 'completed', { outcome: 'ANSWERED', durationMs: 9000 }),
+    ]);
+    // Duplicates within the batch (the same event twice in a row), then the whole batch redelivered.
+    const withDuplicates = batch.flatMap((m, i) => (i % 4 === 1 ? [m, m] : [m]));
+    const duplicatesBefore = await metric('status_worker_events_duplicate_total');
+    await send(withDuplicates);
+    await eventually(
+      async () => (await countersAndRows(h.pool, fixture.campaignId)).counters.completed === calls.length,
+      'every call completed',
+    );
+    await send(batch);
+    await eventually(
+      async () =>
+        (await metric('status_worker_events_duplicate_total')) >=
+        duplicatesBefore + (withDuplicates.length - batch.length) + batch.length,
+      'the redelivery found in the ledger',
+    );
+
+    await expectCountersMatchRows(fixture.campaignId);
+    expect((await countersAndRows(h.pool, fixture.campaignId)).counters).toMatchObject({
+      completed: 8,
+      answeredByMachine: 3,
+      answeredByPerson: 5,
+      voicemailsLeft: 3,
+      messagesPlayed: 5,
+      answers: { '0': 2, '1': 3 },
+    });
+    for (const call of calls) {
+      const ids = batch.filter((m) => m.kind !== 'suppress' && m.callId === call.id).map((m) => m.eventId);
+      expect((await eventRows(call.id)).map((r) => r.event_id).sort()).toEqual(ids.sort());
+    }
+  });
+
+  it('moves the count of an answer a later attempt changed', async () => {
+    const fixture = await createCampaign(h.db, {
+      calls: [{ status: 'IN_PROGRESS' }, { status: 'IN_PROGRESS' }],
+      retry: { maxAttempts: 2, retryOn: ['BUSY'] },
+    });
+    const [call, other] = fixture.calls as [Call, Call];
+    await send([
+      flowEvent(fixture, call, keyPress(call, 'RECORD_ANSWER', { key: '1', label: 'yes' })),
+      flowEvent(fixture, other, keyPress(other, 'RECORD_ANSWER', { key: '1', label: 'yes' })),
+      // The first attempt ends with a retryable outcome (as if the carrier reported busy after the keypress).
+      event(fixture, call, 'completed', { outcome: 'BUSY' }),
+    ]);
+    const retried = await eventually(async () => {
+      const row = await resultRow(call.id);
+      return row.status === 'RETRY_SCHEDULED' && row;
+    }, 'the retry');
+    expect((await countersAndRows(h.pool, fixture.campaignId)).counters.answers).toEqual({ '1': 2 });
+    // The second attempt, dialled and answered: the recipient now presses 2.
+    const second = { ...call, attemptId: retried.current_attempt_id as string, attempts: 2 };
+    await h.pool.query(`UPDATE calls SET status = 'IN_PROGRESS' WHERE id = $1`, [call.id]);
+    await h.pool.query(
+      `UPDATE campaign_counters SET retry_scheduled = retry_scheduled - 1, in_progress = in_progress + 1
+       WHERE campaign_id = $1`,
+      [fixture.campaignId],
+    );
+    await send([flowEvent(fixture, second, keyPress(second, 'RECORD_ANSWER', { key: '2', label: 'no' }))]);
+    await eventually(async () => (await resultRow(call.id)).answer_key === '2', 'the new answer');
+    expect(await resultRow(call.id)).toMatchObject({ answer_key: '2', answer_label: 'no' });
+    await expectCountersMatchRows(fixture.campaignId);
+    expect((await countersAndRows(h.pool, fixture.campaignId)).counters.answers).toEqual({ '1': 1, '2': 1 });
+  });
+
+  it('ignores a flow event of an attempt the call never had', async () => {
+    const fixture = await createCampaign(h.db, { calls: [{ status: 'IN_PROGRESS' }, { status: 'DIALING' }] });
+    const [call, marker] = fixture.calls as [Call, Call];
+    const phantom = flowEvent(fixture, call, keyPress(call, 'OPT_OUT', { key: '9' }), {
+      attempt: 2,
+      attemptId: randomUUID(),
+    });
+    const before = await metric('status_worker_events_ignored_total', { reason: 'unknown-attempt' });
+    await send([phantom, event(fixture, marker, 'ringing')]);
+    await eventually(async () => (await callRow(h.pool, marker.id)).status === 'IN_PROGRESS', 'the marker');
+    expect(await metric('status_worker_events_ignored_total', { reason: 'unknown-attempt' })).toBe(
+      before + 1,
+    );
+    expect((await resultRow(call.id)).opted_out_at).toBeNull();
+    expect(await eventRows(call.id)).toHaveLength(0);
+    expect(suppressMessages(call.phoneNumber)).toEqual([]);
+  });
+
+  it("skips the opted-out number's waiting calls in every campaign of the tenant, not another tenant's nor a number off the list", async () => {
+    const number = '+14155551001';
+    const removed = '+14155551002';
+    // Campaign A: the calls in which the recipients press 9. B and C: the same numbers waiting (PENDING, a retry
+    // scheduled). D: another tenant's campaign calling the number.
+    const a = await createCampaign(h.db, {
+      calls: [
+        { status: 'IN_PROGRESS', phoneNumber: number },
+        { status: 'IN_PROGRESS', phoneNumber: removed },
+      ],
+    });
+    const b = await createCampaign(h.db, {
+      tenantId: a.tenantId,
+      calls: [
+        { status: 'PENDING', phoneNumber: number },
+        { status: 'PENDING', phoneNumber: removed },
+        { status: 'PENDING' },
+      ],
+    });
+    const c = await createCampaign(h.db, {
+      tenantId: a.tenantId,
+      calls: [
+        {
+          status: 'RETRY_SCHEDULED',
+          attempts: 2,
+          phoneNumber: number,
+          nextAttemptAt: new Date(Date.now() + 60_000),
+        },
+      ],
+    });
+    const d = await createCampaign(h.db, { calls: [{ status: 'PENDING', phoneNumber: number }] });
+    const [optingOut, optingOutRemoved] = a.calls as [Call, Call];
+    // The carrier ingress lists the number before it publishes the keypress; `removed` was taken off the list again
+    // before the suppress messages were handled (here: never listed).
+    await listNumber(a.tenantId, number);
+    await listNumber(d.tenantId, number);
+    const keypress = flowEvent(a, optingOut, keyPress(optingOut, 'OPT_OUT', { key: '9' }));
+    await send([
+      keypress,
+      flowEvent(a, optingOutRemoved, keyPress(optingOutRemoved, 'OPT_OUT', { key: '9' })),
+    ]);
+
+    const [bCall, bRemoved, bOther] = b.calls as [Call, Call, Call];
+    const cCall = c.calls[0] as Call;
+    await eventually(
+      async () =>
+        (await resultRow(bCall.id)).status === 'SKIPPED' && (await resultRow(cCall.id)).status === 'SKIPPED',
+      'the waiting calls skipped',
+    );
+    const reason = `opted out by keypad during call ${optingOut.id}`;
+    expect(await resultRow(bCall.id)).toMatchObject({ skip_reason: reason, attempts: 0 });
+    expect(await resultRow(cCall.id)).toMatchObject({
+      skip_reason: reason,
+      attempts: 1,
+      current_attempt_id: null,
+    });
+    expect((await callRow(h.pool, cCall.id)).next_attempt_at).toBeNull();
+    expect((await callRow(h.pool, cCall.id)).finished_at).toBeInstanceOf(Date);
+
+    // One suppress message per campaign with a call waiting, keyed by it; none for A (its call is in progress) nor D.
+    const sent = await eventually(() => {
+      const found = suppressMessages(number);
+      return found.length >= 2 && found;
+    }, 'the suppress messages collected');
+    expect(sent.map((m) => m.campaignId).sort()).toEqual([b.campaignId, c.campaignId].sort());
+    for (const m of sent) expect(m).toMatchObject({ key: m.campaignId, tenantId: a.tenantId, reason });
+    // The number taken off the list: its suppress message went to B and skipped nothing.
+    await eventually(
+      async () => (await metric('status_worker_events_ignored_total', { reason: 'not-listed' })) >= 1,
+      'the suppress of the number off the list handled',
+    );
+    expect(
+      (
+        await eventually(
+          () => suppressMessages(removed).length > 0 && suppressMessages(removed),
+          'the suppress message of the number off the list',
+        )
+      ).map((m) => m.campaignId),
+    ).toEqual([b.campaignId]);
+    expect((await resultRow(bRemoved.id)).status).toBe('PENDING');
+    expect((await resultRow(bOther.id)).status).toBe('PENDING');
+    expect((await resultRow(d.calls[0]?.id as string)).status).toBe('PENDING');
+    expect((await resultRow(optingOut.id)).status).toBe('IN_PROGRESS');
+    for (const x of [a, b, c, d]) await expectCountersMatchRows(x.campaignId);
+    expect((await countersAndRows(h.pool, a.campaignId)).counters.optOuts).toBe(2);
+    expect((await countersAndRows(h.pool, b.campaignId)).counters).toMatchObject({ skipped: 1, pending: 2 });
+    expect((await countersAndRows(h.pool, c.campaignId)).counters).toMatchObject({ skipped: 1, attempts: 1 });
+
+    // The skipped calls' live updates went out.
+    await eventually(
+      () =>
+        liveUpdates(c.campaignId)
+          .flatMap((u) => (u.kind === 'calls' ? u.calls : []))
+          .find((x) => x.callId === cCall.id && x.status === 'SKIPPED'),
+      "C's live update",
+    );
+    // The keypress again (a redelivery): the ledger drops it, no second round of suppress messages.
+    const optOuts = await metric('status_worker_opt_outs_total');
+    await send([keypress]);
+    await send([flowEvent(a, optingOutRemoved, { step: 'error', error: 'marker' })]);
+    await eventually(
+      async () => (await resultRow(optingOutRemoved.id)).flow_error === 'marker',
+      'the marker',
+    );
+    expect(await metric('status_worker_opt_outs_total')).toBe(optOuts);
+    expect(suppressMessages(number)).toHaveLength(2);
+    expect((await eventRows(optingOut.id)).map((r) => r.event_id)).toEqual([keypress.eventId]);
+  });
+
+  it('dead-letters a flow event naming a call of another campaign while the rest applies', async () => {
+    const fixture = await createCampaign(h.db, { calls: [{ status: 'IN_PROGRESS' }] });
+    const other = await createCampaign(h.db, { calls: [{ status: 'IN_PROGRESS' }] });
+    const call = fixture.calls[0] as Call;
+    const foreign = flowEvent(fixture, other.calls[0] as Call, keyPress(call, 'OPT_OUT', { key: '9' }));
+    await send([
+      foreign,
+      flowEvent(fixture, call, { step: 'answered', answeredBy: 'HUMAN', played: 'MESSAGE' }),
+    ]);
+    const letter = await eventually(
+      () => h.collected.find((m) => m.topic === h.topics.deadLetter && m.value.includes(foreign.eventId)),
+      'the dead letter',
+      30_000,
+    );
+    const parsed = parseDeadLetterHeaders(letter.headers as KafkaHeaders);
+    expect(parsed.ok && parsed.info.error).toContain(`belongs to campaign ${other.campaignId}`);
+    await eventually(
+      async () => (await resultRow(call.id)).answered_by === 'HUMAN',
+      'the other event applied',
+    );
+    expect((await resultRow(other.calls[0]?.id as string)).opted_out_at).toBeNull();
+    await expectCountersMatchRows(fixture.campaignId);
+    await expectCountersMatchRows(other.campaignId);
   });
 });

@@ -16,14 +16,16 @@ import {
   type TCallChange,
   type TLiveUpdate,
   type TRetry,
-  type TStatusEvent,
+  type TStatusTopicMessage,
+  type TSuppressNumber,
   traceHeaders,
   traceIdOf,
-  ZStatusEvent,
+  ZStatusTopicMessage,
 } from '@outbound/contracts';
 import { campaignSlotsKey, type LeaseSemaphore, type ThroughputSeries } from '@outbound/coordination';
 import {
   COUNTERS_SELECT,
+  type CounterDelta,
   type CountersSnapshot,
   countersSnapshotOf,
   counterUpdateSql,
@@ -36,14 +38,26 @@ import type { Kafka } from 'kafkajs';
 import type pg from 'pg';
 import type { Registry } from 'prom-client';
 import { classify, UnprocessableEventError } from './errors.ts';
+import { type FlowResult, optOutReason, suppressEventId } from './flow-plan.ts';
 import { statusWorkerMetrics } from './metrics.ts';
-import { type BatchPlan, type LockedCall, planBatch } from './plan.ts';
+import {
+  type BatchPlan,
+  type CallUpdate,
+  type LockedCall,
+  listedKey,
+  type OptOut,
+  planBatch,
+  suppressKey,
+} from './plan.ts';
 
 export const CONSUMER_NAME = 'status-worker';
 
 export interface StatusWorkerOptions {
   kafka: Kafka;
-  /** Produces retries (before commit) and live updates (after); connected by `start`, not disconnected. */
+  /**
+   * Produces retries and suppress messages (before commit) and live updates (after); connected by `start`, not
+   * disconnected.
+   */
   producer: BusProducer;
   topics: TopicNames;
   pool: pg.Pool;
@@ -58,7 +72,7 @@ export interface StatusWorkerOptions {
   partitionsConsumedConcurrently?: number;
   /** Consumer runtime tuning (tests shorten the retries before dead-lettering). */
   consumer?: Pick<
-    BatchConsumerOptions<TStatusEvent>,
+    BatchConsumerOptions<TStatusTopicMessage>,
     'maxAttempts' | 'retryBackoffMs' | 'retryableBackoffMs' | 'maxWaitTimeInMs' | 'sessionTimeout'
   >;
   now?: () => Date;
@@ -77,11 +91,12 @@ export interface StatusWorker {
   isReady(): boolean;
 }
 
+type Message = ConsumedMessage<TStatusTopicMessage>;
+
 interface Committed {
   plan: BatchPlan;
   counters: CountersSnapshot[];
   updatedAt: Map<string, Date>;
-  events: readonly ConsumedMessage<TStatusEvent>[];
 }
 
 /**
@@ -96,11 +111,34 @@ const LOCK_CALLS = `
          c.phone_number, c.timezone, c.last_outcome::text AS last_outcome, c.last_error, c.skip_reason,
          c.provider_call_id, c.next_attempt_at, p.status::text AS campaign_status, p.caller_id,
          p.retry_max_attempts, p.retry_base_delay_ms, p.retry_max_delay_ms, p.retry_jitter,
-         p.retry_on::text[] AS retry_on, p.retry_outcome_delays
+         p.retry_on::text[] AS retry_on, p.retry_outcome_delays,
+         c.answered_by::text AS answered_by, c.message_played, c.voicemail_left, c.answer_key, c.answer_label,
+         c.opted_out_at, c.transfer_number, c.transfer_status::text AS transfer_status, c.transfer_duration_ms,
+         c.flow_error
   FROM calls c JOIN campaigns p ON p.id = c.campaign_id
   WHERE c.id = ANY($1::uuid[])
   ORDER BY c.id
   FOR UPDATE OF c`;
+
+/** The calls suppress messages name, by campaign and number (unique), before they are locked with the others. */
+const SUPPRESS_CALLS = `
+  SELECT c.id, c.campaign_id, c.phone_number FROM calls c
+  JOIN unnest($1::uuid[], $2::text[]) AS s(campaign_id, phone_number)
+    ON c.campaign_id = s.campaign_id AND c.phone_number = s.phone_number`;
+
+/** The numbers of the batch's suppress messages still on their tenant's list, held there until the commit. */
+const LISTED = `
+  SELECT d.tenant_id, d.phone_number FROM do_not_call d
+  JOIN unnest($1::uuid[], $2::text[]) AS s(tenant_id, phone_number)
+    ON d.tenant_id = s.tenant_id AND d.phone_number = s.phone_number
+  FOR SHARE OF d`;
+
+/** The campaigns with calls waiting (PENDING, RETRY_SCHEDULED) to each opted-out number, after this batch's writes. */
+const WAITING_CAMPAIGNS = `
+  SELECT DISTINCT o.i::int AS i, c.campaign_id FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS o(tenant_id, phone_number, i)
+  JOIN calls c ON c.tenant_id = o.tenant_id AND c.phone_number = o.phone_number
+  WHERE c.status IN ('PENDING', 'RETRY_SCHEDULED')
+  ORDER BY 1, 2`;
 
 const UPDATE_CALLS = `
   UPDATE calls c SET
@@ -113,11 +151,23 @@ const UPDATE_CALLS = `
     skip_reason = u.skip_reason,
     provider_call_id = u.provider_call_id,
     finished_at = CASE WHEN u.finished THEN now() ELSE c.finished_at END,
+    answered_by = u.answered_by::"AnsweredBy",
+    message_played = u.message_played,
+    voicemail_left = u.voicemail_left,
+    answer_key = u.answer_key,
+    answer_label = u.answer_label,
+    opted_out_at = u.opted_out_at,
+    transfer_number = u.transfer_number,
+    transfer_status = u.transfer_status::"TransferStatus",
+    transfer_duration_ms = u.transfer_duration_ms,
+    flow_error = u.flow_error,
     updated_at = now()
   FROM unnest($1::uuid[], $2::text[], $3::int[], $4::uuid[], $5::timestamptz[], $6::text[], $7::text[], $8::text[],
-              $9::text[], $10::boolean[])
+              $9::text[], $10::boolean[], $11::text[], $12::boolean[], $13::boolean[], $14::text[], $15::text[],
+              $16::timestamptz[], $17::text[], $18::text[], $19::int[], $20::text[])
        AS u(id, status, attempts, attempt_id, next_attempt_at, last_outcome, last_error, skip_reason,
-            provider_call_id, finished)
+            provider_call_id, finished, answered_by, message_played, voicemail_left, answer_key, answer_label,
+            opted_out_at, transfer_number, transfer_status, transfer_duration_ms, flow_error)
   WHERE c.id = u.id
   RETURNING c.id, c.updated_at`;
 
@@ -149,32 +199,188 @@ function lockedCall(r: Record<string, unknown>): LockedCall {
       // Validated when the campaign was saved (ZRetryPolicy), as the other columns.
       outcomeDelays: r.retry_outcome_delays as LockedCall['policy']['outcomeDelays'],
     },
+    flow: {
+      answeredBy: r.answered_by as FlowResult['answeredBy'],
+      messagePlayed: r.message_played as boolean,
+      voicemailLeft: r.voicemail_left as boolean,
+      answerKey: r.answer_key as string | null,
+      answerLabel: r.answer_label as string | null,
+      optedOutAt: r.opted_out_at as Date | null,
+      transferNumber: r.transfer_number as string | null,
+      transferStatus: r.transfer_status as FlowResult['transferStatus'],
+      transferDurationMs: r.transfer_duration_ms as number | null,
+      flowError: r.flow_error as string | null,
+    },
   };
 }
 
-/** An event whose call does not exist, or exists under another campaign or tenant, can never apply. */
+/** The UPDATE_CALLS parameters of the changed calls (every column the worker writes). */
+function updateParams(updates: readonly CallUpdate[]): unknown[] {
+  const u = updates.map((x) => x.call);
+  const f = u.map((c) => c.flow);
+  return [
+    u.map((c) => c.id),
+    u.map((c) => c.status),
+    u.map((c) => c.attempts),
+    u.map((c) => c.currentAttemptId),
+    u.map((c) => c.nextAttemptAt),
+    u.map((c) => c.lastOutcome),
+    u.map((c) => c.lastError),
+    u.map((c) => c.skipReason),
+    u.map((c) => c.providerCallId),
+    updates.map((x) => x.finished),
+    f.map((r) => r.answeredBy),
+    f.map((r) => r.messagePlayed),
+    f.map((r) => r.voicemailLeft),
+    f.map((r) => r.answerKey),
+    f.map((r) => r.answerLabel),
+    f.map((r) => r.optedOutAt),
+    f.map((r) => r.transferNumber),
+    f.map((r) => r.transferStatus),
+    f.map((r) => r.transferDurationMs),
+    f.map((r) => r.flowError),
+  ];
+}
+
+/**
+ * A status or flow event whose call does not exist, or exists under another campaign or tenant, can never apply;
+ * nor a suppress message whose campaign's call to the number is another tenant's.
+ */
 function checkReferences(
-  events: readonly ConsumedMessage<TStatusEvent>[],
+  messages: readonly TStatusTopicMessage[],
   calls: ReadonlyMap<string, { campaignId: string; tenantId: string }>,
+  suppressCalls: ReadonlyMap<string, string>,
 ): void {
   const problems: string[] = [];
-  for (const { message: e } of events) {
-    const call = calls.get(e.callId);
-    if (!call) problems.push(`event ${e.eventId}: call ${e.callId} does not exist`);
-    else if (call.campaignId !== e.campaignId || call.tenantId !== e.tenantId)
+  for (const m of messages) {
+    if (m.kind === 'suppress') {
+      const call = calls.get(suppressCalls.get(suppressKey(m)) ?? '');
+      if (call && call.tenantId !== m.tenantId)
+        problems.push(`message ${m.eventId}: campaign ${m.campaignId} is not of tenant ${m.tenantId}`);
+      continue;
+    }
+    const call = calls.get(m.callId);
+    if (!call) problems.push(`event ${m.eventId}: call ${m.callId} does not exist`);
+    else if (call.campaignId !== m.campaignId || call.tenantId !== m.tenantId)
       problems.push(
-        `event ${e.eventId}: call ${e.callId} belongs to campaign ${call.campaignId} (tenant ${call.tenantId}), not campaign ${e.campaignId} (tenant ${e.tenantId})`,
+        `event ${m.eventId}: call ${m.callId} belongs to campaign ${call.campaignId} (tenant ${call.tenantId}), not campaign ${m.campaignId} (tenant ${m.tenantId})`,
       );
   }
   if (problems.length > 0) throw new UnprocessableEventError(problems.join('; '));
 }
 
+/** The messages new to the ledger (one id once, whatever the batch and the redeliveries hold), in batch order. */
+async function freshInLedger(
+  client: pg.PoolClient,
+  messages: readonly Message[],
+): Promise<{ fresh: { message: TStatusTopicMessage; index: number }[]; duplicates: number }> {
+  const seen = new Set<string>();
+  const unique = messages.filter((m) => !seen.has(m.message.eventId) && seen.add(m.message.eventId));
+  const inserted = await client.query<{ event_id: string }>(
+    `INSERT INTO processed_events (event_id, consumer) SELECT e, $2 FROM unnest($1::text[]) AS e
+     ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
+    [unique.map((m) => m.message.eventId), CONSUMER_NAME],
+  );
+  const ids = new Set(inserted.rows.map((r) => r.event_id));
+  return {
+    fresh: unique
+      .map((m) => ({ message: m.message, index: messages.indexOf(m) }))
+      .filter((m) => ids.has(m.message.eventId)),
+    duplicates: messages.length - ids.size,
+  };
+}
+
+/** The call each suppress message names (its campaign's call to the number), by `suppressKey`. */
+async function suppressedCalls(
+  client: pg.PoolClient,
+  suppress: readonly TSuppressNumber[],
+): Promise<Map<string, string>> {
+  const calls = new Map<string, string>();
+  if (suppress.length === 0) return calls;
+  const found = await client.query(SUPPRESS_CALLS, [
+    suppress.map((m) => m.campaignId),
+    suppress.map((m) => m.phoneNumber),
+  ]);
+  for (const r of found.rows)
+    calls.set(suppressKey({ campaignId: r.campaign_id, phoneNumber: r.phone_number }), r.id);
+  return calls;
+}
+
+/** The suppressed numbers still on their tenant's list, by `listedKey`, share-locked until the commit. */
+async function listedNumbers(
+  client: pg.PoolClient,
+  suppress: readonly TSuppressNumber[],
+): Promise<Set<string>> {
+  const listed = new Set<string>();
+  if (suppress.length === 0) return listed;
+  const rows = await client.query(LISTED, [
+    suppress.map((m) => m.tenantId),
+    suppress.map((m) => m.phoneNumber),
+  ]);
+  for (const r of rows.rows) listed.add(listedKey({ tenantId: r.tenant_id, phoneNumber: r.phone_number }));
+  return listed;
+}
+
 /**
- * The status worker: per batch of `campaign.calls.status`, (1) one PostgreSQL transaction: ledger, calls locked in
- * id order, the state machine, the Cassandra history of what it applied for the first time, batched call updates,
- * counter deltas per campaign, and the retry messages produced and acknowledged before COMMIT, (2) after commit,
- * the slots of every attempt a final event names released, attempt endings added to the throughput series and
- * live updates published (all best effort).
+ * Locks what the messages act on, in the order every writer takes it: the campaigns of final events (share), the
+ * calls in id order (those events name, and the calls suppress messages name by campaign and number), then the
+ * suppressed numbers' do-not-call rows (share: a removal from the list waits for the commit, or is seen).
+ */
+async function lockTargets(
+  client: pg.PoolClient,
+  messages: readonly TStatusTopicMessage[],
+): Promise<{ locked: Map<string, LockedCall>; suppressCalls: Map<string, string>; listed: Set<string> }> {
+  const ending = messages.flatMap((m) =>
+    m.kind === 'status' && m.event === 'completed' ? [m.campaignId] : [],
+  );
+  if (ending.length > 0) await client.query(LOCK_CAMPAIGNS, [[...new Set(ending)]]);
+  const suppress = messages.filter((m): m is TSuppressNumber => m.kind === 'suppress');
+  const suppressCalls = await suppressedCalls(client, suppress);
+  const named = messages.flatMap((m) => (m.kind === 'suppress' ? [] : [m.callId]));
+  const ids = [...new Set([...named, ...suppressCalls.values()])];
+  const locked = new Map(
+    (await client.query(LOCK_CALLS, [ids])).rows.map((r) => [r.id as string, lockedCall(r)]),
+  );
+  checkReferences(messages, locked, suppressCalls);
+  return { locked, suppressCalls, listed: await listedNumbers(client, suppress) };
+}
+
+/** The changed calls written in one statement; their new `updated_at` by id. */
+async function writeCalls(client: pg.PoolClient, updates: readonly CallUpdate[]): Promise<Map<string, Date>> {
+  const updatedAt = new Map<string, Date>();
+  if (updates.length === 0) return updatedAt;
+  const result = await client.query(UPDATE_CALLS, updateParams(updates));
+  for (const r of result.rows) updatedAt.set(r.id as string, r.updated_at as Date);
+  return updatedAt;
+}
+
+/**
+ * The counter deltas, per campaign in id order (two transactions never wait on each other's counters in a cycle),
+ * then the new counters read back.
+ */
+async function writeCounters(
+  client: pg.PoolClient,
+  deltas: ReadonlyMap<string, CounterDelta>,
+): Promise<CountersSnapshot[]> {
+  const campaigns = [...deltas.keys()].sort();
+  for (const campaignId of campaigns) {
+    const update = counterUpdateSql(campaignId, deltas.get(campaignId) ?? {});
+    if (!update) continue;
+    const result = await client.query(update.text, update.values);
+    if (result.rowCount !== 1)
+      throw new UnprocessableEventError(`campaign ${campaignId} has no counters row`);
+  }
+  if (campaigns.length === 0) return [];
+  return (await client.query(READ_COUNTERS, [campaigns])).rows.map(countersSnapshotOf);
+}
+
+/**
+ * The status worker: per batch of `campaign.calls.status` (status events, flow events, suppress messages), (1) one
+ * PostgreSQL transaction: ledger, calls locked in id order, the state machine and the flow results, the Cassandra
+ * history of what it applied for the first time, batched call updates, counter deltas per campaign, and the retry
+ * and suppress messages produced and acknowledged before COMMIT, (2) after commit, the slots of every attempt a
+ * final event names released, attempt endings added to the throughput series and live updates published (all best
+ * effort).
  */
 export function createStatusWorker(options: StatusWorkerOptions): StatusWorker {
   const { pool, producer, topics, semaphore, throughput, registry } = options;
@@ -183,7 +389,7 @@ export function createStatusWorker(options: StatusWorkerOptions): StatusWorker {
   const metrics = statusWorkerMetrics(registry);
   const history = createHistoryWriter(options.cql);
 
-  function retryMessages(plan: BatchPlan, events: readonly ConsumedMessage<TStatusEvent>[]): TopicMessages[] {
+  function retryMessages(plan: BatchPlan, messages: readonly Message[]): TopicMessages[] {
     const byTopic = new Map<string, TopicMessages>();
     const queuedAt = now().toISOString();
     for (const retry of plan.retries) {
@@ -208,130 +414,130 @@ export function createStatusWorker(options: StatusWorkerOptions): StatusWorker {
       entry.messages.push({
         key: retry.call.campaignId,
         value: encode(message),
-        headers: traceHeaders((events[retry.traceIndex] as ConsumedMessage<TStatusEvent>).traceparent),
+        headers: traceHeaders((messages[retry.traceIndex] as Message).traceparent),
       });
       byTopic.set(topic, entry);
     }
     return [...byTopic.values()];
   }
 
-  /** The transaction; resolves once committed, with what the after-commit steps need. */
-  async function transact(events: readonly ConsumedMessage<TStatusEvent>[]): Promise<Committed | null> {
+  /**
+   * One suppress message per keypad opt-out of the batch and campaign of its tenant with a call waiting to the
+   * number (read after this batch's own writes), key campaign id, on the status topic.
+   */
+  async function suppressMessages(
+    client: pg.PoolClient,
+    plan: BatchPlan,
+    messages: readonly Message[],
+  ): Promise<TopicMessages[]> {
+    if (plan.optOuts.length === 0) return [];
+    const waiting = await client.query<{ i: number; campaign_id: string }>(WAITING_CAMPAIGNS, [
+      plan.optOuts.map((o) => o.event.tenantId),
+      plan.optOuts.map((o) => o.event.phoneNumber),
+    ]);
+    const out = waiting.rows.map(({ i, campaign_id: campaignId }) => {
+      const { event, traceIndex } = plan.optOuts[i - 1] as OptOut;
+      const message: TSuppressNumber = {
+        v: 1,
+        kind: 'suppress',
+        eventId: suppressEventId(event.eventId, campaignId),
+        tenantId: event.tenantId,
+        campaignId,
+        phoneNumber: event.phoneNumber,
+        reason: optOutReason(event.callId),
+        occurredAt: event.occurredAt,
+      };
+      return {
+        key: campaignId,
+        value: encode(message),
+        headers: traceHeaders((messages[traceIndex] as Message).traceparent),
+      };
+    });
+    return out.length > 0 ? [{ topic: topics.status, messages: out }] : [];
+  }
+
+  /**
+   * The history, while the calls are locked, of messages new to the ledger only (a replay or a redelivery is never
+   * written again): what the state machine applied, progress of attempts the call really had, how attempts ended as
+   * decided here, and the flow events. An ending it did not apply, or an attempt the call never had, is not written,
+   * as PostgreSQL ignores it. A failure rolls everything back (the ledger too): the redelivery writes it.
+   */
+  async function writeHistory(plan: BatchPlan, locked: ReadonlyMap<string, LockedCall>): Promise<void> {
+    const phoneOf = (callId: string) => locked.get(callId)?.phoneNumber;
+    try {
+      const ofEarlierAttempts =
+        plan.unverified.length > 0 ? await history.ofKnownAttempts(plan.unverified) : [];
+      await Promise.all([
+        history.write(
+          [...plan.recorded, ...ofEarlierAttempts].map((message) => ({ message })),
+          phoneOf,
+        ),
+        history.writeEndings(plan.ended.map((a) => a.event)),
+        history.writeFlowEvents(plan.flowEvents, phoneOf),
+      ]);
+    } catch (err) {
+      throw new RetryableError(`writing the call history: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /**
+   * Retries and suppress messages are acknowledged by Kafka before the transaction commits: a committed
+   * RETRY_SCHEDULED call always has its message, a committed opt-out its suppress messages. (A message whose
+   * transaction then fails is harmless: the retry worker's conditional update finds no RETRY_SCHEDULED row with that
+   * attempt id; a suppress message finds the number on the list, as the carrier ingress put it there, or not.)
+   */
+  async function produceBeforeCommit(batches: TopicMessages[]): Promise<void> {
+    if (batches.length === 0) return;
+    try {
+      await producer.sendMany(batches);
+    } catch (err) {
+      throw new RetryableError(`producing retries and suppress messages: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+  }
+
+  /** The transaction; resolves once committed, with what the after-commit steps need (null: nothing was new). */
+  async function transact(messages: readonly Message[]): Promise<Committed | null> {
     const started = performance.now();
-    let phase = 'connecting to PostgreSQL';
+    const step = { phase: 'connecting to PostgreSQL' };
     let committed: Committed | null;
     try {
       committed = await inTransaction(pool, async (client): Promise<Committed | null> => {
-        phase = 'the status transaction';
-        // The ledger: one id once, whatever the batch and the redeliveries hold.
-        const seen = new Set<string>();
-        const unique = events.filter((e) => !seen.has(e.message.eventId) && seen.add(e.message.eventId));
-        const inserted = await client.query<{ event_id: string }>(
-          `INSERT INTO processed_events (event_id, consumer) SELECT e, $2 FROM unnest($1::text[]) AS e
-         ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
-          [unique.map((e) => e.message.eventId), CONSUMER_NAME],
-        );
-        const fresh = new Set(inserted.rows.map((r) => r.event_id));
-        const duplicates = events.length - fresh.size;
+        step.phase = 'the status transaction';
+        const { fresh, duplicates } = await freshInLedger(client, messages);
         if (duplicates > 0) metrics.duplicates.inc(duplicates);
-        const toApply = unique
-          .map((e) => ({ message: e.message, index: events.indexOf(e) }))
-          .filter((e) => fresh.has(e.message.eventId));
-        if (toApply.length === 0) return null;
-
-        const ending = toApply.filter((e) => e.message.event === 'completed');
-        if (ending.length > 0)
-          await client.query(LOCK_CAMPAIGNS, [[...new Set(ending.map((e) => e.message.campaignId))]]);
-        const ids = [...new Set(toApply.map((e) => e.message.callId))];
-        const locked = new Map(
-          (await client.query(LOCK_CALLS, [ids])).rows.map((r) => [r.id as string, lockedCall(r)]),
+        if (fresh.length === 0) return null;
+        const { locked, suppressCalls, listed } = await lockTargets(
+          client,
+          fresh.map((m) => m.message),
         );
-        checkReferences(
-          toApply.map((e) => events[e.index] as ConsumedMessage<TStatusEvent>),
-          locked,
-        );
-
-        const plan = planBatch(toApply, locked, {
+        const plan = planBatch(fresh, locked, {
           now: now(),
           newAttemptId: randomUUID,
           ...(options.random && { random: options.random }),
+          suppressCalls,
+          listed,
         });
         for (const { reason } of plan.ignored) metrics.ignored.inc({ reason });
-
-        // The history, while the calls are locked, of events new to the ledger only (a replay or a redelivery is
-        // never written again): what the state machine applied, progress of attempts the call really had, and how
-        // attempts ended as decided here. An ending it did not apply, or an attempt the call never had, is not
-        // written, as PostgreSQL ignores it. A failure rolls everything back (the ledger too): the redelivery
-        // writes it.
-        phase = 'writing the call history';
-        try {
-          const ofEarlierAttempts =
-            plan.unverified.length > 0 ? await history.ofKnownAttempts(plan.unverified) : [];
-          await Promise.all([
-            history.write(
-              [...plan.recorded, ...ofEarlierAttempts].map((message) => ({ message })),
-              (callId) => locked.get(callId)?.phoneNumber,
-            ),
-            history.writeEndings(plan.ended.map((a) => a.event)),
-          ]);
-        } catch (err) {
-          throw new RetryableError(`writing the call history: ${(err as Error).message}`, { cause: err });
-        }
-        phase = 'the status transaction';
-
-        const updatedAt = new Map<string, Date>();
-        if (plan.updates.length > 0) {
-          const u = plan.updates.map((x) => x.call);
-          const result = await client.query(UPDATE_CALLS, [
-            u.map((c) => c.id),
-            u.map((c) => c.status),
-            u.map((c) => c.attempts),
-            u.map((c) => c.currentAttemptId),
-            u.map((c) => c.nextAttemptAt),
-            u.map((c) => c.lastOutcome),
-            u.map((c) => c.lastError),
-            u.map((c) => c.skipReason),
-            u.map((c) => c.providerCallId),
-            plan.updates.map((x) => x.finished),
-          ]);
-          for (const r of result.rows) updatedAt.set(r.id as string, r.updated_at as Date);
-        }
-
-        // Counters per campaign, in id order (two transactions never wait on each other's counters in a cycle).
-        const campaigns = [...plan.deltas.keys()].sort();
-        for (const campaignId of campaigns) {
-          const update = counterUpdateSql(campaignId, plan.deltas.get(campaignId) ?? {});
-          if (!update) continue;
-          const result = await client.query(update.text, update.values);
-          if (result.rowCount !== 1)
-            throw new UnprocessableEventError(`campaign ${campaignId} has no counters row`);
-        }
-        const counters =
-          campaigns.length === 0
-            ? []
-            : (await client.query(READ_COUNTERS, [campaigns])).rows.map(countersSnapshotOf);
-
-        // Retries are acknowledged by Kafka before the transaction commits: a committed RETRY_SCHEDULED call always
-        // has its message. (A message whose transaction then fails is harmless: the retry worker's conditional
-        // update finds no RETRY_SCHEDULED row with that attempt id.)
-        const retries = retryMessages(plan, events);
-        if (retries.length > 0) {
-          phase = 'producing retries';
-          try {
-            await producer.sendMany(retries);
-          } catch (err) {
-            throw new RetryableError(`producing retries: ${(err as Error).message}`, { cause: err });
-          }
-        }
-        phase = 'committing';
-        return { plan, counters, updatedAt, events };
+        step.phase = 'writing the call history';
+        await writeHistory(plan, locked);
+        step.phase = 'the status transaction';
+        const updatedAt = await writeCalls(client, plan.updates);
+        const counters = await writeCounters(client, plan.deltas);
+        const suppress = await suppressMessages(client, plan, messages);
+        step.phase = 'producing retries and suppress messages';
+        await produceBeforeCommit([...retryMessages(plan, messages), ...suppress]);
+        step.phase = 'committing';
+        return { plan, counters, updatedAt };
       });
     } catch (err) {
-      throw classify(err, phase);
+      throw classify(err, step.phase);
     }
     if (!committed) return null;
     metrics.transactionDuration.observe((performance.now() - started) / 1000);
     metrics.retriesScheduled.inc(committed.plan.retries.length);
+    metrics.optOuts.inc(committed.plan.optOuts.length);
     for (const update of committed.plan.updates) {
       if (update.transitioned) metrics.applied.inc({ to: update.call.status });
     }
@@ -344,10 +550,10 @@ export function createStatusWorker(options: StatusWorkerOptions): StatusWorker {
    * ignored it as stale or late: a final event means the call is over at the carrier. Releasing is idempotent
    * (lease id = attempt id), and an attempt id is never live again once it ended.
    */
-  async function releaseSlots(events: readonly ConsumedMessage<TStatusEvent>[]): Promise<void> {
+  async function releaseSlots(messages: readonly Message[]): Promise<void> {
     const finals = new Map<string, { campaignId: string; attemptId: string }>();
-    for (const { message: e } of events)
-      if (e.event === 'completed')
+    for (const { message: e } of messages)
+      if (e.kind === 'status' && e.event === 'completed')
         finals.set(e.attemptId, { campaignId: e.campaignId, attemptId: e.attemptId });
     const attempts = [...finals.values()];
     const results = await Promise.allSettled(
@@ -418,22 +624,24 @@ export function createStatusWorker(options: StatusWorkerOptions): StatusWorker {
     }
   }
 
-  async function handleBatch(batch: BatchContext<TStatusEvent>): Promise<void> {
-    const events = batch.messages;
-    const committed = await transact(events);
+  async function handleBatch(batch: BatchContext<TStatusTopicMessage>): Promise<void> {
+    const messages = batch.messages;
+    const committed = await transact(messages);
     if (committed) options.afterCommit?.();
-    await releaseSlots(events);
+    await releaseSlots(messages);
     if (!committed) return;
     await recordThroughput(committed);
     await publishLive(committed);
     logger.debug(
       {
         partition: batch.partition,
-        events: events.length,
+        messages: messages.length,
         transitions: committed.plan.updates.filter((u) => u.transitioned).length,
         retries: committed.plan.retries.length,
+        flowEvents: committed.plan.flowEvents.length,
+        optOuts: committed.plan.optOuts.length,
         ignored: committed.plan.ignored.length,
-        traceId: traceIdOf(events[0]?.traceparent),
+        traceId: traceIdOf(messages[0]?.traceparent),
       },
       'status batch applied',
     );
@@ -449,7 +657,7 @@ export function createStatusWorker(options: StatusWorkerOptions): StatusWorker {
         groupId: options.groupId,
         name: CONSUMER_NAME,
         topics: [topics.status],
-        schema: ZStatusEvent,
+        schema: ZStatusTopicMessage,
         // The consumer runtime names its own component.
         logger: options.logger,
         deadLetterTopic: topics.deadLetter,

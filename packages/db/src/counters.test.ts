@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addDelta, counterUpdateSql, transitionDelta } from './counters.ts';
+import { addDelta, counterUpdateSql, isEmptyDelta, transitionDelta } from './counters.ts';
 
 describe('counter deltas', () => {
   it('moves calls between the counters of two statuses', () => {
@@ -23,5 +23,17 @@ describe('counter deltas', () => {
       values: ['c', -2, 2],
     });
     expect(counterUpdateSql('c', { queued: 0 })).toBeNull();
+  });
+
+  it('calls a delta empty only when no counter and no answer key moves', () => {
+    expect(isEmptyDelta({})).toBe(true);
+    expect(isEmptyDelta({ pending: 0, answers: {} })).toBe(true);
+    expect(isEmptyDelta({ answers: { '1': 0 } })).toBe(true);
+    expect(isEmptyDelta({ answers: { '1': -1, '2': 1 } })).toBe(false);
+    expect(isEmptyDelta({ optOuts: 1 })).toBe(false);
+    // An answer moved from key 1 to key 2 and back within one batch changes nothing.
+    expect(isEmptyDelta(addDelta({ answers: { '1': -1, '2': 1 } }, { answers: { '1': 1, '2': -1 } }))).toBe(
+      true,
+    );
   });
 });

@@ -95,6 +95,16 @@ export function addDelta(a: CounterDelta, b: CounterDelta): CounterDelta {
   return sum;
 }
 
+/** A delta that changes nothing: every field zero or absent, no answer key with a non-zero count. */
+export function isEmptyDelta(delta: CounterDelta): boolean {
+  for (const [field, value] of Object.entries(delta) as [CounterField | 'answers', unknown][]) {
+    if (field === 'answers') {
+      if (Object.values(value as AnswerCounts).some((n) => n !== 0)) return false;
+    } else if (value) return false;
+  }
+  return true;
+}
+
 /** The delta of moving `count` calls from one status to another. */
 export function transitionDelta(
   from: keyof typeof COUNTER_OF_STATUS,

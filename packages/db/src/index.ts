@@ -2,6 +2,7 @@ export { cancelOpenCalls, type OpenStatus, type SqlRunner } from './cancel-calls
 export { createPool, createPrisma, type Database, inTransaction, type PoolLimits } from './client.ts';
 export { type CompletedCampaign, completeCampaignIfDone } from './complete-campaign.ts';
 export {
+  type AnswerCounts,
   addDelta,
   COUNTER_COLUMNS,
   COUNTER_OF_STATUS,
@@ -12,6 +13,7 @@ export {
   type CounterValues,
   countersSnapshotOf,
   counterUpdateSql,
+  isEmptyDelta,
   transitionDelta,
 } from './counters.ts';
 export type { default as PothosPrismaTypes } from './generated/pothos-types.ts';

@@ -9,4 +9,4 @@ export {
   readCallHistory,
 } from './reader.ts';
 export { activityBucket, type CqlMigration, MIGRATIONS_TABLE, migrations } from './schema.ts';
-export { createHistoryWriter, type HistoryWriter } from './writer.ts';
+export { createHistoryWriter, flowEventDetail, type HistoryWriter } from './writer.ts';

@@ -1,8 +1,17 @@
 import type cassandra from 'cassandra-driver';
 import type { CqlClient } from './client.ts';
 
-/** Where each event type comes in a call's life. */
-const LIFECYCLE: Record<string, number> = { initiated: 0, ringing: 1, answered: 2, completed: 3 };
+/** Where each event type comes in a call's life (the flow runs between the answer and the end). */
+const LIFECYCLE: Record<string, number> = {
+  initiated: 0,
+  ringing: 1,
+  answered: 2,
+  'flow.answered': 2.1,
+  'flow.key': 2.2,
+  'flow.transfer': 2.3,
+  'flow.error': 2.4,
+  completed: 3,
+};
 
 // Both single-partition reads, in clustering order: attempts by number, events by attempt, time, id.
 const SELECT_ATTEMPTS = `SELECT attempt, attempt_id, tenant_id, provider_call_id, dispatched_at, dialed_at, answered_at,
@@ -16,7 +25,7 @@ const FETCH_SIZE = 500;
 
 export interface CallEventRecord {
   eventId: string;
-  /** initiated, ringing, answered or completed. */
+  /** initiated, ringing, answered, completed, or flow.answered|key|transfer|error (what happened in the flow). */
   type: string;
   outcome: string | null;
   occurredAt: Date;

@@ -1,4 +1,4 @@
-import type { TStatusEvent } from '@outbound/contracts';
+import type { TFlowEvent, TStatusEvent } from '@outbound/contracts';
 import cassandra from 'cassandra-driver';
 import type { CqlClient } from './client.ts';
 import { activityBucket } from './schema.ts';
@@ -45,6 +45,38 @@ export interface HistoryWriter {
    * the event's attempt id. One single-partition read per (call, attempt) asked about.
    */
   ofKnownAttempts(events: readonly TStatusEvent[]): Promise<TStatusEvent[]>;
+  /**
+   * Flow events (what happened in an answered call's flow) as `call_events` rows of type `flow.<step>` with a
+   * readable detail (`flowEventDetail`), and in the campaign's activity. Like `write`: given only the events new to
+   * the status worker's ledger, so each row is written once. Throws on failure.
+   */
+  writeFlowEvents(
+    events: readonly TFlowEvent[],
+    phoneOf: (callId: string) => string | undefined,
+  ): Promise<void>;
+}
+
+/** The history's words for a flow event: `key=9 action=OPT_OUT offer=1`, `status=NO_ANSWER`, ... */
+export function flowEventDetail(e: TFlowEvent): string {
+  const parts: (string | false | undefined)[] = (() => {
+    switch (e.step) {
+      case 'answered':
+        return [`answeredBy=${e.answeredBy}`, `played=${e.played}`];
+      case 'key':
+        return [
+          e.key !== undefined && `key=${e.key}`,
+          `action=${e.action}`,
+          `offer=${e.offer}`,
+          e.label !== undefined && `label=${JSON.stringify(e.label)}`,
+          e.transferTo !== undefined && `transferTo=${e.transferTo}`,
+        ];
+      case 'transfer':
+        return [`status=${e.status}`, e.durationMs !== undefined && `durationMs=${e.durationMs}`];
+      case 'error':
+        return [`error=${JSON.stringify(e.error)}`];
+    }
+  })();
+  return [...parts, `flow=${e.flowVersion}`].filter(Boolean).join(' ');
 }
 
 const SELECT_ATTEMPT_ID = 'SELECT attempt_id FROM call_attempts WHERE call_id = ? AND attempt = ?';
@@ -125,6 +157,57 @@ export function createHistoryWriter(cql: CqlClient, concurrencyLevel = 64): Hist
           },
         );
       }
+      await cassandra.concurrent.executeConcurrent(cql, queries, {
+        concurrencyLevel,
+        raiseOnFirstError: true,
+      });
+    },
+
+    async writeFlowEvents(events, phoneOf) {
+      if (events.length === 0) return;
+      const recordedAt = new Date();
+      const queries = events.flatMap((e) => {
+        const occurredAt = new Date(e.occurredAt);
+        const type = `flow.${e.step}`;
+        const detail = flowEventDetail(e);
+        const durationMs = e.step === 'transfer' ? e.durationMs : undefined;
+        return [
+          {
+            query: INSERT_EVENT,
+            params: [
+              e.callId,
+              e.attempt,
+              occurredAt,
+              e.eventId,
+              e.tenantId,
+              e.campaignId,
+              e.attemptId,
+              type,
+              null,
+              e.providerCallId,
+              durationMs,
+              detail,
+              recordedAt,
+            ],
+          },
+          {
+            query: INSERT_ACTIVITY,
+            params: [
+              e.campaignId,
+              activityBucket(occurredAt),
+              occurredAt,
+              e.eventId,
+              e.tenantId,
+              e.callId,
+              phoneOf(e.callId),
+              e.attempt,
+              type,
+              null,
+              detail,
+            ],
+          },
+        ];
+      });
       await cassandra.concurrent.executeConcurrent(cql, queries, {
         concurrencyLevel,
         raiseOnFirstError: true,

@@ -149,6 +149,8 @@ export interface CallSpec {
   /** A fresh one by default for every status but PENDING. */
   attemptId?: string | null;
   nextAttemptAt?: Date;
+  /** A number of its own by default. */
+  phoneNumber?: string;
 }
 
 export interface CampaignFixture {
@@ -168,16 +170,18 @@ const COUNTER_FIELD = {
 
 let phoneSequence = 0;
 
-/** A tenant, a campaign (RUNNING by default) and its calls, with counters that match them. */
+/** A tenant (or `tenantId`'s), a campaign (RUNNING by default) and its calls, with counters that match them. */
 export async function createCampaign(
   db: Database,
   {
     status = 'RUNNING',
     calls,
     retry = {},
+    tenantId,
   }: {
     status?: 'RUNNING' | 'PAUSED' | 'CANCELLED';
     calls: CallSpec[];
+    tenantId?: string;
     retry?: Partial<{
       maxAttempts: number;
       baseDelayMs: number;
@@ -186,13 +190,15 @@ export async function createCampaign(
     }>;
   },
 ): Promise<CampaignFixture> {
-  const tenant = await db.tenant.create({ data: { name: 'T', slug: `t-${randomUUID()}` } });
+  const tenant = tenantId
+    ? { id: tenantId }
+    : await db.tenant.create({ data: { name: 'T', slug: `t-${randomUUID()}` } });
   const rows = calls.map((c) => ({
     id: randomUUID(),
     status: c.status,
     attempts: c.attempts ?? (c.status === 'PENDING' ? 0 : 1),
     attemptId: c.attemptId !== undefined ? c.attemptId : c.status === 'PENDING' ? null : randomUUID(),
-    phoneNumber: `+4420795${String(++phoneSequence).padStart(5, '0')}`,
+    phoneNumber: c.phoneNumber ?? `+4420795${String(++phoneSequence).padStart(5, '0')}`,
     timezone: 'Europe/London',
     nextAttemptAt: c.nextAttemptAt ?? null,
   }));
@@ -249,7 +255,16 @@ export async function createCampaign(
   };
 }
 
-/** The campaign's counters next to what its call rows say (attempts included). */
+/** An answer counts object without its zero entries (a key whose calls all moved to another keeps its 0). */
+function nonZero(answers: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(answers).filter(([, n]) => n !== 0));
+}
+
+/**
+ * The campaign's counters next to what its call rows say (attempts included), the call flow's results too: calls
+ * answered by a person (HUMAN or UNKNOWN) or a machine, with the message played, a voicemail left, opted out,
+ * transferred, a transfer answered, a flow error, and per answer key.
+ */
 export async function countersAndRows(pool: pg.Pool, campaignId: string) {
   const rows = await pool.query(
     `SELECT status::text AS status, count(*)::int AS n, sum(attempts)::int AS attempts
@@ -257,8 +272,36 @@ export async function countersAndRows(pool: pg.Pool, campaignId: string) {
     [campaignId],
   );
   const by = (status: string) => rows.rows.find((r) => r.status === status)?.n ?? 0;
+  const results = (
+    await pool.query(
+      `SELECT count(*) FILTER (WHERE answered_by IN ('HUMAN', 'UNKNOWN'))::int AS answered_by_person,
+              count(*) FILTER (WHERE answered_by = 'MACHINE')::int AS answered_by_machine,
+              count(*) FILTER (WHERE message_played)::int AS messages_played,
+              count(*) FILTER (WHERE voicemail_left)::int AS voicemails_left,
+              count(*) FILTER (WHERE opted_out_at IS NOT NULL)::int AS opt_outs,
+              count(*) FILTER (WHERE transfer_number IS NOT NULL)::int AS transfers,
+              count(*) FILTER (WHERE transfer_status = 'ANSWERED')::int AS transfers_answered,
+              count(*) FILTER (WHERE flow_error IS NOT NULL)::int AS flow_errors,
+              (SELECT COALESCE(jsonb_object_agg(answer_key, n), '{}') FROM (
+                 SELECT answer_key, count(*)::int AS n FROM calls
+                 WHERE campaign_id = $1 AND answer_key IS NOT NULL GROUP BY answer_key) a) AS answers
+       FROM calls WHERE campaign_id = $1`,
+      [campaignId],
+    )
+  ).rows[0];
   const counters = (await pool.query('SELECT * FROM campaign_counters WHERE campaign_id = $1', [campaignId]))
     .rows[0];
+  const flow = (r: Record<string, unknown>) => ({
+    answeredByPerson: r.answered_by_person,
+    answeredByMachine: r.answered_by_machine,
+    messagesPlayed: r.messages_played,
+    voicemailsLeft: r.voicemails_left,
+    optOuts: r.opt_outs,
+    transfers: r.transfers,
+    transfersAnswered: r.transfers_answered,
+    flowErrors: r.flow_errors,
+    answers: nonZero(r.answers as Record<string, number>),
+  });
   return {
     counters: {
       total: counters.total,
@@ -272,6 +315,7 @@ export async function countersAndRows(pool: pg.Pool, campaignId: string) {
       skipped: counters.skipped,
       cancelled: counters.cancelled,
       attempts: counters.attempts,
+      ...flow(counters),
     },
     rows: {
       total: rows.rows.reduce((sum, r) => sum + r.n, 0),
@@ -285,6 +329,7 @@ export async function countersAndRows(pool: pg.Pool, campaignId: string) {
       skipped: by('SKIPPED'),
       cancelled: by('CANCELLED'),
       attempts: rows.rows.reduce((sum, r) => sum + r.attempts, 0),
+      ...flow(results),
     },
     version: counters.version as number,
   };

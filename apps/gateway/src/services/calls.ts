@@ -1,4 +1,4 @@
-import { COUNTER_COLUMNS, COUNTER_OF_STATUS } from '@outbound/db';
+import { type AnsweredBy, COUNTER_COLUMNS, COUNTER_OF_STATUS, type TransferStatus } from '@outbound/db';
 import type { CallStatusName } from '@outbound/domain';
 import type pg from 'pg';
 
@@ -10,6 +10,14 @@ export interface CallFilter {
   statuses?: readonly CallStatusName[] | null;
   /** Digits that must appear somewhere in the number; null or empty: any number. */
   digits?: string | null;
+  /** The call flow's results (null or empty: any): the recorded answer's key, */
+  answerKey?: string | null;
+  /** opted out (true) or not (false), */
+  optedOut?: boolean | null;
+  /** any of these transfer outcomes, */
+  transferStatuses?: readonly TransferStatus[] | null;
+  /** answered by any of these. */
+  answeredBy?: readonly AnsweredBy[] | null;
 }
 
 export interface CallPage {
@@ -26,26 +34,92 @@ export interface Sql {
   values: unknown[];
 }
 
-/** A search counts its matches up to here: `totalCount` is then a lower bound (`totalCountExact` false). */
+/**
+ * A search, or a filter on the call flow's results, counts its matches up to here: `totalCount` is then a lower bound
+ * (`totalCountExact` false).
+ */
 export const SEARCH_COUNT_LIMIT = 1000;
 
 /** The lowest and the highest UUID: the bounds of a first page read from the start or from the end. */
 const FIRST_ID = '00000000-0000-0000-0000-000000000000';
 const LAST_ID = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
 
+/** A column whose values a page is read along: one ordered range of (campaign_id, column, id) per value. */
+interface Driver {
+  column: string;
+  type: string;
+  values: readonly string[];
+}
+
+/**
+ * The column a page is read along, if any: the first filter of an answer key, opt-outs, transfer outcomes, who
+ * answered, states (an order that puts the usually rare first; the flow results' indexes are partial:
+ * docs/data-model.md). The other filters are conditions on its rows (the planner may still prefer the index of one
+ * of them inside each range, as it does when a state is rarer than the result).
+ */
+function driverOf(filter: CallFilter): Driver | null {
+  if (filter.answerKey) return { column: 'answer_key', type: 'text', values: [filter.answerKey] };
+  // Opt-outs: the campaign's (campaign_id, id) range, whose condition picks the partial index of the calls that
+  // opted out.
+  if (filter.optedOut === true) return null;
+  const lists: [string, string, readonly string[] | null | undefined][] = [
+    ['transfer_status', '"TransferStatus"', filter.transferStatuses],
+    ['answered_by', '"AnsweredBy"', filter.answeredBy],
+    ['status', '"CallStatus"', filter.statuses],
+  ];
+  for (const [column, type, values] of lists)
+    if (values?.length) return { column, type, values: [...new Set(values)] };
+  return null;
+}
+
+/** The filters as conditions on a row (`param` adds a value), but for the driver's column. */
+function conditionsOf(
+  filter: CallFilter,
+  param: (value: unknown) => string,
+  driver: Driver | null,
+): string[] {
+  const conditions: string[] = [];
+  const anyOf = (column: string, type: string, values: readonly string[] | null | undefined) => {
+    if (values?.length && driver?.column !== column)
+      conditions.push(`${column} = ANY(${param([...new Set(values)])}::${type}[])`);
+  };
+  if (filter.digits) conditions.push(`phone_number LIKE ${param(`%${filter.digits}%`)}`);
+  if (filter.answerKey && driver?.column !== 'answer_key')
+    conditions.push(`answer_key = ${param(filter.answerKey)}`);
+  if (filter.optedOut === true) conditions.push('opted_out_at IS NOT NULL');
+  if (filter.optedOut === false) conditions.push('opted_out_at IS NULL');
+  anyOf('transfer_status', '"TransferStatus"', filter.transferStatuses);
+  anyOf('answered_by', '"AnsweredBy"', filter.answeredBy);
+  anyOf('status', '"CallStatus"', filter.statuses);
+  return conditions;
+}
+
+/** Whether the filter narrows by anything but states (then its matches are counted, not read from the counters). */
+export function countsRows(filter: CallFilter): boolean {
+  return Boolean(
+    filter.digits ||
+      filter.answerKey ||
+      typeof filter.optedOut === 'boolean' ||
+      filter.transferStatuses?.length ||
+      filter.answeredBy?.length,
+  );
+}
+
 /**
  * The query of a page.
  *
  * Without a search there is one right plan, and the query leaves the planner no other: an ordered range of
- * (campaign_id, id), or with states one ordered range of (campaign_id, status, id) per state, each limited, then
- * merged (`status = ANY` cannot be read in id order from one index, and which states are rare differs from
- * campaign to campaign). The range starts at a row comparison on the index's own columns, which the primary key
- * cannot serve: PostgreSQL would otherwise walk the primary key for a campaign that fills most of the table and
- * read whatever lies between its rows (statistics cannot see that a campaign's rows are imported together).
+ * (campaign_id, id), or with a driving filter (`driverOf`: an answer key, transfer outcomes, who answered, states)
+ * one ordered range of (campaign_id, column, id) per value, each limited, then merged (`column = ANY` cannot be read
+ * in id order from one index, and which values are rare differs from campaign to campaign). The range starts at a
+ * row comparison on the index's own columns, which the primary key cannot serve: PostgreSQL would otherwise walk the
+ * primary key for a campaign that fills most of the table and read whatever lies between its rows (statistics
+ * cannot see that a campaign's rows are imported together). The other filters are conditions within the range; a
+ * range of calls that opted out reads the partial index of opt-outs.
  *
  * With a search the planner weighs walking such a range and filtering (many matches: the page fills at once)
- * against the number's trigram index (few matches), with the states known to it and a plain `id >` cursor: it
- * estimates those well and row comparisons badly.
+ * against the number's trigram index (few matches), with the other filters known to it and a plain `id >` cursor:
+ * it estimates those well and row comparisons badly.
  */
 export function callPageQuery(campaignId: string, filter: CallFilter, page: CallPage): Sql {
   const values: unknown[] = [campaignId];
@@ -55,28 +129,34 @@ export function callPageQuery(campaignId: string, filter: CallFilter, page: Call
   };
   const order = page.backward ? 'DESC' : 'ASC';
   const past = page.backward ? '<' : '>';
-  const statuses = filter.statuses?.length ? param([...new Set(filter.statuses)]) : null;
-  const conditions = ['campaign_id = $1::uuid'];
+  const driver = filter.digits ? null : driverOf(filter);
+  const driverValues = driver ? param(driver.values) : null;
+  const conditions = ['campaign_id = $1::uuid', ...conditionsOf(filter, param, driver)];
   if (filter.digits) {
-    conditions.push(`phone_number LIKE ${param(`%${filter.digits}%`)}`);
-    if (statuses) conditions.push(`status = ANY(${statuses}::"CallStatus"[])`);
     if (page.cursor !== null) conditions.push(`id ${past} ${param(page.cursor)}::uuid`);
   } else {
     const from = `${param(page.cursor ?? (page.backward ? LAST_ID : FIRST_ID))}::uuid`;
-    if (statuses) conditions.push('status = s.status', `(status, id) ${past} (s.status, ${from})`);
-    else conditions.push(`(campaign_id, id) ${past} ($1::uuid, ${from})`);
+    if (driver) {
+      const { column } = driver;
+      // IS NOT NULL says outright that the partial index of the column holds every row of the range.
+      conditions.push(
+        `${column} = s.value`,
+        `${column} IS NOT NULL`,
+        `(${column}, id) ${past} (s.value, ${from})`,
+      );
+    } else conditions.push(`(campaign_id, id) ${past} ($1::uuid, ${from})`);
   }
   const limit = param(page.limit);
   const query = `SELECT id FROM calls WHERE ${conditions.join(' AND ')} ORDER BY id ${order} LIMIT ${limit}`;
-  if (filter.digits || !statuses) return { text: query, values };
+  if (!driver) return { text: query, values };
   return {
-    text: `SELECT page.id FROM unnest(${statuses}::"CallStatus"[]) AS s(status) CROSS JOIN LATERAL (${query}) page
+    text: `SELECT page.id FROM unnest(${driverValues}::${driver.type}[]) AS s(value) CROSS JOIN LATERAL (${query}) page
            ORDER BY page.id ${order} LIMIT ${limit}`,
     values,
   };
 }
 
-/** Counts a search's matches up to one past SEARCH_COUNT_LIMIT: the first page's query, longer. */
+/** Counts the matches of a search or a flow filter up to one past SEARCH_COUNT_LIMIT: the first page's query, longer. */
 export function searchCountQuery(campaignId: string, filter: CallFilter): Sql {
   const first = callPageQuery(campaignId, filter, {
     cursor: null,
@@ -99,16 +179,17 @@ export async function callPageIds(
 
 export interface CallCount {
   count: number;
-  /** False when a search matched more than SEARCH_COUNT_LIMIT calls: `count` is then that limit. */
+  /** False when a search or a flow filter matched more than SEARCH_COUNT_LIMIT calls: `count` is then that limit. */
   exact: boolean;
 }
 
 /**
- * How many calls match. Without a search: the campaign's counters (one row; they equal its calls by state, being
- * changed in the same transactions). With one: the matches, counted up to SEARCH_COUNT_LIMIT.
+ * How many calls match. By states only: the campaign's counters (one row; they equal its calls by state, being
+ * changed in the same transactions). With a search or a flow result filter: the matches, counted up to
+ * SEARCH_COUNT_LIMIT.
  */
 export async function countCalls(pool: pg.Pool, campaignId: string, filter: CallFilter): Promise<CallCount> {
-  if (!filter.digits) {
+  if (!countsRows(filter)) {
     const columns = filter.statuses?.length
       ? [...new Set(filter.statuses)].map((status) => COUNTER_COLUMNS[COUNTER_OF_STATUS[status]])
       : ['total'];

@@ -15,19 +15,26 @@ import { CallRef } from './call.ts';
 import { CallOutcomeEnum } from './enums.ts';
 
 const CallEventTypeEnum = builder.enumType('CallEventType', {
-  description: 'What the carrier reported about an attempt.',
+  description: 'What the carrier reported about an attempt, and what happened in its call flow (FLOW_*).',
   values: {
     INITIATED: { value: 'initiated', description: 'The carrier took the call and started dialling.' },
     RINGING: { value: 'ringing' },
     ANSWERED: { value: 'answered' },
     COMPLETED: { value: 'completed', description: 'The attempt ended; its outcome says how.' },
+    FLOW_ANSWERED: {
+      value: 'flow.answered',
+      description: 'The flow started: who answered and what was played (detail).',
+    },
+    FLOW_KEY: { value: 'flow.key', description: 'A keypress, or none, and what it did (detail).' },
+    FLOW_TRANSFER: { value: 'flow.transfer', description: 'How the transfer to a forwarding number ended.' },
+    FLOW_ERROR: { value: 'flow.error', description: 'The flow could not run as written (detail).' },
   } as const,
 });
 
 const outcomeOf = (outcome: string | null) => outcome as CallOutcome | null;
 
 const CallEvent = builder.objectRef<CallEventRecord>('CallEvent').implement({
-  description: 'One status event of an attempt, as the status worker recorded it.',
+  description: 'One status or call flow event of an attempt, as the status worker recorded it.',
   fields: (t) => ({
     eventId: t.exposeString('eventId', { description: 'Unique per event (redeliveries share it).' }),
     type: t.field({ type: CallEventTypeEnum, resolve: (e) => e.type as 'initiated' }),
@@ -43,7 +50,10 @@ const CallEvent = builder.objectRef<CallEventRecord>('CallEvent').implement({
       nullable: true,
       description: 'When the status worker stored it.',
     }),
-    durationMs: t.exposeInt('durationMs', { nullable: true, description: 'Talk time, on COMPLETED events.' }),
+    durationMs: t.exposeInt('durationMs', {
+      nullable: true,
+      description: 'Talk time, on COMPLETED events (with the forwarding number on FLOW_TRANSFER events).',
+    }),
     providerCallId: t.exposeString('providerCallId', { nullable: true }),
     detail: t.exposeString('detail', { nullable: true, description: "The carrier's or the worker's words." }),
   }),

@@ -1,4 +1,4 @@
-import type { Prisma } from '@outbound/db';
+import type { CampaignCounters as CountersRow, Prisma } from '@outbound/db';
 import {
   type CampaignSettings,
   DEFAULT_RETRY_POLICY,
@@ -9,11 +9,13 @@ import {
   ZCampaignSettings,
 } from '@outbound/domain';
 import { z } from 'zod';
+import { type AnswerCount as AnswerCountValue, answerCounts, answerLabels } from '../../services/answers.ts';
 import { changeCampaignStatus } from '../../services/campaigns/change-campaign-status.ts';
 import { createCampaign } from '../../services/campaigns/create-campaign.ts';
 import { settingsOf } from '../../services/campaigns/settings.ts';
 import { type CampaignChanges, updateCampaign } from '../../services/campaigns/update-campaign.ts';
 import { builder } from '../builder.ts';
+import type { GraphQLContext } from '../context.ts';
 import { CampaignLockedError, InvalidTransitionError, NotFoundError } from '../errors.ts';
 import { tenantRow } from '../node-lookup.ts';
 import { CampaignStatusEnum, RetryableOutcomeEnum } from './enums.ts';
@@ -58,8 +60,44 @@ const RetryPolicy = builder.objectRef<CampaignSettings['retryPolicy']>('RetryPol
   }),
 });
 
+const AnswerCount = builder.objectRef<AnswerCountValue>('AnswerCount').implement({
+  description: 'Calls whose recorded answer is this key.',
+  fields: (t) => ({
+    key: t.exposeString('key', { description: 'A keypad key: 0-9, * or #.' }),
+    label: t.exposeString('label', {
+      nullable: true,
+      description:
+        "The key's label in the campaign's current call flow; null if the key no longer records an answer.",
+    }),
+    calls: t.exposeInt('calls'),
+  }),
+});
+
+/**
+ * The answer labels of a campaign's current flow, read once per counters version a request (or a subscription)
+ * resolves: a subscription re-reads them with each new version and keeps only the latest per campaign.
+ */
+const labelsRead = new WeakMap<
+  GraphQLContext,
+  Map<string, { version: bigint; labels: Promise<Map<string, string>> }>
+>();
+function labelsOf(ctx: GraphQLContext, counters: CountersRow): Promise<Map<string, string>> {
+  let byCampaign = labelsRead.get(ctx);
+  if (!byCampaign) {
+    byCampaign = new Map();
+    labelsRead.set(ctx, byCampaign);
+  }
+  const read = byCampaign.get(counters.campaignId);
+  if (read && read.version === counters.version) return read.labels;
+  const labels = answerLabels(ctx.deps.pool, counters.campaignId);
+  byCampaign.set(counters.campaignId, { version: counters.version, labels });
+  return labels;
+}
+
 export const CampaignCounters = builder.prismaObject('CampaignCounters', {
-  description: 'Calls of a campaign by state; `version` grows with every change.',
+  description:
+    'Calls of a campaign by state, and by what happened in their call flow (each counts calls, not attempts); ' +
+    '`version` grows with every change.',
   fields: (t) => ({
     campaignId: t.globalID({
       description: 'The campaign these counters are of.',
@@ -76,6 +114,32 @@ export const CampaignCounters = builder.prismaObject('CampaignCounters', {
     skipped: t.exposeInt('skipped'),
     cancelled: t.exposeInt('cancelled'),
     attempts: t.exposeInt('attempts'),
+    answeredByPerson: t.exposeInt('answeredByPerson', {
+      description:
+        'Calls answered by a person (answeredBy HUMAN or UNKNOWN: the flow treats unknown as a person).',
+    }),
+    answeredByMachine: t.exposeInt('answeredByMachine', { description: 'Calls answered by a machine.' }),
+    messagesPlayed: t.exposeInt('messagesPlayed', {
+      description: 'Calls in which a person heard the message.',
+    }),
+    voicemailsLeft: t.exposeInt('voicemailsLeft', {
+      description: 'Calls in which a machine got the voicemail.',
+    }),
+    optOuts: t.exposeInt('optOuts', { description: 'Calls whose recipient opted out with the keypad.' }),
+    transfers: t.exposeInt('transfers', { description: 'Calls transferred to a forwarding number.' }),
+    transfersAnswered: t.exposeInt('transfersAnswered', {
+      description: 'Calls whose (latest) transfer was answered.',
+    }),
+    flowErrors: t.exposeInt('flowErrors', { description: 'Calls whose flow could not run as written.' }),
+    answers: t.field({
+      type: [AnswerCount],
+      description: 'Calls per recorded answer key, in keypad order (keys without calls left out).',
+      resolve: async (c, _args, ctx) => {
+        // No answer yet (most counters): no label to read.
+        if (answerCounts(c.answers, new Map()).length === 0) return [];
+        return answerCounts(c.answers, await labelsOf(ctx, c));
+      },
+    }),
     version: t.string({ resolve: (c) => c.version.toString() }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
     progress: t.float({

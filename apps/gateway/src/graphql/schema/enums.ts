@@ -1,4 +1,13 @@
-import { CallOutcome, CallStatus, CampaignStatus, DeadLetterKind, ImportStatus, Role } from '@outbound/db';
+import {
+  AnsweredBy,
+  CallOutcome,
+  CallStatus,
+  CampaignStatus,
+  DeadLetterKind,
+  ImportStatus,
+  Role,
+  TransferStatus,
+} from '@outbound/db';
 import { RETRYABLE_OUTCOMES } from '@outbound/domain';
 import { builder } from '../builder.ts';
 
@@ -14,4 +23,13 @@ export const DeadLetterKindEnum = builder.enumType(DeadLetterKind, {
 export const RetryableOutcomeEnum = builder.enumType('RetryableOutcome', {
   description: 'Outcomes a campaign may retry. A rejected call is never retried.',
   values: RETRYABLE_OUTCOMES,
+});
+export const AnsweredByEnum = builder.enumType(AnsweredBy, {
+  name: 'AnsweredBy',
+  description:
+    "Who answered, as the carrier's answering machine detection said (UNKNOWN is treated as a person).",
+});
+export const TransferStatusEnum = builder.enumType(TransferStatus, {
+  name: 'TransferStatus',
+  description: 'How the dial to a forwarding number ended.',
 });
