@@ -5,7 +5,7 @@ export {
   speakableValue,
   type TargetMetadata,
 } from './merge-fields.ts';
-export { type FallbackUsed, type FlowPreview, type PreviewPart, previewFlow } from './preview.ts';
+export { type FlowPreview, type PreviewPart, previewFlow, spokenFields } from './preview.ts';
 export {
   type CallFlow,
   type CallFlowInput,

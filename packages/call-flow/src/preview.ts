@@ -1,5 +1,5 @@
 import { fillMergeFields, speakableValue, type TargetMetadata } from './merge-fields.ts';
-import { type CallFlow, fieldsUsed, type KeyAction, type Message } from './schema.ts';
+import { type CallFlow, fieldsUsed, type KeyAction, type MergeField, type Message } from './schema.ts';
 
 /**
  * One thing a recipient may hear. `part` names it: IDENTIFICATION, MESSAGE, PROMPT, KEY_<k>_CONFIRMATION (opt-out),
@@ -17,16 +17,10 @@ export interface PreviewPart {
   times: number;
 }
 
-/** A merge field the target has no value for: the fallback is spoken instead. */
-export interface FallbackUsed {
-  name: string;
-  fallback: string;
-}
-
 export interface FlowPreview {
   parts: PreviewPart[];
   /** The fields the flow's texts use that fall back for this target, in order of first use. */
-  fallbacks: FallbackUsed[];
+  fallbacks: MergeField[];
 }
 
 /**
@@ -79,9 +73,17 @@ function keyTexts(key: KeyAction): [string, string][] {
   }
 }
 
+/** The merge fields a flow's texts use, in order of first use, each with the fallback spoken without a value. */
+export function spokenFields(flow: CallFlow): MergeField[] {
+  return fieldsUsed(flow).map((name) => ({
+    name,
+    fallback: flow.fields.find((f) => f.name === name)?.fallback ?? '',
+  }));
+}
+
 /** The fields the flow's texts use that this target has no speakable value for, in order of first use. */
-function fallbacksOf(flow: CallFlow, metadata: TargetMetadata): FallbackUsed[] {
-  return fieldsUsed(flow)
-    .filter((name) => !Object.hasOwn(metadata, name) || speakableValue(metadata[name]) === '')
-    .map((name) => ({ name, fallback: flow.fields.find((f) => f.name === name)?.fallback ?? '' }));
+function fallbacksOf(flow: CallFlow, metadata: TargetMetadata): MergeField[] {
+  return spokenFields(flow).filter(
+    ({ name }) => !Object.hasOwn(metadata, name) || speakableValue(metadata[name]) === '',
+  );
 }

@@ -1,3 +1,4 @@
+import type { CallFlow } from '@outbound/call-flow';
 import type { Prisma } from '@outbound/db';
 import {
   type CampaignSettings,
@@ -9,13 +10,20 @@ import {
   ZCampaignSettings,
 } from '@outbound/domain';
 import { z } from 'zod';
+import { flowAt } from '../../services/campaigns/call-flow.ts';
 import { changeCampaignStatus } from '../../services/campaigns/change-campaign-status.ts';
 import { createCampaign } from '../../services/campaigns/create-campaign.ts';
 import { settingsOf } from '../../services/campaigns/settings.ts';
 import { type CampaignChanges, updateCampaign } from '../../services/campaigns/update-campaign.ts';
 import { builder } from '../builder.ts';
-import { CampaignLockedError, InvalidTransitionError, NotFoundError } from '../errors.ts';
+import {
+  CampaignIncompleteError,
+  CampaignLockedError,
+  InvalidTransitionError,
+  NotFoundError,
+} from '../errors.ts';
 import { tenantRow } from '../node-lookup.ts';
+import { CallFlowInput, CallFlowRef } from './call-flow.ts';
 import { CampaignStatusEnum, RetryableOutcomeEnum } from './enums.ts';
 
 const BusinessHoursWindow = builder.objectRef<WeeklyWindow>('BusinessHoursWindow').implement({
@@ -121,6 +129,17 @@ export const CampaignRef = builder.prismaNode('Campaign', {
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
     revision: t.exposeInt('revision'),
     counters: t.relation('counters', { nullable: false, type: CampaignCounters } as never),
+    callFlow: t.field({
+      type: CallFlowRef,
+      nullable: true,
+      description: 'What new calls play: the current version of the flow; null until one is saved.',
+      resolve: (c, _args, ctx) => flowAt(ctx.deps.prisma, c.id, c.flowVersion),
+    }),
+    callFlowVersion: t.exposeInt('flowVersion', {
+      nullable: true,
+      description:
+        'The current version of the flow: the revision it was saved at. A call runs the version it was dialled with.',
+    }),
   }),
 });
 
@@ -201,6 +220,11 @@ const CreateCampaignInput = builder.inputType('CreateCampaignInput', {
     }),
     scheduledStartAt: t.field({ type: 'DateTime', required: false }),
     scheduledEndAt: t.field({ type: 'DateTime', required: false }),
+    callFlow: t.field({
+      type: CallFlowInput,
+      required: false,
+      description: 'What an answered call plays; a campaign starts only with one (it may be added later).',
+    }),
   }),
 });
 
@@ -219,6 +243,12 @@ const UpdateCampaignInput = builder.inputType('UpdateCampaignInput', {
     retryPolicy: t.field({ type: RetryPolicyUpdateInput, required: false }),
     scheduledStartAt: t.field({ type: 'DateTime', required: false }),
     scheduledEndAt: t.field({ type: 'DateTime', required: false }),
+    callFlow: t.field({
+      type: CallFlowInput,
+      required: false,
+      description:
+        'Replaces the flow: a changed one becomes a new version (the new revision); the same one again changes nothing.',
+    }),
   }),
 });
 
@@ -248,9 +278,10 @@ function withDefaults(input: {
   };
 }
 
+// The flow was validated by CallFlowInput's own schema already (issues at `input.callFlow...`): it passes through.
 const ZCreateCampaignInput = z.preprocess(
   (input) => withDefaults(input as Parameters<typeof withDefaults>[0]),
-  ZCampaignSettings,
+  ZCampaignSettings.safeExtend({ callFlow: z.custom<CallFlow>().nullable().optional() }),
 );
 
 function campaignFilter(
@@ -309,13 +340,18 @@ builder.queryFields((t) => ({
 // ---- mutations ------------------------------------------------------------------------------------------------
 
 const campaignErrors = { types: [NotFoundError, CampaignLockedError, InvalidTransitionError] };
+/** A start also needs a complete campaign (a call flow). */
+const startErrors = { types: [...campaignErrors.types, CampaignIncompleteError] };
 
 builder.mutationFields((t) => ({
   createCampaign: t.field({
     type: CampaignRef,
     authScopes: { operator: true },
     args: { input: t.arg({ type: CreateCampaignInput, validate: ZCreateCampaignInput }) },
-    resolve: (_root, { input }, ctx) => createCampaign(ctx, input as unknown as CampaignSettings),
+    resolve: (_root, { input }, ctx) => {
+      const { callFlow, ...settings } = input as unknown as CampaignSettings & { callFlow?: CallFlow | null };
+      return createCampaign(ctx, settings, callFlow ?? null);
+    },
   }),
   updateCampaign: t.field({
     type: CampaignRef,
@@ -330,7 +366,7 @@ builder.mutationFields((t) => ({
       t.field({
         type: CampaignRef,
         authScopes: { operator: true },
-        errors: campaignErrors,
+        errors: command === 'start' ? startErrors : campaignErrors,
         args: { id: t.arg.globalID({ for: CampaignRef }) },
         resolve: (_root, { id }, ctx) => changeCampaignStatus(ctx, id.id, command),
       }),
