@@ -24,6 +24,7 @@ type Shown = (Preview & { phoneNumber: string | null }) | { problem: string };
 export function FlowPreview({ draft, campaignId }: { draft: FlowDraft; campaignId?: string }) {
   const client = useClient();
   const heading = useId();
+  const ids = { search: `${heading}-search`, target: `${heading}-target` };
   const [search, setSearch] = useState('');
   const [callId, setCallId] = useState('');
   const [shown, setShown] = useState<Shown | null>(null);
@@ -63,19 +64,20 @@ export function FlowPreview({ draft, campaignId }: { draft: FlowDraft; campaignI
       <h3 id={heading}>Preview</h3>
       {campaignId ? (
         <div className="field-row">
-          <label>
-            Find a target by number
+          <div className="field">
+            <label htmlFor={ids.search}>Find a target by number</label>
             <input
+              id={ids.search}
               type="search"
               inputMode="tel"
               placeholder="digits"
               value={search}
               onChange={(e) => setSearch(e.target.value.replace(/[^\d+]/g, ''))}
             />
-          </label>
-          <label>
-            Target
-            <select value={callId} onChange={(e) => setCallId(e.target.value)}>
+          </div>
+          <div className="field">
+            <label htmlFor={ids.target}>Target</label>
+            <select id={ids.target} value={callId} onChange={(e) => setCallId(e.target.value)}>
               <option value="">None: every merge field falls back</option>
               {calls.map((c) => (
                 <option key={c.id} value={c.id}>
@@ -83,7 +85,7 @@ export function FlowPreview({ draft, campaignId }: { draft: FlowDraft; campaignI
                 </option>
               ))}
             </select>
-          </label>
+          </div>
         </div>
       ) : (
         <p className="hint">
