@@ -3,19 +3,12 @@
 // hear (first with the fallback, then for an imported number with its name filled in), saves, starts the campaign,
 // and watches the call flow results fill in live. The simulated recipients press 1 or 9 (global-setup's
 // SIM_KEYPRESSES; only this campaign's flow has a menu).
-import { expect, type Page, test } from '@playwright/test';
-import { api, screenshot, signIn } from './support.ts';
+import { expect, test } from '@playwright/test';
+import { api, overflowsSideways, screenshot, signIn, violations } from './support.ts';
 
 /** Ofcom drama numbers of Liverpool (0151 496 0xxx), national form (the campaign's country, GB, completes them). */
 const NUMBERS = Array.from({ length: 30 }, (_, i) => `0151 496 ${String(i + 1).padStart(4, '0')}`);
 const NAMES = ['Ann', 'Ben', 'Chloe', 'Dev', 'Elena', 'Farid'];
-
-/** Wider than the page: something sticks out sideways. */
-async function overflowsSideways(page: Page): Promise<boolean> {
-  return page.evaluate(
-    'document.documentElement.scrollWidth > document.documentElement.clientWidth',
-  ) as Promise<boolean>;
-}
 
 test('an operator builds a call flow on a phone, previews it for a number, runs the campaign and watches its results live', async ({
   page,
@@ -89,8 +82,9 @@ test('an operator builds a call flow on a phone, previews it for a number, runs 
   await expect(preview.getByTestId('preview-fallbacks')).toContainText(
     '{{firstName}}: “there” is said instead',
   );
-  // Usable on a phone: nothing sticks out sideways.
+  // Usable on a phone: nothing sticks out sideways, and every control of the flow is labelled (axe-core).
   expect(await overflowsSideways(page)).toBe(false);
+  expect(await violations(page)).toEqual([]);
   await screenshot(page, 'call-flow-form-phone', true);
   await page.setViewportSize({ width: 1280, height: 800 });
   await form.getByRole('button', { name: 'Create campaign' }).press('Enter');
