@@ -30,14 +30,14 @@ export async function updateCampaign(ctx: GraphQLContext, id: string, input: Cam
   const viewer = requireViewer(ctx);
   if (!isUuid(id)) throw new NotFoundError('campaign');
   const { callFlow, ...changes } = input;
-  if (callFlow === null)
-    throw badInput([{ path: 'input.callFlow', message: 'a call flow can be replaced but not removed' }]);
   const campaign = await ctx.deps.prisma.$transaction(async (tx) => {
     const locked = await tx.$queryRaw<{ id: string }[]>`
       SELECT id FROM campaigns WHERE id = ${id}::uuid AND tenant_id = ${viewer.tenantId}::uuid FOR UPDATE`;
     if (locked.length === 0) throw new NotFoundError('campaign');
     const current = await tx.campaign.findUniqueOrThrow({ where: { id } });
     if (settingsLocked(current.status as CampaignStatusName)) throw new CampaignLockedError(current.status);
+    if (callFlow === null)
+      throw badInput([{ path: 'input.callFlow', message: 'a call flow can be replaced but not removed' }]);
     const settings = settingsOf(current);
     const merged = {
       ...settings,
