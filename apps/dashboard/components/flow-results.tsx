@@ -2,13 +2,25 @@
 import type { FlowCounters } from './counters';
 
 // A campaign's call flow results, live: who answered, what was played and left, opt-outs, transfers and the answers
-// recorded per key (with the label the current flow gives each key). Laid out before the first call, so numbers
-// arriving do not move the page.
+// recorded per key (with the label the current flow gives each key). Laid out before the first call (a row for each
+// answer key of the flow, at 0), so numbers arriving do not move the page.
 
 const n = (value: number) => value.toLocaleString('en');
 
-export function FlowResults({ counters }: { counters: FlowCounters }) {
-  const answers = [...counters.answers].sort((a, b) => a.key.localeCompare(b.key));
+export function FlowResults({
+  counters,
+  answerKeys,
+}: {
+  counters: FlowCounters;
+  /** The RECORD_ANSWER keys of the current flow, with their labels. */
+  answerKeys: { key: string; label: string }[];
+}) {
+  const counted = new Map(counters.answers.map((a) => [a.key, a]));
+  const answers = [
+    ...answerKeys.map((k) => ({ key: k.key, label: k.label, calls: counted.get(k.key)?.calls ?? 0 })),
+    // Keys answered under an earlier version of the flow.
+    ...counters.answers.filter((a) => !answerKeys.some((k) => k.key === a.key)),
+  ];
   const figures = [
     ['Answered by a person', counters.answeredByPerson, 'person'],
     ['Answered by a machine', counters.answeredByMachine, 'machine'],

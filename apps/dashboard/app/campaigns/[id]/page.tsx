@@ -29,7 +29,8 @@ import { useRefetchOnReconnect } from '../../../lib/connection';
 
 const CAMPAIGN = `query Campaign($id: ID!, $first: Int!, $after: String, $status: [CallStatus!], $search: String) {
   campaign(id: $id) {
-    id name status revision timezone maxConcurrentCalls callsPerSecond callFlowVersion
+    id name status revision timezone maxConcurrentCalls callsPerSecond
+    callFlowVersion callFlow { menu { keys { key action label } } }
     counters { ${COUNTER_FIELDS} ${FLOW_COUNTER_FIELDS} }
     calls(first: $first, after: $after, status: $status, search: $search) {
       totalCount totalCountExact
@@ -101,6 +102,7 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
       callsPerSecond: number;
       /** Null until a flow is saved: the campaign cannot start without one. */
       callFlowVersion: number | null;
+      callFlow: { menu: { keys: { key: string; action: string; label: string | null }[] } | null } | null;
       counters: PageCounters;
       calls: {
         totalCount: number;
@@ -219,7 +221,12 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
       </section>
 
       {campaign.callFlowVersion !== null ? (
-        <FlowResults counters={counters} />
+        <FlowResults
+          counters={counters}
+          answerKeys={(campaign.callFlow?.menu?.keys ?? []).flatMap((k) =>
+            k.action === 'RECORD_ANSWER' && k.label ? [{ key: k.key, label: k.label }] : [],
+          )}
+        />
       ) : (
         <p className="card" data-testid="no-call-flow">
           No call flow yet: what an answered call plays is part of the settings, and the campaign cannot start
