@@ -31,6 +31,51 @@ const AREAS = [
   { code: '808', zone: 'Pacific/Honolulu' },
 ];
 
+const FIRST_NAMES = ['Ann', 'Ben', 'Chloe', 'Dev', 'Elena', 'Farid', 'Grace', 'Hiro'];
+
+/**
+ * The demo's call flow, the README's worked example: an appointment reminder with press 1 to confirm, 2 to be
+ * transferred to the front desk (to reschedule), 9 to opt out; machines get a voicemail.
+ */
+export const APPOINTMENT_REMINDER = {
+  voice: 'Polly.Joanna-Neural',
+  identification: 'Hello, this is Acme Dental calling.',
+  message: {
+    kind: 'SAY',
+    text: 'Hi {{firstName}}, this is a reminder of your appointment on {{appointment}}.',
+  },
+  machine: {
+    action: 'LEAVE_MESSAGE',
+    message: {
+      kind: 'SAY',
+      text: 'Hi {{firstName}}, this is Acme Dental reminding you of your appointment on {{appointment}}. To change it, please call us back. Goodbye.',
+    },
+  },
+  menu: {
+    prompt: 'Press 1 to confirm, 2 to speak to our front desk about another time, or 9 to stop these calls.',
+    keys: [
+      {
+        key: '1',
+        action: 'RECORD_ANSWER',
+        label: 'confirmed',
+        reply: 'Thank you, we look forward to seeing you. Goodbye.',
+      },
+      {
+        key: '2',
+        action: 'TRANSFER',
+        number: '+14155550199',
+        announcement: 'Connecting you to our front desk.',
+        noAnswerMessage: 'Sorry, nobody is free right now. We will call you back. Goodbye.',
+      },
+      { key: '9', action: 'OPT_OUT', confirmation: 'You will not receive these calls again. Goodbye.' },
+    ],
+  },
+  fields: [
+    { name: 'firstName', fallback: 'there' },
+    { name: 'appointment', fallback: 'the date we agreed' },
+  ],
+};
+
 export interface DemoCampaign {
   id: string;
   token: string;
@@ -54,7 +99,8 @@ export async function startDemoCampaign(
     {
       input: {
         name: `Demo ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`,
-        description: 'Created by npm start: dials the carrier simulator around the clock.',
+        description:
+          'Created by npm start: an appointment reminder (1 confirms, 2 transfers, 9 opts out) dialling the carrier simulator around the clock.',
         timezone: 'UTC',
         businessHours: [1, 2, 3, 4, 5, 6, 7].map((day) => ({ day, start: '00:00', end: '24:00' })),
         callingWindow: { start: '00:00', end: '24:00' },
@@ -68,6 +114,7 @@ export async function startDemoCampaign(
           jitter: 0.2,
           retryOn: ['BUSY', 'NO_ANSWER', 'FAILED'],
         },
+        callFlow: APPOINTMENT_REMINDER,
       },
     },
     token,
@@ -77,7 +124,10 @@ export async function startDemoCampaign(
     return {
       phoneNumber: `+1${area.code}555${String(100 + Math.floor(i / AREAS.length)).padStart(4, '0')}`,
       timezone: area.zone,
-      metadata: { customer: `Customer ${i + 1}` },
+      metadata: {
+        firstName: FIRST_NAMES[i % FIRST_NAMES.length] as string,
+        appointment: `${['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday'][i % 5]} at ${9 + (i % 8)}:30`,
+      },
     };
   });
   await gql(

@@ -5,8 +5,9 @@ import type { NextConfig } from 'next';
 const config: NextConfig = {
   reactStrictMode: true,
   poweredByHeader: false,
-  // The settings rules are shared with the gateway (@outbound/domain, TypeScript sources): the form checks them too.
-  transpilePackages: ['@outbound/domain'],
+  // The settings rules are shared with the gateway (@outbound/domain and the call flow's @outbound/call-flow, TypeScript
+  // sources): the form checks them too, and previews a flow without a target with the gateway's own function.
+  transpilePackages: ['@outbound/domain', '@outbound/call-flow'],
 };
 
 export default config;

@@ -1,27 +1,7 @@
 // Every main page checked by axe-core (WCAG 2.1 A and AA rules: labels, names, contrast, landmarks, ARIA use)
 // in the real browser, signed in as an administrator (who sees every control), and the wallboard as a kiosk.
-import AxeBuilder from '@axe-core/playwright';
-import { expect, type Page, test } from '@playwright/test';
-import { tenant } from './support.ts';
-
-async function violations(page: Page) {
-  const result = await new AxeBuilder({ page })
-    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
-    .analyze();
-  return result.violations.map((v) => ({
-    rule: v.id,
-    impact: v.impact,
-    help: v.help,
-    where: v.nodes.slice(0, 3).map((n) => n.target.join(' ')),
-  }));
-}
-
-/** Wider than the page: something sticks out sideways (a laptop screen must not need horizontal scrolling). */
-async function overflowsSideways(page: Page): Promise<boolean> {
-  return page.evaluate(
-    'document.documentElement.scrollWidth > document.documentElement.clientWidth',
-  ) as Promise<boolean>;
-}
+import { expect, test } from '@playwright/test';
+import { overflowsSideways, tenant, violations } from './support.ts';
 
 test('the console and the wallboard pass the WCAG 2.1 AA rules of axe-core, fit a laptop screen, and load nothing from the internet', async ({
   page,

@@ -19,6 +19,8 @@ test('an operator creates a campaign through the form, imports its numbers, runs
 
   const form = page.getByRole('form', { name: 'Campaign settings' });
   await form.getByLabel('Name').fill('Spring reminders');
+  // What an answered call plays (a campaign cannot start without it): here a message and nothing else.
+  await form.getByLabel('Message text').fill('Hello, this is your spring reminder from Acme. Goodbye.');
   // Two mistakes: a caller ID that is no E.164 number, and a second Monday window over the first.
   await form.getByLabel('Caller ID').fill('020 7946 0000');
   await form.getByLabel('Default country').fill('GB');

@@ -1,5 +1,6 @@
 // Opt-outs from the dashboard: a number put on the do-not-call list is not dialled by a campaign that holds it
 // (checked right before each dial), and the audit trail tells an administrator who put it there.
+import { MESSAGE_ONLY_FLOW } from '@outbound/testing/call-flows';
 import { expect, test } from '@playwright/test';
 import { api, screenshot, signIn, tenant } from './support.ts';
 
@@ -24,6 +25,7 @@ test('a number opted out in the dashboard is skipped by the campaign that holds 
         callsPerSecond: 10,
         callerId: '+442079460000',
         retryPolicy: { maxAttempts: 1, baseDelayMs: 1000, maxDelayMs: 1000, jitter: 0, retryOn: [] },
+        callFlow: MESSAGE_ONLY_FLOW,
       },
     },
   );

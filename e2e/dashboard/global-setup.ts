@@ -20,7 +20,14 @@ export default async function globalSetup() {
   const [port, controlPort] = (await freePorts(2)) as [number, number];
   const platform = await startPlatform({
     label: 'dashboard',
-    sim: { SIM_CPS: '200', SIM_RING_MS: '200-800', SIM_TALK_MS: '500-1500', ...RETRYABLE_MIX },
+    sim: {
+      SIM_CPS: '200',
+      SIM_RING_MS: '200-800',
+      SIM_TALK_MS: '500-1500',
+      ...RETRYABLE_MIX,
+      // Recipients who hear a keypad menu press 1 or 9 (the call flow test's campaign is the only one with a menu).
+      SIM_KEYPRESSES: '1:0.5,9:0.3',
+    },
     env: {
       scheduler: { SCHEDULER_TICK_MS: '200' },
       // The browsers' WebSockets come from the dashboard's pages; its /graphql proxy forwards their address.

@@ -2,6 +2,7 @@
 // partner's system uses it.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
 import { expect, type Page } from '@playwright/test';
 import { ARTIFACTS } from './playwright.config.ts';
 
@@ -43,4 +44,24 @@ export async function api<T>(
   const body = (await res.json()) as { data?: T; errors?: unknown };
   expect(body.errors).toBeUndefined();
   return body.data as T;
+}
+
+/** What axe-core finds against the WCAG 2.1 A and AA rules on the page as it is (the first few places of each). */
+export async function violations(page: Page) {
+  const result = await new AxeBuilder({ page })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])
+    .analyze();
+  return result.violations.map((v) => ({
+    rule: v.id,
+    impact: v.impact,
+    help: v.help,
+    where: v.nodes.slice(0, 3).map((n) => n.target.join(' ')),
+  }));
+}
+
+/** Wider than the page: something sticks out sideways (the page would need horizontal scrolling). */
+export async function overflowsSideways(page: Page): Promise<boolean> {
+  return page.evaluate(
+    'document.documentElement.scrollWidth > document.documentElement.clientWidth',
+  ) as Promise<boolean>;
 }

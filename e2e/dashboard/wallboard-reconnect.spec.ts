@@ -1,5 +1,6 @@
 // A wall screen left alone: its gateway (one of two) goes away while a campaign runs to its end, comes back, and the
 // board reconnects by itself and shows what happened meanwhile (the end was announced while it was away).
+import { MESSAGE_ONLY_FLOW } from '@outbound/testing/call-flows';
 import { expect, test } from '@playwright/test';
 import { api, screenshot, tenant } from './support.ts';
 
@@ -29,6 +30,7 @@ test('a kiosk wallboard comes back by itself after its gateway went away, with t
         callsPerSecond: 10,
         callerId: '+442079460000',
         retryPolicy: { maxAttempts: 1, baseDelayMs: 1000, maxDelayMs: 1000, jitter: 0, retryOn: [] },
+        callFlow: MESSAGE_ONLY_FLOW,
       },
     },
   );

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createKafka, ensureTopics, topicSpecs } from '@outbound/bus';
+import { type CallFlowInput, ZCallFlow } from '@outbound/call-flow';
 import type { SimStats as CarrierStats } from '@outbound/carrier-sim';
 import {
   type CassandraConfig,
@@ -25,6 +26,7 @@ import { createPool, createPrisma, type Database, Role } from '@outbound/db';
 import { createScratchDatabase, type ScratchDatabase } from '@outbound/db/testing';
 import { type CqlClient, createCqlClient, migrateHistory } from '@outbound/history';
 import { createLogger } from '@outbound/observability';
+import { MESSAGE_ONLY_FLOW } from '@outbound/testing/call-flows';
 import { Redis } from 'ioredis';
 import type pg from 'pg';
 import { hashPassword } from '../../apps/gateway/src/auth/passwords.ts';
@@ -114,6 +116,8 @@ export interface CampaignSpec {
   callsPerSecond?: number;
   status?: 'DRAFT' | 'RUNNING';
   name?: string;
+  /** Its call flow (version 1); default MESSAGE_ONLY_FLOW, null for none (such a campaign cannot be started). */
+  flow?: CallFlowInput | null;
 }
 
 /** The carrier mix of the pipeline suites: 70% answered, busy / no-answer / failed 10% each (all retryable). */
@@ -612,9 +616,13 @@ export async function startPlatform(options: PlatformOptions) {
       return { id: tenant.id, name, operatorKey: keys[Role.OPERATOR], keys, users };
     }
 
-    /** A campaign of `spec.calls` UK numbers, open around the clock, created RUNNING (or DRAFT) in one go. */
+    /**
+     * A campaign of `spec.calls` UK numbers, open around the clock, created RUNNING (or DRAFT) in one go, with its
+     * call flow as the gateway saves one at creation (revision 1, flow version 1).
+     */
     async function createCampaign(tenantId: string, spec: CampaignSpec): Promise<string> {
       const status = spec.status ?? 'RUNNING';
+      const flow = spec.flow === undefined ? MESSAGE_ONLY_FLOW : spec.flow;
       const campaign = await db.campaign.create({
         data: {
           tenantId,
@@ -634,6 +642,9 @@ export async function startPlatform(options: PlatformOptions) {
           retryJitter: spec.jitter,
           retryOn: ['BUSY', 'NO_ANSWER', 'FAILED'],
           startedAt: status === 'RUNNING' ? new Date() : null,
+          ...(flow
+            ? { revision: 1, flowVersion: 1, flows: { create: { version: 1, flow: ZCallFlow.parse(flow) } } }
+            : {}),
           counters: { create: { tenantId, total: spec.calls, pending: spec.calls } },
           // In the same transaction as the RUNNING campaign: a running campaign without calls is complete at once.
           calls: {

@@ -1,19 +1,21 @@
 'use client';
 import { formatTimeOfDay, parseTimeOfDay, RETRYABLE_OUTCOMES, ZCampaignSettings } from '@outbound/domain';
+import { type FormEvent, type InputHTMLAttributes, useId, useMemo, useRef, useState } from 'react';
 import {
-  type FormEvent,
-  type InputHTMLAttributes,
-  type ReactNode,
-  useId,
-  useMemo,
-  useRef,
-  useState,
-} from 'react';
+  type CallFlowValue,
+  callFlowOf,
+  describeFlowPath,
+  FLOW_FIELDS,
+  type FlowDraft,
+  flowDraftOf,
+} from '../lib/call-flow';
+import { Field, fieldId } from './field';
+import { FlowEditor } from './flow-editor';
 
 // The campaign settings form, for new and existing campaigns. The browser checks the same rules as the gateway
 // (ZCampaignSettings from @outbound/domain, with the same messages), so most mistakes are shown before a request is
 // sent; what only the server knows (e.g. a campaign locked by its status) comes back as issues with the same paths
-// and is shown at the same fields.
+// and is shown at the same fields. The call flow is edited by FlowEditor and checked with ZCallFlow the same way.
 
 const DAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'] as const;
 /** Times of day are typed as HH:MM text: a time input cannot hold 24:00, the end of a day. */
@@ -46,13 +48,20 @@ export interface CampaignSettingsValue {
   };
   scheduledStartAt: string | null;
   scheduledEndAt: string | null;
+  /** The saved flow (null: none yet; absent for a new campaign). */
+  callFlow?: CallFlowValue | null;
 }
+
+/** Settings as the form sends them: the flow as CallFlowInput, absent while a campaign has none. */
+export type CampaignSettingsInput = Omit<CampaignSettingsValue, 'callFlow'> & {
+  callFlow?: Record<string, unknown>;
+};
 
 /** The fields a campaign query asks for to fill the form. */
 export const SETTINGS_FIELDS = `name description timezone defaultRegion maxConcurrentCalls callsPerSecond callerId
   businessHours { day start end } callingWindow { start end }
   retryPolicy { maxAttempts baseDelayMs maxDelayMs jitter retryOn outcomeDelays { outcome baseDelayMs } }
-  scheduledStartAt scheduledEndAt`;
+  scheduledStartAt scheduledEndAt callFlow { ${FLOW_FIELDS} }`;
 
 interface Draft {
   name: string;
@@ -76,6 +85,8 @@ interface Draft {
   /** datetime-local values, in the browser's time zone. */
   scheduledStart: string;
   scheduledEnd: string;
+  /** The call flow being edited; null: the campaign has none and none was added. */
+  flow: FlowDraft | null;
 }
 
 /** The draft's fields that one text input edits. */
@@ -146,11 +157,13 @@ function draftOf(value: CampaignSettingsValue | null): Draft {
     ),
     scheduledStart: toLocalInput(v.scheduledStartAt),
     scheduledEnd: toLocalInput(v.scheduledEndAt),
+    // A new campaign starts with a flow to write (it cannot start without one); a saved one shows its own.
+    flow: value === null || value.callFlow ? flowDraftOf(value?.callFlow ?? null) : null,
   };
 }
 
 /** The draft as settings, or the problems that keep it from being any (checked with the gateway's own rules). */
-function settingsOf(d: Draft): { settings: CampaignSettingsValue; issues: Issues } {
+function settingsOf(d: Draft): { settings: CampaignSettingsInput; issues: Issues } {
   const issues: Issues = {};
   const number = (path: string, text: string, scale = 1) => {
     const n = text.trim() === '' ? Number.NaN : Number(text);
@@ -158,7 +171,8 @@ function settingsOf(d: Draft): { settings: CampaignSettingsValue; issues: Issues
     return Math.round(n * scale * 1000) / 1000;
   };
   const instant = (text: string) => (text ? new Date(text).toISOString() : null);
-  const settings: CampaignSettingsValue = {
+  const flow = d.flow ? callFlowOf(d.flow) : null;
+  const settings: CampaignSettingsInput = {
     name: d.name,
     description: d.description,
     timezone: d.timezone,
@@ -185,6 +199,7 @@ function settingsOf(d: Draft): { settings: CampaignSettingsValue; issues: Issues
     },
     scheduledStartAt: instant(d.scheduledStart),
     scheduledEndAt: instant(d.scheduledEnd),
+    ...(flow ? { callFlow: flow.flow } : {}),
   };
   const checked = ZCampaignSettings.safeParse({
     ...settings,
@@ -197,6 +212,7 @@ function settingsOf(d: Draft): { settings: CampaignSettingsValue; issues: Issues
       issues[path] ??= issue.message;
     }
   }
+  for (const [path, message] of Object.entries(flow?.issues ?? {})) issues[path] ??= message;
   return { settings, issues: byOutcome(issues, ownDelays(d)) };
 }
 
@@ -227,13 +243,16 @@ function fieldOf(path: string): string {
 
 export function CampaignForm({
   initial,
+  campaignId,
   submitLabel,
   onSubmit,
 }: {
   initial: CampaignSettingsValue | null;
+  /** The saved campaign (its targets can be previewed); absent for a new one. */
+  campaignId?: string;
   submitLabel: string;
   /** Sends the settings; resolves to the server's issues (empty when it was saved) or a general error message. */
-  onSubmit: (settings: CampaignSettingsValue) => Promise<{ issues?: Issues; error?: string } | undefined>;
+  onSubmit: (settings: CampaignSettingsInput) => Promise<{ issues?: Issues; error?: string } | undefined>;
 }) {
   const [draft, setDraft] = useState<Draft>(() => draftOf(initial));
   const [issues, setIssues] = useState<Issues>({});
@@ -323,7 +342,10 @@ export function CampaignForm({
             <ul>
               {problems.map(([path, message]) => (
                 <li key={path}>
-                  <a href={`#field-${fieldOf(path).replaceAll('.', '-')}`}>{describePath(path)}</a>: {message}
+                  <a href={`#${fieldId(fieldOf(path))}`}>
+                    {describeFlowPath(path, draft.flow) ?? describePath(path)}
+                  </a>
+                  : {message}
                 </li>
               ))}
             </ul>
@@ -355,6 +377,25 @@ export function CampaignForm({
           transform: (value) => value.toUpperCase(),
         })}
       </fieldset>
+
+      {draft.flow ? (
+        <FlowEditor
+          draft={draft.flow}
+          onChange={(flow) => change({ flow })}
+          issueAt={issueAt}
+          campaignId={campaignId}
+        />
+      ) : (
+        <fieldset>
+          <legend>Call flow</legend>
+          <p>This campaign has no call flow yet: it cannot start until it has one.</p>
+          <div>
+            <button type="button" className="secondary" onClick={() => change({ flow: flowDraftOf(null) })}>
+              Add a call flow
+            </button>
+          </div>
+        </fieldset>
+      )}
 
       <fieldset>
         <legend>When to call</legend>
@@ -454,7 +495,7 @@ export function CampaignForm({
             const retried = draft.retryOn.includes(outcome);
             const path = `retryPolicy.outcomeDelays.${outcome}`;
             const issue = issueAt(path);
-            const id = `field-${path.replaceAll('.', '-')}`;
+            const id = fieldId(path);
             return (
               <div key={outcome} className="outcome-row">
                 <label className="choice">
@@ -546,56 +587,6 @@ function describePath(path: string): string {
     ),
   };
   return names[path] ?? path;
-}
-
-/** A labelled control with its hint and its problem, wired for screen readers (aria-invalid, aria-describedby). */
-function Field({
-  label,
-  hint,
-  path,
-  issue,
-  optional,
-  children,
-}: {
-  label: string;
-  hint?: string;
-  path: string;
-  issue: string | undefined;
-  optional?: boolean;
-  children: (props: {
-    id: string;
-    name: string;
-    'aria-invalid': boolean;
-    'aria-describedby'?: string;
-    required?: boolean;
-  }) => ReactNode;
-}) {
-  const id = `field-${path.replaceAll('.', '-')}`;
-  const described = [hint && `${id}-hint`, issue && `${id}-issue`].filter(Boolean).join(' ');
-  return (
-    <div className="field">
-      <label htmlFor={id}>
-        {label}
-        {optional && <span className="muted"> (optional)</span>}
-      </label>
-      {children({
-        id,
-        name: path,
-        'aria-invalid': Boolean(issue),
-        'aria-describedby': described || undefined,
-        required: !optional,
-      })}
-      {hint && (
-        <span className="hint" id={`${id}-hint`}>
-          {hint}
-        </span>
-      )}
-      {/* Always rendered: a problem appearing or going away does not move what follows. */}
-      <span className="field-issue" id={`${id}-issue`}>
-        {issue ?? ''}
-      </span>
-    </div>
-  );
 }
 
 function BusinessHoursEditor({

@@ -21,6 +21,25 @@ export interface Counters {
   progress: number;
 }
 
+/**
+ * The call flow's counters (calls with each result; answers per recorded key, labelled from the current flow): the
+ * campaign page asks for them with the others, in its query and its live subscription.
+ */
+export const FLOW_COUNTER_FIELDS =
+  'answeredByPerson answeredByMachine messagesPlayed voicemailsLeft optOuts transfers transfersAnswered flowErrors answers { key label calls }';
+
+export interface FlowCounters {
+  answeredByPerson: number;
+  answeredByMachine: number;
+  messagesPlayed: number;
+  voicemailsLeft: number;
+  optOuts: number;
+  transfers: number;
+  transfersAnswered: number;
+  flowErrors: number;
+  answers: { key: string; label: string | null; calls: number }[];
+}
+
 /** Keeps the newest counters per campaign: a live update replaces what a query read only when its version is higher. */
 export function newer(current: Counters | undefined, next: Counters): boolean {
   return !current || BigInt(next.version) > BigInt(current.version);

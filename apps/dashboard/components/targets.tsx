@@ -13,6 +13,7 @@ const IMPORT_FIELDS = `__typename
   ... on TargetImport {
     id status source rowsRead rowsImported rowsDuplicate rowsDoNotCall rowsInvalid failureReason
     errors { row field value reason }
+    warnings { field fallback rows message }
   }
   ... on Error { code message }`;
 const IMPORT_CSV = `mutation ImportTargetsCsv($campaignId: ID!, $file: File!) {
@@ -35,6 +36,8 @@ interface ImportReport {
   rowsInvalid?: number;
   failureReason?: string | null;
   errors?: { row: number; field: string; value: string | null; reason: string }[];
+  /** Merge fields of the call flow that rows have no value for (imported all the same). */
+  warnings?: { field: string; fallback: string; rows: number; message: string }[];
   message?: string;
 }
 
@@ -198,6 +201,15 @@ function ImportResult({ outcome }: { outcome: Outcome }) {
             ))}
           </tbody>
         </table>
+      )}
+      {report.warnings && report.warnings.length > 0 && (
+        <ul className="import-warnings" aria-label="Merge fields without values">
+          {report.warnings.map((w) => (
+            <li key={w.field} data-testid="import-warning">
+              {w.message}
+            </li>
+          ))}
+        </ul>
       )}
       {report.rowsInvalid !== undefined &&
         report.errors !== undefined &&

@@ -380,7 +380,7 @@ describe('updateCampaign validation (the merged settings)', () => {
       },
       scheduledStartAt: null,
       scheduledEndAt: '2031-05-30T09:00:00.000Z',
-      revision: 1,
+      revision: 2,
     });
   });
 

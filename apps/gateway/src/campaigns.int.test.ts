@@ -115,7 +115,8 @@ describe('createCampaign', () => {
       startedAt: null,
       pausedAt: null,
       finishedAt: null,
-      revision: 0,
+      // Created with a call flow (campaignInput's): saving it was the first change.
+      revision: 1,
     });
     expect(await get(created.id as string)).toEqual({
       ...created,
@@ -266,7 +267,7 @@ describe('updateCampaign', () => {
       name: 'After',
       maxConcurrentCalls: 42,
       retryPolicy: { ...(before.retryPolicy as Row), maxAttempts: 7 },
-      revision: 1,
+      revision: 2,
       updatedAt: result.updatedAt,
     };
     expect(result).toEqual({ __typename: 'Campaign', ...expected });
@@ -288,7 +289,7 @@ describe('updateCampaign', () => {
       name: 'After',
       businessHours: [{ day: 7, start: '11:00', end: '15:00' }],
       callingWindow: { start: '10:00', end: '19:00' },
-      revision: 2,
+      revision: 3,
     });
   });
 
@@ -308,7 +309,7 @@ describe('updateCampaign', () => {
     const row = await t.db.campaign.findUniqueOrThrow({ where: { id: rowId(id) } });
     expect({ callsPerSecond: row.callsPerSecond, revision: row.revision }).toEqual({
       callsPerSecond: 2,
-      revision: 1,
+      revision: 2,
     });
 
     await run('pause', id);
@@ -319,7 +320,7 @@ describe('updateCampaign', () => {
       __typename: 'Campaign',
       status: 'PAUSED',
       callsPerSecond: 50,
-      revision: 3,
+      revision: 4,
     });
   });
 
@@ -343,14 +344,14 @@ describe('lifecycle', () => {
     const campaign = await create();
     const id = campaign.id as string;
     const started = await run('start', id);
-    expect(started).toMatchObject({ __typename: 'Campaign', status: 'RUNNING', pausedAt: null, revision: 1 });
+    expect(started).toMatchObject({ __typename: 'Campaign', status: 'RUNNING', pausedAt: null, revision: 2 });
     expect(started.startedAt).toEqual(expect.any(String));
     expect(new Date(started.startedAt as string).getTime()).toBeGreaterThanOrEqual(
       new Date(campaign.createdAt as string).getTime(),
     );
 
     const paused = await run('pause', id);
-    expect(paused).toMatchObject({ status: 'PAUSED', startedAt: started.startedAt, revision: 2 });
+    expect(paused).toMatchObject({ status: 'PAUSED', startedAt: started.startedAt, revision: 3 });
     expect(new Date(paused.pausedAt as string).getTime()).toBeGreaterThanOrEqual(
       new Date(started.startedAt as string).getTime(),
     );
@@ -361,18 +362,18 @@ describe('lifecycle', () => {
       startedAt: started.startedAt,
       pausedAt: null,
       finishedAt: null,
-      revision: 3,
+      revision: 4,
     });
 
     const cancelled = await run('cancel', id);
-    expect(cancelled).toMatchObject({ status: 'CANCELLED', startedAt: started.startedAt, revision: 4 });
+    expect(cancelled).toMatchObject({ status: 'CANCELLED', startedAt: started.startedAt, revision: 5 });
     expect(new Date(cancelled.finishedAt as string).getTime()).toBeGreaterThanOrEqual(
       new Date(paused.pausedAt as string).getTime(),
     );
     expect(await get(id)).toMatchObject({
       status: 'CANCELLED',
       finishedAt: cancelled.finishedAt,
-      revision: 4,
+      revision: 5,
     });
   });
 
@@ -406,9 +407,9 @@ describe('lifecycle', () => {
       select: { id: true, status: true, revision: true, pausedAt: true },
     });
     expect(Object.fromEntries(rows.map((r) => [r.id, [r.status, r.revision, r.pausedAt]]))).toEqual({
-      [rowId(draft)]: ['DRAFT', 0, null],
-      [rowId(running)]: ['RUNNING', 1, null],
-      [rowId(cancelled)]: ['CANCELLED', 1, null],
+      [rowId(draft)]: ['DRAFT', 1, null],
+      [rowId(running)]: ['RUNNING', 2, null],
+      [rowId(cancelled)]: ['CANCELLED', 2, null],
     });
   });
 

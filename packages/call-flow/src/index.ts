@@ -5,6 +5,7 @@ export {
   speakableValue,
   type TargetMetadata,
 } from './merge-fields.ts';
+export { type FlowPreview, type PreviewPart, previewFlow, spokenFields } from './preview.ts';
 export {
   type AnsweredBy,
   type FlowFact,

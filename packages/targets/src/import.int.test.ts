@@ -55,7 +55,7 @@ async function calls(campaignId: string) {
 async function importRow(importId: string) {
   const result = await pool.query(
     `SELECT status::text, rows_read, rows_imported, rows_duplicate, rows_do_not_call, rows_invalid, errors,
-            failure_reason, finished_at IS NOT NULL AS finished
+            warnings, failure_reason, finished_at IS NOT NULL AS finished
      FROM target_imports WHERE id = $1`,
     [importId],
   );
@@ -117,6 +117,7 @@ describe('importTargets from a CSV', () => {
           reason: "cannot tell the recipient's time zone from the number; add a timezone column",
         },
       ],
+      warnings: [],
     });
     expect(await calls(campaignId)).toEqual([
       {
@@ -152,6 +153,7 @@ describe('importTargets from a CSV', () => {
       rows_do_not_call: 0,
       rows_invalid: 3,
       errors: result.errors,
+      warnings: [],
       failure_reason: null,
       finished: true,
     });
@@ -175,6 +177,7 @@ describe('importTargets from a CSV', () => {
         { row: 1, field: 'phone', value: '(212) 200-0001', reason: UNKNOWN_ZONE_REASON },
         { row: 3, field: 'phone', value: '(415) 200-0002', reason: UNKNOWN_ZONE_REASON },
       ],
+      warnings: [],
     });
     expect(await importRow(ctx.importId)).toMatchObject({
       status: 'COMPLETED',
@@ -206,6 +209,7 @@ describe('importTargets from a CSV', () => {
       rowsDoNotCall: 0,
       rowsInvalid: 1,
       errors: [{ row: 4, field: 'phone', value: '(312) 200-0003', reason: UNKNOWN_ZONE_REASON }],
+      warnings: [],
     });
     expect((await calls(campaignId)).map((c) => [c.phone_number, c.timezone, c.source_row])).toEqual([
       ['+12122000001', 'America/New_York', 1],
@@ -261,6 +265,35 @@ describe('importTargets from a CSV', () => {
     ]);
     expect(await importRow(ctx.importId)).toMatchObject({ rows_duplicate: 2, rows_imported: 2 });
     expect(await counters(campaignId)).toEqual({ total: 4, pending: 4, skipped: 0, version: 2 });
+  });
+
+  it("warns of the call flow's merge fields that rows have no value for (no column, empty cells), rejecting none", async () => {
+    const campaignId = await londonCampaign();
+    const [a, b, c] = numbers(3, 500);
+    const csv = [
+      'phone,firstName,Date',
+      `${a},Ann,Monday`,
+      `${b},  ,Tuesday`,
+      `${c},Cy,`,
+      '12ab,Bad,x',
+      '',
+    ].join('\n');
+    const ctx = await context(campaignId, {
+      mergeFields: [
+        { name: 'firstName', fallback: 'there' },
+        { name: 'date', fallback: 'soon' },
+        { name: 'Date', fallback: '' },
+      ],
+    });
+    const result = await importTargets(pool, ctx, parseTargetsCsv(csvStream(csv)));
+    // Column names are matched exactly ({{date}} is not the column Date); the rejected row counts for nothing.
+    const warnings = [
+      { field: 'firstName', fallback: 'there', rows: 1 },
+      { field: 'date', fallback: 'soon', rows: 3 },
+      { field: 'Date', fallback: '', rows: 1 },
+    ];
+    expect(result).toMatchObject({ rowsRead: 4, rowsImported: 3, rowsInvalid: 1, warnings });
+    expect(await importRow(ctx.importId)).toMatchObject({ rows_imported: 3, warnings });
   });
 
   it("inserts numbers on the tenant's do-not-call list as SKIPPED, counted apart", async () => {

@@ -15,7 +15,14 @@ import {
   LOCK_CAMPAIGN,
   LOCK_IMPORT,
 } from './sql.ts';
-import { MAX_INLINE_TARGETS, type RawTarget, type RowError, reportedValue, type SourceRow } from './types.ts';
+import {
+  type ImportWarning,
+  MAX_INLINE_TARGETS,
+  type RawTarget,
+  type RowError,
+  reportedValue,
+  type SourceRow,
+} from './types.ts';
 
 export interface ImportContext extends NormalizeOptions {
   readonly tenantId: string;
@@ -28,6 +35,11 @@ export interface ImportContext extends NormalizeOptions {
   readonly onProgress?: (rowsRead: number) => void;
   /** Cancels the import (rolled back, marked FAILED); checked between chunks of rows. */
   readonly signal?: AbortSignal;
+  /**
+   * The metadata fields the campaign's call flow speaks, each with its fallback: rows without a value for one are
+   * counted and reported as warnings (`ImportResult.warnings`).
+   */
+  readonly mergeFields?: readonly { readonly name: string; readonly fallback: string }[];
 }
 
 /**
@@ -48,6 +60,8 @@ export interface ImportResult {
   readonly rowsInvalid: number;
   /** The first `maxReportedErrors` rejected rows, in row order. */
   readonly errors: readonly RowError[];
+  /** Merge fields some valid rows have no value for, in the order of `ImportContext.mergeFields`. */
+  readonly warnings: readonly ImportWarning[];
 }
 
 export interface NewImport {
@@ -101,6 +115,8 @@ export async function importTargets(
     rowsInvalid++;
     if (errors.length < maxErrors) errors.push(error);
   };
+  const fields = ctx.mergeFields ?? [];
+  const missing = fields.map(() => 0);
 
   let client: PoolClient | undefined;
   let copy: CopyWriter | undefined;
@@ -156,6 +172,9 @@ export async function importTargets(
           reject({ row: item.row, field: target.field, value: target.value, reason: target.reason });
           continue;
         }
+        fields.forEach((field, i) => {
+          if (!hasValue(target.metadata[field.name])) missing[i] = (missing[i] ?? 0) + 1;
+        });
         let metadata = JSON.stringify(target.metadata);
         // COPY's text format treats backslash as an escape; JSON has already escaped tabs and newlines.
         if (metadata.includes('\\')) metadata = metadata.replaceAll('\\', '\\\\');
@@ -197,6 +216,9 @@ export async function importTargets(
       rowsDoNotCall: skipped,
       rowsInvalid,
       errors,
+      warnings: fields.flatMap((field, i) =>
+        missing[i] ? [{ field: field.name, fallback: field.fallback, rows: missing[i] }] : [],
+      ),
     };
     await client.query(COMPLETE_IMPORT, [
       ctx.importId,
@@ -206,6 +228,7 @@ export async function importTargets(
       result.rowsDoNotCall,
       result.rowsInvalid,
       JSON.stringify(errors),
+      JSON.stringify(result.warnings),
     ]);
     await client.query('COMMIT');
     client.release();
@@ -297,6 +320,11 @@ async function failImport(
     const message = `${reason} (and the import could not be marked FAILED)`;
     return new ImportFailedError(importId, message, { cause: new AggregateError([cause, markError]) });
   }
+}
+
+/** A metadata value a merge field can speak: present and not only whitespace. */
+function hasValue(value: string | undefined): boolean {
+  return value !== undefined && value.trim() !== '';
 }
 
 function describeCause(error: unknown): string {

@@ -18,6 +18,7 @@ export {
 } from './normalize.ts';
 export { resolveTimeZone, UNKNOWN_ZONE_REASON, zoneForCountry } from './timezones.ts';
 export {
+  type ImportWarning,
   MAX_INLINE_TARGETS,
   MAX_METADATA_KEYS,
   MAX_METADATA_VALUE_LENGTH,

@@ -61,7 +61,7 @@ export const COMPLETE_IMPORT = `
   UPDATE target_imports SET
     status = 'COMPLETED'::"ImportStatus",
     rows_read = $2, rows_imported = $3, rows_duplicate = $4, rows_do_not_call = $5, rows_invalid = $6,
-    errors = $7::jsonb, finished_at = now()
+    errors = $7::jsonb, warnings = $8::jsonb, finished_at = now()
   WHERE id = $1::uuid`;
 
 // Only a RUNNING import is marked: a retried call must never turn a completed import into a failed one.

@@ -8,6 +8,17 @@ export interface RowError {
   readonly reason: string;
 }
 
+/**
+ * A merge field of the campaign's call flow that some imported rows have no value for (no such column, or empty
+ * cells): those calls speak its fallback. A warning, not a rejection: the rows are imported.
+ */
+export interface ImportWarning {
+  readonly field: string;
+  readonly fallback: string;
+  /** Valid rows without a value for it. */
+  readonly rows: number;
+}
+
 /** A target as a source gives it, before validation. */
 export interface RawTarget {
   readonly phone: string;

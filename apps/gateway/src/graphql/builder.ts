@@ -8,7 +8,7 @@ import ValidationPlugin from '@pothos/plugin-validation';
 import { hasRole } from '../auth/viewer.ts';
 import type { Upload } from '../http/streaming-uploads.ts';
 import type { GraphQLContext } from './context.ts';
-import { gqlError, refusal } from './errors.ts';
+import { badInput, refusal } from './errors.ts';
 
 export interface BuilderTypes {
   Context: GraphQLContext;
@@ -59,13 +59,7 @@ export const builder = new SchemaBuilder<BuilderTypes>({
   },
   validation: {
     validationError: (failure) =>
-      gqlError(
-        'BAD_USER_INPUT',
-        failure.issues.map((issue) => `${pathOf(issue.path)}: ${issue.message}`).join('; '),
-        {
-          issues: failure.issues.map((issue) => ({ path: pathOf(issue.path), message: issue.message })),
-        },
-      ),
+      badInput(failure.issues.map((issue) => ({ path: pathOf(issue.path), message: issue.message }))),
   },
 });
 

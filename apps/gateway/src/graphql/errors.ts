@@ -33,6 +33,17 @@ export class CampaignLockedError extends DomainError {
   }
 }
 
+/** A campaign lacks something it needs for a command (a start without a call flow): `field` names the setting. */
+export class CampaignIncompleteError extends DomainError {
+  readonly code = 'CAMPAIGN_INCOMPLETE';
+  readonly field: string;
+  constructor(field: string, message: string) {
+    super(message);
+    this.name = 'CampaignIncompleteError';
+    this.field = field;
+  }
+}
+
 export class InvalidTransitionError extends DomainError {
   readonly code = 'INVALID_TRANSITION';
   readonly status: string;
@@ -102,6 +113,13 @@ export function gqlError(
   const status = HTTP_STATUS[code];
   return new GraphQLError(message, {
     extensions: { code, ...extensions, ...(status ? { http: { status, headers: headers ?? {} } } : {}) },
+  });
+}
+
+/** BAD_USER_INPUT naming each bad field: `extensions.issues` [{ path, message }], the message lists them all. */
+export function badInput(issues: readonly { path: string; message: string }[]): GraphQLError {
+  return gqlError('BAD_USER_INPUT', issues.map((i) => `${i.path}: ${i.message}`).join('; '), {
+    issues: issues.map(({ path, message }) => ({ path, message })),
   });
 }
 

@@ -5,6 +5,7 @@ import { request as httpRequestOf } from 'node:http';
 import { Readable } from 'node:stream';
 import { createPool, createPrisma, type Database, Role } from '@outbound/db';
 import { createLogger } from '@outbound/observability';
+import { MESSAGE_ONLY_FLOW } from '@outbound/testing/call-flows';
 import { type RunningGateway, startGateway } from '../app.ts';
 import { hashPassword } from '../auth/passwords.ts';
 import { newApiKey, sha256 } from '../auth/tokens.ts';
@@ -264,7 +265,10 @@ export async function removeTenant(t: TestGateway, tenant: TestTenant): Promise<
   await t.db.tenant.delete({ where: { id: tenant.id } });
 }
 
-/** Settings valid for createCampaign; override what a test is about. */
+/**
+ * Settings valid for createCampaign, with a call flow (MESSAGE_ONLY_FLOW) so the campaign can start (created at
+ * revision 1, its flow version 1); override what a test is about (`callFlow: null` for none).
+ */
 export function campaignInput(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     name: `Campaign ${randomBytes(3).toString('hex')}`,
@@ -274,6 +278,7 @@ export function campaignInput(overrides: Record<string, unknown> = {}): Record<s
     maxConcurrentCalls: 10,
     callsPerSecond: 2,
     callerId: '+442079460000',
+    callFlow: MESSAGE_ONLY_FLOW,
     ...overrides,
   };
 }

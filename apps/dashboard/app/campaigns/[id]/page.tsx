@@ -9,10 +9,18 @@ import { Confirm } from '../../../components/confirm';
 import {
   COUNTER_FIELDS,
   type Counters,
+  FLOW_COUNTER_FIELDS,
+  type FlowCounters,
   newer,
   percent,
   useCampaignChanges,
 } from '../../../components/counters';
+import {
+  CALL_FLOW_RESULT_FIELDS,
+  type CallFlowResult,
+  describeFlowResult,
+  FlowResults,
+} from '../../../components/flow-results';
 import { Pager, StatusFilter, useCursors } from '../../../components/paging';
 import { SignedIn, type Viewer } from '../../../components/session';
 import { TargetsImport } from '../../../components/targets';
@@ -22,15 +30,18 @@ import { useRefetchOnReconnect } from '../../../lib/connection';
 const CAMPAIGN = `query Campaign($id: ID!, $first: Int!, $after: String, $status: [CallStatus!], $search: String) {
   campaign(id: $id) {
     id name status revision timezone maxConcurrentCalls callsPerSecond
-    counters { ${COUNTER_FIELDS} }
+    callFlowVersion callFlow { menu { keys { key action label } } }
+    counters { ${COUNTER_FIELDS} ${FLOW_COUNTER_FIELDS} }
     calls(first: $first, after: $after, status: $status, search: $search) {
       totalCount totalCountExact
       pageInfo { hasNextPage endCursor }
-      edges { node { id phoneNumber status attempts lastOutcome updatedAt } }
+      edges { node { id phoneNumber status attempts lastOutcome updatedAt ${CALL_FLOW_RESULT_FIELDS} } }
     }
   }
 }`;
-const STATS = `subscription Stats($id: ID!) { campaignStats(campaignId: $id) { ${COUNTER_FIELDS} } }`;
+const STATS = `subscription Stats($id: ID!) {
+  campaignStats(campaignId: $id) { ${COUNTER_FIELDS} ${FLOW_COUNTER_FIELDS} }
+}`;
 const CALL_UPDATES = `subscription Calls($id: ID!) {
   callUpdates(campaignId: $id) { call status attempts lastOutcome updatedAt }
 }`;
@@ -66,7 +77,10 @@ interface CallRow {
   attempts: number;
   lastOutcome: string | null;
   updatedAt: string;
+  flowResult: CallFlowResult | null;
 }
+
+type PageCounters = Counters & FlowCounters;
 
 function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
   const [status, setStatus] = useState('');
@@ -86,7 +100,10 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
       timezone: string;
       maxConcurrentCalls: number;
       callsPerSecond: number;
-      counters: Counters;
+      /** Null until a flow is saved: the campaign cannot start without one. */
+      callFlowVersion: number | null;
+      callFlow: { menu: { keys: { key: string; action: string; label: string | null }[] } | null } | null;
+      counters: PageCounters;
       calls: {
         totalCount: number;
         /** False when a search matched more calls than the gateway counts (totalCount is then a lower bound). */
@@ -105,15 +122,15 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
       search: search || null,
     },
   });
-  const [live] = useSubscription<{ campaignStats: Counters }, Counters | null>(
+  const [live] = useSubscription<{ campaignStats: PageCounters }, PageCounters | null>(
     { query: STATS, variables: { id } },
     (current = null, update) =>
       newer(current ?? undefined, update.campaignStats) ? update.campaignStats : current,
   );
   // Calls as they change, newest state per call: the rows on screen are patched in place.
   const [changes] = useSubscription<
-    { callUpdates: Omit<CallRow, 'id' | 'phoneNumber'> & { call: string } },
-    Record<string, Omit<CallRow, 'id' | 'phoneNumber'>>
+    { callUpdates: Omit<CallRow, 'id' | 'phoneNumber' | 'flowResult'> & { call: string } },
+    Record<string, Omit<CallRow, 'id' | 'phoneNumber' | 'flowResult'>>
   >({ query: CALL_UPDATES, variables: { id } }, (all = {}, { callUpdates: { call, ...change } }) => {
     const known = all[call];
     return known && known.updatedAt >= change.updatedAt ? all : { ...all, [call]: change };
@@ -203,6 +220,20 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
         </dl>
       </section>
 
+      {campaign.callFlowVersion !== null ? (
+        <FlowResults
+          counters={counters}
+          answerKeys={(campaign.callFlow?.menu?.keys ?? []).flatMap((k) =>
+            k.action === 'RECORD_ANSWER' && k.label ? [{ key: k.key, label: k.label }] : [],
+          )}
+        />
+      ) : (
+        <p className="card" data-testid="no-call-flow">
+          No call flow yet: what an answered call plays is part of the settings, and the campaign cannot start
+          without one.
+        </p>
+      )}
+
       <ThroughputChart campaignId={id} version={counters.version} running={campaign.status === 'RUNNING'} />
 
       {canOperate && (
@@ -285,6 +316,7 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
             <th scope="col">Status</th>
             <th scope="col">Attempts</th>
             <th scope="col">Last outcome</th>
+            <th scope="col">Call flow</th>
             <th scope="col">Updated</th>
           </tr>
         </thead>
@@ -307,6 +339,7 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
                 <td>{node.status}</td>
                 <td>{node.attempts}</td>
                 <td>{node.lastOutcome ?? '—'}</td>
+                <td data-testid="call-flow-result">{describeFlowResult(node.flowResult)}</td>
                 <td>{new Date(node.updatedAt).toLocaleTimeString('en-GB')}</td>
               </tr>
             );

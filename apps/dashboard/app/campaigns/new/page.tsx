@@ -2,7 +2,7 @@
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useClient } from 'urql';
-import { CampaignForm, type CampaignSettingsValue } from '../../../components/campaign-form';
+import { CampaignForm, type CampaignSettingsInput } from '../../../components/campaign-form';
 import { SignedIn } from '../../../components/session';
 import { issuesOf } from '../../../lib/issues';
 
@@ -11,7 +11,7 @@ const CREATE = `mutation CreateCampaign($input: CreateCampaignInput!) { createCa
 function NewCampaign() {
   const client = useClient();
   const router = useRouter();
-  async function create(settings: CampaignSettingsValue) {
+  async function create(settings: CampaignSettingsInput) {
     const result = await client
       .mutation<{ createCampaign: { id: string } }>(CREATE, { input: settings })
       .toPromise();

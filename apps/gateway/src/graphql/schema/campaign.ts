@@ -1,3 +1,4 @@
+import type { CallFlow } from '@outbound/call-flow';
 import type { CampaignCounters as CountersRow, Prisma } from '@outbound/db';
 import {
   type CampaignSettings,
@@ -10,14 +11,21 @@ import {
 } from '@outbound/domain';
 import { z } from 'zod';
 import { type AnswerCount as AnswerCountValue, answerCounts, answerLabels } from '../../services/answers.ts';
+import { flowAt } from '../../services/campaigns/call-flow.ts';
 import { changeCampaignStatus } from '../../services/campaigns/change-campaign-status.ts';
 import { createCampaign } from '../../services/campaigns/create-campaign.ts';
 import { settingsOf } from '../../services/campaigns/settings.ts';
 import { type CampaignChanges, updateCampaign } from '../../services/campaigns/update-campaign.ts';
 import { builder } from '../builder.ts';
 import type { GraphQLContext } from '../context.ts';
-import { CampaignLockedError, InvalidTransitionError, NotFoundError } from '../errors.ts';
+import {
+  CampaignIncompleteError,
+  CampaignLockedError,
+  InvalidTransitionError,
+  NotFoundError,
+} from '../errors.ts';
 import { tenantRow } from '../node-lookup.ts';
+import { CallFlowInput, CallFlowRef } from './call-flow.ts';
 import { CampaignStatusEnum, RetryableOutcomeEnum } from './enums.ts';
 
 const BusinessHoursWindow = builder.objectRef<WeeklyWindow>('BusinessHoursWindow').implement({
@@ -185,6 +193,17 @@ export const CampaignRef = builder.prismaNode('Campaign', {
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
     revision: t.exposeInt('revision'),
     counters: t.relation('counters', { nullable: false, type: CampaignCounters } as never),
+    callFlow: t.field({
+      type: CallFlowRef,
+      nullable: true,
+      description: 'What new calls play: the current version of the flow; null until one is saved.',
+      resolve: (c, _args, ctx) => flowAt(ctx.deps.prisma, c.id, c.flowVersion),
+    }),
+    callFlowVersion: t.exposeInt('flowVersion', {
+      nullable: true,
+      description:
+        'The current version of the flow: the revision it was saved at. A call runs the version it was dialled with.',
+    }),
   }),
 });
 
@@ -265,6 +284,11 @@ const CreateCampaignInput = builder.inputType('CreateCampaignInput', {
     }),
     scheduledStartAt: t.field({ type: 'DateTime', required: false }),
     scheduledEndAt: t.field({ type: 'DateTime', required: false }),
+    callFlow: t.field({
+      type: CallFlowInput,
+      required: false,
+      description: 'What an answered call plays; a campaign starts only with one (it may be added later).',
+    }),
   }),
 });
 
@@ -283,6 +307,12 @@ const UpdateCampaignInput = builder.inputType('UpdateCampaignInput', {
     retryPolicy: t.field({ type: RetryPolicyUpdateInput, required: false }),
     scheduledStartAt: t.field({ type: 'DateTime', required: false }),
     scheduledEndAt: t.field({ type: 'DateTime', required: false }),
+    callFlow: t.field({
+      type: CallFlowInput,
+      required: false,
+      description:
+        'Replaces the flow: a changed one becomes a new version (the new revision); the same one again changes nothing.',
+    }),
   }),
 });
 
@@ -312,9 +342,10 @@ function withDefaults(input: {
   };
 }
 
+// The flow was validated by CallFlowInput's own schema already (issues at `input.callFlow...`): it passes through.
 const ZCreateCampaignInput = z.preprocess(
   (input) => withDefaults(input as Parameters<typeof withDefaults>[0]),
-  ZCampaignSettings,
+  ZCampaignSettings.safeExtend({ callFlow: z.custom<CallFlow>().nullable().optional() }),
 );
 
 function campaignFilter(
@@ -373,13 +404,18 @@ builder.queryFields((t) => ({
 // ---- mutations ------------------------------------------------------------------------------------------------
 
 const campaignErrors = { types: [NotFoundError, CampaignLockedError, InvalidTransitionError] };
+/** A start also needs a complete campaign (a call flow). */
+const startErrors = { types: [...campaignErrors.types, CampaignIncompleteError] };
 
 builder.mutationFields((t) => ({
   createCampaign: t.field({
     type: CampaignRef,
     authScopes: { operator: true },
     args: { input: t.arg({ type: CreateCampaignInput, validate: ZCreateCampaignInput }) },
-    resolve: (_root, { input }, ctx) => createCampaign(ctx, input as unknown as CampaignSettings),
+    resolve: (_root, { input }, ctx) => {
+      const { callFlow, ...settings } = input as unknown as CampaignSettings & { callFlow?: CallFlow | null };
+      return createCampaign(ctx, settings, callFlow ?? null);
+    },
   }),
   updateCampaign: t.field({
     type: CampaignRef,
@@ -394,7 +430,7 @@ builder.mutationFields((t) => ({
       t.field({
         type: CampaignRef,
         authScopes: { operator: true },
-        errors: campaignErrors,
+        errors: command === 'start' ? startErrors : campaignErrors,
         args: { id: t.arg.globalID({ for: CampaignRef }) },
         resolve: (_root, { id }, ctx) => changeCampaignStatus(ctx, id.id, command),
       }),

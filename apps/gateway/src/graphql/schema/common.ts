@@ -2,6 +2,7 @@ import { GraphQLError } from 'graphql';
 import type { Upload } from '../../http/streaming-uploads.ts';
 import { builder } from '../builder.ts';
 import {
+  CampaignIncompleteError,
   CampaignLockedError,
   type DomainError,
   InvalidCredentialsError,
@@ -64,6 +65,14 @@ builder.objectType(CampaignLockedError, {
   interfaces: [ErrorInterface],
   isTypeOf: (value) => value instanceof CampaignLockedError,
   fields: (t) => ({ status: t.exposeString('status') }),
+});
+
+builder.objectType(CampaignIncompleteError, {
+  name: 'CampaignIncompleteError',
+  description: 'The campaign lacks a setting the command needs; `field` names it (e.g. callFlow).',
+  interfaces: [ErrorInterface],
+  isTypeOf: (value) => value instanceof CampaignIncompleteError,
+  fields: (t) => ({ field: t.exposeString('field') }),
 });
 
 builder.objectType(InvalidTransitionError, {

@@ -1,3 +1,4 @@
+import type { ImportWarning } from '@outbound/targets';
 import { z } from 'zod';
 import { importCsvTargets, importInlineTargets } from '../../services/targets/import-targets.ts';
 import { builder } from '../builder.ts';
@@ -23,6 +24,28 @@ const TargetRowError = builder.objectRef<RowError>('TargetRowError').implement({
   }),
 });
 
+interface Warning extends ImportWarning {
+  /** Valid rows of the import (read, not rejected). */
+  of: number;
+}
+
+const ImportWarningRef = builder.objectRef<Warning>('ImportWarning').implement({
+  description:
+    "A merge field of the campaign's call flow that imported rows have no value for (no such column, or empty " +
+    'cells): those calls speak its fallback. The rows were imported.',
+  fields: (t) => ({
+    field: t.exposeString('field'),
+    fallback: t.exposeString('fallback', { description: 'What those calls say in its place.' }),
+    rows: t.exposeInt('rows', { description: 'Rows without a value for it.' }),
+    message: t.string({
+      resolve: (w) =>
+        `{{${w.field}}}: no value in ${w.rows} of ${w.of} rows; those calls will say ${
+          w.fallback ? `the fallback "${w.fallback}"` : 'nothing in its place (its fallback is empty)'
+        }`,
+    }),
+  }),
+});
+
 export const TargetImportRef = builder.prismaNode('TargetImport', {
   id: { field: 'id' },
   nullable: true,
@@ -44,6 +67,13 @@ export const TargetImportRef = builder.prismaNode('TargetImport', {
       description: 'Rejected rows (all counted; the first ones listed).',
     }),
     errors: t.field({ type: [TargetRowError], resolve: (i) => i.errors as unknown as RowError[] }),
+    warnings: t.field({
+      type: [ImportWarningRef],
+      description:
+        "Merge fields of the campaign's call flow that rows have no value for (warnings, not rejections).",
+      resolve: (i) =>
+        (i.warnings as unknown as ImportWarning[]).map((w) => ({ ...w, of: i.rowsRead - i.rowsInvalid })),
+    }),
     failureReason: t.exposeString('failureReason', { nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),

@@ -7,7 +7,7 @@ import {
   nextStatus,
 } from '@outbound/domain';
 import type { GraphQLContext } from '../../graphql/context.ts';
-import { InvalidTransitionError, NotFoundError } from '../../graphql/errors.ts';
+import { CampaignIncompleteError, InvalidTransitionError, NotFoundError } from '../../graphql/errors.ts';
 import { recordAudit, requireViewer } from '../audit.ts';
 import { announceCampaign } from './announce.ts';
 
@@ -31,6 +31,11 @@ export async function changeCampaignStatus(ctx: GraphQLContext, id: string, comm
     if (!current) throw new NotFoundError('campaign');
     const to = nextStatus(current.status as CampaignStatusName, command);
     if (!to) throw new InvalidTransitionError(command, current.status, allowedFrom(command));
+    if (command === 'start' && current.flowVersion === null)
+      throw new CampaignIncompleteError(
+        'callFlow',
+        'the campaign has no call flow (what an answered call plays): save one before starting it',
+      );
     const timestamp = TIMESTAMP_OF[command];
     const { count } = await tx.campaign.updateMany({
       where: { id, tenantId: viewer.tenantId, status: { in: [...allowedFrom(command)] } },

@@ -1,6 +1,6 @@
 import type { CallOutcome, Campaign } from '@outbound/db';
 import { type CampaignSettings, formatTimeOfDay, parseTimeOfDay, type WeeklyWindow } from '@outbound/domain';
-import { gqlError } from '../../graphql/errors.ts';
+import { badInput } from '../../graphql/errors.ts';
 
 /** Campaign settings as the API and the domain see them, from the database row. */
 export function settingsOf(campaign: Campaign): CampaignSettings {
@@ -61,7 +61,5 @@ export function columnsOf(settings: CampaignSettings) {
 export function refusePastEnd(scheduledEndAt: Date | null | undefined, now = new Date()): void {
   if (!scheduledEndAt || scheduledEndAt > now) return;
   const message = `must be in the future (it is ${scheduledEndAt.toISOString()}, now is ${now.toISOString()})`;
-  throw gqlError('BAD_USER_INPUT', `input.scheduledEndAt: ${message}`, {
-    issues: [{ path: 'input.scheduledEndAt', message }],
-  });
+  throw badInput([{ path: 'input.scheduledEndAt', message }]);
 }

@@ -1,3 +1,4 @@
+import { spokenFields } from '@outbound/call-flow';
 import { type CampaignStatusName, isUuid, openForTargets } from '@outbound/domain';
 import {
   CampaignClosedError,
@@ -12,6 +13,7 @@ import type { GraphQLContext } from '../../graphql/context.ts';
 import { CampaignLockedError, NotFoundError, TargetImportError } from '../../graphql/errors.ts';
 import type { Upload } from '../../http/streaming-uploads.ts';
 import { recordAudit, requireViewer } from '../audit.ts';
+import { flowAt } from '../campaigns/call-flow.ts';
 
 async function openCampaign(ctx: GraphQLContext, campaignId: string) {
   const viewer = requireViewer(ctx);
@@ -36,6 +38,8 @@ async function runImport(
 ) {
   const { viewer, campaign } = await openCampaign(ctx, campaignId);
   const { pool } = ctx.deps;
+  // The merge fields its flow speaks: rows without a value for one are reported as warnings (the fallback is spoken).
+  const flow = await flowAt(ctx.deps.prisma, campaignId, campaign.flowVersion);
   const importId = await createImport(pool, {
     tenantId: viewer.tenantId,
     campaignId,
@@ -49,6 +53,7 @@ async function runImport(
       importId,
       defaultRegion: campaign.defaultRegion,
       campaignTimezone: campaign.timezone,
+      mergeFields: flow ? spokenFields(flow) : [],
       onProgress: (rowsRead) => {
         const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage();
         ctx.logger.debug(

@@ -5,6 +5,7 @@ import { useParams, useRouter } from 'next/navigation';
 import { useClient, useQuery } from 'urql';
 import {
   CampaignForm,
+  type CampaignSettingsInput,
   type CampaignSettingsValue,
   SETTINGS_FIELDS,
 } from '../../../../components/campaign-form';
@@ -27,7 +28,7 @@ function EditCampaign({ id }: { id: string }) {
   const campaign = data?.campaign;
   const back = `/campaigns/${encodeURIComponent(id)}`;
 
-  async function save(settings: CampaignSettingsValue) {
+  async function save(settings: CampaignSettingsInput) {
     const result = await client
       .mutation<{ updateCampaign: { __typename: string; message?: string } }>(UPDATE, {
         id,
@@ -58,7 +59,7 @@ function EditCampaign({ id }: { id: string }) {
         </p>
       )}
       {campaign && editable(campaign.status) && (
-        <CampaignForm initial={campaign} submitLabel="Save changes" onSubmit={save} />
+        <CampaignForm initial={campaign} campaignId={id} submitLabel="Save changes" onSubmit={save} />
       )}
     </main>
   );

@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "target_imports" ADD COLUMN     "warnings" JSONB NOT NULL DEFAULT '[]';
+
