@@ -43,6 +43,8 @@ const services: Service[] = [
       SIM_AUTH_TOKEN: telephonyToken,
       SIM_RING_MS: '1000-4000',
       SIM_TALK_MS: '2000-10000',
+      // The demo's appointment reminder: some people confirm (1), ask for the front desk (2) or opt out (9).
+      SIM_KEYPRESSES: '1:0.3,2:0.1,9:0.05',
       SIM_DUPLICATE_CALLBACK_RATE: '0.02',
       SIM_OUT_OF_ORDER_RATE: '0.02',
     },

@@ -11,7 +11,7 @@ import { COUNTERS_SELECT, countersSnapshotOf } from '@outbound/db';
 import { createLogger } from '@outbound/observability';
 import { type Client, createClient } from 'graphql-ws';
 import { WebSocket } from 'ws';
-import { percentile, startPlatform } from '../support/platform.ts';
+import { campaignGlobalId, percentile, startPlatform } from '../support/platform.ts';
 
 const SIZES = (process.env.BENCH_SUBSCRIBERS ?? '1000,5000').split(',').map(Number);
 const CAMPAIGNS = 100;
@@ -47,7 +47,6 @@ try {
         status: 'DRAFT',
       }),
     );
-  const globalId = (id: string) => Buffer.from(`Campaign:${id}`).toString('base64');
 
   /** One committed change of one campaign: the counters row moves, then the live message (as after a commit). */
   async function commit(batch: string[]): Promise<void> {
@@ -96,7 +95,7 @@ try {
           client.subscribe<{ campaignStats: { updatedAt: string } }>(
             {
               query: 'subscription($id: ID!) { campaignStats(campaignId: $id) { version updatedAt } }',
-              variables: { id: globalId(campaigns[i % CAMPAIGNS] as string) },
+              variables: { id: campaignGlobalId(campaigns[i % CAMPAIGNS] as string) },
             },
             {
               next: (result) => {

@@ -6,7 +6,7 @@
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { type Platform, say, startPlatform } from '../support/platform.ts';
+import { campaignGlobalId, type Platform, say, startPlatform } from '../support/platform.ts';
 
 const CALLS = 600;
 const COUNTER_FIELDS = [
@@ -62,8 +62,6 @@ afterAll(async () => {
   await platform?.cleanup();
 }, 120_000);
 
-const globalId = (id: string) => Buffer.from(`Campaign:${id}`).toString('base64');
-
 /** A subscriber on one gateway: a graphql-ws client that reconnects by itself, as the dashboard's does. */
 function watch(name: string, gatewayUrl: string, key: string, query: string, variables = {}): Watcher {
   const watcher: Watcher = { name, received: [], errors: [], backwards: [] };
@@ -112,7 +110,7 @@ async function dbCounters(campaignId: string) {
 }
 
 const lastOf = (w: Watcher, campaignId: string) => {
-  const mine = w.received.filter((c) => c.campaignId === globalId(campaignId));
+  const mine = w.received.filter((c) => c.campaignId === campaignGlobalId(campaignId));
   const c = mine.at(-1);
   return c ? { version: c.version, ...Object.fromEntries(COUNTER_FIELDS.map((f) => [f, c[f]])) } : null;
 };
@@ -135,13 +133,15 @@ describe('live updates (two gateways, Redis restarted mid-campaign)', () => {
       platform.gatewayUrls.forEach((url, g) => {
         for (let i = 0; i < 3; i++)
           watchers.push(
-            watch(`gateway${g + 1}-stats${i}`, url, a.operatorKey, stats, { id: globalId(campaignId) }),
+            watch(`gateway${g + 1}-stats${i}`, url, a.operatorKey, stats, {
+              id: campaignGlobalId(campaignId),
+            }),
           );
         watchers.push(watch(`gateway${g + 1}-wallboard`, url, a.operatorKey, wall));
       });
       const outsider = watch('tenant B wallboard', platform.gatewayUrls[1] as string, b.operatorKey, wall);
       const intruder = watch('tenant B on A', platform.gatewayUrls[0] as string, b.operatorKey, stats, {
-        id: globalId(campaignId),
+        id: campaignGlobalId(campaignId),
       });
 
       const finished = (s: Record<string, number>) => (s.COMPLETED ?? 0) + (s.FAILED ?? 0);

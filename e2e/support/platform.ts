@@ -12,7 +12,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createKafka, ensureTopics, topicSpecs } from '@outbound/bus';
 import { type CallFlowInput, ZCallFlow } from '@outbound/call-flow';
-import type { SimStats as CarrierStats } from '@outbound/carrier-sim';
+import type { SimStats as CarrierStats, FlowCampaignStats } from '@outbound/carrier-sim';
 import {
   type CassandraConfig,
   cassandraEnv,
@@ -89,6 +89,8 @@ export interface CampaignSimStats {
   /** The most creates of the campaign within any one second at the carrier. */
   maxPerSecond: number;
   outcomes: Record<string, number>;
+  /** What the campaign's answered calls did in their flows. */
+  flow: FlowCampaignStats;
 }
 
 export interface SimStats {
@@ -104,6 +106,7 @@ export interface SimStats {
   duplicateAttempts: string[];
   campaigns: Record<string, CampaignSimStats>;
   callbacks: CarrierStats['callbacks'];
+  flows: CarrierStats['flows'];
 }
 
 export interface CampaignSpec {
@@ -118,6 +121,8 @@ export interface CampaignSpec {
   name?: string;
   /** Its call flow (version 1); default MESSAGE_ONLY_FLOW, null for none (such a campaign cannot be started). */
   flow?: CallFlowInput | null;
+  /** The metadata of the i-th call (its import row's extra columns: the flow's merge fields); default none. */
+  metadata?: (i: number) => Record<string, string>;
 }
 
 /** The carrier mix of the pipeline suites: 70% answered, busy / no-answer / failed 10% each (all retryable). */
@@ -191,6 +196,11 @@ export async function freePorts(n: number): Promise<number[]> {
 }
 
 /** Test output (the project lints console.* away): to stderr, which vitest shows with the test. */
+/** The gateway's global id of a campaign (Relay: base64 of `Campaign:<uuid>`). */
+export function campaignGlobalId(id: string): string {
+  return Buffer.from(`Campaign:${id}`).toString('base64');
+}
+
 export function say(...parts: unknown[]): void {
   process.stderr.write(`${parts.map((p) => (typeof p === 'string' ? p : JSON.stringify(p))).join(' ')}\n`);
 }
@@ -654,6 +664,7 @@ export async function startPlatform(options: PlatformOptions) {
                 phoneNumber: dramaNumber(i),
                 timezone: 'Europe/London',
                 sourceRow: i + 1,
+                ...(spec.metadata && { metadata: spec.metadata(i) }),
               })),
             },
           },
