@@ -58,6 +58,7 @@ it('imports a 100,000-row CSV stream with exact counts', async () => {
     rowsDoNotCall: 1_000,
     rowsInvalid: 1_000,
     errors: 100,
+    warnings: [],
   });
   // Rows 37, 137, …, 9,937: alternately not a number and a US number without its zone.
   expect(result.errors.map((e) => e.row)).toEqual(Array.from({ length: 100 }, (_, k) => 37 + 100 * k));
