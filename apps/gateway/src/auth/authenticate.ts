@@ -1,8 +1,7 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { Database } from '@outbound/db';
 import type { Logger } from '@outbound/observability';
 import type { GatewayConfig } from '../environment.ts';
-import { parseApiKey, sha256 } from './tokens.ts';
+import { parseApiKey, sameDigest, sha256 } from './tokens.ts';
 import type { Viewer } from './viewer.ts';
 
 export const SESSION_COOKIE = 'outbound_session';
@@ -53,13 +52,6 @@ export function credentialOf(headers: { get(name: string): string | null }): Cre
   return cookie ? { value: cookie, from: 'cookie' } : null;
 }
 
-/** Compares two hex digests in constant time (no timing hint of how many leading characters matched). */
-function sameDigest(stored: string, computed: string): boolean {
-  const a = Buffer.from(stored, 'hex');
-  const b = Buffer.from(computed, 'hex');
-  return a.length === b.length && a.length > 0 && timingSafeEqual(a, b);
-}
-
 // lastUsedAt is informational; writing it at most once a minute per key keeps hot keys off the write path.
 const LAST_USED_RESOLUTION_MS = 60_000;
 
@@ -73,7 +65,8 @@ export async function authenticate(db: Database, credential: string, logger: Log
       !key ||
       !sameDigest(key.secretHash, sha256(parsed.secret)) ||
       key.revokedAt ||
-      (key.expiresAt && key.expiresAt <= now)
+      (key.expiresAt && key.expiresAt <= now) ||
+      key.tenant.disabledAt
     ) {
       throw new InvalidCredentialError('unknown, revoked or expired API key');
     }
@@ -94,7 +87,13 @@ export async function authenticate(db: Database, credential: string, logger: Log
       where: { tokenHash: sha256(credential) },
       include: { user: { include: { tenant: true } } },
     });
-    if (!session || session.revokedAt || session.expiresAt <= new Date() || session.user.disabledAt) {
+    if (
+      !session ||
+      session.revokedAt ||
+      session.expiresAt <= new Date() ||
+      session.user.disabledAt ||
+      session.user.tenant.disabledAt
+    ) {
       throw new InvalidCredentialError('the session has expired or was ended; log in again');
     }
     const { user } = session;
