@@ -8,7 +8,7 @@ import { badInput, DomainError } from '../../graphql/errors.ts';
 import { type AuditOrigin, recordAudit } from '../audit.ts';
 import { type PeopleDeps, systemOrigin } from './context.ts';
 import type { IssuedLink } from './links.ts';
-import { createUser, parsePerson } from './users.ts';
+import { createUser, inputIssues, ZEmail, ZPersonName } from './users.ts';
 
 export const ZSlug = z
   .string()
@@ -70,12 +70,11 @@ export async function createTenant(
 ): Promise<CreatedTenant> {
   const name = ZTenantName.safeParse(input.name);
   const slug = ZSlug.safeParse(input.slug);
-  if (!name.success || !slug.success)
-    throw badInput([
-      ...(name.success ? [] : [{ path: 'name', message: name.error.issues[0]?.message ?? 'invalid' }]),
-      ...(slug.success ? [] : [{ path: 'slug', message: slug.error.issues[0]?.message ?? 'invalid' }]),
-    ]);
-  const person = parsePerson({ ...input.admin, role: 'ADMIN' });
+  const email = ZEmail.safeParse(input.admin.email);
+  const adminName = ZPersonName.safeParse(input.admin.name);
+  if (!name.success || !slug.success || !email.success || !adminName.success)
+    throw badInput(inputIssues({ name, slug, 'admin.email': email, 'admin.name': adminName }));
+  const person = { email: email.data, name: adminName.data, role: 'ADMIN' as const };
   let tenant: Tenant;
   try {
     tenant = await deps.prisma.tenant.create({ data: { name: name.data, slug: slug.data } });

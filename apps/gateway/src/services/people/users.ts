@@ -34,15 +34,20 @@ export interface PersonInput {
   role: Role;
 }
 
+/** Each failed parse as a BAD_USER_INPUT issue naming its field (the first problem of each). */
+export function inputIssues(
+  results: Record<string, { success: boolean; error?: { issues: { message: string }[] } }>,
+): { path: string; message: string }[] {
+  return Object.entries(results)
+    .filter(([, result]) => !result.success)
+    .map(([path, result]) => ({ path, message: result.error?.issues[0]?.message ?? 'is not valid' }));
+}
+
 /** Parses input the API and the CLI validated already (normalising it: trimmed, e-mail lower-cased). */
 export function parsePerson(input: PersonInput): PersonInput {
   const email = ZEmail.safeParse(input.email);
   const name = ZPersonName.safeParse(input.name);
-  const issues = [
-    ...(email.success ? [] : [{ path: 'email', message: email.error.issues[0]?.message ?? 'invalid' }]),
-    ...(name.success ? [] : [{ path: 'name', message: name.error.issues[0]?.message ?? 'invalid' }]),
-  ];
-  if (issues.length > 0 || !email.success || !name.success) throw badInput(issues);
+  if (!email.success || !name.success) throw badInput(inputIssues({ email, name }));
   return { email: email.data, name: name.data, role: input.role };
 }
 
