@@ -4,6 +4,7 @@
 // sessions, one's own password, the password policy, the audit entry of every change, tenants kept apart and roles
 // enforced, and the redemption limit per client address.
 import { randomBytes } from 'node:crypto';
+import { eventually } from '@outbound/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256 } from './auth/tokens.ts';
 import { globalId } from './testing/campaign-fixtures.ts';
@@ -452,6 +453,24 @@ describe('password resets and sessions', () => {
       purpose: 'RESET',
       sessionsEnded: 1,
     });
+  });
+
+  it('records when a session was last used, at most once a minute', async () => {
+    const m = await member(a, 'VIEWER');
+    const tokenHash = sha256(m.session);
+    const { lastSeenAt: first } = await t.db.session.findUniqueOrThrow({ where: { tokenHash } });
+    // Used again within the minute: not written again.
+    expect(await isSignedIn(m.session)).toBe(true);
+    expect((await t.db.session.findUniqueOrThrow({ where: { tokenHash } })).lastSeenAt).toEqual(first);
+    const longAgo = new Date(Date.now() - 5 * 60_000);
+    await t.db.session.update({ where: { tokenHash }, data: { lastSeenAt: longAgo } });
+    const before = Date.now();
+    expect(await isSignedIn(m.session)).toBe(true);
+    const seen = await eventually(async () => {
+      const { lastSeenAt } = await t.db.session.findUniqueOrThrow({ where: { tokenHash } });
+      return lastSeenAt > longAgo && lastSeenAt;
+    }, 'lastSeenAt written');
+    expect(seen.getTime()).toBeGreaterThanOrEqual(before - 1000);
   });
 
   it("lists a user's open sessions and ends one or all of them", async () => {
