@@ -5,8 +5,10 @@
 // enforced, and the redemption limit per client address.
 import { randomBytes } from 'node:crypto';
 import { eventually } from '@outbound/testing';
+import type { GraphQLObjectType } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256 } from './auth/tokens.ts';
+import { schema } from './graphql/schema/index.ts';
 import { globalId } from './testing/campaign-fixtures.ts';
 import {
   createCampaign,
@@ -177,6 +179,17 @@ describe('invitations and password links', () => {
     const [, selector, secret] = invited.token.split('_') as [string, string, string];
     expect(link).toMatchObject({ purpose: 'INVITE', selector, secretHash: sha256(secret), usedAt: null });
     expect(JSON.stringify(row.passwordLinks)).not.toContain(secret);
+    // No field of the API could carry a password hash or a link's secret.
+    for (const [name, fields] of [
+      [
+        'User',
+        ['createdAt', 'disabledAt', 'email', 'id', 'lastLoginAt', 'name', 'role', 'sessions', 'status'],
+      ],
+      ['UserSession', ['createdAt', 'current', 'expiresAt', 'id', 'lastSeenAt', 'userAgent']],
+    ] as const)
+      expect(Object.keys((schema.getType(name) as GraphQLObjectType).getFields()).sort()).toEqual([
+        ...fields,
+      ]);
     // INVITE_LINK_TTL_MS, 7 days by default.
     const ttl = (link?.expiresAt.getTime() ?? 0) - before;
     expect(ttl).toBeGreaterThanOrEqual(7 * 86_400_000 - 1000);
