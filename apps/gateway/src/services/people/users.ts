@@ -192,6 +192,8 @@ export async function issuePasswordReset(
   userId: string,
 ): Promise<{ user: User; link: IssuedLink }> {
   return deps.prisma.$transaction(async (tx) => {
+    // Serialised with the other changes to the tenant's people: two resets at once leave one open link.
+    await lockPeople(tx, origin.tenantId);
     const user = await tenantUser(tx, origin, userId);
     if (user.disabledAt) throw new LockoutError(`${user.email} is disabled: enable the user first`);
     const link = await issuePasswordLink(tx, deps.config, user);
