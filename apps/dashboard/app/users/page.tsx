@@ -158,7 +158,12 @@ function Sessions({ user, onChanged }: { user: User; onChanged: (problem?: strin
                 {session.current && <span className="badge"> this session</span>}
               </td>
               <td>
-                <button type="button" className="secondary small" onClick={() => endSessions(session.id)}>
+                <button
+                  type="button"
+                  className="secondary small"
+                  aria-label={`End the session signed in ${when(session.createdAt)}`}
+                  onClick={() => endSessions(session.id)}
+                >
                   End
                 </button>
               </td>
