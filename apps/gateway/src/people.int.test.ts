@@ -93,13 +93,19 @@ function resultOf(response: GraphQLResponse, field: string): Result {
   return response.body.data?.[field] as Result;
 }
 
+/**
+ * This file's requests come from an address of its own: its failed logins and password checks must not use up the
+ * login budget of 127.0.0.1, which every other test file's logins share.
+ */
+const ADDRESS = loopbackAddress();
+
 async function send(
   auth: string | undefined,
   query: string,
   variables: Record<string, unknown>,
   field: string,
 ) {
-  return resultOf(await gql(t.url, query, variables, { auth }), field);
+  return resultOf(await gql(t.url, query, variables, { auth, localAddress: ADDRESS }), field);
 }
 
 const tokenOf = (url: string) => url.slice(url.indexOf('#token=') + '#token='.length);
@@ -114,7 +120,7 @@ async function invite(tenant: TestTenant, role = 'OPERATOR', name = 'Grace Hoppe
   return { email, url: result.url as string, token: tokenOf(result.url as string), id: user.id };
 }
 
-function setPassword(token: string, password: string, localAddress?: string) {
+function setPassword(token: string, password: string, localAddress = ADDRESS) {
   return gql(t.url, SET_PASSWORD, { token, password }, { localAddress }).then((r) =>
     resultOf(r, 'setPassword'),
   );
@@ -131,11 +137,9 @@ async function member(tenant: TestTenant, role = 'OPERATOR') {
   expect((await setPassword(invited.token, GOOD_PASSWORD)).__typename).toBe('PasswordSet');
   const token = await login(invited.email, GOOD_PASSWORD);
   if (!token) throw new Error('the member could not sign in');
-  return {
-    ...invited,
-    session: token,
-    rowId: Buffer.from(invited.id, 'base64').toString().split(':')[1] as string,
-  };
+  const rowId = Buffer.from(invited.id, 'base64').toString().split(':')[1] as string;
+  const { passwordHash } = await t.db.user.findUniqueOrThrow({ where: { id: rowId } });
+  return { ...invited, session: token, rowId, passwordHash };
 }
 
 /** The audit entries of `tenant` about a user row, oldest first. */
@@ -647,7 +651,33 @@ describe('tenants apart and roles enforced', () => {
   });
 });
 
-describe('redemption limit', () => {
+describe('guessing limits', () => {
+  it("counts wrong current passwords against the login limit of the user's e-mail address", async () => {
+    const limited = await startTestGateway({ LOGIN_ATTEMPTS_PER_15_MIN: '2' });
+    try {
+      const m = await member(a, 'VIEWER');
+      const from = loopbackAddress();
+      const change = (current: string) =>
+        gql(
+          limited.url,
+          CHANGE_MINE,
+          { current, next: 'another fine passphrase' },
+          { auth: m.session, localAddress: from },
+        );
+      for (const guess of ['wrong guess one', 'wrong guess two'])
+        expect(resultOf(await change(guess), 'changeMyPassword').__typename).toBe('InvalidCredentialsError');
+      const refused = await change(GOOD_PASSWORD);
+      expect(refused.status).toBe(429);
+      expect(refused.body.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+      // The password did not change.
+      expect((await t.db.user.findUniqueOrThrow({ where: { email: m.email } })).passwordHash).toBe(
+        m.passwordHash,
+      );
+    } finally {
+      await limited.stop();
+    }
+  });
+
   it('refuses a client address after PASSWORD_LINK_ATTEMPTS_PER_15_MIN failures, even with a good token', async () => {
     const limited = await startTestGateway({ PASSWORD_LINK_ATTEMPTS_PER_15_MIN: '3' });
     try {

@@ -39,6 +39,27 @@ export async function refundAttempt(ctx: GraphQLContext, budget: AttemptBudget):
   await Promise.all(budget.keys.map((key) => ctx.deps.buckets.refund(key, rate, budget.perWindow)));
 }
 
+/**
+ * Runs `work` as one attempt of `budget`: taken before, given back afterwards unless `work` failed with an error
+ * that `isFailedGuess` says is a wrong secret.
+ */
+export async function asAttempt<T>(
+  ctx: GraphQLContext,
+  budget: AttemptBudget,
+  isFailedGuess: (err: unknown) => boolean,
+  work: () => Promise<T>,
+): Promise<T> {
+  await takeAttempt(ctx, budget);
+  try {
+    const result = await work();
+    await refundAttempt(ctx, budget);
+    return result;
+  } catch (err) {
+    if (!isFailedGuess(err)) await refundAttempt(ctx, budget);
+    throw err;
+  }
+}
+
 /** Failed logins (and current-password checks), per e-mail address and per client address. */
 export function loginBudget(ctx: GraphQLContext, email: string): AttemptBudget {
   return {

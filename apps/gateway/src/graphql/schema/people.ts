@@ -23,7 +23,7 @@ import {
   ZEmail,
   ZPersonName,
 } from '../../services/people/users.ts';
-import { loginBudget, passwordLinkBudget, refundAttempt, takeAttempt } from '../attempt-budget.ts';
+import { asAttempt, loginBudget, passwordLinkBudget } from '../attempt-budget.ts';
 import { builder } from '../builder.ts';
 import type { GraphQLContext } from '../context.ts';
 import {
@@ -162,17 +162,8 @@ const PasswordChangedRef = builder.objectRef<{ otherSessionsEnded: number }>('Pa
 const passwordArg = z.string().max(PASSWORD_MAX_LENGTH * 4, 'is too long');
 
 /** Token guesses are limited per client address; a usable token's attempt is given back. */
-async function withLinkBudget<T>(ctx: GraphQLContext, work: () => Promise<T>): Promise<T> {
-  const budget = passwordLinkBudget(ctx);
-  await takeAttempt(ctx, budget);
-  try {
-    const result = await work();
-    await refundAttempt(ctx, budget);
-    return result;
-  } catch (err) {
-    if (!(err instanceof InvalidLinkError)) await refundAttempt(ctx, budget);
-    throw err;
-  }
+function withLinkBudget<T>(ctx: GraphQLContext, work: () => Promise<T>): Promise<T> {
+  return asAttempt(ctx, passwordLinkBudget(ctx), (err) => err instanceof InvalidLinkError, work);
 }
 
 builder.queryFields((t) => ({
@@ -296,23 +287,13 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const actor = ctx.viewer?.actor;
       if (actor?.type !== 'USER') throw gqlError('FORBIDDEN', 'an API key has no password to change');
-      const budget = loginBudget(ctx, actor.email);
-      await takeAttempt(ctx, budget);
       const { deps, origin } = peopleOf(ctx);
-      try {
-        const result = await changeOwnPassword(
-          deps,
-          origin,
-          actor.sessionId,
-          args.currentPassword,
-          args.newPassword,
-        );
-        await refundAttempt(ctx, budget);
-        return result;
-      } catch (err) {
-        if (!(err instanceof InvalidCredentialsError)) await refundAttempt(ctx, budget);
-        throw err;
-      }
+      return asAttempt(
+        ctx,
+        loginBudget(ctx, actor.email),
+        (err) => err instanceof InvalidCredentialsError,
+        () => changeOwnPassword(deps, origin, actor.sessionId, args.currentPassword, args.newPassword),
+      );
     },
   }),
   setPassword: t.field({
