@@ -69,6 +69,8 @@ const services: Service[] = [
       // forwards the browser's address.
       COOKIE_SECURE: 'false',
       TRUSTED_PROXIES: '127.0.0.1',
+      // Password links (invitations, resets) lead to the dashboard as `npm start` serves it.
+      DASHBOARD_PUBLIC_URL: `http://127.0.0.1:${DASHBOARD_PORT}`,
       // A developer's installation: GraphiQL in the browser, with introspection.
       GRAPHIQL: 'true',
       GRAPHQL_INTROSPECTION: 'true',

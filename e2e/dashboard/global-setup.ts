@@ -31,7 +31,12 @@ export default async function globalSetup() {
     env: {
       scheduler: { SCHEDULER_TICK_MS: '200' },
       // The browsers' WebSockets come from the dashboard's pages; its /graphql proxy forwards their address.
-      gateway: { CORS_ORIGINS: `http://127.0.0.1:${port}`, TRUSTED_PROXIES: '127.0.0.1' },
+      // Password links (invitations, resets) point at this dashboard.
+      gateway: {
+        CORS_ORIGINS: `http://127.0.0.1:${port}`,
+        TRUSTED_PROXIES: '127.0.0.1',
+        DASHBOARD_PUBLIC_URL: `http://127.0.0.1:${port}`,
+      },
     },
     // Two gateways, as behind a load balancer: the first takes the dashboard's HTTP, the second the browsers'
     // WebSockets, so a test can take the second away while campaigns go on.

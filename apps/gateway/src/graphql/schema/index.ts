@@ -13,6 +13,7 @@ import './throughput.ts';
 import './targets.ts';
 import './do-not-call.ts';
 import './api-keys.ts';
+import './people.ts';
 import './audit.ts';
 import './dead-letters.ts';
 import './live.ts';
