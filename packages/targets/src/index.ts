@@ -10,13 +10,21 @@ export {
 } from './import.ts';
 export {
   type FieldError,
+  type NormalizedPhone,
   type NormalizedTarget,
   type NormalizeOptions,
   type NormalizeResult,
   normalizePhone,
   normalizeTarget,
 } from './normalize.ts';
-export { resolveTimeZone, UNKNOWN_ZONE_REASON, zoneForCountry } from './timezones.ts';
+export { type NumberZones, zonesForNumber } from './number-zones.ts';
+export {
+  EMPTY_ZONE_CELL_REASON,
+  type FieldWarning,
+  resolveTimeZone,
+  type TimezoneSource,
+  UNKNOWN_ZONE_REASON,
+} from './timezones.ts';
 export {
   type ImportWarning,
   MAX_INLINE_TARGETS,
@@ -24,5 +32,7 @@ export {
   MAX_METADATA_VALUE_LENGTH,
   type RawTarget,
   type RowError,
+  type RowWarning,
   type SourceRow,
+  type TimezoneSourceCounts,
 } from './types.ts';
