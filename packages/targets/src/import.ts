@@ -15,8 +15,8 @@ import {
   LOCK_CAMPAIGN,
   LOCK_IMPORT,
 } from './sql.ts';
-import type { FieldWarning } from './timezones.ts';
 import {
+  type FieldWarning,
   type ImportWarning,
   MAX_INLINE_TARGETS,
   type RawTarget,

@@ -20,12 +20,12 @@ export {
 export { type NumberZones, zonesForNumber } from './number-zones.ts';
 export {
   EMPTY_ZONE_CELL_REASON,
-  type FieldWarning,
   resolveTimeZone,
   type TimezoneSource,
   UNKNOWN_ZONE_REASON,
 } from './timezones.ts';
 export {
+  type FieldWarning,
   type ImportWarning,
   MAX_INLINE_TARGETS,
   MAX_METADATA_KEYS,

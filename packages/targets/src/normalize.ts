@@ -10,8 +10,9 @@ import {
   parsePhoneNumberFromString,
   validatePhoneNumberLength,
 } from 'libphonenumber-js/max';
-import { type FieldWarning, recipientZones, resolveTimeZone, type TimezoneSource } from './timezones.ts';
+import { recipientZones, resolveTimeZone, type TimezoneSource } from './timezones.ts';
 import {
+  type FieldWarning,
   MAX_METADATA_KEY_LENGTH,
   MAX_METADATA_KEYS,
   MAX_METADATA_VALUE_LENGTH,

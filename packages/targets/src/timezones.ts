@@ -1,6 +1,7 @@
 import { type DailyWindow, dailyWindowEverOpen, formatTimeOfDay } from '@outbound/domain';
 import ct from 'countries-and-timezones';
 import { zonesForNumber } from './number-zones.ts';
+import type { FieldWarning } from './types.ts';
 
 /**
  * Recipients' time zones. The scheduler only dials a recipient inside their calling window (default 08:00–21:00
@@ -21,13 +22,6 @@ import { zonesForNumber } from './number-zones.ts';
  */
 
 export type TimezoneSource = 'COLUMN' | 'NUMBER_PREFIX' | 'COUNTRY_CODE';
-
-/** A problem with a row that is imported all the same (the interface of import reports: field, value, message). */
-export interface FieldWarning {
-  readonly field: string;
-  readonly value: string;
-  readonly message: string;
-}
 
 export const UNKNOWN_ZONE_REASON =
   "cannot tell the recipient's time zone from the number; add a timezone column";

@@ -8,12 +8,16 @@ export interface RowError {
   readonly reason: string;
 }
 
-/** A row imported with a warning (`row` as in RowError). */
-export interface RowWarning {
-  readonly row: number;
+/** A problem with a row that is imported all the same: which field, its value, what is odd about it. */
+export interface FieldWarning {
   readonly field: string;
   readonly value: string;
   readonly message: string;
+}
+
+/** A row imported with a warning (`row` as in RowError). */
+export interface RowWarning extends FieldWarning {
+  readonly row: number;
 }
 
 /**
