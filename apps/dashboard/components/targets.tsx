@@ -2,6 +2,7 @@
 import { useState } from 'react';
 import { useClient } from 'urql';
 import { pastedNumbers } from '../lib/pasted';
+import { describeZoneSources, type TimezoneSourceCounts } from '../lib/time-zones';
 import { uploadFile } from '../lib/upload';
 import { UploadProgress } from './upload-progress';
 
@@ -14,6 +15,8 @@ const IMPORT_FIELDS = `__typename
     id status source rowsRead rowsImported rowsDuplicate rowsDoNotCall rowsInvalid failureReason
     errors { row field value reason }
     warnings { field fallback rows message }
+    rowsWarned rowWarnings { row field value message }
+    timezoneSources { column numberPrefix countryCode emptyCells }
   }
   ... on Error { code message }`;
 const IMPORT_CSV = `mutation ImportTargetsCsv($campaignId: ID!, $file: File!) {
@@ -38,6 +41,11 @@ interface ImportReport {
   errors?: { row: number; field: string; value: string | null; reason: string }[];
   /** Merge fields of the call flow that rows have no value for (imported all the same). */
   warnings?: { field: string; fallback: string; rows: number; message: string }[];
+  /** Rows imported with a warning (e.g. a timezone the number does not fit), the first ones listed. */
+  rowsWarned?: number;
+  rowWarnings?: { row: number; field: string; value: string; message: string }[];
+  /** How the valid rows' zones were found. */
+  timezoneSources?: TimezoneSourceCounts;
   message?: string;
 }
 
@@ -127,7 +135,8 @@ export function TargetsImport({
           <label htmlFor="targets-file">CSV file</label>
           <p className="hint" id="targets-file-hint">
             A header row with a <code>phone</code> column (or phone_number, number, msisdn, telephone);
-            optionally <code>timezone</code>; other columns are kept with each number.
+            optionally <code>timezone</code> (without it, or in an empty cell, the zone comes from the
+            number); other columns are kept with each number.
           </p>
           <input
             id="targets-file"
@@ -173,13 +182,16 @@ function ImportResult({ outcome }: { outcome: Outcome }) {
   if (problem) return <p role="alert">{problem}</p>;
   if (!report) return null;
   if (report.__typename !== 'TargetImport') return <p role="alert">{report.message}</p>;
+  const line = (row: number) => (lineOfRow ? (lineOfRow[row - 1] ?? row) : row);
+  const zones = report.timezoneSources ? describeZoneSources(report.timezoneSources) : null;
   return (
     <div className="import-report" data-testid="import-report">
       <p role="status">
         {report.status === 'FAILED'
           ? `Import failed: ${report.failureReason ?? 'unknown reason'}.`
-          : `${report.rowsRead?.toLocaleString('en')} rows read: ${report.rowsImported?.toLocaleString('en')} added, ${report.rowsDuplicate} duplicates, ${report.rowsDoNotCall} on the do-not-call list, ${report.rowsInvalid} rejected.`}
+          : `${report.rowsRead?.toLocaleString('en')} rows read: ${report.rowsImported?.toLocaleString('en')} added, ${report.rowsDuplicate?.toLocaleString('en')} duplicates, ${report.rowsDoNotCall?.toLocaleString('en')} on the do-not-call list, ${report.rowsInvalid?.toLocaleString('en')} rejected${report.rowsWarned ? `, ${report.rowsWarned.toLocaleString('en')} imported with a warning` : ''}.`}
       </p>
+      {zones && <p data-testid="import-zones">{zones}</p>}
       {report.errors && report.errors.length > 0 && (
         <table aria-label="Rejected rows">
           <thead>
@@ -193,10 +205,32 @@ function ImportResult({ outcome }: { outcome: Outcome }) {
           <tbody>
             {report.errors.map((e) => (
               <tr key={`${e.row}-${e.field}`} data-testid="rejected-row">
-                <td>{lineOfRow ? (lineOfRow[e.row - 1] ?? e.row) : e.row}</td>
+                <td>{line(e.row)}</td>
                 <td>{e.field}</td>
                 <td>{e.value ?? '—'}</td>
                 <td>{e.reason}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {report.rowWarnings && report.rowWarnings.length > 0 && (
+        <table aria-label="Rows imported with a warning">
+          <thead>
+            <tr>
+              <th scope="col">{lineOfRow ? 'Line' : 'Row (after the header)'}</th>
+              <th scope="col">Field</th>
+              <th scope="col">Value</th>
+              <th scope="col">Warning (imported)</th>
+            </tr>
+          </thead>
+          <tbody>
+            {report.rowWarnings.map((w) => (
+              <tr key={`${w.row}-${w.field}`} data-testid="warned-row">
+                <td>{line(w.row)}</td>
+                <td>{w.field}</td>
+                <td>{w.value}</td>
+                <td>{w.message}</td>
               </tr>
             ))}
           </tbody>
@@ -215,7 +249,16 @@ function ImportResult({ outcome }: { outcome: Outcome }) {
         report.errors !== undefined &&
         report.rowsInvalid > report.errors.length && (
           <p className="muted">
-            The first {report.errors.length} of {report.rowsInvalid} rejected rows are listed.
+            The first {report.errors.length} of {report.rowsInvalid.toLocaleString('en')} rejected rows are
+            listed.
+          </p>
+        )}
+      {report.rowsWarned !== undefined &&
+        report.rowWarnings !== undefined &&
+        report.rowsWarned > report.rowWarnings.length && (
+          <p className="muted">
+            The first {report.rowWarnings.length} of {report.rowsWarned.toLocaleString('en')} warned rows are
+            listed.
           </p>
         )}
     </div>

@@ -1,3 +1,4 @@
+import { isValidZoneGroup } from '@outbound/domain';
 import { z } from 'zod';
 
 /**
@@ -16,22 +17,19 @@ const zDateTime = z.iso.datetime({ offset: true });
 const zPhone = z.string().regex(E164, 'must be an E.164 number (+ and 7 to 15 digits)');
 const zCount = z.number().int().nonnegative();
 
-const validZones = new Map<string, boolean>();
-/** An IANA time zone the runtime knows (through Intl); answers are cached per zone. */
-function isTimeZone(zone: string): boolean {
-  let valid = validZones.get(zone);
+const validGroups = new Map<string, boolean>();
+/** A recipient's zone group (@outbound/domain): IANA zones the runtime knows, sorted, joined by '|'; cached. */
+function isZoneGroup(group: string): boolean {
+  let valid = validGroups.get(group);
   if (valid === undefined) {
-    try {
-      new Intl.DateTimeFormat('en-US', { timeZone: zone });
-      valid = true;
-    } catch {
-      valid = false;
-    }
-    validZones.set(zone, valid);
+    valid = isValidZoneGroup(group);
+    if (validGroups.size < 10_000) validGroups.set(group, valid);
   }
   return valid;
 }
-const zTimeZone = z.string().refine(isTimeZone, 'must be an IANA time zone');
+const zZoneGroup = z
+  .string()
+  .refine(isZoneGroup, "must be an IANA time zone, or several sorted and joined by '|'");
 
 /** How an attempt ended, as the carrier reports it (the `CallOutcome` enum of the database). */
 export const ZCallOutcome = z.enum([
@@ -73,8 +71,12 @@ const dispatchFields = {
   attempt: z.number().int().min(1),
   phoneNumber: zPhone,
   callerId: zPhone,
-  /** The recipient's IANA time zone (calling window). */
-  timezone: zTimeZone,
+  /**
+   * The recipient's zone group (the call's `timezone`): one IANA zone, or the zones the number may be in joined by
+   * '|'; the calling window must be open in every one. A consumer older than zone groups dead-letters a message of
+   * several zones (replayable once it is updated): single zones read as before.
+   */
+  timezone: zZoneGroup,
   /** The scheduler leader's token when it claimed the call. */
   fencingToken: zCount,
   queuedAt: zDateTime,

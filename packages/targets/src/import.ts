@@ -16,12 +16,15 @@ import {
   LOCK_IMPORT,
 } from './sql.ts';
 import {
+  type FieldWarning,
   type ImportWarning,
   MAX_INLINE_TARGETS,
   type RawTarget,
   type RowError,
+  type RowWarning,
   reportedValue,
   type SourceRow,
+  type TimezoneSourceCounts,
 } from './types.ts';
 
 export interface ImportContext extends NormalizeOptions {
@@ -29,7 +32,10 @@ export interface ImportContext extends NormalizeOptions {
   readonly campaignId: string;
   /** The `target_imports` row, created RUNNING beforehand (`createImport`). */
   readonly importId: string;
-  /** How many row errors are kept in `target_imports.errors` (all are counted). Default 100. */
+  /**
+   * How many rejected rows are kept in `target_imports.errors`, and warned rows in `row_warnings` (all are counted).
+   * Default 100.
+   */
   readonly maxReportedErrors?: number;
   /** Called with the number of rows read every 10,000 rows (the database shows nothing until the commit). */
   readonly onProgress?: (rowsRead: number) => void;
@@ -60,6 +66,12 @@ export interface ImportResult {
   readonly rowsInvalid: number;
   /** The first `maxReportedErrors` rejected rows, in row order. */
   readonly errors: readonly RowError[];
+  /** Rows imported with a warning (counted among the others above: a warned row is imported, or a duplicate…). */
+  readonly rowsWarned: number;
+  /** The first `maxReportedErrors` warnings, in row order. */
+  readonly rowWarnings: readonly RowWarning[];
+  /** How the zones of the valid rows were found. */
+  readonly timezoneSources: TimezoneSourceCounts;
   /** Merge fields some valid rows have no value for, in the order of `ImportContext.mergeFields`. */
   readonly warnings: readonly ImportWarning[];
 }
@@ -114,6 +126,21 @@ export async function importTargets(
   const reject = (error: RowError) => {
     rowsInvalid++;
     if (errors.length < maxErrors) errors.push(error);
+  };
+  const rowWarnings: RowWarning[] = [];
+  let rowsWarned = 0;
+  // Every warned row passes here once, with all its warnings: where a store of every warned row would plug in.
+  const warn = (row: number, warnings: readonly FieldWarning[]) => {
+    rowsWarned++;
+    for (const warning of warnings) {
+      if (rowWarnings.length < maxErrors) rowWarnings.push({ row, ...warning });
+    }
+  };
+  const timezoneSources: TimezoneSourceCounts = {
+    COLUMN: 0,
+    NUMBER_PREFIX: 0,
+    COUNTRY_CODE: 0,
+    emptyCells: 0,
   };
   const fields = ctx.mergeFields ?? [];
   const missing = fields.map(() => 0);
@@ -172,13 +199,17 @@ export async function importTargets(
           reject({ row: item.row, field: target.field, value: target.value, reason: target.reason });
           continue;
         }
+        if (target.warnings.length > 0) warn(item.row, target.warnings);
+        timezoneSources[target.timezoneSource]++;
+        if (target.emptyTimezoneCell) timezoneSources.emptyCells++;
         fields.forEach((field, i) => {
           if (!hasValue(target.metadata[field.name])) missing[i] = (missing[i] ?? 0) + 1;
         });
         let metadata = JSON.stringify(target.metadata);
         // COPY's text format treats backslash as an escape; JSON has already escaped tabs and newlines.
         if (metadata.includes('\\')) metadata = metadata.replaceAll('\\', '\\\\');
-        if (copy.add(`${uuidv7()}\t${item.row}\t${target.phone}\t${target.timezone}\t${metadata}\n`)) {
+        const zone = `${target.timezone}\t${target.timezoneSource}`;
+        if (copy.add(`${uuidv7()}\t${item.row}\t${target.phone}\t${zone}\t${metadata}\n`)) {
           await copy.flush();
           ctx.signal?.throwIfAborted();
         }
@@ -216,6 +247,9 @@ export async function importTargets(
       rowsDoNotCall: skipped,
       rowsInvalid,
       errors,
+      rowsWarned,
+      rowWarnings,
+      timezoneSources,
       warnings: fields.flatMap((field, i) =>
         missing[i] ? [{ field: field.name, fallback: field.fallback, rows: missing[i] }] : [],
       ),
@@ -229,6 +263,9 @@ export async function importTargets(
       result.rowsInvalid,
       JSON.stringify(errors),
       JSON.stringify(result.warnings),
+      rowsWarned,
+      JSON.stringify(rowWarnings),
+      JSON.stringify(timezoneSources),
     ]);
     await client.query('COMMIT');
     client.release();

@@ -15,18 +15,21 @@ export const CREATE_STAGE = `
     source_row integer NOT NULL,
     phone text NOT NULL,
     timezone text NOT NULL,
+    timezone_source "TimezoneSource" NOT NULL,
     metadata jsonb NOT NULL
   ) ON COMMIT DROP`;
 
-export const COPY_STAGE = 'COPY target_import_stage (id, source_row, phone, timezone, metadata) FROM STDIN';
+export const COPY_STAGE =
+  'COPY target_import_stage (id, source_row, phone, timezone, timezone_source, metadata) FROM STDIN';
 
 // Inserting in file order makes ON CONFLICT DO NOTHING keep the first occurrence of a number and drop the later
 // ones, and also drop numbers the campaign already has: both are the duplicates. Numbers on the tenant's
 // do-not-call list are inserted SKIPPED, so the campaign shows them and why they are not dialled.
 export const INSERT_CALLS = `
   WITH inserted AS (
-    INSERT INTO calls (id, tenant_id, campaign_id, phone_number, timezone, metadata, status, skip_reason, source_row)
-    SELECT s.id, $1::uuid, $2::uuid, s.phone, s.timezone, s.metadata,
+    INSERT INTO calls (id, tenant_id, campaign_id, phone_number, timezone, timezone_source, metadata, status,
+                       skip_reason, source_row)
+    SELECT s.id, $1::uuid, $2::uuid, s.phone, s.timezone, s.timezone_source, s.metadata,
            CASE WHEN d.phone_number IS NULL THEN 'PENDING' ELSE 'SKIPPED' END::"CallStatus",
            CASE WHEN d.phone_number IS NULL THEN NULL ELSE 'do-not-call' END,
            s.source_row
@@ -61,7 +64,8 @@ export const COMPLETE_IMPORT = `
   UPDATE target_imports SET
     status = 'COMPLETED'::"ImportStatus",
     rows_read = $2, rows_imported = $3, rows_duplicate = $4, rows_do_not_call = $5, rows_invalid = $6,
-    errors = $7::jsonb, warnings = $8::jsonb, finished_at = now()
+    errors = $7::jsonb, warnings = $8::jsonb, rows_warned = $9, row_warnings = $10::jsonb,
+    timezone_sources = $11::jsonb, finished_at = now()
   WHERE id = $1::uuid`;
 
 // Only a RUNNING import is marked: a retried call must never turn a completed import into a failed one.

@@ -8,6 +8,29 @@ export interface RowError {
   readonly reason: string;
 }
 
+/** A problem with a row that is imported all the same: which field, its value, what is odd about it. */
+export interface FieldWarning {
+  readonly field: string;
+  readonly value: string;
+  readonly message: string;
+}
+
+/** A row imported with a warning (`row` as in RowError). */
+export interface RowWarning extends FieldWarning {
+  readonly row: number;
+}
+
+/**
+ * How the zones of an import's valid rows were found: rows per source, and how many of them had a timezone column
+ * with an empty cell (their zones then came from the number). Stored in `target_imports.timezone_sources`.
+ */
+export interface TimezoneSourceCounts {
+  COLUMN: number;
+  NUMBER_PREFIX: number;
+  COUNTRY_CODE: number;
+  emptyCells: number;
+}
+
 /**
  * A merge field of the campaign's call flow that some imported rows have no value for (no such column, or empty
  * cells): those calls speak its fallback. A warning, not a rejection: the rows are imported.
@@ -22,7 +45,10 @@ export interface ImportWarning {
 /** A target as a source gives it, before validation. */
 export interface RawTarget {
   readonly phone: string;
-  /** An IANA zone; when absent the zone is derived from the number (see `timezones.ts`). */
+  /**
+   * An IANA zone; when absent (no such column: undefined) or empty (an empty cell) the zones are derived from the
+   * number (see `timezones.ts`).
+   */
   readonly timezone?: string | undefined;
   readonly metadata?: Readonly<Record<string, string>> | undefined;
 }
