@@ -15,7 +15,7 @@ export const MAX_REPLAY_BATCH = 100;
  * Never the dead-letter topic itself, nor anything else a forged or foreign header could name.
  */
 export function replayableTopics(topics: TopicNames): string[] {
-  return [topics.dispatch, topics.status, ...topics.retry, topics.live];
+  return [topics.dispatch, topics.status, ...topics.retry, topics.live, topics.events];
 }
 
 export function isReplayable(deadLetter: Pick<DeadLetter, 'originalTopic'>, topics: TopicNames): boolean {
