@@ -9,6 +9,7 @@ import {
   kafkaEnv,
   logEnv,
   parseEnv,
+  partnerWebhookEnv,
   port,
   positiveInt,
   redisEnv,
@@ -75,6 +76,8 @@ const gatewayEnv = {
    * with a clear error instead of holding the request.
    */
   HISTORY_READ_TIMEOUT_MS: positiveInt(3000, 60_000),
+  /** After a webhook secret rotation, the previous secret signs too for this long (partners switch meanwhile). */
+  WEBHOOK_SECRET_ROTATION_GRACE_MS: durationMs(24 * 60 * 60 * 1000),
 };
 
 export const environmentShape = {
@@ -83,6 +86,7 @@ export const environmentShape = {
   ...kafkaEnv,
   ...cassandraEnv,
   ...logEnv,
+  ...partnerWebhookEnv,
   ...gatewayEnv,
 };
 

@@ -26,12 +26,6 @@ const dispatcherEnv = {
   /** The first retry's wait; each next one doubles (less up to 30% jitter), up to WEBHOOK_RETRY_MAX_DELAY_MS. */
   WEBHOOK_RETRY_BASE_DELAY_MS: positiveInt(5_000, DAY),
   WEBHOOK_RETRY_MAX_DELAY_MS: positiveInt(HOUR, DAY),
-  /** A delivery is retried this long after it was created (or redelivered by hand), then it has FAILED. */
-  WEBHOOK_RETRY_WINDOW_MS: z.coerce
-    .number()
-    .int()
-    .min(1000)
-    .default(3 * DAY),
   /**
    * An endpoint is disabled when it has failed without a single success for this long AND for at least
    * WEBHOOK_DISABLE_AFTER_FAILURES attempts in a row (a short outage of a busy endpoint disables nothing).

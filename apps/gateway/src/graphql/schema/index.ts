@@ -15,6 +15,7 @@ import './do-not-call.ts';
 import './api-keys.ts';
 import './audit.ts';
 import './dead-letters.ts';
+import './webhooks.ts';
 import './live.ts';
 
 export const schema = builder.toSchema({ sortSchema: true });
