@@ -39,30 +39,29 @@ const RETRY_JITTER = 0.3;
 const LEASE_MARGIN_MS = 30_000;
 
 /**
- * Claims due deliveries: PENDING, due, of an enabled endpoint, with no earlier PENDING delivery of the same call (or
- * campaign) to the same endpoint (a call's events go out in order, a failing one holds back the later ones), at most
- * `endpointConcurrency` per endpoint counting those this process has in flight. The claim is a conditional update
- * that counts the attempt and moves `next_attempt_at` past the request's timeout (a lease: a crashed sender's
- * delivery comes back then), so concurrent dispatchers never claim one delivery twice.
+ * Claims due deliveries: per enabled endpoint (a disabled endpoint's waiting deliveries cost nothing), its due
+ * PENDING deliveries with no earlier PENDING delivery of the same call (or campaign) to it (a call's events go out in
+ * order, a failing one holds back the later ones), at most `endpointConcurrency` minus what this process has in
+ * flight to it, so every endpoint gets its share however long another's backlog; then the most overdue first. The
+ * claim is a conditional update that counts the attempt and moves `next_attempt_at` past the request's timeout (a
+ * lease: a crashed sender's delivery comes back then), so concurrent dispatchers never claim one delivery twice.
  */
 const CLAIM = `
-  WITH ready AS (
-    SELECT d.id, d.endpoint_id, d.next_attempt_at
-    FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.enabled
-    WHERE d.status = 'PENDING' AND d.next_attempt_at <= now()
-      AND NOT EXISTS (
-        SELECT 1 FROM webhook_deliveries p
-        WHERE p.endpoint_id = d.endpoint_id AND p.ordering_key = d.ordering_key AND p.id < d.id
-          AND p.status = 'PENDING')
-    ORDER BY d.next_attempt_at, d.id
-    LIMIT $1 * 4
-  ), chosen AS (
-    SELECT r.id FROM (
-      SELECT r.id, r.next_attempt_at,
-             row_number() OVER (PARTITION BY r.endpoint_id ORDER BY r.next_attempt_at, r.id) + COALESCE(b.busy, 0) AS n
-      FROM ready r LEFT JOIN unnest($2::uuid[], $3::int[]) AS b(endpoint_id, busy) ON b.endpoint_id = r.endpoint_id
-    ) r WHERE r.n <= $4
-    ORDER BY r.next_attempt_at, r.id
+  WITH chosen AS (
+    SELECT c.id FROM webhook_endpoints e
+    LEFT JOIN unnest($2::uuid[], $3::int[]) AS b(endpoint_id, busy) ON b.endpoint_id = e.id
+    CROSS JOIN LATERAL (
+      SELECT d.id, d.next_attempt_at FROM webhook_deliveries d
+      WHERE d.endpoint_id = e.id AND d.status = 'PENDING' AND d.next_attempt_at <= now()
+        AND NOT EXISTS (
+          SELECT 1 FROM webhook_deliveries p
+          WHERE p.endpoint_id = d.endpoint_id AND p.ordering_key = d.ordering_key AND p.id < d.id
+            AND p.status = 'PENDING')
+      ORDER BY d.next_attempt_at, d.id
+      LIMIT GREATEST(0, $4 - COALESCE(b.busy, 0))
+    ) c
+    WHERE e.enabled
+    ORDER BY c.next_attempt_at, c.id
     LIMIT $1
   )
   UPDATE webhook_deliveries d
