@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  createCampaign,
   createTenant,
   type GraphQLResponse,
   gql,
@@ -401,5 +402,33 @@ describe('webhook endpoints', () => {
       'webhookEndpoint.test',
       'webhookEndpoint.delete',
     ]);
+  });
+
+  it('writes each campaign status change to the outbox in its transaction, refused commands none', async () => {
+    const campaign = await createCampaign(t, a.tokens.OPERATOR);
+    const command = (name: string) =>
+      gql(
+        t.url,
+        `mutation($id: ID!) { ${name}(id: $id) { __typename } }`,
+        { id: campaign.id },
+        { auth: a.tokens.OPERATOR },
+      );
+    await command('startCampaign');
+    await command('pauseCampaign');
+    await command('pauseCampaign'); // refused: already paused
+    await command('cancelCampaign');
+    const rows = await t.db.campaignStatusEvent.findMany({
+      where: { campaignId: uuidOf(campaign.id) },
+      orderBy: { id: 'asc' },
+    });
+    expect(rows.map((r) => [r.fromStatus, r.toStatus, r.tenantId, r.publishedAt])).toEqual([
+      ['DRAFT', 'RUNNING', a.id, null],
+      ['RUNNING', 'PAUSED', a.id, null],
+      ['PAUSED', 'CANCELLED', a.id, null],
+    ]);
+    const revisions = rows.map((r) => r.revision);
+    expect(revisions).toEqual([...revisions].sort((x, y) => x - y));
+    const current = await t.db.campaign.findUniqueOrThrow({ where: { id: uuidOf(campaign.id) } });
+    expect(revisions.at(-1)).toBe(current.revision);
   });
 });
