@@ -1,6 +1,5 @@
 import http from 'node:http';
 import https from 'node:https';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { inTransaction } from '@outbound/db';
 import { backoffDelay } from '@outbound/domain';
 import type { Logger } from '@outbound/observability';
@@ -139,9 +138,12 @@ export function createSender(options: SenderOptions): Sender {
   const busy = new Map<string, number>();
   const stopping = new AbortController();
   let wakeUp: (() => void) | null = null;
+  /** A wake-up came while the pool was not idle (claiming, launching): the next idle returns at once. */
+  let woken = false;
   let loop: Promise<void> | null = null;
 
   function wake(): void {
+    woken = true;
     wakeUp?.();
   }
 
@@ -239,13 +241,19 @@ export function createSender(options: SenderOptions): Sender {
     metrics.inFlight.set(inFlight.size);
   }
 
-  /** Waits for a wake-up, a finished request or the poll interval, whichever comes first. */
+  /** Waits for a wake-up (new deliveries, a finished request, stop) or the poll interval, whichever comes first. */
   async function idle(): Promise<void> {
-    await new Promise<void>((resolve) => {
-      wakeUp = resolve;
-      sleep(options.pollMs, undefined, { signal: stopping.signal }).then(resolve, resolve);
-    });
-    wakeUp = null;
+    if (!woken)
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, options.pollMs);
+        function done() {
+          clearTimeout(timer);
+          wakeUp = null;
+          resolve();
+        }
+        wakeUp = done;
+      });
+    woken = false;
   }
 
   async function run(): Promise<void> {
