@@ -172,7 +172,7 @@ function NewEndpoint({ onCreated }: { onCreated: (secret: string) => void }) {
   );
 }
 
-function Deliveries({ endpoint }: { endpoint: Endpoint }) {
+function Deliveries({ endpoint, onRefresh }: { endpoint: Endpoint; onRefresh: () => void }) {
   const client = useClient();
   const cursors = useCursors();
   const [status, setStatus] = useState('');
@@ -224,7 +224,11 @@ function Deliveries({ endpoint }: { endpoint: Endpoint }) {
         <button
           type="button"
           className="secondary small"
-          onClick={() => refetch({ requestPolicy: 'network-only' })}
+          onClick={() => {
+            refetch({ requestPolicy: 'network-only' });
+            // The endpoint's state too (failures in a row, last success, disabled).
+            onRefresh();
+          }}
         >
           Refresh
         </button>
@@ -438,7 +442,7 @@ function EndpointCard({
         </Confirm>
       )}
       <div role="status">{outcome && <p data-testid="endpoint-outcome">{outcome}</p>}</div>
-      {open && <Deliveries endpoint={endpoint} />}
+      {open && <Deliveries endpoint={endpoint} onRefresh={onChanged} />}
     </article>
   );
 }
