@@ -13,7 +13,7 @@ import {
 } from '@outbound/webhooks';
 import type { GraphQLContext } from '../graphql/context.ts';
 import { badInput, NotFoundError } from '../graphql/errors.ts';
-import { recordAudit, requireViewer } from './audit.ts';
+import { actorLabel, recordAudit, requireViewer } from './audit.ts';
 
 /** Most endpoints a tenant may have (each event is sent to each subscribed one). */
 export const MAX_ENDPOINTS_PER_TENANT = 20;
@@ -93,11 +93,6 @@ export async function createEndpoint(
   return { endpoint, secret };
 }
 
-function actorLabel(ctx: GraphQLContext): string {
-  const actor = requireViewer(ctx).actor;
-  return actor.type === 'USER' ? actor.email : `API key "${actor.name}"`;
-}
-
 /**
  * Changes what is given. Enabling an endpoint starts it afresh (its run of failures and the reason it was disabled
  * are cleared; deliveries waiting meanwhile go out); disabling it by hand records who did.
@@ -125,7 +120,7 @@ export async function updateEndpoint(ctx: GraphQLContext, id: string, input: End
       Object.assign(data, {
         enabled: false,
         disabledAt: new Date(),
-        disabledReason: `disabled by ${actorLabel(ctx)}`,
+        disabledReason: `disabled by ${actorLabel(requireViewer(ctx).actor)}`,
       });
     const updated = await tx.webhookEndpoint.update({ where: { id: current.id }, data });
     await recordAudit(tx, ctx, {
