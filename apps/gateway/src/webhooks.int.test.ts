@@ -315,6 +315,11 @@ describe('webhook endpoints', () => {
     expect(failed.every((e) => e.node.status === 'FAILED' && e.node.lastStatusCode === 503)).toBe(true);
 
     const target = failed[0]?.node as { id: string; webhookId: string };
+    const NODE = 'query($id: ID!) { node(id: $id) { ... on WebhookDelivery { webhookId status } } }';
+    const own = await gql<{ node: unknown }>(t.url, NODE, { id: target.id }, { auth: a.tokens.ADMIN });
+    expect(own.body.data?.node).toEqual({ webhookId: target.webhookId, status: 'FAILED' });
+    const theirs = await gql<{ node: unknown }>(t.url, NODE, { id: target.id }, { auth: b.tokens.ADMIN });
+    expect(theirs.body.data?.node).toBeNull();
     const redelivered = await gql<{ redeliverWebhookDelivery: Record<string, unknown> }>(
       t.url,
       'mutation($id: ID!) { redeliverWebhookDelivery(id: $id) { __typename ... on WebhookDelivery { status webhookId nextAttemptAt retryUntil } } }',

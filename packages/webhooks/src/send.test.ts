@@ -17,6 +17,7 @@ const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => void
     // Far more than is ever read, never ended: the sender reads the excerpt and goes.
     res.write('x'.repeat(64 * 1024));
   },
+  '/binary': (_req, res) => res.writeHead(500).end(Buffer.from([0x7b, 0x00, 0xff, 0xfe, 0x7d])),
   '/silent': () => {
     // Never answers.
   },
@@ -69,6 +70,10 @@ describe('one webhook request', () => {
       error: 'answered 500',
       excerpt: '{"error":"database down"}',
     });
+  });
+
+  it('keeps a binary body as text a database can store (no NUL)', async () => {
+    expect((await send('/binary')).excerpt).toBe('{\uFFFD\uFFFD\uFFFD}');
   });
 
   it('does not follow redirects', async () => {

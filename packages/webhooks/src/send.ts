@@ -113,7 +113,11 @@ export async function sendWebhook(request: SendRequest): Promise<SendResult> {
       const done = () => {
         const statusCode = res.statusCode ?? null;
         const ok = statusCode !== null && statusCode >= 200 && statusCode < 300;
-        const excerpt = Buffer.concat(chunks).subarray(0, RESPONSE_EXCERPT_BYTES).toString('utf8');
+        // As text (invalid bytes as U+FFFD); NUL too, which PostgreSQL text cannot hold.
+        const excerpt = Buffer.concat(chunks)
+          .subarray(0, RESPONSE_EXCERPT_BYTES)
+          .toString('utf8')
+          .replaceAll('\u0000', '\uFFFD');
         finish(
           result({
             ok,
