@@ -213,9 +213,16 @@ describe('partner webhooks (every process, a local receiver)', () => {
       }, 'the completion delivered');
       expect(statusChanges).toHaveLength(1);
       // Nothing reached the receiver while it was down, and what was sent at least twice was deduplicated.
-      const retried = await platform.pool.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
-         WHERE e.description = '/main' AND d.attempts > 1`,
+      const retried = await platform.pool.query<{
+        n: number;
+        created_while_down: number;
+        first_attempt_while_down: number;
+      }>(
+        `SELECT count(*) FILTER (WHERE d.attempts > 1)::int AS n,
+                count(*) FILTER (WHERE d.created_at BETWEEN $1 AND $2)::int AS created_while_down,
+                count(*) FILTER (WHERE d.created_at BETWEEN $1 AND $2 AND d.attempts > 1)::int AS first_attempt_while_down
+         FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id WHERE e.description = '/main'`,
+        [new Date(downAt), new Date(upAt)],
       );
       expect(retried.rows[0]?.n).toBeGreaterThan(0);
       expect(receiver.accepted.filter((d) => d.at > downAt && d.at < upAt)).toHaveLength(0);
@@ -238,6 +245,7 @@ describe('partner webhooks (every process, a local receiver)', () => {
         `${deliveredBefore} delivered before the outage, ${finishedWhileDown} calls finished by its end,`,
         `all ${receiver.unique.size} events delivered, the last ${((lastDeliveredAt - upAt) / 1000).toFixed(1)} s after the receiver came back (the campaign went on);`,
         `${receiver.accepted.length - receiver.unique.size} duplicates dropped by webhook-id; ${retried.rows[0]?.n} deliveries retried`,
+        `(${retried.rows[0]?.created_while_down} created during the outage, ${retried.rows[0]?.first_attempt_while_down} of them retried)`,
       );
     } catch (err) {
       platform.printTails();

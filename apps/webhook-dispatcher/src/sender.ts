@@ -1,6 +1,5 @@
 import http from 'node:http';
 import https from 'node:https';
-import { inTransaction } from '@outbound/db';
 import { backoffDelay } from '@outbound/domain';
 import type { Logger } from '@outbound/observability';
 import { type Resolver, type SendResult, sendWebhook, signatureHeaders } from '@outbound/webhooks';
@@ -73,32 +72,47 @@ const CLAIM = `
             ev.payload::text AS body, e.url, e.secret,
             CASE WHEN e.previous_secret_expires_at > now() THEN e.previous_secret END AS previous_secret`;
 
-/** The attempt's result; ignored when the delivery was claimed again meanwhile (its lease expired). */
+/**
+ * The attempt's result, in one statement: the delivery (ignored when it was claimed again meanwhile: its lease
+ * expired), then its endpoint's run of failures. A success writes the endpoint only when it ends a run of failures or
+ * its last success is over a second old: concurrent successes to one endpoint do not queue on its row.
+ */
 const RECORD = `
-  UPDATE webhook_deliveries SET
-    status = CASE WHEN $2 THEN 'DELIVERED'
-                  WHEN now() + make_interval(secs => $3 / 1000.0) > retry_until THEN 'FAILED'
-                  ELSE 'PENDING' END::"WebhookDeliveryStatus",
-    next_attempt_at = CASE WHEN $2 OR now() + make_interval(secs => $3 / 1000.0) > retry_until THEN NULL
-                           ELSE now() + make_interval(secs => $3 / 1000.0) END,
-    delivered_at = CASE WHEN $2 THEN now() END,
-    last_status_code = $4, last_latency_ms = $5, last_error = $6, last_response_excerpt = $7
-  WHERE id = $1::bigint AND attempts = $8
-  RETURNING status::text AS status`;
+  WITH delivery AS (
+    UPDATE webhook_deliveries SET
+      status = CASE WHEN $2 THEN 'DELIVERED'
+                    WHEN now() + make_interval(secs => $3 / 1000.0) > retry_until THEN 'FAILED'
+                    ELSE 'PENDING' END::"WebhookDeliveryStatus",
+      next_attempt_at = CASE WHEN $2 OR now() + make_interval(secs => $3 / 1000.0) > retry_until THEN NULL
+                             ELSE now() + make_interval(secs => $3 / 1000.0) END,
+      delivered_at = CASE WHEN $2 THEN now() END,
+      last_status_code = $4, last_latency_ms = $5, last_error = $6, last_response_excerpt = $7
+    WHERE id = $1::bigint AND attempts = $8
+    RETURNING status, endpoint_id
+  ), endpoint AS (
+    UPDATE webhook_endpoints e SET
+      consecutive_failures = CASE WHEN $2 THEN 0 ELSE e.consecutive_failures + 1 END,
+      failing_since = CASE WHEN $2 THEN NULL ELSE COALESCE(e.failing_since, $9) END,
+      last_success_at = CASE WHEN $2 THEN now() ELSE e.last_success_at END
+    FROM delivery
+    WHERE e.id = delivery.endpoint_id
+      AND (NOT $2 OR e.consecutive_failures <> 0 OR e.failing_since IS NOT NULL OR e.last_success_at IS NULL
+           OR e.last_success_at < now() - interval '1 second')
+    RETURNING e.failing_since
+  )
+  SELECT delivery.status::text AS status, endpoint.failing_since FROM delivery LEFT JOIN endpoint ON true`;
 
-const ENDPOINT_RESULT = `
-  UPDATE webhook_endpoints SET
-    consecutive_failures = CASE WHEN $2 THEN 0 ELSE consecutive_failures + 1 END,
-    failing_since = CASE WHEN $2 THEN NULL ELSE COALESCE(failing_since, $3) END,
-    last_success_at = CASE WHEN $2 THEN now() ELSE last_success_at END
-  WHERE id = $1
-  RETURNING consecutive_failures, failing_since`;
-
+/** Disables the endpoint if its run of failures is long enough in both time and count; the reason says so, as it is. */
 const DISABLE = `
-  UPDATE webhook_endpoints SET enabled = false, disabled_at = now(), disabled_reason = $2, updated_at = now()
+  UPDATE webhook_endpoints SET enabled = false, disabled_at = now(), updated_at = now(),
+    disabled_reason = format(
+      'disabled automatically: %s attempts in a row failed since %s with no success (the last: %s); '
+        || 'fix the endpoint, then enable it again',
+      consecutive_failures, to_char(failing_since AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+      COALESCE($2, 'unknown'))
   WHERE id = $1 AND enabled AND consecutive_failures >= $3
     AND failing_since <= now() - make_interval(secs => $4 / 1000.0)
-  RETURNING id`;
+  RETURNING disabled_reason`;
 
 interface Claimed {
   id: string;
@@ -109,14 +123,6 @@ interface Claimed {
   url: string;
   secret: string;
   previous_secret: string | null;
-}
-
-/** Why an endpoint was disabled, as ADMINs read it. */
-export function disabledReason(failures: number, since: Date, last: string | null): string {
-  return (
-    `disabled automatically: ${failures} attempts in a row failed since ${since.toISOString()} ` +
-    `with no success (the last: ${last ?? 'unknown'}); fix the endpoint, then enable it again`
-  );
 }
 
 /**
@@ -159,6 +165,20 @@ export function createSender(options: SenderOptions): Sender {
     return result.rows;
   }
 
+  async function disableIfFailing(endpointId: string, lastError: string | null): Promise<void> {
+    const disabled = await pool.query(DISABLE, [
+      endpointId,
+      lastError,
+      options.disable.afterFailures,
+      options.disable.afterMs,
+    ]);
+    const reason = disabled.rows[0]?.disabled_reason;
+    if (reason) {
+      metrics.endpointsDisabled.inc();
+      logger.warn({ endpointId, reason }, 'webhook endpoint disabled after failing');
+    }
+  }
+
   async function record(delivery: Claimed, sent: SendResult, startedAt: Date): Promise<void> {
     const delay = backoffDelay(
       { initial: options.retry.baseDelayMs, max: options.retry.maxDelayMs },
@@ -166,8 +186,8 @@ export function createSender(options: SenderOptions): Sender {
       RETRY_JITTER,
       options.random,
     );
-    const status = await inTransaction(pool, async (client) => {
-      const row = await client.query(RECORD, [
+    const row = (
+      await pool.query(RECORD, [
         delivery.id,
         sent.ok,
         delay,
@@ -176,29 +196,11 @@ export function createSender(options: SenderOptions): Sender {
         sent.error,
         sent.excerpt,
         delivery.attempts,
-      ]);
-      const status = row.rows[0]?.status as string | undefined;
-      if (!status) return 'superseded';
-      const endpoint = (await client.query(ENDPOINT_RESULT, [delivery.endpoint_id, sent.ok, startedAt]))
-        .rows[0];
-      if (!sent.ok && endpoint) {
-        const reason = disabledReason(endpoint.consecutive_failures, endpoint.failing_since, sent.error);
-        const disabled = await client.query(DISABLE, [
-          delivery.endpoint_id,
-          reason,
-          options.disable.afterFailures,
-          options.disable.afterMs,
-        ]);
-        if (disabled.rowCount) {
-          metrics.endpointsDisabled.inc();
-          logger.warn(
-            { endpointId: delivery.endpoint_id, reason },
-            'webhook endpoint disabled after failing',
-          );
-        }
-      }
-      return status;
-    });
+        startedAt,
+      ])
+    ).rows[0];
+    const status = (row?.status as string | undefined) ?? 'superseded';
+    if (!sent.ok && row?.failing_since) await disableIfFailing(delivery.endpoint_id, sent.error);
     metrics.attempts.inc({ result: sent.ok ? 'delivered' : sent.refused ? 'refused' : 'failed' });
     metrics.attemptSeconds.observe(sent.latencyMs / 1000);
     if (status === 'FAILED') metrics.givenUp.inc();
