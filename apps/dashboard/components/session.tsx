@@ -50,6 +50,7 @@ export function SignedIn({ children }: { children: (viewer: Viewer) => ReactNode
               <Link href="/users">Users</Link>
               <Link href="/api-keys">API keys</Link>
               <Link href="/dead-letters">Dead letters</Link>
+              <Link href="/webhooks">Webhooks</Link>
               <Link href="/audit">Audit</Link>
             </>
           )}

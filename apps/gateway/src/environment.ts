@@ -9,6 +9,7 @@ import {
   kafkaEnv,
   logEnv,
   parseEnv,
+  partnerWebhookEnv,
   port,
   positiveInt,
   redisEnv,
@@ -93,6 +94,8 @@ const gatewayEnv = {
    * with a clear error instead of holding the request.
    */
   HISTORY_READ_TIMEOUT_MS: positiveInt(3000, 60_000),
+  /** After a webhook secret rotation, the previous secret signs too for this long (partners switch meanwhile). */
+  WEBHOOK_SECRET_ROTATION_GRACE_MS: durationMs(24 * 60 * 60 * 1000),
 };
 
 export const environmentShape = {
@@ -102,6 +105,7 @@ export const environmentShape = {
   ...cassandraEnv,
   ...logEnv,
   ...peopleEnv,
+  ...partnerWebhookEnv,
   ...gatewayEnv,
 };
 

@@ -1,4 +1,5 @@
 import type { ActorType, Database, Prisma } from '@outbound/db';
+import type { Actor } from '../auth/viewer.ts';
 import type { GraphQLContext } from '../graphql/context.ts';
 
 type Tx = Pick<Database, 'auditLogEntry'>;
@@ -56,4 +57,9 @@ export async function recordAudit(
 export function requireViewer(ctx: GraphQLContext) {
   if (!ctx.viewer) throw new Error('an authenticated viewer is required here');
   return ctx.viewer;
+}
+
+/** Who did it, readably: a user's e-mail address or `API key "<name>"`. */
+export function actorLabel(actor: Actor): string {
+  return actor.type === 'USER' ? actor.email : `API key "${actor.name}"`;
 }

@@ -16,6 +16,7 @@ import './api-keys.ts';
 import './people.ts';
 import './audit.ts';
 import './dead-letters.ts';
+import './webhooks.ts';
 import './live.ts';
 
 export const schema = builder.toSchema({ sortSchema: true });
