@@ -374,10 +374,17 @@ describe('status worker', () => {
     const attempts = (await h.cql.execute('SELECT outcome FROM call_attempts WHERE call_id = ?', [busy.id]))
       .rows;
     expect(attempts.map((r) => r.outcome)).toEqual(['BUSY']);
-    expect(await semaphore.held(campaignSlotsKey(fixture.campaignId))).toBe(1);
     await expectCountersMatchRows(fixture.campaignId);
-    const live = liveUpdates(fixture.campaignId).flatMap((u) => (u.kind === 'calls' ? u.calls : []));
-    expect(live.find((c) => c.callId === busy.id)).toMatchObject({ status: 'CANCELLED', attempts: 1 });
+    // Slots and live updates follow the commit: the live update is the last of them, so it is awaited first.
+    const live = await eventually(
+      () =>
+        liveUpdates(fixture.campaignId)
+          .flatMap((u) => (u.kind === 'calls' ? u.calls : []))
+          .find((c) => c.callId === busy.id),
+      'the live update of the cancelled call',
+    );
+    expect(live).toMatchObject({ status: 'CANCELLED', attempts: 1 });
+    expect(await semaphore.held(campaignSlotsKey(fixture.campaignId))).toBe(1);
     expect(retriesOf(busy.id)).toEqual([]);
   });
 
