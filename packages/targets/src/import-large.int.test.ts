@@ -7,12 +7,11 @@ import {
   createTestTenant,
   syntheticCsv,
   syntheticDoNotCall,
-  syntheticNumber,
   syntheticTarget,
   syntheticZone,
   type TestTenant,
 } from './test-fixtures.ts';
-import { UNKNOWN_ZONE_REASON } from './timezones.ts';
+import { EMPTY_ZONE_REASON } from './timezones.ts';
 
 const pool = new pg.Pool({ connectionString: parseEnv(databaseEnv, process.env).DATABASE_URL, max: 2 });
 let tenant: TestTenant;
@@ -57,15 +56,17 @@ it('imports a 100,000-row CSV stream with exact counts', async () => {
     rowsDuplicate: 1_000 + 97,
     rowsDoNotCall: 1_000,
     rowsInvalid: 1_000,
+    rowsWarned: 0,
+    warnings: [],
     errors: 100,
   });
-  // Rows 37, 137, …, 9,937: alternately not a number and a US number without its zone.
+  // Rows 37, 137, …, 9,937: alternately not a number and a US number whose timezone cell is empty.
   expect(result.errors.map((e) => e.row)).toEqual(Array.from({ length: 100 }, (_, k) => 37 + 100 * k));
   expect(result.errors.slice(0, 2)).toEqual([
     { row: 37, field: 'phone', value: '12ab37', reason: 'not a phone number' },
-    { row: 137, field: 'phone', value: syntheticNumber(137), reason: UNKNOWN_ZONE_REASON },
+    { row: 137, field: 'timezone', value: '', reason: EMPTY_ZONE_REASON },
   ]);
-  expect(result.errors.filter((e) => e.reason === UNKNOWN_ZONE_REASON)).toHaveLength(50);
+  expect(result.errors.filter((e) => e.reason === EMPTY_ZONE_REASON)).toHaveLength(50);
 
   const byStatus = await pool.query(
     'SELECT status::text, count(*)::int AS n FROM calls WHERE campaign_id = $1 GROUP BY status ORDER BY status',
@@ -108,6 +109,20 @@ it('imports a 100,000-row CSV stream with exact counts', async () => {
       metadata: { name: 'Customer 119', segment: 'gold' },
     },
     // Row 137 (a US number without its zone) was rejected; row 173 repeats row 123's number: row 123 keeps it.
+  ]);
+  // Every rejected row is stored, not only the first 100, and every duplicate with what it repeats: rows 173, 273, …
+  // repeat the row 50 before them; the seed's 97 numbers were in the campaign already, and so row 73, which repeats
+  // row 23 (a seed number).
+  const issues = await pool.query(
+    `SELECT severity::text, field, count(*)::int AS n, count(duplicate_of_row)::int AS named,
+            count(*) FILTER (WHERE duplicate_of_row = row - 50)::int AS fifty_before
+     FROM target_import_issues WHERE import_id = $1 GROUP BY 1, 2 ORDER BY 1, 2`,
+    [importId],
+  );
+  expect(issues.rows).toEqual([
+    { severity: 'ERROR', field: 'phone', n: 500, named: 0, fifty_before: 0 },
+    { severity: 'ERROR', field: 'timezone', n: 500, named: 0, fifty_before: 0 },
+    { severity: 'WARNING', field: 'phone', n: 1_097, named: 999, fifty_before: 999 },
   ]);
   const zones = await pool.query(
     'SELECT timezone, count(*)::int AS n FROM calls WHERE campaign_id = $1 GROUP BY timezone',

@@ -6,7 +6,7 @@ import { parseTargetsCsv } from './csv.ts';
 import { ImportFailedError } from './errors.ts';
 import { createImport, type ImportContext, importTargetList, importTargets } from './import.ts';
 import { createTestTenant, csvStream, type TestTenant } from './test-fixtures.ts';
-import { UNKNOWN_ZONE_REASON } from './timezones.ts';
+import { EMPTY_ZONE_REASON, UNKNOWN_ZONE_REASON } from './timezones.ts';
 
 const pool = new pg.Pool({ connectionString: parseEnv(databaseEnv, process.env).DATABASE_URL, max: 4 });
 let tenant: TestTenant;
@@ -107,15 +107,12 @@ describe('importTargets from a CSV', () => {
       rowsDuplicate: 0,
       rowsDoNotCall: 0,
       rowsInvalid: 3,
+      rowsWarned: 0,
       errors: [
         { row: 3, field: 'phone', value: '12ab', reason: 'not a phone number' },
         { row: 5, field: 'timezone', value: 'Mars/Base', reason: "unknown time zone 'Mars/Base'" },
-        {
-          row: 6,
-          field: 'phone',
-          value: '+1 604 555 0199',
-          reason: "cannot tell the recipient's time zone from the number; add a timezone column",
-        },
+        // The file has a time zone column: its empty cell is what the row lacks.
+        { row: 6, field: 'timezone', value: '', reason: EMPTY_ZONE_REASON },
       ],
       warnings: [],
     });
@@ -173,6 +170,7 @@ describe('importTargets from a CSV', () => {
       rowsDuplicate: 0,
       rowsDoNotCall: 0,
       rowsInvalid: 2,
+      rowsWarned: 0,
       errors: [
         { row: 1, field: 'phone', value: '(212) 200-0001', reason: UNKNOWN_ZONE_REASON },
         { row: 3, field: 'phone', value: '(415) 200-0002', reason: UNKNOWN_ZONE_REASON },
@@ -190,7 +188,7 @@ describe('importTargets from a CSV', () => {
     ]);
 
     // The same file with a timezone column: its US rows import, in their own zones; a US row whose cell is
-    // empty is still rejected; the London number is already in the campaign.
+    // empty is still rejected, for its empty cell; the London number is already in the campaign.
     const zoned = [
       'phone,name,timezone',
       '(212) 200-0001,a,America/New_York',
@@ -208,7 +206,8 @@ describe('importTargets from a CSV', () => {
       rowsDuplicate: 1,
       rowsDoNotCall: 0,
       rowsInvalid: 1,
-      errors: [{ row: 4, field: 'phone', value: '(312) 200-0003', reason: UNKNOWN_ZONE_REASON }],
+      rowsWarned: 0,
+      errors: [{ row: 4, field: 'timezone', value: '', reason: EMPTY_ZONE_REASON }],
       warnings: [],
     });
     expect((await calls(campaignId)).map((c) => [c.phone_number, c.timezone, c.source_row])).toEqual([
@@ -340,6 +339,165 @@ describe('importTargets from a CSV', () => {
     );
     expect(seen).toEqual([10_000, 20_000]);
     expect(result.rowsImported).toBe(25_000);
+  });
+});
+
+/** The stored issues of an import, in row order, as the report's CSV download lists them. */
+async function issues(importId: string) {
+  const result = await pool.query(
+    `SELECT row, severity::text, field, value, message, duplicate_of_row
+     FROM target_import_issues WHERE import_id = $1 ORDER BY row, id`,
+    [importId],
+  );
+  return result.rows;
+}
+
+describe('the import report: every rejected row, warning and duplicate stored', () => {
+  it('stores them all (beyond the first N errors), each duplicate naming the row it repeats', async () => {
+    const campaignId = await londonCampaign();
+    // Far from the other tests' numbers: the do-not-call list is the whole tenant's.
+    const [a, b, c, d] = numbers(4, 700_000);
+    await importTargetList(pool, await context(campaignId), [{ phone: a as string }]);
+    await tenant.doNotCall(d as string);
+    const csv = [
+      'phone,firstName',
+      `${a},Already`,
+      `${b},Bea`,
+      '12ab,Bad',
+      `${c},`,
+      `0${(b as string).slice(3)},Bea again`,
+      `${d},Dee`,
+      `${d},Dee twice`,
+      '1,One',
+      `${a},Already again`,
+      '',
+    ].join('\n');
+    const ctx = await context(campaignId, {
+      maxReportedErrors: 1,
+      mergeFields: [{ name: 'firstName', fallback: 'there' }],
+    });
+    const result = await importTargets(pool, ctx, parseTargetsCsv(csvStream(csv)));
+    expect(result).toMatchObject({
+      rowsRead: 9,
+      rowsImported: 2,
+      rowsDuplicate: 4,
+      rowsDoNotCall: 1,
+      rowsInvalid: 2,
+      rowsWarned: 1,
+    });
+    // One error listed on the import row; both in the report.
+    expect(result.errors.map((e) => e.row)).toEqual([3]);
+    expect(await issues(ctx.importId)).toEqual([
+      {
+        row: 1,
+        severity: 'WARNING',
+        field: 'phone',
+        value: a,
+        message: 'already in the campaign',
+        duplicate_of_row: null,
+      },
+      {
+        row: 3,
+        severity: 'ERROR',
+        field: 'phone',
+        value: '12ab',
+        message: 'not a phone number',
+        duplicate_of_row: null,
+      },
+      {
+        row: 4,
+        severity: 'WARNING',
+        field: 'firstName',
+        value: '',
+        message: '{{firstName}} has no value: the call will say the fallback "there"',
+        duplicate_of_row: null,
+      },
+      // Written nationally, the same number as row 2 (the report shows it in E.164: why it is the same).
+      {
+        row: 5,
+        severity: 'WARNING',
+        field: 'phone',
+        value: b,
+        message: 'duplicate of row 2',
+        duplicate_of_row: 2,
+      },
+      // The do-not-call number was added (SKIPPED) by row 6: its repeat names that row.
+      {
+        row: 7,
+        severity: 'WARNING',
+        field: 'phone',
+        value: d,
+        message: 'duplicate of row 6',
+        duplicate_of_row: 6,
+      },
+      {
+        row: 8,
+        severity: 'ERROR',
+        field: 'phone',
+        value: '1',
+        message: 'not a phone number',
+        duplicate_of_row: null,
+      },
+      {
+        row: 9,
+        severity: 'WARNING',
+        field: 'phone',
+        value: a,
+        message: 'already in the campaign',
+        duplicate_of_row: null,
+      },
+    ]);
+    expect(
+      await pool.query('SELECT rows_warned FROM target_imports WHERE id = $1', [ctx.importId]),
+    ).toMatchObject({
+      rows: [{ rows_warned: 1 }],
+    });
+  });
+
+  it('keeps values with tabs, newlines and backslashes exactly, shortened like the errors', async () => {
+    const campaignId = await londonCampaign();
+    const value = `tab\there, new\nline \\ back\r${'x'.repeat(300)}`;
+    const ctx = await context(campaignId);
+    await importTargetList(pool, ctx, [{ phone: value }]);
+    const [issue] = await issues(ctx.importId);
+    expect(issue).toMatchObject({ severity: 'ERROR', field: 'phone', message: 'not a phone number' });
+    expect(issue.value).toBe(`${value.slice(0, 200)}…`);
+  });
+
+  it('reports an empty timezone cell as empty, and a missing timezone column as missing', async () => {
+    const campaignId = await tenant.campaign('America/New_York', 'US');
+    // A non-geographic number (+800): no zone can ever be told from it.
+    const withColumn = await context(campaignId);
+    const empty = await importTargets(
+      pool,
+      withColumn,
+      parseTargetsCsv(csvStream('phone,timezone\n+800 1234 5678,\n+800 1234 5679,  \n')),
+    );
+    expect(empty.errors).toEqual([
+      { row: 1, field: 'timezone', value: '', reason: EMPTY_ZONE_REASON },
+      { row: 2, field: 'timezone', value: '  ', reason: EMPTY_ZONE_REASON },
+    ]);
+    expect((await issues(withColumn.importId)).map((i) => [i.row, i.field, i.value, i.message])).toEqual([
+      [1, 'timezone', '', EMPTY_ZONE_REASON],
+      [2, 'timezone', '  ', EMPTY_ZONE_REASON],
+    ]);
+    const withoutColumn = await context(campaignId);
+    const missing = await importTargets(
+      pool,
+      withoutColumn,
+      parseTargetsCsv(csvStream('phone\n+800 1234 5678\n')),
+    );
+    expect(missing.errors).toEqual([
+      { row: 1, field: 'phone', value: '+800 1234 5678', reason: UNKNOWN_ZONE_REASON },
+    ]);
+  });
+
+  it('stores nothing of an import that fails as a whole', async () => {
+    const campaignId = await londonCampaign();
+    const ctx = await context(campaignId);
+    const csv = 'phone\n12ab\n020 7946 0958\n"unclosed\n';
+    await failure(importTargets(pool, ctx, parseTargetsCsv(csvStream(csv))));
+    expect(await issues(ctx.importId)).toEqual([]);
   });
 });
 

@@ -16,7 +16,7 @@ export {
   normalizePhone,
   normalizeTarget,
 } from './normalize.ts';
-export { resolveTimeZone, UNKNOWN_ZONE_REASON, zoneForCountry } from './timezones.ts';
+export { EMPTY_ZONE_REASON, resolveTimeZone, UNKNOWN_ZONE_REASON, zoneForCountry } from './timezones.ts';
 export {
   type ImportWarning,
   MAX_INLINE_TARGETS,
@@ -24,5 +24,6 @@ export {
   MAX_METADATA_VALUE_LENGTH,
   type RawTarget,
   type RowError,
+  type RowWarning,
   type SourceRow,
 } from './types.ts';

@@ -1,7 +1,7 @@
 import ct from 'countries-and-timezones';
 import { describe, expect, it } from 'vitest';
 import { checkNormalizeOptions, normalizeTarget } from './normalize.ts';
-import { resolveTimeZone, UNKNOWN_ZONE_REASON, zoneForCountry } from './timezones.ts';
+import { EMPTY_ZONE_REASON, resolveTimeZone, UNKNOWN_ZONE_REASON, zoneForCountry } from './timezones.ts';
 import { MAX_REPORTED_VALUE_LENGTH, reportedValue, UNSTORABLE } from './types.ts';
 
 const us = { defaultRegion: 'US', campaignTimezone: 'America/New_York' };
@@ -161,6 +161,23 @@ describe('normalizeTarget: recipient time zones', () => {
       reason: UNKNOWN_ZONE_REASON,
     });
     expect(normalizeTarget({ phone: '+800 1234 5678', timezone: 'Europe/London' }, us)).toMatchObject({
+      ok: true,
+      timezone: 'Europe/London',
+    });
+  });
+
+  it('says an empty timezone cell is empty, not that a timezone column is missing', () => {
+    // The file has the column (the cell is '' or blanks), the number tells no zone: the cell is what to fix.
+    for (const timezone of ['', '   ']) {
+      expect(normalizeTarget({ phone: '+800 1234 5678', timezone }, us)).toEqual({
+        ok: false,
+        field: 'timezone',
+        value: timezone,
+        reason: EMPTY_ZONE_REASON,
+      });
+    }
+    // An empty cell of a number whose zone the number tells is no problem.
+    expect(normalizeTarget({ phone: '020 7946 0958', timezone: '' }, gb)).toMatchObject({
       ok: true,
       timezone: 'Europe/London',
     });

@@ -8,12 +8,13 @@ import {
   parsePhoneNumberFromString,
   validatePhoneNumberLength,
 } from 'libphonenumber-js/max';
-import { resolveTimeZone, UNKNOWN_ZONE_REASON, zoneForCountry } from './timezones.ts';
+import { EMPTY_ZONE_REASON, resolveTimeZone, UNKNOWN_ZONE_REASON, zoneForCountry } from './timezones.ts';
 import {
   MAX_METADATA_KEY_LENGTH,
   MAX_METADATA_KEYS,
   MAX_METADATA_VALUE_LENGTH,
   type RawTarget,
+  type RowWarning,
   reportedValue,
   UNSTORABLE,
 } from './types.ts';
@@ -35,6 +36,8 @@ export interface NormalizedTarget {
   /** The recipient's IANA zone. */
   readonly timezone: string;
   readonly metadata: Readonly<Record<string, string>>;
+  /** Remarks on the row, which is imported all the same (reported and counted by the import). */
+  readonly warnings?: readonly RowWarning[];
 }
 
 export interface FieldError {
@@ -142,7 +145,11 @@ export function normalizeTarget(raw: RawTarget, options: NormalizeOptions): Norm
     if (timezone === undefined) return fieldError('timezone', explicit, `unknown time zone '${explicit}'`);
   } else {
     timezone = zoneForCountry(phone.country);
-    if (timezone === undefined) return fieldError('phone', raw.phone, UNKNOWN_ZONE_REASON);
+    // A file with a timezone column whose cell is empty is told so, not asked for a column it has.
+    if (timezone === undefined)
+      return raw.timezone === undefined
+        ? fieldError('phone', raw.phone, UNKNOWN_ZONE_REASON)
+        : fieldError('timezone', raw.timezone, EMPTY_ZONE_REASON);
   }
 
   const metadata = raw.metadata ?? EMPTY;

@@ -19,6 +19,10 @@ import ct from 'countries-and-timezones';
 export const UNKNOWN_ZONE_REASON =
   "cannot tell the recipient's time zone from the number; add a timezone column";
 
+/** The same, for a row whose timezone cell is empty (the file has the column). */
+export const EMPTY_ZONE_REASON =
+  "empty, and the recipient's time zone cannot be told from the number; fill in the cell";
+
 // Names only: offsets such as "+05:00" are accepted by Intl but are not IANA zones and carry no DST rules.
 const ZONE_NAME = /^[A-Za-z][A-Za-z0-9_+\-/]*$/;
 const MAX_CACHED_INPUTS = 10_000;

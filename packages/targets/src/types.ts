@@ -9,6 +9,18 @@ export interface RowError {
 }
 
 /**
+ * Something worth knowing about a row that is imported all the same (e.g. a merge field without a value), as
+ * `normalizeTarget` or the import reports it. Stored, like every rejected row, in `target_import_issues`.
+ */
+export interface RowWarning {
+  /** The column it is about. */
+  readonly field: string;
+  /** The value the row gives it (empty when it has none). */
+  readonly value: string;
+  readonly message: string;
+}
+
+/**
  * A merge field of the campaign's call flow that some imported rows have no value for (no such column, or empty
  * cells): those calls speak its fallback. A warning, not a rejection: the rows are imported.
  */
