@@ -1,8 +1,10 @@
 'use client';
 import { useState } from 'react';
 import { useClient } from 'urql';
+import { count } from '../lib/format';
 import { pastedNumbers } from '../lib/pasted';
 import { uploadFile } from '../lib/upload';
+import { hasIssues, IssuesLink } from './import-history';
 import { UploadProgress } from './upload-progress';
 
 // Adding numbers to a campaign: a CSV upload (streamed to the gateway, with upload progress) or a paste box. Both
@@ -11,7 +13,8 @@ import { UploadProgress } from './upload-progress';
 
 const IMPORT_FIELDS = `__typename
   ... on TargetImport {
-    id status source rowsRead rowsImported rowsDuplicate rowsDoNotCall rowsInvalid failureReason
+    id status source rowsRead rowsImported rowsDuplicate rowsDoNotCall rowsInvalid rowsWarned failureReason
+    issuesCsvPath
     errors { row field value reason }
     warnings { field fallback rows message }
   }
@@ -34,7 +37,10 @@ interface ImportReport {
   rowsDuplicate?: number;
   rowsDoNotCall?: number;
   rowsInvalid?: number;
+  rowsWarned?: number;
   failureReason?: string | null;
+  /** The CSV of every rejected, duplicate and warned row. */
+  issuesCsvPath?: string;
   errors?: { row: number; field: string; value: string | null; reason: string }[];
   /** Merge fields of the call flow that rows have no value for (imported all the same). */
   warnings?: { field: string; fallback: string; rows: number; message: string }[];
@@ -97,7 +103,7 @@ export function TargetsImport({
     if (rows.length === 0) return finish({ problem: 'Paste at least one number, one per line.' });
     if (rows.length > MAX_PASTED) {
       return finish({
-        problem: `${rows.length.toLocaleString('en')} numbers pasted; at most ${MAX_PASTED.toLocaleString('en')} at once (upload a CSV file for more).`,
+        problem: `${count(rows.length)} numbers pasted; at most ${count(MAX_PASTED)} at once (upload a CSV file for more).`,
       });
     }
     setBusy(true);
@@ -168,6 +174,27 @@ export function TargetsImport({
   );
 }
 
+function counts(report: ImportReport) {
+  return {
+    rowsRead: report.rowsRead ?? 0,
+    rowsImported: report.rowsImported ?? 0,
+    rowsDuplicate: report.rowsDuplicate ?? 0,
+    rowsDoNotCall: report.rowsDoNotCall ?? 0,
+    rowsInvalid: report.rowsInvalid ?? 0,
+    rowsWarned: report.rowsWarned ?? 0,
+  };
+}
+
+/** What became of the rows, every number with its thousands separators. */
+function summary(report: ImportReport): string {
+  const c = counts(report);
+  const warned = c.rowsWarned > 0 ? `; ${count(c.rowsWarned)} with a warning` : '';
+  return (
+    `${count(c.rowsRead)} rows read: ${count(c.rowsImported)} added, ${count(c.rowsDuplicate)} duplicates, ` +
+    `${count(c.rowsDoNotCall)} on the do-not-call list, ${count(c.rowsInvalid)} rejected${warned}.`
+  );
+}
+
 function ImportResult({ outcome }: { outcome: Outcome }) {
   const { report, problem, lineOfRow } = outcome;
   if (problem) return <p role="alert">{problem}</p>;
@@ -178,8 +205,16 @@ function ImportResult({ outcome }: { outcome: Outcome }) {
       <p role="status">
         {report.status === 'FAILED'
           ? `Import failed: ${report.failureReason ?? 'unknown reason'}.`
-          : `${report.rowsRead?.toLocaleString('en')} rows read: ${report.rowsImported?.toLocaleString('en')} added, ${report.rowsDuplicate} duplicates, ${report.rowsDoNotCall} on the do-not-call list, ${report.rowsInvalid} rejected.`}
+          : summary(report)}
       </p>
+      {report.status !== 'FAILED' && report.issuesCsvPath && hasIssues(counts(report)) && (
+        <p>
+          <IssuesLink
+            path={report.issuesCsvPath}
+            label="Download every rejected, duplicate and warned row (CSV)"
+          />
+        </p>
+      )}
       {report.errors && report.errors.length > 0 && (
         <table aria-label="Rejected rows">
           <thead>
@@ -215,7 +250,8 @@ function ImportResult({ outcome }: { outcome: Outcome }) {
         report.errors !== undefined &&
         report.rowsInvalid > report.errors.length && (
           <p className="muted">
-            The first {report.errors.length} of {report.rowsInvalid} rejected rows are listed.
+            The first {count(report.errors.length)} of {count(report.rowsInvalid)} rejected rows are listed;
+            the CSV has them all.
           </p>
         )}
     </div>
