@@ -185,25 +185,23 @@ async function stream(res: ServerResponse, found: Download, ctx: GraphQLContext)
   const { deps, logger, responseCookies: cookies } = ctx;
   if (found.audit)
     await recordAudit(deps.prisma, ctx, { ...found.audit, details: { fileName: found.fileName } });
-  // A client that reads nothing for this long (its window full, the server's writes waiting) is let go.
-  res.setTimeout(deps.config.DOWNLOAD_STALL_TIMEOUT_MS, () => {
-    logger.warn(
-      { fileName: found.fileName },
-      'download stalled: the client read nothing for too long; ended',
-    );
-    res.destroy();
-  });
   const started = performance.now();
   try {
-    const rows = await copyCsv(deps.downloadPool, res, found.plan, () =>
+    const rows = await copyCsv(deps.downloadPool, res, found.plan, () => {
+      // From the first byte on, a client that reads nothing for this long (its window full, the server's writes
+      // waiting) is let go. Not before: the plan's reads (a campaign's metadata keys) may take a while.
+      res.setTimeout(deps.config.DOWNLOAD_STALL_TIMEOUT_MS, () => {
+        logger.warn({ fileName: found.fileName }, 'download stalled: the client read nothing for too long');
+        res.destroy();
+      });
       res.writeHead(200, {
         'content-type': 'text/csv; charset=utf-8',
         'content-disposition': `attachment; filename="${found.fileName}"`,
         'cache-control': 'no-store',
         'x-content-type-options': 'nosniff',
         ...(cookies.length > 0 ? { 'set-cookie': cookies } : {}),
-      }),
-    );
+      });
+    });
     const ms = Math.round(performance.now() - started);
     logger.info({ fileName: found.fileName, rows, ms }, 'download streamed');
   } catch (err) {
