@@ -8,6 +8,7 @@ import { environmentShape as liveBridgeEnv } from '../apps/live-bridge/src/envir
 import { environmentShape as retryWorkerEnv } from '../apps/retry-worker/src/environment.ts';
 import { environmentShape as schedulerEnv } from '../apps/scheduler/src/environment.ts';
 import { environmentShape as statusWorkerEnv } from '../apps/status-worker/src/environment.ts';
+import { environmentShape as webhookDispatcherEnv } from '../apps/webhook-dispatcher/src/environment.ts';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 // A row names one variable, or several: `A`, `B`.
@@ -32,6 +33,7 @@ describe('README configuration table', () => {
       ...retryWorkerEnv,
       ...liveBridgeEnv,
       ...carrierIngressEnv,
+      ...webhookDispatcherEnv,
     });
     expect(variables.filter((name) => !documented.has(name))).toEqual([]);
   });

@@ -69,9 +69,13 @@ const services: Service[] = [
       // forwards the browser's address.
       COOKIE_SECURE: 'false',
       TRUSTED_PROXIES: '127.0.0.1',
+      // Password links (invitations, resets) lead to the dashboard as `npm start` serves it.
+      DASHBOARD_PUBLIC_URL: `http://127.0.0.1:${DASHBOARD_PORT}`,
       // A developer's installation: GraphiQL in the browser, with introspection.
       GRAPHIQL: 'true',
       GRAPHQL_INTROSPECTION: 'true',
+      // Webhook endpoints on this machine (a local receiver) may be registered and tested.
+      WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
     },
     ready: `http://127.0.0.1:${GATEWAY_PORT}/readyz`,
   },
@@ -95,6 +99,13 @@ const services: Service[] = [
   { name: 'status-worker', entry: 'apps/status-worker/src/index.ts', ready: 'http://127.0.0.1:9103/readyz' },
   { name: 'retry-worker', entry: 'apps/retry-worker/src/index.ts', ready: 'http://127.0.0.1:9104/readyz' },
   { name: 'live-bridge', entry: 'apps/live-bridge/src/index.ts', ready: 'http://127.0.0.1:9105/readyz' },
+  {
+    name: 'webhook-dispatcher',
+    entry: 'apps/webhook-dispatcher/src/index.ts',
+    // A developer's machine: partner webhooks may go to a receiver on this machine or the local network.
+    env: { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' },
+    ready: 'http://127.0.0.1:9106/readyz',
+  },
   {
     name: 'dashboard',
     argv: [next, 'start', '--port', String(DASHBOARD_PORT)],

@@ -158,7 +158,7 @@ test('an operator creates a campaign through the form, imports its numbers, runs
 
   // A call's history, from the history store: one section per attempt, each with its carrier events in order.
   const first = page.getByTestId('call-row').first();
-  const attempts = Number(await first.getByRole('cell').nth(2).textContent());
+  const attempts = Number(await first.getByRole('cell').nth(3).textContent());
   expect(attempts).toBeGreaterThanOrEqual(1);
   await first.getByRole('button', { name: /^History of / }).click();
   const history = page.getByRole('dialog');

@@ -31,7 +31,15 @@ export default async function globalSetup() {
     env: {
       scheduler: { SCHEDULER_TICK_MS: '200' },
       // The browsers' WebSockets come from the dashboard's pages; its /graphql proxy forwards their address.
-      gateway: { CORS_ORIGINS: `http://127.0.0.1:${port}`, TRUSTED_PROXIES: '127.0.0.1' },
+      // Password links (invitations, resets) point at this dashboard.
+      gateway: {
+        CORS_ORIGINS: `http://127.0.0.1:${port}`,
+        TRUSTED_PROXIES: '127.0.0.1',
+        DASHBOARD_PUBLIC_URL: `http://127.0.0.1:${port}`,
+        // The webhooks test's receiver listens on loopback.
+        WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
+      },
+      'webhook-dispatcher': { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' },
     },
     // Two gateways, as behind a load balancer: the first takes the dashboard's HTTP, the second the browsers'
     // WebSockets, so a test can take the second away while campaigns go on.
@@ -41,6 +49,8 @@ export default async function globalSetup() {
   let control: Server | null = null;
   try {
     const tenant = await platform.createTenant('Acme Outbound');
+    // The webhooks test's own tenant: its endpoint hears only the campaigns that test runs.
+    const partnerTenant = await platform.createTenant('Webhook Partner');
     const campaignId = await platform.createCampaign(tenant.id, {
       name: 'Renewals November',
       status: 'DRAFT',
@@ -141,6 +151,7 @@ export default async function globalSetup() {
       DASHBOARD_URL: url,
       GATEWAY_URL: platform.gatewayUrl,
       E2E_TENANT: JSON.stringify(tenant),
+      E2E_PARTNER_TENANT: JSON.stringify(partnerTenant),
       E2E_CAMPAIGN_ID: Buffer.from(`Campaign:${campaignId}`).toString('base64'),
       E2E_SECOND_CAMPAIGN_ID: Buffer.from(`Campaign:${secondId}`).toString('base64'),
       E2E_CONTROL_URL: `http://127.0.0.1:${controlPort}`,

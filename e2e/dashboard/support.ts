@@ -8,11 +8,16 @@ import { ARTIFACTS } from './playwright.config.ts';
 
 export type Role = 'VIEWER' | 'OPERATOR' | 'ADMIN';
 
-export const tenant = JSON.parse(process.env.E2E_TENANT ?? '{}') as {
+export interface Tenant {
   name: string;
   keys: Record<Role, string>;
   users: Record<Role, { email: string; password: string }>;
-};
+}
+
+export const tenant = JSON.parse(process.env.E2E_TENANT ?? '{}') as Tenant;
+
+/** A second tenant, for a test that must see only its own campaigns' events (the webhooks test). */
+export const partnerTenant = JSON.parse(process.env.E2E_PARTNER_TENANT ?? '{}') as Tenant;
 
 export const SCREENSHOTS = path.join(ARTIFACTS, 'screenshots');
 mkdirSync(SCREENSHOTS, { recursive: true });
@@ -22,10 +27,10 @@ export function screenshot(page: Page, name: string, fullPage = false) {
   return page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage });
 }
 
-export async function signIn(page: Page, role: Role) {
+export async function signIn(page: Page, role: Role, of: Tenant = tenant) {
   await page.goto('/login');
-  await page.getByLabel('E-mail').fill(tenant.users[role].email);
-  await page.getByLabel('Password').fill(tenant.users[role].password);
+  await page.getByLabel('E-mail').fill(of.users[role].email);
+  await page.getByLabel('Password').fill(of.users[role].password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page).toHaveURL(/\/campaigns$/);
 }
@@ -35,10 +40,11 @@ export async function api<T>(
   query: string,
   variables: Record<string, unknown>,
   role: Role = 'OPERATOR',
+  of: Tenant = tenant,
 ): Promise<T> {
   const res = await fetch(`${process.env.GATEWAY_URL}/graphql`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${tenant.keys[role]}` },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${of.keys[role]}` },
     body: JSON.stringify({ query, variables }),
   });
   const body = (await res.json()) as { data?: T; errors?: unknown };

@@ -2,6 +2,7 @@
 // `npm start` runs them, in an environment of its own (e2e/support/platform.ts). A campaign of 2,000 calls, ~30% of
 // whose attempts end busy / no-answer / failed, must complete with every invariant of docs/pipeline.md holding.
 // Then (issue 12) a 1,000-call campaign whose flow offers a keypad menu: opt-outs, transfers and answers exact.
+import type { CallFlowInput } from '@outbound/call-flow';
 import { countersAndRows } from '@outbound/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkCampaign } from '../support/invariants.ts';
@@ -155,7 +156,7 @@ async function runCampaignAndCheck(): Promise<void> {
 }
 
 /** Issue 12's example: an appointment reminder; 1 confirms, 2 transfers to the front desk, 9 opts out; voicemail drop. */
-const REMINDER_FLOW = {
+const REMINDER_FLOW: CallFlowInput = {
   identification: 'This is Acme Dental calling.',
   message: { kind: 'SAY', text: 'Hello {{firstName}}, this is a reminder of your appointment tomorrow.' },
   machine: {
@@ -179,7 +180,7 @@ const REMINDER_FLOW = {
     ],
   },
   fields: [{ name: 'firstName', fallback: 'there' }],
-} as const;
+};
 
 const FLOW_CALLS = 1000;
 /** Keys per menu offer, as the simulated recipients press them (the rest press nothing). */
@@ -212,7 +213,7 @@ async function runFlowCampaignAndCheck(): Promise<void> {
     maxDelayMs: 1000,
     jitter: 0.2,
     flow: REMINDER_FLOW,
-    metadata: (i) => (i % 10 === 3 ? {} : { firstName: `Pat <b>${i}</b> & co` }),
+    metadata: (i): Record<string, string> => (i % 10 === 3 ? {} : { firstName: `Pat <b>${i}</b> & co` }),
   });
   const wallMs = await platform.waitFor(
     reminder,
@@ -242,9 +243,9 @@ async function runFlowCampaignAndCheck(): Promise<void> {
   expect(counters.flowErrors).toBe(0);
   expect(sim.applicationErrors + sim.fallbacks).toBe(0);
   // About the shares asked for, of the people who heard the menu (each offer draws again, so a little more).
-  const persons = counters.answeredByPerson;
-  expect(counters.optOuts / persons).toBeGreaterThan(0.06);
-  expect(counters.optOuts / persons).toBeLessThan(0.2);
+  const persons = Number(counters.answeredByPerson);
+  expect(Number(counters.optOuts) / persons).toBeGreaterThan(0.06);
+  expect(Number(counters.optOuts) / persons).toBeLessThan(0.2);
   expect((counters.answers['1'] ?? 0) / persons).toBeGreaterThan(0.13);
   expect((counters.answers['1'] ?? 0) / persons).toBeLessThan(0.35);
 

@@ -1,5 +1,5 @@
 // The whole platform as child processes, exactly as `npm start` runs them (carrier simulator, carrier ingress,
-// gateway, scheduler, call-worker, status-worker, retry-worker, live-bridge), in an environment of its own: a scratch
+// gateway, scheduler, call-worker, status-worker, retry-worker, live-bridge, webhook-dispatcher), in an environment of its own: a scratch
 // PostgreSQL database, a Kafka topic prefix, a Cassandra keyspace, a Redis database number, free ports and a
 // generated telephony token. Used by the pipeline system and fault tests and by the end-to-end benchmarks;
 // `cleanup()` removes all of it.
@@ -44,7 +44,8 @@ export type ServiceKind =
   | 'call-worker'
   | 'status-worker'
   | 'retry-worker'
-  | 'live-bridge';
+  | 'live-bridge'
+  | 'webhook-dispatcher';
 
 export interface PlatformOptions {
   /** Names the scratch database, topic prefix and keyspace. */
@@ -458,8 +459,8 @@ export async function startPlatform(options: PlatformOptions) {
 
     const schedulerCount = options.schedulers ?? 1;
     const gatewayCount = options.gateways ?? 1;
-    const ports = await freePorts(7 + schedulerCount + gatewayCount - 1);
-    const extraGatewayPorts = ports.slice(7 + schedulerCount);
+    const ports = await freePorts(8 + schedulerCount + gatewayCount - 1);
+    const extraGatewayPorts = ports.slice(8 + schedulerCount);
     const [
       simPort,
       gatewayPort,
@@ -468,7 +469,8 @@ export async function startPlatform(options: PlatformOptions) {
       retryWorkerPort,
       liveBridgePort,
       ingressPort,
-    ] = ports as [number, number, number, number, number, number, number];
+      dispatcherPort,
+    ] = ports as [number, number, number, number, number, number, number, number];
     const simUrl = `http://127.0.0.1:${simPort}`;
     const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
     const ingressUrl = `http://127.0.0.1:${ingressPort}`;
@@ -535,7 +537,7 @@ export async function startPlatform(options: PlatformOptions) {
         }),
       ),
       ...Array.from({ length: schedulerCount }, (_, i): Service => {
-        const healthPort = ports[7 + i] as number;
+        const healthPort = ports[8 + i] as number;
         return {
           name: `scheduler-${i + 1}`,
           kind: 'scheduler',
@@ -584,6 +586,13 @@ export async function startPlatform(options: PlatformOptions) {
         entry: 'apps/live-bridge/src/index.ts',
         env: env('live-bridge', { LIVE_BRIDGE_HEALTH_PORT: String(liveBridgePort) }),
         ready: `http://127.0.0.1:${liveBridgePort}/readyz`,
+      },
+      {
+        name: 'webhook-dispatcher',
+        kind: 'webhook-dispatcher',
+        entry: 'apps/webhook-dispatcher/src/index.ts',
+        env: env('webhook-dispatcher', { WEBHOOK_DISPATCHER_HEALTH_PORT: String(dispatcherPort) }),
+        ready: `http://127.0.0.1:${dispatcherPort}/readyz`,
       },
     );
     for (const s of services) spawnService(s);

@@ -21,6 +21,7 @@ const campaign = (overrides: Partial<CampaignInfo> = {}): CampaignInfo => ({
 // Wednesday 2026-11-25 15:00 UTC: 10:00 in New York (open), 07:00 in Los Angeles (before its 08:00 window).
 const AT = new Date('2026-11-25T15:00:00Z');
 const call = (timezone = 'America/New_York', doNotCall = false) => ({ timezone, doNotCall });
+const DIALS = { action: 'dial' };
 
 describe('verdictFor', () => {
   it('dials a running campaign in business hours with the recipient window open', () => {
@@ -68,5 +69,21 @@ describe('verdictFor', () => {
       to: 'PENDING',
       reason: 'outside-calling-window',
     });
+  });
+
+  it('dials a number of several possible zones only when the calling window is open in every one, across DST', () => {
+    // South Dakota's 605: Mountain and Central. Saturday 2026-03-07 (standard time) and Monday 2026-03-09 (daylight
+    // time), after business hours' checks: a campaign open all week.
+    const always = campaign({
+      businessHours: [1, 2, 3, 4, 5, 6, 7].map((day) => ({ day, start: '00:00', end: '24:00' })),
+    });
+    const dakota = call('America/Denver|America/North_Dakota/Center');
+    const closed = { action: 'settle', to: 'PENDING', reason: 'outside-calling-window' };
+    expect(verdictFor(always, dakota, new Date('2026-03-07T14:59:00Z'))).toEqual(closed); // 07:59 Mountain
+    expect(verdictFor(always, call('America/Chicago'), new Date('2026-03-07T14:59:00Z'))).toEqual(DIALS);
+    expect(verdictFor(always, dakota, new Date('2026-03-07T15:00:00Z'))).toEqual(DIALS);
+    expect(verdictFor(always, dakota, new Date('2026-03-09T14:00:00Z'))).toEqual(DIALS); // 08:00 MDT
+    expect(verdictFor(always, dakota, new Date('2026-03-10T02:00:00Z'))).toEqual(closed); // 21:00 CDT
+    expect(verdictFor(always, dakota, new Date('2026-03-08T02:00:00Z'))).toEqual(DIALS); // 20:00 CST
   });
 });

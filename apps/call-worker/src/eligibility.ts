@@ -21,7 +21,7 @@ const DIAL: Verdict = { action: 'dial' };
 /**
  * May this queued call be dialled now? A cancelled or completed campaign ends its calls; then the do-not-call list
  * (final: SKIPPED, whatever the campaign's state); a paused or draft campaign returns them to PENDING; then the windows: business
- * hours in the campaign's zone and the recipient's calling window in the recipient's zone (closed: back to
+ * hours in the campaign's zone and the recipient's calling window in every zone the recipient may be in (closed: back to
  * PENDING; the scheduler claims it again once open). Pure: the caller supplies the clock and the DNC answer.
  */
 export function verdictFor(

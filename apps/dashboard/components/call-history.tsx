@@ -1,6 +1,7 @@
 'use client';
 import { useEffect, useRef } from 'react';
 import { useQuery } from 'urql';
+import { zoneSource } from '../lib/time-zones';
 
 // One call's attempts and every status event of each, as the history store (Cassandra/ScyllaDB) has them, in a
 // modal dialog (native <dialog>: focus moves in, Escape closes, focus returns to the row's button).
@@ -9,7 +10,7 @@ const CALL_HISTORY = `query CallHistory($id: ID!) {
   node(id: $id) {
     id
     ... on Call {
-      phoneNumber status attempts lastError skipReason
+      phoneNumber status attempts lastError skipReason timezones timezoneSource
       history {
         attempts {
           attempt outcome dispatchedAt dialedAt answeredAt endedAt durationMs error providerCallId
@@ -47,6 +48,8 @@ interface CallWithHistory {
   attempts: number;
   lastError: string | null;
   skipReason: string | null;
+  timezones: string[];
+  timezoneSource: string;
   history: { attempts: Attempt[] } | null;
 }
 
@@ -109,6 +112,11 @@ export function CallHistoryDialog({
             {call.attempts === 1 ? 'attempt' : 'attempts'}
             {call.lastError && ` · last error: ${call.lastError}`}
             {call.skipReason && ` · skipped: ${call.skipReason}`}
+          </p>
+          <p data-testid="call-zones-detail">
+            {call.timezones.length === 1 ? 'Time zone' : 'Time zones'}: {call.timezones.join(', ')}, from{' '}
+            {zoneSource(call.timezoneSource)}
+            {call.timezones.length > 1 && '. Called only while the calling window is open in every one.'}
           </p>
           {call.history?.attempts.length === 0 && <p className="muted">Not dialled yet.</p>}
           {call.history?.attempts.map((a) => (

@@ -3,19 +3,26 @@ import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { type ReactNode, useEffect } from 'react';
 import { useMutation, useQuery } from 'urql';
+import { useOnCredentialEnded } from '../lib/connection';
 
 export interface Viewer {
   name: string;
   tenantName: string;
   role: 'VIEWER' | 'OPERATOR' | 'ADMIN';
+  /** USER (a session) or API_KEY (a kiosk link). */
+  kind: 'USER' | 'API_KEY';
 }
 
-const VIEWER = '{ viewer { name tenantName role } }';
+const VIEWER = '{ viewer { name tenantName role kind } }';
 
-/** Who is signed in; sends anyone else to /login. Children get the viewer (roles decide which controls show). */
+/**
+ * Who is signed in; sends anyone else to /login, also at once when the gateway ends the credential of the live
+ * socket (the user disabled, the session revoked). Children get the viewer (roles decide which controls show).
+ */
 export function SignedIn({ children }: { children: (viewer: Viewer) => ReactNode }) {
   const router = useRouter();
-  const [{ data, error, fetching }] = useQuery<{ viewer: Viewer | null }>({ query: VIEWER });
+  const [{ data, error, fetching }, refetchViewer] = useQuery<{ viewer: Viewer | null }>({ query: VIEWER });
+  useOnCredentialEnded(() => refetchViewer({ requestPolicy: 'network-only' }));
   const anonymous =
     !fetching &&
     (data?.viewer === null || error?.graphQLErrors.some((e) => e.extensions?.code === 'UNAUTHENTICATED'));
@@ -40,11 +47,14 @@ export function SignedIn({ children }: { children: (viewer: Viewer) => ReactNode
           <Link href="/do-not-call">Do not call</Link>
           {viewer.role === 'ADMIN' && (
             <>
+              <Link href="/users">Users</Link>
               <Link href="/api-keys">API keys</Link>
               <Link href="/dead-letters">Dead letters</Link>
+              <Link href="/webhooks">Webhooks</Link>
               <Link href="/audit">Audit</Link>
             </>
           )}
+          {viewer.kind === 'USER' && <Link href="/account/password">My password</Link>}
         </nav>
         <div>
           <span data-testid="tenant">{viewer.tenantName}</span> · <span className="muted">{viewer.name}</span>{' '}

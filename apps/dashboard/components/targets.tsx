@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { useClient } from 'urql';
 import { count } from '../lib/format';
 import { pastedNumbers } from '../lib/pasted';
+import { describeZoneSources, type TimezoneSourceCounts } from '../lib/time-zones';
 import { uploadFile } from '../lib/upload';
 import { hasIssues, IssuesLink } from './import-history';
 import { UploadProgress } from './upload-progress';
@@ -17,6 +18,8 @@ const IMPORT_FIELDS = `__typename
     issuesCsvPath
     errors { row field value reason }
     warnings { field fallback rows message }
+    rowWarnings { row field value message }
+    timezoneSources { column numberPrefix countryCode emptyCells }
   }
   ... on Error { code message }`;
 const IMPORT_CSV = `mutation ImportTargetsCsv($campaignId: ID!, $file: File!) {
@@ -44,6 +47,10 @@ interface ImportReport {
   errors?: { row: number; field: string; value: string | null; reason: string }[];
   /** Merge fields of the call flow that rows have no value for (imported all the same). */
   warnings?: { field: string; fallback: string; rows: number; message: string }[];
+  /** The first time zone warnings (e.g. a timezone the number does not fit); the CSV has every warning. */
+  rowWarnings?: { row: number; field: string; value: string; message: string }[];
+  /** How the valid rows' zones were found. */
+  timezoneSources?: TimezoneSourceCounts;
   message?: string;
 }
 
@@ -133,7 +140,8 @@ export function TargetsImport({
           <label htmlFor="targets-file">CSV file</label>
           <p className="hint" id="targets-file-hint">
             A header row with a <code>phone</code> column (or phone_number, number, msisdn, telephone);
-            optionally <code>timezone</code>; other columns are kept with each number.
+            optionally <code>timezone</code> (without it, or in an empty cell, the zone comes from the
+            number); other columns are kept with each number.
           </p>
           <input
             id="targets-file"
@@ -200,6 +208,8 @@ function ImportResult({ outcome }: { outcome: Outcome }) {
   if (problem) return <p role="alert">{problem}</p>;
   if (!report) return null;
   if (report.__typename !== 'TargetImport') return <p role="alert">{report.message}</p>;
+  const line = (row: number) => (lineOfRow ? (lineOfRow[row - 1] ?? row) : row);
+  const zones = report.timezoneSources ? describeZoneSources(report.timezoneSources) : null;
   return (
     <div className="import-report" data-testid="import-report">
       <p role="status">
@@ -207,6 +217,7 @@ function ImportResult({ outcome }: { outcome: Outcome }) {
           ? `Import failed: ${report.failureReason ?? 'unknown reason'}.`
           : summary(report)}
       </p>
+      {zones && <p data-testid="import-zones">{zones}</p>}
       {report.status !== 'FAILED' && report.issuesCsvPath && hasIssues(counts(report)) && (
         <p>
           <IssuesLink
@@ -228,10 +239,32 @@ function ImportResult({ outcome }: { outcome: Outcome }) {
           <tbody>
             {report.errors.map((e) => (
               <tr key={`${e.row}-${e.field}`} data-testid="rejected-row">
-                <td>{lineOfRow ? (lineOfRow[e.row - 1] ?? e.row) : e.row}</td>
+                <td>{line(e.row)}</td>
                 <td>{e.field}</td>
                 <td>{e.value ?? '—'}</td>
                 <td>{e.reason}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {report.rowWarnings && report.rowWarnings.length > 0 && (
+        <table aria-label="Rows imported with a warning">
+          <thead>
+            <tr>
+              <th scope="col">{lineOfRow ? 'Line' : 'Row (after the header)'}</th>
+              <th scope="col">Field</th>
+              <th scope="col">Value</th>
+              <th scope="col">Warning (imported)</th>
+            </tr>
+          </thead>
+          <tbody>
+            {report.rowWarnings.map((w) => (
+              <tr key={`${w.row}-${w.field}`} data-testid="warned-row">
+                <td>{line(w.row)}</td>
+                <td>{w.field}</td>
+                <td>{w.value}</td>
+                <td>{w.message}</td>
               </tr>
             ))}
           </tbody>
@@ -252,6 +285,14 @@ function ImportResult({ outcome }: { outcome: Outcome }) {
           <p className="muted">
             The first {count(report.errors.length)} of {count(report.rowsInvalid)} rejected rows are listed;
             the CSV has them all.
+          </p>
+        )}
+      {report.rowsWarned !== undefined &&
+        report.rowWarnings !== undefined &&
+        report.rowsWarned > report.rowWarnings.length && (
+          <p className="muted">
+            {count(report.rowsWarned)} rows have a warning; the first {count(report.rowWarnings.length)} time
+            zone warnings are listed, the CSV has every one.
           </p>
         )}
     </div>

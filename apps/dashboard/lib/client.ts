@@ -1,7 +1,7 @@
 'use client';
 import { Client, cacheExchange, fetchExchange, subscriptionExchange } from '@urql/core';
 import { createClient as createWsClient } from 'graphql-ws';
-import { setConnected } from './connection';
+import { noteSocketClosed, setConnected } from './connection';
 
 /** The header the gateway's CSRF protection asks of uploads (any value). */
 export const CSRF_HEADER = 'x-graphql-csrf';
@@ -27,7 +27,10 @@ export function createUrqlClient(apiKey: string | null, gatewayWsUrl: string | n
     keepAlive: 10_000,
     on: {
       connected: () => setConnected(true),
-      closed: () => setConnected(false),
+      closed: (event) => {
+        setConnected(false);
+        noteSocketClosed((event as { code?: number } | undefined)?.code ?? 0);
+      },
     },
   });
   const client = new Client({

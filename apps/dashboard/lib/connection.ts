@@ -7,7 +7,21 @@ import { useEffect, useRef, useSyncExternalStore } from 'react';
 let connected = false;
 let everConnected = false;
 let reconnections = 0;
+let credentialEnds = 0;
 const listeners = new Set<() => void>();
+
+/** The gateway's close codes for a socket whose credential ended (revoked, signed out, disabled) or was refused. */
+const CREDENTIAL_ENDED = new Set([4401, 4403]);
+
+/**
+ * The live socket closed: when the gateway closed it because the credential ended (the user was disabled, the
+ * session revoked), pages that hold one (SignedIn) look again at who is signed in.
+ */
+export function noteSocketClosed(code: number): void {
+  if (!CREDENTIAL_ENDED.has(code)) return;
+  credentialEnds += 1;
+  for (const listener of listeners) listener();
+}
 
 export function setConnected(value: boolean): void {
   if (connected === value) return;
@@ -34,19 +48,25 @@ export function useConnected(): boolean {
   );
 }
 
-/** Calls `refetch` each time the live socket comes back after a loss (not on the first connection). */
-export function useRefetchOnReconnect(refetch: () => void): void {
-  const count = useSyncExternalStore(
-    subscribe,
-    () => reconnections,
-    () => 0,
-  );
+/** Calls `callback` each time `count` grows (not for its first value). */
+function useOnIncrease(read: () => number, callback: () => void): void {
+  const count = useSyncExternalStore(subscribe, read, () => 0);
   const seen = useRef(count);
-  const latest = useRef(refetch);
-  latest.current = refetch;
+  const latest = useRef(callback);
+  latest.current = callback;
   useEffect(() => {
     if (count === seen.current) return;
     seen.current = count;
     latest.current();
   }, [count]);
+}
+
+/** Calls `refetch` each time the live socket comes back after a loss (not on the first connection). */
+export function useRefetchOnReconnect(refetch: () => void): void {
+  useOnIncrease(() => reconnections, refetch);
+}
+
+/** Calls `callback` each time the gateway closes the live socket because its credential ended. */
+export function useOnCredentialEnded(callback: () => void): void {
+  useOnIncrease(() => credentialEnds, callback);
 }

@@ -175,8 +175,9 @@ beforeAll(async () => {
   await setResults(callsB, RESULTS.slice(0, 8));
   for (const campaign of [campaignA, campaignB]) await countersFromRows(rowId(campaign));
   // A's flow now: key 2 transfers (it recorded "reschedule" in an earlier version), 1 and 3 record answers.
-  await currentFlow(rowId(campaignA), 1, { '1': 'confirmed', '3': 'maybe' });
-  await currentFlow(rowId(campaignB), 1, { '1': 'B label', '2': 'B label 2', '3': 'B label 3' });
+  // Version 2: the campaigns were created with version 1 (the harness's message-only flow).
+  await currentFlow(rowId(campaignA), 2, { '1': 'confirmed', '3': 'maybe' });
+  await currentFlow(rowId(campaignB), 2, { '1': 'B label', '2': 'B label 2', '3': 'B label 3' });
 });
 
 afterAll(async () => {
@@ -304,12 +305,12 @@ describe('CampaignCounters, call flow results', () => {
         { status: 'COMPLETED', answer_key: '3', answer_label: 'no' },
       ]);
       await countersFromRows(rowId(campaign));
-      await currentFlow(rowId(campaign), 1, { '1': 'yes', '3': 'no' });
+      await currentFlow(rowId(campaign), 2, { '1': 'yes', '3': 'no' });
       expect((await countersOf(tenant, campaign))?.answers).toEqual([
         { key: '1', label: 'yes', calls: 1 },
         { key: '3', label: 'no', calls: 1 },
       ]);
-      await currentFlow(rowId(campaign), 2, { '1': 'confirmed' });
+      await currentFlow(rowId(campaign), 3, { '1': 'confirmed' });
       expect((await countersOf(tenant, campaign))?.answers).toEqual([
         { key: '1', label: 'confirmed', calls: 1 },
         { key: '3', label: null, calls: 1 },

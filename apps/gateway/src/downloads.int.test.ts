@@ -144,8 +144,8 @@ describe("a campaign's calls as CSV", () => {
     expect(header).toBe(
       'phone_number,amount,cr,formula,name,note,metadata.status,tab,status,skip_reason,attempts,last_outcome,' +
         'last_error,answered_by,message_played,voicemail_left,answer_key,answer_label,opted_out_at,transfer_number,' +
-        'transfer_status,transfer_duration_ms,flow_error,timezone,created_at,last_dialed_at,next_attempt_at,' +
-        'finished_at,updated_at,call_id',
+        'transfer_status,transfer_duration_ms,flow_error,timezone,timezone_source,created_at,last_dialed_at,' +
+        'next_attempt_at,finished_at,updated_at,call_id',
     );
     // Quotes doubled, the formula behind a single quote, inside a quoted cell (it holds a comma).
     expect(response.text).toContain(`"'=HYPERLINK(""http://evil.example"",""x"")"`);
@@ -175,7 +175,9 @@ describe("a campaign's calls as CSV", () => {
       transfer_status: 'ANSWERED',
       transfer_duration_ms: '1234',
       flow_error: '',
+      // No timezone given: the zone came from the number, and the file says so.
       timezone: 'Europe/London',
+      timezone_source: 'NUMBER_PREFIX',
       last_dialed_at: '2026-12-01T09:59:00.000Z',
       finished_at: '2026-12-01T10:00:30.000Z',
       next_attempt_at: '',

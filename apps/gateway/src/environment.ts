@@ -9,11 +9,30 @@ import {
   kafkaEnv,
   logEnv,
   parseEnv,
+  partnerWebhookEnv,
   port,
   positiveInt,
   redisEnv,
+  url,
 } from '@outbound/config';
 import { z } from 'zod';
+
+/**
+ * People: the links that set a password (invitations, resets) and their limits. Shared with the operator's CLI
+ * (`npm run tenant`), which issues the first ADMIN's link.
+ */
+export const peopleEnv = {
+  /** Where the dashboard is reached by its users: password links point at `<this>/set-password`. */
+  DASHBOARD_PUBLIC_URL: url(['http', 'https'], 'http://localhost:3000').transform((value) =>
+    value.replace(/\/+$/, ''),
+  ),
+  /** How long an invitation link (and the first ADMIN's link of a new tenant) can be used. */
+  INVITE_LINK_TTL_MS: positiveInt(7 * 24 * 60 * 60 * 1000),
+  /** How long a password reset link can be used. */
+  PASSWORD_RESET_LINK_TTL_MS: positiveInt(24 * 60 * 60 * 1000),
+  /** Failed password link redemptions (unknown, spent or expired token) per client address, per 15 minutes. */
+  PASSWORD_LINK_ATTEMPTS_PER_15_MIN: positiveInt(20, 10_000),
+};
 
 const gatewayEnv = {
   GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
@@ -83,6 +102,8 @@ const gatewayEnv = {
   DOWNLOADS_MAX_CONCURRENT: positiveInt(3, 100),
   /** A download whose client has read nothing for this long is ended (its database connection freed). */
   DOWNLOAD_STALL_TIMEOUT_MS: positiveInt(60_000, 3_600_000),
+  /** After a webhook secret rotation, the previous secret signs too for this long (partners switch meanwhile). */
+  WEBHOOK_SECRET_ROTATION_GRACE_MS: durationMs(24 * 60 * 60 * 1000),
 };
 
 export const environmentShape = {
@@ -91,6 +112,8 @@ export const environmentShape = {
   ...kafkaEnv,
   ...cassandraEnv,
   ...logEnv,
+  ...peopleEnv,
+  ...partnerWebhookEnv,
   ...gatewayEnv,
 };
 

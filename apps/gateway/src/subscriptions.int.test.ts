@@ -3,10 +3,9 @@
 import { randomUUID } from 'node:crypto';
 import { type TCampaignCounters, type TCountersUpdate, ZCampaignCounters } from '@outbound/contracts';
 import { liveChannels, publishLive } from '@outbound/live';
-import { type Client, createClient } from 'graphql-ws';
+import type { Client } from 'graphql-ws';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
 import { globalId } from './testing/campaign-fixtures.ts';
 import {
   createTenant,
@@ -16,6 +15,7 @@ import {
   type TestGateway,
   type TestTenant,
 } from './testing/harness.ts';
+import { openSocket, subscribe } from './testing/live-client.ts';
 
 let t: TestGateway;
 let publisher: Redis;
@@ -35,82 +35,11 @@ afterAll(async () => {
   await t?.stop();
 });
 
-interface Closed {
-  code: number;
-  reason: string;
-}
-
-/** A graphql-ws client that does not reconnect, and a promise of how its socket closed. */
+/** A socket of this file's gateway (or `url`'s), closed after the file. */
 function connect(authorization: string | null, url = t.url) {
-  let closed!: (c: Closed) => void;
-  const whenClosed = new Promise<Closed>((resolve) => {
-    closed = resolve;
-  });
-  const client = createClient({
-    url: `${url.replace('http', 'ws')}/graphql`,
-    webSocketImpl: WebSocket,
-    retryAttempts: 0,
-    lazy: false,
-    // The close is what these tests look at (`whenClosed`); graphql-ws would also print it.
-    onNonLazyError: () => {},
-    connectionParams: authorization ? { authorization: `Bearer ${authorization}` } : {},
-    on: {
-      closed: (event) => {
-        const e = event as { code: number; reason: string };
-        closed({ code: e.code, reason: String(e.reason) });
-      },
-    },
-  });
-  clients.push(client);
-  return { client, whenClosed };
-}
-
-/** Subscribes; `next()` waits for the next result (or fails after 5 s), `errors` holds a terminal error. */
-function subscribe<T>(client: Client, query: string, variables: Record<string, unknown> = {}) {
-  const results: T[] = [];
-  const waiters: (() => void)[] = [];
-  let error: unknown = null;
-  let done = false;
-  const stop = client.subscribe<T>(
-    { query, variables },
-    {
-      next: (value) => {
-        if (value.errors) error = value.errors;
-        else results.push(value.data as T);
-        for (const w of waiters.splice(0)) w();
-      },
-      error: (err) => {
-        error = err;
-        for (const w of waiters.splice(0)) w();
-      },
-      complete: () => {
-        done = true;
-        for (const w of waiters.splice(0)) w();
-      },
-    },
-  );
-  return {
-    results,
-    stop,
-    get error() {
-      return error;
-    },
-    get done() {
-      return done;
-    },
-    /** Waits until `n` results arrived, or an error / completion. */
-    async until(n: number, what = `${n} results`): Promise<void> {
-      const deadline = Date.now() + 5000;
-      while (results.length < n && !error && !done) {
-        if (Date.now() > deadline)
-          throw new Error(`timed out waiting for ${what}; got ${JSON.stringify(results)}`);
-        await new Promise<void>((resolve) => {
-          waiters.push(resolve);
-          setTimeout(resolve, 100);
-        });
-      }
-    },
-  };
+  const socket = openSocket(url, authorization);
+  clients.push(socket.client);
+  return socket;
 }
 
 /** Waits until a gateway listens to `channel` (a subscription without a first result has no other sign). */

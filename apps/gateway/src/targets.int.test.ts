@@ -1,7 +1,6 @@
 // Targets over HTTP: inline lists and CSV uploads (GraphQL multipart, streamed), their reports, counters and imports.
 import { databaseEnv, parseEnv } from '@outbound/config';
 import { blockedBy } from '@outbound/db/testing';
-import { EMPTY_ZONE_REASON } from '@outbound/targets';
 import { eventually } from '@outbound/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,7 +43,30 @@ afterAll(async () => {
   await pool.end();
 });
 
-const UNKNOWN_ZONE = "cannot tell the recipient's time zone from the number; add a timezone column";
+/** How an import found its zones, and its warned rows, as GraphQL tells them. */
+async function zoneReport(importId: string) {
+  const query = `query($id: ID!) { node(id: $id) { ... on TargetImport {
+    rowsWarned rowWarnings { row field value message }
+    timezoneSources { column numberPrefix countryCode emptyCells }
+  } } }`;
+  return dataOf(await gql<{ node: Row }>(t.url, query, { id: importId }, { auth })).node;
+}
+
+/** Each call's number, zones and how they were found, as GraphQL tells them, in import order. */
+async function callZones(campaignId: string) {
+  const query = `query($id: ID!) { campaign(id: $id) { calls(first: 50) { edges { node {
+    phoneNumber timezone timezones timezoneSource
+  } } } } }`;
+  const data = dataOf(
+    await gql<{ campaign: { calls: { edges: { node: Row }[] } } }>(
+      t.url,
+      query,
+      { id: campaignId },
+      { auth },
+    ),
+  );
+  return data.campaign.calls.edges.map((e) => e.node);
+}
 
 async function upload(campaignId: string, content: string | AsyncIterable<string>, name = 'targets.csv') {
   const response = await gqlUpload<{ importTargetsCsv: Row }>(
@@ -73,7 +95,7 @@ describe('addTargets (inline)', () => {
       { phoneNumber: '+1 (415) 200-1234', timezone: 'america/los_angeles' },
       { phoneNumber: 'call me maybe' },
       { phoneNumber: '+44 20 7946 0201' }, // the first row again
-      { phoneNumber: '+14152001235' }, // US: several zones, none given
+      { phoneNumber: '+14152001235' }, // no zone given: San Francisco's, from the number
       { phoneNumber: '+442079460203', timezone: 'Mars/Olympus' },
       { phoneNumber: '020 7946 0204' }, // on the do-not-call list
       { phoneNumber: '+442079460205', metadata: { age: 42 } },
@@ -85,14 +107,13 @@ describe('addTargets (inline)', () => {
       source: 'INLINE',
       status: 'COMPLETED',
       rowsRead: 10,
-      rowsImported: 3,
+      rowsImported: 4,
       rowsDuplicate: 1,
       rowsDoNotCall: 1,
-      rowsInvalid: 5,
+      rowsInvalid: 4,
       failureReason: null,
       errors: [
         { row: 4, field: 'phone', value: 'call me maybe', reason: 'not a phone number' },
-        { row: 6, field: 'phone', value: '+14152001235', reason: UNKNOWN_ZONE },
         { row: 7, field: 'timezone', value: 'Mars/Olympus', reason: "unknown time zone 'Mars/Olympus'" },
         { row: 9, field: 'age', value: '42', reason: 'must be text' },
         { row: 10, field: 'phone', value: '0207946', reason: 'not a valid number for region GB' },
@@ -137,6 +158,14 @@ describe('addTargets (inline)', () => {
         sourceRow: 3,
       },
       {
+        phoneNumber: '+14152001235',
+        timezone: 'America/Los_Angeles',
+        metadata: {},
+        status: 'PENDING',
+        skipReason: null,
+        sourceRow: 6,
+      },
+      {
         phoneNumber: '+442079460204',
         timezone: 'Europe/London',
         metadata: {},
@@ -145,7 +174,7 @@ describe('addTargets (inline)', () => {
         sourceRow: 8,
       },
     ]);
-    expect(await counters(campaign.id)).toMatchObject({ total: 4, pending: 3, skipped: 1, version: 1n });
+    expect(await counters(campaign.id)).toMatchObject({ total: 5, pending: 4, skipped: 1, version: 1n });
     await expectCountersMatchCalls(t.db, rowId(campaign.id));
 
     // Numbers the campaign already has are duplicates of a later import, too.
@@ -160,7 +189,7 @@ describe('addTargets (inline)', () => {
       rowsInvalid: 0,
       errors: [],
     });
-    expect(await counters(campaign.id)).toMatchObject({ total: 5, pending: 4, skipped: 1, version: 2n });
+    expect(await counters(campaign.id)).toMatchObject({ total: 6, pending: 5, skipped: 1, version: 2n });
     await expectCountersMatchCalls(t.db, rowId(campaign.id));
   });
 
@@ -272,6 +301,20 @@ describe('importTargetsCsv (multipart upload)', () => {
         { row: 5, field: 'phone', value: 'not-a-number', reason: 'not a phone number' },
       ],
     });
+    // Bob's San Francisco number is given Chicago: imported as given, with a warning. Empty cells take the number's.
+    expect(await zoneReport(result.id as string)).toEqual({
+      rowsWarned: 1,
+      rowWarnings: [
+        {
+          row: 2,
+          field: 'timezone',
+          value: 'America/Chicago',
+          message:
+            "not among the number's possible time zones (America/Los_Angeles); imported with America/Chicago as given",
+        },
+      ],
+      timezoneSources: { column: 2, numberPrefix: 2, countryCode: 1, emptyCells: 3 },
+    });
     const calls = await t.db.call.findMany({
       where: { campaignId: rowId(campaign.id) },
       orderBy: { sourceRow: 'asc' },
@@ -304,6 +347,39 @@ describe('importTargetsCsv (multipart upload)', () => {
       const other = await createCampaign(t, auth);
       expect(await upload(other.id, `${header},note\n+442079460499,x\n`)).toMatchObject({ rowsImported: 1 });
     }
+  });
+
+  it('imports a US file without a timezone column, each call showing its zones and how they were found', async () => {
+    const campaign = await createCampaign(t, auth, { timezone: 'America/New_York', defaultRegion: 'US' });
+    // New York; South Dakota (Mountain and Central); a Panama City exchange of Florida's 850 (Central).
+    const csv = 'phone,name\n(212) 200-0101,a\n(605) 200-0102,b\n(850) 230-0103,c\n';
+    const result = await upload(campaign.id, csv, 'crm-export.csv');
+    expect(result).toMatchObject({ status: 'COMPLETED', rowsRead: 3, rowsImported: 3, rowsInvalid: 0 });
+    expect(await zoneReport(result.id as string)).toEqual({
+      rowsWarned: 0,
+      rowWarnings: [],
+      timezoneSources: { column: 0, numberPrefix: 3, countryCode: 0, emptyCells: 0 },
+    });
+    expect(await callZones(campaign.id)).toEqual([
+      {
+        phoneNumber: '+12122000101',
+        timezone: 'America/New_York',
+        timezones: ['America/New_York'],
+        timezoneSource: 'NUMBER_PREFIX',
+      },
+      {
+        phoneNumber: '+16052000102',
+        timezone: 'America/Denver|America/North_Dakota/Center',
+        timezones: ['America/Denver', 'America/North_Dakota/Center'],
+        timezoneSource: 'NUMBER_PREFIX',
+      },
+      {
+        phoneNumber: '+18502300103',
+        timezone: 'America/Chicago',
+        timezones: ['America/Chicago'],
+        timezoneSource: 'NUMBER_PREFIX',
+      },
+    ]);
   });
 
   it('lists the first 100 bad rows and counts them all', async () => {
@@ -364,8 +440,8 @@ describe('importTargetsCsv (multipart upload)', () => {
       const rest = Math.floor(i / areas.length);
       return `+1${area}${200 + Math.floor(rest / 10_000)}${String(rest % 10_000).padStart(4, '0')}`;
     };
-    // Per 1,000 rows: row ...250 is on the do-not-call list, ...500 repeats the row before it, ...750 has no
-    // timezone (a US number: rejected), ...000 is not a number.
+    // Per 1,000 rows: row ...250 is on the do-not-call list, ...500 repeats the row before it, ...750 has an
+    // empty timezone cell (its zone comes from the number), ...000 is not a number.
     const doNotCall: string[] = [];
     for (let i = 250; i <= rows; i += 1_000) doNotCall.push(numberOf(i));
     dataOf(
@@ -409,22 +485,30 @@ describe('importTargetsCsv (multipart upload)', () => {
       source: 'CSV large.csv',
       status: 'COMPLETED',
       rowsRead: 100_000,
-      rowsImported: 99_600,
+      rowsImported: 99_700,
       rowsDuplicate: 100,
       rowsDoNotCall: 100,
-      rowsInvalid: 200,
+      rowsInvalid: 100,
       failureReason: null,
       errors: 100,
     });
-    expect((result.errors as Row[]).slice(0, 2)).toEqual([
-      // The file has a timezone column: the row's empty cell is reported.
-      { row: 750, field: 'timezone', value: '', reason: EMPTY_ZONE_REASON },
-      { row: 1_000, field: 'phone', value: 'no-1000', reason: 'not a phone number' },
-    ]);
+    expect((result.errors as Row[])[0]).toEqual({
+      row: 1_000,
+      field: 'phone',
+      value: 'no-1000',
+      reason: 'not a phone number',
+    });
+    expect(await zoneReport(result.id as string)).toMatchObject({
+      rowsWarned: 0,
+      timezoneSources: { column: 99_800, numberPrefix: 100, countryCode: 0, emptyCells: 100 },
+    });
     const campaignId = rowId(campaign.id);
-    expect(await callStatusCounts(t.db, campaignId)).toEqual({ PENDING: 99_600, SKIPPED: 100 });
+    expect(await callStatusCounts(t.db, campaignId)).toEqual({ PENDING: 99_700, SKIPPED: 100 });
     await expectCountersMatchCalls(t.db, campaignId);
-    expect(await counters(campaign.id)).toMatchObject({ total: 99_700, pending: 99_600, skipped: 100 });
+    expect(await counters(campaign.id)).toMatchObject({ total: 99_800, pending: 99_700, skipped: 100 });
+    expect(
+      await t.db.call.findFirstOrThrow({ where: { campaignId, sourceRow: 750 }, select: { timezone: true } }),
+    ).toEqual({ timezone: 'America/Los_Angeles' });
     const sample = await t.db.call.findFirstOrThrow({ where: { campaignId, sourceRow: 99_999 } });
     expect(sample).toMatchObject({
       phoneNumber: numberOf(99_999),

@@ -253,6 +253,47 @@ describe('scheduler tick', () => {
     ]);
   });
 
+  it('dials a number that may be in two zones only while the window is open in both, across the DST change', async () => {
+    // South Dakota's 605 spans Mountain and Central: its calls carry both zones (a zone group).
+    const group = 'America/Denver|America/North_Dakota/Center';
+    const calls = [
+      { phone: '+13125550101', timezone: 'America/Chicago' },
+      { phone: '+17205550102', timezone: 'America/Denver' },
+      { phone: '+16055550103', timezone: group },
+    ];
+    const token = await lead();
+    /** The zones claimed by a tick at each instant, for a new campaign of these calls. */
+    async function claims(...instants: string[]): Promise<string[][]> {
+      const id = await campaign({ calls });
+      const claimed: string[][] = [];
+      for (const at of instants) {
+        const { sent, publish } = recorder();
+        await tick({ pool, logger, publish, maxClaimPerTick: 100 }, token, new Date(at));
+        claimed.push(
+          sent
+            .flatMap((s) => s.calls)
+            .map((c) => c.timezone)
+            .sort(),
+        );
+      }
+      await db.campaign.delete({ where: { id } });
+      return claimed;
+    }
+    // Saturday 7 March 2026, standard time (Central -6, Mountain -7): 08:00 in both zones is 15:00Z.
+    expect(await claims('2026-03-07T14:30:00Z', '2026-03-07T15:00:00Z')).toEqual([
+      ['America/Chicago'],
+      ['America/Denver', group],
+    ]);
+    // Monday 9 March, daylight time (-5, -6): the same local hours an hour earlier in UTC.
+    expect(await claims('2026-03-09T13:30:00Z', '2026-03-09T14:00:00Z')).toEqual([
+      ['America/Chicago'],
+      ['America/Denver', group],
+    ]);
+    // The evening: 02:30Z is 20:30 Central before the change (open in both zones), 21:30 Central after it.
+    expect(await claims('2026-03-08T02:30:00Z')).toEqual([['America/Chicago', 'America/Denver', group]]);
+    expect(await claims('2026-03-10T02:30:00Z')).toEqual([['America/Denver']]);
+  });
+
   it('dials nothing outside business hours (campaign zone, across DST) or before the scheduled start', async () => {
     // Weekdays 09:00-17:00 New York. 2026-03-09 (Monday after the US DST change): 13:30Z is 09:30 EDT.
     const hours = [1, 2, 3, 4, 5].map((day) => ({ day, start: '09:00', end: '17:00' }));

@@ -69,6 +69,10 @@ export interface EndedAttempt {
   attemptId: string;
   /** The final event that ended it (its outcome is the attempt's, in the history too). */
   event: TStatusEvent;
+  /** Its position in the batch. */
+  index: number;
+  /** The call as this ending left it (RETRY_SCHEDULED with its due time, or ended). */
+  call: LockedCall;
 }
 
 export type IgnoreReason =
@@ -243,7 +247,7 @@ function applyStatusEvent(batch: Batch, event: TStatusEvent, index: number): voi
     plan.retries.push({ call: next, cause: event, traceIndex: index, ...transition.retry });
   }
   if (transition.attemptEnded)
-    plan.ended.push({ campaignId: call.campaignId, attemptId: event.attemptId, event });
+    plan.ended.push({ campaignId: call.campaignId, attemptId: event.attemptId, event, index, call: next });
   batch.set(
     { call: next, transitioned: true, finished: current.finished || FINAL.includes(next.status) },
     delta,

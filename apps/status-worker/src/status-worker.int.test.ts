@@ -14,6 +14,7 @@ import {
   traceIdOf,
   traceparentFromHeaders,
   ZLiveUpdate,
+  ZPlatformEvent,
   ZRetry,
   ZSuppressNumber,
 } from '@outbound/contracts';
@@ -77,7 +78,7 @@ beforeAll(async () => {
   });
   await Promise.all([
     worker.start(),
-    h.collect([h.topics.live, h.topics.deadLetter, h.topics.status, ...h.topics.retry]),
+    h.collect([h.topics.live, h.topics.deadLetter, h.topics.status, h.topics.events, ...h.topics.retry]),
   ]);
   await eventually(() => worker.isReady(), 'the worker to join its group');
 }, 90_000);
@@ -1128,5 +1129,82 @@ describe('status worker: call flow events and opt-outs', () => {
     expect((await resultRow(other.calls[0]?.id as string)).opted_out_at).toBeNull();
     await expectCountersMatchRows(fixture.campaignId);
     await expectCountersMatchRows(other.campaignId);
+  });
+});
+
+function platformEventsOf(campaignId: string) {
+  return h.collected
+    .filter((m) => m.topic === h.topics.events && m.key === campaignId)
+    .map((m) => {
+      const decoded = decode(ZPlatformEvent, m.value);
+      if (!decoded.ok) throw new Error(decoded.reason);
+      return { ...decoded.message, traceId: traceIdOf(traceparentFromHeaders(m.headers as KafkaHeaders)) };
+    });
+}
+
+describe('status worker: campaign.events', () => {
+  it('announces an opt-out, each attempt ending and the finished call, in order, once, with the trace', async () => {
+    const fixture = await createCampaign(h.db, {
+      calls: [
+        { status: 'IN_PROGRESS', attempts: 1 },
+        { status: 'IN_PROGRESS', attempts: 3 },
+      ],
+      retry: { maxAttempts: 3, baseDelayMs: 60_000, maxDelayMs: 600_000 },
+    });
+    const [retried, last] = fixture.calls as [Call, Call];
+    await listNumber(fixture.tenantId, last.phoneNumber);
+    const traceparent = newTraceparent();
+    const keypress = flowEvent(fixture, last, keyPress(last, 'OPT_OUT', { key: '9' }));
+    const busy = event(fixture, retried, 'completed', { outcome: 'BUSY', detail: 'user busy' });
+    const ended = event(fixture, last, 'completed', { outcome: 'ANSWERED', durationMs: 4200 });
+    await send([busy, keypress, ended], undefined, traceparent);
+
+    const events = await eventually(() => {
+      const found = platformEventsOf(fixture.campaignId);
+      return found.length >= 4 && found;
+    }, 'the campaign events');
+    expect(events.map((e) => [e.kind, 'callId' in e ? e.callId : null])).toEqual([
+      ['call.attempt_ended', retried.id],
+      ['number.opted_out', last.id],
+      ['call.attempt_ended', last.id],
+      ['call.finished', last.id],
+    ]);
+    const row = await callRow(h.pool, retried.id);
+    expect(events[0]).toMatchObject({
+      eventId: `attempt-ended:${retried.attemptId}`,
+      tenantId: fixture.tenantId,
+      phoneNumber: retried.phoneNumber,
+      attempt: 1,
+      outcome: 'BUSY',
+      detail: 'user busy',
+      callStatus: 'RETRY_SCHEDULED',
+      nextAttemptAt: row.next_attempt_at?.toISOString(),
+    });
+    expect(events[1]).toMatchObject({
+      eventId: `opted-out:${keypress.eventId}`,
+      phoneNumber: last.phoneNumber,
+      key: '9',
+    });
+    expect(events[2]).toMatchObject({ outcome: 'ANSWERED', durationMs: 4200, callStatus: 'COMPLETED' });
+    expect(events[3]).toMatchObject({
+      eventId: `call-finished:${last.id}`,
+      status: 'COMPLETED',
+      attempts: 3,
+      lastOutcome: 'ANSWERED',
+      reason: null,
+      result: { optedOut: true, answerKey: null },
+    });
+    for (const e of events) expect(e.traceId).toBe(traceIdOf(traceparent));
+
+    // The same events again (the carrier retried its callbacks): already applied, nothing more is announced.
+    const stale = await metric('status_worker_events_ignored_total', { reason: 'stale-attempt' });
+    await send([busy, keypress, ended]);
+    // Then an ending of an attempt the call is not on (ignored): once it was handled, so were the copies before it.
+    await send([event(fixture, retried, 'completed', { outcome: 'ANSWERED', attemptId: randomUUID() })]);
+    await eventually(
+      async () => (await metric('status_worker_events_ignored_total', { reason: 'stale-attempt' })) > stale,
+      'the later batch handled',
+    );
+    expect(platformEventsOf(fixture.campaignId)).toHaveLength(4);
   });
 });

@@ -49,6 +49,7 @@ import {
   planBatch,
   suppressKey,
 } from './plan.ts';
+import { platformEvents } from './platform-events.ts';
 
 export const CONSUMER_NAME = 'status-worker';
 
@@ -456,6 +457,16 @@ export function createStatusWorker(options: StatusWorkerOptions): StatusWorker {
     return out.length > 0 ? [{ topic: topics.status, messages: out }] : [];
   }
 
+  /** The batch's `campaign.events` (attempt endings, finished calls, opt-outs), key campaign id, in batch order. */
+  function eventMessages(plan: BatchPlan, messages: readonly Message[]): TopicMessages[] {
+    const events = platformEvents(plan, now()).map(({ event, index }) => ({
+      key: event.campaignId,
+      value: encode(event),
+      headers: traceHeaders((messages[index] as Message).traceparent),
+    }));
+    return events.length > 0 ? [{ topic: topics.events, messages: events }] : [];
+  }
+
   /**
    * The history, while the calls are locked, of messages new to the ledger only (a replay or a redelivery is never
    * written again): what the state machine applied, progress of attempts the call really had, how attempts ended as
@@ -481,17 +492,18 @@ export function createStatusWorker(options: StatusWorkerOptions): StatusWorker {
   }
 
   /**
-   * Retries and suppress messages are acknowledged by Kafka before the transaction commits: a committed
-   * RETRY_SCHEDULED call always has its message, a committed opt-out its suppress messages. (A message whose
-   * transaction then fails is harmless: the retry worker's conditional update finds no RETRY_SCHEDULED row with that
-   * attempt id; a suppress message finds the number on the list, as the carrier ingress put it there, or not.)
+   * Retries, suppress messages and the batch's `campaign.events` are acknowledged by Kafka before the transaction
+   * commits: a committed RETRY_SCHEDULED call always has its message, a committed opt-out its suppress messages, a
+   * committed ending its event. (A message whose transaction then fails is harmless: the retry worker's conditional
+   * update finds no RETRY_SCHEDULED row with that attempt id; a suppress message finds the number on the list, as
+   * the carrier ingress put it there, or not; the batch applied again sends its events with the same ids.)
    */
   async function produceBeforeCommit(batches: TopicMessages[]): Promise<void> {
     if (batches.length === 0) return;
     try {
       await producer.sendMany(batches);
     } catch (err) {
-      throw new RetryableError(`producing retries and suppress messages: ${(err as Error).message}`, {
+      throw new RetryableError(`producing retries, suppress messages and events: ${(err as Error).message}`, {
         cause: err,
       });
     }
@@ -526,8 +538,12 @@ export function createStatusWorker(options: StatusWorkerOptions): StatusWorker {
         const updatedAt = await writeCalls(client, plan.updates);
         const counters = await writeCounters(client, plan.deltas);
         const suppress = await suppressMessages(client, plan, messages);
-        step.phase = 'producing retries and suppress messages';
-        await produceBeforeCommit([...retryMessages(plan, messages), ...suppress]);
+        step.phase = 'producing retries, suppress messages and events';
+        await produceBeforeCommit([
+          ...retryMessages(plan, messages),
+          ...suppress,
+          ...eventMessages(plan, messages),
+        ]);
         step.phase = 'committing';
         return { plan, counters, updatedAt };
       });

@@ -36,7 +36,7 @@ async function partitionCounts(topics: string[]): Promise<Record<string, number>
 describe('Kafka topics', () => {
   it('creates every topic once with its partition count; running again changes nothing; more partitions grow it', async () => {
     const names = topicNames(config);
-    const all = [names.dispatch, names.status, ...names.retry, names.deadLetter, names.live];
+    const all = [names.dispatch, names.status, ...names.retry, names.deadLetter, names.live, names.events];
     expect(names.retry).toEqual(
       [1, 2, 3].map((n) => `${config.KAFKA_TOPIC_PREFIX}campaign.calls.retry.${n}`),
     );

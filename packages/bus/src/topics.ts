@@ -7,6 +7,11 @@ export interface TopicNames {
   deadLetter: string;
   /** Changed calls and counter snapshots, emitted by the status worker after its transaction commits. */
   live: string;
+  /**
+   * What happened to calls and campaigns, for consumers outside the pipeline (partner webhooks): attempt endings,
+   * finished calls and opt-outs from the status worker, campaign status changes from their outbox.
+   */
+  events: string;
   /** `campaign.calls.retry.{level}`, level 1..KAFKA_RETRY_LEVELS. */
   retry: readonly string[];
 }
@@ -20,6 +25,7 @@ export function topicNames(config: TopicConfig): TopicNames {
     status: name('campaign.calls.status'),
     deadLetter: name('campaign.calls.deadletter'),
     live: name('campaign.live.updates'),
+    events: name('campaign.events'),
     retry: Array.from({ length: config.KAFKA_RETRY_LEVELS }, (_, i) => name(`campaign.calls.retry.${i + 1}`)),
   };
 }
@@ -42,7 +48,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /**
  * Every topic the platform uses. Call topics are keyed by campaign id, so their partition count bounds how many
  * instances of a worker share the load. The dead-letter topic keeps messages for 30 days so they can be inspected
- * and replayed; the call topics keep 7 days, enough to replay any outage; live updates are only useful for seconds.
+ * and replayed; the call topics and `campaign.events` keep 7 days, enough to replay any outage; live updates are only useful for seconds.
  */
 export function topicSpecs(config: KafkaConfig): TopicSpec[] {
   const topics = topicNames(config);
@@ -58,5 +64,6 @@ export function topicSpecs(config: KafkaConfig): TopicSpec[] {
     ...topics.retry.map((topic) => spec(topic, 7 * DAY_MS)),
     spec(topics.deadLetter, 30 * DAY_MS),
     spec(topics.live, DAY_MS),
+    spec(topics.events, 7 * DAY_MS),
   ];
 }

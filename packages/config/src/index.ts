@@ -18,3 +18,4 @@ export {
 } from './infrastructure.ts';
 export { ConfigError, type EnvSource, parseEnv } from './parse-env.ts';
 export { type TelephonyApiConfig, telephonyApiEnv, webhookEnv } from './telephony.ts';
+export { partnerWebhookEnv } from './webhooks.ts';

@@ -109,6 +109,11 @@ describe('encode / decode', () => {
     expect(decode(ZLiveUpdate, encode(calls))).toEqual({ ok: true, message: calls });
   });
 
+  it("carries a recipient's zone group: several zones, sorted, joined by '|'", () => {
+    const group = { ...dispatch, timezone: 'America/Denver|America/North_Dakota/Center' };
+    expect(decode(ZDispatch, encode(group))).toEqual({ ok: true, message: group });
+  });
+
   it('accepts events without an outcome unless completed, and drops unknown fields', () => {
     const { outcome: _o, ...ringing } = { ...status, event: 'ringing' as const };
     expect(decode(ZStatusEvent, json({ ...ringing, addedLater: true }))).toEqual({
@@ -148,7 +153,12 @@ describe('encode / decode', () => {
     [
       'an unknown zone',
       json({ ...dispatch, timezone: 'Mars/Olympus' }),
-      'field timezone: must be an IANA time zone',
+      "field timezone: must be an IANA time zone, or several sorted and joined by '|'",
+    ],
+    [
+      'a zone group out of order',
+      json({ ...dispatch, timezone: 'America/New_York|America/Chicago' }),
+      "field timezone: must be an IANA time zone, or several sorted and joined by '|'",
     ],
     [
       'a local datetime',

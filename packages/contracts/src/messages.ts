@@ -1,3 +1,4 @@
+import { isValidZoneGroup } from '@outbound/domain';
 import { z } from 'zod';
 
 /**
@@ -16,22 +17,19 @@ const zDateTime = z.iso.datetime({ offset: true });
 const zPhone = z.string().regex(E164, 'must be an E.164 number (+ and 7 to 15 digits)');
 const zCount = z.number().int().nonnegative();
 
-const validZones = new Map<string, boolean>();
-/** An IANA time zone the runtime knows (through Intl); answers are cached per zone. */
-function isTimeZone(zone: string): boolean {
-  let valid = validZones.get(zone);
+const validGroups = new Map<string, boolean>();
+/** A recipient's zone group (@outbound/domain): IANA zones the runtime knows, sorted, joined by '|'; cached. */
+function isZoneGroup(group: string): boolean {
+  let valid = validGroups.get(group);
   if (valid === undefined) {
-    try {
-      new Intl.DateTimeFormat('en-US', { timeZone: zone });
-      valid = true;
-    } catch {
-      valid = false;
-    }
-    validZones.set(zone, valid);
+    valid = isValidZoneGroup(group);
+    if (validGroups.size < 10_000) validGroups.set(group, valid);
   }
   return valid;
 }
-const zTimeZone = z.string().refine(isTimeZone, 'must be an IANA time zone');
+const zZoneGroup = z
+  .string()
+  .refine(isZoneGroup, "must be an IANA time zone, or several sorted and joined by '|'");
 
 /** How an attempt ended, as the carrier reports it (the `CallOutcome` enum of the database). */
 export const ZCallOutcome = z.enum([
@@ -73,8 +71,12 @@ const dispatchFields = {
   attempt: z.number().int().min(1),
   phoneNumber: zPhone,
   callerId: zPhone,
-  /** The recipient's IANA time zone (calling window). */
-  timezone: zTimeZone,
+  /**
+   * The recipient's zone group (the call's `timezone`): one IANA zone, or the zones the number may be in joined by
+   * '|'; the calling window must be open in every one. A consumer older than zone groups dead-letters a message of
+   * several zones (replayable once it is updated): single zones read as before.
+   */
+  timezone: zZoneGroup,
   /** The scheduler leader's token when it claimed the call. */
   fencingToken: zCount,
   queuedAt: zDateTime,
@@ -282,5 +284,100 @@ export const ZLiveUpdate = z.discriminatedUnion('kind', [ZCountersUpdate, ZCalls
 });
 export type TLiveUpdate = z.infer<typeof ZLiveUpdate>;
 
+/**
+ * `campaign.events`, key campaign id: what happened to calls and campaigns, once decided and (for call events)
+ * acknowledged before the status worker's commit, for consumers outside the pipeline (the webhook dispatcher). A
+ * message is about a fact the platform applied; `eventId` is derived from what it is about, so a batch applied again
+ * after a rollback sends the same ids and a consumer keeps the first.
+ */
+const platformEventRef = {
+  v: zVersion,
+  eventId: z.string().min(1).max(200),
+  tenantId: zId,
+  campaignId: zId,
+};
+
+/** An attempt of a call ended (the carrier's final status, or the reaper's verdict), as the status worker applied it. */
+export const ZCallAttemptEnded = z.object({
+  kind: z.literal('call.attempt_ended'),
+  ...platformEventRef,
+  callId: zId,
+  phoneNumber: zPhone,
+  attempt: z.number().int().min(1),
+  attemptId: zId,
+  outcome: ZCallOutcome,
+  durationMs: zCount.optional(),
+  providerCallId: z.string().min(1).max(200).optional(),
+  /** The carrier's or the worker's word on a failure. */
+  detail: z.string().max(2000).optional(),
+  endedAt: zDateTime,
+  /** The call's state after this ending: RETRY_SCHEDULED (with `nextAttemptAt`), or where it ended. */
+  callStatus: ZCallStatus,
+  nextAttemptAt: zDateTime.optional(),
+});
+export type TCallAttemptEnded = z.infer<typeof ZCallAttemptEnded>;
+
+/** A call's flow results as they stand (the `calls` columns of the same names). */
+export const ZCallResult = z.object({
+  answeredBy: z.enum(['HUMAN', 'MACHINE', 'UNKNOWN']).nullable(),
+  messagePlayed: z.boolean(),
+  voicemailLeft: z.boolean(),
+  answerKey: z.string().nullable(),
+  answerLabel: z.string().nullable(),
+  optedOut: z.boolean(),
+  transferNumber: z.string().nullable(),
+  transferStatus: z.enum(['ANSWERED', 'BUSY', 'NO_ANSWER', 'FAILED', 'CANCELED']).nullable(),
+  flowError: z.string().nullable(),
+});
+export type TCallResult = z.infer<typeof ZCallResult>;
+
+/** A call reached its final state in the status worker: COMPLETED, FAILED, CANCELLED or SKIPPED. */
+export const ZCallFinished = z.object({
+  kind: z.literal('call.finished'),
+  ...platformEventRef,
+  callId: zId,
+  phoneNumber: zPhone,
+  status: z.enum(['COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED']),
+  attempts: zCount,
+  lastOutcome: ZCallOutcome.nullable(),
+  /** Why it ended without a successful attempt (the last error, or why it was cancelled or skipped). */
+  reason: z.string().max(2000).nullable(),
+  finishedAt: zDateTime,
+  result: ZCallResult,
+});
+export type TCallFinished = z.infer<typeof ZCallFinished>;
+
+/** A recipient opted out with the keypad during a call (the number is on the tenant's do-not-call list). */
+export const ZNumberOptedOut = z.object({
+  kind: z.literal('number.opted_out'),
+  ...platformEventRef,
+  callId: zId,
+  phoneNumber: zPhone,
+  key: zKey.optional(),
+  optedOutAt: zDateTime,
+});
+export type TNumberOptedOut = z.infer<typeof ZNumberOptedOut>;
+
+const zCampaignStatus = z.enum(['DRAFT', 'RUNNING', 'PAUSED', 'COMPLETED', 'CANCELLED']);
+
+/** A campaign's status changed (start, pause, resume, cancel, completion), from its outbox row. */
+export const ZCampaignStatusChanged = z.object({
+  kind: z.literal('campaign.status_changed'),
+  ...platformEventRef,
+  from: zCampaignStatus,
+  to: zCampaignStatus,
+  revision: zCount,
+  changedAt: zDateTime,
+});
+export type TCampaignStatusChanged = z.infer<typeof ZCampaignStatusChanged>;
+
+/** Anything on `campaign.events`. */
+export const ZPlatformEvent = z.discriminatedUnion(
+  'kind',
+  [ZCallAttemptEnded, ZCallFinished, ZNumberOptedOut, ZCampaignStatusChanged],
+  { error: 'kind must be call.attempt_ended, call.finished, number.opted_out or campaign.status_changed' },
+);
+export type TPlatformEvent = z.infer<typeof ZPlatformEvent>;
+
 /** Any message of the pipeline. */
-export type TMessage = TDispatch | TRetry | TStatusTopicMessage | TLiveUpdate;
+export type TMessage = TDispatch | TRetry | TStatusTopicMessage | TLiveUpdate | TPlatformEvent;

@@ -12,7 +12,8 @@ const OPEN_CALL = `SELECT 1 FROM calls WHERE campaign_id = $1
                    AND status IN ('PENDING', 'QUEUED', 'DIALING', 'IN_PROGRESS', 'RETRY_SCHEDULED')`;
 
 /**
- * Marks a RUNNING campaign COMPLETED when none of its calls can still change; null when it is not done.
+ * Marks a RUNNING campaign COMPLETED when none of its calls can still change; null when it is not done. The change's
+ * `campaign_status_events` row is written in the same transaction.
  *
  * A target import holds the campaign row FOR SHARE from its status check to its commit (packages/targets), so the
  * row is locked here first and the calls are looked at afterwards, in a statement of their own (in READ COMMITTED a
@@ -40,6 +41,13 @@ export async function completeCampaignIfDone(
       [campaignId],
     );
     const row = result.rows[0];
-    return row ? { tenantId: row.tenant_id, revision: row.revision, finishedAt: row.finished_at } : null;
+    if (!row) return null;
+    // The outbox row of the change, in its transaction (relayed to `campaign.events` by the webhook dispatcher).
+    await client.query(
+      `INSERT INTO campaign_status_events (tenant_id, campaign_id, from_status, to_status, revision, occurred_at)
+       VALUES ($1, $2, 'RUNNING', 'COMPLETED', $3, $4)`,
+      [row.tenant_id, campaignId, row.revision, row.finished_at],
+    );
+    return { tenantId: row.tenant_id, revision: row.revision, finishedAt: row.finished_at };
   });
 }

@@ -31,6 +31,9 @@ export type {
   TargetImport,
   Tenant,
   User,
+  WebhookDelivery,
+  WebhookEndpoint,
+  WebhookEvent,
 } from './generated/prisma/client.ts';
 export { Prisma } from './generated/prisma/client.ts';
 export * from './generated/prisma/enums.ts';

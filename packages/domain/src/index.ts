@@ -40,6 +40,7 @@ export { isValidTimeZone, type LocalTime, localTime } from './time-zones.ts';
 export {
   type DailyWindow,
   DEFAULT_CALLING_WINDOW,
+  dailyWindowEverOpen,
   formatTimeOfDay,
   isWithinBusinessHours,
   isWithinDailyWindow,
@@ -48,3 +49,4 @@ export {
   ZBusinessHours,
   ZWeeklyWindow,
 } from './windows.ts';
+export { isValidZoneGroup, ZONE_GROUP_SEPARATOR, zoneGroupKey, zonesOf } from './zone-groups.ts';

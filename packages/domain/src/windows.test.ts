@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { localTime } from './time-zones.ts';
 import {
   DEFAULT_CALLING_WINDOW,
+  dailyWindowEverOpen,
   isWithinBusinessHours,
   isWithinDailyWindow,
   parseTimeOfDay,
@@ -125,5 +126,52 @@ describe('recipient calling window', () => {
     expect(
       isWithinDailyWindow(DEFAULT_CALLING_WINDOW, 'Pacific/Honolulu', new Date('2026-03-09T01:00:00Z')),
     ).toBe(true); // 15:00
+  });
+});
+
+describe('calling window of a zone group (a number that may be in several zones)', () => {
+  // South Dakota's 605: Mountain (America/Denver) in the west, Central (America/North_Dakota/Center) in the east.
+  const dakota = 'America/Denver|America/North_Dakota/Center';
+  const open = (group: string, iso: string) =>
+    isWithinDailyWindow(DEFAULT_CALLING_WINDOW, group, new Date(iso));
+
+  it('is open only while 08:00-21:00 holds in both zones, on both sides of the DST change', () => {
+    // Saturday 2026-03-07 (standard time, MST -7 / CST -6): open from 15:00Z (08:00 Mountain) to 03:00Z (21:00 Central).
+    expect(open(dakota, '2026-03-07T14:59:00Z')).toBe(false); // 07:59 Mountain, 08:59 Central
+    expect(open('America/North_Dakota/Center', '2026-03-07T14:59:00Z')).toBe(true);
+    expect(open(dakota, '2026-03-07T15:00:00Z')).toBe(true);
+    expect(open(dakota, '2026-03-08T02:59:00Z')).toBe(true); // 20:59 Central
+    expect(open(dakota, '2026-03-08T03:00:00Z')).toBe(false); // 21:00 Central, 20:00 Mountain
+    expect(open('America/Denver', '2026-03-08T03:00:00Z')).toBe(true);
+    // Monday 2026-03-09 (daylight time, MDT -6 / CDT -5): the same local hours are an hour earlier in UTC.
+    expect(open(dakota, '2026-03-09T13:59:00Z')).toBe(false); // 07:59 Mountain
+    expect(open(dakota, '2026-03-09T14:00:00Z')).toBe(true); // 08:00 Mountain, 09:00 Central
+    expect(open(dakota, '2026-03-10T01:59:00Z')).toBe(true); // 20:59 Central
+    expect(open(dakota, '2026-03-10T02:00:00Z')).toBe(false); // 21:00 Central
+  });
+
+  it('follows zones that differ only in summer (the Navajo Nation keeps DST, the rest of Arizona does not)', () => {
+    const navajo = 'America/Denver|America/Phoenix';
+    // Winter: both at -7, one window. 15:00Z is 08:00 in both.
+    expect(open(navajo, '2026-01-14T15:00:00Z')).toBe(true);
+    expect(open(navajo, '2026-01-14T14:59:00Z')).toBe(false);
+    // Summer: Denver at -6, Phoenix at -7. 14:30Z is 08:30 in Denver but 07:30 in Phoenix; 03:30Z is 21:30 in Denver.
+    expect(open(navajo, '2026-07-15T14:30:00Z')).toBe(false);
+    expect(open('America/Denver', '2026-07-15T14:30:00Z')).toBe(true);
+    expect(open(navajo, '2026-07-15T15:00:00Z')).toBe(true);
+    expect(open(navajo, '2026-07-16T02:59:00Z')).toBe(true); // 20:59 Denver, 19:59 Phoenix
+    expect(open(navajo, '2026-07-16T03:00:00Z')).toBe(false); // 21:00 Denver
+  });
+
+  it('tells whether the window ever opens in all the zones of a group', () => {
+    const from = new Date('2026-03-01T00:00:00Z');
+    const mornings = { start: 9 * 60, end: 13 * 60 };
+    expect(dailyWindowEverOpen(mornings, 'America/Los_Angeles|America/New_York', from)).toBe(true);
+    // Five or six hours apart: 09:00-13:00 never holds in both.
+    expect(dailyWindowEverOpen(mornings, 'America/New_York|Pacific/Honolulu', from)).toBe(false);
+    expect(dailyWindowEverOpen(DEFAULT_CALLING_WINDOW, 'America/New_York|Pacific/Honolulu', from)).toBe(true);
+    // Across midnight UTC and the date line: 08:00-21:00 in Guam (+10) and Pago Pago (-11) overlap on different dates.
+    expect(dailyWindowEverOpen(DEFAULT_CALLING_WINDOW, 'Pacific/Guam|Pacific/Pago_Pago', from)).toBe(true);
+    expect(open('Pacific/Guam|Pacific/Pago_Pago', '2026-03-02T00:00:00Z')).toBe(true); // 10:00 Tue, 13:00 Sun
   });
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { localTime } from './time-zones.ts';
+import { zonesOf } from './zone-groups.ts';
 
 /** "HH:MM", 00:00..24:00 (24:00 only as an end: the window runs to midnight). */
 const TIME_OF_DAY = /^(?:([01]\d|2[0-3]):([0-5]\d)|24:00)$/;
@@ -91,7 +92,39 @@ export interface DailyWindow {
 
 export const DEFAULT_CALLING_WINDOW: DailyWindow = { start: 8 * 60, end: 21 * 60 };
 
-export function isWithinDailyWindow(window: DailyWindow, timeZone: string, at: Date): boolean {
-  const { minuteOfDay } = localTime(timeZone, at);
-  return minuteOfDay >= window.start && minuteOfDay < window.end;
+/**
+ * Is the calling window open at `at` for a recipient in `zoneGroup` (one IANA zone, or several joined by '|': see
+ * zone-groups.ts)? Only when it is open in every zone of the group: a number that may be in Chicago or in New York
+ * is called only when it is between the window's start and end in both.
+ */
+export function isWithinDailyWindow(window: DailyWindow, zoneGroup: string, at: Date): boolean {
+  return zonesOf(zoneGroup).every((zone) => {
+    const { minuteOfDay } = localTime(zone, at);
+    return minuteOfDay >= window.start && minuteOfDay < window.end;
+  });
+}
+
+const DAY_MINUTES = 24 * 60;
+const DAY_MS = DAY_MINUTES * 60_000;
+const mod = (value: number, by: number) => ((value % by) + by) % by;
+
+/**
+ * Does the calling window open at all for `zoneGroup`, on some day of the year from `from`? Zones far apart may never
+ * be inside the window together (a 09:00-13:00 window is never open in both Honolulu and New York): such a call would
+ * never be dialled. Each day (at 12:00 UTC, with that day's offsets) the window is an arc of the UTC day per zone; the
+ * arcs share an instant when one of their starts lies in all of them.
+ */
+export function dailyWindowEverOpen(window: DailyWindow, zoneGroup: string, from: Date): boolean {
+  const length = window.end - window.start;
+  const noon = Math.floor(from.getTime() / DAY_MS) * DAY_MS + DAY_MS / 2;
+  for (let day = 0; day < 366; day++) {
+    const at = new Date(noon + day * DAY_MS);
+    const starts = zonesOf(zoneGroup).map((zone) => {
+      const offset = localTime(zone, at).minuteOfDay - DAY_MINUTES / 2;
+      return mod(window.start - offset, DAY_MINUTES);
+    });
+    if (starts.some((candidate) => starts.every((start) => mod(candidate - start, DAY_MINUTES) < length)))
+      return true;
+  }
+  return false;
 }

@@ -15,12 +15,16 @@ export const liveChannels = {
   tenantCounters: (tenantId: string) => `live:tenant:${tenantId}:counters`,
   /** Status changes of every campaign of a tenant (start, pause, resume, cancel, completion, settings saved). */
   tenantCampaigns: (tenantId: string) => `live:tenant:${tenantId}:campaigns`,
-  /** Credentials revoked anywhere (API keys, sessions): every gateway closes their sockets. */
+  /**
+   * Credentials revoked anywhere (an API key, a session, every session of a disabled user, everything of a disabled
+   * tenant): every gateway closes their sockets.
+   */
   revocations: 'live:auth:revocations',
 } as const;
 
+/** `id` names the API key, the session, the user or (kind `tenant`) the tenant itself. */
 export const ZRevocation = z.object({
-  kind: z.enum(['api-key', 'session']),
+  kind: z.enum(['api-key', 'session', 'user', 'tenant']),
   id: z.uuid(),
   tenantId: z.uuid(),
 });

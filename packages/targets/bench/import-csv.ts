@@ -2,7 +2,7 @@
 //   node --import tsx packages/targets/bench/import-csv.ts [rows]     (default 1,000,000)
 // Rows (see syntheticCsv), into a New York campaign: 90% US numbers (half national "(415) 200-1234", half E.164)
 // with their zone in the timezone column, 10% London and French numbers with an empty timezone cell (the zone comes
-// from the number); 1% invalid (half not a number, half a US number with no zone); 1% repeats of an earlier row,
+// from the number); 1% invalid (half not a number, half a +800 number with an empty cell); 1% repeats of an earlier row,
 // 1% on the do-not-call list; two metadata columns.
 import { readFileSync } from 'node:fs';
 import { databaseEnv, parseEnv } from '@outbound/config';
@@ -42,6 +42,7 @@ try {
       importId,
       defaultRegion: 'US',
       campaignTimezone: 'America/New_York',
+      callingWindow: { start: 8 * 60, end: 21 * 60 },
       onProgress: (read) => {
         lastRead = performance.now();
         if (read % 200_000 === 0) {

@@ -7,11 +7,12 @@ import {
   createTestTenant,
   syntheticCsv,
   syntheticDoNotCall,
+  syntheticNumber,
   syntheticTarget,
   syntheticZone,
   type TestTenant,
 } from './test-fixtures.ts';
-import { EMPTY_ZONE_REASON } from './timezones.ts';
+import { EMPTY_ZONE_CELL_REASON } from './timezones.ts';
 
 const pool = new pg.Pool({ connectionString: parseEnv(databaseEnv, process.env).DATABASE_URL, max: 2 });
 let tenant: TestTenant;
@@ -49,6 +50,20 @@ it('imports a 100,000-row CSV stream with exact counts', async () => {
   const importId = await createImport(pool, { ...base, source: 'csv:large' });
   const result = await importTargets(pool, { ...base, importId }, parseTargetsCsv(syntheticCsv(rows)));
 
+  // How the zones of the valid rows were found: the US rows' timezone column; London lines by their prefix (020)
+  // and French mobiles by the country code (+33 is one zone), both from an empty cell.
+  const sources = { COLUMN: 0, NUMBER_PREFIX: 0, COUNTRY_CODE: 0, emptyCells: 0 };
+  for (let i = 1; i <= rows; i++) {
+    if (i % 100 === 37) continue;
+    const number = syntheticNumber(i % 100 === 73 ? i - 50 : i);
+    const source = number.startsWith('+44')
+      ? 'NUMBER_PREFIX'
+      : number.startsWith('+33')
+        ? 'COUNTRY_CODE'
+        : 'COLUMN';
+    sources[source]++;
+    if (source !== 'COLUMN') sources.emptyCells++;
+  }
   expect({ ...result, errors: result.errors.length }).toEqual({
     importId,
     rowsRead: 100_000,
@@ -56,17 +71,19 @@ it('imports a 100,000-row CSV stream with exact counts', async () => {
     rowsDuplicate: 1_000 + 97,
     rowsDoNotCall: 1_000,
     rowsInvalid: 1_000,
-    rowsWarned: 0,
-    warnings: [],
     errors: 100,
+    rowsWarned: 0,
+    rowWarnings: [],
+    timezoneSources: sources,
+    warnings: [],
   });
-  // Rows 37, 137, …, 9,937: alternately not a number and a US number whose timezone cell is empty.
+  // Rows 37, 137, …, 9,937: alternately not a number and a non-geographic number with an empty timezone cell.
   expect(result.errors.map((e) => e.row)).toEqual(Array.from({ length: 100 }, (_, k) => 37 + 100 * k));
   expect(result.errors.slice(0, 2)).toEqual([
     { row: 37, field: 'phone', value: '12ab37', reason: 'not a phone number' },
-    { row: 137, field: 'timezone', value: '', reason: EMPTY_ZONE_REASON },
+    { row: 137, field: 'timezone', value: '', reason: EMPTY_ZONE_CELL_REASON },
   ]);
-  expect(result.errors.filter((e) => e.reason === EMPTY_ZONE_REASON)).toHaveLength(50);
+  expect(result.errors.filter((e) => e.reason === EMPTY_ZONE_CELL_REASON)).toHaveLength(50);
 
   const byStatus = await pool.query(
     'SELECT status::text, count(*)::int AS n FROM calls WHERE campaign_id = $1 GROUP BY status ORDER BY status',
@@ -108,7 +125,7 @@ it('imports a 100,000-row CSV stream with exact counts', async () => {
       timezone: 'America/Los_Angeles',
       metadata: { name: 'Customer 119', segment: 'gold' },
     },
-    // Row 137 (a US number without its zone) was rejected; row 173 repeats row 123's number: row 123 keeps it.
+    // Row 137 (a non-geographic number) was rejected; row 173 repeats row 123's number: row 123 keeps it.
   ]);
   // Every rejected row is stored, not only the first 100, and every duplicate with what it repeats: rows 173, 273, …
   // repeat the row 50 before them; the seed's 97 numbers were in the campaign already, and so row 73, which repeats

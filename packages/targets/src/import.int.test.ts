@@ -6,7 +6,7 @@ import { parseTargetsCsv } from './csv.ts';
 import { ImportFailedError } from './errors.ts';
 import { createImport, type ImportContext, importTargetList, importTargets } from './import.ts';
 import { createTestTenant, csvStream, type TestTenant } from './test-fixtures.ts';
-import { EMPTY_ZONE_REASON, UNKNOWN_ZONE_REASON } from './timezones.ts';
+import { EMPTY_ZONE_CELL_REASON, UNKNOWN_ZONE_REASON } from './timezones.ts';
 
 const pool = new pg.Pool({ connectionString: parseEnv(databaseEnv, process.env).DATABASE_URL, max: 4 });
 let tenant: TestTenant;
@@ -45,7 +45,7 @@ async function context(campaignId: string, extra: Partial<ImportContext> = {}): 
 
 async function calls(campaignId: string) {
   const result = await pool.query(
-    `SELECT phone_number, timezone, metadata, status::text, skip_reason, source_row
+    `SELECT phone_number, timezone, timezone_source::text, metadata, status::text, skip_reason, source_row
      FROM calls WHERE campaign_id = $1 ORDER BY source_row`,
     [campaignId],
   );
@@ -55,7 +55,7 @@ async function calls(campaignId: string) {
 async function importRow(importId: string) {
   const result = await pool.query(
     `SELECT status::text, rows_read, rows_imported, rows_duplicate, rows_do_not_call, rows_invalid, errors,
-            warnings, failure_reason, finished_at IS NOT NULL AS finished
+            warnings, rows_warned, row_warnings, timezone_sources, failure_reason, finished_at IS NOT NULL AS finished
      FROM target_imports WHERE id = $1`,
     [importId],
   );
@@ -85,7 +85,7 @@ function numbers(count: number, from = 0): string[] {
 }
 
 describe('importTargets from a CSV', () => {
-  it('inserts valid rows as calls, reports invalid ones, and completes the import row', async () => {
+  it('inserts valid rows as calls, reports invalid and warned ones, and completes the import row', async () => {
     const campaignId = await tenant.campaign();
     const ctx = await context(campaignId);
     const csv = [
@@ -100,122 +100,153 @@ describe('importTargets from a CSV', () => {
     ].join('\n');
     const result = await importTargets(pool, ctx, parseTargetsCsv(csvStream(csv)));
 
+    const warned = {
+      row: 4,
+      field: 'timezone',
+      value: 'america/los_angeles',
+      message:
+        "not among the number's possible time zones (America/New_York); imported with America/Los_Angeles as given",
+    };
     expect(result).toEqual({
       importId: ctx.importId,
       rowsRead: 6,
-      rowsImported: 3,
+      rowsImported: 4,
       rowsDuplicate: 0,
       rowsDoNotCall: 0,
-      rowsInvalid: 3,
-      rowsWarned: 0,
+      rowsInvalid: 2,
       errors: [
         { row: 3, field: 'phone', value: '12ab', reason: 'not a phone number' },
         { row: 5, field: 'timezone', value: 'Mars/Base', reason: "unknown time zone 'Mars/Base'" },
-        // The file has a time zone column: its empty cell is what the row lacks.
-        { row: 6, field: 'timezone', value: '', reason: EMPTY_ZONE_REASON },
       ],
+      rowsWarned: 1,
+      rowWarnings: [warned],
+      timezoneSources: { COLUMN: 2, NUMBER_PREFIX: 2, COUNTRY_CODE: 0, emptyCells: 2 },
       warnings: [],
     });
+    const call = (row: number, phone: string, timezone: string, source: string, metadata = {}) => ({
+      phone_number: phone,
+      timezone,
+      timezone_source: source,
+      metadata,
+      status: 'PENDING',
+      skip_reason: null,
+      source_row: row,
+    });
     expect(await calls(campaignId)).toEqual([
-      {
-        phone_number: '+12122000001',
-        timezone: 'America/New_York',
-        metadata: { name: 'Doe, Jane' },
-        status: 'PENDING',
-        skip_reason: null,
-        source_row: 1,
-      },
-      {
-        phone_number: '+442079460958',
-        timezone: 'Europe/London',
-        metadata: { name: 'two\nlines' },
-        status: 'PENDING',
-        skip_reason: null,
-        source_row: 2,
-      },
-      {
-        phone_number: '+12122000002',
-        timezone: 'America/Los_Angeles',
-        metadata: {},
-        status: 'PENDING',
-        skip_reason: null,
-        source_row: 4,
-      },
+      call(1, '+12122000001', 'America/New_York', 'COLUMN', { name: 'Doe, Jane' }),
+      call(2, '+442079460958', 'Europe/London', 'NUMBER_PREFIX', { name: 'two\nlines' }),
+      // The explicit zone wins, with a warning: the file may know better (a number kept after a move).
+      call(4, '+12122000002', 'America/Los_Angeles', 'COLUMN'),
+      // An empty cell: the zone comes from the number.
+      call(6, '+16045550199', 'America/Vancouver', 'NUMBER_PREFIX', { name: 'canada' }),
     ]);
     expect(await importRow(ctx.importId)).toEqual({
       status: 'COMPLETED',
       rows_read: 6,
-      rows_imported: 3,
+      rows_imported: 4,
       rows_duplicate: 0,
       rows_do_not_call: 0,
-      rows_invalid: 3,
+      rows_invalid: 2,
       errors: result.errors,
       warnings: [],
+      rows_warned: 1,
+      row_warnings: [warned],
+      timezone_sources: result.timezoneSources,
       failure_reason: null,
       finished: true,
     });
-    expect(await counters(campaignId)).toEqual({ total: 3, pending: 3, skipped: 0, version: 1 });
+    expect(await counters(campaignId)).toEqual({ total: 4, pending: 4, skipped: 0, version: 1 });
   });
 
-  it('rejects the US rows of a file without a timezone column, naming them, and imports them with one', async () => {
+  it("imports a US file without a timezone column with every number's zones, from the number", async () => {
     const campaignId = await tenant.campaign('America/New_York', 'US');
-    // Even the New York number of a New York campaign: the zone is never taken from the campaign.
-    const bare = 'phone,name\n(212) 200-0001,a\n+44 20 7946 0958,b\n(415) 200-0002,c\n';
-    const ctx = await context(campaignId);
-    const rejected = await importTargets(pool, ctx, parseTargetsCsv(csvStream(bare)));
-    expect(rejected).toEqual({
-      importId: ctx.importId,
-      rowsRead: 3,
-      rowsImported: 1,
-      rowsDuplicate: 0,
-      rowsDoNotCall: 0,
-      rowsInvalid: 2,
+    // Area codes of one zone; South Dakota's 605, Mountain and Central; Florida's 850, whose exchanges
+    // libphonenumber maps one by one (224 Tallahassee: Eastern, 230 Panama City: Central); a toll-free number, which
+    // may be anywhere in the NANP. Never the campaign's zone.
+    const bare = [
+      'phone,name',
+      '(212) 200-0001,a',
+      '(415) 200-0002,b',
+      '(605) 200-0003,c',
+      '(850) 224-0004,d',
+      '(850) 230-0005,e',
+      '(800) 200-0006,f',
+      '+44 20 7946 0958,g',
+      '',
+    ].join('\n');
+    const ctx = await context(campaignId, { callingWindow: { start: 8 * 60, end: 21 * 60 } });
+    const result = await importTargets(pool, ctx, parseTargetsCsv(csvStream(bare)));
+    expect(result).toMatchObject({
+      rowsRead: 7,
+      rowsImported: 7,
+      rowsInvalid: 0,
       rowsWarned: 0,
-      errors: [
-        { row: 1, field: 'phone', value: '(212) 200-0001', reason: UNKNOWN_ZONE_REASON },
-        { row: 3, field: 'phone', value: '(415) 200-0002', reason: UNKNOWN_ZONE_REASON },
-      ],
-      warnings: [],
+      timezoneSources: { COLUMN: 0, NUMBER_PREFIX: 6, COUNTRY_CODE: 1, emptyCells: 0 },
     });
-    expect(await importRow(ctx.importId)).toMatchObject({
-      status: 'COMPLETED',
-      rows_imported: 1,
-      rows_invalid: 2,
-      errors: rejected.errors,
-    });
-    expect((await calls(campaignId)).map((c) => [c.phone_number, c.timezone, c.source_row])).toEqual([
-      ['+442079460958', 'Europe/London', 2],
+    const zones = (await calls(campaignId)).map((c) => [c.phone_number, c.timezone, c.timezone_source]);
+    expect(zones.slice(0, 6)).toEqual([
+      ['+12122000001', 'America/New_York', 'NUMBER_PREFIX'],
+      ['+14152000002', 'America/Los_Angeles', 'NUMBER_PREFIX'],
+      ['+16052000003', 'America/Denver|America/North_Dakota/Center', 'NUMBER_PREFIX'],
+      ['+18502240004', 'America/New_York', 'NUMBER_PREFIX'],
+      ['+18502300005', 'America/Chicago', 'NUMBER_PREFIX'],
+      ['+18002000006', expect.stringContaining('America/Chicago|'), 'COUNTRY_CODE'],
     ]);
+    expect(String(zones[5]?.[1]).split('|')).toHaveLength(42);
+    expect(zones[6]).toEqual(['+442079460958', 'Europe/London', 'NUMBER_PREFIX']);
+  });
 
-    // The same file with a timezone column: its US rows import, in their own zones; a US row whose cell is
-    // empty is still rejected, for its empty cell; the London number is already in the campaign.
+  it('warns of an explicit zone the number does not fit, derives empty cells, and says which were empty', async () => {
+    const campaignId = await tenant.campaign('America/New_York', 'US');
     const zoned = [
       'phone,name,timezone',
       '(212) 200-0001,a,America/New_York',
-      '+44 20 7946 0958,b,',
-      '(415) 200-0002,c,America/Los_Angeles',
-      '(312) 200-0003,d,',
+      '(605) 200-0003,c,Europe/Paris',
+      '(605) 200-0004,d,',
+      '+800 1234 5678,e,',
       '',
     ].join('\n');
-    const again = await context(campaignId);
-    const imported = await importTargets(pool, again, parseTargetsCsv(csvStream(zoned)));
-    expect(imported).toEqual({
-      importId: again.importId,
+    const ctx = await context(campaignId);
+    const result = await importTargets(pool, ctx, parseTargetsCsv(csvStream(zoned)));
+    expect(result).toMatchObject({
       rowsRead: 4,
-      rowsImported: 2,
-      rowsDuplicate: 1,
-      rowsDoNotCall: 0,
+      rowsImported: 3,
       rowsInvalid: 1,
-      rowsWarned: 0,
-      errors: [{ row: 4, field: 'timezone', value: '', reason: EMPTY_ZONE_REASON }],
-      warnings: [],
+      errors: [{ row: 4, field: 'timezone', value: '', reason: EMPTY_ZONE_CELL_REASON }],
+      rowsWarned: 1,
+      rowWarnings: [
+        {
+          row: 2,
+          field: 'timezone',
+          value: 'Europe/Paris',
+          message:
+            "not among the number's possible time zones (America/Denver, America/North_Dakota/Center); imported with Europe/Paris as given",
+        },
+      ],
+      timezoneSources: { COLUMN: 2, NUMBER_PREFIX: 1, COUNTRY_CODE: 0, emptyCells: 1 },
     });
-    expect((await calls(campaignId)).map((c) => [c.phone_number, c.timezone, c.source_row])).toEqual([
-      ['+12122000001', 'America/New_York', 1],
-      ['+442079460958', 'Europe/London', 2],
-      ['+14152000002', 'America/Los_Angeles', 3],
+    expect(await importRow(ctx.importId)).toMatchObject({
+      rows_warned: 1,
+      row_warnings: result.rowWarnings,
+      timezone_sources: result.timezoneSources,
+    });
+    // The warning is stored in the import report with the rejected rows (the CSV download of every issue).
+    expect(await issues(ctx.importId)).toEqual([
+      { ...result.rowWarnings[0], severity: 'WARNING', duplicate_of_row: null },
+      {
+        row: 4,
+        severity: 'ERROR',
+        field: 'timezone',
+        value: '',
+        message: EMPTY_ZONE_CELL_REASON,
+        duplicate_of_row: null,
+      },
     ]);
-    expect(await counters(campaignId)).toEqual({ total: 3, pending: 3, skipped: 0, version: 2 });
+    expect((await calls(campaignId)).map((c) => [c.phone_number, c.timezone, c.timezone_source])).toEqual([
+      ['+12122000001', 'America/New_York', 'COLUMN'],
+      ['+16052000003', 'Europe/Paris', 'COLUMN'],
+      ['+16052000004', 'America/Denver|America/North_Dakota/Center', 'NUMBER_PREFIX'],
+    ]);
   });
 
   it('stores metadata with backslashes, quotes, tabs and non-Latin text exactly', async () => {
@@ -474,12 +505,12 @@ describe('the import report: every rejected row, warning and duplicate stored', 
       parseTargetsCsv(csvStream('phone,timezone\n+800 1234 5678,\n+800 1234 5679,  \n')),
     );
     expect(empty.errors).toEqual([
-      { row: 1, field: 'timezone', value: '', reason: EMPTY_ZONE_REASON },
-      { row: 2, field: 'timezone', value: '  ', reason: EMPTY_ZONE_REASON },
+      { row: 1, field: 'timezone', value: '', reason: EMPTY_ZONE_CELL_REASON },
+      { row: 2, field: 'timezone', value: '  ', reason: EMPTY_ZONE_CELL_REASON },
     ]);
     expect((await issues(withColumn.importId)).map((i) => [i.row, i.field, i.value, i.message])).toEqual([
-      [1, 'timezone', '', EMPTY_ZONE_REASON],
-      [2, 'timezone', '  ', EMPTY_ZONE_REASON],
+      [1, 'timezone', '', EMPTY_ZONE_CELL_REASON],
+      [2, 'timezone', '  ', EMPTY_ZONE_CELL_REASON],
     ]);
     const withoutColumn = await context(campaignId);
     const missing = await importTargets(

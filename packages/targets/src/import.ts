@@ -22,6 +22,7 @@ import {
   LOCK_IMPORT,
 } from './sql.ts';
 import {
+  type FieldWarning,
   type ImportWarning,
   MAX_INLINE_TARGETS,
   type RawTarget,
@@ -29,6 +30,7 @@ import {
   type RowWarning,
   reportedValue,
   type SourceRow,
+  type TimezoneSourceCounts,
 } from './types.ts';
 
 export interface ImportContext extends NormalizeOptions {
@@ -36,7 +38,10 @@ export interface ImportContext extends NormalizeOptions {
   readonly campaignId: string;
   /** The `target_imports` row, created RUNNING beforehand (`createImport`). */
   readonly importId: string;
-  /** How many row errors are kept in `target_imports.errors` (all are counted). Default 100. */
+  /**
+   * How many rejected rows are kept in `target_imports.errors`, and warned rows in `row_warnings` (all are counted).
+   * Default 100.
+   */
   readonly maxReportedErrors?: number;
   /** Called with the number of rows read every 10,000 rows (the database shows nothing until the commit). */
   readonly onProgress?: (rowsRead: number) => void;
@@ -75,6 +80,13 @@ export interface ImportResult {
    * (with the row it repeats) is stored in `target_import_issues`.
    */
   readonly errors: readonly RowError[];
+  /**
+   * The first `maxReportedErrors` warnings of `normalizeTarget` (e.g. an explicit zone the number does not fit), in
+   * row order; every warning, merge fields' included, is in `target_import_issues`.
+   */
+  readonly rowWarnings: readonly RowWarning[];
+  /** How the zones of the valid rows were found. */
+  readonly timezoneSources: TimezoneSourceCounts;
   /** Merge fields some valid rows have no value for, in the order of `ImportContext.mergeFields`. */
   readonly warnings: readonly ImportWarning[];
 }
@@ -130,6 +142,14 @@ export async function importTargets(
   let rowsRead = 0;
   let rowsInvalid = 0;
   let rowsWarned = 0;
+  /** The first `maxErrors` warnings, for the result (every one is stored in `target_import_issues`). */
+  const rowWarnings: RowWarning[] = [];
+  const timezoneSources: TimezoneSourceCounts = {
+    COLUMN: 0,
+    NUMBER_PREFIX: 0,
+    COUNTRY_CODE: 0,
+    emptyCells: 0,
+  };
   /** Lines of issues staged: the statement copying them to `target_import_issues` runs only when there are some. */
   let issuesStaged = 0;
   const fields = ctx.mergeFields ?? [];
@@ -166,7 +186,7 @@ export async function importTargets(
     const stage = (line: string) => {
       if (writer.add(line)) flushDue = true;
     };
-    const stageIssue = (row: number, severity: Severity, issue: RowWarning) => {
+    const stageIssue = (row: number, severity: Severity, issue: FieldWarning) => {
       issuesStaged++;
       stage(issueLine(row, severity, issue));
     };
@@ -179,10 +199,13 @@ export async function importTargets(
     /** Stages a valid target and its warnings (its own, and the merge fields it has no value for). */
     const accept = (row: number, target: NormalizedTarget) => {
       let warned = false;
-      for (const warning of target.warnings ?? []) {
+      for (const warning of target.warnings) {
         stageIssue(row, 'WARNING', warning);
+        if (rowWarnings.length < maxErrors) rowWarnings.push({ row, ...warning });
         warned = true;
       }
+      timezoneSources[target.timezoneSource]++;
+      if (target.emptyTimezoneCell) timezoneSources.emptyCells++;
       fields.forEach((field, i) => {
         const value = target.metadata[field.name];
         if (hasValue(value)) return;
@@ -261,6 +284,8 @@ export async function importTargets(
       rowsInvalid,
       rowsWarned,
       errors,
+      rowWarnings,
+      timezoneSources,
       warnings: fields.flatMap((field, i) =>
         missing[i] ? [{ field: field.name, fallback: field.fallback, rows: missing[i] }] : [],
       ),
@@ -275,6 +300,8 @@ export async function importTargets(
       result.rowsWarned,
       JSON.stringify(errors),
       JSON.stringify(result.warnings),
+      JSON.stringify(rowWarnings),
+      JSON.stringify(timezoneSources),
     ]);
     await client.query('COMMIT');
     client.release();
@@ -322,16 +349,20 @@ function targetLine(row: number, target: NormalizedTarget): string {
   let metadata = JSON.stringify(target.metadata);
   // COPY's text format treats backslash as an escape; JSON has already escaped tabs and newlines.
   if (metadata.includes('\\')) metadata = metadata.replaceAll('\\', '\\\\');
-  return `${uuidv7()}\t${row}\t${target.phone}\t${target.timezone}\t${metadata}\t\\N\t\\N\t\\N\t\\N\n`;
+  const zone = `${target.timezone}\t${target.timezoneSource}`;
+  return `${uuidv7()}\t${row}\t${target.phone}\t${zone}\t${metadata}\t\\N\t\\N\t\\N\t\\N\n`;
 }
 
 /** The stage line of an issue of row `row` (the target columns NULL). */
-function issueLine(row: number, severity: Severity, issue: RowWarning): string {
-  return `\\N\t${row}\t\\N\t\\N\t\\N\t${severity}\t${copyText(issue.field)}\t${copyText(issue.value)}\t${copyText(issue.message)}\n`;
+function issueLine(row: number, severity: Severity, issue: FieldWarning): string {
+  return `\\N\t${row}\t\\N\t\\N\t\\N\t\\N\t${severity}\t${copyText(issue.field)}\t${copyText(issue.value)}\t${copyText(issue.message)}\n`;
 }
 
 /** The warning of a row without a value for a merge field of the campaign's call flow. */
-function mergeFieldWarning(field: { name: string; fallback: string }, value: string | undefined): RowWarning {
+function mergeFieldWarning(
+  field: { name: string; fallback: string },
+  value: string | undefined,
+): FieldWarning {
   const says = field.fallback
     ? `the fallback "${field.fallback}"`
     : 'nothing in its place (its fallback is empty)';

@@ -10,14 +10,22 @@ export {
 } from './import.ts';
 export {
   type FieldError,
+  type NormalizedPhone,
   type NormalizedTarget,
   type NormalizeOptions,
   type NormalizeResult,
   normalizePhone,
   normalizeTarget,
 } from './normalize.ts';
-export { EMPTY_ZONE_REASON, resolveTimeZone, UNKNOWN_ZONE_REASON, zoneForCountry } from './timezones.ts';
+export { type NumberZones, zonesForNumber } from './number-zones.ts';
 export {
+  EMPTY_ZONE_CELL_REASON,
+  resolveTimeZone,
+  type TimezoneSource,
+  UNKNOWN_ZONE_REASON,
+} from './timezones.ts';
+export {
+  type FieldWarning,
   type ImportWarning,
   MAX_INLINE_TARGETS,
   MAX_METADATA_KEYS,
@@ -26,4 +34,5 @@ export {
   type RowError,
   type RowWarning,
   type SourceRow,
+  type TimezoneSourceCounts,
 } from './types.ts';

@@ -1,7 +1,6 @@
-import ct from 'countries-and-timezones';
 import { describe, expect, it } from 'vitest';
 import { checkNormalizeOptions, normalizeTarget } from './normalize.ts';
-import { EMPTY_ZONE_REASON, resolveTimeZone, UNKNOWN_ZONE_REASON, zoneForCountry } from './timezones.ts';
+import { EMPTY_ZONE_CELL_REASON, UNKNOWN_ZONE_REASON } from './timezones.ts';
 import { MAX_REPORTED_VALUE_LENGTH, reportedValue, UNSTORABLE } from './types.ts';
 
 const us = { defaultRegion: 'US', campaignTimezone: 'America/New_York' };
@@ -9,7 +8,6 @@ const gb = { defaultRegion: 'GB', campaignTimezone: 'Europe/London' };
 
 describe('normalizeTarget: phone numbers', () => {
   it('reads a national number in the default region as E.164', () => {
-    // A US number needs its zone (the US spans several offsets); the format is read the same with or without it.
     expect(normalizeTarget({ phone: '(415) 555-2671', timezone: 'America/Los_Angeles' }, us)).toMatchObject({
       ok: true,
       phone: '+14155552671',
@@ -92,77 +90,122 @@ describe('normalizeTarget: recipient time zones', () => {
     });
   });
 
-  it("derives the zone of a single-zone country, whatever the campaign's zone", () => {
+  it("derives the zones from the number's prefix (libphonenumber's map), whatever the campaign's zone", () => {
+    // Area codes and, where an area code straddles a zone line, exchanges: Florida's 850 is Eastern in Tallahassee
+    // (224) and Central in Panama City (230).
+    const cases: [string, string][] = [
+      ['(415) 555-2671', 'America/Los_Angeles'],
+      ['+1 212 555 0123', 'America/New_York'],
+      ['+1 850 224 0100', 'America/New_York'],
+      ['+1 850 230 0100', 'America/Chicago'],
+      ['+1 604 555 0199', 'America/Vancouver'],
+      ['+7 916 123-45-67', 'Europe/Moscow'],
+      ['+55 11 98765 4321', 'America/Sao_Paulo'],
+      ['+55 92 3333 4444', 'America/Manaus'],
+    ];
+    for (const [phone, timezone] of cases) {
+      expect(normalizeTarget({ phone }, us), phone).toMatchObject({
+        ok: true,
+        timezone,
+        timezoneSource: 'NUMBER_PREFIX',
+        emptyTimezoneCell: false,
+        warnings: [],
+      });
+    }
+  });
+
+  it('keeps every candidate of a prefix that spans several zones, as one sorted group', () => {
+    // South Dakota's 605: Mountain in the west, Central in the east; Western Australia and South Australia share 08.
+    expect(normalizeTarget({ phone: '+1 605 555 0100' }, us)).toMatchObject({
+      ok: true,
+      timezone: 'America/Denver|America/North_Dakota/Center',
+      timezoneSource: 'NUMBER_PREFIX',
+    });
+    expect(normalizeTarget({ phone: '+61 8 9123 4567' }, us)).toMatchObject({
+      ok: true,
+      timezone: 'Australia/Adelaide|Australia/Perth',
+    });
+    // The Navajo Nation's exchanges of Arizona's 928 keep DST, the rest of Arizona does not.
+    expect(normalizeTarget({ phone: '+1 928 283 0100' }, us)).toMatchObject({
+      timezone: 'America/Denver|America/Phoenix',
+    });
+  });
+
+  it('uses the country calling code when no longer prefix is known: one zone, or all of them', () => {
+    expect(normalizeTarget({ phone: ' +33 6 12 34 56 78 ' }, us)).toMatchObject({
+      timezone: 'Europe/Paris',
+      timezoneSource: 'COUNTRY_CODE',
+    });
     expect(normalizeTarget({ phone: '+91 98765 43210' }, us)).toMatchObject({
+      timezone: 'Asia/Calcutta',
+      timezoneSource: 'COUNTRY_CODE',
+    });
+    // A toll-free number has no place: every zone of the NANP, from Pago Pago to Guam.
+    const tollFree = normalizeTarget({ phone: '+1 800 555 0100' }, us);
+    expect(tollFree).toMatchObject({ ok: true, timezoneSource: 'COUNTRY_CODE' });
+    const zones = tollFree.ok ? tollFree.timezone.split('|') : [];
+    expect(zones).toHaveLength(42);
+    expect(zones).toEqual(expect.arrayContaining(['America/New_York', 'Pacific/Guam', 'Pacific/Pago_Pago']));
+  });
+
+  it('derives the zones of an empty timezone cell and says the cell was empty', () => {
+    expect(normalizeTarget({ phone: '+1 605 555 0100', timezone: '  ' }, us)).toMatchObject({
       ok: true,
-      timezone: 'Asia/Kolkata',
+      timezone: 'America/Denver|America/North_Dakota/Center',
+      timezoneSource: 'NUMBER_PREFIX',
+      emptyTimezoneCell: true,
     });
   });
 
-  it('treats a country whose zones never differ in offset as one zone', () => {
-    // DE is listed with Europe/Berlin and Europe/Zurich, AR with a dozen America/Argentina/* zones.
-    expect(normalizeTarget({ phone: '+49 151 12345678' }, us)).toMatchObject({
+  it('lets an explicit zone win, and warns when it is not among the zones of the number', () => {
+    expect(normalizeTarget({ phone: '+1 605 555 0100', timezone: 'Europe/Paris' }, us)).toEqual({
       ok: true,
-      timezone: 'Europe/Berlin',
+      phone: '+16055550100',
+      timezone: 'Europe/Paris',
+      timezoneSource: 'COLUMN',
+      emptyTimezoneCell: false,
+      metadata: {},
+      warnings: [
+        {
+          field: 'timezone',
+          value: 'Europe/Paris',
+          message:
+            "not among the number's possible time zones (America/Denver, America/North_Dakota/Center); imported with Europe/Paris as given",
+        },
+      ],
     });
-    expect(normalizeTarget({ phone: '+54 9 11 2345 6789' }, us)).toMatchObject({
-      ok: true,
-      timezone: 'America/Argentina/Buenos_Aires',
-    });
+    // One of the candidates, an alias of one, or a zone that keeps the same time all year: no warning.
+    const fitting: [string, string][] = [
+      ['+1 605 555 0100', 'America/Denver'],
+      ['+1 605 555 0100', 'America/Chicago'],
+      ['+14155552671', 'US/Pacific'],
+      ['+91 98765 43210', 'Asia/Kolkata'],
+    ];
+    for (const [phone, timezone] of fitting) {
+      expect(normalizeTarget({ phone, timezone }, us), `${phone} ${timezone}`).toMatchObject({
+        ok: true,
+        timezone,
+        timezoneSource: 'COLUMN',
+        warnings: [],
+      });
+    }
   });
 
-  it("never guesses within a country of several offsets, not even with the campaign's own zone", () => {
-    // Not even a New York number in a New York campaign: the rule is by country, never by the campaign.
-    expect(normalizeTarget({ phone: '(212) 555-0123' }, us)).toEqual({
+  it('rejects a non-geographic number without a zone (saying whether the cell was empty), and accepts it with one', () => {
+    expect(normalizeTarget({ phone: '+800 1234 5678' }, us)).toEqual({
       ok: false,
       field: 'phone',
-      value: '(212) 555-0123',
+      value: '+800 1234 5678',
       reason: UNKNOWN_ZONE_REASON,
     });
-    // A Chicago campaign and a San Francisco number: Chicago time would allow a call at 06:00 local.
-    const chicago = { ...us, campaignTimezone: 'America/Chicago' };
-    expect(normalizeTarget({ phone: '+14155552671' }, chicago)).toEqual({
+    expect(normalizeTarget({ phone: '+800 1234 5678', timezone: '' }, us)).toMatchObject({
       ok: false,
-      field: 'phone',
-      value: '+14155552671',
-      reason: UNKNOWN_ZONE_REASON,
-    });
-    // With the zone given, the same number is fine.
-    expect(
-      normalizeTarget({ phone: '+14155552671', timezone: 'America/Los_Angeles' }, chicago),
-    ).toMatchObject({
-      ok: true,
-      timezone: 'America/Los_Angeles',
-    });
-  });
-
-  it('rejects the numbers of any country of several offsets (US, CA, RU), whatever the campaign', () => {
-    const berlin = { defaultRegion: 'DE', campaignTimezone: 'Europe/Berlin' };
-    expect(normalizeTarget({ phone: '+1 415 555 2671' }, berlin)).toEqual({
-      ok: false,
-      field: 'phone',
-      value: '+1 415 555 2671',
-      reason: UNKNOWN_ZONE_REASON,
-    });
-    // A Canadian number in a New York campaign, a Russian one.
-    expect(normalizeTarget({ phone: '+1 604 555 0199' }, us)).toMatchObject({
-      ok: false,
-      reason: UNKNOWN_ZONE_REASON,
-    });
-    expect(normalizeTarget({ phone: '+7 916 123-45-67' }, us)).toMatchObject({
-      ok: false,
-      reason: UNKNOWN_ZONE_REASON,
-    });
-  });
-
-  it('rejects a non-geographic number without a timezone, and accepts it with one', () => {
-    expect(normalizeTarget({ phone: '+800 1234 5678' }, us)).toMatchObject({
-      ok: false,
-      reason: UNKNOWN_ZONE_REASON,
+      reason: EMPTY_ZONE_CELL_REASON,
     });
     expect(normalizeTarget({ phone: '+800 1234 5678', timezone: 'Europe/London' }, us)).toMatchObject({
       ok: true,
       timezone: 'Europe/London',
+      warnings: [],
     });
   });
 
@@ -173,7 +216,7 @@ describe('normalizeTarget: recipient time zones', () => {
         ok: false,
         field: 'timezone',
         value: timezone,
-        reason: EMPTY_ZONE_REASON,
+        reason: EMPTY_ZONE_CELL_REASON,
       });
     }
     // An empty cell of a number whose zone the number tells is no problem.
@@ -183,13 +226,28 @@ describe('normalizeTarget: recipient time zones', () => {
     });
   });
 
-  it('only ever derives zones the runtime knows', () => {
-    for (const country of Object.keys(ct.getAllCountries())) {
-      const zone = zoneForCountry(country);
-      if (zone !== undefined) expect(resolveTimeZone(zone), `${country}: ${zone}`).toBe(zone);
-    }
-    expect(zoneForCountry('US')).toBeUndefined();
-    expect(zoneForCountry('FR')).toBe('Europe/Paris');
+  it("rejects derived zones that are never inside the campaign's calling window together", () => {
+    // 09:00-17:00 is never open from Pago Pago to Guam at once; 08:00-21:00 is, for a short while.
+    const nineToFive = { ...us, callingWindow: { start: 9 * 60, end: 17 * 60 } };
+    expect(normalizeTarget({ phone: '+1 800 555 0100' }, nineToFive)).toMatchObject({
+      ok: false,
+      field: 'phone',
+      value: '+1 800 555 0100',
+      reason: expect.stringMatching(
+        /^the number may be in any of 42 time zones \(America\/Adak, .* and 36 more\) and the calling window 09:00-17:00 is never open in all of them at once/,
+      ),
+    });
+    expect(
+      normalizeTarget(
+        { phone: '+1 800 555 0100' },
+        { ...us, callingWindow: { start: 8 * 60, end: 21 * 60 } },
+      ),
+    ).toMatchObject({ ok: true });
+    // Two neighbouring zones are always fine, and an explicit zone is never refused for it.
+    expect(normalizeTarget({ phone: '+1 605 555 0100' }, nineToFive)).toMatchObject({ ok: true });
+    expect(
+      normalizeTarget({ phone: '+1 800 555 0100', timezone: 'America/New_York' }, nineToFive),
+    ).toMatchObject({ ok: true, timezone: 'America/New_York' });
   });
 });
 
@@ -200,7 +258,10 @@ describe('normalizeTarget: metadata', () => {
       ok: true,
       phone: '+442079460958',
       timezone: 'Europe/London',
+      timezoneSource: 'NUMBER_PREFIX',
+      emptyTimezoneCell: false,
       metadata: { name: 'Ann' },
+      warnings: [],
     });
     const many = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, 'v']));
     expect(normalizeTarget({ phone, metadata: many }, gb)).toMatchObject({

@@ -17,6 +17,7 @@ export const CREATE_STAGE = `
     source_row integer NOT NULL,
     phone text,
     timezone text,
+    timezone_source "TimezoneSource",
     metadata jsonb,
     severity text,
     field text,
@@ -25,7 +26,7 @@ export const CREATE_STAGE = `
   ) ON COMMIT DROP`;
 
 export const COPY_STAGE =
-  'COPY target_import_stage (id, source_row, phone, timezone, metadata, severity, field, value, message) FROM STDIN';
+  'COPY target_import_stage (id, source_row, phone, timezone, timezone_source, metadata, severity, field, value, message) FROM STDIN';
 
 // Inserting in file order makes ON CONFLICT DO NOTHING keep the first occurrence of a number and drop the later
 // ones, and also drop numbers the campaign already has: both are the duplicates. Numbers on the tenant's
@@ -35,8 +36,9 @@ export const COPY_STAGE =
 // (put there by an earlier import, or by one that committed while this one waited on it).
 export const INSERT_CALLS = `
   WITH inserted AS (
-    INSERT INTO calls (id, tenant_id, campaign_id, phone_number, timezone, metadata, status, skip_reason, source_row)
-    SELECT s.id, $1::uuid, $2::uuid, s.phone, s.timezone, s.metadata,
+    INSERT INTO calls (id, tenant_id, campaign_id, phone_number, timezone, timezone_source, metadata, status,
+                       skip_reason, source_row)
+    SELECT s.id, $1::uuid, $2::uuid, s.phone, s.timezone, s.timezone_source, s.metadata,
            CASE WHEN d.phone_number IS NULL THEN 'PENDING' ELSE 'SKIPPED' END::"CallStatus",
            CASE WHEN d.phone_number IS NULL THEN NULL ELSE 'do-not-call' END,
            s.source_row
@@ -89,7 +91,8 @@ export const COMPLETE_IMPORT = `
   UPDATE target_imports SET
     status = 'COMPLETED'::"ImportStatus",
     rows_read = $2, rows_imported = $3, rows_duplicate = $4, rows_do_not_call = $5, rows_invalid = $6,
-    rows_warned = $7, errors = $8::jsonb, warnings = $9::jsonb, finished_at = now()
+    rows_warned = $7, errors = $8::jsonb, warnings = $9::jsonb, row_warnings = $10::jsonb,
+    timezone_sources = $11::jsonb, finished_at = now()
   WHERE id = $1::uuid`;
 
 // Only a RUNNING import is marked: a retried call must never turn a completed import into a failed one.

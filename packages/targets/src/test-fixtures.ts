@@ -68,8 +68,8 @@ export function csvStream(text: string, chunkBytes = 7): Readable {
 //   mobile "+33 6 10 00 00 01" (Europe/Paris);
 // - otherwise a US number with its zone in the timezone column (by area code), even rows national
 //   "(415) 200-1234", odd rows E.164;
-// - i % 100 == 37 is invalid: i % 200 == 37 is not a phone number, i % 200 == 137 a US number with an empty
-//   timezone cell (rejected: the US spans several offsets);
+// - i % 100 == 37 is invalid: i % 200 == 37 is not a phone number, i % 200 == 137 a non-geographic number
+//   (+800) with an empty timezone cell (rejected: no zone can be told from it);
 // - i % 100 == 73 repeats the number of row i - 50, i % 100 == 5 is on the do-not-call list (`syntheticDoNotCall`).
 const AREAS: ReadonlyArray<readonly [area: number, zone: string]> = [
   [201, 'America/New_York'],
@@ -138,9 +138,11 @@ function syntheticLine(i: number): string {
       : `+33 6 ${e164.slice(4, 6)} ${e164.slice(6, 8)} ${e164.slice(8, 10)} ${e164.slice(10)}`;
   } else if (i % 200 === 37) {
     phone = `12ab${i}`;
+  } else if (i % 200 === 137) {
+    phone = `+800 ${String(i).padStart(8, '0')}`;
   } else {
     phone = i % 2 === 0 ? `(${e164.slice(2, 5)}) ${e164.slice(5, 8)}-${e164.slice(8)}` : e164;
-    if (i % 200 !== 137) timezone = syntheticZone(source);
+    timezone = syntheticZone(source);
   }
   return `${phone},"Customer ${i}",${i % 7 === 0 ? 'gold' : 'standard'},${timezone}\n`;
 }

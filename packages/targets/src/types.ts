@@ -9,15 +9,30 @@ export interface RowError {
 }
 
 /**
- * Something worth knowing about a row that is imported all the same (e.g. a merge field without a value), as
- * `normalizeTarget` or the import reports it. Stored, like every rejected row, in `target_import_issues`.
+ * A problem with a row that is imported all the same (an explicit zone the number does not fit, a merge field without
+ * a value): which field, its value (empty when it has none), what is odd about it. Stored, like every rejected row,
+ * in `target_import_issues` (severity WARNING).
  */
-export interface RowWarning {
-  /** The column it is about. */
+export interface FieldWarning {
   readonly field: string;
-  /** The value the row gives it (empty when it has none). */
   readonly value: string;
   readonly message: string;
+}
+
+/** A row imported with a warning (`row` as in RowError). */
+export interface RowWarning extends FieldWarning {
+  readonly row: number;
+}
+
+/**
+ * How the zones of an import's valid rows were found: rows per source, and how many of them had a timezone column
+ * with an empty cell (their zones then came from the number). Stored in `target_imports.timezone_sources`.
+ */
+export interface TimezoneSourceCounts {
+  COLUMN: number;
+  NUMBER_PREFIX: number;
+  COUNTRY_CODE: number;
+  emptyCells: number;
 }
 
 /**
@@ -34,7 +49,10 @@ export interface ImportWarning {
 /** A target as a source gives it, before validation. */
 export interface RawTarget {
   readonly phone: string;
-  /** An IANA zone; when absent the zone is derived from the number (see `timezones.ts`). */
+  /**
+   * An IANA zone; when absent (no such column: undefined) or empty (an empty cell) the zones are derived from the
+   * number (see `timezones.ts`).
+   */
   readonly timezone?: string | undefined;
   readonly metadata?: Readonly<Record<string, string>> | undefined;
 }

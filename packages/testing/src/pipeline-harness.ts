@@ -101,7 +101,14 @@ export async function createHarness(label: string, { cassandra = false } = {}) {
       await admin.connect();
       try {
         await admin.deleteTopics({
-          topics: [topics.dispatch, topics.status, topics.deadLetter, topics.live, ...topics.retry],
+          topics: [
+            topics.dispatch,
+            topics.status,
+            topics.deadLetter,
+            topics.live,
+            topics.events,
+            ...topics.retry,
+          ],
         });
         await admin.deleteGroups(groups).catch(() => undefined);
       } finally {

@@ -28,6 +28,18 @@ const ACTIONS = [
   'deadLetter.replay',
   'session.login',
   'session.logout',
+  'user.invite',
+  'user.create',
+  'user.changeRole',
+  'user.disable',
+  'user.enable',
+  'user.resetPassword',
+  'user.setPassword',
+  'user.changeOwnPassword',
+  'user.revokeSessions',
+  'tenant.create',
+  'tenant.disable',
+  'tenant.enable',
 ];
 
 interface Entry {

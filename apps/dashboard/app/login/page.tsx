@@ -1,6 +1,6 @@
 'use client';
 import { useRouter } from 'next/navigation';
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useEffect, useState } from 'react';
 import { useMutation } from 'urql';
 
 const LOGIN = `mutation Login($email: String!, $password: String!) {
@@ -16,6 +16,11 @@ export default function LoginPage() {
   const [password, setPassword] = useState('');
   const [problem, setProblem] = useState<string | null>(null);
   const [state, login] = useMutation<{ login: { token?: string; message?: string } }>(LOGIN);
+  // Arriving from the set-password page: the address is filled in.
+  useEffect(() => {
+    const given = new URLSearchParams(window.location.search).get('email');
+    if (given) setEmail(given);
+  }, []);
 
   async function submit(event: FormEvent) {
     event.preventDefault();

@@ -1,8 +1,7 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { Database } from '@outbound/db';
 import type { Logger } from '@outbound/observability';
 import type { GatewayConfig } from '../environment.ts';
-import { parseApiKey, sha256 } from './tokens.ts';
+import { parseApiKey, sameDigest, sha256 } from './tokens.ts';
 import type { Viewer } from './viewer.ts';
 
 export const SESSION_COOKIE = 'outbound_session';
@@ -53,15 +52,12 @@ export function credentialOf(headers: { get(name: string): string | null }): Cre
   return cookie ? { value: cookie, from: 'cookie' } : null;
 }
 
-/** Compares two hex digests in constant time (no timing hint of how many leading characters matched). */
-function sameDigest(stored: string, computed: string): boolean {
-  const a = Buffer.from(stored, 'hex');
-  const b = Buffer.from(computed, 'hex');
-  return a.length === b.length && a.length > 0 && timingSafeEqual(a, b);
-}
-
-// lastUsedAt is informational; writing it at most once a minute per key keeps hot keys off the write path.
+// lastUsedAt (keys) and lastSeenAt (sessions) are informational; writing them at most once a minute per credential
+// keeps busy ones off the write path.
 const LAST_USED_RESOLUTION_MS = 60_000;
+
+const stale = (last: Date | null, now: Date) =>
+  !last || now.getTime() - last.getTime() > LAST_USED_RESOLUTION_MS;
 
 export async function authenticate(db: Database, credential: string, logger: Logger): Promise<Viewer> {
   if (credential.startsWith('obk_')) {
@@ -73,11 +69,12 @@ export async function authenticate(db: Database, credential: string, logger: Log
       !key ||
       !sameDigest(key.secretHash, sha256(parsed.secret)) ||
       key.revokedAt ||
-      (key.expiresAt && key.expiresAt <= now)
+      (key.expiresAt && key.expiresAt <= now) ||
+      key.tenant.disabledAt
     ) {
       throw new InvalidCredentialError('unknown, revoked or expired API key');
     }
-    if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+    if (stale(key.lastUsedAt, now)) {
       db.apiKey.update({ where: { id: key.id }, data: { lastUsedAt: now } }).catch((err: unknown) => {
         logger.warn({ err, apiKeyId: key.id }, 'could not record API key use');
       });
@@ -94,8 +91,20 @@ export async function authenticate(db: Database, credential: string, logger: Log
       where: { tokenHash: sha256(credential) },
       include: { user: { include: { tenant: true } } },
     });
-    if (!session || session.revokedAt || session.expiresAt <= new Date() || session.user.disabledAt) {
+    const now = new Date();
+    if (
+      !session ||
+      session.revokedAt ||
+      session.expiresAt <= now ||
+      session.user.disabledAt ||
+      session.user.tenant.disabledAt
+    ) {
       throw new InvalidCredentialError('the session has expired or was ended; log in again');
+    }
+    if (stale(session.lastSeenAt, now)) {
+      db.session.update({ where: { id: session.id }, data: { lastSeenAt: now } }).catch((err: unknown) => {
+        logger.warn({ err, sessionId: session.id }, 'could not record session use');
+      });
     }
     const { user } = session;
     return {

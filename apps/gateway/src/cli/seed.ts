@@ -1,16 +1,26 @@
 // `npm run seed`: a local demo tenant with one user per role, each with a freshly generated password, printed and
 // written to .stack/demo-credentials.json (ignored by git) for `npm start` and the end-to-end tests. Run again, it
-// keeps the tenant and users and only issues new passwords.
-import { randomBytes } from 'node:crypto';
+// keeps the tenant and users and only issues new passwords. It goes through the people services, as the operator's
+// `npm run tenant` and the API do (audited as the system, `seed`).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { databaseEnv, parseEnv } from '@outbound/config';
+import { databaseEnv, logEnv, parseEnv } from '@outbound/config';
 import { createPool, createPrisma, Role } from '@outbound/db';
+import { createLogger } from '@outbound/observability';
 import { stackDir } from '@outbound/stack';
-import { hashPassword } from '../auth/passwords.ts';
+import { peopleEnv } from '../environment.ts';
+import { type PeopleDeps, systemOrigin } from '../services/people/context.ts';
+import { createTenant, generatePassword } from '../services/people/tenants.ts';
+import {
+  changeUserRole,
+  createUser,
+  type PersonInput,
+  setUserDisabled,
+  setUserPassword,
+} from '../services/people/users.ts';
 
 const DEMO_TENANT = { slug: 'demo', name: 'Demo Contact Centre' };
-const DEMO_USERS = [
+const DEMO_USERS: PersonInput[] = [
   { email: 'admin@demo.local', name: 'Ada Admin', role: Role.ADMIN },
   { email: 'operator@demo.local', name: 'Oscar Operator', role: Role.OPERATOR },
   { email: 'viewer@demo.local', name: 'Vera Viewer', role: Role.VIEWER },
@@ -21,29 +31,49 @@ export interface DemoCredentials {
   users: { email: string; password: string; role: Role }[];
 }
 
+/** A demo user as the seed wants it: created, or given a new password, its role, and enabled. */
+async function seedUser(deps: PeopleDeps, tenantId: string, person: PersonInput): Promise<string> {
+  const origin = systemOrigin(tenantId, 'seed');
+  const password = generatePassword(person);
+  const existing = await deps.prisma.user.findUnique({ where: { email: person.email } });
+  if (!existing) {
+    await createUser(deps, origin, person, password);
+    return password;
+  }
+  if (existing.tenantId !== tenantId)
+    throw new Error(`${person.email} belongs to another tenant than "${DEMO_TENANT.slug}"`);
+  await setUserPassword(deps, origin, existing.id, password);
+  await setUserDisabled(deps, origin, existing.id, false);
+  await changeUserRole(deps, origin, existing.id, person.role);
+  return password;
+}
+
 export async function seedDemo(databaseUrl: string): Promise<DemoCredentials> {
   const pool = createPool({ DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: 2 }, 'seed');
-  const prisma = createPrisma(pool);
+  const { LOG_LEVEL, ...config } = parseEnv({ ...logEnv, ...peopleEnv }, process.env);
+  const deps: PeopleDeps = {
+    prisma: createPrisma(pool),
+    config,
+    logger: createLogger({ service: 'seed', level: LOG_LEVEL, stream: 'stderr' }),
+    // Runs before the services start (`npm start`): no gateway holds a socket to close.
+    announce: async () => {},
+  };
   try {
-    const tenant = await prisma.tenant.upsert({
-      where: { slug: DEMO_TENANT.slug },
-      update: {},
-      create: DEMO_TENANT,
-    });
+    const tenant =
+      (await deps.prisma.tenant.findUnique({ where: { slug: DEMO_TENANT.slug } })) ??
+      (
+        await createTenant(
+          deps,
+          { ...DEMO_TENANT, admin: DEMO_USERS[0] as PersonInput, credential: 'link' },
+          'seed',
+        )
+      ).tenant;
     const users: DemoCredentials['users'] = [];
-    for (const user of DEMO_USERS) {
-      const password = randomBytes(12).toString('base64url');
-      const passwordHash = await hashPassword(password);
-      await prisma.user.upsert({
-        where: { email: user.email },
-        update: { passwordHash, role: user.role, tenantId: tenant.id, disabledAt: null },
-        create: { ...user, passwordHash, tenantId: tenant.id },
-      });
-      users.push({ email: user.email, password, role: user.role });
-    }
+    for (const user of DEMO_USERS)
+      users.push({ email: user.email, password: await seedUser(deps, tenant.id, user), role: user.role });
     return { tenant: tenant.name, users };
   } finally {
-    await prisma.$disconnect();
+    await deps.prisma.$disconnect();
     await pool.end();
   }
 }

@@ -58,8 +58,8 @@ export class InvalidTransitionError extends DomainError {
 
 export class InvalidCredentialsError extends DomainError {
   readonly code = 'INVALID_CREDENTIALS';
-  constructor() {
-    super('wrong e-mail address or password');
+  constructor(message = 'wrong e-mail address or password') {
+    super(message);
     this.name = 'InvalidCredentialsError';
   }
 }
@@ -84,6 +84,44 @@ export class ReplayRefusedError extends DomainError {
     );
     this.name = 'ReplayRefusedError';
     this.originalTopic = originalTopic;
+  }
+}
+
+/** A change to users that would lock the tenant out: its last active ADMIN demoted or disabled, or oneself disabled. */
+export class LockoutError extends DomainError {
+  readonly code = 'LOCKOUT';
+  constructor(message: string) {
+    super(message);
+    this.name = 'LockoutError';
+  }
+}
+
+/** A new password the policy refuses; `problems` says why, one sentence each (docs/security.md, Passwords). */
+export class WeakPasswordError extends DomainError {
+  readonly code = 'WEAK_PASSWORD';
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`the password ${problems.join('; ')}`);
+    this.name = 'WeakPasswordError';
+    this.problems = problems;
+  }
+}
+
+/** A password link that cannot be used: unknown, already used, expired, or its user is disabled. */
+export class InvalidLinkError extends DomainError {
+  readonly code = 'INVALID_LINK';
+  constructor(message = 'this link is not valid: ask an administrator for a new one') {
+    super(message);
+    this.name = 'InvalidLinkError';
+  }
+}
+
+/** E-mail addresses are login names, unique across the installation. */
+export class EmailTakenError extends DomainError {
+  readonly code = 'EMAIL_TAKEN';
+  constructor(email: string) {
+    super(`${email} already has an account`);
+    this.name = 'EmailTakenError';
   }
 }
 

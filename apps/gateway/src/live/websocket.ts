@@ -5,7 +5,7 @@
 
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
-import { liveChannels, type Revocation } from '@outbound/live';
+import { type LivePayload, liveChannels, type Revocation, ZRevocation } from '@outbound/live';
 import { type ExecutionArgs, GraphQLError } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
@@ -56,6 +56,25 @@ export const CLOSE = {
 
 function holderOf(viewer: Viewer): string {
   return viewer.actor.type === 'API_KEY' ? `api-key:${viewer.actor.id}` : `session:${viewer.actor.sessionId}`;
+}
+
+const REVOCATION_KINDS: ReadonlySet<string> = new Set(ZRevocation.shape.kind.options);
+
+function isRevocation(item: LivePayload): item is Revocation {
+  return 'kind' in item && REVOCATION_KINDS.has(item.kind);
+}
+
+/** Whether `revocation` ends the credential a socket uses. */
+function revokes(revocation: Revocation, state: SocketState): boolean {
+  const { actor, tenantId } = state.viewer;
+  switch (revocation.kind) {
+    case 'user':
+      return actor.type === 'USER' && actor.id === revocation.id;
+    case 'tenant':
+      return tenantId === revocation.id;
+    default:
+      return state.holder === `${revocation.kind}:${revocation.id}`;
+  }
 }
 
 /** The credential a socket presents: `connection_init` `{ authorization: "Bearer …" }`, else its session cookie. */
@@ -219,16 +238,14 @@ export async function startLiveSockets(options: LiveSocketsOptions) {
     options.keepAliveMs,
   );
 
-  // Revocations published by any gateway (API key revoked, session ended): close the sockets that used them.
+  // Revocations published by any gateway or the operator's CLI (API key revoked, session ended, user or tenant
+  // disabled): close the sockets that used them.
   const revocations = await hub.feed(liveChannels.revocations);
   void (async () => {
     for await (const item of revocations) {
-      if (item === RESYNC || !('kind' in item) || (item.kind !== 'api-key' && item.kind !== 'session'))
-        continue;
-      const revoked = item as Revocation;
-      const holder = `${revoked.kind}:${revoked.id}`;
+      if (item === RESYNC || !isRevocation(item)) continue;
       for (const [socket, state] of states)
-        if (state.holder === holder) socket.close(CLOSE.revoked, 'credential revoked');
+        if (revokes(item, state)) socket.close(CLOSE.revoked, 'credential revoked');
     }
   })();
 

@@ -2,10 +2,9 @@ import type { TopicMessages, TopicNames } from '@outbound/bus';
 import { kafkaHeadersOf, REPLAYED_FROM_HEADER, ZStoredHeaders } from '@outbound/contracts';
 import type { DeadLetter } from '@outbound/db';
 import { isUuid } from '@outbound/domain';
-import type { Actor } from '../auth/viewer.ts';
 import type { GraphQLContext } from '../graphql/context.ts';
 import { NotFoundError, ReplayRefusedError } from '../graphql/errors.ts';
-import { recordAudit, requireViewer } from './audit.ts';
+import { actorLabel, recordAudit, requireViewer } from './audit.ts';
 
 /** Most dead letters one `replayDeadLetters` call replays. */
 export const MAX_REPLAY_BATCH = 100;
@@ -15,7 +14,7 @@ export const MAX_REPLAY_BATCH = 100;
  * Never the dead-letter topic itself, nor anything else a forged or foreign header could name.
  */
 export function replayableTopics(topics: TopicNames): string[] {
-  return [topics.dispatch, topics.status, ...topics.retry, topics.live];
+  return [topics.dispatch, topics.status, ...topics.retry, topics.live, topics.events];
 }
 
 export function isReplayable(deadLetter: Pick<DeadLetter, 'originalTopic'>, topics: TopicNames): boolean {
@@ -25,10 +24,6 @@ export function isReplayable(deadLetter: Pick<DeadLetter, 'originalTopic'>, topi
 /** Where a replayed message came from: `<dead-letter topic>/<partition>/<offset>`. */
 export function deadLetterPosition(deadLetter: DeadLetter): string {
   return `${deadLetter.deadLetterTopic}/${deadLetter.deadLetterPartition}/${deadLetter.deadLetterOffset}`;
-}
-
-function actorLabel(actor: Actor): string {
-  return actor.type === 'USER' ? actor.email : `API key "${actor.name}"`;
 }
 
 /** The original message again: key, value and headers as they were, plus where it was replayed from. */

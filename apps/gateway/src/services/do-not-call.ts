@@ -1,4 +1,10 @@
-import { normalizePhone, parseTargetsCsv, type SourceRow, TargetsCsvError } from '@outbound/targets';
+import {
+  type NormalizedPhone,
+  normalizePhone,
+  parseTargetsCsv,
+  type SourceRow,
+  TargetsCsvError,
+} from '@outbound/targets';
 import type { CountryCode } from 'libphonenumber-js';
 import type { GraphQLContext } from '../graphql/context.ts';
 import { gqlError } from '../graphql/errors.ts';
@@ -106,7 +112,7 @@ export async function removeDoNotCallNumbers(ctx: GraphQLContext, numbers: strin
   const viewer = requireViewer(ctx);
   const normalized = numbers
     .map((n) => normalizePhone(n, region as CountryCode))
-    .filter((p): p is { e164: string } => !('ok' in p))
+    .filter((p): p is NormalizedPhone => !('ok' in p))
     .map((p) => p.e164);
   // Taking a number off the list lets it be called again: the audit entry says which ones (the first 100).
   return ctx.deps.prisma.$transaction(async (tx) => {

@@ -28,6 +28,7 @@ import { TargetsImport } from '../../../components/targets';
 import { ThroughputChart } from '../../../components/throughput-chart';
 import { useRefetchOnReconnect } from '../../../lib/connection';
 import { count } from '../../../lib/format';
+import { shortZones, zoneSource } from '../../../lib/time-zones';
 
 const CAMPAIGN = `query Campaign($id: ID!, $first: Int!, $after: String, $status: [CallStatus!], $search: String) {
   campaign(id: $id) {
@@ -37,7 +38,7 @@ const CAMPAIGN = `query Campaign($id: ID!, $first: Int!, $after: String, $status
     calls(first: $first, after: $after, status: $status, search: $search) {
       totalCount totalCountExact
       pageInfo { hasNextPage endCursor }
-      edges { node { id phoneNumber status attempts lastOutcome updatedAt ${CALL_FLOW_RESULT_FIELDS} } }
+      edges { node { id phoneNumber timezones timezoneSource status attempts lastOutcome updatedAt ${CALL_FLOW_RESULT_FIELDS} } }
     }
   }
 }`;
@@ -75,6 +76,9 @@ const CALL_STATUSES = [
 interface CallRow {
   id: string;
   phoneNumber: string;
+  /** The recipient's possible zones: dialled only while the calling window is open in every one. */
+  timezones: string[];
+  timezoneSource: string;
   status: string;
   attempts: number;
   lastOutcome: string | null;
@@ -135,8 +139,12 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
   );
   // Calls as they change, newest state per call: the rows on screen are patched in place.
   const [changes] = useSubscription<
-    { callUpdates: Omit<CallRow, 'id' | 'phoneNumber' | 'flowResult'> & { call: string } },
-    Record<string, Omit<CallRow, 'id' | 'phoneNumber' | 'flowResult'>>
+    {
+      callUpdates: Omit<CallRow, 'id' | 'phoneNumber' | 'timezones' | 'timezoneSource' | 'flowResult'> & {
+        call: string;
+      };
+    },
+    Record<string, Omit<CallRow, 'id' | 'phoneNumber' | 'timezones' | 'timezoneSource' | 'flowResult'>>
   >({ query: CALL_UPDATES, variables: { id } }, (all = {}, { callUpdates: { call, ...change } }) => {
     const known = all[call];
     return known && known.updatedAt >= change.updatedAt ? all : { ...all, [call]: change };
@@ -327,6 +335,7 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
         <thead>
           <tr>
             <th scope="col">Number</th>
+            <th scope="col">Time zone</th>
             <th scope="col">Status</th>
             <th scope="col">Attempts</th>
             <th scope="col">Last outcome</th>
@@ -349,6 +358,9 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
                   >
                     {node.phoneNumber}
                   </button>
+                </td>
+                <td data-testid="call-zones" title={`From ${zoneSource(node.timezoneSource)}`}>
+                  {shortZones(node.timezones)}
                 </td>
                 <td>{node.status}</td>
                 <td>{node.attempts}</td>

@@ -1,7 +1,7 @@
 import type { Role } from '@outbound/db';
 import { z } from 'zod';
 import { newApiKey, sha256 } from '../../auth/tokens.ts';
-import { announceRevocation } from '../../live/revocations.ts';
+import { announceRevocations } from '../../live/revocations.ts';
 import { recordAudit } from '../../services/audit.ts';
 import { builder } from '../builder.ts';
 import { NotFoundError } from '../errors.ts';
@@ -125,7 +125,9 @@ builder.mutationFields((t) => ({
         return revoked;
       });
       // Every gateway closes the key's open sockets.
-      await announceRevocation(ctx, { kind: 'api-key', id: revoked.id, tenantId: revoked.tenantId });
+      await announceRevocations(ctx.deps.redis, ctx.logger, [
+        { kind: 'api-key', id: revoked.id, tenantId: revoked.tenantId },
+      ]);
       return revoked;
     },
   }),

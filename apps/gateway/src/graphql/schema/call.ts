@@ -1,5 +1,5 @@
 import type { AnsweredBy, Call, TransferStatus } from '@outbound/db';
-import { type CallStatusName, isUuid } from '@outbound/domain';
+import { type CallStatusName, isUuid, zonesOf } from '@outbound/domain';
 import { z } from 'zod';
 import {
   type CallCount,
@@ -15,7 +15,13 @@ import { keysetPage } from '../keyset.ts';
 import { tenantRow } from '../node-lookup.ts';
 import { perRequest } from '../per-request.ts';
 import { CampaignRef } from './campaign.ts';
-import { AnsweredByEnum, CallOutcomeEnum, CallStatusEnum, TransferStatusEnum } from './enums.ts';
+import {
+  AnsweredByEnum,
+  CallOutcomeEnum,
+  CallStatusEnum,
+  TimezoneSourceEnum,
+  TransferStatusEnum,
+} from './enums.ts';
 
 type FlowResultRow = Pick<
   Call,
@@ -89,8 +95,15 @@ export const CallRef = builder.prismaNode('Call', {
   fields: (t) => ({
     phoneNumber: t.exposeString('phoneNumber', { description: 'E.164.' }),
     timezone: t.exposeString('timezone', {
-      description: "The recipient's time zone, for the calling window.",
+      description:
+        "The recipient's zone group: one IANA zone, or the zones the number may be in, sorted and joined by '|'.",
     }),
+    timezones: t.stringList({
+      description:
+        "The recipient's possible IANA zones: the call is dialled only while the calling window is open in every one.",
+      resolve: (call) => [...zonesOf(call.timezone)],
+    }),
+    timezoneSource: t.expose('timezoneSource', { type: TimezoneSourceEnum }),
     metadata: t.expose('metadata', { type: 'JSON' }),
     status: t.expose('status', { type: CallStatusEnum }),
     attempts: t.exposeInt('attempts'),

@@ -6,6 +6,7 @@ import {
   DeadLetterKind,
   ImportStatus,
   Role,
+  TimezoneSource,
   TransferStatus,
 } from '@outbound/db';
 import { RETRYABLE_OUTCOMES } from '@outbound/domain';
@@ -32,4 +33,12 @@ export const AnsweredByEnum = builder.enumType(AnsweredBy, {
 export const TransferStatusEnum = builder.enumType(TransferStatus, {
   name: 'TransferStatus',
   description: 'How the dial to a forwarding number ended.',
+});
+export const TimezoneSourceEnum = builder.enumType(TimezoneSource, {
+  name: 'TimezoneSource',
+  description:
+    "How a call's recipient zones were found. COLUMN: the import's timezone column (or the API's timezone " +
+    "field). NUMBER_PREFIX: the number's prefix (NANP area code or exchange, a country's region) in libphonenumber's " +
+    'prefix-to-zone map. COUNTRY_CODE: only its country calling code (every zone libphonenumber lists for it). ' +
+    'UNRECORDED: imported before sources were recorded.',
 });

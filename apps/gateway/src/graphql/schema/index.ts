@@ -13,8 +13,10 @@ import './throughput.ts';
 import './targets.ts';
 import './do-not-call.ts';
 import './api-keys.ts';
+import './people.ts';
 import './audit.ts';
 import './dead-letters.ts';
+import './webhooks.ts';
 import './live.ts';
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -1,4 +1,4 @@
-import type { ImportWarning } from '@outbound/targets';
+import type { ImportWarning, RowWarning, TimezoneSourceCounts } from '@outbound/targets';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { z } from 'zod';
 import { downloadPath, fileNameOf } from '../../http/download-paths.ts';
@@ -24,6 +24,30 @@ const TargetRowError = builder.objectRef<RowError>('TargetRowError').implement({
     field: t.exposeString('field'),
     value: t.string({ nullable: true, resolve: (e) => e.value ?? null }),
     reason: t.exposeString('reason'),
+  }),
+});
+
+const TargetRowWarning = builder.objectRef<RowWarning>('TargetRowWarning').implement({
+  description:
+    'A row imported with a warning (e.g. an explicit time zone that is not among the zones of the number): which ' +
+    'row (1 = the first data row), which field, its value, and what is odd about it.',
+  fields: (t) => ({
+    row: t.exposeInt('row'),
+    field: t.exposeString('field'),
+    value: t.exposeString('value'),
+    message: t.exposeString('message'),
+  }),
+});
+
+const TimezoneSourceCountsRef = builder.objectRef<TimezoneSourceCounts>('TimezoneSourceCounts').implement({
+  description:
+    "How the zones of an import's valid rows were found (see TimezoneSource), and how many rows had an empty " +
+    'timezone cell (their zones then came from the number).',
+  fields: (t) => ({
+    column: t.int({ resolve: (c) => c.COLUMN ?? 0 }),
+    numberPrefix: t.int({ resolve: (c) => c.NUMBER_PREFIX ?? 0 }),
+    countryCode: t.int({ resolve: (c) => c.COUNTRY_CODE ?? 0 }),
+    emptyCells: t.int({ resolve: (c) => c.emptyCells ?? 0 }),
   }),
 });
 
@@ -104,6 +128,19 @@ export const TargetImportRef = builder.prismaNode('TargetImport', {
       resolve: (i) =>
         (i.warnings as unknown as ImportWarning[]).map((w) => ({ ...w, of: i.rowsRead - i.rowsInvalid })),
     }),
+    rowWarnings: t.field({
+      type: [TargetRowWarning],
+      description:
+        'The first warnings about rows (e.g. an explicit zone the number does not fit); every warning is in the ' +
+        'CSV of issuesCsvPath.',
+      resolve: (i) => i.rowWarnings as unknown as RowWarning[],
+    }),
+    timezoneSources: t.field({
+      type: TimezoneSourceCountsRef,
+      description:
+        'How the zones of the valid rows were found (all zeros for imports made before it was kept).',
+      resolve: (i) => i.timezoneSources as unknown as TimezoneSourceCounts,
+    }),
     failureReason: t.exposeString('failureReason', { nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),
@@ -129,7 +166,7 @@ builder.prismaObjectFields(CampaignRef, (t) => ({
   callsCsvPath: t.string({
     description:
       "Where the campaign's calls download as CSV (OPERATOR and ADMIN): a path on the API's host, authenticated " +
-      'like /graphql. One row per call: number, metadata, status, attempts, outcome, call flow results, timestamps.',
+      'like /graphql. One row per call: number, metadata, status, attempts, outcome, call flow results, time zones and how they were found, timestamps.',
     resolve: (campaign) => downloadPath('calls', encodeGlobalID('Campaign', campaign.id)),
   }),
 }));
@@ -153,7 +190,11 @@ builder.prismaObjectField(CampaignRef, 'imports', (t) =>
 const TargetInput = builder.inputType('TargetInput', {
   fields: (t) => ({
     phoneNumber: t.string({ description: "E.164, or national format in the campaign's default region." }),
-    timezone: t.string({ required: false, description: 'IANA zone; derived from the number when absent.' }),
+    timezone: t.string({
+      required: false,
+      description:
+        'IANA zone; when absent or empty, the zones are derived from the number (all of them when it may be in several).',
+    }),
     metadata: t.field({ type: 'JSON', required: false, description: 'A flat object of strings.' }),
   }),
 });
@@ -194,7 +235,8 @@ builder.mutationFields((t) => ({
     errors: importErrors,
     description:
       'Imports a CSV upload (multipart request). Header row required: a phone column (phone, phone_number, number, ' +
-      'msisdn or telephone), optionally timezone, every other column becomes metadata. Streamed; up to millions of rows.',
+      'msisdn or telephone), optionally timezone (else, and for empty cells, the zones come from the number), every ' +
+      'other column becomes metadata. Streamed; up to millions of rows.',
     args: { campaignId: t.arg.globalID({ for: CampaignRef }), file: t.arg({ type: 'File' }) },
     resolve: (_root, args, ctx) => importCsvTargets(ctx, args.campaignId.id, args.file),
   }),

@@ -2,11 +2,12 @@ import { SESSION_COOKIE, sessionCookie } from '../../auth/authenticate.ts';
 import { DUMMY_PASSWORD_HASH, hashPassword, needsRehash, verifyPassword } from '../../auth/passwords.ts';
 import { newSessionToken, sha256 } from '../../auth/tokens.ts';
 import type { Viewer } from '../../auth/viewer.ts';
-import { announceRevocation } from '../../live/revocations.ts';
+import { announceRevocations } from '../../live/revocations.ts';
 import { recordAudit } from '../../services/audit.ts';
+import { loginBudget, refundAttempt, takeAttempt } from '../attempt-budget.ts';
 import { builder } from '../builder.ts';
 import type { GraphQLContext } from '../context.ts';
-import { gqlError, InvalidCredentialsError } from '../errors.ts';
+import { InvalidCredentialsError } from '../errors.ts';
 import { RoleEnum } from './enums.ts';
 
 const ViewerRef = builder.objectRef<Viewer>('Viewer').implement({
@@ -46,44 +47,6 @@ function setSessionCookie(ctx: GraphQLContext, token: string, maxAgeSeconds: num
   ctx.responseCookies.push(sessionCookie(ctx.deps.config, token, maxAgeSeconds));
 }
 
-/**
- * Failed logins are limited per e-mail address and per client address (LOGIN_ATTEMPTS_PER_15_MIN each, refilled
- * evenly over 15 minutes). An attempt takes a token from both budgets before the password is checked (atomically in
- * Redis, so parallel guesses cannot overrun the limit), and `refundLoginAttempt` gives them back when it succeeds:
- * only failures count, so the users behind one address (an office, a NAT) do not lock each other out by logging in.
- */
-function loginBudgets(ctx: GraphQLContext, email: string) {
-  const perWindow = ctx.deps.config.LOGIN_ATTEMPTS_PER_15_MIN;
-  return {
-    keys: [`ratelimit:login:email:${email}`, `ratelimit:login:addr:${ctx.clientAddress}`],
-    rate: perWindow / (15 * 60),
-    burst: perWindow,
-  };
-}
-
-async function limitLoginAttempts(ctx: GraphQLContext, email: string): Promise<void> {
-  const { keys, rate, burst } = loginBudgets(ctx, email);
-  const taken: string[] = [];
-  for (const key of keys) {
-    const result = await ctx.deps.buckets.take(key, rate, burst);
-    if (!result.allowed) {
-      // Refused before the password was looked at: not a failed attempt.
-      await Promise.all(taken.map((k) => ctx.deps.buckets.refund(k, rate, burst)));
-      throw gqlError('RATE_LIMITED', 'too many login attempts; try again later', {
-        retryAfterMs: result.retryAfterMs,
-        headers: { 'Retry-After': String(Math.max(1, Math.ceil(result.retryAfterMs / 1000))) },
-      });
-    }
-    taken.push(key);
-  }
-}
-
-/** A successful login does not count against the failed-login budgets. */
-async function refundLoginAttempt(ctx: GraphQLContext, email: string): Promise<void> {
-  const { keys, rate, burst } = loginBudgets(ctx, email);
-  await Promise.all(keys.map((key) => ctx.deps.buckets.refund(key, rate, burst)));
-}
-
 builder.queryFields((t) => ({
   viewer: t.field({
     type: ViewerRef,
@@ -101,16 +64,19 @@ builder.mutationFields((t) => ({
     args: { email: t.arg.string(), password: t.arg.string() },
     resolve: async (_root, args, ctx) => {
       const email = args.email.trim().toLowerCase();
-      await limitLoginAttempts(ctx, email);
+      await takeAttempt(ctx, loginBudget(ctx, email));
       const user = await ctx.deps.prisma.user.findUnique({ where: { email }, include: { tenant: true } });
-      // Verify against a dummy hash for unknown users, so response time does not reveal which e-mails exist.
-      const valid = await verifyPassword(args.password, user?.passwordHash ?? DUMMY_PASSWORD_HASH);
-      if (!user || !valid || user.disabledAt) throw new InvalidCredentialsError();
-      await refundLoginAttempt(ctx, email);
-      if (needsRehash(user.passwordHash)) {
+      // Verify against a dummy hash for unknown users (and invited ones without a password yet), so response time
+      // does not reveal which e-mails exist.
+      const stored = user?.passwordHash ?? null;
+      const valid = await verifyPassword(args.password, stored ?? DUMMY_PASSWORD_HASH);
+      if (!user || !stored || !valid || user.disabledAt || user.tenant.disabledAt)
+        throw new InvalidCredentialsError();
+      await refundAttempt(ctx, loginBudget(ctx, email));
+      if (needsRehash(stored)) {
         // Only while the stored hash is still the one just checked (a concurrent password change wins).
         await ctx.deps.prisma.user.updateMany({
-          where: { id: user.id, passwordHash: user.passwordHash },
+          where: { id: user.id, passwordHash: stored },
           data: { passwordHash: await hashPassword(args.password) },
         });
         ctx.logger.info({ userId: user.id }, 'password hash raised to the current scrypt parameters');
@@ -159,11 +125,9 @@ builder.mutationFields((t) => ({
           targetType: 'User',
           targetId: actor.id,
         });
-        await announceRevocation(ctx, {
-          kind: 'session',
-          id: actor.sessionId,
-          tenantId: ctx.viewer?.tenantId as string,
-        });
+        await announceRevocations(ctx.deps.redis, ctx.logger, [
+          { kind: 'session', id: actor.sessionId, tenantId: ctx.viewer?.tenantId as string },
+        ]);
       }
       setSessionCookie(ctx, '', 0);
       return actor?.type === 'USER';

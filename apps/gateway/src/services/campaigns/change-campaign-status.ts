@@ -21,7 +21,8 @@ const TIMESTAMP_OF: Record<CampaignCommand, 'startedAt' | 'pausedAt' | 'finished
 /**
  * start / pause / resume / cancel. The transition is a conditional update (status must still be one it may leave),
  * so two operators pressing buttons at once cannot both win. Cancelling also ends every call that has not been
- * dialled yet, with the counters, in the same transaction; calls already at the carrier finish normally.
+ * dialled yet, with the counters, in the same transaction; calls already at the carrier finish normally. The change's
+ * outbox row (`campaign_status_events`) is written in the same transaction.
  */
 export async function changeCampaignStatus(ctx: GraphQLContext, id: string, command: CampaignCommand) {
   const viewer = requireViewer(ctx);
@@ -64,7 +65,19 @@ export async function changeCampaignStatus(ctx: GraphQLContext, id: string, comm
       targetId: id,
       details: { from: current.status, to },
     });
-    return tx.campaign.findUniqueOrThrow({ where: { id } });
+    const changed = await tx.campaign.findUniqueOrThrow({ where: { id } });
+    // The outbox row of the change (partner webhooks: relayed to `campaign.events` by the webhook dispatcher).
+    await tx.campaignStatusEvent.create({
+      data: {
+        tenantId: viewer.tenantId,
+        campaignId: id,
+        fromStatus: current.status,
+        toStatus: to,
+        revision: changed.revision,
+        occurredAt: changed.updatedAt,
+      },
+    });
+    return changed;
   });
   return announceCampaign(ctx, campaign);
 }

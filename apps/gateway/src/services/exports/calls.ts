@@ -49,7 +49,9 @@ const CALL_COLUMNS: readonly Column[] = [
   plain('transfer_status', 'c.transfer_status::text'),
   plain('transfer_duration_ms', 'c.transfer_duration_ms'),
   text('flow_error', 'c.flow_error'),
+  // The recipient's zone group (one IANA zone, or the number's possible zones joined by '|') and how it was found.
   text('timezone', 'c.timezone'),
+  plain('timezone_source', 'c.timezone_source::text'),
   timestamp('created_at', 'c.created_at'),
   timestamp('last_dialed_at', 'c.last_dialed_at'),
   timestamp('next_attempt_at', 'c.next_attempt_at'),

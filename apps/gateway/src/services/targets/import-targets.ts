@@ -54,6 +54,7 @@ async function runImport(
       importId,
       defaultRegion: campaign.defaultRegion,
       campaignTimezone: campaign.timezone,
+      callingWindow: { start: campaign.callingWindowStart, end: campaign.callingWindowEnd },
       mergeFields: flow ? spokenFields(flow) : [],
       onProgress: (rowsRead) => {
         const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage();
