@@ -2,8 +2,10 @@
 CREATE TYPE "ImportIssueSeverity" AS ENUM ('ERROR', 'WARNING');
 
 -- AlterTable
+-- `rows_warned` is also added by the recipient zone groups migration (the same definition), which a database may
+-- have received first although its name sorts later: IF NOT EXISTS lets either land first.
 ALTER TABLE "target_imports" ADD COLUMN     "created_by_api_key_id" UUID,
-ADD COLUMN     "rows_warned" INTEGER NOT NULL DEFAULT 0;
+ADD COLUMN IF NOT EXISTS "rows_warned" INTEGER NOT NULL DEFAULT 0;
 
 -- CreateTable
 CREATE TABLE "target_import_issues" (
