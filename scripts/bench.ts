@@ -16,6 +16,10 @@ const benches: { name: string; file: string; args?: string[] }[] = [
     file: 'apps/gateway/bench/import-csv.ts',
   },
   {
+    name: "results export, a 1M-call campaign's CSV download through the gateway (rows/s, gateway memory)",
+    file: 'apps/gateway/bench/export-csv.ts',
+  },
+  {
     name: 'carrier callbacks while another tenant imports a 1M-row CSV (webhook latency, callbacks lost)',
     file: 'e2e/bench/import-load.ts',
   },

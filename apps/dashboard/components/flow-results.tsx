@@ -1,11 +1,10 @@
 'use client';
+import { count as n } from '../lib/format';
 import type { FlowCounters } from './counters';
 
 // A campaign's call flow results, live: who answered, what was played and left, opt-outs, transfers and the answers
 // recorded per key (with the label the current flow gives each key). Laid out before the first call (a row for each
 // answer key of the flow, at 0), so numbers arriving do not move the page.
-
-const n = (value: number) => value.toLocaleString('en');
 
 export function FlowResults({
   counters,

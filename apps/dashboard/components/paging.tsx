@@ -15,12 +15,15 @@ export function useCursors() {
 export function Pager({
   cursors,
   pageInfo,
+  label = 'Pages',
 }: {
   cursors: ReturnType<typeof useCursors>;
   pageInfo: { hasNextPage: boolean; endCursor: string | null } | undefined;
+  /** The navigation's name: two pagers on one page need names of their own. */
+  label?: string;
 }) {
   return (
-    <nav aria-label="Pages" style={{ display: 'flex', gap: '0.5rem', marginTop: '1rem' }}>
+    <nav aria-label={label} style={{ display: 'flex', gap: '0.5rem', marginTop: '1rem' }}>
       <button type="button" className="secondary" disabled={!cursors.back} onClick={() => cursors.back?.()}>
         Previous
       </button>

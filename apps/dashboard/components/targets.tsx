@@ -1,9 +1,11 @@
 'use client';
 import { useState } from 'react';
 import { useClient } from 'urql';
+import { count } from '../lib/format';
 import { pastedNumbers } from '../lib/pasted';
 import { describeZoneSources, type TimezoneSourceCounts } from '../lib/time-zones';
 import { uploadFile } from '../lib/upload';
+import { hasIssues, IssuesLink } from './import-history';
 import { UploadProgress } from './upload-progress';
 
 // Adding numbers to a campaign: a CSV upload (streamed to the gateway, with upload progress) or a paste box. Both
@@ -12,10 +14,11 @@ import { UploadProgress } from './upload-progress';
 
 const IMPORT_FIELDS = `__typename
   ... on TargetImport {
-    id status source rowsRead rowsImported rowsDuplicate rowsDoNotCall rowsInvalid failureReason
+    id status source rowsRead rowsImported rowsDuplicate rowsDoNotCall rowsInvalid rowsWarned failureReason
+    issuesCsvPath
     errors { row field value reason }
     warnings { field fallback rows message }
-    rowsWarned rowWarnings { row field value message }
+    rowWarnings { row field value message }
     timezoneSources { column numberPrefix countryCode emptyCells }
   }
   ... on Error { code message }`;
@@ -37,12 +40,14 @@ interface ImportReport {
   rowsDuplicate?: number;
   rowsDoNotCall?: number;
   rowsInvalid?: number;
+  rowsWarned?: number;
   failureReason?: string | null;
+  /** The CSV of every rejected, duplicate and warned row. */
+  issuesCsvPath?: string;
   errors?: { row: number; field: string; value: string | null; reason: string }[];
   /** Merge fields of the call flow that rows have no value for (imported all the same). */
   warnings?: { field: string; fallback: string; rows: number; message: string }[];
-  /** Rows imported with a warning (e.g. a timezone the number does not fit), the first ones listed. */
-  rowsWarned?: number;
+  /** The first time zone warnings (e.g. a timezone the number does not fit); the CSV has every warning. */
   rowWarnings?: { row: number; field: string; value: string; message: string }[];
   /** How the valid rows' zones were found. */
   timezoneSources?: TimezoneSourceCounts;
@@ -105,7 +110,7 @@ export function TargetsImport({
     if (rows.length === 0) return finish({ problem: 'Paste at least one number, one per line.' });
     if (rows.length > MAX_PASTED) {
       return finish({
-        problem: `${rows.length.toLocaleString('en')} numbers pasted; at most ${MAX_PASTED.toLocaleString('en')} at once (upload a CSV file for more).`,
+        problem: `${count(rows.length)} numbers pasted; at most ${count(MAX_PASTED)} at once (upload a CSV file for more).`,
       });
     }
     setBusy(true);
@@ -177,6 +182,27 @@ export function TargetsImport({
   );
 }
 
+function counts(report: ImportReport) {
+  return {
+    rowsRead: report.rowsRead ?? 0,
+    rowsImported: report.rowsImported ?? 0,
+    rowsDuplicate: report.rowsDuplicate ?? 0,
+    rowsDoNotCall: report.rowsDoNotCall ?? 0,
+    rowsInvalid: report.rowsInvalid ?? 0,
+    rowsWarned: report.rowsWarned ?? 0,
+  };
+}
+
+/** What became of the rows, every number with its thousands separators. */
+function summary(report: ImportReport): string {
+  const c = counts(report);
+  const warned = c.rowsWarned > 0 ? `; ${count(c.rowsWarned)} with a warning` : '';
+  return (
+    `${count(c.rowsRead)} rows read: ${count(c.rowsImported)} added, ${count(c.rowsDuplicate)} duplicates, ` +
+    `${count(c.rowsDoNotCall)} on the do-not-call list, ${count(c.rowsInvalid)} rejected${warned}.`
+  );
+}
+
 function ImportResult({ outcome }: { outcome: Outcome }) {
   const { report, problem, lineOfRow } = outcome;
   if (problem) return <p role="alert">{problem}</p>;
@@ -189,9 +215,17 @@ function ImportResult({ outcome }: { outcome: Outcome }) {
       <p role="status">
         {report.status === 'FAILED'
           ? `Import failed: ${report.failureReason ?? 'unknown reason'}.`
-          : `${report.rowsRead?.toLocaleString('en')} rows read: ${report.rowsImported?.toLocaleString('en')} added, ${report.rowsDuplicate?.toLocaleString('en')} duplicates, ${report.rowsDoNotCall?.toLocaleString('en')} on the do-not-call list, ${report.rowsInvalid?.toLocaleString('en')} rejected${report.rowsWarned ? `, ${report.rowsWarned.toLocaleString('en')} imported with a warning` : ''}.`}
+          : summary(report)}
       </p>
       {zones && <p data-testid="import-zones">{zones}</p>}
+      {report.status !== 'FAILED' && report.issuesCsvPath && hasIssues(counts(report)) && (
+        <p>
+          <IssuesLink
+            path={report.issuesCsvPath}
+            label="Download every rejected, duplicate and warned row (CSV)"
+          />
+        </p>
+      )}
       {report.errors && report.errors.length > 0 && (
         <table aria-label="Rejected rows">
           <thead>
@@ -249,16 +283,16 @@ function ImportResult({ outcome }: { outcome: Outcome }) {
         report.errors !== undefined &&
         report.rowsInvalid > report.errors.length && (
           <p className="muted">
-            The first {report.errors.length} of {report.rowsInvalid.toLocaleString('en')} rejected rows are
-            listed.
+            The first {count(report.errors.length)} of {count(report.rowsInvalid)} rejected rows are listed;
+            the CSV has them all.
           </p>
         )}
       {report.rowsWarned !== undefined &&
         report.rowWarnings !== undefined &&
         report.rowsWarned > report.rowWarnings.length && (
           <p className="muted">
-            The first {report.rowWarnings.length} of {report.rowsWarned.toLocaleString('en')} warned rows are
-            listed.
+            {count(report.rowsWarned)} rows have a warning; the first {count(report.rowWarnings.length)} time
+            zone warnings are listed, the CSV has every one.
           </p>
         )}
     </div>

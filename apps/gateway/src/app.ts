@@ -13,6 +13,7 @@ import {
 import type { GatewayConfig } from './environment.ts';
 import type { GatewayDeps } from './graphql/context.ts';
 import { createGraphQLHandler } from './graphql/yoga.ts';
+import { createDownloads } from './http/downloads.ts';
 import { createHttpServer, readiness } from './http/server.ts';
 import { LiveHub } from './live/hub.ts';
 import { startLiveSockets } from './live/websocket.ts';
@@ -36,6 +37,11 @@ export async function startGateway(
   phases.mark('config');
   const pool = createPool(config, 'gateway');
   pool.on('error', (err) => logger.error({ err }, 'idle PostgreSQL connection failed'));
+  const downloadPool = createPool(
+    { ...config, DATABASE_POOL_SIZE: config.DOWNLOADS_MAX_CONCURRENT },
+    'gateway-downloads',
+  );
+  downloadPool.on('error', (err) => logger.error({ err }, 'idle PostgreSQL connection (downloads) failed'));
   // Dead-letter replays go to Kafka. The producer connects on its first send: a gateway that replays nothing never
   // opens a Kafka connection. (The carrier's callbacks go to apps/carrier-ingress, never through here.)
   const producer = createProducer(createKafka(config, logger, `${config.KAFKA_CLIENT_ID}-gateway`));
@@ -53,6 +59,7 @@ export async function startGateway(
     config,
     logger,
     pool,
+    downloadPool,
     prisma: createPrisma(pool),
     redis,
     buckets: new TokenBucket(redis),
@@ -73,7 +80,13 @@ export async function startGateway(
     logReadiness(result.ok, result.checks);
     return result;
   };
-  const server = createHttpServer({ deps, graphql: yoga, metrics, ready });
+  const server = createHttpServer({
+    deps,
+    graphql: yoga,
+    downloads: createDownloads(deps, metrics),
+    metrics,
+    ready,
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.GATEWAY_PORT, config.GATEWAY_HOST, () => {
@@ -121,6 +134,7 @@ export async function startGateway(
       await producer.disconnect();
       await deps.prisma.$disconnect();
       await pool.end();
+      await downloadPool.end();
       await redis.quit();
       await liveRedis.quit();
       await cql.shutdown();

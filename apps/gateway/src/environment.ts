@@ -94,6 +94,14 @@ const gatewayEnv = {
    * with a clear error instead of holding the request.
    */
   HISTORY_READ_TIMEOUT_MS: positiveInt(3000, 60_000),
+  /**
+   * CSV downloads (`/downloads/...`: a campaign's calls, an import's report) one gateway streams at once, each on a
+   * PostgreSQL connection of a pool of their own (this size), apart from the API's. Past it, a download is answered
+   * 503 with Retry-After.
+   */
+  DOWNLOADS_MAX_CONCURRENT: positiveInt(3, 100),
+  /** A download whose client has read nothing for this long is ended (its database connection freed). */
+  DOWNLOAD_STALL_TIMEOUT_MS: positiveInt(60_000, 3_600_000),
   /** After a webhook secret rotation, the previous secret signs too for this long (partners switch meanwhile). */
   WEBHOOK_SECRET_ROTATION_GRACE_MS: durationMs(24 * 60 * 60 * 1000),
 };

@@ -550,6 +550,75 @@ describe('Campaign.imports', () => {
   });
 });
 
+describe('Campaign.importHistory', () => {
+  it('pages every import newest first: who (user or API key), when, which file, its counts as plain integers', async () => {
+    const campaign = await createCampaign(t, auth, {
+      callFlow: {
+        message: { kind: 'SAY', text: 'Hello {{firstName}}' },
+        fields: [{ name: 'firstName', fallback: 'there' }],
+      },
+    });
+    // By the OPERATOR's session: two rows, one without a first name (warned), one repeated.
+    await addTargets(t, auth, campaign.id, [
+      { phoneNumber: '+442079460601', metadata: { firstName: 'Ann' } },
+      { phoneNumber: '+442079460602' },
+      { phoneNumber: '+442079460601', metadata: { firstName: 'Ann' } },
+    ]);
+    // By the OPERATOR's API key, a file of 1,200 rows: 1,199 new numbers and a bad one.
+    const lines = Array.from({ length: 1_199 }, (_, i) => `+4420794${String(70_000 + i)},Bo`);
+    await upload(campaign.id, `phone,firstName\n${lines.join('\n')}\nnot a number,Cy\n`, 'November list.csv');
+    const HISTORY = `query($id: ID!, $after: String) {
+      campaign(id: $id) {
+        importHistory(first: 1, after: $after) {
+          pageInfo { hasNextPage endCursor }
+          edges { node {
+            id source fileName createdBy createdAt status
+            rowsRead rowsImported rowsDuplicate rowsDoNotCall rowsInvalid rowsWarned issuesCsvPath
+          } }
+        }
+      }
+    }`;
+    const read = async (after: string | null) =>
+      dataOf(
+        await gql<{
+          campaign: {
+            importHistory: { pageInfo: { hasNextPage: boolean; endCursor: string }; edges: { node: Row }[] };
+          };
+        }>(t.url, HISTORY, { id: campaign.id, after }, { auth: tenant.apiKeys.VIEWER }),
+      ).campaign.importHistory;
+    const newest = await read(null);
+    expect(newest.pageInfo.hasNextPage).toBe(true);
+    const older = await read(newest.pageInfo.endCursor);
+    expect(older.pageInfo.hasNextPage).toBe(false);
+    const [upload1, inline] = [newest.edges[0]?.node, older.edges[0]?.node];
+    expect(upload1).toMatchObject({
+      source: 'CSV November list.csv',
+      fileName: 'November list.csv',
+      createdBy: 'API key "OPERATOR key"',
+      status: 'COMPLETED',
+      rowsRead: 1_200,
+      rowsImported: 1_199,
+      rowsDuplicate: 0,
+      rowsDoNotCall: 0,
+      rowsInvalid: 1,
+      rowsWarned: 0,
+      issuesCsvPath: `/downloads/imports/${encodeURIComponent(upload1?.id as string)}/issues.csv`,
+    });
+    expect(inline).toMatchObject({
+      source: 'INLINE',
+      fileName: null,
+      createdBy: tenant.users.OPERATOR.email,
+      rowsRead: 3,
+      rowsImported: 2,
+      rowsDuplicate: 1,
+      rowsWarned: 1,
+    });
+    expect(Date.parse(upload1?.createdAt as string)).toBeGreaterThanOrEqual(
+      Date.parse(inline?.createdAt as string),
+    );
+  });
+});
+
 describe('an import and a cancel of its campaign', () => {
   const CANCEL = `mutation($id: ID!) { cancelCampaign(id: $id) { __typename ... on Campaign { status } } }`;
   const cancel = (id: string) => gql<{ cancelCampaign: Row }>(t.url, CANCEL, { id }, { auth });

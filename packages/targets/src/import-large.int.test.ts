@@ -81,7 +81,7 @@ it('imports a 100,000-row CSV stream with exact counts', async () => {
   expect(result.errors.map((e) => e.row)).toEqual(Array.from({ length: 100 }, (_, k) => 37 + 100 * k));
   expect(result.errors.slice(0, 2)).toEqual([
     { row: 37, field: 'phone', value: '12ab37', reason: 'not a phone number' },
-    { row: 137, field: 'phone', value: '+800 00000137', reason: EMPTY_ZONE_CELL_REASON },
+    { row: 137, field: 'timezone', value: '', reason: EMPTY_ZONE_CELL_REASON },
   ]);
   expect(result.errors.filter((e) => e.reason === EMPTY_ZONE_CELL_REASON)).toHaveLength(50);
 
@@ -126,6 +126,20 @@ it('imports a 100,000-row CSV stream with exact counts', async () => {
       metadata: { name: 'Customer 119', segment: 'gold' },
     },
     // Row 137 (a non-geographic number) was rejected; row 173 repeats row 123's number: row 123 keeps it.
+  ]);
+  // Every rejected row is stored, not only the first 100, and every duplicate with what it repeats: rows 173, 273, …
+  // repeat the row 50 before them; the seed's 97 numbers were in the campaign already, and so row 73, which repeats
+  // row 23 (a seed number).
+  const issues = await pool.query(
+    `SELECT severity::text, field, count(*)::int AS n, count(duplicate_of_row)::int AS named,
+            count(*) FILTER (WHERE duplicate_of_row = row - 50)::int AS fifty_before
+     FROM target_import_issues WHERE import_id = $1 GROUP BY 1, 2 ORDER BY 1, 2`,
+    [importId],
+  );
+  expect(issues.rows).toEqual([
+    { severity: 'ERROR', field: 'phone', n: 500, named: 0, fifty_before: 0 },
+    { severity: 'ERROR', field: 'timezone', n: 500, named: 0, fifty_before: 0 },
+    { severity: 'WARNING', field: 'phone', n: 1_097, named: 999, fifty_before: 999 },
   ]);
   const zones = await pool.query(
     'SELECT timezone, count(*)::int AS n FROM calls WHERE campaign_id = $1 GROUP BY timezone',

@@ -6,7 +6,7 @@ import { parseTargetsCsv } from './csv.ts';
 import { ImportFailedError } from './errors.ts';
 import { createImport, type ImportContext, importTargetList, importTargets } from './import.ts';
 import { createTestTenant, csvStream, type TestTenant } from './test-fixtures.ts';
-import { EMPTY_ZONE_CELL_REASON } from './timezones.ts';
+import { EMPTY_ZONE_CELL_REASON, UNKNOWN_ZONE_REASON } from './timezones.ts';
 
 const pool = new pg.Pool({ connectionString: parseEnv(databaseEnv, process.env).DATABASE_URL, max: 4 });
 let tenant: TestTenant;
@@ -212,7 +212,7 @@ describe('importTargets from a CSV', () => {
       rowsRead: 4,
       rowsImported: 3,
       rowsInvalid: 1,
-      errors: [{ row: 4, field: 'phone', value: '+800 1234 5678', reason: EMPTY_ZONE_CELL_REASON }],
+      errors: [{ row: 4, field: 'timezone', value: '', reason: EMPTY_ZONE_CELL_REASON }],
       rowsWarned: 1,
       rowWarnings: [
         {
@@ -230,6 +230,18 @@ describe('importTargets from a CSV', () => {
       row_warnings: result.rowWarnings,
       timezone_sources: result.timezoneSources,
     });
+    // The warning is stored in the import report with the rejected rows (the CSV download of every issue).
+    expect(await issues(ctx.importId)).toEqual([
+      { ...result.rowWarnings[0], severity: 'WARNING', duplicate_of_row: null },
+      {
+        row: 4,
+        severity: 'ERROR',
+        field: 'timezone',
+        value: '',
+        message: EMPTY_ZONE_CELL_REASON,
+        duplicate_of_row: null,
+      },
+    ]);
     expect((await calls(campaignId)).map((c) => [c.phone_number, c.timezone, c.timezone_source])).toEqual([
       ['+12122000001', 'America/New_York', 'COLUMN'],
       ['+16052000003', 'Europe/Paris', 'COLUMN'],
@@ -358,6 +370,165 @@ describe('importTargets from a CSV', () => {
     );
     expect(seen).toEqual([10_000, 20_000]);
     expect(result.rowsImported).toBe(25_000);
+  });
+});
+
+/** The stored issues of an import, in row order, as the report's CSV download lists them. */
+async function issues(importId: string) {
+  const result = await pool.query(
+    `SELECT row, severity::text, field, value, message, duplicate_of_row
+     FROM target_import_issues WHERE import_id = $1 ORDER BY row, id`,
+    [importId],
+  );
+  return result.rows;
+}
+
+describe('the import report: every rejected row, warning and duplicate stored', () => {
+  it('stores them all (beyond the first N errors), each duplicate naming the row it repeats', async () => {
+    const campaignId = await londonCampaign();
+    // Far from the other tests' numbers: the do-not-call list is the whole tenant's.
+    const [a, b, c, d] = numbers(4, 700_000);
+    await importTargetList(pool, await context(campaignId), [{ phone: a as string }]);
+    await tenant.doNotCall(d as string);
+    const csv = [
+      'phone,firstName',
+      `${a},Already`,
+      `${b},Bea`,
+      '12ab,Bad',
+      `${c},`,
+      `0${(b as string).slice(3)},Bea again`,
+      `${d},Dee`,
+      `${d},Dee twice`,
+      '1,One',
+      `${a},Already again`,
+      '',
+    ].join('\n');
+    const ctx = await context(campaignId, {
+      maxReportedErrors: 1,
+      mergeFields: [{ name: 'firstName', fallback: 'there' }],
+    });
+    const result = await importTargets(pool, ctx, parseTargetsCsv(csvStream(csv)));
+    expect(result).toMatchObject({
+      rowsRead: 9,
+      rowsImported: 2,
+      rowsDuplicate: 4,
+      rowsDoNotCall: 1,
+      rowsInvalid: 2,
+      rowsWarned: 1,
+    });
+    // One error listed on the import row; both in the report.
+    expect(result.errors.map((e) => e.row)).toEqual([3]);
+    expect(await issues(ctx.importId)).toEqual([
+      {
+        row: 1,
+        severity: 'WARNING',
+        field: 'phone',
+        value: a,
+        message: 'already in the campaign',
+        duplicate_of_row: null,
+      },
+      {
+        row: 3,
+        severity: 'ERROR',
+        field: 'phone',
+        value: '12ab',
+        message: 'not a phone number',
+        duplicate_of_row: null,
+      },
+      {
+        row: 4,
+        severity: 'WARNING',
+        field: 'firstName',
+        value: '',
+        message: '{{firstName}} has no value: the call will say the fallback "there"',
+        duplicate_of_row: null,
+      },
+      // Written nationally, the same number as row 2 (the report shows it in E.164: why it is the same).
+      {
+        row: 5,
+        severity: 'WARNING',
+        field: 'phone',
+        value: b,
+        message: 'duplicate of row 2',
+        duplicate_of_row: 2,
+      },
+      // The do-not-call number was added (SKIPPED) by row 6: its repeat names that row.
+      {
+        row: 7,
+        severity: 'WARNING',
+        field: 'phone',
+        value: d,
+        message: 'duplicate of row 6',
+        duplicate_of_row: 6,
+      },
+      {
+        row: 8,
+        severity: 'ERROR',
+        field: 'phone',
+        value: '1',
+        message: 'not a phone number',
+        duplicate_of_row: null,
+      },
+      {
+        row: 9,
+        severity: 'WARNING',
+        field: 'phone',
+        value: a,
+        message: 'already in the campaign',
+        duplicate_of_row: null,
+      },
+    ]);
+    expect(
+      await pool.query('SELECT rows_warned FROM target_imports WHERE id = $1', [ctx.importId]),
+    ).toMatchObject({
+      rows: [{ rows_warned: 1 }],
+    });
+  });
+
+  it('keeps values with tabs, newlines and backslashes exactly, shortened like the errors', async () => {
+    const campaignId = await londonCampaign();
+    const value = `tab\there, new\nline \\ back\r${'x'.repeat(300)}`;
+    const ctx = await context(campaignId);
+    await importTargetList(pool, ctx, [{ phone: value }]);
+    const [issue] = await issues(ctx.importId);
+    expect(issue).toMatchObject({ severity: 'ERROR', field: 'phone', message: 'not a phone number' });
+    expect(issue.value).toBe(`${value.slice(0, 200)}…`);
+  });
+
+  it('reports an empty timezone cell as empty, and a missing timezone column as missing', async () => {
+    const campaignId = await tenant.campaign('America/New_York', 'US');
+    // A non-geographic number (+800): no zone can ever be told from it.
+    const withColumn = await context(campaignId);
+    const empty = await importTargets(
+      pool,
+      withColumn,
+      parseTargetsCsv(csvStream('phone,timezone\n+800 1234 5678,\n+800 1234 5679,  \n')),
+    );
+    expect(empty.errors).toEqual([
+      { row: 1, field: 'timezone', value: '', reason: EMPTY_ZONE_CELL_REASON },
+      { row: 2, field: 'timezone', value: '  ', reason: EMPTY_ZONE_CELL_REASON },
+    ]);
+    expect((await issues(withColumn.importId)).map((i) => [i.row, i.field, i.value, i.message])).toEqual([
+      [1, 'timezone', '', EMPTY_ZONE_CELL_REASON],
+      [2, 'timezone', '  ', EMPTY_ZONE_CELL_REASON],
+    ]);
+    const withoutColumn = await context(campaignId);
+    const missing = await importTargets(
+      pool,
+      withoutColumn,
+      parseTargetsCsv(csvStream('phone\n+800 1234 5678\n')),
+    );
+    expect(missing.errors).toEqual([
+      { row: 1, field: 'phone', value: '+800 1234 5678', reason: UNKNOWN_ZONE_REASON },
+    ]);
+  });
+
+  it('stores nothing of an import that fails as a whole', async () => {
+    const campaignId = await londonCampaign();
+    const ctx = await context(campaignId);
+    const csv = 'phone\n12ab\n020 7946 0958\n"unclosed\n';
+    await failure(importTargets(pool, ctx, parseTargetsCsv(csvStream(csv))));
+    expect(await issues(ctx.importId)).toEqual([]);
   });
 });
 

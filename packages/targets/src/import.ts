@@ -3,7 +3,12 @@ import { DatabaseError, type Pool, type PoolClient } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { CopyWriter } from './copy.ts';
 import { CampaignClosedError, ImportFailedError, TargetsCsvError } from './errors.ts';
-import { checkNormalizeOptions, type NormalizeOptions, normalizeTarget } from './normalize.ts';
+import {
+  checkNormalizeOptions,
+  type NormalizedTarget,
+  type NormalizeOptions,
+  normalizeTarget,
+} from './normalize.ts';
 import {
   BUMP_COUNTERS,
   COMPLETE_IMPORT,
@@ -12,6 +17,7 @@ import {
   CREATE_STAGE,
   FAIL_IMPORT,
   INSERT_CALLS,
+  INSERT_ISSUES,
   LOCK_CAMPAIGN,
   LOCK_IMPORT,
 } from './sql.ts';
@@ -64,11 +70,20 @@ export interface ImportResult {
   readonly rowsDoNotCall: number;
   /** Rows rejected, not inserted. */
   readonly rowsInvalid: number;
-  /** The first `maxReportedErrors` rejected rows, in row order. */
-  readonly errors: readonly RowError[];
-  /** Rows imported with a warning (counted among the others above: a warned row is imported, or a duplicate…). */
+  /**
+   * Valid rows with at least one warning (a merge field without a value, a remark of `normalizeTarget`), whatever
+   * became of them: imported, duplicate or do-not-call.
+   */
   readonly rowsWarned: number;
-  /** The first `maxReportedErrors` warnings, in row order. */
+  /**
+   * The first `maxReportedErrors` rejected rows, in row order. Every rejected row, every warning and every duplicate
+   * (with the row it repeats) is stored in `target_import_issues`.
+   */
+  readonly errors: readonly RowError[];
+  /**
+   * The first `maxReportedErrors` warnings of `normalizeTarget` (e.g. an explicit zone the number does not fit), in
+   * row order; every warning, merge fields' included, is in `target_import_issues`.
+   */
   readonly rowWarnings: readonly RowWarning[];
   /** How the zones of the valid rows were found. */
   readonly timezoneSources: TimezoneSourceCounts;
@@ -82,6 +97,8 @@ export interface NewImport {
   /** Where the targets come from, for people reading the import list (e.g. `csv:customers.csv`, `inline`). */
   readonly source: string;
   readonly createdById?: string | null;
+  /** The API key that imported, when not a user. */
+  readonly createdByApiKeyId?: string | null;
 }
 
 const PROGRESS_EVERY = 10_000;
@@ -101,6 +118,7 @@ export async function createImport(pool: Pool, input: NewImport): Promise<string
     input.campaignId,
     input.source,
     input.createdById ?? null,
+    input.createdByApiKeyId ?? null,
   ]);
   return id;
 }
@@ -123,25 +141,17 @@ export async function importTargets(
   const errors: RowError[] = [];
   let rowsRead = 0;
   let rowsInvalid = 0;
-  const reject = (error: RowError) => {
-    rowsInvalid++;
-    if (errors.length < maxErrors) errors.push(error);
-  };
-  const rowWarnings: RowWarning[] = [];
   let rowsWarned = 0;
-  // Every warned row passes here once, with all its warnings: where a store of every warned row would plug in.
-  const warn = (row: number, warnings: readonly FieldWarning[]) => {
-    rowsWarned++;
-    for (const warning of warnings) {
-      if (rowWarnings.length < maxErrors) rowWarnings.push({ row, ...warning });
-    }
-  };
+  /** The first `maxErrors` warnings, for the result (every one is stored in `target_import_issues`). */
+  const rowWarnings: RowWarning[] = [];
   const timezoneSources: TimezoneSourceCounts = {
     COLUMN: 0,
     NUMBER_PREFIX: 0,
     COUNTRY_CODE: 0,
     emptyCells: 0,
   };
+  /** Lines of issues staged: the statement copying them to `target_import_issues` runs only when there are some. */
+  let issuesStaged = 0;
   const fields = ctx.mergeFields ?? [];
   const missing = fields.map(() => 0);
 
@@ -170,7 +180,42 @@ export async function importTargets(
     if (status !== 'RUNNING') throw new Precondition(`import ${ctx.importId} is ${status}, not RUNNING`);
     await client.query(CREATE_STAGE);
 
-    copy = new CopyWriter(client, COPY_STAGE);
+    const writer = new CopyWriter(client, COPY_STAGE);
+    copy = writer;
+    let flushDue = false;
+    const stage = (line: string) => {
+      if (writer.add(line)) flushDue = true;
+    };
+    const stageIssue = (row: number, severity: Severity, issue: FieldWarning) => {
+      issuesStaged++;
+      stage(issueLine(row, severity, issue));
+    };
+    const reject = (error: RowError) => {
+      rowsInvalid++;
+      const reason = reportedValue(error.reason);
+      if (errors.length < maxErrors) errors.push({ ...error, reason });
+      stageIssue(error.row, 'ERROR', { field: error.field, value: error.value, message: reason });
+    };
+    /** Stages a valid target and its warnings (its own, and the merge fields it has no value for). */
+    const accept = (row: number, target: NormalizedTarget) => {
+      let warned = false;
+      for (const warning of target.warnings) {
+        stageIssue(row, 'WARNING', warning);
+        if (rowWarnings.length < maxErrors) rowWarnings.push({ row, ...warning });
+        warned = true;
+      }
+      timezoneSources[target.timezoneSource]++;
+      if (target.emptyTimezoneCell) timezoneSources.emptyCells++;
+      fields.forEach((field, i) => {
+        const value = target.metadata[field.name];
+        if (hasValue(value)) return;
+        missing[i] = (missing[i] ?? 0) + 1;
+        stageIssue(row, 'WARNING', mergeFieldWarning(field, value));
+        warned = true;
+      });
+      if (warned) rowsWarned++;
+      stage(targetLine(row, target));
+    };
     const iterator = Symbol.asyncIterator in rows ? rows[Symbol.asyncIterator]() : rows[Symbol.iterator]();
     let done = false;
     try {
@@ -192,25 +237,14 @@ export async function importTargets(
         if (rowsRead % PROGRESS_EVERY === 0) ctx.onProgress?.(rowsRead);
         if (item.kind === 'error') {
           reject({ row: item.row, field: item.field, value: item.value, reason: item.reason });
-          continue;
+        } else {
+          const target = normalizeTarget(item, options);
+          if (target.ok) accept(item.row, target);
+          else reject({ row: item.row, field: target.field, value: target.value, reason: target.reason });
         }
-        const target = normalizeTarget(item, options);
-        if (!target.ok) {
-          reject({ row: item.row, field: target.field, value: target.value, reason: target.reason });
-          continue;
-        }
-        if (target.warnings.length > 0) warn(item.row, target.warnings);
-        timezoneSources[target.timezoneSource]++;
-        if (target.emptyTimezoneCell) timezoneSources.emptyCells++;
-        fields.forEach((field, i) => {
-          if (!hasValue(target.metadata[field.name])) missing[i] = (missing[i] ?? 0) + 1;
-        });
-        let metadata = JSON.stringify(target.metadata);
-        // COPY's text format treats backslash as an escape; JSON has already escaped tabs and newlines.
-        if (metadata.includes('\\')) metadata = metadata.replaceAll('\\', '\\\\');
-        const zone = `${target.timezone}\t${target.timezoneSource}`;
-        if (copy.add(`${uuidv7()}\t${item.row}\t${target.phone}\t${zone}\t${metadata}\n`)) {
-          await copy.flush();
+        if (flushDue) {
+          flushDue = false;
+          await writer.flush();
           ctx.signal?.throwIfAborted();
         }
       }
@@ -218,7 +252,7 @@ export async function importTargets(
       // Stops the source (a CSV stream is destroyed) when the loop ends early.
       if (!done) await iterator.return?.();
     }
-    await copy.end();
+    await writer.end();
     ctx.signal?.throwIfAborted();
 
     // Fresh statistics so the join with do_not_call and the sort are planned for the real row count.
@@ -226,8 +260,10 @@ export async function importTargets(
     const inserted = await client.query<{ pending: number; skipped: number }>(INSERT_CALLS, [
       ctx.tenantId,
       ctx.campaignId,
+      ctx.importId,
     ]);
     const { pending, skipped } = inserted.rows[0] ?? { pending: 0, skipped: 0 };
+    if (issuesStaged > 0) await client.query(INSERT_ISSUES, [ctx.importId]);
     const campaign = await client.query<{ status: CampaignStatusName }>(LOCK_CAMPAIGN, [
       ctx.campaignId,
       ctx.tenantId,
@@ -246,8 +282,8 @@ export async function importTargets(
       rowsDuplicate: rowsRead - rowsInvalid - pending - skipped,
       rowsDoNotCall: skipped,
       rowsInvalid,
-      errors,
       rowsWarned,
+      errors,
       rowWarnings,
       timezoneSources,
       warnings: fields.flatMap((field, i) =>
@@ -261,9 +297,9 @@ export async function importTargets(
       result.rowsDuplicate,
       result.rowsDoNotCall,
       result.rowsInvalid,
+      result.rowsWarned,
       JSON.stringify(errors),
       JSON.stringify(result.warnings),
-      rowsWarned,
       JSON.stringify(rowWarnings),
       JSON.stringify(timezoneSources),
     ]);
@@ -290,6 +326,51 @@ export async function importTargets(
         : describeFailure(error);
     throw await failImport(pool, ctx.importId, reason, rowsRead, error);
   }
+}
+
+type Severity = 'ERROR' | 'WARNING';
+
+// COPY's text format: backslash escapes, tab separates, newline ends the line, \N is NULL.
+const COPY_SPECIAL = /[\\\t\n\r]/g;
+const COPY_ESCAPES: Readonly<Record<string, string>> = {
+  '\\': '\\\\',
+  '\t': '\\t',
+  '\n': '\\n',
+  '\r': '\\r',
+};
+
+/** A text value as a field of a COPY text line: storable, shortened like every reported value, escaped. */
+function copyText(value: string): string {
+  return reportedValue(value).replace(COPY_SPECIAL, (special) => COPY_ESCAPES[special] as string);
+}
+
+/** The stage line of a valid target (the id its call gets; the issue columns NULL). */
+function targetLine(row: number, target: NormalizedTarget): string {
+  let metadata = JSON.stringify(target.metadata);
+  // COPY's text format treats backslash as an escape; JSON has already escaped tabs and newlines.
+  if (metadata.includes('\\')) metadata = metadata.replaceAll('\\', '\\\\');
+  const zone = `${target.timezone}\t${target.timezoneSource}`;
+  return `${uuidv7()}\t${row}\t${target.phone}\t${zone}\t${metadata}\t\\N\t\\N\t\\N\t\\N\n`;
+}
+
+/** The stage line of an issue of row `row` (the target columns NULL). */
+function issueLine(row: number, severity: Severity, issue: FieldWarning): string {
+  return `\\N\t${row}\t\\N\t\\N\t\\N\t\\N\t${severity}\t${copyText(issue.field)}\t${copyText(issue.value)}\t${copyText(issue.message)}\n`;
+}
+
+/** The warning of a row without a value for a merge field of the campaign's call flow. */
+function mergeFieldWarning(
+  field: { name: string; fallback: string },
+  value: string | undefined,
+): FieldWarning {
+  const says = field.fallback
+    ? `the fallback "${field.fallback}"`
+    : 'nothing in its place (its fallback is empty)';
+  return {
+    field: field.name,
+    value: value ?? '',
+    message: `{{${field.name}}} has no value: the call will say ${says}`,
+  };
 }
 
 /**

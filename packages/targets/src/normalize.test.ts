@@ -209,6 +209,23 @@ describe('normalizeTarget: recipient time zones', () => {
     });
   });
 
+  it('says an empty timezone cell is empty, not that a timezone column is missing', () => {
+    // The file has the column (the cell is '' or blanks), the number tells no zone: the cell is what to fix.
+    for (const timezone of ['', '   ']) {
+      expect(normalizeTarget({ phone: '+800 1234 5678', timezone }, us)).toEqual({
+        ok: false,
+        field: 'timezone',
+        value: timezone,
+        reason: EMPTY_ZONE_CELL_REASON,
+      });
+    }
+    // An empty cell of a number whose zone the number tells is no problem.
+    expect(normalizeTarget({ phone: '020 7946 0958', timezone: '' }, gb)).toMatchObject({
+      ok: true,
+      timezone: 'Europe/London',
+    });
+  });
+
   it("rejects derived zones that are never inside the campaign's calling window together", () => {
     // 09:00-17:00 is never open from Pago Pago to Guam at once; 08:00-21:00 is, for a short while.
     const nineToFive = { ...us, callingWindow: { start: 9 * 60, end: 17 * 60 } };

@@ -173,8 +173,10 @@ export function recipientZones(
     };
   }
   if (derived === undefined) {
-    const reason = cell === undefined ? UNKNOWN_ZONE_REASON : EMPTY_ZONE_CELL_REASON;
-    return { ok: false, field: 'phone', value: number.e164, reason };
+    // A file with a timezone column whose cell is empty is told so (the cell is the problem), not asked for a column.
+    if (cell !== undefined)
+      return { ok: false, field: 'timezone', value: cell, reason: EMPTY_ZONE_CELL_REASON };
+    return { ok: false, field: 'phone', value: number.e164, reason: UNKNOWN_ZONE_REASON };
   }
   if (callingWindow !== undefined && !windowEverOpen(callingWindow, derived.group)) {
     const window = `${formatTimeOfDay(callingWindow.start)}-${formatTimeOfDay(callingWindow.end)}`;

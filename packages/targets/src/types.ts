@@ -8,7 +8,11 @@ export interface RowError {
   readonly reason: string;
 }
 
-/** A problem with a row that is imported all the same: which field, its value, what is odd about it. */
+/**
+ * A problem with a row that is imported all the same (an explicit zone the number does not fit, a merge field without
+ * a value): which field, its value (empty when it has none), what is odd about it. Stored, like every rejected row,
+ * in `target_import_issues` (severity WARNING).
+ */
 export interface FieldWarning {
   readonly field: string;
   readonly value: string;

@@ -15,6 +15,8 @@ export interface GatewayDeps {
   logger: Logger;
   prisma: Database;
   pool: pg.Pool;
+  /** The CSV downloads' own connections (DOWNLOADS_MAX_CONCURRENT): a long download never holds one of the API's. */
+  downloadPool: pg.Pool;
   redis: Redis;
   /** Request budgets per caller and login attempt budgets. */
   buckets: TokenBucket;

@@ -8,19 +8,11 @@ import {
   type OperationDefinitionNode,
 } from 'graphql';
 import { createYoga, type Plugin } from 'graphql-yoga';
-import {
-  authenticate,
-  type Credential,
-  credentialOf,
-  InvalidCredentialError,
-  sessionCookie,
-} from '../auth/authenticate.ts';
-import type { Viewer } from '../auth/viewer.ts';
+import { requestViewer } from '../auth/request-viewer.ts';
 import { requestScope } from '../http/request-context.ts';
 import { useStreamingUploads } from '../http/streaming-uploads.ts';
 import type { Metrics } from '../metrics.ts';
 import type { GatewayDeps, GraphQLContext } from './context.ts';
-import { gqlError } from './errors.ts';
 import { takeRequestBudget } from './request-budget.ts';
 import { schema } from './schema/index.ts';
 
@@ -160,28 +152,7 @@ export function createGraphQLHandler(deps: GatewayDeps, metrics: Metrics) {
       },
     },
     context: async ({ request, requestId, clientAddress }) => {
-      let credential: Credential | null;
-      try {
-        credential = credentialOf(request.headers);
-      } catch (err) {
-        if (err instanceof InvalidCredentialError) throw gqlError('UNAUTHENTICATED', err.message);
-        throw err;
-      }
-      let viewer: Viewer | null = null;
-      const responseCookies: string[] = [];
-      if (credential) {
-        try {
-          viewer = await authenticate(deps.prisma, credential.value, logger);
-        } catch (err) {
-          if (!(err instanceof InvalidCredentialError)) throw err;
-          // A credential sent on purpose, in the Authorization header, is refused. A session cookie that expired or
-          // was ended elsewhere is different: the browser keeps sending it and cannot remove an httpOnly cookie, so
-          // refusing it would refuse `login` too. The caller is anonymous instead (protected fields still answer
-          // UNAUTHENTICATED) and the cookie is cleared.
-          if (credential.from !== 'cookie') throw gqlError('UNAUTHENTICATED', err.message);
-          responseCookies.push(sessionCookie(config, '', 0));
-        }
-      }
+      const { viewer, responseCookies } = await requestViewer(deps, request.headers);
       await takeRequestBudget(deps, metrics, viewer, clientAddress);
       const ctx: GraphQLContext = {
         deps,

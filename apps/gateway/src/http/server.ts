@@ -4,11 +4,15 @@ import type { GatewayDeps } from '../graphql/context.ts';
 import type { GraphQLHandler } from '../graphql/yoga.ts';
 import type { Metrics } from '../metrics.ts';
 import { clientAddress, trustedProxies } from './client-address.ts';
+import { DOWNLOADS_PREFIX } from './download-paths.ts';
+import type { createDownloads } from './downloads.ts';
 import { requestScope } from './request-context.ts';
 
 export interface HttpServerOptions {
   deps: GatewayDeps;
   graphql: GraphQLHandler;
+  /** Everything under /downloads/ (CSV files). */
+  downloads: ReturnType<typeof createDownloads>;
   metrics: Metrics;
   /** PostgreSQL and Redis answer and shutdown has not begun (see `readiness`): /readyz answers 503 otherwise. */
   ready: () => Promise<{ ok: boolean; checks: Record<string, string> }>;
@@ -43,6 +47,7 @@ function sendJson(
 }
 
 function routeOf(path: string): string {
+  if (path.startsWith(DOWNLOADS_PREFIX)) return '/downloads';
   return ['/graphql', '/healthz', '/readyz'].includes(path) ? path : 'other';
 }
 
@@ -81,12 +86,15 @@ export async function readiness(
 
 const METHODS = new Set(['GET', 'POST', 'HEAD', 'OPTIONS']);
 
-export function createHttpServer({ deps, graphql, metrics, ready }: HttpServerOptions): Server {
+export function createHttpServer({ deps, graphql, downloads, metrics, ready }: HttpServerOptions): Server {
   const { config, logger } = deps;
   const proxies = trustedProxies(config.TRUSTED_PROXIES);
 
   async function handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://gateway').pathname;
+    if (path.startsWith(DOWNLOADS_PREFIX)) {
+      return downloads(req, res, { path, requestId, clientAddress: clientAddress(req, proxies) });
+    }
     switch (path) {
       case '/healthz':
         return sendJson(res, 200, { status: 'ok' });

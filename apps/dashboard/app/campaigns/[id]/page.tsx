@@ -21,16 +21,18 @@ import {
   describeFlowResult,
   FlowResults,
 } from '../../../components/flow-results';
+import { ImportHistory } from '../../../components/import-history';
 import { Pager, StatusFilter, useCursors } from '../../../components/paging';
 import { SignedIn, type Viewer } from '../../../components/session';
 import { TargetsImport } from '../../../components/targets';
 import { ThroughputChart } from '../../../components/throughput-chart';
 import { useRefetchOnReconnect } from '../../../lib/connection';
+import { count } from '../../../lib/format';
 import { shortZones, zoneSource } from '../../../lib/time-zones';
 
 const CAMPAIGN = `query Campaign($id: ID!, $first: Int!, $after: String, $status: [CallStatus!], $search: String) {
   campaign(id: $id) {
-    id name status revision timezone maxConcurrentCalls callsPerSecond
+    id name status revision timezone maxConcurrentCalls callsPerSecond callsCsvPath
     callFlowVersion callFlow { menu { keys { key action label } } }
     counters { ${COUNTER_FIELDS} ${FLOW_COUNTER_FIELDS} }
     calls(first: $first, after: $after, status: $status, search: $search) {
@@ -94,6 +96,8 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
   const [problem, setProblem] = useState<string | null>(null);
   const [historyOf, setHistoryOf] = useState<{ id: string; phoneNumber: string } | null>(null);
   const targetsShown = useRef(false);
+  /** Imports made on this page: the history reads itself again after each. */
+  const [imported, setImported] = useState(0);
   const controls = useRef<HTMLElement>(null);
   const [{ data, error }, refetch] = useQuery<{
     campaign: {
@@ -104,6 +108,8 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
       timezone: string;
       maxConcurrentCalls: number;
       callsPerSecond: number;
+      /** The calls as a CSV file (OPERATOR and ADMIN), through the dashboard's /downloads proxy. */
+      callsCsvPath: string;
       /** Null until a flow is saved: the campaign cannot start without one. */
       callFlowVersion: number | null;
       callFlow: { menu: { keys: { key: string; action: string; label: string | null }[] } | null } | null;
@@ -222,7 +228,7 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
           ).map(([label, value, key]) => (
             <div key={key}>
               <dt>{label}</dt>
-              <dd data-testid={`count-${key}`}>{value.toLocaleString('en')}</dd>
+              <dd data-testid={`count-${key}`}>{count(value)}</dd>
             </div>
           ))}
         </dl>
@@ -280,7 +286,10 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
       {showTargets && (
         <TargetsImport
           campaignId={id}
-          onImported={() => refetch({ requestPolicy: 'network-only' })}
+          onImported={() => {
+            refetch({ requestPolicy: 'network-only' });
+            setImported((n) => n + 1);
+          }}
           closed={
             targetsOpen(campaign.status)
               ? null
@@ -313,9 +322,14 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
           />
         </label>
         <span className="muted">
-          {campaign.calls.totalCount.toLocaleString('en-US')}
+          {count(campaign.calls.totalCount)}
           {campaign.calls.totalCountExact ? '' : '+'} calls
         </span>
+        {canOperate && (
+          <a className="button secondary" href={campaign.callsCsvPath} download data-testid="export-calls">
+            Export calls (CSV)
+          </a>
+        )}
       </div>
       <table>
         <thead>
@@ -359,6 +373,7 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
         </tbody>
       </table>
       <Pager cursors={cursors} pageInfo={campaign.calls.pageInfo} />
+      <ImportHistory campaignId={id} version={imported} />
       {historyOf && (
         <CallHistoryDialog
           callId={historyOf.id}

@@ -6,7 +6,7 @@ import type { GraphQLContext } from '../context.ts';
 import { perRequest } from '../per-request.ts';
 
 /** The readable name of an actor, looked up once per request (a page of entries has few distinct actors). */
-function actorName(ctx: GraphQLContext, type: string, id: string | null): Promise<string | null> {
+export function actorName(ctx: GraphQLContext, type: string, id: string | null): Promise<string | null> {
   if (!id || !isUuid(id)) return Promise.resolve(null);
   return perRequest(ctx, `actor:${type}:${id}`, () => {
     const tenantId = ctx.viewer?.tenantId ?? NO_ROW_ID;

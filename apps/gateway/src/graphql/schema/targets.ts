@@ -1,9 +1,12 @@
 import type { ImportWarning, RowWarning, TimezoneSourceCounts } from '@outbound/targets';
+import { encodeGlobalID } from '@pothos/plugin-relay';
 import { z } from 'zod';
+import { downloadPath, fileNameOf } from '../../http/download-paths.ts';
 import { importCsvTargets, importInlineTargets } from '../../services/targets/import-targets.ts';
 import { builder } from '../builder.ts';
 import { CampaignLockedError, NotFoundError, TargetImportError } from '../errors.ts';
 import { tenantRow } from '../node-lookup.ts';
+import { actorName } from './audit.ts';
 import { CampaignRef } from './campaign.ts';
 import { ImportStatusEnum } from './enums.ts';
 
@@ -75,9 +78,25 @@ export const TargetImportRef = builder.prismaNode('TargetImport', {
   nullable: true,
   authScopes: { viewer: true },
   findUnique: tenantRow,
-  description: 'One import of targets into a campaign, with its counts and the first rejected rows.',
+  description:
+    'One import of targets into a campaign: who, when, from which file, its counts, the first rejected rows, and ' +
+    'every rejected and warned row as a CSV download (issuesCsvPath). Counts are plain integers.',
   fields: (t) => ({
     source: t.exposeString('source', { description: 'INLINE or CSV (with the file name).' }),
+    fileName: t.string({
+      nullable: true,
+      description: 'The uploaded file, for a CSV import (null for an inline list).',
+      resolve: (i) => fileNameOf(i.source),
+    }),
+    createdBy: t.string({
+      nullable: true,
+      description:
+        'Who imported: the user\'s e-mail address or `API key "<name>"` (null once deleted, or for the platform).',
+      resolve: (i, _args, ctx) =>
+        i.createdById
+          ? actorName(ctx, 'USER', i.createdById)
+          : actorName(ctx, 'API_KEY', i.createdByApiKeyId),
+    }),
     status: t.expose('status', { type: ImportStatusEnum }),
     rowsRead: t.exposeInt('rowsRead'),
     rowsImported: t.exposeInt('rowsImported', { description: 'New targets, ready to dial.' }),
@@ -88,7 +107,18 @@ export const TargetImportRef = builder.prismaNode('TargetImport', {
       description: 'On the do-not-call list: added as SKIPPED.',
     }),
     rowsInvalid: t.exposeInt('rowsInvalid', {
-      description: 'Rejected rows (all counted; the first ones listed).',
+      description:
+        'Rejected rows (all counted; the first ones listed in errors, all in the CSV of issuesCsvPath).',
+    }),
+    rowsWarned: t.exposeInt('rowsWarned', {
+      description:
+        'Valid rows with a warning (a merge field without a value, a remark on the row), whatever became of them.',
+    }),
+    issuesCsvPath: t.string({
+      description:
+        'Where every rejected row, warning and duplicate of the import downloads as CSV (row, field, value, ' +
+        "severity, message, duplicate_of_row): a path on the API's host, authenticated like /graphql.",
+      resolve: (i) => downloadPath('issues', encodeGlobalID('TargetImport', i.id)),
     }),
     errors: t.field({ type: [TargetRowError], resolve: (i) => i.errors as unknown as RowError[] }),
     warnings: t.field({
@@ -98,11 +128,11 @@ export const TargetImportRef = builder.prismaNode('TargetImport', {
       resolve: (i) =>
         (i.warnings as unknown as ImportWarning[]).map((w) => ({ ...w, of: i.rowsRead - i.rowsInvalid })),
     }),
-    rowsWarned: t.exposeInt('rowsWarned', {
-      description: 'Rows imported with a warning (all counted; the first ones listed in rowWarnings).',
-    }),
     rowWarnings: t.field({
       type: [TargetRowWarning],
+      description:
+        'The first warnings about rows (e.g. an explicit zone the number does not fit); every warning is in the ' +
+        'CSV of issuesCsvPath.',
       resolve: (i) => i.rowWarnings as unknown as RowWarning[],
     }),
     timezoneSources: t.field({
@@ -117,6 +147,29 @@ export const TargetImportRef = builder.prismaNode('TargetImport', {
     campaign: t.relation('campaign'),
   }),
 });
+
+builder.prismaObjectFields(CampaignRef, (t) => ({
+  importHistory: t.prismaConnection({
+    type: 'TargetImport',
+    cursor: 'id',
+    maxSize: 100,
+    defaultSize: 20,
+    description:
+      'Every import of targets into this campaign, newest first: who, when, which file, its counts.',
+    resolve: (query, campaign, _args, ctx) =>
+      ctx.deps.prisma.targetImport.findMany({
+        ...query,
+        where: { campaignId: campaign.id },
+        orderBy: { id: 'desc' },
+      }),
+  }),
+  callsCsvPath: t.string({
+    description:
+      "Where the campaign's calls download as CSV (OPERATOR and ADMIN): a path on the API's host, authenticated " +
+      'like /graphql. One row per call: number, metadata, status, attempts, outcome, call flow results, time zones and how they were found, timestamps.',
+    resolve: (campaign) => downloadPath('calls', encodeGlobalID('Campaign', campaign.id)),
+  }),
+}));
 
 // A query of its own rather than a relation: Prisma applies a nested relation's `take` after reading every
 // related row, and a partner adding numbers one request at a time leaves a campaign with very many imports.

@@ -45,6 +45,7 @@ async function runImport(
     campaignId,
     source,
     createdById: viewer.actor.type === 'USER' ? viewer.actor.id : null,
+    createdByApiKeyId: viewer.actor.type === 'API_KEY' ? viewer.actor.id : null,
   });
   try {
     await run({
