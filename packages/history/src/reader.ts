@@ -181,12 +181,16 @@ export async function readCallHistory(
       detail: text(row.detail),
     });
   }
-  // Carriers date their callbacks to the second: events of one second are put in the order calls go through.
+  // Carriers date their callbacks to the second (a completion stamped 12:07:24 may have happened at 12:07:24.9),
+  // while the platform's own events (the flow's, the call-worker's) have milliseconds: events of one second are put
+  // in the order calls go through, then by time.
+  const second = (d: Date) => Math.floor(d.getTime() / 1000);
   for (const attempt of attempts.values())
     attempt.events.sort(
       (a, b) =>
-        a.occurredAt.getTime() - b.occurredAt.getTime() ||
-        (LIFECYCLE[a.type] ?? 3) - (LIFECYCLE[b.type] ?? 3),
+        second(a.occurredAt) - second(b.occurredAt) ||
+        (LIFECYCLE[a.type] ?? 3) - (LIFECYCLE[b.type] ?? 3) ||
+        a.occurredAt.getTime() - b.occurredAt.getTime(),
     );
   return { attempts: [...attempts.values()].sort((a, b) => a.attempt - b.attempt), foreignRows };
 }
