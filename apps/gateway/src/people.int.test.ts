@@ -180,7 +180,12 @@ describe('invitations and password links', () => {
     });
     expect(row).toMatchObject({ tenantId: a.id, role: 'VIEWER', passwordHash: null, name: 'Ada Lovelace' });
     const [link] = row.passwordLinks;
-    const [, selector, secret] = invited.token.split('_') as [string, string, string];
+    // The secret is base64url, which may itself hold '_': split at the first two only.
+    const [, selector, secret] = /^obp_([0-9a-f]{12})_(.+)$/.exec(invited.token) as unknown as [
+      string,
+      string,
+      string,
+    ];
     expect(link).toMatchObject({ purpose: 'INVITE', selector, secretHash: sha256(secret), usedAt: null });
     expect(JSON.stringify(row.passwordLinks)).not.toContain(secret);
     // No field of the API could carry a password hash or a link's secret.
@@ -280,7 +285,12 @@ describe('invitations and password links', () => {
 
   it('refuses an expired link, and a tampered one as unknown', async () => {
     const invited = await invite(a);
-    const [, selector, secret] = invited.token.split('_') as [string, string, string];
+    // The secret is base64url, which may itself hold '_': split at the first two only.
+    const [, selector, secret] = /^obp_([0-9a-f]{12})_(.+)$/.exec(invited.token) as unknown as [
+      string,
+      string,
+      string,
+    ];
     const tampered = `obp_${selector}_${secret.slice(0, -1)}${secret.endsWith('A') ? 'B' : 'A'}`;
     for (const token of [tampered, 'obp_nonsense', `obp_${'0'.repeat(12)}_${secret}`]) {
       const refused = await setPassword(token, GOOD_PASSWORD);
