@@ -58,7 +58,9 @@ function examples(markdown: string): string[] {
 }
 
 describe('GraphQL in the README and docs', () => {
-  const schema = buildSchema(readFileSync(new URL('../apps/gateway/schema.graphql', import.meta.url), 'utf8'));
+  const schema = buildSchema(
+    readFileSync(new URL('../apps/gateway/schema.graphql', import.meta.url), 'utf8'),
+  );
   for (const file of ['../README.md', '../docs/webhooks.md']) {
     it(`every example in ${file.slice(3)} is valid against the schema`, () => {
       const operations = examples(readFileSync(new URL(file, import.meta.url), 'utf8'));
