@@ -30,8 +30,13 @@ export const SERVICES = [
   'webhook-dispatcher',
 ] as const;
 
-const entryPoints: Record<string, string> = {
-  ...Object.fromEntries(SERVICES.map((name) => [name, `apps/${name}/src/index.ts`])),
+type EntryPoint = (typeof SERVICES)[number] | 'setup' | 'tenant';
+
+const entryPoints: Record<EntryPoint, string> = {
+  ...(Object.fromEntries(SERVICES.map((name) => [name, `apps/${name}/src/index.ts`])) as Record<
+    (typeof SERVICES)[number],
+    string
+  >),
   // npm run setup: migrations, keyspace, topics (the image's one-shot job).
   setup: 'scripts/setup.ts',
   // npm run tenant: the operator's CLI.
@@ -45,8 +50,7 @@ const entryPoints: Record<string, string> = {
 const ASSETS = ['apps/gateway/src/auth/common-passwords.txt', 'packages/db/src/unref-timers.cjs'];
 
 /** The command line (after `node`) that runs a compiled process: `dist/<name>.js`, stack traces in TypeScript. */
-export function compiledArgs(name: string): string[] {
-  if (!(name in entryPoints)) throw new Error(`no compiled entry point "${name}"`);
+export function compiledArgs(name: EntryPoint): string[] {
   return ['--enable-source-maps', path.join(distDir, `${name}.js`)];
 }
 
