@@ -1,9 +1,10 @@
 // The compiled layout (scripts/build-services.ts): rebuilt only when an input changed, node_modules left to Node,
 // stack traces in TypeScript, and the one-shot setup job working from dist/ against real engines.
-import { spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, utimesSync } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { createKafka, topicSpecs } from '@outbound/bus';
 import { cassandraEnv, databaseEnv, kafkaEnv, parseEnv } from '@outbound/config';
 import { createCqlClient } from '@outbound/history';
@@ -12,27 +13,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildServices, compiledArgs, distDir } from './build-services.ts';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function node(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const runNode = promisify(execFile);
 
 /** What the last build recorded (scripts/build-services.ts). */
 function stamp(): { startedAt: number; inputs: string[] } {
@@ -65,13 +46,11 @@ describe('compiled services (dist/)', () => {
 
   it('names TypeScript files and lines in stack traces', async () => {
     const [flag, setupJs] = compiledArgs('setup') as [string, string];
-    const run = await node([
-      flag,
-      '--input-type=module',
-      '-e',
-      `const { setup } = await import(${JSON.stringify(setupJs)}); await setup({ DATABASE_URL: 'not a url' });`,
-    ]);
-    expect(run.code).not.toBe(0);
+    const script = `const { setup } = await import(${JSON.stringify(setupJs)}); await setup({ DATABASE_URL: 'x' });`;
+    const run = await runNode(process.execPath, [flag, '--input-type=module', '-e', script]).then(
+      () => ({ stderr: '(it succeeded)' }),
+      (err: { stderr: string }) => err,
+    );
     expect(run.stderr).toMatch(/at parseEnv \(.*packages\/config\/src\/parse-env\.ts:\d+:\d+\)/);
     expect(run.stderr).toMatch(/at setup \(.*scripts\/setup\.ts:\d+:\d+\)/);
   });
@@ -117,15 +96,13 @@ describe('dist/setup.js (the one-shot setup job)', () => {
       KAFKA_TOPIC_PREFIX: kafkaConfig.KAFKA_TOPIC_PREFIX,
       CASSANDRA_KEYSPACE: cassandraConfig.CASSANDRA_KEYSPACE,
     };
-    const first = await node(compiledArgs('setup'), env);
-    expect(first.code, first.stderr).toBe(0);
+    const first = await runNode(process.execPath, compiledArgs('setup'), { env });
     expect(first.stdout).toMatch(/postgres {3}migrations applied: \d{14}_init, /);
     expect(first.stdout).toContain(
       `cassandra  keyspace ${cassandraConfig.CASSANDRA_KEYSPACE} applied: 0001_`,
     );
     expect(first.stdout).toMatch(/kafka {6}topics created: \d+/);
-    const second = await node(compiledArgs('setup'), env);
-    expect(second.code, second.stderr).toBe(0);
+    const second = await runNode(process.execPath, compiledArgs('setup'), { env });
     expect(second.stdout).toContain('postgres   migrations up to date');
   });
 });
