@@ -1,6 +1,6 @@
-// `npm start`: the stack, the schemas, the demo tenant, then every service of the platform as child processes with
-// their logs in .stack/logs/. Ctrl-C (or SIGTERM) stops the services gracefully; the engines keep running
-// (npm run stack -- down stops them).
+// `npm start`: the stack, the schemas, the services compiled into dist/ (when a source changed), the demo tenant, then
+// every service of the platform as child processes with their logs in .stack/logs/. Ctrl-C (or SIGTERM) stops the
+// services gracefully; the engines keep running (npm run stack -- down stops them).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
@@ -9,6 +9,7 @@ import path from 'node:path';
 import { databaseEnv, parseEnv } from '@outbound/config';
 import { stackDir, up } from '@outbound/stack';
 import { seedDemo, writeDemoCredentials } from '../apps/gateway/src/cli/seed.ts';
+import { buildServices, compiledArgs } from './build-services.ts';
 import { startDemoCampaign, watchDemo } from './demo.ts';
 import { setup } from './setup.ts';
 
@@ -24,9 +25,8 @@ const next = createRequire(import.meta.url).resolve('next/dist/bin/next');
 
 interface Service {
   name: string;
-  /** A TypeScript entry run with tsx, or `argv` for node itself. */
-  entry?: string;
-  argv?: string[];
+  /** The arguments of node: a compiled service (dist/), or the dashboard's Next.js server. */
+  argv: string[];
   cwd?: string;
   env?: Record<string, string>;
   ready: string;
@@ -35,7 +35,7 @@ interface Service {
 const services: Service[] = [
   {
     name: 'carrier-sim',
-    entry: 'apps/carrier-sim/src/index.ts',
+    argv: compiledArgs('carrier-sim'),
     // Shorter calls than the simulator's defaults, so the demo finishes in a few minutes; a little duplicated and
     // out-of-order callback traffic, as real carriers send.
     env: {
@@ -52,7 +52,7 @@ const services: Service[] = [
   },
   {
     name: 'carrier-ingress',
-    entry: 'apps/carrier-ingress/src/index.ts',
+    argv: compiledArgs('carrier-ingress'),
     env: {
       CARRIER_INGRESS_PORT: String(INGRESS_PORT),
       TELEPHONY_AUTH_TOKEN: telephonyToken,
@@ -62,7 +62,7 @@ const services: Service[] = [
   },
   {
     name: 'gateway',
-    entry: 'apps/gateway/src/index.ts',
+    argv: compiledArgs('gateway'),
     env: {
       GATEWAY_PORT: String(GATEWAY_PORT),
       // Local only: the dashboard is served over plain http on loopback, and its /graphql proxy (127.0.0.1)
@@ -81,14 +81,14 @@ const services: Service[] = [
   },
   {
     name: 'scheduler',
-    entry: 'apps/scheduler/src/index.ts',
+    argv: compiledArgs('scheduler'),
     // Its reaper reads calls back at the carrier (and hangs up those past the longest call).
     env: { TELEPHONY_BASE_URL: `http://127.0.0.1:${SIM_PORT}`, TELEPHONY_AUTH_TOKEN: telephonyToken },
     ready: 'http://127.0.0.1:9101/readyz',
   },
   {
     name: 'call-worker',
-    entry: 'apps/call-worker/src/index.ts',
+    argv: compiledArgs('call-worker'),
     env: {
       TELEPHONY_BASE_URL: `http://127.0.0.1:${SIM_PORT}`,
       TELEPHONY_AUTH_TOKEN: telephonyToken,
@@ -96,12 +96,12 @@ const services: Service[] = [
     },
     ready: 'http://127.0.0.1:9102/readyz',
   },
-  { name: 'status-worker', entry: 'apps/status-worker/src/index.ts', ready: 'http://127.0.0.1:9103/readyz' },
-  { name: 'retry-worker', entry: 'apps/retry-worker/src/index.ts', ready: 'http://127.0.0.1:9104/readyz' },
-  { name: 'live-bridge', entry: 'apps/live-bridge/src/index.ts', ready: 'http://127.0.0.1:9105/readyz' },
+  { name: 'status-worker', argv: compiledArgs('status-worker'), ready: 'http://127.0.0.1:9103/readyz' },
+  { name: 'retry-worker', argv: compiledArgs('retry-worker'), ready: 'http://127.0.0.1:9104/readyz' },
+  { name: 'live-bridge', argv: compiledArgs('live-bridge'), ready: 'http://127.0.0.1:9105/readyz' },
   {
     name: 'webhook-dispatcher',
-    entry: 'apps/webhook-dispatcher/src/index.ts',
+    argv: compiledArgs('webhook-dispatcher'),
     // A developer's machine: partner webhooks may go to a receiver on this machine or the local network.
     env: { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true' },
     ready: 'http://127.0.0.1:9106/readyz',
@@ -125,7 +125,7 @@ const children: { name: string; child: ChildProcess }[] = [];
 function startService(service: Service): ChildProcess {
   mkdirSync(logDir, { recursive: true });
   const log = createWriteStream(path.join(logDir, `${service.name}.log`), { flags: 'a' });
-  const child = spawn(process.execPath, service.argv ?? ['--import', 'tsx', service.entry ?? ''], {
+  const child = spawn(process.execPath, service.argv, {
     cwd: service.cwd,
     env: { ...process.env, ...service.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -192,6 +192,8 @@ try {
   const started = Date.now();
   const engines = await up();
   await setup();
+  const build = await buildServices();
+  if (build.built) console.log(`services built into dist/ (esbuild, ${Math.round(build.ms)} ms)`);
   console.log('building the dashboard (next build)…');
   buildDashboard();
   const credentials = await seedDemo(parseEnv(databaseEnv, process.env).DATABASE_URL);

@@ -1,8 +1,9 @@
-// `npm test`: everything from a clean clone. Lint and types first (cheap, no engines), then the stack (installing
-// what is missing), the schemas, and every test against the real engines. Each step is timed; the first failure
-// stops the run with a non-zero exit.
+// `npm test`: everything from a clean clone. Lint and types first (cheap, no engines), the services compiled, then the
+// stack (installing what is missing), the schemas, and every test against the real engines. Each step is timed; the
+// first failure stops the run with a non-zero exit.
 import { spawn } from 'node:child_process';
 import { ensureOsPackages, up } from '@outbound/stack';
+import { buildServices } from './build-services.ts';
 import { setup } from './setup.ts';
 
 const vitestArgs = process.argv.slice(2);
@@ -11,6 +12,14 @@ const steps: { name: string; run: () => Promise<void> }[] = [
   {
     name: 'typecheck (tsc per workspace)',
     run: () => exec('turbo', ['run', 'typecheck', 'typecheck:scripts', '--output-logs=errors-only']),
+  },
+  {
+    // The end-to-end suites spawn the compiled services. The harness builds them too when stale; here a build error
+    // fails a step of its own.
+    name: 'services build (esbuild into dist/)',
+    run: async () => {
+      await buildServices();
+    },
   },
   {
     name: 'stack up',

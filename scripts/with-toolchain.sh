@@ -7,10 +7,9 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 if [ ! -x node_modules/.bin/node ] || [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  # `npm install` with the committed lock installs exactly the locked versions. Not `npm ci`: it rejects our lock
-  # because vite lists a Windows-only optional dependency the registry does not serve, which npm leaves out.
-  echo "[toolchain] installing dependencies (npm install from package-lock.json)" >&2
-  npm install --no-audit --no-fund --loglevel=error
+  # `npm ci`: exactly the lock, which it never rewrites; it refuses a lock out of step with a package.json.
+  echo "[toolchain] installing dependencies (npm ci from package-lock.json)" >&2
+  npm ci --no-audit --no-fund --loglevel=error
 fi
 export PATH="$root/node_modules/.bin:$PATH"
 export NEXT_TELEMETRY_DISABLED=1 TURBO_TELEMETRY_DISABLED=1 KAFKAJS_NO_PARTITIONER_WARNING=1

@@ -1,6 +1,7 @@
 // The whole platform as child processes, exactly as `npm start` runs them (carrier simulator, carrier ingress,
-// gateway, scheduler, call-worker, status-worker, retry-worker, live-bridge, webhook-dispatcher), in an environment of its own: a scratch
-// PostgreSQL database, a Kafka topic prefix, a Cassandra keyspace, a Redis database number, free ports and a
+// gateway, scheduler, call-worker, status-worker, retry-worker, live-bridge, webhook-dispatcher), compiled: dist/,
+// rebuilt first when a source changed (scripts/build-services.ts). Each platform has an environment of its own: a
+// scratch PostgreSQL database, a Kafka topic prefix, a Cassandra keyspace, a Redis database number, free ports and a
 // generated telephony token. Used by the pipeline system and fault tests and by the end-to-end benchmarks;
 // `cleanup()` removes all of it.
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -31,6 +32,7 @@ import { Redis } from 'ioredis';
 import type pg from 'pg';
 import { hashPassword } from '../../apps/gateway/src/auth/passwords.ts';
 import { newApiKey, sha256 } from '../../apps/gateway/src/auth/tokens.ts';
+import { buildServices, compiledArgs } from '../../scripts/build-services.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
 const logger = createLogger({ service: 'platform-harness', level: 'silent' });
@@ -71,8 +73,8 @@ export interface PlatformOptions {
 export interface Service {
   /** Unique: `scheduler-2`, `call-worker`, … */
   name: string;
+  /** Also the compiled entry point that runs it: dist/<kind>.js (scripts/build-services.ts). */
   kind: ServiceKind;
-  entry: string;
   env: Record<string, string>;
   ready: string;
   child?: ChildProcess;
@@ -213,6 +215,7 @@ export function percentile(values: number[], p: number): number {
 }
 
 export async function startPlatform(options: PlatformOptions) {
+  await buildServices();
   const runId = randomBytes(4).toString('hex');
   const label = options.label.replace(/\W/g, '_');
   const telephonyToken = randomBytes(24).toString('hex');
@@ -363,7 +366,7 @@ export async function startPlatform(options: PlatformOptions) {
 
   function spawnService(s: Service, extraEnv: Record<string, string> = {}): void {
     s.log ??= createWriteStream(logFile(s.name), { flags: 'a' });
-    const child = spawn(process.execPath, ['--import', 'tsx', s.entry], {
+    const child = spawn(process.execPath, compiledArgs(s.kind), {
       cwd: repoRoot,
       env: childEnv({ ...s.env, ...extraEnv }),
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -479,7 +482,6 @@ export async function startPlatform(options: PlatformOptions) {
       {
         name: 'carrier-sim',
         kind: 'carrier-sim',
-        entry: 'apps/carrier-sim/src/index.ts',
         env: {
           SIM_PORT: String(simPort),
           SIM_AUTH_TOKEN: telephonyToken,
@@ -499,7 +501,6 @@ export async function startPlatform(options: PlatformOptions) {
       {
         name: 'carrier-ingress',
         kind: 'carrier-ingress',
-        entry: 'apps/carrier-ingress/src/index.ts',
         env: env('carrier-ingress', {
           CARRIER_INGRESS_PORT: String(ingressPort),
           TELEPHONY_AUTH_TOKEN: telephonyToken,
@@ -510,7 +511,6 @@ export async function startPlatform(options: PlatformOptions) {
       {
         name: 'gateway',
         kind: 'gateway',
-        entry: 'apps/gateway/src/index.ts',
         env: env('gateway', {
           GATEWAY_PORT: String(gatewayPort),
           // Nobody scrapes the gateways' metrics here: their operations servers take any free port.
@@ -527,7 +527,6 @@ export async function startPlatform(options: PlatformOptions) {
         (port, i): Service => ({
           name: `gateway-${i + 2}`,
           kind: 'gateway',
-          entry: 'apps/gateway/src/index.ts',
           env: env('gateway', {
             GATEWAY_PORT: String(port),
             GATEWAY_HEALTH_PORT: '0',
@@ -541,7 +540,6 @@ export async function startPlatform(options: PlatformOptions) {
         return {
           name: `scheduler-${i + 1}`,
           kind: 'scheduler',
-          entry: 'apps/scheduler/src/index.ts',
           env: env('scheduler', {
             SCHEDULER_INSTANCE_ID: `scheduler-${i + 1}`,
             SCHEDULER_HEALTH_PORT: String(healthPort),
@@ -555,7 +553,6 @@ export async function startPlatform(options: PlatformOptions) {
       {
         name: 'call-worker',
         kind: 'call-worker',
-        entry: 'apps/call-worker/src/index.ts',
         env: env('call-worker', {
           TELEPHONY_BASE_URL: simUrl,
           TELEPHONY_ACCOUNT_SID: ACCOUNT_SID,
@@ -569,28 +566,24 @@ export async function startPlatform(options: PlatformOptions) {
       {
         name: 'status-worker',
         kind: 'status-worker',
-        entry: 'apps/status-worker/src/index.ts',
         env: env('status-worker', { STATUS_WORKER_HEALTH_PORT: String(statusWorkerPort) }),
         ready: `http://127.0.0.1:${statusWorkerPort}/readyz`,
       },
       {
         name: 'retry-worker',
         kind: 'retry-worker',
-        entry: 'apps/retry-worker/src/index.ts',
         env: env('retry-worker', { RETRY_WORKER_HEALTH_PORT: String(retryWorkerPort) }),
         ready: `http://127.0.0.1:${retryWorkerPort}/readyz`,
       },
       {
         name: 'live-bridge',
         kind: 'live-bridge',
-        entry: 'apps/live-bridge/src/index.ts',
         env: env('live-bridge', { LIVE_BRIDGE_HEALTH_PORT: String(liveBridgePort) }),
         ready: `http://127.0.0.1:${liveBridgePort}/readyz`,
       },
       {
         name: 'webhook-dispatcher',
         kind: 'webhook-dispatcher',
-        entry: 'apps/webhook-dispatcher/src/index.ts',
         env: env('webhook-dispatcher', { WEBHOOK_DISPATCHER_HEALTH_PORT: String(dispatcherPort) }),
         ready: `http://127.0.0.1:${dispatcherPort}/readyz`,
       },

@@ -3,24 +3,22 @@
 //   npm run bench:export [-- calls]
 // The calls are made with one INSERT … SELECT generate_series in a scratch database (dropped afterwards), shaped like
 // a finished campaign: three metadata keys (one with commas and quotes, one a would-be formula now and then), call
-// flow results on a part of them. The gateway runs as a process of its own, so its memory is measured alone (VmRSS
-// sampled every 100 ms, and the kernel's high-water mark VmHWM); the file is read as fast as the client can and
-// counted, never kept.
+// flow results on a part of them. The gateway runs as a process of its own, compiled (dist/gateway.js, built first
+// when stale), so its memory is measured alone (VmRSS sampled every 100 ms, and the kernel's high-water mark VmHWM);
+// the file is read as fast as the client can and counted, never kept.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { databaseEnv, parseEnv } from '@outbound/config';
 import { createScratchDatabase } from '@outbound/db/testing';
 import { freePort } from '@outbound/testing/ports';
 import pg from 'pg';
+import { buildServices, compiledArgs } from '../../../scripts/build-services.ts';
 import { newApiKey, sha256 } from '../src/auth/tokens.ts';
 
 const calls = Number.parseInt(process.argv[2] ?? '1000000', 10);
 const print = (line: string) => process.stdout.write(`${line}\n`);
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 function memoryMb(pid: number): { rss: number; peak: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -44,6 +42,7 @@ async function waitReady(url: string, child: ChildProcess): Promise<void> {
 
 // biome-ignore lint/style/noProcessEnv: a command-line tool reads its configuration once, as the services do.
 const env = process.env;
+await buildServices();
 const scratch = await createScratchDatabase(parseEnv(databaseEnv, env).DATABASE_URL, 'bench_export');
 const pool = new pg.Pool({ connectionString: scratch.url, max: 2 });
 let gateway: ChildProcess | undefined;
@@ -93,12 +92,7 @@ try {
   const url = `http://127.0.0.1:${port}`;
   gateway = spawn(
     process.execPath,
-    [
-      ...(env.GATEWAY_NODE_FLAGS ?? '').split(' ').filter(Boolean),
-      '--import',
-      'tsx',
-      path.join(root, 'apps/gateway/src/index.ts'),
-    ],
+    [...(env.GATEWAY_NODE_FLAGS ?? '').split(' ').filter(Boolean), ...compiledArgs('gateway')],
     {
       env: {
         ...env,

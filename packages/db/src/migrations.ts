@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 /**
  * Offline Prisma tooling. `generate` runs Prisma 7's CLI (it only needs the schema engine variable to point at an
@@ -13,7 +12,19 @@ import { fileURLToPath } from 'node:url';
  */
 
 const require = createRequire(import.meta.url);
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/**
+ * The directory holding prisma/ (the repository's root, or the image's application folder), looked for upwards
+ * from this module: packages/db/src when run from sources, dist/ when bundled (scripts/build-services.ts).
+ */
+function projectRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'prisma', 'schema.prisma'))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`no prisma/schema.prisma in ${from} or above`);
+  }
+}
+
+export const repoRoot = projectRoot(import.meta.dirname);
 export const schemaPath = path.join(repoRoot, 'prisma/schema.prisma');
 export const migrationsDir = path.join(repoRoot, 'prisma/migrations');
 const workDir = path.join(repoRoot, 'node_modules/.cache/outbound-db');
@@ -77,7 +88,8 @@ async function prisma6(databaseUrl: string, args: string[]): Promise<CliResult> 
   return runNode(
     [
       '--require',
-      path.join(repoRoot, 'packages/db/src/cli/unref-timers.cjs'),
+      // Beside this module, and copied beside the bundles.
+      path.join(import.meta.dirname, 'unref-timers.cjs'),
       cli,
       ...args,
       '--config',

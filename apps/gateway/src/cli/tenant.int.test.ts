@@ -1,10 +1,11 @@
-// The operator's CLI (`npm run tenant`) as a process, against the real PostgreSQL and Redis, with a gateway beside it
-// to use what it issues: the first ADMIN's link (or password) signs in, a disabled tenant's sessions, keys and
-// sockets end at once and come back when enabled, and bad arguments get clear errors and exit codes.
+// The operator's CLI (`npm run tenant`) as a process, compiled as the image ships it (dist/tenant.js), against the
+// real PostgreSQL and Redis, with a gateway beside it to use what it issues: the first ADMIN's link (or password)
+// signs in, a disabled tenant's sessions, keys and sockets end at once and come back when enabled, and bad arguments
+// get clear errors and exit codes.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildServices, compiledArgs } from '../../../../scripts/build-services.ts';
 import {
   createCampaign,
   createTenant,
@@ -16,13 +17,13 @@ import {
 } from '../testing/harness.ts';
 import { openSocket, subscribe } from '../testing/live-client.ts';
 
-const CLI = path.join(import.meta.dirname, 'tenant.ts');
 const DASHBOARD = 'https://console.example.test';
 
 let t: TestGateway;
 const slugs: string[] = [];
 
 beforeAll(async () => {
+  await buildServices();
   t = await startTestGateway();
 });
 afterAll(async () => {
@@ -38,7 +39,7 @@ interface Run {
 
 function cli(...args: string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+    const child = spawn(process.execPath, [...compiledArgs('tenant'), ...args], {
       env: { ...process.env, DASHBOARD_PUBLIC_URL: DASHBOARD, LOG_LEVEL: 'warn' },
     });
     let stdout = '';
