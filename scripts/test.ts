@@ -2,7 +2,7 @@
 // what is missing), the schemas, and every test against the real engines. Each step is timed; the first failure
 // stops the run with a non-zero exit.
 import { spawn } from 'node:child_process';
-import { ensureOsPackages, up } from '@outbound/stack';
+import { ensureOsPackages, ensureTools, up } from '@outbound/stack';
 import { setup } from './setup.ts';
 
 const vitestArgs = process.argv.slice(2);
@@ -11,6 +11,13 @@ const steps: { name: string; run: () => Promise<void> }[] = [
   {
     name: 'typecheck (tsc per workspace)',
     run: () => exec('turbo', ['run', 'typecheck', 'typecheck:scripts', '--output-logs=errors-only']),
+  },
+  {
+    // helm and kubernetes-validate check the Helm chart in the tests; built or installed once per machine.
+    name: 'deployment tools (helm, kubernetes-validate)',
+    run: async () => {
+      await ensureTools();
+    },
   },
   {
     name: 'stack up',
