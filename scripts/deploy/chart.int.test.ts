@@ -1,0 +1,108 @@
+// The Helm chart's checks in `npm test`: helm lint, helm template with the default values and with
+// ci/production-values.yaml, and every rendered manifest validated offline against the schemas of a pinned Kubernetes
+// version (kubernetes-validate --strict: unknown fields are errors too). Both tools come from packages/stack/src/tools.ts.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ensureKubernetesValidate } from '@outbound/stack';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  CHART_DIR,
+  containersOf,
+  helm,
+  type Manifest,
+  PRODUCTION_VALUES,
+  type RenderOptions,
+  renderArgs,
+  renderChart,
+} from './chart.ts';
+
+/** The Kubernetes version the manifests are validated against (the chart's kubeVersion is >= 1.30). */
+const KUBERNETES_VERSION = '1.33.0';
+
+const scratch = mkdtempSync(path.join(tmpdir(), 'outbound-chart-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+const VALUES: Record<string, RenderOptions> = {
+  'default values': {},
+  'ci/production-values.yaml': { values: [PRODUCTION_VALUES] },
+};
+
+async function validate(text: string, name: string) {
+  const file = path.join(scratch, `${name.replace(/\W+/g, '-')}.yaml`);
+  writeFileSync(file, text);
+  const result = spawnSync(
+    await ensureKubernetesValidate(),
+    ['--strict', '--quiet', '--kubernetes-version', KUBERNETES_VERSION, file],
+    { encoding: 'utf8' },
+  );
+  return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
+
+const byKind = (manifests: readonly Manifest[], kind: string) => manifests.filter((m) => m.kind === kind);
+
+describe('Helm chart deploy/helm/outbound', () => {
+  for (const [label, options] of Object.entries(VALUES)) {
+    it(`passes helm lint --strict (${label})`, async () => {
+      const result = await helm([
+        'lint',
+        '--strict',
+        CHART_DIR,
+        ...(options.values ?? []).flatMap((f) => ['--values', f]),
+      ]);
+      expect(result.stderr + result.stdout).toContain('0 chart(s) failed');
+      expect(result.status).toBe(0);
+    });
+
+    it(`renders manifests valid for Kubernetes ${KUBERNETES_VERSION} (${label})`, async () => {
+      const { text, manifests } = await renderChart(options);
+      expect(byKind(manifests, 'Deployment').length).toBeGreaterThanOrEqual(9);
+      const { status, output } = await validate(text, label);
+      // --quiet: only what did not validate (and warnings) is printed.
+      expect(output).toBe('');
+      expect(status).toBe(0);
+    });
+  }
+
+  it('renders a Deployment per process, each probed on its health endpoints, with a budget', async () => {
+    const { manifests } = await renderChart();
+    const deployments = byKind(manifests, 'Deployment');
+    for (const deployment of deployments) {
+      const [container] = containersOf(deployment) as (ReturnType<typeof containersOf>[number] & {
+        readinessProbe: { httpGet: { path: string } };
+        livenessProbe: { httpGet: { path: string } };
+      })[];
+      const name = deployment.metadata.name;
+      expect(container?.livenessProbe.httpGet.path, name).toMatch(/^\/(healthz|login)$/);
+      expect(container?.readinessProbe.httpGet.path, name).toMatch(/^\/(readyz|login)$/);
+    }
+    const budgets = byKind(manifests, 'PodDisruptionBudget').map((m) => m.metadata.name);
+    expect(budgets.sort()).toEqual(deployments.map((m) => m.metadata.name).sort());
+    const hooks = byKind(manifests, 'Job').map((m) => m.metadata.annotations?.['helm.sh/hook']);
+    expect(hooks).toEqual(['pre-install,pre-upgrade']);
+  });
+
+  it('with production values: autoscalers, the Ingress, and secrets only from the existing Secret', async () => {
+    const { manifests } = await renderChart({ values: [PRODUCTION_VALUES] });
+    expect(byKind(manifests, 'Secret')).toEqual([]);
+    expect(byKind(manifests, 'Ingress')).toHaveLength(1);
+    const scaled = byKind(manifests, 'HorizontalPodAutoscaler').map((m) => m.metadata.name);
+    expect(scaled).toContain('outbound-call-worker');
+    expect(scaled).not.toContain('outbound-scheduler');
+    const secretRefs = byKind(manifests, 'Deployment')
+      .flatMap((m) => containersOf(m))
+      .flatMap((c) => c.env ?? [])
+      .flatMap((e) => {
+        const ref = (e.valueFrom as { secretKeyRef?: { name: string } } | undefined)?.secretKeyRef;
+        return ref ? [ref.name] : [];
+      });
+    expect(new Set(secretRefs)).toEqual(new Set(['outbound-production']));
+  });
+
+  it('refuses to render a termination grace period not longer than the longest drain', async () => {
+    const result = await helm(renderArgs({ set: ['terminationGracePeriodSeconds=20'] }));
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toMatch(/terminationGracePeriodSeconds \(20\) must be longer than gateway's drain/);
+  });
+});
