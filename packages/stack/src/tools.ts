@@ -27,7 +27,8 @@ let helmInstall: Promise<string> | null = null;
 /**
  * The Helm 4 CLI, built from its module with `go install` (Helm publishes no npm or Debian package, and its release
  * binaries are downloads the machines cannot fetch; the Go module proxy serves the sources). The binary is moved
- * into place only once built, so an interrupted build leaves nothing that passes for it.
+ * into place only once built, so an interrupted build leaves nothing that passes for it; one that does not report
+ * the pinned version is built again (a new pin, or a damaged file).
  */
 export function ensureHelm(): Promise<string> {
   helmInstall ??= installHelm().catch((err: unknown) => {
@@ -40,27 +41,39 @@ export function ensureHelm(): Promise<string> {
 async function installHelm(): Promise<string> {
   const dir = path.join(cacheDir, `helm-${HELM_VERSION}`);
   const bin = path.join(dir, 'bin', 'helm');
-  if (existsSync(bin)) return bin;
+  if (existsSync(bin) && (await helmVersion(bin)) === HELM_VERSION) return bin;
   const staging = path.join(dir, `staging-${process.pid}`);
   mkdirSync(path.dirname(bin), { recursive: true });
   process.stderr.write(
     `[tools] building helm ${HELM_VERSION} with go install (once per machine, a few minutes)\n`,
   );
   try {
-    await run('go', ['install', `helm.sh/helm/v4/cmd/helm@${HELM_VERSION}`], {
+    // The version Helm reports (and templates see as .Capabilities.HelmVersion) is set at link time, as its release
+    // build does; without it `helm version` says "v4.3".
+    const ldflags = `-s -w -X helm.sh/helm/v4/internal/version.version=${HELM_VERSION}`;
+    await run('go', ['install', '-ldflags', ldflags, `helm.sh/helm/v4/cmd/helm@${HELM_VERSION}`], {
       env: { ...process.env, GOBIN: staging, CGO_ENABLED: '0', GOFLAGS: '-buildvcs=false' },
     });
     renameSync(path.join(staging, 'helm'), bin);
   } catch (err) {
     throw new StackError(
       `cannot install helm ${HELM_VERSION}: ${describe(err)}\n` +
-        `It is built with Go (go install helm.sh/helm/v4/cmd/helm@${HELM_VERSION}, Go >= 1.25 and the Go module ` +
+        `It is built with Go (go install helm.sh/helm/v4/cmd/helm@${HELM_VERSION}, Go >= 1.26 and the Go module ` +
         `proxy needed). Install Go, or put a helm ${HELM_VERSION} binary at ${bin}.`,
     );
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
   return bin;
+}
+
+/** The version a helm binary reports, or null when it does not run. */
+async function helmVersion(bin: string): Promise<string | null> {
+  try {
+    return (await run(bin, ['version', '--template', '{{.Version}}'])).trim();
+  } catch {
+    return null;
+  }
 }
 
 let validateInstall: Promise<string> | null = null;
