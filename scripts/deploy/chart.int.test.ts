@@ -13,6 +13,7 @@ import {
   helm,
   type Manifest,
   PRODUCTION_VALUES,
+  podSpecOf,
   type RenderOptions,
   renderArgs,
   renderChart,
@@ -98,6 +99,39 @@ describe('Helm chart deploy/helm/outbound', () => {
         return ref ? [ref.name] : [];
       });
     expect(new Set(secretRefs)).toEqual(new Set(['outbound-production']));
+  });
+
+  it('gives the migration hook only objects that exist before it: hooks of a lower weight, or the existing Secret', async () => {
+    for (const [options, existingSecret] of [
+      [{}, null],
+      [{ values: [PRODUCTION_VALUES] }, 'outbound-production'],
+    ] as const) {
+      const { manifests } = await renderChart(options);
+      const weight = (m: Manifest) => Number(m.metadata.annotations?.['helm.sh/hook-weight']);
+      const [job] = byKind(manifests, 'Job');
+      if (!job) throw new Error('no migration Job rendered');
+      const createdBefore = (kind: string, name: string) =>
+        manifests.some(
+          (m) =>
+            m.kind === kind &&
+            m.metadata.name === name &&
+            m.metadata.annotations?.['helm.sh/hook'] === 'pre-install,pre-upgrade' &&
+            weight(m) < weight(job),
+        );
+      const [container] = containersOf(job);
+      const refs: [string, string][] = [
+        ['ServiceAccount', podSpecOf(job).serviceAccountName ?? 'default'],
+        ...(container?.envFrom ?? []).map((e): [string, string] => ['ConfigMap', e.configMapRef?.name ?? '']),
+        ...(container?.env ?? []).map((e): [string, string] => [
+          'Secret',
+          (e.valueFrom as { secretKeyRef: { name: string } }).secretKeyRef.name,
+        ]),
+      ];
+      const missing = refs.filter(
+        ([kind, name]) => !createdBefore(kind, name) && !(kind === 'Secret' && name === existingSecret),
+      );
+      expect(missing).toEqual([]);
+    }
   });
 
   it('refuses to render a termination grace period not longer than the longest drain', async () => {

@@ -68,10 +68,19 @@ interface Container {
   envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
 }
 
+interface PodSpec {
+  serviceAccountName?: string;
+  containers?: Container[];
+}
+
+/** The pod template's spec of a Deployment or a Job. */
+export function podSpecOf(manifest: Manifest): PodSpec {
+  return ((manifest.spec?.template ?? {}) as { spec?: PodSpec }).spec ?? {};
+}
+
 /** The containers of a Deployment's (or Job's) pod template. */
 export function containersOf(manifest: Manifest): Container[] {
-  const template = (manifest.spec?.template ?? {}) as { spec?: { containers?: Container[] } };
-  return template.spec?.containers ?? [];
+  return podSpecOf(manifest).containers ?? [];
 }
 
 /**
