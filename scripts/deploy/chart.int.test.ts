@@ -134,6 +134,15 @@ describe('Helm chart deploy/helm/outbound', () => {
     }
   });
 
+  it('refuses values its schema does not describe: a misspelt process, a token shorter than the processes accept', async () => {
+    const misspelt = await helm(renderArgs({ set: ['processes.gatway.enabled=true'] }));
+    expect(misspelt.status).not.toBe(0);
+    expect(misspelt.stderr).toMatch(/additional properties 'gatway' not allowed/);
+    const short = await helm(renderArgs({ set: ['telephony.authToken=too-short'] }));
+    expect(short.status).not.toBe(0);
+    expect(short.stderr).toMatch(/telephony\/authToken/);
+  });
+
   it('refuses to render a termination grace period not longer than the longest drain', async () => {
     const result = await helm(renderArgs({ set: ['terminationGracePeriodSeconds=20'] }));
     expect(result.status).not.toBe(0);
