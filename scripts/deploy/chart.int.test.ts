@@ -99,6 +99,18 @@ describe('Helm chart deploy/helm/outbound', () => {
         return ref ? [ref.name] : [];
       });
     expect(new Set(secretRefs)).toEqual(new Set(['outbound-production']));
+    // The public addresses agree with each other, from the Ingress's host with TLS.
+    const config = byKind(manifests, 'ConfigMap').find((m) => m.metadata.name === 'outbound')?.data;
+    expect(config).toMatchObject({
+      DASHBOARD_PUBLIC_URL: 'https://outbound.example.com',
+      CORS_ORIGINS: 'https://outbound.example.com',
+      WEBHOOK_PUBLIC_URL: 'https://outbound.example.com',
+    });
+    const dashboard = byKind(manifests, 'Deployment').find((m) => m.metadata.name === 'outbound-dashboard');
+    expect(containersOf(dashboard as Manifest)[0]?.env).toContainEqual({
+      name: 'GATEWAY_WS_URL',
+      value: 'wss://outbound.example.com/graphql',
+    });
   });
 
   it('gives the migration hook only objects that exist before it: hooks of a lower weight, or the existing Secret', async () => {

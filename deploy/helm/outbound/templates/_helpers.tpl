@@ -188,11 +188,15 @@ Written out because sprig's merge functions take a false or empty value for a mi
   "CASSANDRA_LOCAL_DC" .Values.engines.cassandraLocalDc
   "TELEPHONY_ACCOUNT_SID" .Values.telephony.accountSid
   "TELEPHONY_BASE_URL" (ternary (printf "http://%s:4010" (include "outbound.processName" (dict "root" . "name" "carrier-sim"))) .Values.telephony.baseUrl (eq $sim "true"))
-  "WEBHOOK_PUBLIC_URL" (default (printf "http://%s:4020" (include "outbound.processName" (dict "root" . "name" "carrier-ingress"))) $public)
+  "WEBHOOK_PUBLIC_URL" (ternary "" $public (eq $sim "true") | default (printf "http://%s:4020" (include "outbound.processName" (dict "root" . "name" "carrier-ingress"))))
 -}}
 {{- if $public -}}
 {{- $_ := set $derived "DASHBOARD_PUBLIC_URL" $public -}}
 {{- $_ := set $derived "CORS_ORIGINS" $public -}}
+{{- /* A session cookie marked Secure never comes back over plain http. */ -}}
+{{- if hasPrefix "http://" $public -}}
+{{- $_ := set $derived "COOKIE_SECURE" "false" -}}
+{{- end -}}
 {{- end -}}
 {{- range $key, $value := .Values.config -}}
 {{- $_ := set $derived $key $value -}}
