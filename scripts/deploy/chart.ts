@@ -36,16 +36,16 @@ export interface RenderOptions {
   set?: readonly string[];
 }
 
-export function renderArgs({ values = [], set = [] }: RenderOptions = {}): string[] {
+/** `--values` and `--set` arguments of helm. */
+export function valueArgs({ values = [], set = [] }: RenderOptions = {}): string[] {
   return [
-    'template',
-    'outbound',
-    CHART_DIR,
-    '--namespace',
-    'outbound',
     ...values.flatMap((file) => ['--values', file]),
     ...set.flatMap((assignment) => ['--set', assignment]),
   ];
+}
+
+export function renderArgs(options: RenderOptions = {}): string[] {
+  return ['template', 'outbound', CHART_DIR, '--namespace', 'outbound', ...valueArgs(options)];
 }
 
 /** `helm template` of the chart; throws with helm's message when it does not render. */
@@ -60,8 +60,14 @@ export async function renderChart(
   return { text: result.stdout, manifests };
 }
 
-interface Container {
+interface Probe {
+  httpGet?: { path: string; port: string | number };
+}
+
+export interface Container {
   name: string;
+  livenessProbe?: Probe;
+  readinessProbe?: Probe;
   command?: string[];
   args?: string[];
   env?: { name: string; value?: string; valueFrom?: unknown }[];
