@@ -2,14 +2,7 @@ import { readFileSync } from 'node:fs';
 import { cassandraEnv, databaseEnv, kafkaEnv, logEnv, redisEnv } from '@outbound/config';
 import { buildSchema, Kind, parse, validate } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { environmentShape as callWorkerEnv } from '../apps/call-worker/src/environment.ts';
-import { environmentShape as carrierIngressEnv } from '../apps/carrier-ingress/src/environment.ts';
-import { environmentShape as gatewayEnv } from '../apps/gateway/src/environment.ts';
-import { environmentShape as liveBridgeEnv } from '../apps/live-bridge/src/environment.ts';
-import { environmentShape as retryWorkerEnv } from '../apps/retry-worker/src/environment.ts';
-import { environmentShape as schedulerEnv } from '../apps/scheduler/src/environment.ts';
-import { environmentShape as statusWorkerEnv } from '../apps/status-worker/src/environment.ts';
-import { environmentShape as webhookDispatcherEnv } from '../apps/webhook-dispatcher/src/environment.ts';
+import { PLATFORM_SERVICES, SERVICE_ENVIRONMENTS } from './deploy/env-requirements.ts';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 // A row names one variable, or several: `A`, `B`.
@@ -27,14 +20,7 @@ describe('README configuration table', () => {
       ...kafkaEnv,
       ...cassandraEnv,
       ...logEnv,
-      ...gatewayEnv,
-      ...schedulerEnv,
-      ...callWorkerEnv,
-      ...statusWorkerEnv,
-      ...retryWorkerEnv,
-      ...liveBridgeEnv,
-      ...carrierIngressEnv,
-      ...webhookDispatcherEnv,
+      ...Object.assign({}, ...PLATFORM_SERVICES.map((name) => SERVICE_ENVIRONMENTS[name])),
     });
     expect(variables.filter((name) => !documented.has(name))).toEqual([]);
   });

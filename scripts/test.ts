@@ -2,7 +2,7 @@
 // stack (installing what is missing), the schemas, and every test against the real engines. Each step is timed; the
 // first failure stops the run with a non-zero exit.
 import { spawn } from 'node:child_process';
-import { ensureOsPackages, up } from '@outbound/stack';
+import { ensureOsPackages, ensureTools, up } from '@outbound/stack';
 import { buildServices } from './build-services.ts';
 import { setup } from './setup.ts';
 
@@ -19,6 +19,13 @@ const steps: { name: string; run: () => Promise<void> }[] = [
     name: 'services build (esbuild into dist/)',
     run: async () => {
       await buildServices();
+    },
+  },
+  {
+    // helm and kubernetes-validate check the Helm chart in the tests; built or installed once per machine.
+    name: 'deployment tools (helm, kubernetes-validate)',
+    run: async () => {
+      await ensureTools();
     },
   },
   {

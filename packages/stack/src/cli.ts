@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { ConfigError } from '@outbound/config';
 import type { EngineReport } from './stack.ts';
 import { down, engines, reset, status, up } from './stack.ts';
+import { ensureTools } from './tools.ts';
 
 const USAGE = `usage: npm run stack -- <command>
 
@@ -10,6 +11,7 @@ const USAGE = `usage: npm run stack -- <command>
   status   each engine: address, process id, health
   logs     the last lines of each local engine's log (logs <engine> [-f] for one, following)
   reset    down, then delete the stack's data and logs (the download cache is kept)
+  tools    install (once per machine) the pinned helm and kubernetes-validate, and print where they are
 
 Engines: postgres, redis, kafka, cassandra. Point one at an existing server with DATABASE_URL, REDIS_URL,
 KAFKA_BROKERS or CASSANDRA_CONTACT_POINTS; the stack then starts nothing of its own for it.`;
@@ -70,6 +72,11 @@ async function main(argv: string[]): Promise<number> {
         const child = spawn('tail', ['-n', '40', ...(follow ? ['-F'] : []), ...files], { stdio: 'inherit' });
         child.on('close', (code) => resolve(code ?? 0));
       });
+    }
+    case 'tools': {
+      const tools = await ensureTools();
+      console.log(`helm                 ${tools.helm}\nkubernetes-validate  ${tools.kubernetesValidate}`);
+      return 0;
     }
     case 'reset': {
       await reset();
