@@ -7,6 +7,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { databaseEnv, parseEnv } from '@outbound/config';
+import { TELEMETRY_REGISTER } from '@outbound/observability';
 import { stackDir, up } from '@outbound/stack';
 import { seedDemo, writeDemoCredentials } from '../apps/gateway/src/cli/seed.ts';
 import { startDemoCampaign, watchDemo } from './demo.ts';
@@ -125,11 +126,15 @@ const children: { name: string; child: ChildProcess }[] = [];
 function startService(service: Service): ChildProcess {
   mkdirSync(logDir, { recursive: true });
   const log = createWriteStream(path.join(logDir, `${service.name}.log`), { flags: 'a' });
-  const child = spawn(process.execPath, service.argv ?? ['--import', 'tsx', service.entry ?? ''], {
-    cwd: service.cwd,
-    env: { ...process.env, ...service.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    service.argv ?? ['--import', 'tsx', '--import', TELEMETRY_REGISTER, service.entry ?? ''],
+    {
+      cwd: service.cwd,
+      env: { ...process.env, ...service.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   child.on('exit', (code, signal) => {

@@ -25,7 +25,7 @@ import {
 import { createPool, createPrisma, type Database, Role } from '@outbound/db';
 import { createScratchDatabase, type ScratchDatabase } from '@outbound/db/testing';
 import { type CqlClient, createCqlClient, migrateHistory } from '@outbound/history';
-import { createLogger } from '@outbound/observability';
+import { createLogger, TELEMETRY_REGISTER } from '@outbound/observability';
 import { MESSAGE_ONLY_FLOW } from '@outbound/testing/call-flows';
 import { Redis } from 'ioredis';
 import type pg from 'pg';
@@ -363,7 +363,7 @@ export async function startPlatform(options: PlatformOptions) {
 
   function spawnService(s: Service, extraEnv: Record<string, string> = {}): void {
     s.log ??= createWriteStream(logFile(s.name), { flags: 'a' });
-    const child = spawn(process.execPath, ['--import', 'tsx', s.entry], {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--import', TELEMETRY_REGISTER, s.entry], {
       cwd: repoRoot,
       env: childEnv({ ...s.env, ...extraEnv }),
       stdio: ['ignore', 'pipe', 'pipe'],

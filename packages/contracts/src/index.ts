@@ -61,12 +61,9 @@ export {
   ZSuppressNumber,
 } from './messages.ts';
 export {
-  childTraceparent,
-  newTraceparent,
-  parseTraceparent,
-  TRACEPARENT_HEADER,
-  type TraceContext,
+  contextFromHeaders,
+  kafkaHeaderGetter,
   traceHeaders,
   traceIdOf,
-  traceparentFromHeaders,
+  withoutTraceHeaders,
 } from './trace.ts';
