@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { cassandraEnv, databaseEnv, kafkaEnv, logEnv, redisEnv } from '@outbound/config';
+import { cassandraEnv, databaseEnv, kafkaEnv, logEnv, redisEnv, telemetryEnv } from '@outbound/config';
 import { describe, expect, it } from 'vitest';
 import { environmentShape as callWorkerEnv } from '../apps/call-worker/src/environment.ts';
 import { environmentShape as carrierIngressEnv } from '../apps/carrier-ingress/src/environment.ts';
@@ -26,6 +26,7 @@ describe('README configuration table', () => {
       ...kafkaEnv,
       ...cassandraEnv,
       ...logEnv,
+      ...telemetryEnv,
       ...gatewayEnv,
       ...schedulerEnv,
       ...callWorkerEnv,
