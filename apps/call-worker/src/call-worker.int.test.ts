@@ -449,7 +449,11 @@ describe('call-worker', () => {
       // event carries; the carrier's callbacks get the dial's in their URL (they send no trace headers).
       const dial = await spanOfAttempt('dial', call.attemptId);
       expect(dial.spanContext().traceId).toBe(traces[i]);
-      const processed = capture.spans().find((s) => s.spanContext().spanId === parentSpanIdOf(dial));
+      // (A process span ends when its batch is committed, after the dials.)
+      const processed = await until(
+        () => capture.spans().find((s) => s.spanContext().spanId === parentSpanIdOf(dial)),
+        'the process span of the dispatch',
+      );
       expect(processed?.name).toBe(`process ${topics.dispatch}`);
       const sent = trace.getSpanContext(contextFromHeaders(event?.headers));
       expect(sent?.traceId).toBe(traces[i]);
@@ -487,25 +491,28 @@ describe('call-worker', () => {
         );
       }),
     );
-    const ids = (c: Campaign) => {
+    // The attempt's ids, and the dial's trace context (telemetry is on in this file).
+    const ids = async (c: Campaign) => {
       const call = c.calls[0] as Campaign['calls'][number];
-      return `tenantId=${c.tenantId}&campaignId=${c.id}&callId=${call.id}&attemptId=${call.attemptId}&attempt=1`;
+      const dial = (await spanOfAttempt('dial', call.attemptId)).spanContext();
+      return `tenantId=${c.tenantId}&campaignId=${c.id}&callId=${call.id}&attemptId=${call.attemptId}&attempt=1&traceparent=00-${dial.traceId}-${dial.spanId}-01`;
     };
+    const [idsA, idsB, idsC] = await Promise.all(all.map(ids));
     expect(Object.fromEntries(a ?? [])).toMatchObject({
-      Url: `${sinkUrl}/flows/twilio/voice?${ids(withFlow)}&flow=4`,
+      Url: `${sinkUrl}/flows/twilio/voice?${idsA}&flow=4`,
       Method: 'POST',
-      FallbackUrl: `${sinkUrl}/flows/twilio/fallback?${ids(withFlow)}&flow=4`,
+      FallbackUrl: `${sinkUrl}/flows/twilio/fallback?${idsA}&flow=4`,
       FallbackMethod: 'POST',
-      StatusCallback: `${sinkUrl}/webhooks/twilio/status?${ids(withFlow)}`,
+      StatusCallback: `${sinkUrl}/webhooks/twilio/status?${idsA}`,
       MachineDetection: 'DetectMessageEnd',
     });
     expect(Object.fromEntries(b ?? [])).toMatchObject({
-      Url: `${sinkUrl}/flows/twilio/voice?${ids(hangsUp)}&flow=2`,
+      Url: `${sinkUrl}/flows/twilio/voice?${idsB}&flow=2`,
       MachineDetection: 'Enable',
     });
     expect(Object.fromEntries(c ?? [])).toMatchObject({
-      Url: `${sinkUrl}/flows/twilio/voice?${ids(without)}&flow=none`,
-      FallbackUrl: `${sinkUrl}/flows/twilio/fallback?${ids(without)}&flow=none`,
+      Url: `${sinkUrl}/flows/twilio/voice?${idsC}&flow=none`,
+      FallbackUrl: `${sinkUrl}/flows/twilio/fallback?${idsC}&flow=none`,
       MachineDetection: 'Enable',
     });
   });

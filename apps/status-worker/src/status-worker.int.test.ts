@@ -1229,7 +1229,11 @@ describe('status worker: campaign.events', () => {
       'outbound.call.status': 'COMPLETED',
       'outbound.call.finished': true,
     });
-    const processed = capture.spans().find((s) => s.spanContext().spanId === parentSpanIdOf(commit));
+    // (A process span ends when its batch's offsets are committed, after the transaction.)
+    const processed = await eventually(
+      () => capture.spans().find((s) => s.spanContext().spanId === parentSpanIdOf(commit)),
+      'the process span of the final status',
+    );
     expect(processed?.name).toBe(`process ${h.topics.status}`);
     const sent = capture.spans().find((s) => s.spanContext().spanId === parentSpanIdOf(processed));
     expect(sent?.name).toBe(`send ${h.topics.status}`);
