@@ -9,6 +9,7 @@ import {
   InvalidCarrierRequestError,
   isValidTwilioSignature,
   TWILIO_SIGNATURE_HEADER,
+  type UrlTraceContext,
 } from '@outbound/telephony';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { ZodError } from 'zod';
@@ -140,6 +141,20 @@ const queryGetter: TextMapGetter<URLSearchParams> = {
   get: (query, key) => query.get(key) ?? undefined,
   keys: (query) => [...query.keys()],
 };
+
+/**
+ * The trace context a carrier request's URL carries, for the URLs its answer gives the carrier (a flow's menu and
+ * transfer actions): the call's next requests join the same trace. The same for a retry of the request (the
+ * document stays the same). Empty when telemetry is off.
+ */
+export function urlTraceContext(url: URL): UrlTraceContext {
+  return Object.fromEntries(
+    propagation.fields().flatMap((field) => {
+      const value = url.searchParams.get(field);
+      return value ? [[field, value]] : [];
+    }),
+  );
+}
 
 /**
  * The span of a carrier request: the carrier sends no trace headers, so it continues the trace whose context the

@@ -77,13 +77,24 @@ export function flowVoiceUrl(publicBase: string, ref: FlowAttemptRef, trace?: Ur
 }
 
 /** Where the carrier posts the key pressed at the menu's `offer`-th offer (a Gather's `action`). */
-export function flowMenuUrl(publicBase: string, ref: FlowAttemptRef, offer: number): string {
-  return flowUrl(publicBase, 'menu', ref, { offer });
+export function flowMenuUrl(
+  publicBase: string,
+  ref: FlowAttemptRef,
+  offer: number,
+  trace?: UrlTraceContext,
+): string {
+  return flowUrl(publicBase, 'menu', ref, { offer }, trace);
 }
 
 /** Where the carrier posts how the transfer chosen with `key` at `offer` ended (a Dial's `action`). */
-export function flowTransferUrl(publicBase: string, ref: FlowAttemptRef, offer: number, key: string): string {
-  return flowUrl(publicBase, 'transfer', ref, { offer, key });
+export function flowTransferUrl(
+  publicBase: string,
+  ref: FlowAttemptRef,
+  offer: number,
+  key: string,
+  trace?: UrlTraceContext,
+): string {
+  return flowUrl(publicBase, 'transfer', ref, { offer, key }, trace);
 }
 
 /** Where the carrier posts when it could not fetch or run a flow document (originate's `FallbackUrl`). */
