@@ -62,7 +62,6 @@ export {
 } from './messages.ts';
 export {
   contextFromHeaders,
-  kafkaHeaderGetter,
   traceHeaders,
   traceIdOf,
   withoutTraceHeaders,

@@ -20,7 +20,7 @@ import { headerValue, type KafkaHeaders } from './headers.ts';
  */
 
 /** Reads Kafka headers (Buffer, string or an array of them: the first value). */
-export const kafkaHeaderGetter: TextMapGetter<KafkaHeaders | undefined> = {
+const kafkaHeaderGetter: TextMapGetter<KafkaHeaders | undefined> = {
   get: (carrier, key) => headerValue(carrier, key),
   keys: (carrier) => (carrier ? Object.keys(carrier) : []),
 };

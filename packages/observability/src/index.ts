@@ -4,10 +4,4 @@ export { createMetricsRegistry } from './metrics.ts';
 export { loadConfigOrExit, stopOnSignals } from './process.ts';
 export { recordSpan, type SpanOptions, withSpan } from './spans.ts';
 export { readinessLog, type StartupPhases, startupPhases } from './startup.ts';
-export {
-  serviceNameOf,
-  startTelemetry,
-  stopTelemetry,
-  TELEMETRY_REGISTER,
-  UNTRACED_INCOMING,
-} from './telemetry.ts';
+export { TELEMETRY_REGISTER } from './telemetry.ts';
