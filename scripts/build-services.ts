@@ -30,7 +30,8 @@ export const SERVICES = [
   'webhook-dispatcher',
 ] as const;
 
-type EntryPoint = (typeof SERVICES)[number] | 'setup' | 'tenant';
+type Service = (typeof SERVICES)[number];
+type EntryPoint = Service | 'setup' | 'tenant' | 'telemetry';
 
 const entryPoints: Record<EntryPoint, string> = {
   ...(Object.fromEntries(SERVICES.map((name) => [name, `apps/${name}/src/index.ts`])) as Record<
@@ -41,6 +42,8 @@ const entryPoints: Record<EntryPoint, string> = {
   setup: 'scripts/setup.ts',
   // npm run tenant: the operator's CLI.
   tenant: 'apps/gateway/src/cli/tenant.ts',
+  // OpenTelemetry, loaded by `--import` before a service (docs/decisions.md, "Tracing"): off unless configured.
+  telemetry: 'packages/observability/src/register.ts',
 };
 
 /**
@@ -49,9 +52,15 @@ const entryPoints: Record<EntryPoint, string> = {
  */
 const ASSETS = ['apps/gateway/src/auth/common-passwords.txt', 'packages/db/src/unref-timers.cjs'];
 
-/** The command line (after `node`) that runs a compiled process: `dist/<name>.js`, stack traces in TypeScript. */
-export function compiledArgs(name: EntryPoint): string[] {
-  return ['--enable-source-maps', path.join(distDir, `${name}.js`)];
+/**
+ * The command line (after `node`) that runs a compiled process: `dist/<name>.js`, stack traces in TypeScript, and for
+ * a service the telemetry module first (the instrumentations can only hook packages loaded after it).
+ */
+export function compiledArgs(name: Exclude<EntryPoint, 'telemetry'>): string[] {
+  const telemetry = (SERVICES as readonly string[]).includes(name)
+    ? ['--import', pathToFileURL(path.join(distDir, 'telemetry.js')).href]
+    : [];
+  return ['--enable-source-maps', ...telemetry, path.join(distDir, `${name}.js`)];
 }
 
 /**

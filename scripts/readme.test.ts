@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { cassandraEnv, databaseEnv, kafkaEnv, logEnv, redisEnv } from '@outbound/config';
+import { cassandraEnv, databaseEnv, kafkaEnv, logEnv, redisEnv, telemetryEnv } from '@outbound/config';
 import { buildSchema, Kind, parse, validate } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { PLATFORM_SERVICES, SERVICE_ENVIRONMENTS } from './deploy/env-requirements.ts';
@@ -20,6 +20,7 @@ describe('README configuration table', () => {
       ...kafkaEnv,
       ...cassandraEnv,
       ...logEnv,
+      ...telemetryEnv,
       ...Object.assign({}, ...PLATFORM_SERVICES.map((name) => SERVICE_ENVIRONMENTS[name])),
     });
     expect(variables.filter((name) => !documented.has(name))).toEqual([]);

@@ -1,20 +1,20 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { trace } from '@opentelemetry/api';
 import { createKafka, createProducer, ensureTopics, topicNames } from '@outbound/bus';
 import { ZCallFlow } from '@outbound/call-flow';
 import { type RunningSimulator, type SimBehaviourPatch, startSimulator } from '@outbound/carrier-sim';
 import { databaseEnv, kafkaEnv, parseEnv, redisEnv } from '@outbound/config';
 import {
+  contextFromHeaders,
   encode,
   headerValue,
   type KafkaHeaders,
-  newTraceparent,
   type TDispatch,
   type TStatusEvent,
   traceHeaders,
   traceIdOf,
-  traceparentFromHeaders,
 } from '@outbound/contracts';
 import {
   campaignSlotsKey,
@@ -26,6 +26,12 @@ import {
 import { createPool } from '@outbound/db';
 import { createScratchDatabase, type ScratchDatabase } from '@outbound/db/testing';
 import { createLogger, createMetricsRegistry } from '@outbound/observability';
+import {
+  type CapturedSpans,
+  captureSpans,
+  parentSpanIdOf,
+  rootContext,
+} from '@outbound/observability/testing';
 import { STATUS_CALLBACK_EVENTS, TwilioProvider } from '@outbound/telephony';
 import type { Redis } from 'ioredis';
 import type { Consumer } from 'kafkajs';
@@ -75,6 +81,8 @@ let provider: TwilioProvider;
 let registry: Registry;
 let worker: CallWorker;
 let observer: Consumer;
+/** Telemetry on for this file (in memory): the dials' traces are checked. */
+let capture: CapturedSpans;
 
 interface Seen {
   topic: string;
@@ -105,6 +113,7 @@ const statusEvents = (campaignId: string): (TStatusEvent & { headers: KafkaHeade
     .map((s) => ({ ...(JSON.parse(s.value) as TStatusEvent), headers: s.headers }));
 
 beforeAll(async () => {
+  capture = captureSpans();
   scratch = await createScratchDatabase(parseEnv(databaseEnv, process.env).DATABASE_URL, 'call_worker');
   pool = createPool({ DATABASE_URL: scratch.url, DATABASE_POOL_SIZE: 20 });
   redis = createRedisClient(parseEnv(redisEnv, process.env), logger, 'call-worker-test');
@@ -187,6 +196,7 @@ function startWorker(metrics: Registry, groupId?: string): CallWorker {
 
 afterAll(async () => {
   await worker?.stop();
+  await capture?.stop();
   await observer?.disconnect();
   await producer.disconnect();
   const admin = kafka.admin();
@@ -309,19 +319,26 @@ function dispatchOf(c: Campaign, call: Campaign['calls'][number]): TDispatch {
   };
 }
 
-/** Publishes dispatch messages keyed by campaign id, each with a trace of its own; returns their traceparents. */
+/** Publishes dispatch messages keyed by campaign id, each in a trace of its own; returns their trace ids. */
 async function dispatch(messages: TDispatch[]): Promise<string[]> {
-  const traces = messages.map(() => newTraceparent());
+  const traces = messages.map(() => rootContext('test dispatch'));
   await producer.send(
     topics.dispatch,
     messages.map((m, i) => ({
       key: m.campaignId,
       value: encode(m),
-      headers: traceHeaders(traces[i] as string),
+      headers: traceHeaders(traces[i]),
     })),
   );
-  return traces;
+  return traces.map((t) => traceIdOf(t) as string);
 }
+
+/** The ended span named `name` whose attribute `outbound.attempt.id` is `attemptId`. */
+const spanOfAttempt = (name: string, attemptId: string) =>
+  until(
+    () => capture.spans().find((s) => s.name === name && s.attributes['outbound.attempt.id'] === attemptId),
+    `the ${name} span of ${attemptId}`,
+  );
 
 async function rows(campaignId: string) {
   const result = await pool.query(
@@ -428,10 +445,26 @@ describe('call-worker', () => {
         // When it was dispatched, for the call's history.
         queuedAt: dispatched[i]?.queuedAt,
       });
-      // The dispatch's trace continues, in a span of its own.
-      const traceparent = traceparentFromHeaders(event?.headers);
-      expect(traceIdOf(traceparent)).toBe(traceIdOf(traces[i]));
-      expect(traceparent).not.toBe(traces[i]);
+      // The dispatch's trace goes on: process (the dispatch) → dial → send (the status event), whose context the
+      // event carries; the carrier's callbacks get the dial's in their URL (they send no trace headers).
+      const dial = await spanOfAttempt('dial', call.attemptId);
+      expect(dial.spanContext().traceId).toBe(traces[i]);
+      // (A process span ends when its batch is committed, after the dials.)
+      const processed = await until(
+        () => capture.spans().find((s) => s.spanContext().spanId === parentSpanIdOf(dial)),
+        'the process span of the dispatch',
+      );
+      expect(processed?.name).toBe(`process ${topics.dispatch}`);
+      const sent = trace.getSpanContext(contextFromHeaders(event?.headers));
+      expect(sent?.traceId).toBe(traces[i]);
+      const send = capture.spans().find((s) => s.spanContext().spanId === sent?.spanId);
+      expect(send?.name).toBe(`send ${topics.status}`);
+      expect(parentSpanIdOf(send)).toBe(dial.spanContext().spanId);
+      const create = creates.find((form) => form.get('StatusCallback')?.includes(call.attemptId));
+      const callbackUrl = new URL(create?.get('StatusCallback') ?? '');
+      expect(callbackUrl.searchParams.get('traceparent')).toBe(
+        `00-${traces[i]}-${dial.spanContext().spanId}-01`,
+      );
       expect(createsOf(call.attemptId)).toBe(1);
     }
     const now = await rows(c.id);
@@ -458,25 +491,28 @@ describe('call-worker', () => {
         );
       }),
     );
-    const ids = (c: Campaign) => {
+    // The attempt's ids, and the dial's trace context (telemetry is on in this file).
+    const ids = async (c: Campaign) => {
       const call = c.calls[0] as Campaign['calls'][number];
-      return `tenantId=${c.tenantId}&campaignId=${c.id}&callId=${call.id}&attemptId=${call.attemptId}&attempt=1`;
+      const dial = (await spanOfAttempt('dial', call.attemptId)).spanContext();
+      return `tenantId=${c.tenantId}&campaignId=${c.id}&callId=${call.id}&attemptId=${call.attemptId}&attempt=1&traceparent=00-${dial.traceId}-${dial.spanId}-01`;
     };
+    const [idsA, idsB, idsC] = await Promise.all(all.map(ids));
     expect(Object.fromEntries(a ?? [])).toMatchObject({
-      Url: `${sinkUrl}/flows/twilio/voice?${ids(withFlow)}&flow=4`,
+      Url: `${sinkUrl}/flows/twilio/voice?${idsA}&flow=4`,
       Method: 'POST',
-      FallbackUrl: `${sinkUrl}/flows/twilio/fallback?${ids(withFlow)}&flow=4`,
+      FallbackUrl: `${sinkUrl}/flows/twilio/fallback?${idsA}&flow=4`,
       FallbackMethod: 'POST',
-      StatusCallback: `${sinkUrl}/webhooks/twilio/status?${ids(withFlow)}`,
+      StatusCallback: `${sinkUrl}/webhooks/twilio/status?${idsA}`,
       MachineDetection: 'DetectMessageEnd',
     });
     expect(Object.fromEntries(b ?? [])).toMatchObject({
-      Url: `${sinkUrl}/flows/twilio/voice?${ids(hangsUp)}&flow=2`,
+      Url: `${sinkUrl}/flows/twilio/voice?${idsB}&flow=2`,
       MachineDetection: 'Enable',
     });
     expect(Object.fromEntries(c ?? [])).toMatchObject({
-      Url: `${sinkUrl}/flows/twilio/voice?${ids(without)}&flow=none`,
-      FallbackUrl: `${sinkUrl}/flows/twilio/fallback?${ids(without)}&flow=none`,
+      Url: `${sinkUrl}/flows/twilio/voice?${idsC}&flow=none`,
+      FallbackUrl: `${sinkUrl}/flows/twilio/fallback?${idsC}&flow=none`,
       MachineDetection: 'Enable',
     });
   });

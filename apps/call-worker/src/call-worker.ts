@@ -186,7 +186,7 @@ export function createCallWorker(options: CallWorkerOptions): CallWorker {
     const settlements: Settlement[] = [];
     const jobs: DialJob[] = [];
     const undialled: { campaignId: string; attemptId: string }[] = [];
-    for (const { message, traceparent } of messages) {
+    for (const { message, trace } of messages) {
       const call = calls.get(message.callId);
       const campaign = campaignsById.get(message.campaignId);
       if (
@@ -212,7 +212,7 @@ export function createCallWorker(options: CallWorkerOptions): CallWorker {
       } else {
         jobs.push({
           dispatch: message,
-          traceparent,
+          trace,
           phoneNumber: call.phoneNumber,
           tenantId: call.tenantId,
           campaign,

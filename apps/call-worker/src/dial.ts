@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import type { Context } from '@opentelemetry/api';
 import { type BusProducer, RetryableError } from '@outbound/bus';
-import type { TDispatch, TStatusEvent } from '@outbound/contracts';
+import { type TDispatch, type TStatusEvent, traceHeaders } from '@outbound/contracts';
 import {
   campaignSlotsKey,
   type LeaseSemaphore,
@@ -10,7 +11,7 @@ import {
   type SlidingWindowLimiter,
 } from '@outbound/coordination';
 import { backoffDelay } from '@outbound/domain';
-import type { Logger } from '@outbound/observability';
+import { type Logger, withSpan } from '@outbound/observability';
 import {
   flowFallbackUrl,
   flowVoiceUrl,
@@ -68,7 +69,8 @@ export interface DialerOptions {
 /** One dispatch to dial: the message, the call row's number and tenant, and the campaign as the batch read it. */
 export interface DialJob {
   dispatch: TDispatch;
-  traceparent: string;
+  /** The dispatch message's trace context (its `process` span): the dial's span is its child. */
+  trace: Context;
   phoneNumber: string;
   tenantId: string;
   campaign: CampaignInfo;
@@ -205,7 +207,7 @@ export function createDialer(options: DialerOptions) {
   async function publish(event: TStatusEvent, job: DialJob, context: WaitContext): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await publishStatus(producer, options.statusTopic, event, job.traceparent);
+        await publishStatus(producer, options.statusTopic, event);
         return;
       } catch (err) {
         // The call exists (or was refused) and its row is DIALING: a redelivered dispatch would not publish this
@@ -324,8 +326,16 @@ export function createDialer(options: DialerOptions) {
     return 'unknown';
   }
 
-  /** Dials one job; see `createDialer`. */
-  async function dial(job: DialJob, context: WaitContext): Promise<DialResult> {
+  /** Dials one job in a `dial` span of the dispatch's trace; see `createDialer`. */
+  function dial(job: DialJob, context: WaitContext): Promise<DialResult> {
+    return withSpan('dial', { parent: job.trace, attributes: spanAttributes(job.dispatch) }, async (span) => {
+      const result = await dialInSpan(job, context);
+      span.setAttribute('outbound.dial.result', result);
+      return result;
+    });
+  }
+
+  async function dialInSpan(job: DialJob, context: WaitContext): Promise<DialResult> {
     const { dispatch } = job;
     const key = campaignSlotsKey(dispatch.campaignId);
     let campaign = job.campaign;
@@ -432,7 +442,8 @@ export type Dialer = ReturnType<typeof createDialer>;
 
 /**
  * The originate of one attempt: its ids in every URL (status callbacks, the call flow of the version the campaign
- * runs now, its fallback), and the machine detection the flow asks for.
+ * runs now, its fallback), with the trace context of the dial (the carrier sends no trace headers: the callbacks
+ * continue the call's trace from their signed URL), and the machine detection the flow asks for.
  */
 function originateRequest(job: DialJob, campaign: CampaignInfo, webhookPublicUrl: string): OriginateRequest {
   const { dispatch } = job;
@@ -443,15 +454,25 @@ function originateRequest(job: DialJob, campaign: CampaignInfo, webhookPublicUrl
     attemptId: dispatch.attemptId,
     attempt: dispatch.attempt,
   };
+  const trace = traceHeaders();
   const flowRef = { ...ref, flowVersion: campaign.flowVersion };
   return {
     ...ref,
     to: job.phoneNumber,
     from: campaign.callerId,
-    statusCallbackUrl: statusCallbackUrl(ingressUrl(webhookPublicUrl, STATUS_WEBHOOK_PATH), ref),
-    flowUrl: flowVoiceUrl(webhookPublicUrl, flowRef),
-    fallbackUrl: flowFallbackUrl(webhookPublicUrl, flowRef),
+    statusCallbackUrl: statusCallbackUrl(ingressUrl(webhookPublicUrl, STATUS_WEBHOOK_PATH), ref, trace),
+    flowUrl: flowVoiceUrl(webhookPublicUrl, flowRef, trace),
+    fallbackUrl: flowFallbackUrl(webhookPublicUrl, flowRef, trace),
     machineDetection: campaign.machineDetection,
+  };
+}
+
+function spanAttributes(dispatch: TDispatch) {
+  return {
+    'outbound.campaign.id': dispatch.campaignId,
+    'outbound.call.id': dispatch.callId,
+    'outbound.attempt.id': dispatch.attemptId,
+    'outbound.attempt': dispatch.attempt,
   };
 }
 

@@ -1,11 +1,5 @@
 import type { BusProducer } from '@outbound/bus';
-import {
-  childTraceparent,
-  encode,
-  type TDispatch,
-  type TStatusEvent,
-  traceHeaders,
-} from '@outbound/contracts';
+import { encode, type TDispatch, type TStatusEvent } from '@outbound/contracts';
 
 /** `initiated`: the provider accepted the call. The worker's own event id: one per attempt. */
 export function originatedEvent(dispatch: TDispatch, providerCallId: string, at: Date): TStatusEvent {
@@ -47,14 +41,11 @@ export function rejectedEvent(dispatch: TDispatch, detail: string, at: Date): TS
   };
 }
 
-/** Sends one status event keyed by campaign id, in a child span of the dispatch's trace. */
+/** Sends one status event keyed by campaign id (in the trace of the active span: the dial's). */
 export async function publishStatus(
   producer: BusProducer,
   topic: string,
   event: TStatusEvent,
-  traceparent: string,
 ): Promise<void> {
-  await producer.send(topic, [
-    { key: event.campaignId, value: encode(event), headers: traceHeaders(childTraceparent(traceparent)) },
-  ]);
+  await producer.send(topic, [{ key: event.campaignId, value: encode(event) }]);
 }

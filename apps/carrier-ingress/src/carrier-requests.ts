@@ -1,19 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { propagation, ROOT_CONTEXT, SpanKind, type TextMapGetter } from '@opentelemetry/api';
 import type { BusProducer } from '@outbound/bus';
-import {
-  encode,
-  newTraceparent,
-  type TFlowEvent,
-  type TStatusEvent,
-  traceHeaders,
-} from '@outbound/contracts';
-import type { Logger } from '@outbound/observability';
+import { encode, type TFlowEvent, type TStatusEvent } from '@outbound/contracts';
+import { type Logger, withSpan } from '@outbound/observability';
 import {
   type CarrierRequestIssue,
   type FlowRoute,
   InvalidCarrierRequestError,
   isValidTwilioSignature,
   TWILIO_SIGNATURE_HEADER,
+  type UrlTraceContext,
 } from '@outbound/telephony';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { ZodError } from 'zod';
@@ -141,6 +137,56 @@ function createMetrics(registry: Registry) {
   };
 }
 
+const queryGetter: TextMapGetter<URLSearchParams> = {
+  get: (query, key) => query.get(key) ?? undefined,
+  keys: (query) => [...query.keys()],
+};
+
+/**
+ * The trace context a carrier request's URL carries, for the URLs its answer gives the carrier (a flow's menu and
+ * transfer actions): the call's next requests join the same trace. The same for a retry of the request (the
+ * document stays the same). Empty when telemetry is off.
+ */
+export function urlTraceContext(url: URL): UrlTraceContext {
+  return Object.fromEntries(
+    propagation.fields().flatMap((field) => {
+      const value = url.searchParams.get(field);
+      return value ? [[field, value]] : [];
+    }),
+  );
+}
+
+/**
+ * The span of a carrier request: the carrier sends no trace headers, so it continues the trace whose context the
+ * call-worker put in the URL it gave the carrier (`traceparent` in the query, signed with the rest: see
+ * `statusCallbackUrl`); a new trace when there is none. Its event's `send` span is its child, so the status event
+ * joins the call's trace.
+ */
+function carrierSpan<T>(
+  req: IncomingMessage,
+  route: RouteName,
+  publicBaseUrl: string,
+  work: () => Promise<T>,
+) {
+  const url = new URL(req.url ?? '/', publicBaseUrl);
+  return withSpan(
+    `${req.method ?? 'POST'} ${url.pathname}`,
+    {
+      parent: propagation.extract(ROOT_CONTEXT, url.searchParams, queryGetter),
+      kind: SpanKind.SERVER,
+      attributes: {
+        'http.request.method': req.method ?? '',
+        'url.path': url.pathname,
+        'outbound.carrier.route': route,
+        ...(url.searchParams.get('attemptId')
+          ? { 'outbound.attempt.id': url.searchParams.get('attemptId') as string }
+          : {}),
+      },
+    },
+    work,
+  );
+}
+
 /**
  * The door every carrier request comes through; `route` turns a handler into the HTTP handler of one path. Only a
  * request signed with the account's auth token over this exact URL and form reaches the handler (403 otherwise,
@@ -159,9 +205,7 @@ export function createCarrierRequests(options: CarrierRequestsOptions) {
     message: TStatusEvent | TFlowEvent,
   ): Promise<{ result: 'accepted' | 'unavailable'; settled: Promise<unknown> }> {
     const settled = options.producer
-      .send(options.statusTopic, [
-        { key: message.campaignId, value: encode(message), headers: traceHeaders(newTraceparent()) },
-      ])
+      .send(options.statusTopic, [{ key: message.campaignId, value: encode(message) }])
       .then(
         () => 'accepted' as const,
         (err: unknown) => {
@@ -274,7 +318,7 @@ export function createCarrierRequests(options: CarrierRequestsOptions) {
   return {
     /** The HTTP handler of `route`'s path. */
     route(route: RouteName, handler: RouteHandler) {
-      return async function carrierRoute(req: IncomingMessage, res: ServerResponse): Promise<void> {
+      async function carrierRoute(req: IncomingMessage, res: ServerResponse): Promise<void> {
         const stop = metrics.seconds.startTimer({ route });
         let result: Result;
         if (held >= options.maxInFlight) {
@@ -290,7 +334,9 @@ export function createCarrierRequests(options: CarrierRequestsOptions) {
         }
         metrics.callbacks.inc({ result, route });
         stop({ result });
-      };
+      }
+      return (req: IncomingMessage, res: ServerResponse): Promise<void> =>
+        carrierSpan(req, route, options.publicBaseUrl, () => carrierRoute(req, res));
     },
   };
 }

@@ -21,7 +21,7 @@ import {
   parseFlowTransferRequest,
   parseFlowVoiceRequest,
 } from '@outbound/telephony';
-import type { CarrierRequest, Handled, RouteHandler } from './carrier-requests.ts';
+import { type CarrierRequest, type Handled, type RouteHandler, urlTraceContext } from './carrier-requests.ts';
 import type { CallContext, FlowStore } from './flow-store.ts';
 
 /**
@@ -41,9 +41,9 @@ export interface FlowRoutesOptions {
 const NO_FLOW_VERSION = 0;
 
 export function createFlowRoutes({ publicBaseUrl, store, logger }: FlowRoutesOptions) {
-  const links = (request: FlowRequest): FlowLinks => ({
-    menu: (offer) => flowMenuUrl(publicBaseUrl, request, offer),
-    transfer: (offer, key) => flowTransferUrl(publicBaseUrl, request, offer, key),
+  const links = (request: FlowRequest, { url }: CarrierRequest): FlowLinks => ({
+    menu: (offer) => flowMenuUrl(publicBaseUrl, request, offer, urlTraceContext(url)),
+    transfer: (offer, key) => flowTransferUrl(publicBaseUrl, request, offer, key, urlTraceContext(url)),
   });
 
   /** The flow event of a rendered step, and the document to answer once it is published. */
@@ -103,7 +103,7 @@ export function createFlowRoutes({ publicBaseUrl, store, logger }: FlowRoutesOpt
         ? renderVoice(call.flow.flow, {
             answeredBy: request.answeredBy,
             target: call.target,
-            links: links(request),
+            links: links(request, carrier),
           })
         : renderError(call.flow.missing);
     return publishing(request, rendered, carrier);
@@ -119,7 +119,7 @@ export function createFlowRoutes({ publicBaseUrl, store, logger }: FlowRoutesOpt
       offer: request.offer,
       digits: request.digits,
       target: call.target,
-      links: links(request),
+      links: links(request, carrier),
       callerId: call.callerId,
     });
     const event = rendered.event;

@@ -5,7 +5,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createKafka, ensureTopics, topicNames, topicSpecs } from '@outbound/bus';
 import { type KafkaConfig, kafkaEnv, parseEnv } from '@outbound/config';
-import { headerValue, type KafkaHeaders, newTraceparent } from '@outbound/contracts';
+import { headerValue, type KafkaHeaders } from '@outbound/contracts';
 import { eventually, testLogger } from '@outbound/testing';
 import type { Consumer, KafkaMessage } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -96,7 +96,7 @@ async function deadLetter(
   overrides: { originalTopic?: string | null; value?: Buffer | null } = {},
 ) {
   const key = randomUUID();
-  const traceparent = newTraceparent();
+  const traceparent = `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
   const value =
     overrides.value !== undefined
       ? overrides.value

@@ -1,16 +1,17 @@
 import { randomUUID } from 'node:crypto';
+import type { Context } from '@opentelemetry/api';
 import {
+  contextFromHeaders,
   decode,
   encode,
   type KafkaHeaders,
-  newTraceparent,
   type TRetry,
   traceHeaders,
   traceIdOf,
-  traceparentFromHeaders,
   ZDispatch,
 } from '@outbound/contracts';
 import { createMetricsRegistry } from '@outbound/observability';
+import { type CapturedSpans, captureSpans, rootContext } from '@outbound/observability/testing';
 import {
   type CampaignFixture,
   callRow,
@@ -28,8 +29,11 @@ import { createRetryWorker, type RetryWorker } from './retry-worker.ts';
 let h: Harness;
 let registry: Registry;
 let worker: RetryWorker;
+/** Telemetry on for this file (in memory): a retry's trace goes on in its dispatch. */
+let capture: CapturedSpans;
 
 beforeAll(async () => {
+  capture = captureSpans();
   h = await createHarness('retry');
   registry = createMetricsRegistry('retry-worker-test');
   worker = createRetryWorker({
@@ -49,6 +53,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await worker?.stop();
   await h?.cleanup();
+  await capture?.stop();
 }, 60_000);
 
 type Call = CampaignFixture['calls'][number];
@@ -78,14 +83,14 @@ function retry(
 
 async function send(
   messages: TRetry[],
-  { partition, traceparent = newTraceparent() }: { partition?: number; traceparent?: string } = {},
+  { partition, parent = rootContext() }: { partition?: number; parent?: Context } = {},
 ) {
   await h.producer.send(
     h.topics.retry[0] as string,
     messages.map((m) => ({
       key: m.campaignId,
       value: encode(m),
-      headers: traceHeaders(traceparent),
+      headers: traceHeaders(parent),
       ...(partition !== undefined && { partition }),
     })),
   );
@@ -116,8 +121,8 @@ describe('retry worker', () => {
   it('queues a due retry and dispatches it with the same attempt id and trace', async () => {
     const fixture = await createCampaign(h.db, { calls: [retryScheduled] });
     const call = fixture.calls[0] as Call;
-    const traceparent = newTraceparent();
-    await send([retry(fixture, call, new Date(Date.now() - 1000))], { traceparent });
+    const parent = rootContext();
+    await send([retry(fixture, call, new Date(Date.now() - 1000))], { parent });
     const [message] = await eventually(() => {
       const found = dispatchesOf(call.id);
       return found.length > 0 && found;
@@ -130,7 +135,7 @@ describe('retry worker', () => {
       attempt: 2,
       phoneNumber: call.phoneNumber,
     });
-    expect(traceIdOf(traceparentFromHeaders(message?.headers as KafkaHeaders))).toBe(traceIdOf(traceparent));
+    expect(traceIdOf(contextFromHeaders(message?.headers as KafkaHeaders))).toBe(traceIdOf(parent));
     await eventually(async () => (await callRow(h.pool, call.id)).status === 'QUEUED', 'QUEUED');
     expect(await callRow(h.pool, call.id)).toMatchObject({
       attempts: 2,

@@ -137,7 +137,7 @@ export function createRetryWorker(options: RetryWorkerOptions): RetryWorker {
               dispatches.map((m) => ({
                 key: m.message.campaignId,
                 value: encode(dispatchOfRetry(m.message, queuedAt)),
-                headers: traceHeaders(m.traceparent),
+                headers: traceHeaders(m.trace),
               })),
             );
           } catch (err) {

@@ -15,12 +15,14 @@ export interface RunningCampaign {
   queued: number;
   dialing: number;
   inProgress: number;
+  /** The trace context of the start or resume that set it running (see `dispatchPublisher`); null: none. */
+  traceContext: Record<string, string> | null;
 }
 
 export async function runningCampaigns(pool: pg.Pool): Promise<RunningCampaign[]> {
   const result = await pool.query(
     `SELECT c.id, c.tenant_id, c.timezone, c.business_hours, c.calling_window_start, c.calling_window_end,
-            c.max_concurrent_calls, c.caller_id, c.scheduled_start_at, c.scheduled_end_at,
+            c.max_concurrent_calls, c.caller_id, c.scheduled_start_at, c.scheduled_end_at, c.trace_context,
             k.queued, k.dialing, k.in_progress
      FROM campaigns c JOIN campaign_counters k ON k.campaign_id = c.id
      WHERE c.status = 'RUNNING'
@@ -40,6 +42,7 @@ export async function runningCampaigns(pool: pg.Pool): Promise<RunningCampaign[]
     queued: r.queued,
     dialing: r.dialing,
     inProgress: r.in_progress,
+    traceContext: r.trace_context,
   }));
 }
 

@@ -1,18 +1,18 @@
 import { randomUUID } from 'node:crypto';
+import type { Context } from '@opentelemetry/api';
 import { parseEnv, redisEnv } from '@outbound/config';
 import {
+  contextFromHeaders,
   decode,
   encode,
   headerValue,
   type KafkaHeaders,
-  newTraceparent,
   parseDeadLetterHeaders,
   type TFlowEvent,
   type TStatusEvent,
   type TStatusTopicMessage,
   traceHeaders,
   traceIdOf,
-  traceparentFromHeaders,
   ZLiveUpdate,
   ZPlatformEvent,
   ZRetry,
@@ -30,6 +30,12 @@ import {
 import { cancelOpenCalls } from '@outbound/db';
 import { blockedBy } from '@outbound/db/testing';
 import { createMetricsRegistry } from '@outbound/observability';
+import {
+  type CapturedSpans,
+  captureSpans,
+  parentSpanIdOf,
+  rootContext,
+} from '@outbound/observability/testing';
 import {
   type CampaignFixture,
   callRow,
@@ -50,8 +56,11 @@ let redis: Redis;
 let semaphore: LeaseSemaphore;
 let registry: Registry;
 let worker: StatusWorker;
+/** Telemetry on for this file (in memory): the events' traces are checked. */
+let capture: CapturedSpans;
 
 beforeAll(async () => {
+  capture = captureSpans();
   h = await createHarness('status', { cassandra: true });
   redis = createRedisClient(parseEnv(redisEnv, process.env), testLogger, 'status-worker-test');
   semaphore = new LeaseSemaphore(redis);
@@ -87,6 +96,7 @@ afterAll(async () => {
   await worker?.stop();
   await redis?.quit();
   await h?.cleanup();
+  await capture?.stop();
 }, 60_000);
 
 type Call = CampaignFixture['calls'][number];
@@ -114,13 +124,13 @@ function event(
 }
 
 /** Sends in one produce request, in order, to the campaign's partition (one batch, most likely). */
-async function send(events: (TStatusTopicMessage | string)[], key?: string, traceparent = newTraceparent()) {
+async function send(events: (TStatusTopicMessage | string)[], key?: string, parent: Context = rootContext()) {
   await h.producer.send(
     h.topics.status,
     events.map((e) => ({
       key: typeof e === 'string' ? (key ?? null) : e.campaignId,
       value: typeof e === 'string' ? e : encode(e),
-      headers: traceHeaders(traceparent),
+      headers: traceHeaders(parent),
     })),
   );
 }
@@ -273,7 +283,7 @@ describe('status worker', () => {
     await semaphore.acquire(key, first.attemptId as string, 10, 60_000);
     await semaphore.acquire(key, second.attemptId as string, 10, 60_000);
     expect(await semaphore.held(key)).toBe(2);
-    const traceparent = newTraceparent();
+    const parent = rootContext();
     const startedAt = Date.now();
     await send(
       [
@@ -281,7 +291,7 @@ describe('status worker', () => {
         event(fixture, second, 'completed', { outcome: 'NO_ANSWER' }),
       ],
       undefined,
-      traceparent,
+      parent,
     );
 
     await eventually(
@@ -324,9 +334,7 @@ describe('status worker', () => {
         timezone: call.timezone,
         dueAt: row.next_attempt_at?.toISOString(),
       });
-      expect(traceIdOf(traceparentFromHeaders(message?.headers as KafkaHeaders))).toBe(
-        traceIdOf(traceparent),
-      );
+      expect(traceIdOf(contextFromHeaders(message?.headers as KafkaHeaders))).toBe(traceIdOf(parent));
     }
     expect(rows[0]).toMatchObject({ last_outcome: 'BUSY', last_error: 'user busy' });
     expect(rows[1]).toMatchObject({ last_outcome: 'NO_ANSWER' });
@@ -1145,7 +1153,7 @@ function platformEventsOf(campaignId: string) {
     .map((m) => {
       const decoded = decode(ZPlatformEvent, m.value);
       if (!decoded.ok) throw new Error(decoded.reason);
-      return { ...decoded.message, traceId: traceIdOf(traceparentFromHeaders(m.headers as KafkaHeaders)) };
+      return { ...decoded.message, traceId: traceIdOf(contextFromHeaders(m.headers as KafkaHeaders)) };
     });
 }
 
@@ -1160,11 +1168,11 @@ describe('status worker: campaign.events', () => {
     });
     const [retried, last] = fixture.calls as [Call, Call];
     await listNumber(fixture.tenantId, last.phoneNumber);
-    const traceparent = newTraceparent();
+    const parent = rootContext();
     const keypress = flowEvent(fixture, last, keyPress(last, 'OPT_OUT', { key: '9' }));
     const busy = event(fixture, retried, 'completed', { outcome: 'BUSY', detail: 'user busy' });
     const ended = event(fixture, last, 'completed', { outcome: 'ANSWERED', durationMs: 4200 });
-    await send([busy, keypress, ended], undefined, traceparent);
+    await send([busy, keypress, ended], undefined, parent);
 
     const events = await eventually(() => {
       const found = platformEventsOf(fixture.campaignId);
@@ -1201,7 +1209,34 @@ describe('status worker: campaign.events', () => {
       reason: null,
       result: { optedOut: true, answerKey: null },
     });
-    for (const e of events) expect(e.traceId).toBe(traceIdOf(traceparent));
+    for (const e of events) expect(e.traceId).toBe(traceIdOf(parent));
+    // The commit of the call's final status, in the trace of its event: send → process → commit status.
+    // (The events are sent before the commit: the span is awaited.)
+    const commit = await eventually(
+      () =>
+        capture
+          .spans()
+          .find(
+            (s) =>
+              s.name === 'commit status' &&
+              s.attributes['outbound.call.id'] === last.id &&
+              s.attributes['outbound.status.event'] === 'completed',
+          ),
+      'the commit span of the final status',
+    );
+    expect(commit?.spanContext().traceId).toBe(traceIdOf(parent));
+    expect(commit?.attributes).toMatchObject({
+      'outbound.call.status': 'COMPLETED',
+      'outbound.call.finished': true,
+    });
+    // (A process span ends when its batch's offsets are committed, after the transaction.)
+    const processed = await eventually(
+      () => capture.spans().find((s) => s.spanContext().spanId === parentSpanIdOf(commit)),
+      'the process span of the final status',
+    );
+    expect(processed?.name).toBe(`process ${h.topics.status}`);
+    const sent = capture.spans().find((s) => s.spanContext().spanId === parentSpanIdOf(processed));
+    expect(sent?.name).toBe(`send ${h.topics.status}`);
 
     // The same events again (the carrier retried its callbacks): already applied, nothing more is announced.
     const stale = await metric('status_worker_events_ignored_total', { reason: 'stale-attempt' });

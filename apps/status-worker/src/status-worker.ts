@@ -33,7 +33,7 @@ import {
 } from '@outbound/db';
 import type { CallStatusName } from '@outbound/domain';
 import { type CqlClient, createHistoryWriter } from '@outbound/history';
-import type { Logger } from '@outbound/observability';
+import { type Logger, recordSpan } from '@outbound/observability';
 import type { Kafka } from 'kafkajs';
 import type pg from 'pg';
 import type { Registry } from 'prom-client';
@@ -415,7 +415,7 @@ export function createStatusWorker(options: StatusWorkerOptions): StatusWorker {
       entry.messages.push({
         key: retry.call.campaignId,
         value: encode(message),
-        headers: traceHeaders((messages[retry.traceIndex] as Message).traceparent),
+        headers: traceHeaders((messages[retry.traceIndex] as Message).trace),
       });
       byTopic.set(topic, entry);
     }
@@ -451,7 +451,7 @@ export function createStatusWorker(options: StatusWorkerOptions): StatusWorker {
       return {
         key: campaignId,
         value: encode(message),
-        headers: traceHeaders((messages[traceIndex] as Message).traceparent),
+        headers: traceHeaders((messages[traceIndex] as Message).trace),
       };
     });
     return out.length > 0 ? [{ topic: topics.status, messages: out }] : [];
@@ -462,7 +462,7 @@ export function createStatusWorker(options: StatusWorkerOptions): StatusWorker {
     const events = platformEvents(plan, now()).map(({ event, index }) => ({
       key: event.campaignId,
       value: encode(event),
-      headers: traceHeaders((messages[index] as Message).traceparent),
+      headers: traceHeaders((messages[index] as Message).trace),
     }));
     return events.length > 0 ? [{ topic: topics.events, messages: events }] : [];
   }
@@ -640,10 +640,35 @@ export function createStatusWorker(options: StatusWorkerOptions): StatusWorker {
     }
   }
 
+  /**
+   * A `commit status` span in each message's trace, over the batch's transaction: there the call's status (its final
+   * one included) was committed.
+   */
+  function traceCommit(messages: readonly Message[], committed: Committed, startedAt: number): void {
+    const updates = new Map(committed.plan.updates.map((u) => [u.call.id, u]));
+    for (const { message, trace } of messages) {
+      const update = 'callId' in message ? updates.get(message.callId) : undefined;
+      recordSpan('commit status', trace, startedAt, {
+        'outbound.message.kind': message.kind,
+        ...(message.kind === 'status' && { 'outbound.status.event': message.event }),
+        ...(update && {
+          'outbound.call.id': update.call.id,
+          'outbound.call.status': update.call.status,
+          'outbound.call.transitioned': update.transitioned,
+          'outbound.call.finished': update.finished,
+        }),
+      });
+    }
+  }
+
   async function handleBatch(batch: BatchContext<TStatusTopicMessage>): Promise<void> {
     const messages = batch.messages;
+    const startedAt = Date.now();
     const committed = await transact(messages);
-    if (committed) options.afterCommit?.();
+    if (committed) {
+      traceCommit(messages, committed, startedAt);
+      options.afterCommit?.();
+    }
     await releaseSlots(messages);
     if (!committed) return;
     await recordThroughput(committed);
@@ -657,7 +682,7 @@ export function createStatusWorker(options: StatusWorkerOptions): StatusWorker {
         flowEvents: committed.plan.flowEvents.length,
         optOuts: committed.plan.optOuts.length,
         ignored: committed.plan.ignored.length,
-        traceId: traceIdOf(messages[0]?.traceparent),
+        traceId: traceIdOf((messages[0] as Message).trace),
       },
       'status batch applied',
     );

@@ -1,5 +1,5 @@
 import type { BusProducer } from '@outbound/bus';
-import { encode, newTraceparent, type TCampaignStatusChanged, traceHeaders } from '@outbound/contracts';
+import { encode, type TCampaignStatusChanged } from '@outbound/contracts';
 import { inTransaction } from '@outbound/db';
 import type pg from 'pg';
 
@@ -49,7 +49,7 @@ export async function relayCampaignStatus(
           revision: r.revision,
           changedAt: (r.occurred_at as Date).toISOString(),
         };
-        return { key: event.campaignId, value: encode(event), headers: traceHeaders(newTraceparent()) };
+        return { key: event.campaignId, value: encode(event) };
       }),
     );
     await client.query(MARK_PUBLISHED, [rows.map((r) => r.id)]);

@@ -1,8 +1,56 @@
+import { context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { contextFromHeaders, traceHeaders, withoutTraceHeaders } from '@outbound/contracts';
 import { type Kafka, type Message, Partitioners, type Producer, type RecordMetadata } from 'kafkajs';
 
 export interface TopicMessages {
   topic: string;
   messages: Message[];
+}
+
+/**
+ * A `send <topic>` span per message (OpenTelemetry messaging conventions), child of the context its headers carry
+ * (`traceHeaders(m.trace)` of a consumed message) or else of the active one; its context replaces theirs in the
+ * message's headers, so the consumer continues the trace from here. Nothing is recorded when telemetry is off.
+ */
+function traced(batches: TopicMessages[]): { batches: TopicMessages[]; spans: Span[] } {
+  const spans: Span[] = [];
+  const out = batches.map(({ topic, messages }) => ({
+    topic,
+    messages: messages.map((m) => {
+      const parent = contextFromHeaders(m.headers, context.active());
+      const span = trace.getTracer('@outbound/bus').startSpan(
+        `send ${topic}`,
+        {
+          kind: SpanKind.PRODUCER,
+          attributes: {
+            'messaging.system': 'kafka',
+            'messaging.operation.type': 'send',
+            'messaging.destination.name': topic,
+            ...(m.key ? { 'messaging.kafka.message.key': m.key.toString() } : {}),
+          },
+        },
+        parent,
+      );
+      // Off (no SDK): a span of no trace, and the message as it was.
+      if (!trace.isSpanContextValid(span.spanContext())) return m;
+      spans.push(span);
+      return {
+        ...m,
+        headers: { ...withoutTraceHeaders(m.headers ?? {}), ...traceHeaders(trace.setSpan(parent, span)) },
+      };
+    }),
+  }));
+  return { batches: out, spans };
+}
+
+function endSpans(spans: Span[], err?: unknown): void {
+  for (const span of spans) {
+    if (err) {
+      span.recordException(err as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+    }
+    span.end();
+  }
 }
 
 export interface BusProducer {
@@ -107,8 +155,20 @@ export function createProducer(kafka: Kafka): BusProducer {
   function enqueue(batches: TopicMessages[]): Promise<RecordMetadata[]> {
     const nonEmpty = batches.filter((b) => b.messages.length > 0);
     if (nonEmpty.length === 0) return Promise.resolve([]);
+    const { batches: sent, spans } = traced(nonEmpty);
     return new Promise((resolve, reject) => {
-      queue.push({ batches: nonEmpty, bytes: sizeOf(nonEmpty), resolve, reject });
+      queue.push({
+        batches: sent,
+        bytes: sizeOf(sent),
+        resolve: (metadata) => {
+          endSpans(spans);
+          resolve(metadata);
+        },
+        reject: (err) => {
+          endSpans(spans, err);
+          reject(err);
+        },
+      });
       void flush();
     });
   }

@@ -17,5 +17,12 @@ export {
   redisEnv,
 } from './infrastructure.ts';
 export { ConfigError, type EnvSource, parseEnv } from './parse-env.ts';
+export {
+  exportersToEnv,
+  loadTelemetryConfig,
+  type TelemetryConfig,
+  telemetryEnv,
+  telemetrySignals,
+} from './telemetry.ts';
 export { type TelephonyApiConfig, telephonyApiEnv, webhookEnv } from './telephony.ts';
 export { partnerWebhookEnv } from './webhooks.ts';

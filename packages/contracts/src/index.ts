@@ -61,12 +61,8 @@ export {
   ZSuppressNumber,
 } from './messages.ts';
 export {
-  childTraceparent,
-  newTraceparent,
-  parseTraceparent,
-  TRACEPARENT_HEADER,
-  type TraceContext,
+  contextFromHeaders,
   traceHeaders,
   traceIdOf,
-  traceparentFromHeaders,
+  withoutTraceHeaders,
 } from './trace.ts';

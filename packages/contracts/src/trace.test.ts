@@ -1,64 +1,67 @@
-import { describe, expect, it } from 'vitest';
+import { propagation, ROOT_CONTEXT, TraceFlags, trace } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deadLetterHeaders, parseDeadLetterHeaders, withoutDeadLetterHeaders } from './dead-letter.ts';
 import { headerValue } from './headers.ts';
-import {
-  childTraceparent,
-  newTraceparent,
-  parseTraceparent,
-  traceHeaders,
-  traceIdOf,
-  traceparentFromHeaders,
-} from './trace.ts';
+import { contextFromHeaders, traceHeaders, traceIdOf, withoutTraceHeaders } from './trace.ts';
 
-const FORMAT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/;
+const TP = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+const remote = trace.setSpanContext(ROOT_CONTEXT, {
+  traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+  spanId: '00f067aa0ba902b7',
+  traceFlags: TraceFlags.SAMPLED,
+  isRemote: true,
+});
 
-describe('trace context', () => {
-  it('starts new sampled traces with distinct ids', () => {
-    const a = newTraceparent();
-    const b = newTraceparent();
-    expect(a).toMatch(FORMAT);
-    expect(traceIdOf(a)).not.toBe(traceIdOf(b));
+describe('trace context in Kafka headers, telemetry on (W3C propagator)', () => {
+  beforeEach(() => {
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  });
+  afterEach(() => {
+    propagation.disable();
   });
 
-  it('continues a trace with a new span and the same flags', () => {
-    const parent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00';
-    const child = childTraceparent(parent);
-    expect(child).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-00$/);
-    expect(parseTraceparent(child)?.spanId).not.toBe('00f067aa0ba902b7');
+  it('writes the W3C traceparent of a context', () => {
+    expect(traceHeaders(remote)).toEqual({ traceparent: TP });
+    expect(traceHeaders(ROOT_CONTEXT)).toEqual({});
   });
 
-  it('starts a new trace when the parent is missing or invalid', () => {
-    expect(childTraceparent(undefined)).toMatch(FORMAT);
-    expect(childTraceparent('garbage')).toMatch(FORMAT);
+  it('reads it back whether Buffer, string or array', () => {
+    for (const headers of [
+      { traceparent: TP },
+      { traceparent: Buffer.from(TP) },
+      { traceparent: [Buffer.from(TP), 'x'] },
+    ])
+      expect(trace.getSpanContext(contextFromHeaders(headers))).toEqual({
+        traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+        spanId: '00f067aa0ba902b7',
+        traceFlags: TraceFlags.SAMPLED,
+        isRemote: true,
+      });
+    expect(traceIdOf(contextFromHeaders({ traceparent: TP }))).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
   });
 
-  it.each([
-    ['wrong length', '00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01'],
-    ['upper case', '00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01'],
-    ['version ff', 'ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'],
-    ['zero trace id', `00-${'0'.repeat(32)}-00f067aa0ba902b7-01`],
-    ['zero span id', `00-4bf92f3577b34da6a3ce929d0e0e4736-${'0'.repeat(16)}-01`],
-    ['extra fields in version 00', '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-xx'],
-  ])('refuses a traceparent with %s', (_name, value) => {
-    expect(parseTraceparent(value)).toBeNull();
+  it('ignores a missing or malformed traceparent', () => {
+    for (const headers of [
+      undefined,
+      {},
+      { traceparent: 'nonsense' },
+      { traceparent: `00-${'0'.repeat(32)}-00f067aa0ba902b7-01` },
+    ])
+      expect(traceIdOf(contextFromHeaders(headers))).toBeUndefined();
   });
 
-  it('accepts extra fields of a later version', () => {
-    expect(parseTraceparent('01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-later')).toEqual({
-      traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
-      spanId: '00f067aa0ba902b7',
-      flags: '01',
-    });
+  it("drops the propagator's headers and keeps the others", () => {
+    expect(withoutTraceHeaders({ traceparent: TP, tracestate: 'a=b', other: 'o' })).toEqual({ other: 'o' });
   });
+});
 
-  it('reads the traceparent from Kafka headers whether Buffer, string or array', () => {
-    const tp = newTraceparent();
-    expect(traceparentFromHeaders(traceHeaders(tp))).toBe(tp);
-    expect(traceparentFromHeaders({ traceparent: Buffer.from(tp) })).toBe(tp);
-    expect(traceparentFromHeaders({ traceparent: [Buffer.from(tp), 'other'] })).toBe(tp);
-    expect(traceparentFromHeaders({ traceparent: 'nonsense' })).toBeUndefined();
-    expect(traceparentFromHeaders({})).toBeUndefined();
-    expect(traceparentFromHeaders(undefined)).toBeUndefined();
+describe('trace context in Kafka headers, telemetry off (no propagator)', () => {
+  it('writes nothing, reads nothing and keeps headers as they are', () => {
+    expect(traceHeaders(remote)).toEqual({});
+    expect(traceIdOf(contextFromHeaders({ traceparent: TP }))).toBeUndefined();
+    const headers = { traceparent: TP };
+    expect(withoutTraceHeaders(headers)).toBe(headers);
   });
 });
 

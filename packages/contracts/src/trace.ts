@@ -1,79 +1,61 @@
-import { randomBytes } from 'node:crypto';
+import {
+  type Context,
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  type TextMapGetter,
+  type TextMapSetter,
+  trace,
+} from '@opentelemetry/api';
 import { headerValue, type KafkaHeaders } from './headers.ts';
 
 /**
- * W3C Trace Context (https://www.w3.org/TR/trace-context/): `traceparent` = `00-<trace id: 32 hex>-<parent span
- * id: 16 hex>-<flags: 2 hex>`. Each process that handles a message continues its trace with a span of its own
- * (`childTraceparent`) and sends that on with whatever it produces, so one trace id follows a call through the
- * pipeline and into the logs.
+ * Trace context in Kafka headers, through OpenTelemetry's global propagator (W3C Trace Context: `traceparent`,
+ * `tracestate`, as `OTEL_PROPAGATORS` says; see packages/observability/src/telemetry.ts). With telemetry off no
+ * propagator is registered: nothing is written and nothing is read, at no cost.
+ *
+ * The producer (`@outbound/bus`) starts a `send <topic>` span per message as a child of the context these headers
+ * carry (or of the active context when they carry none) and writes that span's context in their place; the consumer
+ * runtime continues it with a `process <topic>` span per message.
  */
-export const TRACEPARENT_HEADER = 'traceparent';
 
-const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
-const ZERO_TRACE = '0'.repeat(32);
-const ZERO_SPAN = '0'.repeat(16);
+/** Reads Kafka headers (Buffer, string or an array of them: the first value). */
+const kafkaHeaderGetter: TextMapGetter<KafkaHeaders | undefined> = {
+  get: (carrier, key) => headerValue(carrier, key),
+  keys: (carrier) => (carrier ? Object.keys(carrier) : []),
+};
 
-export interface TraceContext {
-  traceId: string;
-  spanId: string;
-  /** `01` when sampled. */
-  flags: string;
+const recordSetter: TextMapSetter<Record<string, string>> = {
+  set: (carrier, key, value) => {
+    carrier[key] = value;
+  },
+};
+
+/**
+ * Headers carrying `parent` (default: the active context), to spread into a produced message's `headers`: its
+ * `send` span is then a child of `parent`. Empty when telemetry is off or `parent` has no span.
+ */
+export function traceHeaders(parent: Context = context.active()): Record<string, string> {
+  const headers: Record<string, string> = {};
+  propagation.inject(parent, headers, recordSetter);
+  return headers;
 }
 
-/** Reads a traceparent; null when it is malformed or uses the forbidden values (version ff, all-zero ids). */
-export function parseTraceparent(value: string | undefined | null): TraceContext | null {
-  if (!value) return null;
-  const match = TRACEPARENT.exec(value.trim());
-  if (!match) return null;
-  const [, version, traceId, spanId, flags, rest] = match as unknown as [
-    string,
-    string,
-    string,
-    string,
-    string,
-    string?,
-  ];
-  if (version === 'ff' || traceId === ZERO_TRACE || spanId === ZERO_SPAN) return null;
-  // Version 00 has exactly four fields; later versions may append more, which we ignore.
-  if (version === '00' && rest !== undefined) return null;
-  return { traceId, spanId, flags };
+/** The context a message's headers carry, on top of `base` (default: none); `base` itself when they carry none. */
+export function contextFromHeaders(headers: KafkaHeaders | undefined, base: Context = ROOT_CONTEXT): Context {
+  return propagation.extract(base, headers, kafkaHeaderGetter);
 }
 
-function format({ traceId, spanId, flags }: TraceContext): string {
-  return `00-${traceId}-${spanId}-${flags}`;
+/** Headers without the propagator's fields, so that a fresh `traceHeaders` replaces them and nothing stale stays. */
+export function withoutTraceHeaders<H extends KafkaHeaders>(headers: H): H {
+  const fields = propagation.fields();
+  if (fields.length === 0) return headers;
+  const kept = { ...headers };
+  for (const field of fields) delete kept[field];
+  return kept;
 }
 
-function newSpanId(): string {
-  let id = randomBytes(8).toString('hex');
-  while (id === ZERO_SPAN) id = randomBytes(8).toString('hex');
-  return id;
-}
-
-/** A new trace (sampled) with its root span. */
-export function newTraceparent(): string {
-  let traceId = randomBytes(16).toString('hex');
-  while (traceId === ZERO_TRACE) traceId = randomBytes(16).toString('hex');
-  return format({ traceId, spanId: newSpanId(), flags: '01' });
-}
-
-/** A span in the same trace as `parent` (same trace id and flags, new span id); a new trace if `parent` is unusable. */
-export function childTraceparent(parent: string | undefined | null): string {
-  const context = parseTraceparent(parent);
-  return context ? format({ ...context, spanId: newSpanId() }) : newTraceparent();
-}
-
-/** Headers carrying the trace context, to spread into a produced message's `headers`. */
-export function traceHeaders(traceparent: string): Record<string, string> {
-  return { [TRACEPARENT_HEADER]: traceparent };
-}
-
-/** The valid traceparent in Kafka headers, or undefined. */
-export function traceparentFromHeaders(headers: KafkaHeaders | undefined): string | undefined {
-  const value = headerValue(headers, TRACEPARENT_HEADER);
-  return parseTraceparent(value) ? value?.trim() : undefined;
-}
-
-/** The trace id of a traceparent, for log lines; undefined when it is not valid. */
-export function traceIdOf(traceparent: string | undefined): string | undefined {
-  return parseTraceparent(traceparent)?.traceId;
+/** The trace id of a context's span, for log lines; undefined when it has none. */
+export function traceIdOf(of: Context): string | undefined {
+  return trace.getSpanContext(of)?.traceId;
 }

@@ -1,4 +1,5 @@
 import type { Logger } from './logger.ts';
+import { stopTelemetry } from './telemetry.ts';
 
 /**
  * Reads a process's configuration; a bad environment ends the process at once with the list of every problem
@@ -17,8 +18,8 @@ export function loadConfigOrExit<T>(service: string, load: () => T): T {
 }
 
 /**
- * Graceful shutdown on SIGTERM / SIGINT, once: runs `stop` (finish in-flight work, commit, close clients), then
- * exits 0, or 1 when stopping failed.
+ * Graceful shutdown on SIGTERM / SIGINT, once: runs `stop` (finish in-flight work, commit, close clients), flushes
+ * the telemetry (if on), then exits 0, or 1 when stopping failed.
  */
 export function stopOnSignals(logger: Logger, stop: () => Promise<void>): void {
   let stopping = false;
@@ -27,13 +28,15 @@ export function stopOnSignals(logger: Logger, stop: () => Promise<void>): void {
       if (stopping) return;
       stopping = true;
       logger.info({ signal }, 'shutting down');
-      stop().then(
-        () => process.exit(0),
-        (err: unknown) => {
-          logger.error({ err }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
+      stop()
+        .then(() => stopTelemetry().catch((err: unknown) => logger.warn({ err }, 'telemetry not flushed')))
+        .then(
+          () => process.exit(0),
+          (err: unknown) => {
+            logger.error({ err }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
     });
   }
 }

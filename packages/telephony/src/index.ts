@@ -80,4 +80,5 @@ export {
   NO_FLOW,
   STATUS_WEBHOOK_PATH,
   statusCallbackUrl,
+  type UrlTraceContext,
 } from './twilio/urls.ts';

@@ -1,5 +1,7 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { trace } from '@opentelemetry/api';
+import { withSpan } from '@outbound/observability';
 import {
   type DefinitionNode,
   GraphQLError,
@@ -77,6 +79,8 @@ export function createGraphQLHandler(deps: GatewayDeps, metrics: Metrics) {
 
   // Labelled by the operation's first root field, not by its name: names are chosen by clients (any number of them
   // would each make a series), while root fields are the schema's, and execution only starts on a valid document.
+  // The same names the operation's span (`mutation startCampaign`): execution runs inside it (see operationSpans), so
+  // the resolvers' queries are its children.
   const operationMetrics: Plugin = {
     onExecute({ args }) {
       const operation = args.document.definitions.find(
@@ -85,12 +89,23 @@ export function createGraphQLHandler(deps: GatewayDeps, metrics: Metrics) {
       const first = operation?.selectionSet.selections[0];
       const field = first?.kind === Kind.FIELD ? first.name.value : 'other';
       const type = operation?.operation ?? 'unknown';
+      trace
+        .getActiveSpan()
+        ?.updateName(`${type} ${field}`)
+        .setAttributes({ 'graphql.operation.type': type, 'graphql.operation.root_field': field });
       return {
         onExecuteDone({ result }) {
           const failed = 'errors' in result && Array.isArray(result.errors) && result.errors.length > 0;
           metrics.graphqlOperations.inc({ type, field, result: failed ? 'error' : 'ok' });
         },
       };
+    },
+  };
+
+  // A span per executed operation (Yoga's instrumentation hooks wrap execution, so it is the active span within).
+  const operationSpans: Plugin = {
+    instrumentation: {
+      execute: (_payload, wrapped) => withSpan('graphql.execute', {}, async () => wrapped()),
     },
   };
 
@@ -179,6 +194,7 @@ export function createGraphQLHandler(deps: GatewayDeps, metrics: Metrics) {
       useStreamingUploads({ maxFileBytes: config.MAX_UPLOAD_BYTES, logger }),
       hideSuggestions,
       responseHeaders,
+      operationSpans,
       operationMetrics,
       errorCodes,
       ...(config.GRAPHQL_INTROSPECTION ? [] : [noIntrospection]),

@@ -1,18 +1,20 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { trace } from '@opentelemetry/api';
 import { kafkaEnv, parseEnv } from '@outbound/config';
 import {
+  contextFromHeaders,
   encode,
-  newTraceparent,
+  headerValue,
   parseDeadLetterHeaders,
   type TRetry,
   type TStatusEvent,
   traceHeaders,
   traceIdOf,
-  traceparentFromHeaders,
   ZRetry,
   ZStatusEvent,
 } from '@outbound/contracts';
-import { createLogger, createMetricsRegistry } from '@outbound/observability';
+import { createLogger, createMetricsRegistry, withSpan } from '@outbound/observability';
+import { captureSpans, parentSpanIdOf } from '@outbound/observability/testing';
 import type { KafkaMessage, Message } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -314,7 +316,8 @@ describe('batch consumer', () => {
   it('dead-letters malformed messages with the reason and where they came from, and handles the valid ones', async () => {
     const t = await setup();
     const registry = createMetricsRegistry('consumer-test');
-    const traceparent = newTraceparent();
+    // Telemetry is off here: headers go through as they are (dead letters keep them all).
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
     const valid = statusEvent('valid-1');
     const { eventId: _, ...missingEventId } = statusEvent('x');
     const values = [
@@ -324,7 +327,7 @@ describe('batch consumer', () => {
       Buffer.from(JSON.stringify(missingEventId)),
       encode(statusEvent('valid-2')),
     ];
-    const offsets = await produce(t.input, values, 1, traceHeaders(traceparent));
+    const offsets = await produce(t.input, values, 1, { traceparent });
     const seen: string[] = [];
     const changed = signal();
     const consumer = consume({
@@ -362,7 +365,7 @@ describe('batch consumer', () => {
       });
       expect(letters[i]?.value).toEqual(values[i + 1]);
       expect(letters[i]?.key?.toString()).toBe(campaignId);
-      expect(traceparentFromHeaders(letters[i]?.headers)).toBe(traceparent);
+      expect(headerValue(letters[i]?.headers, 'traceparent')).toBe(traceparent);
     }
 
     await stop(consumer);
@@ -586,39 +589,72 @@ describe('batch consumer', () => {
     expect(await highWatermarks(t.deadLetter)).toEqual({ 0: '0' });
   });
 
-  it('gives the handler a span of the message trace to send on; a message without one starts a trace', async () => {
+  it("continues each message's trace with a process span, and what a batched send produces for it with a send span", async () => {
     const t = await setup();
-    const traceparent = newTraceparent();
-    await produce(t.input, [encode(statusEvent('traced'))], 0, traceHeaders(traceparent));
-    await produce(t.input, [encode(statusEvent('untraced'))], 0);
-    const received: { id: string; traceparent: string }[] = [];
-    const consumer = consume({
-      groupId: t.group,
-      topics: [t.input],
-      schema: ZStatusEvent,
-      deadLetterTopic: t.deadLetter,
-      handleBatch: async ({ messages }) => {
-        const out: Message[] = messages.map((m) => ({
-          key: m.key,
-          value: encode(m.message),
-          headers: traceHeaders(m.traceparent),
-        }));
-        await producer.send(t.output, out);
-        received.push(...messages.map((m) => ({ id: m.message.eventId, traceparent: m.traceparent })));
-      },
-    });
-    await consumer.start();
-    const out = await readTopic(t.output, 2);
-    await stop(consumer);
-    const [traced, untraced] = received;
-    expect(traced?.id).toBe('traced');
-    expect(traceIdOf(traced?.traceparent)).toBe(traceIdOf(traceparent));
-    expect(traced?.traceparent).not.toBe(traceparent);
-    expect(traceIdOf(untraced?.traceparent)).toMatch(/^[0-9a-f]{32}$/);
-    expect(traceIdOf(untraced?.traceparent)).not.toBe(traceIdOf(traceparent));
-    expect(out.map((m) => traceparentFromHeaders(m.headers))).toEqual([
-      traced?.traceparent,
-      untraced?.traceparent,
-    ]);
+    const capture = captureSpans();
+    try {
+      // One message sent in an operation's span, one without any trace context (as an older producer would).
+      await withSpan('upstream', {}, () => produce(t.input, [encode(statusEvent('traced'))], 0));
+      await producer.producer.send({
+        topic: t.input,
+        messages: [{ key: campaignId, value: encode(statusEvent('untraced')), partition: 0 }],
+      });
+      const received: { id: string; traceId: string | undefined }[] = [];
+      const consumer = consume({
+        groupId: t.group,
+        topics: [t.input],
+        schema: ZStatusEvent,
+        deadLetterTopic: t.deadLetter,
+        handleBatch: async ({ messages }) => {
+          received.push(...messages.map((m) => ({ id: m.message.eventId, traceId: traceIdOf(m.trace) })));
+          const out: Message[] = messages.map((m) => ({
+            key: m.key,
+            value: encode(m.message),
+            headers: traceHeaders(m.trace),
+          }));
+          await producer.send(t.output, out);
+        },
+      });
+      await consumer.start();
+      const out = await readTopic(t.output, 2);
+      await stop(consumer);
+
+      const spans = capture.spans();
+      const named = (name: string) => spans.filter((s) => s.name === name);
+      const upstream = named('upstream')[0];
+      const [sentIn] = named(`send ${t.input}`);
+      const processed = named(`process ${t.input}`);
+      const sentOut = named(`send ${t.output}`);
+      const [batch] = named(`process batch ${t.input}`);
+      const traceId = upstream?.spanContext().traceId;
+      expect(received.map((r) => r.id)).toEqual(['traced', 'untraced']);
+      expect(received[0]?.traceId).toBe(traceId);
+      expect(received[1]?.traceId).toMatch(/^[0-9a-f]{32}$/);
+      expect(received[1]?.traceId).not.toBe(traceId);
+
+      // upstream → send in → process (traced) → send out, one trace.
+      expect(parentSpanIdOf(sentIn)).toBe(upstream?.spanContext().spanId);
+      const tracedProcess = processed.find((p) => p.spanContext().traceId === traceId);
+      expect(parentSpanIdOf(tracedProcess)).toBe(sentIn?.spanContext().spanId);
+      const tracedOut = sentOut.find((p) => p.spanContext().traceId === traceId);
+      expect(parentSpanIdOf(tracedOut)).toBe(tracedProcess?.spanContext().spanId);
+      // The untraced message starts a trace at its process span, which its output continues.
+      const untracedProcess = processed.find((p) => p !== tracedProcess);
+      expect(parentSpanIdOf(untracedProcess)).toBeUndefined();
+      const untracedOut = sentOut.find((p) => p !== tracedOut);
+      expect(parentSpanIdOf(untracedOut)).toBe(untracedProcess?.spanContext().spanId);
+      // The output messages carry their send spans' context.
+      expect(out.map((m) => trace.getSpanContext(contextFromHeaders(m.headers))?.spanId)).toEqual([
+        tracedOut?.spanContext().spanId,
+        untracedOut?.spanContext().spanId,
+      ]);
+      // The batch's span is a trace of its own, linked to both messages'.
+      expect(parentSpanIdOf(batch)).toBeUndefined();
+      expect(batch?.links.map((l) => l.context.spanId).sort()).toEqual(
+        processed.map((p) => p.spanContext().spanId).sort(),
+      );
+    } finally {
+      await capture.stop();
+    }
   });
 });

@@ -1,10 +1,19 @@
 import {
-  childTraceparent,
+  type Attributes,
+  type Context,
+  context,
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
+import {
+  contextFromHeaders,
   type DecodeResult,
   deadLetterHeaders,
   decode,
   type KafkaHeaders,
-  traceparentFromHeaders,
   withoutDeadLetterHeaders,
 } from '@outbound/contracts';
 import { type Backoff, backoffDelay } from '@outbound/domain';
@@ -61,10 +70,11 @@ export interface ConsumedMessage<T> {
   /** The Kafka timestamp, ms since the epoch, as a string. */
   timestamp: string;
   /**
-   * This processing's span in the message's trace (a new trace when the message carried none): put
-   * `traceHeaders(traceparent)` on what the handler produces, and its trace id in log lines.
+   * The context of this message's `process <topic>` span, in the message's trace (a new trace when it carried
+   * none): start the handler's own spans of this message in it, and put `traceHeaders(m.trace)` on what a batched
+   * send produces for this message. (The handler itself runs in the batch's span, which links to every message.)
    */
-  traceparent: string;
+  trace: Context;
 }
 
 export interface BatchContext<T> {
@@ -193,6 +203,59 @@ function errorText(err: unknown): string {
 
 function toMs(time: Date | number): number {
   return typeof time === 'number' ? time : time.getTime();
+}
+
+/**
+ * The spans of one batch (OpenTelemetry messaging conventions): a `process <topic>` span per message, child of the
+ * `send` span in its headers, so each message's trace goes on through this consumer; and a `process batch <topic>`
+ * span, a trace of its own linked to every message's, in which the handler runs (the batch's queries are in it).
+ * With telemetry off these are the API's no-op spans.
+ */
+function batchSpans(topic: string, partition: number, group: string, raws: readonly KafkaMessage[]) {
+  const base: Attributes = {
+    'messaging.system': 'kafka',
+    'messaging.operation.type': 'process',
+    'messaging.destination.name': topic,
+    'messaging.destination.partition.id': String(partition),
+    'messaging.consumer.group.name': group,
+  };
+  const tracer = trace.getTracer('@outbound/bus');
+  const messages = new Map<string, { span: Span; context: Context }>();
+  for (const raw of raws) {
+    const parent = contextFromHeaders(raw.headers as KafkaHeaders);
+    const span = tracer.startSpan(
+      `process ${topic}`,
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          ...base,
+          'messaging.kafka.offset': Number(raw.offset),
+          ...(raw.key ? { 'messaging.kafka.message.key': raw.key.toString('utf8') } : {}),
+        },
+      },
+      parent,
+    );
+    messages.set(raw.offset, { span, context: trace.setSpan(parent, span) });
+  }
+  const links = [...messages.values()]
+    .map(({ span }) => ({ context: span.spanContext() }))
+    .filter((link) => trace.isSpanContextValid(link.context));
+  const batch = tracer.startSpan(
+    `process batch ${topic}`,
+    { kind: SpanKind.CONSUMER, attributes: { ...base, 'messaging.batch.message_count': raws.length }, links },
+    ROOT_CONTEXT,
+  );
+  return {
+    context: trace.setSpan(ROOT_CONTEXT, batch),
+    of: (offset: string) => messages.get(offset)?.context ?? ROOT_CONTEXT,
+    failed(offset: string, error: string) {
+      messages.get(offset)?.span.setStatus({ code: SpanStatusCode.ERROR, message: error });
+    },
+    end() {
+      for (const { span } of messages.values()) span.end();
+      batch.end();
+    },
+  };
 }
 
 export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchConsumer {
@@ -444,11 +507,24 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
   }
 
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch } = payload;
-    const { topic, partition } = batch;
+    const { topic, partition } = payload.batch;
     // A batch fetched before a pause or a stop is left unresolved: it is fetched again after resume / by the next
     // consumer, from the resolved offset.
     if (stopping || payload.isStale() || isPaused(topic, partition)) return;
+    const spans = batchSpans(topic, partition, groupId, payload.batch.messages);
+    try {
+      await context.with(spans.context, () => processBatch(payload, spans));
+    } finally {
+      spans.end();
+    }
+  }
+
+  async function processBatch(
+    payload: EachBatchPayload,
+    spans: ReturnType<typeof batchSpans>,
+  ): Promise<void> {
+    const { batch } = payload;
+    const { topic, partition } = batch;
     const startedAt = performance.now();
 
     const valid: ConsumedMessage<T>[] = [];
@@ -465,7 +541,7 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
           partition,
           offset: raw.offset,
           timestamp: raw.timestamp,
-          traceparent: childTraceparent(traceparentFromHeaders(headers as KafkaHeaders)),
+          trace: spans.of(raw.offset),
         });
       } else {
         invalid.push({ raw, error: decoded.reason, kind: 'invalid', attempts: 0 });
@@ -490,6 +566,7 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
       });
       if (sent === ABORTED) return;
       for (const letter of letters) {
+        spans.failed(letter.raw.offset, letter.error);
         const context = {
           topic,
           partition,

@@ -1,3 +1,4 @@
+import { traceHeaders } from '@outbound/contracts';
 import { cancelOpenCalls } from '@outbound/db';
 import {
   allowedFrom,
@@ -45,6 +46,8 @@ export async function changeCampaignStatus(ctx: GraphQLContext, id: string, comm
         revision: { increment: 1 },
         ...(timestamp ? { [timestamp]: new Date() } : {}),
         ...(command === 'resume' ? { pausedAt: null } : {}),
+        // The scheduler's dispatches continue this operation's trace (docs/decisions.md, "Tracing").
+        ...(command === 'start' || command === 'resume' ? { traceContext: traceHeaders() } : {}),
       },
     });
     if (count === 0) {
