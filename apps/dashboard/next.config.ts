@@ -3,7 +3,7 @@ import type { NextConfig } from 'next';
 
 // The container image builds the dashboard with DASHBOARD_STANDALONE=true: `.next/standalone` then holds a server
 // and only the node_modules files it uses (traced from the repository root, the workspaces' root), which the image
-// runs with `node server.js` (Dockerfile, docs/decisions.md "Container image"). `npm start` and the browser tests
+// runs with `node server.js` (Dockerfile, docs/decisions.md "Container image and compose"). `npm start` and the browser tests
 // build without it and serve with `next start`, which warns on a standalone build.
 const standalone = process.env.DASHBOARD_STANDALONE === 'true';
 
