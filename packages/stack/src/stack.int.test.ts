@@ -56,13 +56,25 @@ describe('local stack', () => {
 });
 
 describe('docker-compose.yml', () => {
-  it('is a valid compose file (docker-compose config -q)', () => {
-    const result = spawnSync('docker-compose', ['-f', 'docker-compose.yml', 'config', '-q'], {
+  const compose = (args: string[]) => {
+    const result = spawnSync('docker-compose', ['-f', 'docker-compose.yml', ...args], {
       cwd: repoRoot,
       encoding: 'utf8',
     });
     expect(result.error).toBeUndefined();
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
+    return result.stdout;
+  };
+
+  it('is a valid compose file (docker-compose config -q)', () => {
+    compose(['config', '-q']);
+  });
+
+  it('is valid with every profile, and the simulator env file points the platform at the simulator', () => {
+    compose(['--profile', 'sim', '--profile', 'observability', 'config', '-q']);
+    const simulated = compose(['--env-file', 'deploy/compose/sim.env', 'config']);
+    expect(simulated).toContain('TELEPHONY_BASE_URL: http://carrier-sim:4010');
+    expect(simulated).not.toContain('https://api.twilio.com');
   });
 });
