@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # One image for every process of the platform; the command picks the process:
-#   node --enable-source-maps dist/<service>.js    gateway, scheduler, call-worker, status-worker, retry-worker,
-#                                                  live-bridge, carrier-ingress, webhook-dispatcher, carrier-sim
+#   node --enable-source-maps --import ./dist/telemetry.js dist/<service>.js
+#                     gateway, scheduler, call-worker, status-worker, retry-worker, live-bridge, carrier-ingress,
+#                     webhook-dispatcher, carrier-sim (telemetry.js: OpenTelemetry, off unless OTEL_* configure it)
 #   node --enable-source-maps dist/setup.js        migrations, history keyspace, Kafka topics (one-shot)
 #   node --enable-source-maps dist/tenant.js …     the operator's tenant CLI
 #   node dashboard/apps/dashboard/server.js        the dashboard (Next.js standalone output)
@@ -49,12 +50,10 @@ ENV NODE_ENV=production \
 COPY --from=prod-deps /app/package.json ./package.json
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-# Read at run time, at their repository paths (dist/ brings whatever the compiled layout puts beside the bundles):
-# the migrations and the schema the Prisma 6.19 CLI applies them with (prisma/), its timer preload, the gateway's
-# common-passwords list.
+# Read at run time: the migrations and the schema the Prisma 6.19 CLI applies them with (prisma/, found upwards from
+# dist/). The files the bundles read beside themselves (the CLI's timer preload, the common-passwords list) are in
+# dist/ (scripts/build-services.ts).
 COPY --from=build /app/prisma ./prisma
-COPY --from=build /app/packages/db/src/cli/unref-timers.cjs ./packages/db/src/cli/unref-timers.cjs
-COPY --from=build /app/apps/gateway/src/auth/common-passwords.txt ./apps/gateway/src/auth/common-passwords.txt
 COPY --from=build /app/apps/dashboard/.next/standalone ./dashboard
 COPY deploy/healthcheck.mjs ./deploy/healthcheck.mjs
 # Everything belongs to root and is read-only for the process; it writes only to /tmp, the migrations' scratch
@@ -67,4 +66,4 @@ USER node
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
   CMD node deploy/healthcheck.mjs "$HEALTH_URL"
 EXPOSE 3000 4000 4010 4020
-CMD ["node", "--enable-source-maps", "dist/gateway.js"]
+CMD ["node", "--enable-source-maps", "--import", "./dist/telemetry.js", "dist/gateway.js"]

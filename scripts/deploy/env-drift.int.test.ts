@@ -67,6 +67,15 @@ describe('required variables, from the schemas', () => {
 
   it('find the service a command runs', () => {
     expect(serviceOfCommand(['node', '--enable-source-maps', 'dist/call-worker.js'])).toBe('call-worker');
+    expect(
+      serviceOfCommand([
+        'node',
+        '--enable-source-maps',
+        '--import',
+        './dist/telemetry.js',
+        'dist/gateway.js',
+      ]),
+    ).toBe('gateway');
     expect(serviceOfCommand('node --import tsx apps/gateway/src/index.ts')).toBe('gateway');
     expect(serviceOfCommand(['node', 'dist/setup.js'])).toBeNull();
   });

@@ -86,7 +86,11 @@ export function deploymentVariablesByService(): Record<ServiceName, string[]> {
 /** The service a command line runs (`node … dist/<name>.js`, or its source `apps/<name>/src/index.ts`), if any. */
 export function serviceOfCommand(command: readonly string[] | string | undefined): ServiceName | null {
   const line = Array.isArray(command) ? command.join(' ') : String(command ?? '');
-  const name =
-    /(?:^|[\s/])dist\/([a-z-]+)\.js\b/.exec(line)?.[1] ?? /apps\/([a-z-]+)\/src\/index\.ts/.exec(line)?.[1];
-  return name !== undefined && Object.hasOwn(SERVICE_ENVIRONMENTS, name) ? (name as ServiceName) : null;
+  // The service is the script run, not a module preloaded before it (`--import ./dist/telemetry.js`).
+  const names = [
+    ...[...line.matchAll(/(?:^|[\s/])dist\/([a-z-]+)\.js\b/g)].map((m) => m[1]),
+    /apps\/([a-z-]+)\/src\/index\.ts/.exec(line)?.[1],
+  ];
+  const name = names.find((n) => n !== undefined && Object.hasOwn(SERVICE_ENVIRONMENTS, n));
+  return name === undefined ? null : (name as ServiceName);
 }
