@@ -47,6 +47,16 @@ export type ServiceKind =
   | 'live-bridge'
   | 'webhook-dispatcher';
 
+/** The health (and metrics) port variable of each worker kind that can run as several instances. */
+const HEALTH_PORT_VARIABLE = {
+  'call-worker': 'CALL_WORKER_HEALTH_PORT',
+  'status-worker': 'STATUS_WORKER_HEALTH_PORT',
+  'retry-worker': 'RETRY_WORKER_HEALTH_PORT',
+  'live-bridge': 'LIVE_BRIDGE_HEALTH_PORT',
+  'webhook-dispatcher': 'WEBHOOK_DISPATCHER_HEALTH_PORT',
+} as const;
+export type ReplicatedKind = keyof typeof HEALTH_PORT_VARIABLE;
+
 export interface PlatformOptions {
   /** Names the scratch database, topic prefix and keyspace. */
   label: string;
@@ -58,6 +68,8 @@ export interface PlatformOptions {
   schedulers?: number;
   /** Gateways (gateway, gateway-2, …). Default 1. The carrier's callbacks go to the carrier ingress. */
   gateways?: number;
+  /** Instances of a worker (call-worker, call-worker-2, …), each with a health port of its own. Default 1. */
+  replicas?: Partial<Record<ReplicatedKind, number>>;
   /**
    * A Redis server of this platform's own (a child process on a free port), which a test may kill and restart
    * without touching the stack's Redis that other tests use. Default: a database number of the stack's Redis.
@@ -75,6 +87,8 @@ export interface Service {
   entry: string;
   env: Record<string, string>;
   ready: string;
+  /** Killed by the test (kill()): not expected to run until restarted. */
+  killed?: boolean;
   child?: ChildProcess;
   log?: WriteStream;
   exit?: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -111,6 +125,8 @@ export interface SimStats {
 }
 
 export interface CampaignSpec {
+  /** Its id (a UUID); default a new one. */
+  id?: string;
   calls: number;
   maxConcurrent: number;
   maxAttempts: number;
@@ -371,6 +387,7 @@ export async function startPlatform(options: PlatformOptions) {
     child.stdout?.pipe(s.log, { end: false });
     child.stderr?.pipe(s.log, { end: false });
     s.child = child;
+    s.killed = false;
     s.exit = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   }
 
@@ -393,6 +410,7 @@ export async function startPlatform(options: PlatformOptions) {
   async function kill(name: string, signal: NodeJS.Signals = 'SIGKILL') {
     const s = service(name);
     if (!running(s)) return s.exit ? await s.exit : { code: null, signal: null };
+    s.killed = true;
     s.child?.kill(signal);
     return (await s.exit) ?? { code: null, signal: null };
   }
@@ -444,10 +462,11 @@ export async function startPlatform(options: PlatformOptions) {
     );
   }
 
-  /** Throws if any service that should be running has exited. */
+  /** Throws if any service that should be running (not killed by the test) has exited. */
   function assertAlive(): void {
     for (const s of services)
-      if (!running(s)) throw new Error(`${s.name} exited (${s.child?.exitCode ?? s.child?.signalCode})`);
+      if (!running(s) && !s.killed)
+        throw new Error(`${s.name} exited (${s.child?.exitCode ?? s.child?.signalCode})`);
   }
 
   try {
@@ -459,8 +478,9 @@ export async function startPlatform(options: PlatformOptions) {
 
     const schedulerCount = options.schedulers ?? 1;
     const gatewayCount = options.gateways ?? 1;
-    const ports = await freePorts(8 + schedulerCount + gatewayCount - 1);
-    const extraGatewayPorts = ports.slice(8 + schedulerCount);
+    const replicaCount = Object.values(options.replicas ?? {}).reduce((sum, n) => sum + n - 1, 0);
+    const ports = await freePorts(8 + schedulerCount + gatewayCount - 1 + replicaCount);
+    const extraGatewayPorts = ports.slice(8 + schedulerCount, 8 + schedulerCount + gatewayCount - 1);
     const [
       simPort,
       gatewayPort,
@@ -595,6 +615,20 @@ export async function startPlatform(options: PlatformOptions) {
         ready: `http://127.0.0.1:${dispatcherPort}/readyz`,
       },
     );
+    // Replicas: copies of the first instance of a worker (call-worker-2, …), each with a health port of its own.
+    const replicaPorts = ports.slice(ports.length - replicaCount);
+    for (const [kind, count] of Object.entries(options.replicas ?? {}) as [ReplicatedKind, number][]) {
+      const first = service(kind);
+      for (let i = 2; i <= count; i++) {
+        const port = replicaPorts.shift() as number;
+        services.push({
+          ...first,
+          name: `${kind}-${i}`,
+          env: { ...first.env, [HEALTH_PORT_VARIABLE[kind]]: String(port) },
+          ready: `http://127.0.0.1:${port}/readyz`,
+        });
+      }
+    }
     for (const s of services) spawnService(s);
     await Promise.all(services.map(waitReady));
 
@@ -644,6 +678,7 @@ export async function startPlatform(options: PlatformOptions) {
       const flow = spec.flow === undefined ? MESSAGE_ONLY_FLOW : spec.flow;
       const campaign = await db.campaign.create({
         data: {
+          ...(spec.id && { id: spec.id }),
           tenantId,
           name: spec.name ?? `${options.label} campaign ${randomBytes(2).toString('hex')}`,
           status,
@@ -765,6 +800,12 @@ export async function startPlatform(options: PlatformOptions) {
       printTails,
       tail,
       simStats,
+      /** The Prometheus text of a worker or scheduler (its health port's `/metrics`). */
+      metrics: async (name: string): Promise<string> => {
+        const res = await fetch(service(name).ready.replace(/\/readyz$/, '/metrics'));
+        if (res.status !== 200) throw new Error(`${name} /metrics answered ${res.status}`);
+        return res.text();
+      },
       simConfig: async (patch: Record<string, unknown>) => {
         const res = await fetch(`${simUrl}/sim/config`, {
           method: 'POST',
