@@ -159,19 +159,21 @@ describe('scale-out: two replicas of every worker and two schedulers', () => {
         'every worker replica at work',
         120_000,
       );
-      // Mid-way (a quarter of the calls finished), each replica to kill busy right now: its counter moved since.
+      // Mid-way: a quarter of the calls finished.
       await eventually(
         async () => (await finishedCalls(campaignIds)) >= total / 4,
         'a quarter of the calls finished',
         120_000,
       );
-      const old = await leader();
-      const victims = [...WORKERS.map((kind) => `${kind}-2`), old.leaderId];
+      // To kill: the workers' second replicas and the scheduler leading, each busy right now (its counter moved).
       const mark = await workCounts();
-      const busy = await eventually(
+      const { old, victims, busy } = await eventually(
         async () => {
+          const current = await leader();
+          const names = [...WORKERS.map((kind) => `${kind}-2`), current.leaderId];
           const counts = await workCounts();
-          return victims.every((name) => (counts[name] ?? 0) > (mark[name] ?? 0)) && counts;
+          const moved = names.every((name) => (counts[name] ?? 0) > (mark[name] ?? 0));
+          return moved && { old: current, victims: names, busy: counts };
         },
         'the replicas to kill busy',
         30_000,
