@@ -39,21 +39,7 @@ export async function ensureTopics(kafka: Kafka, config: KafkaConfig, logger: Lo
     const present = specs.filter((s) => existing.has(s.topic));
     const counts = await partitionCounts(admin, present);
     const toGrow = present.filter((s) => (counts.get(s.topic) ?? 0) < s.numPartitions);
-    if (toGrow.length > 0) {
-      await admin.createPartitions({
-        topicPartitions: toGrow.map((s) => ({ topic: s.topic, count: s.numPartitions })),
-      });
-      // Metadata lags behind createPartitions for a moment: wait until it shows the new partitions.
-      await waitForLeaders(
-        admin,
-        toGrow.map((s) => s.topic),
-        toGrow.map((s) => s.numPartitions),
-      );
-      logger.warn(
-        { grown: toGrow.map((s) => ({ topic: s.topic, from: counts.get(s.topic), to: s.numPartitions })) },
-        'kafka topics grown: campaigns now map to other partitions; restart every consumer so its group takes the new ones (docs/pipeline.md, "Growing a topic")',
-      );
-    }
+    if (toGrow.length > 0) await grow(admin, toGrow, counts, logger);
     const notShrunk = present
       .filter((s) => (counts.get(s.topic) ?? 0) > s.numPartitions)
       .map((s) => ({ topic: s.topic, partitions: counts.get(s.topic) ?? 0, configured: s.numPartitions }));
@@ -74,6 +60,23 @@ export async function ensureTopics(kafka: Kafka, config: KafkaConfig, logger: Lo
   } finally {
     await admin.disconnect();
   }
+}
+
+/** Adds the partitions `specs` lack and waits until the metadata shows them; a warning says what grew. */
+async function grow(admin: Admin, specs: TopicSpec[], counts: Map<string, number>, logger: Logger) {
+  await admin.createPartitions({
+    topicPartitions: specs.map((s) => ({ topic: s.topic, count: s.numPartitions })),
+  });
+  // Metadata lags behind createPartitions for a moment: wait until it shows the new partitions.
+  await waitForLeaders(
+    admin,
+    specs.map((s) => s.topic),
+    specs.map((s) => s.numPartitions),
+  );
+  logger.warn(
+    { grown: specs.map((s) => ({ topic: s.topic, from: counts.get(s.topic), to: s.numPartitions })) },
+    'kafka topics grown: campaigns now map to other partitions; restart every consumer so its group takes the new ones (docs/pipeline.md, "Growing a topic")',
+  );
 }
 
 async function partitionCounts(admin: Admin, specs: TopicSpec[]): Promise<Map<string, number>> {
