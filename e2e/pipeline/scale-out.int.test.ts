@@ -115,11 +115,9 @@ function campaignIdsCoveringPartitions(partitions: number): string[] {
 }
 
 async function leader(): Promise<{ leaderId: string; fencingToken: number }> {
-  const row = (
-    await platform.pool.query('SELECT leader_id, fencing_token FROM scheduler_leadership WHERE id = 1')
-  ).rows[0];
-  if (!row) throw new Error('no scheduler leads');
-  return { leaderId: row.leader_id, fencingToken: Number(row.fencing_token) };
+  const now = await platform.leader();
+  if (!now) throw new Error('no scheduler leads');
+  return now;
 }
 
 async function finishedCalls(campaignIds: string[]): Promise<number> {

@@ -737,6 +737,13 @@ export async function startPlatform(options: PlatformOptions) {
       return Object.fromEntries(rows.rows.map((r) => [r.status, r.n]));
     }
 
+    /** The scheduler holding the lead (its SCHEDULER_INSTANCE_ID: its service name) and its fencing token. */
+    async function leader(): Promise<{ leaderId: string; fencingToken: number } | null> {
+      const row = (await pool.query('SELECT leader_id, fencing_token FROM scheduler_leadership WHERE id = 1'))
+        .rows[0];
+      return row ? { leaderId: row.leader_id, fencingToken: Number(row.fencing_token) } : null;
+    }
+
     async function campaignStatus(campaignId: string): Promise<string> {
       return (await pool.query('SELECT status::text AS status FROM campaigns WHERE id = $1', [campaignId]))
         .rows[0]?.status;
@@ -819,6 +826,7 @@ export async function startPlatform(options: PlatformOptions) {
       gql,
       callsByStatus,
       campaignStatus,
+      leader,
       waitFor,
       cleanup,
     };
