@@ -24,7 +24,7 @@ export async function setup(env: NodeJS.ProcessEnv = process.env): Promise<void>
     [
       `postgres   migrations ${db.applied.length ? `applied: ${db.applied.join(', ')}` : 'up to date'}`,
       `cassandra  keyspace ${history.keyspace} ${history.applied.length ? `applied: ${history.applied.join(', ')}` : 'up to date'}`,
-      `kafka      topics ${topics.created.length ? `created: ${topics.created.length}` : 'up to date'}${topics.grown.length ? `, grown: ${topics.grown.join(', ')}` : ''}`,
+      `kafka      topics ${topics.created.length ? `created: ${topics.created.length}` : 'up to date'}${topics.grown.length ? `, grown: ${topics.grown.join(', ')}` : ''}${topics.notShrunk.length ? `, more partitions than configured (never shrunk): ${topics.notShrunk.map((t) => `${t.topic} ${t.partitions} > ${t.configured}`).join(', ')}` : ''}`,
       `setup done in ${((Date.now() - started) / 1000).toFixed(1)} s`,
     ].join('\n'),
   );

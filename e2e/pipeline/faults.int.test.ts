@@ -98,13 +98,6 @@ async function command(name: 'pauseCampaign' | 'resumeCampaign' | 'cancelCampaig
   return { status: result.status, askedAt: asked, acknowledgedAt };
 }
 
-async function leader(): Promise<{ leaderId: string; fencingToken: number } | null> {
-  const row = (
-    await platform.pool.query('SELECT leader_id, fencing_token FROM scheduler_leadership WHERE id = 1')
-  ).rows[0];
-  return row ? { leaderId: row.leader_id, fencingToken: Number(row.fencing_token) } : null;
-}
-
 /** Calls not settled: nothing of the campaign is queued, dialling or talking, and the carrier has no call of it. */
 async function quiet(campaignId: string): Promise<void> {
   await platform.waitFor(
@@ -243,7 +236,7 @@ describe('dialing pipeline under faults (every process as a child process)', () 
         await sleep(100);
       }
 
-      const old = await leader();
+      const old = await platform.leader();
       expect(old).not.toBeNull();
       const killedScheduler = old?.leaderId as string;
       const killedAt = Date.now();
@@ -266,7 +259,7 @@ describe('dialing pipeline under faults (every process as a child process)', () 
       // The standby takes over: a new leader with a higher fencing token, within the lock TTL (plus its polling).
       let takeoverMs = Number.NaN;
       for (;;) {
-        const now = await leader();
+        const now = await platform.leader();
         if (now && now.leaderId !== killedScheduler && now.fencingToken > (old?.fencingToken ?? 0)) {
           takeoverMs = Date.now() - killedAt;
           break;

@@ -4,87 +4,14 @@
 // must have been delivered, exactly once after deduplication, once it is back. A second endpoint that always fails
 // ends disabled with its reason visible. Then, with private targets no longer allowed, registering or testing an
 // endpoint on a private or loopback address is refused and nothing reaches it.
-import { once } from 'node:events';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { eventually } from '@outbound/testing';
-import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Platform, RETRYABLE_MIX, say, startPlatform } from '../support/platform.ts';
+import { CREATE_WEBHOOK_ENDPOINT, Receiver } from '../support/webhook-receiver.ts';
 
 const CALLS = 1000;
 const DOWN_MS = 30_000;
-
-interface Delivery {
-  path: string;
-  id: string;
-  type: string;
-  callId: string | null;
-  at: number;
-}
-
-/** The partner's side: verifies, deduplicates by webhook-id, can go away and come back on the same port. */
-class Receiver {
-  server: Server | null = null;
-  port = 0;
-  readonly secrets = new Map<string, string>();
-  readonly accepted: Delivery[] = [];
-  readonly unique = new Map<string, Delivery>();
-  forged = 0;
-  requests = new Map<string, number>();
-
-  private handle(path: string, headers: IncomingHttpHeaders, body: string): number {
-    this.requests.set(path, (this.requests.get(path) ?? 0) + 1);
-    if (path === '/failing') return 500;
-    const secret = this.secrets.get(path);
-    let payload: { type: string; data: { callId?: string } };
-    try {
-      payload = new Webhook(secret ?? '').verify(body, headers as Record<string, string>) as typeof payload;
-    } catch {
-      this.forged++;
-      return 401;
-    }
-    const delivery = {
-      path,
-      id: headers['webhook-id'] as string,
-      type: payload.type,
-      callId: payload.data.callId ?? null,
-      at: Date.now(),
-    };
-    this.accepted.push(delivery);
-    if (!this.unique.has(delivery.id)) this.unique.set(delivery.id, delivery);
-    return 204;
-  }
-
-  async start(): Promise<void> {
-    this.server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (chunk) => {
-        body += chunk;
-      });
-      req.on('end', () => res.writeHead(this.handle(req.url ?? '', req.headers, body)).end());
-    });
-    this.server.listen(this.port, '127.0.0.1');
-    await once(this.server, 'listening');
-    this.port = (this.server.address() as AddressInfo).port;
-  }
-
-  /** Gone: nothing listens on the port (connections refused), kept-alive sockets cut. */
-  async stop(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    this.server = null;
-    const closed = once(server, 'close');
-    server.close();
-    server.closeAllConnections();
-    await closed;
-  }
-
-  url(path: string): string {
-    return `http://127.0.0.1:${this.port}${path}`;
-  }
-}
 
 const receiver = new Receiver();
 let platform: Platform;
@@ -122,18 +49,6 @@ afterAll(async () => {
   await platform?.cleanup();
 }, 120_000);
 
-const CREATE = `mutation($input: CreateWebhookEndpointInput!) {
-  createWebhookEndpoint(input: $input) { secret endpoint { id } }
-}`;
-
-async function register(path: string, eventTypes: string[]): Promise<string> {
-  const { createWebhookEndpoint } = await platform.gql<{
-    createWebhookEndpoint: { secret: string; endpoint: { id: string } };
-  }>(adminKey, CREATE, { input: { url: receiver.url(path), eventTypes, description: path } });
-  receiver.secrets.set(path, createWebhookEndpoint.secret);
-  return createWebhookEndpoint.endpoint.id;
-}
-
 async function endpoints() {
   return (
     await platform.gql<{
@@ -152,8 +67,8 @@ describe('partner webhooks (every process, a local receiver)', () => {
     try {
       const tenant = await platform.createTenant('Webhook partner');
       adminKey = tenant.keys.ADMIN;
-      await register('/main', ['CALL_FINISHED', 'CAMPAIGN_STATUS_CHANGED']);
-      await register('/failing', ['CALL_FINISHED']);
+      await receiver.register(platform, adminKey, '/main', ['CALL_FINISHED', 'CAMPAIGN_STATUS_CHANGED']);
+      await receiver.register(platform, adminKey, '/failing', ['CALL_FINISHED']);
       const started = Date.now();
       const campaignId = await platform.createCampaign(tenant.id, {
         calls: CALLS,
@@ -268,7 +183,7 @@ describe('partner webhooks (every process, a local receiver)', () => {
           method: 'POST',
           headers: { 'content-type': 'application/json', authorization: `Bearer ${adminKey}` },
           body: JSON.stringify({
-            query: CREATE,
+            query: CREATE_WEBHOOK_ENDPOINT,
             variables: { input: { url, eventTypes: ['CALL_FINISHED'] } },
           }),
         });

@@ -49,6 +49,16 @@ export type ServiceKind =
   | 'live-bridge'
   | 'webhook-dispatcher';
 
+/** The health (and metrics) port variable of each worker kind that can run as several instances. */
+const HEALTH_PORT_VARIABLE = {
+  'call-worker': 'CALL_WORKER_HEALTH_PORT',
+  'status-worker': 'STATUS_WORKER_HEALTH_PORT',
+  'retry-worker': 'RETRY_WORKER_HEALTH_PORT',
+  'live-bridge': 'LIVE_BRIDGE_HEALTH_PORT',
+  'webhook-dispatcher': 'WEBHOOK_DISPATCHER_HEALTH_PORT',
+} as const;
+export type ReplicatedKind = keyof typeof HEALTH_PORT_VARIABLE;
+
 export interface PlatformOptions {
   /** Names the scratch database, topic prefix and keyspace. */
   label: string;
@@ -60,6 +70,8 @@ export interface PlatformOptions {
   schedulers?: number;
   /** Gateways (gateway, gateway-2, …). Default 1. The carrier's callbacks go to the carrier ingress. */
   gateways?: number;
+  /** Instances of a worker (call-worker, call-worker-2, …), each with a health port of its own. Default 1. */
+  replicas?: Partial<Record<ReplicatedKind, number>>;
   /**
    * A Redis server of this platform's own (a child process on a free port), which a test may kill and restart
    * without touching the stack's Redis that other tests use. Default: a database number of the stack's Redis.
@@ -77,6 +89,8 @@ export interface Service {
   kind: ServiceKind;
   env: Record<string, string>;
   ready: string;
+  /** Killed by the test (kill()): not expected to run until restarted. */
+  killed?: boolean;
   child?: ChildProcess;
   log?: WriteStream;
   exit?: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -113,6 +127,8 @@ export interface SimStats {
 }
 
 export interface CampaignSpec {
+  /** Its id (a UUID); default a new one. */
+  id?: string;
   calls: number;
   maxConcurrent: number;
   maxAttempts: number;
@@ -374,6 +390,7 @@ export async function startPlatform(options: PlatformOptions) {
     child.stdout?.pipe(s.log, { end: false });
     child.stderr?.pipe(s.log, { end: false });
     s.child = child;
+    s.killed = false;
     s.exit = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   }
 
@@ -396,6 +413,7 @@ export async function startPlatform(options: PlatformOptions) {
   async function kill(name: string, signal: NodeJS.Signals = 'SIGKILL') {
     const s = service(name);
     if (!running(s)) return s.exit ? await s.exit : { code: null, signal: null };
+    s.killed = true;
     s.child?.kill(signal);
     return (await s.exit) ?? { code: null, signal: null };
   }
@@ -447,10 +465,11 @@ export async function startPlatform(options: PlatformOptions) {
     );
   }
 
-  /** Throws if any service that should be running has exited. */
+  /** Throws if any service that should be running (not killed by the test) has exited. */
   function assertAlive(): void {
     for (const s of services)
-      if (!running(s)) throw new Error(`${s.name} exited (${s.child?.exitCode ?? s.child?.signalCode})`);
+      if (!running(s) && !s.killed)
+        throw new Error(`${s.name} exited (${s.child?.exitCode ?? s.child?.signalCode})`);
   }
 
   try {
@@ -462,8 +481,9 @@ export async function startPlatform(options: PlatformOptions) {
 
     const schedulerCount = options.schedulers ?? 1;
     const gatewayCount = options.gateways ?? 1;
-    const ports = await freePorts(8 + schedulerCount + gatewayCount - 1);
-    const extraGatewayPorts = ports.slice(8 + schedulerCount);
+    const replicaCount = Object.values(options.replicas ?? {}).reduce((sum, n) => sum + n - 1, 0);
+    const ports = await freePorts(8 + schedulerCount + gatewayCount - 1 + replicaCount);
+    const extraGatewayPorts = ports.slice(8 + schedulerCount, 8 + schedulerCount + gatewayCount - 1);
     const [
       simPort,
       gatewayPort,
@@ -588,6 +608,20 @@ export async function startPlatform(options: PlatformOptions) {
         ready: `http://127.0.0.1:${dispatcherPort}/readyz`,
       },
     );
+    // Replicas: copies of the first instance of a worker (call-worker-2, …), each with a health port of its own.
+    const replicaPorts = ports.slice(ports.length - replicaCount);
+    for (const [kind, count] of Object.entries(options.replicas ?? {}) as [ReplicatedKind, number][]) {
+      const first = service(kind);
+      for (let i = 2; i <= count; i++) {
+        const port = replicaPorts.shift() as number;
+        services.push({
+          ...first,
+          name: `${kind}-${i}`,
+          env: { ...first.env, [HEALTH_PORT_VARIABLE[kind]]: String(port) },
+          ready: `http://127.0.0.1:${port}/readyz`,
+        });
+      }
+    }
     for (const s of services) spawnService(s);
     await Promise.all(services.map(waitReady));
 
@@ -637,6 +671,7 @@ export async function startPlatform(options: PlatformOptions) {
       const flow = spec.flow === undefined ? MESSAGE_ONLY_FLOW : spec.flow;
       const campaign = await db.campaign.create({
         data: {
+          ...(spec.id && { id: spec.id }),
           tenantId,
           name: spec.name ?? `${options.label} campaign ${randomBytes(2).toString('hex')}`,
           status,
@@ -693,6 +728,13 @@ export async function startPlatform(options: PlatformOptions) {
         [campaignId],
       );
       return Object.fromEntries(rows.rows.map((r) => [r.status, r.n]));
+    }
+
+    /** The scheduler holding the lead (its SCHEDULER_INSTANCE_ID: its service name) and its fencing token. */
+    async function leader(): Promise<{ leaderId: string; fencingToken: number } | null> {
+      const row = (await pool.query('SELECT leader_id, fencing_token FROM scheduler_leadership WHERE id = 1'))
+        .rows[0];
+      return row ? { leaderId: row.leader_id, fencingToken: Number(row.fencing_token) } : null;
     }
 
     async function campaignStatus(campaignId: string): Promise<string> {
@@ -758,6 +800,12 @@ export async function startPlatform(options: PlatformOptions) {
       printTails,
       tail,
       simStats,
+      /** The Prometheus text of a worker or scheduler (its health port's `/metrics`). */
+      metrics: async (name: string): Promise<string> => {
+        const res = await fetch(service(name).ready.replace(/\/readyz$/, '/metrics'));
+        if (res.status !== 200) throw new Error(`${name} /metrics answered ${res.status}`);
+        return res.text();
+      },
       simConfig: async (patch: Record<string, unknown>) => {
         const res = await fetch(`${simUrl}/sim/config`, {
           method: 'POST',
@@ -771,6 +819,7 @@ export async function startPlatform(options: PlatformOptions) {
       gql,
       callsByStatus,
       campaignStatus,
+      leader,
       waitFor,
       cleanup,
     };

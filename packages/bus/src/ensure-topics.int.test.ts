@@ -4,6 +4,7 @@ import { createLogger } from '@outbound/observability';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createKafka } from './client.ts';
 import { ensureTopics } from './ensure-topics.ts';
+import { createProducer, partitionOf } from './producer.ts';
 import { topicNames, topicSpecs } from './topics.ts';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
@@ -12,6 +13,7 @@ const config: KafkaConfig = {
   ...parseEnv(kafkaEnv, process.env),
   KAFKA_TOPIC_PREFIX: `test.${randomBytes(4).toString('hex')}.`,
   KAFKA_PARTITIONS: 2,
+  KAFKA_TOPIC_PARTITIONS: { 'campaign.calls.dispatch': 3, 'campaign.calls.retry': 1 },
   KAFKA_RETRY_LEVELS: 3,
 };
 const kafka = createKafka(config, logger);
@@ -34,30 +36,46 @@ async function partitionCounts(topics: string[]): Promise<Record<string, number>
 }
 
 describe('Kafka topics', () => {
-  it('creates every topic once with its partition count; running again changes nothing; more partitions grow it', async () => {
+  it('creates every topic with its partition count; running again changes nothing; grows, never shrinks', async () => {
     const names = topicNames(config);
     const all = [names.dispatch, names.status, ...names.retry, names.deadLetter, names.live, names.events];
     expect(names.retry).toEqual(
       [1, 2, 3].map((n) => `${config.KAFKA_TOPIC_PREFIX}campaign.calls.retry.${n}`),
     );
+    const expected = (counts: Record<string, number>, otherwise: number) =>
+      Object.fromEntries(all.map((t) => [t, counts[t] ?? otherwise]));
 
     const first = await ensureTopics(kafka, config, logger);
     expect(first.created.sort()).toEqual([...all].sort());
-    expect(Object.values(await partitionCounts(all))).toEqual(all.map(() => 2));
+    // The default, and the counts of the topics named in KAFKA_TOPIC_PARTITIONS (every retry level by one name).
+    expect(await partitionCounts(all)).toEqual(
+      expected({ [names.dispatch]: 3, ...Object.fromEntries(names.retry.map((t) => [t, 1])) }, 2),
+    );
 
     const second = await ensureTopics(kafka, config, logger);
-    expect(second).toEqual({ created: [], grown: [], unchanged: expect.arrayContaining(all) });
+    expect(second).toEqual({ created: [], grown: [], unchanged: expect.arrayContaining(all), notShrunk: [] });
 
-    const third = await ensureTopics(kafka, { ...config, KAFKA_PARTITIONS: 3 }, logger);
-    expect(third.grown.sort()).toEqual([...all].sort());
-    expect(Object.values(await partitionCounts(all))).toEqual(all.map(() => 3));
+    // More partitions by default and for the dispatch topic; fewer for live updates, which Kafka cannot do.
+    const third = await ensureTopics(
+      kafka,
+      {
+        ...config,
+        KAFKA_PARTITIONS: 3,
+        KAFKA_TOPIC_PARTITIONS: { 'campaign.calls.dispatch': 4, 'campaign.live.updates': 1 },
+      },
+      logger,
+    );
+    expect(third.grown.sort()).toEqual(all.filter((t) => t !== names.live).sort());
+    expect(third.unchanged).toEqual([names.live]);
+    expect(third.notShrunk).toEqual([{ topic: names.live, partitions: 2, configured: 1 }]);
+    expect(await partitionCounts(all)).toEqual(expected({ [names.dispatch]: 4, [names.live]: 2 }, 3));
   });
 
   it('delivers a produced message to a consumer group, which commits its offset by hand', async () => {
     const topic = topicNames(config).dispatch;
     await ensureTopics(kafka, config, logger);
     const groupId = `${config.KAFKA_TOPIC_PREFIX}group`;
-    const producer = kafka.producer({ idempotent: true });
+    const producer = createProducer(kafka);
     const consumer = kafka.consumer({ groupId });
     await producer.connect();
     await consumer.connect();
@@ -81,9 +99,11 @@ describe('Kafka topics', () => {
           });
         },
       );
-      await producer.send({ topic, acks: -1, messages: [{ key: 'campaign-1', value: '{"hello":"kafka"}' }] });
+      await producer.send(topic, [{ key: 'campaign-1', value: '{"hello":"kafka"}' }]);
       const message = await received;
       expect(message).toMatchObject({ key: 'campaign-1', value: '{"hello":"kafka"}' });
+      // In the partition its key names, as partitionOf says.
+      expect(message.partition).toBe(partitionOf('campaign-1', (await partitionCounts([topic]))[topic] ?? 0));
 
       await admin.connect();
       const committed = await admin.fetchOffsets({ groupId, topics: [topic] });

@@ -2,17 +2,24 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { KafkaConfig } from '@outbound/config';
 import type { Logger } from '@outbound/observability';
 import type { Admin, Kafka } from 'kafkajs';
-import { topicSpecs } from './topics.ts';
+import { type TopicSpec, topicSpecs } from './topics.ts';
 
 export interface TopicsReport {
   created: string[];
+  /** Topics given the partitions they lacked. */
   grown: string[];
+  /** Topics left as they were, those in `notShrunk` included. */
   unchanged: string[];
+  /** Topics with more partitions than configured: Kafka cannot remove partitions, so they keep theirs. */
+  notShrunk: { topic: string; partitions: number; configured: number }[];
 }
 
 /**
- * Creates missing topics and grows topics that have fewer partitions than configured (Kafka cannot shrink them;
- * a topic with more is left as it is). Running it again changes nothing.
+ * Creates missing topics and grows topics that have fewer partitions than configured (`KAFKA_PARTITIONS`,
+ * `KAFKA_TOPIC_PARTITIONS`). Kafka cannot shrink a topic: one with more partitions is left as it is, and a warning
+ * says so. Growing moves campaigns to other partitions, and running consumers take the new partitions only when
+ * their group rebalances: docs/pipeline.md, "Growing a topic", says how to do it safely. Running it again changes
+ * nothing.
  */
 export async function ensureTopics(kafka: Kafka, config: KafkaConfig, logger: Logger): Promise<TopicsReport> {
   const admin = kafka.admin();
@@ -30,36 +37,52 @@ export async function ensureTopics(kafka: Kafka, config: KafkaConfig, logger: Lo
       );
     }
     const present = specs.filter((s) => existing.has(s.topic));
-    const grown: string[] = [];
-    if (present.length > 0) {
-      const metadata = await admin.fetchTopicMetadata({ topics: present.map((s) => s.topic) });
-      const toGrow = present.filter((spec) => {
-        const current = metadata.topics.find((t) => t.name === spec.topic)?.partitions.length ?? 0;
-        return current < spec.numPartitions;
-      });
-      if (toGrow.length > 0) {
-        await admin.createPartitions({
-          topicPartitions: toGrow.map((s) => ({ topic: s.topic, count: s.numPartitions })),
-        });
-        // Metadata lags behind createPartitions for a moment: wait until it shows the new partitions.
-        await waitForLeaders(
-          admin,
-          toGrow.map((s) => s.topic),
-          toGrow.map((s) => s.numPartitions),
-        );
-        grown.push(...toGrow.map((s) => s.topic));
-      }
-    }
+    const counts = await partitionCounts(admin, present);
+    const toGrow = present.filter((s) => (counts.get(s.topic) ?? 0) < s.numPartitions);
+    if (toGrow.length > 0) await grow(admin, toGrow, counts, logger);
+    const notShrunk = present
+      .filter((s) => (counts.get(s.topic) ?? 0) > s.numPartitions)
+      .map((s) => ({ topic: s.topic, partitions: counts.get(s.topic) ?? 0, configured: s.numPartitions }));
+    if (notShrunk.length > 0)
+      logger.warn(
+        { notShrunk },
+        'kafka topics have more partitions than configured; Kafka cannot shrink a topic: left as they are',
+      );
+    const grown = toGrow.map((s) => s.topic);
     const report = {
       created: missing.map((s) => s.topic),
       grown,
       unchanged: present.map((s) => s.topic).filter((t) => !grown.includes(t)),
+      notShrunk,
     };
     logger.info(report, 'kafka topics ensured');
     return report;
   } finally {
     await admin.disconnect();
   }
+}
+
+/** Adds the partitions `specs` lack and waits until the metadata shows them; a warning says what grew. */
+async function grow(admin: Admin, specs: TopicSpec[], counts: Map<string, number>, logger: Logger) {
+  await admin.createPartitions({
+    topicPartitions: specs.map((s) => ({ topic: s.topic, count: s.numPartitions })),
+  });
+  // Metadata lags behind createPartitions for a moment: wait until it shows the new partitions.
+  await waitForLeaders(
+    admin,
+    specs.map((s) => s.topic),
+    specs.map((s) => s.numPartitions),
+  );
+  logger.warn(
+    { grown: specs.map((s) => ({ topic: s.topic, from: counts.get(s.topic), to: s.numPartitions })) },
+    'kafka topics grown: campaigns now map to other partitions; restart every consumer so its group takes the new ones (docs/pipeline.md, "Growing a topic")',
+  );
+}
+
+async function partitionCounts(admin: Admin, specs: TopicSpec[]): Promise<Map<string, number>> {
+  if (specs.length === 0) return new Map();
+  const metadata = await admin.fetchTopicMetadata({ topics: specs.map((s) => s.topic) });
+  return new Map(metadata.topics.map((t) => [t.name, t.partitions.length]));
 }
 
 const NOT_READY = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);

@@ -81,6 +81,21 @@ const sizeOf = (batches: TopicMessages[]) =>
     0,
   );
 
+/** How the producers pick a message's partition: by its key, murmur2 as the Java client does. */
+const PARTITIONER = Partitioners.DefaultPartitioner;
+
+/** The partition a message with this key goes to in a topic of `partitions` partitions (tests place campaigns). */
+export function partitionOf(key: string, partitions: number): number {
+  const partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({
+    partitionId,
+    leader: 0,
+    partitionErrorCode: 0,
+    replicas: [0],
+    isr: [0],
+  }));
+  return PARTITIONER()({ topic: '', partitionMetadata, message: { key, value: null } });
+}
+
 /**
  * An idempotent producer (the broker drops the duplicates of its own retries, so a retried send never writes a
  * message twice or out of order) waiting for all in-sync replicas. Messages are partitioned by key with the Java
@@ -95,7 +110,7 @@ export function createProducer(kafka: Kafka): BusProducer {
   const producer = kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
-    createPartitioner: Partitioners.DefaultPartitioner,
+    createPartitioner: PARTITIONER,
   });
   let connecting: Promise<void> | null = null;
   const queue: Pending[] = [];

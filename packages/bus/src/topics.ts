@@ -1,4 +1,4 @@
-import type { KafkaConfig } from '@outbound/config';
+import type { KafkaConfig, PartitionedTopic } from '@outbound/config';
 
 /** Topic names (from the seed architecture) plus the post-commit live-update stream, under KAFKA_TOPIC_PREFIX. */
 export interface TopicNames {
@@ -19,7 +19,8 @@ export interface TopicNames {
 type TopicConfig = Pick<KafkaConfig, 'KAFKA_TOPIC_PREFIX' | 'KAFKA_RETRY_LEVELS'>;
 
 export function topicNames(config: TopicConfig): TopicNames {
-  const name = (base: string) => `${config.KAFKA_TOPIC_PREFIX}${base}`;
+  const name = (base: PartitionedTopic | `campaign.calls.retry.${number}`) =>
+    `${config.KAFKA_TOPIC_PREFIX}${base}`;
   return {
     dispatch: name('campaign.calls.dispatch'),
     status: name('campaign.calls.status'),
@@ -45,25 +46,34 @@ export interface TopicSpec {
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/** The partition count of a topic: its `KAFKA_TOPIC_PARTITIONS` entry, else `KAFKA_PARTITIONS`. */
+function partitionsOf(
+  config: Pick<KafkaConfig, 'KAFKA_PARTITIONS' | 'KAFKA_TOPIC_PARTITIONS'>,
+  topic: PartitionedTopic,
+): number {
+  return config.KAFKA_TOPIC_PARTITIONS[topic] ?? config.KAFKA_PARTITIONS;
+}
+
 /**
- * Every topic the platform uses. Call topics are keyed by campaign id, so their partition count bounds how many
- * instances of a worker share the load. The dead-letter topic keeps messages for 30 days so they can be inspected
- * and replayed; the call topics and `campaign.events` keep 7 days, enough to replay any outage; live updates are only useful for seconds.
+ * Every topic the platform uses. Every topic is keyed by campaign id, so its partition count bounds how many
+ * instances of its consumer share the load (and one campaign's messages stay in one partition, in order). The
+ * dead-letter topic keeps messages for 30 days so they can be inspected and replayed; the call topics and
+ * `campaign.events` keep 7 days, enough to replay any outage; live updates are only useful for seconds.
  */
 export function topicSpecs(config: KafkaConfig): TopicSpec[] {
   const topics = topicNames(config);
-  const spec = (topic: string, retentionMs: number): TopicSpec => ({
+  const spec = (topic: string, base: PartitionedTopic, retentionMs: number): TopicSpec => ({
     topic,
-    numPartitions: config.KAFKA_PARTITIONS,
+    numPartitions: partitionsOf(config, base),
     replicationFactor: config.KAFKA_REPLICATION_FACTOR,
     configEntries: [{ name: 'retention.ms', value: String(retentionMs) }],
   });
   return [
-    spec(topics.dispatch, 7 * DAY_MS),
-    spec(topics.status, 7 * DAY_MS),
-    ...topics.retry.map((topic) => spec(topic, 7 * DAY_MS)),
-    spec(topics.deadLetter, 30 * DAY_MS),
-    spec(topics.live, DAY_MS),
-    spec(topics.events, 7 * DAY_MS),
+    spec(topics.dispatch, 'campaign.calls.dispatch', 7 * DAY_MS),
+    spec(topics.status, 'campaign.calls.status', 7 * DAY_MS),
+    ...topics.retry.map((topic) => spec(topic, 'campaign.calls.retry', 7 * DAY_MS)),
+    spec(topics.deadLetter, 'campaign.calls.deadletter', 30 * DAY_MS),
+    spec(topics.live, 'campaign.live.updates', DAY_MS),
+    spec(topics.events, 'campaign.events', 7 * DAY_MS),
   ];
 }

@@ -13,6 +13,8 @@ export {
   LOCAL_STACK,
   type LogConfig,
   logEnv,
+  PARTITIONED_TOPICS,
+  type PartitionedTopic,
   type RedisConfig,
   redisEnv,
 } from './infrastructure.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { hostPortList, logLevel, positiveInt, url } from './fields.ts';
+import { commaList, hostPortList, logLevel, positiveInt, url } from './fields.ts';
 
 /**
  * Where the local stack (`npm run stack -- up`) serves each engine. The defaults of the connection variables below
@@ -30,11 +30,58 @@ export const redisEnv = {
   REDIS_URL: url(['redis', 'rediss'], LOCAL_REDIS_URL),
 };
 
+/** Topics whose partition count `KAFKA_TOPIC_PARTITIONS` can set, by their name without `KAFKA_TOPIC_PREFIX`. */
+export const PARTITIONED_TOPICS = [
+  'campaign.calls.dispatch',
+  'campaign.calls.status',
+  /** Every level `campaign.calls.retry.1..N`: one consumer group reads them all. */
+  'campaign.calls.retry',
+  'campaign.calls.deadletter',
+  'campaign.live.updates',
+  'campaign.events',
+] as const;
+export type PartitionedTopic = (typeof PARTITIONED_TOPICS)[number];
+
+const DEFAULT_PARTITIONS = 48;
+const MAX_PARTITIONS = 1000;
+
+const topicPartitions = commaList('').transform((entries, ctx) => {
+  const counts: Partial<Record<PartitionedTopic, number>> = {};
+  for (const entry of entries) {
+    const match = /^([a-z.]+)=(\d+)$/.exec(entry.replace(/\s+/g, ''));
+    const topic = match?.[1] as PartitionedTopic | undefined;
+    const count = Number(match?.[2]);
+    if (!topic || !PARTITIONED_TOPICS.includes(topic) || count < 1 || count > MAX_PARTITIONS) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${entry}": each entry is <topic>=<1-${MAX_PARTITIONS}>, topic one of ${PARTITIONED_TOPICS.join(', ')}`,
+      });
+      return z.NEVER;
+    }
+    if (counts[topic] !== undefined) {
+      ctx.addIssue({ code: 'custom', message: `${topic} is given twice` });
+      return z.NEVER;
+    }
+    counts[topic] = count;
+  }
+  return counts;
+});
+
 export const kafkaEnv = {
   KAFKA_BROKERS: hostPortList(LOCAL_KAFKA_BROKERS),
   KAFKA_CLIENT_ID: z.string().min(1).default('outbound'),
-  /** Partitions of the call topics; more partitions let more worker instances share one topic. */
-  KAFKA_PARTITIONS: positiveInt(6, 1000),
+  /**
+   * Partitions of every topic unless `KAFKA_TOPIC_PARTITIONS` names it. Each topic is consumed by one group per
+   * worker kind, and a group gives each partition to one member, so this bounds the replicas of a worker that get
+   * work (README, "Scaling"). 48: two partitions per replica at 24 replicas, an even share at 1-4, 6, 8, 12, 16 and
+   * 24 replicas; 9 topics x 48 = 432 partitions, a small load for one broker.
+   */
+  KAFKA_PARTITIONS: positiveInt(DEFAULT_PARTITIONS, MAX_PARTITIONS),
+  /**
+   * Per-topic partition counts over `KAFKA_PARTITIONS`: `<topic>=<count>,…` by the name without the prefix
+   * (`campaign.calls.retry` sets every retry level), e.g. `campaign.calls.deadletter=6,campaign.live.updates=12`.
+   */
+  KAFKA_TOPIC_PARTITIONS: topicPartitions,
   /** Number of retry topics `campaign.calls.retry.1..N`; attempt n retries through level min(n, N). */
   KAFKA_RETRY_LEVELS: positiveInt(4, 20),
   KAFKA_REPLICATION_FACTOR: positiveInt(1, 7),

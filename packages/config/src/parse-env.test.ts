@@ -45,6 +45,29 @@ describe('parseEnv', () => {
     expect(config.LOG_LEVEL).toBe('debug');
   });
 
+  it('reads per-topic partition counts over the default, and refuses unknown topics, bad counts and repeats', () => {
+    expect(parseEnv(everything, {}).KAFKA_PARTITIONS).toBe(48);
+    expect(parseEnv(everything, {}).KAFKA_TOPIC_PARTITIONS).toEqual({});
+    expect(
+      parseEnv(everything, {
+        KAFKA_TOPIC_PARTITIONS: 'campaign.calls.dispatch=96, campaign.calls.retry = 12',
+      }).KAFKA_TOPIC_PARTITIONS,
+    ).toEqual({ 'campaign.calls.dispatch': 96, 'campaign.calls.retry': 12 });
+    for (const [value, reason] of [
+      [
+        'campaign.calls.retry.1=4',
+        /"campaign.calls.retry.1=4": each entry is <topic>=<1-1000>, topic one of /,
+      ],
+      ['campaign.events=0', /"campaign.events=0": each entry is/],
+      ['campaign.events=1001', /"campaign.events=1001": each entry is/],
+      ['campaign.events', /"campaign.events": each entry is/],
+      ['campaign.events=6,campaign.events=12', /campaign.events is given twice/],
+    ] as const)
+      expect(problemsOf({ KAFKA_TOPIC_PARTITIONS: value })).toEqual([
+        expect.stringMatching(new RegExp(`^KAFKA_TOPIC_PARTITIONS: ${reason.source}`)),
+      ]);
+  });
+
   it('treats an empty value as unset', () => {
     expect(parseEnv(everything, { REDIS_URL: '  ' }).REDIS_URL).toBe('redis://127.0.0.1:26379');
   });
