@@ -11,7 +11,7 @@ import { COUNTERS_SELECT, countersSnapshotOf } from '@outbound/db';
 import { createLogger } from '@outbound/observability';
 import { type Client, createClient } from 'graphql-ws';
 import { WebSocket } from 'ws';
-import { campaignGlobalId, percentile, startPlatform } from '../support/platform.ts';
+import { campaignGlobalId, latencySummary, startPlatform } from '../support/platform.ts';
 
 const SIZES = (process.env.BENCH_SUBSCRIBERS ?? '1000,5000').split(',').map(Number);
 const CAMPAIGNS = 100;
@@ -135,12 +135,7 @@ try {
       updatesPerSecond: Math.round((tick * 10) / ((Date.now() - started - 1000) / 1000)),
       delivered: latencies.length,
       expected: tick * 10 * (size / CAMPAIGNS),
-      commitToClientMs: {
-        p50: percentile(latencies, 50),
-        p90: percentile(latencies, 90),
-        p99: percentile(latencies, 99),
-        max: latencies.length ? Math.max(...latencies) : null,
-      },
+      commitToClientMs: latencySummary(latencies),
       gatewayRssMb: {
         before: Math.round(baseline),
         connected: Math.round(connected),
