@@ -55,8 +55,16 @@ function allStats(): ProcStat[] {
   return stats;
 }
 
-/** CPU ticks of a process and every descendant, plus what its exited children had spent (the root's cutime). */
-function treeTicks(root: number, stats: ProcStat[]): { ticks: number; pids: number[] } {
+/**
+ * CPU ticks of a process and every descendant, plus what its exited children had spent (the root's cutime); a
+ * descendant in `stop` (another measured process: the services are the bench driver's children) is left to its own
+ * row.
+ */
+function treeTicks(
+  root: number,
+  stats: ProcStat[],
+  stop: ReadonlySet<number> = new Set(),
+): { ticks: number; pids: number[] } {
   const byParent = new Map<number, ProcStat[]>();
   for (const s of stats) byParent.set(s.ppid, [...(byParent.get(s.ppid) ?? []), s]);
   const rootStat = stats.find((s) => s.pid === root);
@@ -68,7 +76,7 @@ function treeTicks(root: number, stats: ProcStat[]): { ticks: number; pids: numb
     const s = queue.shift() as ProcStat;
     ticks += s.own;
     pids.push(s.pid);
-    queue.push(...(byParent.get(s.pid) ?? []));
+    queue.push(...(byParent.get(s.pid) ?? []).filter((child) => !stop.has(child.pid)));
   }
   return { ticks, pids };
 }
@@ -112,7 +120,8 @@ export type CpuSnapshot = Map<string, number>;
 /** CPU ticks of each named process tree now (postgres: the postmaster and all its backends). */
 export function cpuSnapshot(processes: Map<string, number>): CpuSnapshot {
   const stats = allStats();
-  return new Map([...processes].map(([name, pid]) => [name, treeTicks(pid, stats).ticks]));
+  const roots = new Set(processes.values());
+  return new Map([...processes].map(([name, pid]) => [name, treeTicks(pid, stats, roots).ticks]));
 }
 
 /** CPU milliseconds each process spent between two snapshots, divided by `per` (attempts, rows, …). */
