@@ -147,7 +147,7 @@ try {
   const loadAfter = await machineState(processes);
   printMachine('after', loadAfter);
   const medians = {
-    wallSeconds: median(results.map((r) => r.wallSeconds)),
+    wallSeconds: Math.round(median(results.map((r) => r.wallSeconds)) * 100) / 100,
     rowsPerSecond: median(results.map((r) => r.rowsPerSecond)),
     gatewayPeakRssMb: median(results.map((r) => r.gatewayRssMb.highWaterMark)),
   };
