@@ -35,7 +35,7 @@ const platform = await startPlatform({
   label: 'bench_live',
   env: { gateway: { GRAPHQL_WS_MAX_SOCKETS_PER_CREDENTIAL: '100000', GRAPHQL_WS_MAX_SUBSCRIPTIONS: '5' } },
 });
-const gatewayPid = platform.service('gateway').child?.pid as number;
+let gatewayPid = platform.service('gateway').child?.pid as number;
 const processes = benchProcesses(platform);
 const rssMb = () => {
   const line = readFileSync(`/proc/${gatewayPid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
@@ -88,6 +88,14 @@ try {
 
   /** One run at `size` subscribers: connect them, 100 changes a second for MEASURE_SECONDS, then disconnect. */
   async function measure(size: number, run: number) {
+    // A fresh gateway for every run: V8 keeps the heap of the last run's sockets, so a second run on the same
+    // process would measure next to nothing per connection.
+    if (run > 1 || size !== SIZES[0]) {
+      await platform.kill('gateway', 'SIGTERM');
+      await platform.restart('gateway');
+      gatewayPid = platform.service('gateway').child?.pid as number;
+      processes.set('gateway', gatewayPid);
+    }
     const baseline = rssMb();
     const clients: Client[] = [];
     const latencies: number[] = [];

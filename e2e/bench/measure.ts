@@ -8,7 +8,7 @@ import path from 'node:path';
 import { createKafka } from '@outbound/bus';
 import { cassandraEnv, databaseEnv, kafkaEnv, parseEnv, redisEnv } from '@outbound/config';
 import { createLogger } from '@outbound/observability';
-import type { Platform } from '../support/platform.ts';
+import { type Platform, percentile } from '../support/platform.ts';
 
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 const logger = createLogger({ service: 'bench-measure', level: 'silent' });
@@ -245,12 +245,9 @@ async function busyEngines(
 
 // ── results ─────────────────────────────────────────────────────────────────────────────────────────────────────
 
+/** The median of the runs (of three: the middle one). */
 export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return percentile(values, 50);
 }
 
 /** A table of CPU ms per unit: one row per process, one column per run, then the median; busiest first. */
