@@ -9,7 +9,7 @@
 import os from 'node:os';
 import { syntheticCsv } from '@outbound/targets/testing';
 import { gqlUpload } from '../../apps/gateway/src/testing/harness.ts';
-import { percentile, startPlatform } from '../support/platform.ts';
+import { latencySummary, startPlatform } from '../support/platform.ts';
 
 const ROWS = Number(process.env.BENCH_IMPORT_ROWS ?? 1_000_000);
 const CALLS = Number(process.env.BENCH_CALLS ?? 10_000);
@@ -51,12 +51,13 @@ function probe(url: string) {
 
 function summary(values: number[], failures = 0) {
   const ms = (v: number) => Math.round(v * 10) / 10;
+  const stats = latencySummary(values);
   return {
     n: values.length,
     failures,
-    p50: ms(percentile(values, 50)),
-    p99: ms(percentile(values, 99)),
-    max: ms(Math.max(...values)),
+    p50: ms(stats.p50 ?? Number.NaN),
+    p99: ms(stats.p99 ?? Number.NaN),
+    max: ms(stats.max ?? Number.NaN),
   };
 }
 

@@ -2,7 +2,7 @@
 // the carrier simulator's log, the Cassandra history. Returns the problems found (an empty list is a pass) and a
 // summary of what was measured, so tests assert on the problems and print the summary.
 import type { CqlClient } from '@outbound/history';
-import { type Platform, percentile, type SimStats } from './platform.ts';
+import { latencySummary, type Platform, type SimStats } from './platform.ts';
 
 export interface CampaignRules {
   calls: number;
@@ -208,7 +208,7 @@ export async function checkCampaign(platform: Platform, campaignId: string, rule
       callbacks: stats.callbacks,
     },
     retryGapMs: gaps.length
-      ? { n: gaps.length, min: Math.min(...gaps), p50: percentile(gaps, 50), max: Math.max(...gaps) }
+      ? (({ n, min, p50, max }) => ({ n, min, p50, max }))(latencySummary(gaps))
       : { n: 0 },
   };
   return { problems, summary, calls, byStatus, totalAttempts, timeline, stats };

@@ -226,8 +226,39 @@ export function say(...parts: unknown[]): void {
 
 export function percentile(values: number[], p: number): number {
   if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
+  return percentileOfSorted(
+    [...values].sort((a, b) => a - b),
+    p,
+  );
+}
+
+function percentileOfSorted(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+}
+
+/**
+ * Count, percentiles and extremes of a latency sample, sorted once. No `Math.max(...values)`: a spread of 200,000
+ * values exceeds the call stack (the live benchmark at 10,000 subscribers did).
+ */
+export function latencySummary(values: number[]): {
+  n: number;
+  min: number | null;
+  p50: number | null;
+  p90: number | null;
+  p99: number | null;
+  max: number | null;
+} {
+  if (values.length === 0) return { n: 0, min: null, p50: null, p90: null, p99: null, max: null };
+  const sorted = Float64Array.from(values).sort();
+  const list = Array.from(sorted);
+  return {
+    n: list.length,
+    min: list[0] as number,
+    p50: percentileOfSorted(list, 50),
+    p90: percentileOfSorted(list, 90),
+    p99: percentileOfSorted(list, 99),
+    max: list[list.length - 1] as number,
+  };
 }
 
 export async function startPlatform(options: PlatformOptions) {
