@@ -4,7 +4,6 @@
 // the commit-to-client latency (the change's commit time to its arrival at a subscriber, same clock) and the
 // gateway's memory per connection. The rest of the platform runs too (the live bridge relays), idle.
 // Needs the stack up (npm run stack -- up && npm run setup). Measures; asserts nothing.
-import { readFileSync } from 'node:fs';
 import { createKafka, createProducer, topicNames } from '@outbound/bus';
 import { encode, type TCountersUpdate } from '@outbound/contracts';
 import { COUNTERS_SELECT, countersSnapshotOf } from '@outbound/db';
@@ -18,6 +17,7 @@ import {
   cpuSnapshot,
   machineState,
   median,
+  memoryMb,
   printCpuTable,
   printMachine,
   say,
@@ -37,10 +37,7 @@ const platform = await startPlatform({
 });
 let gatewayPid = platform.service('gateway').child?.pid as number;
 const processes = benchProcesses(platform);
-const rssMb = () => {
-  const line = readFileSync(`/proc/${gatewayPid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
-  return Number(line?.[1] ?? 0) / 1024;
-};
+const rssMb = () => memoryMb(gatewayPid).rss;
 
 const producer = createProducer(createKafka(platform.kafkaConfig, logger, 'bench-live'));
 const liveTopic = topicNames(platform.kafkaConfig).live;

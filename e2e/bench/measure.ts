@@ -1,7 +1,7 @@
 // What every benchmark needs around its measurement (`npm run bench`): the engines settled before it starts, the CPU
 // each process spends in the measured window (from /proc/<pid>/stat), the machine's load and what else ran, the
 // median of the runs, and the results written as JSON to .artifacts/bench/<timestamp>-<git short sha>.json.
-import { execFileSync } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import path from 'node:path';
@@ -289,4 +289,26 @@ export function writeResults(bench: string, results: Record<string, unknown>): s
   );
   say(`results written to ${path.relative(root, file)}`);
   return file;
+}
+
+/** A process's resident memory now (VmRSS) and its high-water mark (VmHWM), in MB, from /proc. */
+export function memoryMb(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
+  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
+}
+
+/** Waits until a gateway started by a benchmark answers /readyz (at most 60 s), failing at once if it exits. */
+export async function waitReady(url: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`the gateway exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${url}/readyz`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error('the gateway did not become ready within 60 s');
 }

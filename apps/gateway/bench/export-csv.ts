@@ -8,37 +8,17 @@
 // the file is read as fast as the client can and counted, never kept.
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { databaseEnv, parseEnv } from '@outbound/config';
 import { createScratchDatabase } from '@outbound/db/testing';
 import { freePort } from '@outbound/testing/ports';
 import pg from 'pg';
+import { memoryMb, waitReady } from '../../../e2e/bench/measure.ts';
 import { buildServices, compiledArgs } from '../../../scripts/build-services.ts';
 import { newApiKey, sha256 } from '../src/auth/tokens.ts';
 
 const calls = Number.parseInt(process.argv[2] ?? '1000000', 10);
 const print = (line: string) => process.stdout.write(`${line}\n`);
-
-function memoryMb(pid: number): { rss: number; peak: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
-  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
-}
-
-async function waitReady(url: string, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`the gateway exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(`${url}/readyz`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error('the gateway did not become ready within 60 s');
-}
 
 // biome-ignore lint/style/noProcessEnv: a command-line tool reads its configuration once, as the services do.
 const env = process.env;

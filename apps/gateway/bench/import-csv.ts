@@ -5,8 +5,8 @@
 // (packages/targets/testing: US numbers with a timezone column, 10% other countries, 1% invalid, 1% repeated, 1% on
 // the do-not-call list).
 
-import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { databaseEnv, parseEnv } from '@outbound/config';
 import { createTestTenant, syntheticCsv, syntheticDoNotCall } from '@outbound/targets/testing';
@@ -18,8 +18,10 @@ import {
   cpuSnapshot,
   machineState,
   median,
+  memoryMb,
   printCpuTable,
   printMachine,
+  waitReady,
   writeResults,
 } from '../../../e2e/bench/measure.ts';
 import { buildServices, compiledArgs } from '../../../scripts/build-services.ts';
@@ -27,26 +29,6 @@ import { newApiKey, sha256 } from '../src/auth/tokens.ts';
 
 const rows = Number.parseInt(process.argv[2] ?? '1000000', 10);
 const print = (line: string) => process.stdout.write(`${line}\n`);
-
-function memoryMb(pid: number): { rss: number; peak: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
-  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
-}
-
-async function waitReady(url: string, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`the gateway exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(`${url}/readyz`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error('the gateway did not become ready within 60 s');
-}
 
 // biome-ignore lint/style/noProcessEnv: a command-line tool reads its configuration once, as the services do.
 const env = process.env;
