@@ -117,23 +117,62 @@ export function benchProcesses(
 
 export type CpuSnapshot = Map<string, number>;
 
-/** CPU ticks of each named process tree now (postgres: the postmaster and all its backends). */
+/** The rows after `total`: what the machine did outside the listed processes, and what it left idle. */
+const MACHINE_OTHER = 'machine: other';
+const MACHINE_IDLE = 'machine: idle';
+/** The snapshot's keys of the machine's ticks (no process can be named so: names are set by the benchmarks). */
+const BUSY = '/proc/stat busy';
+const IDLE = '/proc/stat idle';
+
+/**
+ * The whole machine's CPU ticks from /proc/stat's first line (every CPU summed): busy (user, nice, system, irq,
+ * softirq, steal) and idle (idle, iowait).
+ */
+function machineTicks(): { busy: number; idle: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] as string;
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = line
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  const n = (v: number | undefined) => v ?? 0;
+  return {
+    busy: n(user) + n(nice) + n(system) + n(irq) + n(softirq) + n(steal),
+    idle: n(idle) + n(iowait),
+  };
+}
+
+/** CPU ticks of each named process tree now (postgres: the postmaster and all its backends), and the machine's. */
 export function cpuSnapshot(processes: Map<string, number>): CpuSnapshot {
   const stats = allStats();
   const roots = new Set(processes.values());
-  return new Map([...processes].map(([name, pid]) => [name, treeTicks(pid, stats, roots).ticks]));
+  const snapshot: CpuSnapshot = new Map(
+    [...processes].map(([name, pid]) => [name, treeTicks(pid, stats, roots).ticks]),
+  );
+  const machine = machineTicks();
+  snapshot.set(BUSY, machine.busy);
+  snapshot.set(IDLE, machine.idle);
+  return snapshot;
 }
 
-/** CPU milliseconds each process spent between two snapshots, divided by `per` (attempts, rows, …). */
+/**
+ * CPU milliseconds each process spent between two snapshots, divided by `per` (attempts, rows, …); then `total`,
+ * and the machine's rows: `machine: other` (busy CPU no listed process accounts for: the kernel's network work
+ * charged to no process, other processes) and `machine: idle` (CPU time left unused on all cores).
+ */
 export function cpuMsPer(before: CpuSnapshot, after: CpuSnapshot, per: number): Record<string, number> {
+  const msPer = (name: string) => ((after.get(name) ?? 0) - (before.get(name) ?? 0)) * (1000 / CLK_TCK / per);
   const out: Record<string, number> = {};
   let total = 0;
-  for (const [name, ticks] of after) {
-    const ms = ((ticks - (before.get(name) ?? ticks)) * 1000) / CLK_TCK / per;
+  for (const name of after.keys()) {
+    if (name === BUSY || name === IDLE) continue;
+    const ms = msPer(name);
     out[name] = round2(ms);
     total += ms;
   }
   out.total = round2(total);
+  out[MACHINE_OTHER] = round2(Math.max(0, msPer(BUSY) - total));
+  out[MACHINE_IDLE] = round2(msPer(IDLE));
   return out;
 }
 
@@ -254,9 +293,12 @@ export function median(values: number[]): number {
 export function printCpuTable(unit: string, runs: Record<string, number>[]): Record<string, number> {
   const names = Object.keys(runs[0] ?? {});
   const medians = Object.fromEntries(names.map((n) => [n, round2(median(runs.map((r) => r[n] ?? 0)))]));
-  const order = names.filter((n) => n !== 'total').sort((a, b) => (medians[b] ?? 0) - (medians[a] ?? 0));
+  const machine = [MACHINE_OTHER, MACHINE_IDLE].filter((n) => names.includes(n));
+  const order = names
+    .filter((n) => n !== 'total' && !machine.includes(n))
+    .sort((a, b) => (medians[b] ?? 0) - (medians[a] ?? 0));
   const head = ['process', ...runs.map((_, i) => `run ${i + 1}`), 'median'];
-  const rows = [...order, 'total'].map((n) => [
+  const rows = [...order, 'total', ...machine].map((n) => [
     n,
     ...runs.map((r) => (r[n] ?? 0).toFixed(2)),
     (medians[n] ?? 0).toFixed(2),
