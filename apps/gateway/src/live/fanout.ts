@@ -111,6 +111,8 @@ class FanoutChannel implements Reader {
 
   constructor(
     readonly name: string,
+    /** The tenant whose campaign (or wallboard) this is. */
+    readonly tenantId: string,
     private readonly accepts: (row: CountersRow) => boolean,
     private readonly read: () => Promise<CountersRow[]>,
     private readonly hub: LiveHub,
@@ -255,13 +257,16 @@ export class LiveFanout {
       accepts = (row) => row.tenantId === tenantId;
       read = () => readRunningCounters(this.prisma, tenantId);
     } else {
-      const campaign = await findOwnCampaign(this.prisma, tenantId, plan.campaignId);
-      if (!campaign) return null;
-      name = liveChannels.campaignCounters(campaign.id);
-      accepts = (row) => row.campaignId === campaign.id;
-      read = () => readCampaignCounters(this.prisma, campaign.id);
+      const campaignId = plan.campaignId;
+      name = liveChannels.campaignCounters(campaignId);
+      // A campaign never changes tenant (nor is it deleted): an open channel's tenant answers without a query.
+      const known = this.channels.get(name)?.tenantId;
+      const owner = known ?? (await findOwnCampaign(this.prisma, tenantId, campaignId))?.tenantId;
+      if (owner !== tenantId) return null;
+      accepts = (row) => row.campaignId === campaignId;
+      read = () => readCampaignCounters(this.prisma, campaignId);
     }
-    const channel = await this.channel(name, accepts, read);
+    const channel = await this.channel(name, tenantId, accepts, read);
     const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
     const member = new Member(socket, prefix, plan.projection, (m) => {
       this.served--;
@@ -275,6 +280,7 @@ export class LiveFanout {
   /** The channel `name`, listening on Redis (confirmed) before anyone joins it. */
   private async channel(
     name: string,
+    tenantId: string,
     accepts: (row: CountersRow) => boolean,
     read: () => Promise<CountersRow[]>,
   ): Promise<FanoutChannel> {
@@ -282,7 +288,7 @@ export class LiveFanout {
     if (open) return open;
     let starting = this.starting.get(name);
     if (!starting) {
-      const channel = new FanoutChannel(name, accepts, read, this.hub, this.logger, (empty) =>
+      const channel = new FanoutChannel(name, tenantId, accepts, read, this.hub, this.logger, (empty) =>
         this.close(empty),
       );
       starting = this.hub.listen(name, channel).then(

@@ -265,7 +265,11 @@ export async function startLiveSockets(options: LiveSocketsOptions) {
         if (!root.fast) return root.subscribe(args);
         const { plan, tenantId, socket, id } = root.fast;
         const served = await fanout.subscribe(plan, tenantId, socket, id);
-        return served ?? root.subscribe({ ...args, contextValue: root.contextOf() });
+        if (!served) return root.subscribe({ ...args, contextValue: root.contextOf() });
+        // graphql-ws keeps these arguments as long as the subscription: nothing of the execution is needed any more.
+        args.rootValue = null;
+        args.contextValue = null;
+        return served;
       },
       onComplete: (ctx, id) => {
         states.get(ctx.extra.socket)?.subscriptions.delete(id);
