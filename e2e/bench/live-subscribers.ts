@@ -2,14 +2,13 @@
 // gateway and the benchmark's driver are measured without them. A minimal graphql-transport-ws client over `ws`
 // (connection_init, subscribe, next), cheaper than graphql-ws' client at thousands of sockets. Driven over IPC:
 // `connect` → `connected`, `measure` (latencies recorded from then on), `stop` → `latencies`, sockets closed.
+import { randomUUID } from 'node:crypto';
 import { WebSocket } from 'ws';
 
 export interface SubscriberSpec {
   authorization: string;
   query: string;
   variables: Record<string, unknown>;
-  /** The subscription's root field: where the payload's `updatedAt` is. */
-  field: 'campaignStats' | 'wallboard';
 }
 
 export type ToSubscribers =
@@ -19,11 +18,21 @@ export type ToSubscribers =
 
 export type FromSubscribers =
   | { type: 'connected'; failed: number; errors: string[] }
-  | { type: 'latencies'; values: number[] };
+  | { type: 'latencies'; values: number[]; closedWhileMeasuring: string[] };
 
 const sockets: WebSocket[] = [];
 const latencies: number[] = [];
+/** Sockets the gateway closed during the measurement (code and reason). */
+const closedWhileMeasuring: string[] = [];
 let measuring = false;
+
+const UPDATED_AT = '"updatedAt":"';
+
+/** A `next` frame's `updatedAt`, found without parsing the whole frame (the client must not be the bottleneck). */
+function updatedAtOf(frame: string): number {
+  const at = frame.indexOf(UPDATED_AT);
+  return at < 0 ? Number.NaN : Date.parse(frame.slice(at + UPDATED_AT.length, at + UPDATED_AT.length + 24));
+}
 
 /** One socket with one subscription; resolves at its first `next` (the current state), or with an error. */
 function open(url: string, spec: SubscriberSpec): Promise<string | null> {
@@ -40,23 +49,17 @@ function open(url: string, spec: SubscriberSpec): Promise<string | null> {
       ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: spec.authorization } })),
     );
     ws.on('message', (data) => {
-      const message = JSON.parse(String(data)) as {
-        type: string;
-        payload?: { data?: Record<string, { updatedAt: string }> };
-      };
+      const frame = String(data);
+      if (measuring && frame.includes('"type":"next"')) {
+        latencies.push(Date.now() - updatedAtOf(frame));
+        return;
+      }
+      const message = JSON.parse(frame) as { type: string; payload?: unknown };
       if (message.type === 'connection_ack') {
-        ws.send(
-          JSON.stringify({
-            id: '1',
-            type: 'subscribe',
-            payload: { query: spec.query, variables: spec.variables },
-          }),
-        );
+        // A random id, as graphql-ws' own client sends: the gateway cannot share one frame between subscribers.
+        const payload = { query: spec.query, variables: spec.variables };
+        ws.send(JSON.stringify({ id: randomUUID(), type: 'subscribe', payload }));
       } else if (message.type === 'next') {
-        if (measuring) {
-          const at = Date.parse(message.payload?.data?.[spec.field]?.updatedAt ?? '');
-          latencies.push(Date.now() - at);
-        }
         settle(null);
       } else if (message.type === 'error') {
         settle(`subscription error ${JSON.stringify(message.payload)}`);
@@ -65,7 +68,10 @@ function open(url: string, spec: SubscriberSpec): Promise<string | null> {
       }
     });
     ws.on('error', (err) => settle(String(err)));
-    ws.on('close', (code, reason) => settle(`closed ${code} ${reason}`));
+    ws.on('close', (code, reason) => {
+      if (measuring) closedWhileMeasuring.push(`${code} ${reason}`);
+      settle(`closed ${code} ${reason}`);
+    });
   });
 }
 
@@ -97,7 +103,9 @@ process.on('message', async (message: ToSubscribers) => {
       measuring = false;
       for (const ws of sockets.splice(0)) ws.terminate();
       // Disconnected once the (large) message is out: disconnecting at once may drop it.
-      send({ type: 'latencies', values: latencies.splice(0) }, () => process.disconnect());
+      send({ type: 'latencies', values: latencies.splice(0), closedWhileMeasuring }, () =>
+        process.disconnect(),
+      );
       break;
   }
 });

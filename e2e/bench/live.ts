@@ -1,8 +1,8 @@
 // Benchmark of live updates (`npm run bench -- live`): N graphql-ws subscribers (default 1,000, 5,000 then 10,000) on
 // one gateway, over 10 tenants of 10 campaigns each, while 100 counter changes a second are committed (one per
 // campaign per second, each written to PostgreSQL and announced on the live topic exactly as the status worker does).
-// One subscriber in five watches its tenant's wallboard (10 changes a second), the others one campaign's
-// campaignStats (one a second). The subscribers run in child processes (e2e/bench/live-subscribers.ts), so the
+// One subscriber in ten watches its tenant's wallboard (10 changes a second, like a kiosk screen), the others one
+// campaign's campaignStats (one a second, like a campaign page): 19,000 deliveries a second at 10,000 subscribers. The subscribers run in child processes (e2e/bench/live-subscribers.ts), so the
 // gateway's figures are its own. Prints the commit-to-client latency (the change's commit time to its arrival at a
 // subscriber, same clock) and the gateway's memory per socket. The rest of the platform runs too (the live bridge
 // relays), idle. Needs the stack up (npm run stack -- up && npm run setup). Measures; asserts nothing.
@@ -31,7 +31,7 @@ const TENANTS = 10;
 const CAMPAIGNS_PER_TENANT = 10;
 const CAMPAIGNS = TENANTS * CAMPAIGNS_PER_TENANT;
 /** One subscriber in WALLBOARD_EVERY watches its tenant's wallboard. */
-const WALLBOARD_EVERY = 5;
+const WALLBOARD_EVERY = 10;
 const UPDATES_PER_SECOND = 100;
 const MEASURE_SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -109,7 +109,7 @@ try {
     (_, i) => tenants[i % TENANTS]?.campaigns[Math.floor(i / TENANTS)] as string,
   );
 
-  /** Subscriber i: tenant i % 10; every fifth of a tenant's subscribers watches the wallboard. */
+  /** Subscriber i: tenant i % 10; every tenth of a tenant's subscribers watches the wallboard. */
   function spec(i: number): SubscriberSpec & { campaign: string | null; tenant: number } {
     const t = i % TENANTS;
     const tenant = tenants[t] as (typeof tenants)[number];
@@ -120,16 +120,17 @@ try {
         authorization,
         query: WALLBOARD_QUERY,
         variables: {},
-        field: 'wallboard',
         campaign: null,
         tenant: t,
       };
-    const campaign = tenant.campaigns[nth % CAMPAIGNS_PER_TENANT] as string;
+    // Shifted by one every ten, so that every campaign has campaignStats subscribers.
+    const campaign = tenant.campaigns[
+      (nth + Math.floor(nth / WALLBOARD_EVERY)) % CAMPAIGNS_PER_TENANT
+    ] as string;
     return {
       authorization,
       query: STATS_QUERY,
       variables: { id: campaignGlobalId(campaign) },
-      field: 'campaignStats',
       campaign,
       tenant: t,
     };
@@ -217,12 +218,19 @@ try {
     const cpuAfter = cpuSnapshot(processes);
     const peak = memoryMb(gatewayPid).peak;
     const latencies: number[] = [];
-    for (const answer of await Promise.all(children.map((c) => c.ask({ type: 'stop' }))))
-      if (answer.type === 'latencies') for (const v of answer.values) latencies.push(v);
+    const closed: string[] = [];
+    for (const answer of await Promise.all(children.map((c) => c.ask({ type: 'stop' })))) {
+      if (answer.type !== 'latencies') continue;
+      for (const v of answer.values) latencies.push(v);
+      closed.push(...answer.closedWhileMeasuring);
+    }
+    if (closed.length > 0)
+      say(`${closed.length} sockets closed by the gateway while measuring: ${closed.slice(0, 3)}`);
     const result = {
       subscribers: size,
       run,
       failed,
+      closedWhileMeasuring: closed.length,
       updatesPerSecond: Math.round((tick * 10) / ((Date.now() - started - 1000) / 1000)),
       delivered: latencies.length,
       expected,
