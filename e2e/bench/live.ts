@@ -184,6 +184,8 @@ try {
       (wallboards.get(tenants.findIndex((t) => t.campaigns.includes(campaign))) ?? 0);
 
     const children = Array.from({ length: SUBSCRIBER_PROCESSES }, subscriberProcess);
+    // Their own rows in the CPU table (and not the bench driver's).
+    children.forEach((c, n) => processes.set(`subscribers-${n + 1}`, c.child.pid as number));
     const url = `${platform.gatewayUrl.replace('http', 'ws')}/graphql`;
     const connected = await Promise.all(
       children.map((c, n) =>

@@ -39,8 +39,7 @@ async function rawSocket(key: string, gateway = t) {
   });
   await new Promise((resolve) => ws.once('open', resolve));
   ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${key}` } }));
-  const next = (id: string | undefined) =>
-    frames.filter((f) => (JSON.parse(f) as { id?: string }).id === id);
+  const next = (id: string | undefined) => frames.filter((f) => (JSON.parse(f) as { id?: string }).id === id);
   const socket = {
     frames,
     /** The frames of subscription `id` (its `next`s, `error` or `complete`). */

@@ -5,6 +5,7 @@
 
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
+import type { Socket } from 'node:net';
 import { type LivePayload, liveChannels, type Revocation, ZRevocation } from '@outbound/live';
 import { type ExecutionArgs, GraphQLError } from 'graphql';
 import { CloseCode } from 'graphql-ws';
@@ -47,7 +48,7 @@ interface SubscriptionRoot {
   subscribe: typeof import('graphql').subscribe;
   contextOf(): GraphQLContext;
   /** Set when the fan-out may serve it (live/projection.ts). */
-  fast?: { plan: FastPlan; tenantId: string; socket: WebSocket; id: string };
+  fast?: { plan: FastPlan; tenantId: string; subscriber: { socket: WebSocket; stream: Socket; id: string } };
 }
 
 interface SocketState {
@@ -247,7 +248,11 @@ export async function startLiveSockets(options: LiveSocketsOptions) {
               execute,
               subscribe,
               contextOf,
-              fast: { plan, tenantId: viewer.tenantId, socket: ctx.extra.socket, id },
+              fast: {
+                plan,
+                tenantId: viewer.tenantId,
+                subscriber: { socket: ctx.extra.socket, stream: ctx.extra.request.socket, id },
+              },
             }
           : { execute, subscribe, contextOf };
         return {
@@ -263,8 +268,8 @@ export async function startLiveSockets(options: LiveSocketsOptions) {
       subscribe: async (args) => {
         const root = args.rootValue as SubscriptionRoot;
         if (!root.fast) return root.subscribe(args);
-        const { plan, tenantId, socket, id } = root.fast;
-        const served = await fanout.subscribe(plan, tenantId, socket, id);
+        const { plan, tenantId, subscriber } = root.fast;
+        const served = await fanout.subscribe(plan, tenantId, subscriber);
         if (!served) return root.subscribe({ ...args, contextValue: root.contextOf() });
         // graphql-ws keeps these arguments as long as the subscription: nothing of the execution is needed any more.
         args.rootValue = null;
