@@ -17,6 +17,8 @@ export type FeedItem = LivePayload | typeof RESYNC;
 /** The messages of one Redis channel for one reader, from the moment Redis confirmed the subscription. */
 export interface Feed extends AsyncIterable<FeedItem> {
   close(): void;
+  /** Whether it fell behind (its RESYNC then needs a read of its own) since last asked. */
+  fellBehind(): boolean;
 }
 
 /** Most messages a reader may be behind; further behind, it is told to resync instead. */
@@ -26,6 +28,7 @@ class ChannelFeed implements Feed, Reader {
   private readonly queue: FeedItem[] = [];
   private waiting: ((result: IteratorResult<FeedItem>) => void) | null = null;
   private closed = false;
+  private behind = false;
 
   constructor(private readonly onClose: (feed: ChannelFeed) => void) {}
 
@@ -41,9 +44,16 @@ class ChannelFeed implements Feed, Reader {
       // Too slow a reader: what it missed is replaced by one "read the current state".
       this.queue.length = 0;
       this.queue.push(RESYNC);
+      this.behind = true;
       return;
     }
     this.queue.push(item);
+  }
+
+  fellBehind(): boolean {
+    const behind = this.behind;
+    this.behind = false;
+    return behind;
   }
 
   close(): void {
@@ -115,9 +125,14 @@ export class LiveHub {
   /**
    * The read that follows a RESYNC on `channel`, run once for every reader of the channel that asks while it runs:
    * one PostgreSQL read per channel after a reconnection, not one per subscriber. A read started before the latest
-   * reconnection is not shared (it may miss what was lost).
+   * reconnection is not shared (it may miss what was lost), nor one asked for by a `feed` that fell behind (what it
+   * dropped may be newer than a read already under way).
    */
-  resyncRead<T>(channel: string, read: () => Promise<T>): Promise<T> {
+  resyncRead<T>(channel: string, read: () => Promise<T>, feed?: Feed): Promise<T> {
+    if (feed?.fellBehind()) {
+      this.countRead('resync');
+      return read();
+    }
     const running = this.resyncs.get(channel);
     if (running && running.generation === this.generation) return running.read as Promise<T>;
     this.countRead('resync');

@@ -46,7 +46,7 @@ async function* campaignStats(ctx: GraphQLContext, id: string): AsyncGenerator<C
     }
     for await (const item of feed) {
       if (item === RESYNC) {
-        const [now] = await hub.resyncRead(channel, read);
+        const [now] = await hub.resyncRead(channel, read, feed);
         if (now && now.version > version) {
           version = now.version;
           yield now;
@@ -81,7 +81,7 @@ async function* wallboard(ctx: GraphQLContext): AsyncGenerator<CountersRow> {
     yield* emitNewer(await hub.snapshotRead(readRunning));
     for await (const item of feed) {
       if (item === RESYNC) {
-        yield* emitNewer(await hub.resyncRead(channel, readRunning));
+        yield* emitNewer(await hub.resyncRead(channel, readRunning, feed));
         continue;
       }
       if (!('kind' in item) || item.kind !== 'counters' || item.tenantId !== tenantId) continue;
