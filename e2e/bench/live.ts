@@ -185,7 +185,7 @@ try {
 
     const children = Array.from({ length: SUBSCRIBER_PROCESSES }, subscriberProcess);
     // Their own rows in the CPU table (and not the bench driver's).
-    children.forEach((c, n) => processes.set(`subscribers-${n + 1}`, c.child.pid as number));
+    for (const [n, c] of children.entries()) processes.set(`subscribers-${n + 1}`, c.child.pid as number);
     const url = `${platform.gatewayUrl.replace('http', 'ws')}/graphql`;
     const connected = await Promise.all(
       children.map((c, n) =>
