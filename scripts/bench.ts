@@ -11,7 +11,7 @@ const benches: { id: string; name: string; file: string; args?: string[] }[] = [
   },
   {
     id: 'live',
-    name: 'live updates: 1,000 and 5,000 graphql-ws subscribers, 100 changes/s (commit-to-client latency, memory)',
+    name: 'live updates: 1,000, 5,000 and 10,000 graphql-ws subscribers (campaignStats and wallboard), 100 changes/s (commit-to-client latency, memory)',
     file: 'e2e/bench/live.ts',
   },
   {

@@ -55,6 +55,7 @@ export async function startGateway(
     connectTimeoutMs: config.HISTORY_READ_TIMEOUT_MS,
     readTimeoutMs: config.HISTORY_READ_TIMEOUT_MS,
   });
+  const metrics = createMetrics();
   const deps: GatewayDeps = {
     config,
     logger,
@@ -66,10 +67,11 @@ export async function startGateway(
     bus: { producer, topics: topicNames(config) },
     cql,
     throughput: new ThroughputSeries(redis),
-    live: new LiveHub(liveRedis, logger.child({ component: 'live-hub' })),
+    live: new LiveHub(liveRedis, logger.child({ component: 'live-hub' }), (reason) =>
+      metrics.liveReads.inc({ reason }),
+    ),
   };
   phases.mark('clients');
-  const metrics = createMetrics();
   let accepting = true;
   const yoga = createGraphQLHandler(deps, metrics);
   phases.mark('schema');
@@ -104,7 +106,7 @@ export async function startGateway(
     keepAliveMs: config.GRAPHQL_WS_KEEPALIVE_MS,
     metrics,
   });
-  metrics.observeSockets(() => sockets.sockets);
+  metrics.observeSockets(() => sockets);
   // Metrics are served on the operations port only (GATEWAY_HEALTH_*, loopback by default), not to API clients.
   const ops = await startHealthServer({
     host: config.GATEWAY_HEALTH_HOST,

@@ -25,14 +25,28 @@ export function createMetrics() {
       help: 'Requests refused by the per-caller rate limit',
       registers: [registry],
     }),
-    /** Reports the open GraphQL WebSockets through `read`, at each scrape. */
-    observeSockets(read: () => number): void {
+    liveReads: new Counter({
+      name: 'gateway_live_reads_total',
+      help: "PostgreSQL reads of the live subscriptions: a subscriber's current state (snapshot), or after a Redis reconnection (resync, one per channel)",
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    /** Reports the open GraphQL WebSockets and the fan-out's subscriptions through `read`, at each scrape. */
+    observeSockets(read: () => { sockets: number; fanoutSubscriptions: number }): void {
       new Gauge({
         name: 'gateway_websockets_open',
         help: 'Open GraphQL WebSockets (subscriptions) on this gateway',
         registers: [registry],
         collect() {
-          this.set(read());
+          this.set(read().sockets);
+        },
+      });
+      new Gauge({
+        name: 'gateway_live_fanout_subscriptions',
+        help: 'Subscriptions served by the live fan-out (no GraphQL execution per message)',
+        registers: [registry],
+        collect() {
+          this.set(read().fanoutSubscriptions);
         },
       });
     },

@@ -5,6 +5,7 @@
 
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
+import type { Socket } from 'node:net';
 import { type LivePayload, liveChannels, type Revocation, ZRevocation } from '@outbound/live';
 import { type ExecutionArgs, GraphQLError } from 'graphql';
 import { CloseCode } from 'graphql-ws';
@@ -20,10 +21,13 @@ import {
 import type { Viewer } from '../auth/viewer.ts';
 import type { GatewayDeps, GraphQLContext } from '../graphql/context.ts';
 import { takeRequestBudget } from '../graphql/request-budget.ts';
+import { schema } from '../graphql/schema/index.ts';
 import type { GraphQLHandler } from '../graphql/yoga.ts';
 import { clientAddress, trustedProxies } from '../http/client-address.ts';
 import type { Metrics } from '../metrics.ts';
+import { LiveFanout } from './fanout.ts';
 import { RESYNC } from './hub.ts';
+import { type FastPlan, Projections } from './projection.ts';
 
 export interface LiveSocketsOptions {
   server: Server;
@@ -36,6 +40,15 @@ export interface LiveSocketsOptions {
   /** Ping interval; a socket that did not answer the previous ping is terminated. */
   keepAliveMs: number;
   metrics: Pick<Metrics, 'rateLimited'>;
+}
+
+/** What onSubscribe hands to execute/subscribe (graphql-ws keeps it with the subscription). */
+interface SubscriptionRoot {
+  execute: typeof import('graphql').execute;
+  subscribe: typeof import('graphql').subscribe;
+  contextOf(): GraphQLContext;
+  /** Set when the fan-out may serve it (live/projection.ts). */
+  fast?: { plan: FastPlan; tenantId: string; subscriber: { socket: WebSocket; stream: Socket; id: string } };
 }
 
 interface SocketState {
@@ -102,12 +115,17 @@ export async function startLiveSockets(options: LiveSocketsOptions) {
   const wss = new WebSocketServer({
     server: options.server,
     path: '/graphql',
+    // No compression (ws' default, said here because it matters): a deflate context per socket costs far more memory
+    // than the few hundred bytes of a counters message save.
+    perMessageDeflate: false,
     verifyClient: ({ origin }, done) => {
       if (origin === undefined || config.CORS_ORIGINS.includes(origin)) done(true);
       else done(false, 403, 'origin not allowed');
     },
   });
   const addressOf = (request: IncomingMessage) => clientAddress(request, proxies);
+  const projections = new Projections(schema);
+  const fanout = new LiveFanout(hub, deps.prisma, logger);
   const states = new Map<WebSocket, SocketState>();
   const perHolder = new Map<string, number>();
 
@@ -208,28 +226,56 @@ export async function startLiveSockets(options: LiveSocketsOptions) {
         }
         const errors = validate(schema, document);
         if (errors.length > 0) return refuse(errors);
-        const requestId = randomUUID();
-        const contextValue: GraphQLContext = {
-          deps,
-          viewer,
-          requestId,
-          clientAddress: addressOf(ctx.extra.request),
-          userAgent: ctx.extra.request.headers['user-agent'] ?? null,
-          logger: logger.child({ requestId, tenantId: viewer.tenantId, subscription: id }),
-          responseCookies: [],
+        const variableValues = payload.variables ?? undefined;
+        const operationName = payload.operationName ?? undefined;
+        const contextOf = (): GraphQLContext => {
+          const requestId = randomUUID();
+          return {
+            deps,
+            viewer,
+            requestId,
+            clientAddress: addressOf(ctx.extra.request),
+            userAgent: ctx.extra.request.headers['user-agent'] ?? null,
+            logger: logger.child({ requestId, tenantId: viewer.tenantId, subscription: id }),
+            responseCookies: [],
+          };
         };
+        // campaignStats and wallboard of plain counters: served by the fan-out (no execution per message); the
+        // context is made only if the subscription ends up executed.
+        const plan = projections.plan(payload.query, document, operationName, variableValues);
+        const root: SubscriptionRoot = plan
+          ? {
+              execute,
+              subscribe,
+              contextOf,
+              fast: {
+                plan,
+                tenantId: viewer.tenantId,
+                subscriber: { socket: ctx.extra.socket, stream: ctx.extra.request.socket, id },
+              },
+            }
+          : { execute, subscribe, contextOf };
         return {
           schema,
           document,
-          contextValue,
-          variableValues: payload.variables ?? undefined,
-          operationName: payload.operationName ?? undefined,
-          rootValue: { execute, subscribe },
+          contextValue: plan ? { viewer } : contextOf(),
+          variableValues,
+          operationName,
+          rootValue: root,
         };
       },
-      execute: (args) => (args.rootValue as { execute: typeof import('graphql').execute }).execute(args),
-      subscribe: (args) =>
-        (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe(args),
+      execute: (args) => (args.rootValue as SubscriptionRoot).execute(args),
+      subscribe: async (args) => {
+        const root = args.rootValue as SubscriptionRoot;
+        if (!root.fast) return root.subscribe(args);
+        const { plan, tenantId, subscriber } = root.fast;
+        const served = await fanout.subscribe(plan, tenantId, subscriber);
+        if (!served) return root.subscribe({ ...args, contextValue: root.contextOf() });
+        // graphql-ws keeps these arguments as long as the subscription: nothing of the execution is needed any more.
+        args.rootValue = null;
+        args.contextValue = null;
+        return served;
+      },
       onComplete: (ctx, id) => {
         states.get(ctx.extra.socket)?.subscriptions.delete(id);
       },
@@ -253,6 +299,10 @@ export async function startLiveSockets(options: LiveSocketsOptions) {
     /** Open sockets (a metric). */
     get sockets() {
       return states.size;
+    },
+    /** Subscriptions served by the fan-out, without an execution per message (a metric). */
+    get fanoutSubscriptions() {
+      return fanout.subscriptions;
     },
     async stop(): Promise<void> {
       revocations.close();

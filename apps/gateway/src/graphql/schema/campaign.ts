@@ -10,6 +10,7 @@ import {
   ZCampaignSettings,
 } from '@outbound/domain';
 import { z } from 'zod';
+import { progressOf } from '../../live/reads.ts';
 import { type AnswerCount as AnswerCountValue, answerCounts, answerLabels } from '../../services/answers.ts';
 import { flowAt } from '../../services/campaigns/call-flow.ts';
 import { changeCampaignStatus } from '../../services/campaigns/change-campaign-status.ts';
@@ -152,7 +153,7 @@ export const CampaignCounters = builder.prismaObject('CampaignCounters', {
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
     progress: t.float({
       description: 'Share of calls that reached an end state, 0..1.',
-      resolve: (c) => (c.total === 0 ? 0 : (c.completed + c.failed + c.skipped + c.cancelled) / c.total),
+      resolve: progressOf,
     }),
   }),
 });

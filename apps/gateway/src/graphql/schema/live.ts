@@ -2,26 +2,21 @@
 // wallboard. Each starts with the current state read from PostgreSQL after the Redis subscription is confirmed, then
 // relays what the live bridge publishes, dropping anything not newer than what the subscriber already has.
 
-import type { TCallChange, TCountersUpdate } from '@outbound/contracts';
-import type { CampaignCounters as CountersRow } from '@outbound/db';
-import { isUuid } from '@outbound/domain';
+import type { TCallChange } from '@outbound/contracts';
 import { type CampaignChange, liveChannels } from '@outbound/live';
 import { RESYNC } from '../../live/hub.ts';
+import {
+  type CountersRow,
+  findOwnCampaign,
+  readCampaignCounters,
+  readRunningCounters,
+  rowOf,
+} from '../../live/reads.ts';
 import { builder } from '../builder.ts';
 import type { GraphQLContext } from '../context.ts';
 import { gqlError } from '../errors.ts';
 import { CampaignCounters, CampaignRef } from './campaign.ts';
 import { CallOutcomeEnum, CallStatusEnum, CampaignStatusEnum } from './enums.ts';
-
-function rowOf(update: TCountersUpdate): CountersRow {
-  return {
-    campaignId: update.campaignId,
-    tenantId: update.tenantId,
-    ...update.counters,
-    version: BigInt(update.version),
-    updatedAt: new Date(update.at),
-  };
-}
 
 function live(ctx: GraphQLContext) {
   const hub = ctx.deps.live;
@@ -31,30 +26,27 @@ function live(ctx: GraphQLContext) {
 
 /** The campaign of the caller's tenant, or the same NOT_FOUND a random id gets. */
 async function ownCampaign(ctx: GraphQLContext, id: string): Promise<{ id: string; tenantId: string }> {
-  const campaign = isUuid(id)
-    ? await ctx.deps.prisma.campaign.findFirst({
-        where: { id, tenantId: ctx.viewer?.tenantId },
-        select: { id: true, tenantId: true },
-      })
-    : null;
+  const campaign = await findOwnCampaign(ctx.deps.prisma, ctx.viewer?.tenantId, id);
   if (!campaign) throw gqlError('NOT_FOUND', 'campaign not found');
   return campaign;
 }
 
 async function* campaignStats(ctx: GraphQLContext, id: string): AsyncGenerator<CountersRow> {
   const campaign = await ownCampaign(ctx, id);
-  const feed = await live(ctx).feed(liveChannels.campaignCounters(campaign.id));
+  const hub = live(ctx);
+  const channel = liveChannels.campaignCounters(campaign.id);
+  const feed = await hub.feed(channel);
   try {
     let version = -1n;
-    const read = () => ctx.deps.prisma.campaignCounters.findUnique({ where: { campaignId: campaign.id } });
-    const first = await read();
+    const read = () => readCampaignCounters(ctx.deps.prisma, campaign.id);
+    const [first] = await hub.snapshotRead(read);
     if (first) {
       version = first.version;
       yield first;
     }
     for await (const item of feed) {
       if (item === RESYNC) {
-        const now = await read();
+        const [now] = await hub.resyncRead(channel, read, feed);
         if (now && now.version > version) {
           version = now.version;
           yield now;
@@ -73,14 +65,12 @@ async function* campaignStats(ctx: GraphQLContext, id: string): AsyncGenerator<C
 
 async function* wallboard(ctx: GraphQLContext): AsyncGenerator<CountersRow> {
   const tenantId = ctx.viewer?.tenantId as string;
-  const feed = await live(ctx).feed(liveChannels.tenantCounters(tenantId));
+  const hub = live(ctx);
+  const channel = liveChannels.tenantCounters(tenantId);
+  const feed = await hub.feed(channel);
   try {
     const versions = new Map<string, bigint>();
-    const readRunning = () =>
-      ctx.deps.prisma.campaignCounters.findMany({
-        where: { tenantId, campaign: { status: { in: ['RUNNING', 'PAUSED'] } } },
-        orderBy: { campaignId: 'asc' },
-      });
+    const readRunning = () => readRunningCounters(ctx.deps.prisma, tenantId);
     const emitNewer = function* (rows: CountersRow[]) {
       for (const row of rows) {
         if (row.version <= (versions.get(row.campaignId) ?? -1n)) continue;
@@ -88,10 +78,10 @@ async function* wallboard(ctx: GraphQLContext): AsyncGenerator<CountersRow> {
         yield row;
       }
     };
-    yield* emitNewer(await readRunning());
+    yield* emitNewer(await hub.snapshotRead(readRunning));
     for await (const item of feed) {
       if (item === RESYNC) {
-        yield* emitNewer(await readRunning());
+        yield* emitNewer(await hub.resyncRead(channel, readRunning, feed));
         continue;
       }
       if (!('kind' in item) || item.kind !== 'counters' || item.tenantId !== tenantId) continue;
