@@ -56,7 +56,7 @@ const ASSETS = ['apps/gateway/src/auth/common-passwords.txt', 'packages/db/src/u
  * V8 flags of a process, the same in the image's commands (Dockerfile, docker-compose.yml, the Helm chart's values).
  * The gateway's young generation is capped at 8 MB per semi-space: under a sustained allocation rate (a 1,000,000-row
  * target import) V8 otherwise grows it to 64 MB per semi-space, 128 MB of resident memory for garbage (peak 321 MB
- * against 230 MB at 300,000 rows, same CPU; docs/decisions.md, "Gateway memory during imports").
+ * against 230 MB at 300,000 rows, same CPU; docs/decisions.md, "Import of 1,000,000 rows").
  */
 const V8_FLAGS: Partial<Record<EntryPoint, readonly string[]>> = { gateway: ['--max-semi-space-size=8'] };
 
