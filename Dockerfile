@@ -2,7 +2,8 @@
 # One image for every process of the platform; the command picks the process:
 #   node --enable-source-maps --import ./dist/telemetry.js dist/<service>.js
 #                     gateway, scheduler, call-worker, status-worker, retry-worker, live-bridge, carrier-ingress,
-#                     webhook-dispatcher, carrier-sim (telemetry.js: OpenTelemetry, off unless OTEL_* configure it)
+#                     webhook-dispatcher, carrier-sim (telemetry.js: OpenTelemetry, off unless OTEL_* configure it);
+#                     the gateway with --max-semi-space-size=8 first (docs/decisions.md)
 #   node --enable-source-maps dist/setup.js        migrations, history keyspace, Kafka topics (one-shot)
 #   node --enable-source-maps dist/tenant.js …     the operator's tenant CLI
 #   node dashboard/apps/dashboard/server.js        the dashboard (Next.js standalone output)
@@ -66,4 +67,4 @@ USER node
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
   CMD node deploy/healthcheck.mjs "$HEALTH_URL"
 EXPOSE 3000 4000 4010 4020
-CMD ["node", "--enable-source-maps", "--import", "./dist/telemetry.js", "dist/gateway.js"]
+CMD ["node", "--max-semi-space-size=8", "--enable-source-maps", "--import", "./dist/telemetry.js", "dist/gateway.js"]

@@ -3,6 +3,7 @@ import { DatabaseError, type Pool, type PoolClient } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { CopyWriter } from './copy.ts';
 import { CampaignClosedError, ImportFailedError, TargetsCsvError } from './errors.ts';
+import { newCallId } from './ids.ts';
 import {
   checkNormalizeOptions,
   type NormalizedTarget,
@@ -350,7 +351,7 @@ function targetLine(row: number, target: NormalizedTarget): string {
   // COPY's text format treats backslash as an escape; JSON has already escaped tabs and newlines.
   if (metadata.includes('\\')) metadata = metadata.replaceAll('\\', '\\\\');
   const zone = `${target.timezone}\t${target.timezoneSource}`;
-  return `${uuidv7()}\t${row}\t${target.phone}\t${zone}\t${metadata}\t\\N\t\\N\t\\N\t\\N\n`;
+  return `${newCallId()}\t${row}\t${target.phone}\t${zone}\t${metadata}\t\\N\t\\N\t\\N\t\\N\n`;
 }
 
 /** The stage line of an issue of row `row` (the target columns NULL). */

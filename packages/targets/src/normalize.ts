@@ -9,7 +9,7 @@ import {
   isSupportedCountry,
   parsePhoneNumberFromString,
   validatePhoneNumberLength,
-} from 'libphonenumber-js/max';
+} from './phone-library.ts';
 import { recipientZones, resolveTimeZone, type TimezoneSource } from './timezones.ts';
 import {
   type FieldWarning,

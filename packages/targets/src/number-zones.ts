@@ -27,13 +27,15 @@ export interface NumberZones {
   readonly source: 'NUMBER_PREFIX' | 'COUNTRY_CODE';
 }
 
+/** A prefix's answer, made once: as found by a longer prefix than the calling code, and as the calling code's. */
 interface Entry {
-  readonly zones: readonly string[];
-  readonly group: string;
+  readonly NUMBER_PREFIX: NumberZones;
+  readonly COUNTRY_CODE: NumberZones;
 }
 
 interface PrefixMap {
-  readonly entries: ReadonlyMap<string, Entry>;
+  /** By the prefix's digits read as an integer (no prefix starts with 0, so the integer names one digit string). */
+  readonly entries: ReadonlyMap<number, Entry>;
   readonly longestPrefix: number;
 }
 
@@ -48,7 +50,7 @@ function dataFile(): string {
 function load(): PrefixMap {
   const document = deserialize(readFileSync(dataFile())) as Record<string, unknown>;
   const shared = new Map<string, Entry | null>();
-  const entries = new Map<string, Entry>();
+  const entries = new Map<number, Entry>();
   let longestPrefix = 0;
   for (const [prefix, value] of Object.entries(document)) {
     if (typeof value !== 'string' || !/^\d+$/.test(prefix)) continue;
@@ -58,11 +60,17 @@ function load(): PrefixMap {
       // A zone this runtime's ICU does not know (newer tzdata than Node's) cannot be checked against a window: the
       // prefix is left out, so its numbers fall back to a shorter prefix, whose zones include it.
       const group = zoneGroupKey(zones);
-      entry = zones.every(isValidTimeZone) ? { zones: zonesOf(group), group } : null;
+      const sorted = zonesOf(group);
+      entry = zones.every(isValidTimeZone)
+        ? {
+            NUMBER_PREFIX: { zones: sorted, group, source: 'NUMBER_PREFIX' },
+            COUNTRY_CODE: { zones: sorted, group, source: 'COUNTRY_CODE' },
+          }
+        : null;
       shared.set(value, entry);
     }
-    if (entry === null) continue;
-    entries.set(prefix, entry);
+    if (entry === null || prefix.startsWith('0')) continue;
+    entries.set(Number(prefix), entry);
     longestPrefix = Math.max(longestPrefix, prefix.length);
   }
   if (entries.size === 0) throw new Error(`no time zone prefixes in ${dataFile()}`);
@@ -76,11 +84,13 @@ function load(): PrefixMap {
 export function zonesForNumber(e164: string, callingCode: string): NumberZones | undefined {
   loaded ??= load();
   const digits = e164.startsWith('+') ? e164.slice(1) : e164;
-  for (let length = Math.min(digits.length, loaded.longestPrefix); length > 0; length--) {
-    const entry = loaded.entries.get(digits.slice(0, length));
-    if (entry !== undefined) {
-      return { ...entry, source: length > callingCode.length ? 'NUMBER_PREFIX' : 'COUNTRY_CODE' };
-    }
+  let length = Math.min(digits.length, loaded.longestPrefix);
+  // The longest prefix first, one digit fewer each time: integer keys, so no text is cut or hashed per step.
+  let prefix = Number(digits.slice(0, length));
+  if (!Number.isSafeInteger(prefix)) return undefined;
+  for (; length > 0; length--, prefix = Math.floor(prefix / 10)) {
+    const entry = loaded.entries.get(prefix);
+    if (entry !== undefined) return length > callingCode.length ? entry.NUMBER_PREFIX : entry.COUNTRY_CODE;
   }
   return undefined;
 }
