@@ -53,7 +53,7 @@ export function credentialOf(headers: { get(name: string): string | null }): Cre
 }
 
 // Every request reads its credential with its tenant (and a session with its user) in one statement: a Prisma include
-// would be a round trip per relation, and this is on the path of every request (the reads benchmark, docs/pipeline.md).
+// would be a round trip per relation, and this is on the path of every request (e2e/bench/reads.ts).
 interface ApiKeyRow {
   id: string;
   tenantId: string;

@@ -160,7 +160,7 @@ export const CampaignCounters = builder.prismaObject('CampaignCounters', {
 export const CampaignRef = builder.prismaNode('Campaign', {
   id: { field: 'id' },
   // Only the columns the query's fields need (each exposed field adds its own): a campaign row is wide (JSON
-  // settings, the trace context), and the list reads 20 of them per page (the reads benchmark, docs/pipeline.md).
+  // settings, the trace context), and the list reads 20 of them per page (e2e/bench/reads.ts).
   select: { id: true },
   // A missing row is null (the default would be findUniqueOrThrow: an internal error for an unknown id).
   nullable: true,
