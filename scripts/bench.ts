@@ -1,6 +1,6 @@
-// `npm run bench [-- <name>…]`: every benchmark (or the named ones: pipeline, live, import, export, import-load), one
-// after another, each printing its figures (README, "Benchmarks"). Needs the stack up (npm run stack -- up && npm run
-// setup). Benchmarks are not tests: they measure, they do not assert.
+// `npm run bench [-- <name>…]`: every benchmark (or the named ones: pipeline, live, import, export, reads,
+// import-load), one after another, each printing its figures (README, "Benchmarks"). Needs the stack up (npm run
+// stack -- up && npm run setup). Benchmarks are not tests: they measure, they do not assert.
 import { spawn } from 'node:child_process';
 
 const benches: { id: string; name: string; file: string; args?: string[] }[] = [
@@ -23,6 +23,11 @@ const benches: { id: string; name: string; file: string; args?: string[] }[] = [
     id: 'export',
     name: "results export, a 1M-call campaign's CSV download through the gateway (rows/s, gateway memory)",
     file: 'apps/gateway/bench/export-csv.ts',
+  },
+  {
+    id: 'reads',
+    name: 'partner reads with an API key, 200 requests/s open loop while a campaign dials (latency, gateway CPU)',
+    file: 'e2e/bench/reads.ts',
   },
   {
     id: 'import-load',

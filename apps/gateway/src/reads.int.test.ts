@@ -313,3 +313,54 @@ describe('node(id)', () => {
     }
   });
 });
+
+describe('columns read', () => {
+  /** The SQL text of every statement the gateway's pool sends while `run` runs (Prisma queries through the pool). */
+  async function statementsOf(run: () => Promise<unknown>): Promise<string[]> {
+    const pool = t.gateway.deps.pool;
+    const seen: string[] = [];
+    const query = pool.query;
+    pool.query = ((config: string | { text: string }, ...rest: unknown[]) => {
+      seen.push(typeof config === 'string' ? config : config.text);
+      return (query as (...args: unknown[]) => unknown).call(pool, config, ...rest);
+    }) as typeof pool.query;
+    try {
+      await run();
+    } finally {
+      pool.query = query;
+    }
+    return seen;
+  }
+
+  it("reads only the campaign columns a query's fields need, its wide settings only when asked for", async () => {
+    const list = await statementsOf(async () =>
+      dataOf(
+        await gql(t.url, '{ campaigns(first: 20) { edges { node { id name status } } } }', {}, { auth }),
+      ),
+    );
+    const page = list.find((s) => /FROM "public"\."campaigns" WHERE/.test(s) && !s.includes('COUNT'));
+    expect(page).toMatch(/"campaigns"\."name"/);
+    for (const wide of ['business_hours', 'retry_outcome_delays', 'trace_context', 'description'])
+      expect(page).not.toContain(wide);
+
+    const one = await statementsOf(async () =>
+      expect(
+        dataOf(
+          await gql<{ campaign: Row }>(
+            t.url,
+            'query($id: ID!) { campaign(id: $id) { businessHours { day } retryPolicy { maxAttempts outcomeDelays { outcome } } } }',
+            { id: campaignId },
+            { auth },
+          ),
+        ).campaign,
+      ).toEqual({
+        businessHours: [1, 2, 3, 4, 5].map((day) => ({ day })),
+        retryPolicy: { maxAttempts: 3, outcomeDelays: [] },
+      }),
+    );
+    const row = one.find((s) => /FROM "public"\."campaigns" WHERE/.test(s));
+    expect(row).toContain('business_hours');
+    expect(row).toContain('retry_outcome_delays');
+    expect(row).not.toContain('trace_context');
+  });
+});

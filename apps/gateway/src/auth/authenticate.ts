@@ -1,4 +1,4 @@
-import type { Database } from '@outbound/db';
+import type { Database, Role } from '@outbound/db';
 import type { Logger } from '@outbound/observability';
 import type { GatewayConfig } from '../environment.ts';
 import { parseApiKey, sameDigest, sha256 } from './tokens.ts';
@@ -52,6 +52,56 @@ export function credentialOf(headers: { get(name: string): string | null }): Cre
   return cookie ? { value: cookie, from: 'cookie' } : null;
 }
 
+// Every request reads its credential with its tenant (and a session with its user) in one statement: a Prisma include
+// would be a round trip per relation, and this is on the path of every request (e2e/bench/reads.ts).
+interface ApiKeyRow {
+  id: string;
+  tenantId: string;
+  name: string;
+  secretHash: string;
+  role: Role;
+  lastUsedAt: Date | null;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+  tenantName: string;
+  tenantDisabledAt: Date | null;
+}
+
+async function apiKeyByPrefix(db: Database, prefix: string): Promise<ApiKeyRow | null> {
+  const rows = await db.$queryRaw<ApiKeyRow[]>`
+    SELECT k.id, k.tenant_id AS "tenantId", k.name, k.secret_hash AS "secretHash", k.role::text AS role,
+           k.last_used_at AS "lastUsedAt", k.expires_at AS "expiresAt", k.revoked_at AS "revokedAt",
+           t.name AS "tenantName", t.disabled_at AS "tenantDisabledAt"
+    FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
+    WHERE k.prefix = ${prefix}`;
+  return rows[0] ?? null;
+}
+
+interface SessionRow {
+  id: string;
+  expiresAt: Date;
+  revokedAt: Date | null;
+  lastSeenAt: Date | null;
+  userId: string;
+  email: string;
+  userName: string;
+  role: Role;
+  userDisabledAt: Date | null;
+  tenantId: string;
+  tenantName: string;
+  tenantDisabledAt: Date | null;
+}
+
+async function sessionByTokenHash(db: Database, tokenHash: string): Promise<SessionRow | null> {
+  const rows = await db.$queryRaw<SessionRow[]>`
+    SELECT s.id, s.expires_at AS "expiresAt", s.revoked_at AS "revokedAt", s.last_seen_at AS "lastSeenAt",
+           u.id AS "userId", u.email, u.name AS "userName", u.role::text AS role, u.disabled_at AS "userDisabledAt",
+           t.id AS "tenantId", t.name AS "tenantName", t.disabled_at AS "tenantDisabledAt"
+    FROM sessions s JOIN users u ON u.id = s.user_id JOIN tenants t ON t.id = u.tenant_id
+    WHERE s.token_hash = ${tokenHash}`;
+  return rows[0] ?? null;
+}
+
 // lastUsedAt (keys) and lastSeenAt (sessions) are informational; writing them at most once a minute per credential
 // keeps busy ones off the write path.
 const LAST_USED_RESOLUTION_MS = 60_000;
@@ -63,14 +113,14 @@ export async function authenticate(db: Database, credential: string, logger: Log
   if (credential.startsWith('obk_')) {
     const parsed = parseApiKey(credential);
     if (!parsed) throw new InvalidCredentialError('malformed API key');
-    const key = await db.apiKey.findUnique({ where: { prefix: parsed.prefix }, include: { tenant: true } });
+    const key = await apiKeyByPrefix(db, parsed.prefix);
     const now = new Date();
     if (
       !key ||
       !sameDigest(key.secretHash, sha256(parsed.secret)) ||
       key.revokedAt ||
       (key.expiresAt && key.expiresAt <= now) ||
-      key.tenant.disabledAt
+      key.tenantDisabledAt
     ) {
       throw new InvalidCredentialError('unknown, revoked or expired API key');
     }
@@ -81,23 +131,20 @@ export async function authenticate(db: Database, credential: string, logger: Log
     }
     return {
       tenantId: key.tenantId,
-      tenantName: key.tenant.name,
+      tenantName: key.tenantName,
       role: key.role,
       actor: { type: 'API_KEY', id: key.id, name: key.name },
     };
   }
   if (credential.startsWith('obs_')) {
-    const session = await db.session.findUnique({
-      where: { tokenHash: sha256(credential) },
-      include: { user: { include: { tenant: true } } },
-    });
+    const session = await sessionByTokenHash(db, sha256(credential));
     const now = new Date();
     if (
       !session ||
       session.revokedAt ||
       session.expiresAt <= now ||
-      session.user.disabledAt ||
-      session.user.tenant.disabledAt
+      session.userDisabledAt ||
+      session.tenantDisabledAt
     ) {
       throw new InvalidCredentialError('the session has expired or was ended; log in again');
     }
@@ -106,12 +153,17 @@ export async function authenticate(db: Database, credential: string, logger: Log
         logger.warn({ err, sessionId: session.id }, 'could not record session use');
       });
     }
-    const { user } = session;
     return {
-      tenantId: user.tenantId,
-      tenantName: user.tenant.name,
-      role: user.role,
-      actor: { type: 'USER', id: user.id, email: user.email, name: user.name, sessionId: session.id },
+      tenantId: session.tenantId,
+      tenantName: session.tenantName,
+      role: session.role,
+      actor: {
+        type: 'USER',
+        id: session.userId,
+        email: session.email,
+        name: session.userName,
+        sessionId: session.id,
+      },
     };
   }
   throw new InvalidCredentialError('unrecognised credential');

@@ -194,6 +194,16 @@ export async function startLiveSockets(options: LiveSocketsOptions) {
           state.subscriptions.delete(id);
           return errors;
         };
+        // Each subscription is a request: it takes from the caller's budget like an HTTP one. First, before any other
+        // await: subscriptions sent together take it in the order they came (one Redis connection answers in order),
+        // so the last ones are refused, whichever credential check ends first.
+        try {
+          await takeRequestBudget(deps, options.metrics, state.viewer, addressOf(ctx.extra.request));
+        } catch (err) {
+          if (!(err instanceof GraphQLError)) throw err;
+          const { code, retryAfterMs } = err.extensions;
+          return refuse([new GraphQLError(err.message, { extensions: { code, retryAfterMs } })]);
+        }
         // The credential again: revoked or expired since the socket opened means no new subscription.
         let viewer: Viewer;
         try {
@@ -205,14 +215,6 @@ export async function startLiveSockets(options: LiveSocketsOptions) {
           }
           state.subscriptions.delete(id);
           throw err;
-        }
-        // Each subscription is a request: it takes from the caller's budget like an HTTP one.
-        try {
-          await takeRequestBudget(deps, options.metrics, viewer, addressOf(ctx.extra.request));
-        } catch (err) {
-          if (!(err instanceof GraphQLError)) throw err;
-          const { code, retryAfterMs } = err.extensions;
-          return refuse([new GraphQLError(err.message, { extensions: { code, retryAfterMs } })]);
         }
         const { schema, execute, subscribe, parse, validate } = yoga.getEnveloped({
           request: ctx.extra.request,

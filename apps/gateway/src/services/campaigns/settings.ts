@@ -17,14 +17,7 @@ export function settingsOf(campaign: Campaign): CampaignSettings {
     maxConcurrentCalls: campaign.maxConcurrentCalls,
     callsPerSecond: campaign.callsPerSecond,
     callerId: campaign.callerId,
-    retryPolicy: {
-      maxAttempts: campaign.retryMaxAttempts,
-      baseDelayMs: campaign.retryBaseDelayMs,
-      maxDelayMs: campaign.retryMaxDelayMs,
-      jitter: campaign.retryJitter,
-      retryOn: campaign.retryOn as CampaignSettings['retryPolicy']['retryOn'],
-      outcomeDelays: campaign.retryOutcomeDelays as CampaignSettings['retryPolicy']['outcomeDelays'],
-    },
+    retryPolicy: retryPolicyOf(campaign),
     scheduledStartAt: campaign.scheduledStartAt,
     scheduledEndAt: campaign.scheduledEndAt,
   };
@@ -62,4 +55,27 @@ export function refusePastEnd(scheduledEndAt: Date | null | undefined, now = new
   if (!scheduledEndAt || scheduledEndAt > now) return;
   const message = `must be in the future (it is ${scheduledEndAt.toISOString()}, now is ${now.toISOString()})`;
   throw badInput([{ path: 'input.scheduledEndAt', message }]);
+}
+
+/** The columns `retryPolicyOf` reads (a Prisma select). */
+export const RETRY_POLICY_COLUMNS = {
+  retryMaxAttempts: true,
+  retryBaseDelayMs: true,
+  retryMaxDelayMs: true,
+  retryJitter: true,
+  retryOn: true,
+  retryOutcomeDelays: true,
+} as const;
+
+export function retryPolicyOf(
+  campaign: Pick<Campaign, keyof typeof RETRY_POLICY_COLUMNS>,
+): CampaignSettings['retryPolicy'] {
+  return {
+    maxAttempts: campaign.retryMaxAttempts,
+    baseDelayMs: campaign.retryBaseDelayMs,
+    maxDelayMs: campaign.retryMaxDelayMs,
+    jitter: campaign.retryJitter,
+    retryOn: campaign.retryOn as CampaignSettings['retryPolicy']['retryOn'],
+    outcomeDelays: campaign.retryOutcomeDelays as CampaignSettings['retryPolicy']['outcomeDelays'],
+  };
 }
