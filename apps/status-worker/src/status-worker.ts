@@ -478,14 +478,14 @@ export function createStatusWorker(options: StatusWorkerOptions): StatusWorker {
     try {
       const ofEarlierAttempts =
         plan.unverified.length > 0 ? await history.ofKnownAttempts(plan.unverified) : [];
-      await Promise.all([
-        history.write(
-          [...plan.recorded, ...ofEarlierAttempts].map((message) => ({ message })),
-          phoneOf,
-        ),
-        history.writeEndings(plan.ended.map((a) => a.event)),
-        history.writeFlowEvents(plan.flowEvents, phoneOf),
-      ]);
+      await history.writeAll(
+        {
+          events: [...plan.recorded, ...ofEarlierAttempts],
+          endings: plan.ended.map((a) => a.event),
+          flowEvents: plan.flowEvents,
+        },
+        phoneOf,
+      );
     } catch (err) {
       throw new RetryableError(`writing the call history: ${(err as Error).message}`, { cause: err });
     }
