@@ -375,6 +375,13 @@ async function writeCounters(
   return (await client.query(READ_COUNTERS, [campaigns])).rows.map(countersSnapshotOf);
 }
 
+/** The three settled; then the first failure thrown, or their values. */
+async function settleAll<A, B, C>(promises: [Promise<A>, Promise<B>, Promise<C>]): Promise<[A, B, C]> {
+  const results = await Promise.allSettled(promises);
+  for (const result of results) if (result.status === 'rejected') throw result.reason;
+  return Promise.all(promises);
+}
+
 /**
  * The status worker: per batch of `campaign.calls.status` (status events, flow events, suppress messages), (1) one
  * PostgreSQL transaction: ledger, calls locked in id order, the state machine and the flow results, the Cassandra
@@ -532,17 +539,23 @@ export function createStatusWorker(options: StatusWorkerOptions): StatusWorker {
           listed,
         });
         for (const { reason } of plan.ignored) metrics.ignored.inc({ reason });
-        step.phase = 'writing the call history';
-        await writeHistory(plan, locked);
-        step.phase = 'the status transaction';
-        const updatedAt = await writeCalls(client, plan.updates);
-        const counters = await writeCounters(client, plan.deltas);
-        const suppress = await suppressMessages(client, plan, messages);
-        step.phase = 'producing retries, suppress messages and events';
-        await produceBeforeCommit([
-          ...retryMessages(plan, messages),
-          ...suppress,
-          ...eventMessages(plan, messages),
+        // Three independent writes of what the plan decided, at once (the batch's wall time is the longest of them,
+        // not their sum; it holds the calls' locks and, until it ends, their concurrency slots): the history in
+        // Cassandra, the retries and `campaign.events` to Kafka, and the rows in PostgreSQL (then the suppress
+        // messages, which need this batch's writes). All of them before the commit, as before; each is waited for
+        // even when another failed, so no statement of this transaction is sent after its ROLLBACK.
+        step.phase = 'writing the call history, the calls and counters, producing retries and events';
+        const [, [updatedAt, counters]] = await settleAll([
+          writeHistory(plan, locked),
+          (async () => {
+            const written = [
+              await writeCalls(client, plan.updates),
+              await writeCounters(client, plan.deltas),
+            ] as const;
+            await produceBeforeCommit(await suppressMessages(client, plan, messages));
+            return written;
+          })(),
+          produceBeforeCommit([...retryMessages(plan, messages), ...eventMessages(plan, messages)]),
         ]);
         step.phase = 'committing';
         return { plan, counters, updatedAt };
