@@ -580,20 +580,24 @@ export function createStatusWorker(options: StatusWorkerOptions): StatusWorker {
    * (lease id = attempt id), and an attempt id is never live again once it ended.
    */
   async function releaseSlots(messages: readonly Message[]): Promise<void> {
-    const finals = new Map<string, { campaignId: string; attemptId: string }>();
+    const byCampaign = new Map<string, Set<string>>();
     for (const { message: e } of messages)
       if (e.kind === 'status' && e.event === 'completed')
-        finals.set(e.attemptId, { campaignId: e.campaignId, attemptId: e.attemptId });
-    const attempts = [...finals.values()];
+        byCampaign.set(e.campaignId, (byCampaign.get(e.campaignId) ?? new Set()).add(e.attemptId));
+    const campaigns = [...byCampaign];
+    // One ZREM per campaign of the batch, not one per attempt.
     const results = await Promise.allSettled(
-      attempts.map((a) => semaphore.release(campaignSlotsKey(a.campaignId), a.attemptId)),
+      campaigns.map(([campaignId, attempts]) =>
+        semaphore.releaseMany(campaignSlotsKey(campaignId), [...attempts]),
+      ),
     );
     results.forEach((result, i) => {
       if (result.status === 'rejected') {
-        metrics.slotReleaseFailures.inc();
+        const [campaignId, attempts] = campaigns[i] as [string, Set<string>];
+        metrics.slotReleaseFailures.inc(attempts.size);
         logger.warn(
-          { err: result.reason, ...attempts[i] },
-          'could not release a concurrency slot; the lease reconciliation of the call-workers will',
+          { err: result.reason, campaignId, attemptIds: [...attempts] },
+          'could not release concurrency slots; the lease reconciliation of the call-workers will',
         );
       }
     });
