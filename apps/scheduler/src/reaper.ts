@@ -24,6 +24,18 @@ export interface StuckAttempt {
 }
 
 /**
+ * The stuck attempts, oldest first: ($1) DIALING since before, ($2) IN_PROGRESS since before, ($3) at most. Answered
+ * from `calls_in_flight_idx` (state, updated_at, only calls in flight): it runs beside every tick, over every campaign.
+ */
+export const STUCK_ATTEMPTS = `SELECT c.tenant_id, c.campaign_id, c.id, c.current_attempt_id, c.attempts, c.status, c.provider_call_id,
+        c.phone_number, p.caller_id, c.last_dialed_at, c.updated_at
+   FROM campaigns p JOIN calls c ON c.campaign_id = p.id
+   WHERE p.status IN ('RUNNING', 'PAUSED', 'CANCELLED', 'COMPLETED')
+     AND ((c.status = 'DIALING' AND c.updated_at < $1) OR (c.status = 'IN_PROGRESS' AND c.updated_at < $2))
+   ORDER BY c.updated_at
+   LIMIT $3`;
+
+/**
  * Attempts the carrier never reported on: DIALING for longer than `dialingTimeoutMs` (the worker crashed around the
  * originate, or the originate's outcome was unknown and no callback came), or IN_PROGRESS for longer than the
  * carrier's longest call (its final callback was lost).
@@ -37,16 +49,11 @@ export async function stuckAttempts(
   }: { dialingTimeoutMs: number; inProgressTimeoutMs: number; limit: number },
   now: Date,
 ): Promise<StuckAttempt[]> {
-  const result = await pool.query(
-    `SELECT c.tenant_id, c.campaign_id, c.id, c.current_attempt_id, c.attempts, c.status, c.provider_call_id,
-            c.phone_number, p.caller_id, c.last_dialed_at, c.updated_at
-     FROM campaigns p JOIN calls c ON c.campaign_id = p.id
-     WHERE p.status IN ('RUNNING', 'PAUSED', 'CANCELLED', 'COMPLETED')
-       AND ((c.status = 'DIALING' AND c.updated_at < $1) OR (c.status = 'IN_PROGRESS' AND c.updated_at < $2))
-     ORDER BY c.updated_at
-     LIMIT $3`,
-    [new Date(now.getTime() - dialingTimeoutMs), new Date(now.getTime() - inProgressTimeoutMs), limit],
-  );
+  const result = await pool.query(STUCK_ATTEMPTS, [
+    new Date(now.getTime() - dialingTimeoutMs),
+    new Date(now.getTime() - inProgressTimeoutMs),
+    limit,
+  ]);
   return result.rows.map((r) => ({
     tenantId: r.tenant_id,
     campaignId: r.campaign_id,

@@ -375,6 +375,13 @@ async function writeCounters(
   return (await client.query(READ_COUNTERS, [campaigns])).rows.map(countersSnapshotOf);
 }
 
+/** The three settled; then the first failure thrown, or their values. */
+async function settleAll<A, B, C>(promises: [Promise<A>, Promise<B>, Promise<C>]): Promise<[A, B, C]> {
+  const results = await Promise.allSettled(promises);
+  for (const result of results) if (result.status === 'rejected') throw result.reason;
+  return Promise.all(promises);
+}
+
 /**
  * The status worker: per batch of `campaign.calls.status` (status events, flow events, suppress messages), (1) one
  * PostgreSQL transaction: ledger, calls locked in id order, the state machine and the flow results, the Cassandra
@@ -478,14 +485,14 @@ export function createStatusWorker(options: StatusWorkerOptions): StatusWorker {
     try {
       const ofEarlierAttempts =
         plan.unverified.length > 0 ? await history.ofKnownAttempts(plan.unverified) : [];
-      await Promise.all([
-        history.write(
-          [...plan.recorded, ...ofEarlierAttempts].map((message) => ({ message })),
-          phoneOf,
-        ),
-        history.writeEndings(plan.ended.map((a) => a.event)),
-        history.writeFlowEvents(plan.flowEvents, phoneOf),
-      ]);
+      await history.writeAll(
+        {
+          events: [...plan.recorded, ...ofEarlierAttempts],
+          endings: plan.ended.map((a) => a.event),
+          flowEvents: plan.flowEvents,
+        },
+        phoneOf,
+      );
     } catch (err) {
       throw new RetryableError(`writing the call history: ${(err as Error).message}`, { cause: err });
     }
@@ -532,17 +539,23 @@ export function createStatusWorker(options: StatusWorkerOptions): StatusWorker {
           listed,
         });
         for (const { reason } of plan.ignored) metrics.ignored.inc({ reason });
-        step.phase = 'writing the call history';
-        await writeHistory(plan, locked);
-        step.phase = 'the status transaction';
-        const updatedAt = await writeCalls(client, plan.updates);
-        const counters = await writeCounters(client, plan.deltas);
-        const suppress = await suppressMessages(client, plan, messages);
-        step.phase = 'producing retries, suppress messages and events';
-        await produceBeforeCommit([
-          ...retryMessages(plan, messages),
-          ...suppress,
-          ...eventMessages(plan, messages),
+        // Three independent writes of what the plan decided, at once (the batch's wall time is the longest of them,
+        // not their sum; it holds the calls' locks and, until it ends, their concurrency slots): the history in
+        // Cassandra, the retries and `campaign.events` to Kafka, and the rows in PostgreSQL (then the suppress
+        // messages, which need this batch's writes). All of them before the commit, as before; each is waited for
+        // even when another failed, so no statement of this transaction is sent after its ROLLBACK.
+        step.phase = 'writing the call history, the calls and counters, producing retries and events';
+        const [, [updatedAt, counters]] = await settleAll([
+          writeHistory(plan, locked),
+          (async () => {
+            const written = [
+              await writeCalls(client, plan.updates),
+              await writeCounters(client, plan.deltas),
+            ] as const;
+            await produceBeforeCommit(await suppressMessages(client, plan, messages));
+            return written;
+          })(),
+          produceBeforeCommit([...retryMessages(plan, messages), ...eventMessages(plan, messages)]),
         ]);
         step.phase = 'committing';
         return { plan, counters, updatedAt };
@@ -567,20 +580,24 @@ export function createStatusWorker(options: StatusWorkerOptions): StatusWorker {
    * (lease id = attempt id), and an attempt id is never live again once it ended.
    */
   async function releaseSlots(messages: readonly Message[]): Promise<void> {
-    const finals = new Map<string, { campaignId: string; attemptId: string }>();
+    const byCampaign = new Map<string, Set<string>>();
     for (const { message: e } of messages)
       if (e.kind === 'status' && e.event === 'completed')
-        finals.set(e.attemptId, { campaignId: e.campaignId, attemptId: e.attemptId });
-    const attempts = [...finals.values()];
+        byCampaign.set(e.campaignId, (byCampaign.get(e.campaignId) ?? new Set()).add(e.attemptId));
+    const campaigns = [...byCampaign];
+    // One ZREM per campaign of the batch, not one per attempt.
     const results = await Promise.allSettled(
-      attempts.map((a) => semaphore.release(campaignSlotsKey(a.campaignId), a.attemptId)),
+      campaigns.map(([campaignId, attempts]) =>
+        semaphore.releaseMany(campaignSlotsKey(campaignId), [...attempts]),
+      ),
     );
     results.forEach((result, i) => {
       if (result.status === 'rejected') {
-        metrics.slotReleaseFailures.inc();
+        const [campaignId, attempts] = campaigns[i] as [string, Set<string>];
+        metrics.slotReleaseFailures.inc(attempts.size);
         logger.warn(
-          { err: result.reason, ...attempts[i] },
-          'could not release a concurrency slot; the lease reconciliation of the call-workers will',
+          { err: result.reason, campaignId, attemptIds: [...attempts] },
+          'could not release concurrency slots; the lease reconciliation of the call-workers will',
         );
       }
     });

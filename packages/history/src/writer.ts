@@ -1,5 +1,4 @@
 import type { TFlowEvent, TStatusEvent } from '@outbound/contracts';
-import cassandra from 'cassandra-driver';
 import type { CqlClient } from './client.ts';
 import { activityBucket } from './schema.ts';
 
@@ -54,6 +53,19 @@ export interface HistoryWriter {
     events: readonly TFlowEvent[],
     phoneOf: (callId: string) => string | undefined,
   ): Promise<void>;
+  /**
+   * `write`, `writeEndings` and `writeFlowEvents` of one status batch together, with one statement per partition:
+   * the rows of one call (its events, attempt rows and endings) as one single-partition batch, the activity rows of
+   * one campaign hour as another. Same rows, same guarantees (each method above is this with one part).
+   */
+  writeAll(
+    parts: {
+      events?: readonly TStatusEvent[];
+      endings?: readonly TStatusEvent[];
+      flowEvents?: readonly TFlowEvent[];
+    },
+    phoneOf: (callId: string) => string | undefined,
+  ): Promise<void>;
 }
 
 /** The history's words for a flow event: `key=9 action=OPT_OUT offer=1`, `status=NO_ANSWER`, ... */
@@ -81,8 +93,185 @@ export function flowEventDetail(e: TFlowEvent): string {
 
 const SELECT_ATTEMPT_ID = 'SELECT attempt_id FROM call_attempts WHERE call_id = ? AND attempt = ?';
 
-export function createHistoryWriter(cql: CqlClient, concurrencyLevel = 64): HistoryWriter {
+/** One row to write, and the partition it goes to (a call's, or a campaign's activity hour). */
+interface Row {
+  partition: string;
+  query: string;
+  params: unknown[];
+}
+
+/**
+ * Rows per statement at most: a single-partition batch is one mutation whatever its size (Cassandra neither warns
+ * nor fails on its size), this only bounds one request's size.
+ */
+const MAX_ROWS_PER_BATCH = 200;
+
+function eventRows(e: TStatusEvent, phone: string | undefined, recordedAt: Date): Row[] {
+  const occurredAt = new Date(e.occurredAt);
+  const call = `call:${e.callId}`;
+  return [
+    {
+      partition: call,
+      query: INSERT_EVENT,
+      params: [
+        e.callId,
+        e.attempt,
+        occurredAt,
+        e.eventId,
+        e.tenantId,
+        e.campaignId,
+        e.attemptId,
+        e.event,
+        e.outcome,
+        e.providerCallId,
+        e.durationMs,
+        e.detail,
+        recordedAt,
+      ],
+    },
+    {
+      partition: call,
+      query: UPSERT_ATTEMPT,
+      params: [
+        e.callId,
+        e.attempt,
+        e.attemptId,
+        e.tenantId,
+        e.campaignId,
+        phone,
+        e.providerCallId,
+        e.queuedAt ? new Date(e.queuedAt) : undefined,
+        e.event === 'initiated' ? occurredAt : undefined,
+        e.event === 'answered' ? occurredAt : undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+      ],
+    },
+    activityRow(e, occurredAt, phone, e.event, e.outcome, e.detail),
+  ];
+}
+
+function activityRow(
+  e: { campaignId: string; eventId: string; tenantId: string; callId: string; attempt: number },
+  occurredAt: Date,
+  phone: string | undefined,
+  type: string,
+  outcome: string | null | undefined,
+  detail: string | null | undefined,
+): Row {
+  const bucket = activityBucket(occurredAt);
   return {
+    partition: `activity:${e.campaignId}:${bucket.getTime()}`,
+    query: INSERT_ACTIVITY,
+    params: [
+      e.campaignId,
+      bucket,
+      occurredAt,
+      e.eventId,
+      e.tenantId,
+      e.callId,
+      phone,
+      e.attempt,
+      type,
+      outcome,
+      detail,
+    ],
+  };
+}
+
+function flowEventRows(e: TFlowEvent, phone: string | undefined, recordedAt: Date): Row[] {
+  const occurredAt = new Date(e.occurredAt);
+  const type = `flow.${e.step}`;
+  const detail = flowEventDetail(e);
+  const durationMs = e.step === 'transfer' ? e.durationMs : undefined;
+  return [
+    {
+      partition: `call:${e.callId}`,
+      query: INSERT_EVENT,
+      params: [
+        e.callId,
+        e.attempt,
+        occurredAt,
+        e.eventId,
+        e.tenantId,
+        e.campaignId,
+        e.attemptId,
+        type,
+        null,
+        e.providerCallId,
+        durationMs,
+        detail,
+        recordedAt,
+      ],
+    },
+    activityRow(e, occurredAt, phone, type, null, detail),
+  ];
+}
+
+function endingRow(e: TStatusEvent): Row {
+  return {
+    partition: `call:${e.callId}`,
+    query: UPSERT_ENDING,
+    params: [
+      e.callId,
+      e.attempt,
+      new Date(e.occurredAt),
+      e.outcome,
+      e.durationMs,
+      REACHED.has(e.outcome ?? '') ? null : (e.detail ?? null),
+    ],
+  };
+}
+
+/** The rows grouped by partition, in chunks of at most MAX_ROWS_PER_BATCH, in the order they came. */
+function byPartition(rows: readonly Row[]): Row[][] {
+  const groups = new Map<string, Row[][]>();
+  for (const row of rows) {
+    const chunks = groups.get(row.partition) ?? [];
+    const last = chunks.at(-1);
+    if (last && last.length < MAX_ROWS_PER_BATCH) last.push(row);
+    else chunks.push([row]);
+    groups.set(row.partition, chunks);
+  }
+  return [...groups.values()].flat();
+}
+
+export function createHistoryWriter(cql: CqlClient, concurrencyLevel = 64): HistoryWriter {
+  /**
+   * Writes the rows with one statement per partition (and chunk): the rows of one partition go as one unlogged
+   * batch, which Cassandra applies as a single mutation (atomic, one commit log entry), where a statement per row
+   * cost a request, a coordinator round and a mutation each. At most `concurrencyLevel` statements at once.
+   */
+  async function writeRows(rows: readonly Row[]): Promise<void> {
+    const statements = byPartition(rows);
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < statements.length; i = next++) {
+        const group = statements[i] as Row[];
+        const [only] = group;
+        if (group.length === 1 && only) await cql.execute(only.query, only.params);
+        else await cql.batch(group, { logged: false });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrencyLevel, statements.length) }, worker));
+  }
+
+  const writeAll: HistoryWriter['writeAll'] = async (
+    { events = [], endings = [], flowEvents = [] },
+    phoneOf,
+  ) => {
+    const recordedAt = new Date();
+    await writeRows([
+      ...events.flatMap((e) => eventRows(e, phoneOf(e.callId), recordedAt)),
+      ...flowEvents.flatMap((e) => flowEventRows(e, phoneOf(e.callId), recordedAt)),
+      ...endings.map(endingRow),
+    ]);
+  };
+
+  return {
+    writeAll,
     async ofKnownAttempts(events) {
       const keys = [...new Map(events.map((e) => [`${e.callId}:${e.attempt}`, e])).values()];
       const known = new Set<string>();
@@ -96,141 +285,15 @@ export function createHistoryWriter(cql: CqlClient, concurrencyLevel = 64): Hist
     },
 
     async write(events, phoneOf) {
-      const recordedAt = new Date();
-      const queries: { query: string; params: unknown[] }[] = [];
-      for (const { message: e } of events) {
-        const occurredAt = new Date(e.occurredAt);
-        const phone = phoneOf(e.callId);
-        queries.push(
-          {
-            query: INSERT_EVENT,
-            params: [
-              e.callId,
-              e.attempt,
-              occurredAt,
-              e.eventId,
-              e.tenantId,
-              e.campaignId,
-              e.attemptId,
-              e.event,
-              e.outcome,
-              e.providerCallId,
-              e.durationMs,
-              e.detail,
-              recordedAt,
-            ],
-          },
-          {
-            query: UPSERT_ATTEMPT,
-            params: [
-              e.callId,
-              e.attempt,
-              e.attemptId,
-              e.tenantId,
-              e.campaignId,
-              phone,
-              e.providerCallId,
-              e.queuedAt ? new Date(e.queuedAt) : undefined,
-              e.event === 'initiated' ? occurredAt : undefined,
-              e.event === 'answered' ? occurredAt : undefined,
-              undefined,
-              undefined,
-              undefined,
-              undefined,
-            ],
-          },
-          {
-            query: INSERT_ACTIVITY,
-            params: [
-              e.campaignId,
-              activityBucket(occurredAt),
-              occurredAt,
-              e.eventId,
-              e.tenantId,
-              e.callId,
-              phone,
-              e.attempt,
-              e.event,
-              e.outcome,
-              e.detail,
-            ],
-          },
-        );
-      }
-      await cassandra.concurrent.executeConcurrent(cql, queries, {
-        concurrencyLevel,
-        raiseOnFirstError: true,
-      });
+      await writeAll({ events: events.map((e) => e.message) }, phoneOf);
     },
 
     async writeFlowEvents(events, phoneOf) {
-      if (events.length === 0) return;
-      const recordedAt = new Date();
-      const queries = events.flatMap((e) => {
-        const occurredAt = new Date(e.occurredAt);
-        const type = `flow.${e.step}`;
-        const detail = flowEventDetail(e);
-        const durationMs = e.step === 'transfer' ? e.durationMs : undefined;
-        return [
-          {
-            query: INSERT_EVENT,
-            params: [
-              e.callId,
-              e.attempt,
-              occurredAt,
-              e.eventId,
-              e.tenantId,
-              e.campaignId,
-              e.attemptId,
-              type,
-              null,
-              e.providerCallId,
-              durationMs,
-              detail,
-              recordedAt,
-            ],
-          },
-          {
-            query: INSERT_ACTIVITY,
-            params: [
-              e.campaignId,
-              activityBucket(occurredAt),
-              occurredAt,
-              e.eventId,
-              e.tenantId,
-              e.callId,
-              phoneOf(e.callId),
-              e.attempt,
-              type,
-              null,
-              detail,
-            ],
-          },
-        ];
-      });
-      await cassandra.concurrent.executeConcurrent(cql, queries, {
-        concurrencyLevel,
-        raiseOnFirstError: true,
-      });
+      await writeAll({ flowEvents: events }, phoneOf);
     },
 
     async writeEndings(endings) {
-      if (endings.length === 0) return;
-      await cassandra.concurrent.executeConcurrent(
-        cql,
-        endings.map((e) => ({
-          query: UPSERT_ENDING,
-          params: [
-            e.callId,
-            e.attempt,
-            new Date(e.occurredAt),
-            e.outcome,
-            e.durationMs,
-            REACHED.has(e.outcome ?? '') ? null : (e.detail ?? null),
-          ],
-        })),
-        { concurrencyLevel, raiseOnFirstError: true },
-      );
+      await writeAll({ endings }, () => undefined);
     },
   };
 }
