@@ -23,7 +23,7 @@ import {
   parseEnv,
   redisEnv,
 } from '@outbound/config';
-import { createPool, createPrisma, type Database, Role } from '@outbound/db';
+import { analyzeCallsAfterBulkInsert, createPool, createPrisma, type Database, Role } from '@outbound/db';
 import { createScratchDatabase, type ScratchDatabase } from '@outbound/db/testing';
 import { type CqlClient, createCqlClient, migrateHistory } from '@outbound/history';
 import { createLogger } from '@outbound/observability';
@@ -738,6 +738,8 @@ export async function startPlatform(options: PlatformOptions) {
           },
         },
       });
+      // As the gateway does after an import: the planner learns the new calls at once.
+      await analyzeCallsAfterBulkInsert(pool, spec.calls);
       return campaign.id;
     }
 

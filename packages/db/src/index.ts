@@ -37,3 +37,4 @@ export type {
 } from './generated/prisma/client.ts';
 export { Prisma } from './generated/prisma/client.ts';
 export * from './generated/prisma/enums.ts';
+export { analyzeCallsAfterBulkInsert } from './statistics.ts';
