@@ -52,7 +52,9 @@ export async function startCarrierIngress(
   logger: Logger,
 ): Promise<RunningIngress> {
   const registry = createMetricsRegistry('carrier-ingress');
-  const producer = createProducer(createKafka(config, logger, `${config.KAFKA_CLIENT_ID}-carrier-ingress`));
+  const producer = createProducer(createKafka(config, logger, `${config.KAFKA_CLIENT_ID}-carrier-ingress`), {
+    lingerMs: config.CARRIER_INGRESS_PUBLISH_LINGER_MS,
+  });
   let connected = false;
   producer.producer.on(producer.producer.events.CONNECT, () => {
     connected = true;
