@@ -55,7 +55,10 @@ export interface TwilioProviderOptions {
   dispatcher?: Dispatcher;
 }
 
-/** Connections to the provider's API unless configured: above the originates a few hundred calls per second keep in flight. */
+/**
+ * Connections to the provider's API unless configured: more than the originates a few hundred calls per second keep
+ * in flight.
+ */
 export const DEFAULT_MAX_CONNECTIONS = 64;
 
 /** A provider answer, read whole (Twilio's are a few KB). */
