@@ -17,6 +17,7 @@ import type { SimStats as CarrierStats, FlowCampaignStats } from '@outbound/carr
 import {
   type CassandraConfig,
   cassandraEnv,
+  commaList,
   databaseEnv,
   type KafkaConfig,
   kafkaEnv,
@@ -35,6 +36,19 @@ import { newApiKey, sha256 } from '../../apps/gateway/src/auth/tokens.ts';
 import { buildServices, compiledArgs } from '../../scripts/build-services.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '../..');
+/**
+ * `BENCH_CPU_PROF=carrier-sim,call-worker` (service names or kinds): those processes run under `node --cpu-prof`,
+ * each writing a `.cpuprofile` to `.artifacts/profiles/` when it exits gracefully (`stopAll`, not a kill).
+ */
+const { BENCH_CPU_PROF: profiled } = parseEnv({ BENCH_CPU_PROF: commaList('') }, process.env);
+const profileArgs = (s: { name: string; kind: string }) =>
+  profiled.includes(s.name) || profiled.includes(s.kind)
+    ? [
+        '--cpu-prof',
+        `--cpu-prof-dir=${path.join(repoRoot, '.artifacts/profiles')}`,
+        `--cpu-prof-name=${s.name}-${Date.now()}.cpuprofile`,
+      ]
+    : [];
 const logger = createLogger({ service: 'platform-harness', level: 'silent' });
 export const ACCOUNT_SID = 'AC00000000000000000000000000000000';
 
@@ -413,7 +427,7 @@ export async function startPlatform(options: PlatformOptions) {
 
   function spawnService(s: Service, extraEnv: Record<string, string> = {}): void {
     s.log ??= createWriteStream(logFile(s.name), { flags: 'a' });
-    const child = spawn(process.execPath, compiledArgs(s.kind), {
+    const child = spawn(process.execPath, [...profileArgs(s), ...compiledArgs(s.kind)], {
       cwd: repoRoot,
       env: childEnv({ ...s.env, ...extraEnv }),
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -37,6 +37,7 @@ import type { Redis } from 'ioredis';
 import type { Consumer } from 'kafkajs';
 import type pg from 'pg';
 import type { Registry } from 'prom-client';
+import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CallWorker, createCallWorker } from './call-worker.ts';
 import { campaignCpsKey } from './dial.ts';
@@ -137,11 +138,11 @@ beforeAll(async () => {
     timeoutMs: 5_000,
     // Its own provider CPS bucket in the shared Redis.
     name: `sim-${randomBytes(4).toString('hex')}`,
-    fetch: (input, init) => {
-      if (init?.method === 'POST' && String(input).endsWith('/Calls.json'))
-        creates.push(new URLSearchParams(String(init.body)));
-      return fetch(input, init);
-    },
+    dispatcher: new Agent().compose((dispatch) => (options, handler) => {
+      if (options.method === 'POST' && options.path.endsWith('/Calls.json'))
+        creates.push(new URLSearchParams(String(options.body)));
+      return dispatch(options, handler);
+    }),
   });
 
   observer = kafka.consumer({ groupId: `${prefix}observer`, maxWaitTimeInMs: 100 });

@@ -27,6 +27,7 @@ const provider = new TwilioProvider({
   accountSid: config.TELEPHONY_ACCOUNT_SID,
   authToken: config.TELEPHONY_AUTH_TOKEN,
   timeoutMs: config.TELEPHONY_TIMEOUT_MS,
+  maxConnections: config.TELEPHONY_MAX_CONNECTIONS,
   statusCallbackEvents: config.TELEPHONY_STATUS_EVENTS,
   callbackOverrides: config.TELEPHONY_CALLBACK_OVERRIDES,
 });

@@ -20,6 +20,11 @@ const DISCONNECT_GRACE_MS = 5_000;
 /** A carrier request is about 1 KB: one not received whole within this long is a client holding a place for nothing. */
 const REQUEST_TIMEOUT_MS = 10_000;
 /**
+ * The carrier keeps a pool of connections open and posts on them all the time: an idle one is kept this long rather
+ * than Node's 5 s, after which the carrier would open it again at the next burst of callbacks.
+ */
+const KEEP_ALIVE_MS = 60_000;
+/**
  * Longest wait for PostgreSQL (a connection, a statement), per flow request and per readiness check: the carrier
  * waits for the document, and one answered 503 falls back (or is retried) rather than hangs.
  */
@@ -47,7 +52,9 @@ export async function startCarrierIngress(
   logger: Logger,
 ): Promise<RunningIngress> {
   const registry = createMetricsRegistry('carrier-ingress');
-  const producer = createProducer(createKafka(config, logger, `${config.KAFKA_CLIENT_ID}-carrier-ingress`));
+  const producer = createProducer(createKafka(config, logger, `${config.KAFKA_CLIENT_ID}-carrier-ingress`), {
+    lingerMs: config.CARRIER_INGRESS_PUBLISH_LINGER_MS,
+  });
   let connected = false;
   producer.producer.on(producer.producer.events.CONNECT, () => {
     connected = true;
@@ -114,6 +121,7 @@ export async function startCarrierIngress(
     logger,
     routes,
     requestTimeoutMs: REQUEST_TIMEOUT_MS,
+    keepAliveTimeoutMs: KEEP_ALIVE_MS,
   });
   logger.info({ url: server.url, publicUrl: config.WEBHOOK_PUBLIC_URL }, 'carrier ingress listening');
 

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { propagation, ROOT_CONTEXT, SpanKind, type TextMapGetter } from '@opentelemetry/api';
 import type { BusProducer } from '@outbound/bus';
 import { encode, type TFlowEvent, type TStatusEvent } from '@outbound/contracts';
-import { type Logger, withSpan } from '@outbound/observability';
+import { type Logger, readBody, withSpan } from '@outbound/observability';
 import {
   type CarrierRequestIssue,
   type FlowRoute,
@@ -86,17 +86,6 @@ function answer(res: ServerResponse, { status, contentType, body }: Answer): voi
   else res.writeHead(status, { 'content-type': contentType ?? 'text/plain; charset=utf-8' }).end(body);
 }
 
-async function readForm(req: IncomingMessage): Promise<URLSearchParams | null> {
-  let size = 0;
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) return null;
-    chunks.push(chunk as Buffer);
-  }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
-}
-
 /** What `promise` came to, or `timedOut` when it had not settled within `ms` (it goes on regardless). */
 export function within<T, U>(promise: Promise<T>, ms: number, timedOut: U): Promise<T | U> {
   let timer: NodeJS.Timeout | undefined;
@@ -162,13 +151,7 @@ export function urlTraceContext(url: URL): UrlTraceContext {
  * `statusCallbackUrl`); a new trace when there is none. Its event's `send` span is its child, so the status event
  * joins the call's trace.
  */
-function carrierSpan<T>(
-  req: IncomingMessage,
-  route: RouteName,
-  publicBaseUrl: string,
-  work: () => Promise<T>,
-) {
-  const url = new URL(req.url ?? '/', publicBaseUrl);
+function carrierSpan<T>(req: IncomingMessage, url: URL, route: RouteName, work: () => Promise<T>) {
   return withSpan(
     `${req.method ?? 'POST'} ${url.pathname}`,
     {
@@ -227,6 +210,7 @@ export function createCarrierRequests(options: CarrierRequestsOptions) {
   async function verified(
     route: RouteName,
     req: IncomingMessage,
+    url: URL,
     res: ServerResponse,
   ): Promise<CarrierRequest | 'refused' | 'forged'> {
     if (req.method !== 'POST') {
@@ -239,14 +223,13 @@ export function createCarrierRequests(options: CarrierRequestsOptions) {
       return 'refused';
     }
     const receivedAt = new Date();
-    const declared = Number(req.headers['content-length'] ?? 0);
-    const form = declared > MAX_BODY ? null : await readForm(req);
-    if (!form) {
+    const body = await readBody(req, MAX_BODY);
+    if (body === null) {
       res.setHeader('connection', 'close');
       reply(res, 413, { error: `body larger than ${MAX_BODY} bytes` });
       return 'refused';
     }
-    const url = new URL(req.url ?? '/', options.publicBaseUrl);
+    const form = new URLSearchParams(body);
     if (
       !isValidTwilioSignature(options.authToken, url.toString(), form, req.headers[TWILIO_SIGNATURE_HEADER])
     ) {
@@ -261,9 +244,10 @@ export function createCarrierRequests(options: CarrierRequestsOptions) {
     route: RouteName,
     handler: RouteHandler,
     req: IncomingMessage,
+    url: URL,
     res: ServerResponse,
   ): Promise<Result | { result: Result; settled: Promise<unknown> }> {
-    const request = await verified(route, req, res);
+    const request = await verified(route, req, url, res);
     if (typeof request === 'string') return request;
     let handled: Handled;
     try {
@@ -297,13 +281,14 @@ export function createCarrierRequests(options: CarrierRequestsOptions) {
     route: RouteName,
     handler: RouteHandler,
     req: IncomingMessage,
+    url: URL,
     res: ServerResponse,
   ): Promise<Result> {
     held++;
     metrics.inFlight.set(held);
     let settled: Promise<unknown> = Promise.resolve();
     try {
-      const handled = await handle(route, handler, req, res);
+      const handled = await handle(route, handler, req, url, res);
       if (typeof handled === 'string') return handled;
       settled = handled.settled;
       return handled.result;
@@ -318,7 +303,7 @@ export function createCarrierRequests(options: CarrierRequestsOptions) {
   return {
     /** The HTTP handler of `route`'s path. */
     route(route: RouteName, handler: RouteHandler) {
-      async function carrierRoute(req: IncomingMessage, res: ServerResponse): Promise<void> {
+      async function carrierRoute(req: IncomingMessage, url: URL, res: ServerResponse): Promise<void> {
         const stop = metrics.seconds.startTimer({ route });
         let result: Result;
         if (held >= options.maxInFlight) {
@@ -330,13 +315,16 @@ export function createCarrierRequests(options: CarrierRequestsOptions) {
           reply(res, 503, { error: 'busy, try again' });
           result = 'overloaded';
         } else {
-          result = await holding(route, handler, req, res);
+          result = await holding(route, handler, req, url, res);
         }
         metrics.callbacks.inc({ result, route });
         stop({ result });
       }
-      return (req: IncomingMessage, res: ServerResponse): Promise<void> =>
-        carrierSpan(req, route, options.publicBaseUrl, () => carrierRoute(req, res));
+      return (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+        // The URL as the carrier called it (the signature covers it), read once for the span and the request.
+        const url = new URL(req.url ?? '/', options.publicBaseUrl);
+        return carrierSpan(req, url, route, () => carrierRoute(req, url, res));
+      };
     },
   };
 }

@@ -23,6 +23,12 @@ const ingressEnv = {
   CARRIER_INGRESS_MAX_IN_FLIGHT: positiveInt(1000, 100_000),
   /** Longest wait for Kafka's acknowledgement before answering 503; keep it below the overrides' `rt`. */
   CARRIER_INGRESS_PUBLISH_TIMEOUT_MS: positiveInt(1500, 60_000),
+  /**
+   * How long an event waits for others to join its produce request (a message per carrier request, hundreds a
+   * second): fewer requests, each a socket write here and work at the broker, for this much more before the answer.
+   * 0: each goes out at once when no request is in flight.
+   */
+  CARRIER_INGRESS_PUBLISH_LINGER_MS: z.coerce.number().int().min(0).max(100).default(5),
 };
 
 export const environmentShape = { ...databaseEnv, ...kafkaEnv, ...logEnv, ...webhookEnv, ...ingressEnv };

@@ -191,6 +191,12 @@ describe('carrier ingress: status webhook', () => {
     );
   });
 
+  it("keeps a carrier's connection open a minute between its requests, not Node's 5 s", async () => {
+    const refused = await post(statusCallbackUrl(webhook, ids()), { CallSid: 'CAx', CallStatus: 'busy' });
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get('keep-alive')).toBe('timeout=60');
+  });
+
   it('refuses what is not a callback: other methods, other bodies, oversized bodies', async () => {
     expect((await fetch(webhook)).status).toBe(405);
     const json = await fetch(webhook, {

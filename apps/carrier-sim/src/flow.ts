@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { isE164 } from '@outbound/telephony';
 import { DTMF_KEYS, type Keypresses, type SimBehaviour } from './behaviour.ts';
-import { between, type Random } from './rng.ts';
+import { between, type Random, randomSid } from './rng.ts';
 import {
   checkContentType,
   type Dial,
@@ -225,7 +224,7 @@ async function dial(host: FlowHost, verb: Dial): Promise<Step> {
     extra: {
       DialCallStatus: status,
       DialCallDuration: String(Math.round(talked / 1000)),
-      ...(status === 'failed' ? {} : { DialCallSid: `CA${randomBytes(16).toString('hex')}` }),
+      ...(status === 'failed' ? {} : { DialCallSid: randomSid('CA') }),
     },
   };
 }

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createLogger, type Logger } from '@outbound/observability';
+import { createLogger, type Logger, readBody } from '@outbound/observability';
 import { TWILIO_API_VERSION } from '@outbound/telephony';
 import { z } from 'zod';
 import {
@@ -24,6 +24,7 @@ export {
 } from './simulator.ts';
 
 const MAX_BODY_BYTES = 64 * 1024;
+const KEEP_ALIVE_MS = 60_000;
 const CALLS = new RegExp(`^/${TWILIO_API_VERSION}/Accounts/([^/]+)/Calls\\.json$`);
 const CALL = new RegExp(`^/${TWILIO_API_VERSION}/Accounts/([^/]+)/Calls/([^/]+)\\.json$`);
 
@@ -45,17 +46,19 @@ function send(
   res.end(JSON.stringify(body));
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > MAX_BODY_BYTES) throw new HttpError(413, 'request body too large');
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, 'request body too large');
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+async function bodyOf(req: IncomingMessage): Promise<string> {
+  const body = await readBody(req, MAX_BODY_BYTES);
+  if (body === null) throw new HttpError(413, 'request body too large');
+  return body;
+}
+
+/** The request target's path and query, split without a URL parse (the routes are exact paths). */
+function targetOf(req: IncomingMessage): { pathname: string; query: string } {
+  const target = req.url ?? '/';
+  const at = target.indexOf('?');
+  return at === -1
+    ? { pathname: target, query: '' }
+    : { pathname: target.slice(0, at), query: target.slice(at + 1) };
 }
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
@@ -86,7 +89,7 @@ export function createSimServer(sim: CarrierSimulator, { authToken, logger }: Si
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const { pathname } = new URL(req.url ?? '/', 'http://carrier-sim');
+    const { pathname, query } = targetOf(req);
     const method = req.method ?? 'GET';
 
     if (pathname === '/healthz') return send(res, { status: 200, body: { status: 'ok' } });
@@ -130,15 +133,14 @@ export function createSimServer(sim: CarrierSimulator, { authToken, logger }: Si
       });
     }
     if (calls) {
-      if (method === 'GET')
-        return send(res, sim.listCalls(new URL(req.url ?? '/', 'http://carrier-sim').searchParams));
+      if (method === 'GET') return send(res, sim.listCalls(new URLSearchParams(query)));
       if (method !== 'POST')
         return send(res, { status: 405, body: { code: 20004, message: 'Method not allowed' } });
-      return send(res, await sim.create(new URLSearchParams(await readBody(req))));
+      return send(res, await sim.create(new URLSearchParams(await bodyOf(req))));
     }
     const sid = decodeURIComponent(call?.[2] ?? '');
     if (method === 'GET') return send(res, sim.fetchCall(sid));
-    if (method === 'POST') return send(res, sim.hangup(sid, new URLSearchParams(await readBody(req))));
+    if (method === 'POST') return send(res, sim.hangup(sid, new URLSearchParams(await bodyOf(req))));
     return send(res, { status: 405, body: { code: 20004, message: 'Method not allowed' } });
   }
 
@@ -159,7 +161,7 @@ export function createSimServer(sim: CarrierSimulator, { authToken, logger }: Si
     if (pathname === '/sim/config' && method === 'POST') {
       let json: unknown;
       try {
-        json = JSON.parse(await readBody(req));
+        json = JSON.parse(await bodyOf(req));
       } catch (err) {
         if (err instanceof HttpError) throw err;
         return send(res, { status: 400, body: { error: 'the body must be JSON' } });
@@ -181,7 +183,9 @@ export function createSimServer(sim: CarrierSimulator, { authToken, logger }: Si
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       if (err instanceof HttpError) {
-        if (!res.headersSent) send(res, { status: err.status, body: { error: err.message } });
+        // A body too large is left unread: the connection cannot carry another request.
+        const close = err.status === 413 ? { connection: 'close' } : undefined;
+        if (!res.headersSent) send(res, { status: err.status, body: { error: err.message } }, close);
         return;
       }
       logger.error({ err, url: req.url }, 'request failed');
@@ -192,6 +196,9 @@ export function createSimServer(sim: CarrierSimulator, { authToken, logger }: Si
   });
   server.headersTimeout = 30_000;
   server.requestTimeout = 60_000;
+  // The platform's pool of connections to the API stays open between bursts of originates rather than being closed
+  // after Node's 5 s default and opened again (closed at once on stop).
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
   return server;
 }
 

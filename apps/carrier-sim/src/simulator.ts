@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Logger } from '@outbound/observability';
 import {
   type CallOutcome,
@@ -22,7 +21,7 @@ import {
   type SimOutcome,
 } from './behaviour.ts';
 import { type DialCallStatus, type FlowAnswer, type FlowEvents, type FlowHost, runFlow } from './flow.ts';
-import { deriveSeed, mulberry32, type Random } from './rng.ts';
+import { deriveSeed, mulberry32, type Random, randomSid } from './rng.ts';
 import { SlidingCount } from './sliding-count.ts';
 import { MAX_DOCUMENT_BYTES, TWIML_ERROR, type WebhookTarget } from './twiml.ts';
 
@@ -161,6 +160,14 @@ const CALLBACK_EVENTS = new Set(['initiated', 'ringing', 'answered', 'completed'
 /** Ended calls kept for GET and hang-up answers; older ones are forgotten so long benchmarks stay bounded. */
 const ENDED_CALLS_KEPT = 50_000;
 
+/**
+ * Why the simulator ends a request or a flow (an abort reason of its own: an abort without one builds a
+ * DOMException, a cost per call).
+ */
+const RUN_ENDED = new Error('the simulator was reset or stopped');
+const CALL_ENDED = new Error('the call ended');
+const OUT_OF_TIME = new Error('no answer within the time left of the URL (tt)');
+
 interface PendingCallback {
   status: TwilioStatus;
   params: Record<string, string>;
@@ -229,9 +236,47 @@ function isHttpUrl(value: string): boolean {
   }
 }
 
+/**
+ * A URL the carrier will request (http or https, its fragment valid connection overrides), read once; otherwise
+ * `invalid`: what is wrong with its overrides, or null when it is no http(s) URL at all.
+ */
+function readTarget(value: string): WebhookTarget | { invalid: string | null } {
+  try {
+    const target = splitConnectionOverrides(value);
+    return /^https?:/.test(target.url) ? target : { invalid: null };
+  } catch (err) {
+    if (err instanceof InvalidConnectionOverridesError)
+      return { invalid: isHttpUrl(value) ? err.message : null };
+    if (err instanceof TypeError) return { invalid: null };
+    throw err;
+  }
+}
+
+/** What a create asks for, read and checked once. */
+interface CreateRequest {
+  to: string;
+  from: string;
+  url: WebhookTarget;
+  fallback: WebhookTarget | undefined;
+  callback: WebhookTarget | undefined;
+  /** The StatusCallback's query string: the platform's ids of the attempt. */
+  callbackQuery: URLSearchParams | undefined;
+  events: string[];
+  machineDetection: SimCall['machineDetection'];
+}
+
+/** The last second written by `rfc2822`: most of what it is asked for is now. */
+let rfc2822Second = Number.NaN;
+let rfc2822Text = '';
+
 /** RFC 2822 as Twilio writes it: `Tue, 01 Jan 2030 10:00:00 +0000`. */
 function rfc2822(ms: number): string {
-  return new Date(ms).toUTCString().replace('GMT', '+0000');
+  const second = Math.floor(ms / 1000);
+  if (second !== rfc2822Second) {
+    rfc2822Second = second;
+    rfc2822Text = new Date(second * 1000).toUTCString().replace('GMT', '+0000');
+  }
+  return rfc2822Text;
 }
 
 function newCounters(): SimStats {
@@ -361,6 +406,10 @@ export class CarrierSimulator {
   #perSecond = new SlidingCount();
   #campaignPerSecond = new Map<string, SlidingCount>();
   #abort = new AbortController();
+  /** Every request try under way: reset and stop end them (one listener each on the run's signal would cost more). */
+  readonly #tries = new Set<AbortController>();
+  /** Work due at once (a zero-delay call's next step), run together on the next turn of the event loop. */
+  #soon: (() => void)[] = [];
   readonly #drains = new Set<Promise<void>>();
   #idleWaiters: (() => void)[] = [];
   #stopping = false;
@@ -389,15 +438,13 @@ export class CarrierSimulator {
   /** `POST /2010-04-01/Accounts/{sid}/Calls.json`. */
   async create(form: URLSearchParams): Promise<SimResponse> {
     if (this.#stopping) return twilioError(503, 20503, 'Service Unavailable');
-    const invalid = this.#validateCreate(form);
-    if (invalid) {
+    const asked = readCreate(form);
+    if ('status' in asked) {
       this.#stats.invalidRequests++;
-      return invalid;
+      return asked;
     }
     const receivedAt = Date.now();
-    const statusCallback = form.get('StatusCallback') ?? undefined;
-    const callback = statusCallback ? splitConnectionOverrides(statusCallback) : undefined;
-    const query = callback ? new URL(callback.url).searchParams : undefined;
+    const query = asked.callbackQuery;
     const campaignId = query?.get('campaignId') ?? '-';
     if (!this.#withinCps(campaignId, receivedAt)) {
       this.#stats.cpsRejections++;
@@ -417,26 +464,18 @@ export class CarrierSimulator {
       return twilioError(500, 20500, 'Internal Server Error');
     }
 
-    const events = form.getAll('StatusCallbackEvent').flatMap((v) => v.split(/[\s,]+/).filter(Boolean));
-    const fallbackUrl = form.get('FallbackUrl');
     const call: SimCall = {
-      sid: `CA${randomBytes(16).toString('hex')}`,
-      to: form.get('To') ?? '',
-      from: form.get('From') ?? '',
-      callback,
-      subscribed: new Set(events),
-      machineDetection: (form.get('MachineDetection') as SimCall['machineDetection']) ?? undefined,
+      sid: randomSid('CA'),
+      to: asked.to,
+      from: asked.from,
+      callback: asked.callback,
+      subscribed: new Set(asked.events),
+      machineDetection: asked.machineDetection,
       campaign: campaignId,
       attemptId: query?.get('attemptId') ?? undefined,
       plan,
       random,
-      flow: behaviour.flows
-        ? {
-            url: splitConnectionOverrides(form.get('Url') ?? ''),
-            fallback: fallbackUrl ? splitConnectionOverrides(fallbackUrl) : undefined,
-            behaviour,
-          }
-        : undefined,
+      flow: behaviour.flows ? { url: asked.url, fallback: asked.fallback, behaviour } : undefined,
       flowEnd: undefined,
       createdAt: Date.now(),
       answeredAt: undefined,
@@ -546,10 +585,14 @@ export class CarrierSimulator {
 
   /** Forgets every call (their timers and pending callbacks are dropped), zeroes the stats, restarts the seed. */
   reset(): void {
-    for (const call of this.#calls.values()) this.#cancelTimers(call);
+    for (const call of this.#calls.values()) {
+      this.#cancelTimers(call);
+      call.flowEnd?.abort(RUN_ENDED);
+    }
     this.#calls.clear();
     this.#endedOrder = [];
-    this.#abort.abort();
+    this.#abort.abort(RUN_ENDED);
+    for (const attempt of this.#tries) attempt.abort(RUN_ENDED);
     this.#abort = new AbortController();
     this.#stats = newCounters();
     this.#latency = new LatencyHistogram();
@@ -583,7 +626,7 @@ export class CarrierSimulator {
     let unfinished = 0;
     for (const call of this.#calls.values()) {
       this.#cancelTimers(call);
-      call.flowEnd?.abort();
+      call.flowEnd?.abort(RUN_ENDED);
       if (!FINAL.has(call.status)) unfinished++;
     }
     if (graceMs > 0 && this.#drains.size > 0) {
@@ -599,7 +642,8 @@ export class CarrierSimulator {
     let undelivered = 0;
     for (const call of this.#calls.values()) undelivered += call.queue.length + (call.held ? 1 : 0);
     undelivered += [...this.#calls.values()].filter((c) => c.draining).length;
-    this.#abort.abort();
+    this.#abort.abort(RUN_ENDED);
+    for (const attempt of this.#tries) attempt.abort(RUN_ENDED);
     await Promise.all([...this.#agents.values()].map((agent) => agent.destroy()));
     if (unfinished > 0 || undelivered > 0) {
       this.#logger.warn(
@@ -607,51 +651,6 @@ export class CarrierSimulator {
         'stopped: calls cut short and callbacks dropped',
       );
     }
-  }
-
-  #validateCreate(form: URLSearchParams): SimResponse | undefined {
-    const to = form.get('To') ?? '';
-    if (!isE164(to)) return twilioError(400, 21211, `The 'To' number ${to} is not a valid phone number.`);
-    const from = form.get('From') ?? '';
-    if (!isE164(from))
-      return twilioError(400, 21212, `The 'From' number ${from} is not a valid phone number.`);
-    for (const name of ['Url', 'FallbackUrl'] as const) {
-      const url = form.get(name);
-      if (url === null && name === 'FallbackUrl') continue;
-      if (!url || !isHttpUrl(url)) return twilioError(400, 21205, `${name} is not a valid URL`);
-      try {
-        splitConnectionOverrides(url);
-      } catch (err) {
-        if (!(err instanceof InvalidConnectionOverridesError)) throw err;
-        return twilioError(400, 21205, `${name}: ${err.message}`);
-      }
-    }
-    const statusCallback = form.get('StatusCallback');
-    if (statusCallback !== null && !isHttpUrl(statusCallback)) {
-      return twilioError(400, 21609, 'StatusCallback is not a valid URL');
-    }
-    if (statusCallback !== null) {
-      try {
-        splitConnectionOverrides(statusCallback);
-      } catch (err) {
-        if (!(err instanceof InvalidConnectionOverridesError)) throw err;
-        return twilioError(400, 21609, `StatusCallback: ${err.message}`);
-      }
-    }
-    const method = form.get('StatusCallbackMethod');
-    if (method !== null && method !== 'POST') {
-      return twilioError(400, 21609, 'The simulator only posts status callbacks (StatusCallbackMethod=POST)');
-    }
-    const events = form.getAll('StatusCallbackEvent').flatMap((v) => v.split(/[\s,]+/).filter(Boolean));
-    const unknown = events.filter((e) => !CALLBACK_EVENTS.has(e));
-    if (unknown.length > 0) {
-      return twilioError(400, 21626, `Invalid StatusCallbackEvent: ${unknown.join(', ')}`);
-    }
-    const amd = form.get('MachineDetection');
-    if (amd !== null && amd !== 'Enable' && amd !== 'DetectMessageEnd') {
-      return twilioError(400, 21207, 'MachineDetection must be Enable or DetectMessageEnd');
-    }
-    return undefined;
   }
 
   /**
@@ -773,7 +772,7 @@ export class CarrierSimulator {
     if (final) {
       call.endedAt = now;
       this.#cancelTimers(call);
-      call.flowEnd?.abort();
+      call.flowEnd?.abort(CALL_ENDED);
       this.#recordOutcome(call, status, extra);
       this.#forgetLater(call);
     }
@@ -940,6 +939,14 @@ export class CarrierSimulator {
   /** One try: the answer when it is 2xx, otherwise why it failed, in connection-override terms. */
   async #post(webhook: Webhook, body: string, signature: string, timeLeftMs: number): Promise<WebhookResult> {
     const { target, signal } = webhook;
+    // The try ends at the URL's total time, or with the request's signal: reset and stop reach it through `#tries`,
+    // any other signal (a flow's, when its call ends) through a listener of its own.
+    const attempt = new AbortController();
+    const timer = setTimeout(() => attempt.abort(OUT_OF_TIME), Math.max(1, timeLeftMs));
+    const ended = () => attempt.abort(signal.reason);
+    const own = signal !== this.#abort.signal;
+    if (own) signal.addEventListener('abort', ended, { once: true });
+    this.#tries.add(attempt);
     try {
       // undici's request API rather than fetch: a fraction of the CPU per request, which matters when the
       // simulator shares a small machine with the platform it is testing (benchmarks post thousands a second).
@@ -954,7 +961,7 @@ export class CarrierSimulator {
         body,
         headersTimeout: target.overrides.readTimeoutMs,
         bodyTimeout: target.overrides.readTimeoutMs,
-        signal: AbortSignal.any([signal, AbortSignal.timeout(Math.max(1, timeLeftMs))]),
+        signal: attempt.signal,
       });
       if (response.statusCode < 200 || response.statusCode >= 300) {
         await response.body.dump();
@@ -979,14 +986,19 @@ export class CarrierSimulator {
       const problem =
         err instanceof Error ? `${err.message}${err.cause ? ` (${String(err.cause)})` : ''}` : 'error';
       return { ok: false, failure: { kind: code && NOT_CONNECTED.has(code) ? 'ct' : 'rt', problem } };
+    } finally {
+      clearTimeout(timer);
+      this.#tries.delete(attempt);
+      if (own) signal.removeEventListener('abort', ended);
     }
   }
 
   /** Runs the answered call's TwiML; the call completes when the flow hangs up (not when it was ended meanwhile). */
   #startFlow(call: SimCall, flow: CallFlow): void {
+    // Aborted when the call ends, and by reset and stop (which end every call's flow).
     const end = new AbortController();
     call.flowEnd = end;
-    const signal = AbortSignal.any([call.signal, end.signal]);
+    const { signal } = end;
     const machine = call.plan.outcome === 'voicemail';
     const host: FlowHost = {
       behaviour: flow.behaviour,
@@ -1116,13 +1128,31 @@ export class CarrierSimulator {
     };
     let handle: Cancelable;
     if (ms <= 0) {
-      const immediate = setImmediate(run);
-      handle = { cancel: () => clearImmediate(immediate) };
+      let cancelled = false;
+      this.#runSoon(() => {
+        if (!cancelled) run();
+      });
+      handle = {
+        cancel: () => {
+          cancelled = true;
+        },
+      };
     } else {
       const timeout = setTimeout(run, ms);
       handle = { cancel: () => clearTimeout(timeout) };
     }
     call.timers.add(handle);
+  }
+
+  /** Runs `fn` on the next turn of the event loop, with everything else due at once: one immediate for them all. */
+  #runSoon(fn: () => void): void {
+    this.#soon.push(fn);
+    if (this.#soon.length > 1) return;
+    setImmediate(() => {
+      const due = this.#soon;
+      this.#soon = [];
+      for (const run of due) run();
+    });
   }
 
   #cancelTimers(call: SimCall): void {
@@ -1162,6 +1192,50 @@ export class CarrierSimulator {
     };
   }
 }
+
+/** A create's form read and checked, as Twilio checks it, or the 400 Twilio answers (its code and message). */
+function readCreate(form: URLSearchParams): CreateRequest | SimResponse {
+  const to = form.get('To') ?? '';
+  if (!isE164(to)) return twilioError(400, 21211, `The 'To' number ${to} is not a valid phone number.`);
+  const from = form.get('From') ?? '';
+  if (!isE164(from)) return twilioError(400, 21212, `The 'From' number ${from} is not a valid phone number.`);
+  const url = readTarget(form.get('Url') ?? '');
+  if ('invalid' in url) return twilioError(400, 21205, urlProblem('Url', url.invalid));
+  const fallbackUrl = form.get('FallbackUrl');
+  const fallback = fallbackUrl === null ? undefined : readTarget(fallbackUrl);
+  if (fallback && 'invalid' in fallback)
+    return twilioError(400, 21205, urlProblem('FallbackUrl', fallback.invalid));
+  const statusCallback = form.get('StatusCallback');
+  const callback = statusCallback === null ? undefined : readTarget(statusCallback);
+  if (callback && 'invalid' in callback)
+    return twilioError(400, 21609, urlProblem('StatusCallback', callback.invalid));
+  const method = form.get('StatusCallbackMethod');
+  if (method !== null && method !== 'POST') {
+    return twilioError(400, 21609, 'The simulator only posts status callbacks (StatusCallbackMethod=POST)');
+  }
+  const events = form.getAll('StatusCallbackEvent').flatMap((v) => v.split(/[\s,]+/).filter(Boolean));
+  const unknown = events.filter((e) => !CALLBACK_EVENTS.has(e));
+  if (unknown.length > 0) {
+    return twilioError(400, 21626, `Invalid StatusCallbackEvent: ${unknown.join(', ')}`);
+  }
+  const amd = form.get('MachineDetection');
+  if (amd !== null && amd !== 'Enable' && amd !== 'DetectMessageEnd') {
+    return twilioError(400, 21207, 'MachineDetection must be Enable or DetectMessageEnd');
+  }
+  return {
+    to,
+    from,
+    url,
+    fallback,
+    callback,
+    callbackQuery: callback && new URLSearchParams(callback.url.split('?')[1] ?? ''),
+    events,
+    machineDetection: amd ?? undefined,
+  };
+}
+
+const urlProblem = (name: string, problem: string | null) =>
+  problem === null ? `${name} is not a valid URL` : `${name}: ${problem}`;
 
 /**
  * What answering machine detection reports, when the create asked for it: a machine's greeting start, or with

@@ -64,6 +64,18 @@ describe('parseTwiml', () => {
     ]);
   });
 
+  it('reads the same document fetched from two URLs against each (a document is parsed once, its URLs each time)', () => {
+    const text = '<Response><Gather/><Redirect>next</Redirect></Response>';
+    const other = 'https://other.test/flows/twilio/voice?callId=c2';
+    const targets = (url: string) =>
+      parseTwiml(text, url).map((verb) =>
+        verb.verb === 'Gather' ? verb.action.url : verb.verb === 'Redirect' ? verb.target.url : verb.verb,
+      );
+    expect(targets(URL_)).toEqual([URL_, 'https://ingress.test/flows/twilio/next']);
+    expect(targets(other)).toEqual([other, 'https://other.test/flows/twilio/next']);
+    expect(targets(URL_)).toEqual([URL_, 'https://ingress.test/flows/twilio/next']);
+  });
+
   it('reads a pretty-printed document: whitespace between verbs is not text', () => {
     const text = `<?xml version="1.0" encoding="UTF-8"?>
 <Response>

@@ -151,6 +151,20 @@ const SSML = new Set([
 
 /** Reads and checks a whole document; `documentUrl` resolves relative URLs, as Twilio does. */
 export function parseTwiml(text: string, documentUrl: string): Verb[] {
+  const reader = new DocumentReader(documentUrl);
+  return childrenOf(responseOf(text)).map((node) => reader.verb(node));
+}
+
+/** Well-formed documents read lately, by their text, kept up to this many (the oldest forgotten first)… */
+const PARSED_KEPT = 256;
+/** …each up to this long: the same document (a flow without merge fields) is parsed once, not once per call. */
+const PARSED_MAX_CHARS = 16 * 1024;
+const parsed = new Map<string, XmlNode>();
+
+/** The document's `<Response>` element, or the parse error Twilio reports. The tree is shared: never changed. */
+function responseOf(text: string): XmlNode {
+  const known = parsed.get(text);
+  if (known) return known;
   if (/<!DOCTYPE/i.test(text)) throw new TwimlError(TWIML_ERROR.parse, 'a DOCTYPE is not accepted in TwiML');
   const valid = XMLValidator.validate(text);
   if (valid !== true) {
@@ -158,11 +172,15 @@ export function parseTwiml(text: string, documentUrl: string): Verb[] {
     throw new TwimlError(TWIML_ERROR.parse, `not well-formed XML: ${msg} (line ${line})`);
   }
   const roots = (parser.parse(text) as XmlNode[]).filter((n) => !isBlank(n) && !tagOf(n).startsWith('?'));
-  if (roots.length !== 1 || tagOf(roots[0] as XmlNode) !== 'Response') {
+  const root = roots[0];
+  if (roots.length !== 1 || root === undefined || tagOf(root) !== 'Response') {
     throw schema('the document must have one root element, <Response>');
   }
-  const reader = new DocumentReader(documentUrl);
-  return childrenOf(roots[0] as XmlNode).map((node) => reader.verb(node));
+  if (text.length <= PARSED_MAX_CHARS) {
+    if (parsed.size >= PARSED_KEPT) parsed.delete(parsed.keys().next().value as string);
+    parsed.set(text, root);
+  }
+  return root;
 }
 
 class DocumentReader {

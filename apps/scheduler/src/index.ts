@@ -68,6 +68,7 @@ scheduler = createScheduler({
       accountSid: config.TELEPHONY_ACCOUNT_SID,
       authToken: config.TELEPHONY_AUTH_TOKEN,
       timeoutMs: config.TELEPHONY_TIMEOUT_MS,
+      maxConnections: config.TELEPHONY_MAX_CONNECTIONS,
     }),
     publish: statusPublisher(producer, topicNames(config).status),
   },

@@ -1,7 +1,13 @@
 export type { Backoff } from '@outbound/domain';
 export { createKafka } from './client.ts';
 export { ensureTopics, type TopicsReport, waitForLeaders } from './ensure-topics.ts';
-export { type BusProducer, createProducer, partitionOf, type TopicMessages } from './producer.ts';
+export {
+  type BusProducer,
+  createProducer,
+  type ProducerOptions,
+  partitionOf,
+  type TopicMessages,
+} from './producer.ts';
 export { retryTopicFor, type TopicNames, type TopicSpec, topicNames, topicSpecs } from './topics.ts';
 export {
   type BatchConsumer,

@@ -74,6 +74,30 @@ describe('producer', () => {
     expect(await readAll(topics.live, 250)).toEqual(Array.from({ length: 250 }, (_, i) => `l${2 * i + 1}`));
   });
 
+  it('with a linger, lets the sends of the next moments join the first one in its request', async () => {
+    /** Produce requests made for three sends, each made on a later turn of the event loop than the one before. */
+    const requestsFor = async (lingerMs: number) => {
+      const producer = createProducer(kafka, { lingerMs });
+      await producer.connect();
+      let produceRequests = 0;
+      producer.producer.on(producer.producer.events.REQUEST, (e) => {
+        if (e.payload.apiName === 'Produce') produceRequests++;
+      });
+      const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+      const sends = [producer.send(topics.events, [{ key: 'k', value: `l${lingerMs}-0` }])];
+      await nextTurn();
+      sends.push(producer.send(topics.events, [{ key: 'k', value: `l${lingerMs}-1` }]));
+      await nextTurn();
+      sends.push(producer.send(topics.events, [{ key: 'k', value: `l${lingerMs}-2` }]));
+      await Promise.all(sends);
+      await producer.disconnect();
+      return produceRequests;
+    };
+    expect(await requestsFor(0)).toBeGreaterThan(1);
+    expect(await requestsFor(200)).toBe(1);
+    expect(await readAll(topics.events, 6)).toEqual(['l0-0', 'l0-1', 'l0-2', 'l200-0', 'l200-1', 'l200-2']);
+  });
+
   it('sends what was asked before a disconnect, then stops', async () => {
     const producer = createProducer(kafka);
     const sent = producer.send(topics.status, [{ key: 'x', value: 'before' }]);

@@ -71,6 +71,8 @@ const MAX_REQUEST_BYTES = 512 * 1024;
 interface Pending {
   batches: TopicMessages[];
   bytes: number;
+  /** When it was queued (performance.now()). */
+  queuedAt: number;
   resolve: (metadata: RecordMetadata[]) => void;
   reject: (err: unknown) => void;
 }
@@ -96,6 +98,15 @@ export function partitionOf(key: string, partitions: number): number {
   return PARTITIONER()({ topic: '', partitionMetadata, message: { key, value: null } });
 }
 
+export interface ProducerOptions {
+  /**
+   * How long a send may wait for others to join its request (Kafka's `linger.ms`); 0, the default, sends at once
+   * when no request is in flight. For a process that publishes one small message per request it serves (the carrier
+   * ingress): fewer produce requests, each a socket write here and work at the broker, for that much latency.
+   */
+  lingerMs?: number;
+}
+
 /**
  * An idempotent producer (the broker drops the duplicates of its own retries, so a retried send never writes a
  * message twice or out of order) waiting for all in-sync replicas. Messages are partitioned by key with the Java
@@ -104,9 +115,10 @@ export function partitionOf(key: string, partitions: number): number {
  * Sends are coalesced: one produce request is in flight at a time (which keeps the order of sends per partition
  * even across retries), and every send made meanwhile joins the next request, up to MAX_REQUEST_BYTES. Under load
  * a thousand concurrent sends become a few requests instead of a thousand round trips one after another; alone, a
- * send goes out at once. Each send resolves when the request carrying it is acknowledged, or rejects with its error.
+ * send goes out at once, or after `lingerMs`. Each send resolves when the request carrying it is acknowledged, or
+ * rejects with its error.
  */
-export function createProducer(kafka: Kafka): BusProducer {
+export function createProducer(kafka: Kafka, { lingerMs = 0 }: ProducerOptions = {}): BusProducer {
   const producer = kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
@@ -146,11 +158,19 @@ export function createProducer(kafka: Kafka): BusProducer {
     return { items, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) };
   }
 
+  /** With a linger: until the oldest queued send has waited `lingerMs`, unless a full request is already queued. */
+  async function lingering(): Promise<void> {
+    const wait = (queue[0] as Pending).queuedAt + lingerMs - performance.now();
+    if (wait <= 0 || queue.reduce((bytes, p) => bytes + p.bytes, 0) >= MAX_REQUEST_BYTES) return;
+    await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+
   /** Sends requests until the queue is empty; one loop at a time. */
   function flush(): Promise<void> {
     running ??= (async () => {
       try {
         while (queue.length > 0) {
+          if (lingerMs > 0) await lingering();
           const { items, topicMessages } = takeRequest();
           try {
             await connect();
@@ -175,6 +195,7 @@ export function createProducer(kafka: Kafka): BusProducer {
       queue.push({
         batches: sent,
         bytes: sizeOf(sent),
+        queuedAt: performance.now(),
         resolve: (metadata) => {
           endSpans(spans);
           resolve(metadata);

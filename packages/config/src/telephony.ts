@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { url } from './fields.ts';
+import { positiveInt, url } from './fields.ts';
 
 /**
  * The provider's REST API, as the processes that talk to it read it: the call-worker (originates) and the
@@ -13,6 +13,11 @@ export const telephonyApiEnv = {
   TELEPHONY_AUTH_TOKEN: z.string().min(16, 'must be at least 16 characters'),
   /** Bound on each provider request; an originate that times out is treated as "the call may exist". */
   TELEPHONY_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /**
+   * Keep-alive connections to the provider's API per process; a request beyond them waits for a free one (within
+   * TELEPHONY_TIMEOUT_MS). Enough for the originates in flight: calls per second times the API's answer time.
+   */
+  TELEPHONY_MAX_CONNECTIONS: positiveInt(64, 10_000),
 };
 
 export type TelephonyApiConfig = z.infer<z.ZodObject<typeof telephonyApiEnv>>;

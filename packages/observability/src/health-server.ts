@@ -15,6 +15,11 @@ export interface HealthServerOptions {
   routes?: Readonly<Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>>>;
   /** A request not received whole (headers and body) within this long is answered 408 and its socket closed. */
   requestTimeoutMs?: number;
+  /**
+   * How long an idle connection stays open for the client's next request: 5 s by default (probes and scrapers open
+   * short ones); longer for a client that keeps a pool of connections busy (the carrier). Idle ones close on stop.
+   */
+  keepAliveTimeoutMs?: number;
 }
 
 export interface HealthServer {
@@ -41,6 +46,7 @@ export async function startHealthServer({
   logger,
   routes = {},
   requestTimeoutMs,
+  keepAliveTimeoutMs = 5_000,
 }: HealthServerOptions): Promise<HealthServer> {
   const timeouts = requestTimeoutMs
     ? {
@@ -86,8 +92,7 @@ export async function startHealthServer({
       }
     })().catch(failed);
   });
-  // Probes and scrapers open short connections; nothing here should hold a shutdown.
-  server.keepAliveTimeout = 5_000;
+  server.keepAliveTimeout = keepAliveTimeoutMs;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

@@ -1,7 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { MockAgent } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { OriginateRequest } from '../provider.ts';
 import { ProviderRejectedError, ProviderUnavailableError } from '../provider.ts';
-import { TwilioProvider } from './client.ts';
+import { TwilioProvider, type TwilioProviderOptions } from './client.ts';
 
 const request: OriginateRequest = {
   tenantId: 't1',
@@ -17,24 +20,66 @@ const request: OriginateRequest = {
   machineDetection: 'DetectMessageEnd',
 };
 
-function providerAnswering(answer: () => Response | Promise<Response>, seen: Request[] = []) {
-  return new TwilioProvider({
-    baseUrl: 'https://api.example/',
-    accountSid: 'AC123',
-    authToken: 'secret',
-    fetch: async (input, init) => {
-      seen.push(new Request(input, init));
-      return answer();
-    },
-  });
+/** A request as the stubbed API saw it. */
+interface Seen {
+  method: string;
+  url: string;
+  headers: Headers;
+  body: string;
+  text(): string;
 }
 
-const json = (status: number, body: unknown) =>
-  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+/** What the stubbed API answers: a status and a JSON or text body, or an error of the connection. */
+type Reply = { status: number; json?: unknown; text?: string } | { error: Error };
 
-describe('TwilioProvider (unit, fetch stubbed)', () => {
+const options = { baseUrl: 'https://api.example/', accountSid: 'AC123', authToken: 'secret' };
+
+/** A provider whose every request is answered by `answer` (undici's MockAgent: no network). */
+function providerAnswering(
+  answer: () => Reply,
+  seen: Seen[] = [],
+  extra: Partial<TwilioProviderOptions> = {},
+): TwilioProvider {
+  const agent = new MockAgent();
+  agent.disableNetConnect();
+  const pool = agent.get('https://api.example');
+  const intercept = () => pool.intercept({ path: () => true, method: () => true });
+  const next = (): void => {
+    const reply = answer();
+    if ('error' in reply) {
+      intercept().replyWithError(reply.error);
+      return;
+    }
+    intercept().reply(({ path, method, headers, body }) => {
+      const text = String(body ?? '');
+      seen.push({
+        method,
+        url: `https://api.example${path}`,
+        headers: new Headers(headers as Record<string, string>),
+        body: text,
+        text: () => text,
+      });
+      return {
+        statusCode: reply.status,
+        data: reply.json === undefined ? (reply.text ?? '') : JSON.stringify(reply.json),
+        responseOptions: { headers: { 'content-type': 'application/json' } },
+      };
+    });
+  };
+  // One interceptor per request, made as the previous one is used: `answer` runs once per request.
+  const dispatch = agent.dispatch.bind(agent);
+  agent.dispatch = (opts, handler) => {
+    next();
+    return dispatch(opts, handler);
+  };
+  return new TwilioProvider({ ...options, dispatcher: agent, ...extra });
+}
+
+const json = (status: number, body: unknown): Reply => ({ status, json: body });
+
+describe('TwilioProvider (unit, HTTP stubbed)', () => {
   it('posts the Calls form with basic auth, the flow URLs, machine detection and the status events', async () => {
-    const seen: Request[] = [];
+    const seen: Seen[] = [];
     const provider = providerAnswering(() => json(201, { sid: 'CAabc', status: 'queued' }), seen);
     await expect(provider.originate(request)).resolves.toEqual({ providerCallId: 'CAabc' });
     const [sent] = seen;
@@ -54,23 +99,16 @@ describe('TwilioProvider (unit, fetch stubbed)', () => {
   });
 
   it("asks for the request's machine detection", async () => {
-    const seen: Request[] = [];
+    const seen: Seen[] = [];
     const provider = providerAnswering(() => json(201, { sid: 'CAabc' }), seen);
     await provider.originate({ ...request, machineDetection: 'Enable' });
     expect(new URLSearchParams(await seen[0]?.text()).get('MachineDetection')).toBe('Enable');
   });
 
   it('asks for the configured callbacks, always with the final one', async () => {
-    const seen: Request[] = [];
-    const provider = new TwilioProvider({
-      baseUrl: 'https://api.example',
-      accountSid: 'AC123',
-      authToken: 'secret',
+    const seen: Seen[] = [];
+    const provider = providerAnswering(() => json(201, { sid: 'CAabc' }), seen, {
       statusCallbackEvents: ['initiated', 'ringing'],
-      fetch: async (input, init) => {
-        seen.push(new Request(input, init));
-        return new Response(JSON.stringify({ sid: 'CAabc' }), { status: 201 });
-      },
     });
     await provider.originate(request);
     const form = new URLSearchParams(await seen[0]?.text());
@@ -78,21 +116,11 @@ describe('TwilioProvider (unit, fetch stubbed)', () => {
   });
 
   it('asks the carrier to retry status callbacks with the configured connection overrides', async () => {
-    const seen: Request[] = [];
-    const options = {
-      baseUrl: 'https://api.example',
-      accountSid: 'AC123',
-      authToken: 'secret',
-      fetch: async (input: string | URL | Request, init?: RequestInit) => {
-        seen.push(new Request(input, init));
-        return new Response(JSON.stringify({ sid: 'CAabc' }), { status: 201 });
-      },
-    };
-    await new TwilioProvider({ ...options, callbackOverrides: 'rc=5&rp=all&rt=3000' }).originate(request);
-    await new TwilioProvider(options).originate(request);
-    const [withOverrides, without] = await Promise.all(
-      seen.map(async (r) => new URLSearchParams(await r.text())),
-    );
+    const seen: Seen[] = [];
+    const created = () => json(201, { sid: 'CAabc' });
+    await providerAnswering(created, seen, { callbackOverrides: 'rc=5&rp=all&rt=3000' }).originate(request);
+    await providerAnswering(created, seen).originate(request);
+    const [withOverrides, without] = seen.map((r) => new URLSearchParams(r.body));
     expect(withOverrides?.get('StatusCallback')).toBe(`${request.statusCallbackUrl}#rc=5&rp=all&rt=3000`);
     expect(without?.get('StatusCallback')).toBe(request.statusCallbackUrl);
     expect(() => new TwilioProvider({ ...options, callbackOverrides: 'rc=50' })).toThrow(/rc must be/);
@@ -120,7 +148,7 @@ describe('TwilioProvider (unit, fetch stubbed)', () => {
   });
 
   it('maps 5xx, timeouts, unreadable answers and network errors to ProviderUnavailableError', async () => {
-    const e500 = await providerAnswering(() => new Response('<html>oops</html>', { status: 503 }))
+    const e500 = await providerAnswering(() => ({ status: 503, text: '<html>oops</html>' }))
       .originate(request)
       .catch((e: unknown) => e);
     expect(e500).toBeInstanceOf(ProviderUnavailableError);
@@ -131,32 +159,30 @@ describe('TwilioProvider (unit, fetch stubbed)', () => {
       .catch((e: unknown) => e);
     expect(noSid).toMatchObject({ name: 'ProviderUnavailableError', callMayExist: true });
 
-    const timeout = await providerAnswering(() => {
-      throw new DOMException('timed out', 'TimeoutError');
-    })
+    const reset = await providerAnswering(() => ({
+      error: Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }),
+    }))
       .originate(request)
       .catch((e: unknown) => e);
-    expect(timeout).toMatchObject({ name: 'ProviderUnavailableError', callMayExist: true });
+    expect(reset).toMatchObject({ name: 'ProviderUnavailableError', callMayExist: true });
 
-    const refused = await providerAnswering(() => {
-      throw new TypeError('fetch failed', {
-        cause: Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }),
-      });
-    })
+    const refused = await providerAnswering(() => ({
+      error: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+    }))
       .originate(request)
       .catch((e: unknown) => e);
     expect(refused).toMatchObject({ name: 'ProviderUnavailableError', callMayExist: false });
   });
 
   it('never retries an originate', async () => {
-    const seen: Request[] = [];
-    const provider = providerAnswering(() => new Response('', { status: 500 }), seen);
+    const seen: Seen[] = [];
+    const provider = providerAnswering(() => ({ status: 500 }), seen);
     await expect(provider.originate(request)).rejects.toBeInstanceOf(ProviderUnavailableError);
     expect(seen).toHaveLength(1);
   });
 
   it('hangs up with Status=completed and accepts a call that already ended', async () => {
-    const seen: Request[] = [];
+    const seen: Seen[] = [];
     await providerAnswering(() => json(200, { sid: 'CAabc', status: 'completed' }), seen).hangup('CAabc');
     expect(seen[0]?.url).toBe('https://api.example/2010-04-01/Accounts/AC123/Calls/CAabc.json');
     expect(await seen[0]?.text()).toBe('Status=completed');
@@ -169,7 +195,7 @@ describe('TwilioProvider (unit, fetch stubbed)', () => {
   });
 
   it('reads a call back: its state as an event, the outcome once ended, null when the carrier has none', async () => {
-    const seen: Request[] = [];
+    const seen: Seen[] = [];
     const resource = {
       sid: 'CAabc',
       to: '+14155550123',
@@ -200,13 +226,13 @@ describe('TwilioProvider (unit, fetch stubbed)', () => {
     expect(live).toMatchObject({ event: 'answered', status: 'in-progress' });
     expect(live).not.toHaveProperty('outcome');
     expect(await providerAnswering(() => json(404, { code: 20404 })).fetchCall('CAnone')).toBeNull();
-    await expect(
-      providerAnswering(() => new Response('', { status: 503 })).fetchCall('CAabc'),
-    ).rejects.toBeInstanceOf(ProviderUnavailableError);
+    await expect(providerAnswering(() => ({ status: 503 })).fetchCall('CAabc')).rejects.toBeInstanceOf(
+      ProviderUnavailableError,
+    );
   });
 
   it('finds calls by number and caller id within a time range, newest first', async () => {
-    const seen: Request[] = [];
+    const seen: Seen[] = [];
     const call = (sid: string, created: string) => ({
       sid,
       to: '+14155550123',
@@ -236,5 +262,79 @@ describe('TwilioProvider (unit, fetch stubbed)', () => {
     expect(url.pathname).toBe('/2010-04-01/Accounts/AC123/Calls.json');
     expect(Object.fromEntries(url.searchParams)).toMatchObject({ To: '+14155550123', From: '+14155550100' });
     expect(found.map((c) => [c.providerCallId, c.outcome])).toEqual([['CAmid', 'BUSY']]);
+  });
+});
+
+describe('TwilioProvider (unit, over a local HTTP server)', () => {
+  let server: Server | undefined;
+  afterEach(async () => {
+    server?.closeAllConnections();
+    await new Promise((resolve) => server?.close(resolve) ?? resolve(undefined));
+    server = undefined;
+  });
+
+  /** A server answering each request with `answer` (or never), counting the connections it was given. */
+  async function api(answer?: (res: ServerResponse) => void) {
+    let connections = 0;
+    let inFlight = 0;
+    let mostInFlight = 0;
+    server = createServer((req, res) => {
+      inFlight++;
+      mostInFlight = Math.max(mostInFlight, inFlight);
+      res.on('close', () => inFlight--);
+      req.resume();
+      req.on('end', () => answer?.(res));
+    });
+    server.on('connection', () => connections++);
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return { url, connections: () => connections, mostInFlight: () => mostInFlight };
+  }
+  const created = (res: ServerResponse) =>
+    res.writeHead(201, { 'content-type': 'application/json' }).end('{"sid":"CAabc"}');
+
+  it('says the call may exist when the provider does not answer within timeoutMs', async () => {
+    const { url } = await api();
+    const provider = new TwilioProvider({ ...options, baseUrl: url, timeoutMs: 150 });
+    const started = Date.now();
+    const error = await provider.originate(request).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProviderUnavailableError);
+    expect(error).toMatchObject({
+      callMayExist: true,
+      message: 'originate: no answer from twilio within 150 ms',
+    });
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('says the call does not exist when the connection is refused', async () => {
+    const { url } = await api();
+    await new Promise((resolve) => server?.close(resolve));
+    server = undefined;
+    const error = await new TwilioProvider({ ...options, baseUrl: url })
+      .originate(request)
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      name: 'ProviderUnavailableError',
+      callMayExist: false,
+      message: 'originate: twilio unreachable (ECONNREFUSED)',
+    });
+  });
+
+  it('keeps its connections open, at most maxConnections of them, requests beyond waiting for one', async () => {
+    let held: (() => void)[] = [];
+    const { url, connections, mostInFlight } = await api((res) => {
+      held.push(() => created(res));
+      if (held.length === 3) {
+        for (const answer of held) answer();
+        held = [];
+      }
+    });
+    const provider = new TwilioProvider({ ...options, baseUrl: url, maxConnections: 3 });
+    for (let round = 0; round < 4; round++) {
+      const results = await Promise.all(Array.from({ length: 6 }, () => provider.originate(request)));
+      expect(results.every((r) => r.providerCallId === 'CAabc')).toBe(true);
+    }
+    expect(mostInFlight()).toBe(3);
+    expect(connections()).toBe(3);
   });
 });

@@ -32,6 +32,15 @@ describe('connection overrides', () => {
     expect(NO_OVERRIDES.retryCount).toBe(0);
   });
 
+  it('reads a fragment once: the same text gives the same frozen overrides, which no caller can change', () => {
+    const first = parseConnectionOverrides('#rc=3&rp=rt');
+    expect(parseConnectionOverrides('rc=3&rp=rt')).toBe(first);
+    expect(Object.isFrozen(first) && Object.isFrozen(first.retryPolicy)).toBe(true);
+    expect(parseConnectionOverrides('rc=4&rp=rt')).toMatchObject({ retryCount: 4 });
+    expect(() => parseConnectionOverrides('rc=50')).toThrow(InvalidConnectionOverridesError);
+    expect(() => parseConnectionOverrides('rc=50')).toThrow(InvalidConnectionOverridesError);
+  });
+
   it('refuses values out of range, unknown policies and unknown keys, naming each', () => {
     let error: unknown;
     try {

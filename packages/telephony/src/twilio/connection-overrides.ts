@@ -59,10 +59,26 @@ export class InvalidConnectionOverridesError extends Error {
   }
 }
 
-/** Reads a fragment (with or without its `#`); an empty one is `NO_OVERRIDES`. Throws naming every bad key. */
+/** Fragments read lately and what they mean: a carrier sees the same few on every call. */
+const known = new Map<string, ConnectionOverrides>();
+const KNOWN_KEPT = 64;
+
+/**
+ * Reads a fragment (with or without its `#`); an empty one is `NO_OVERRIDES`. Throws naming every bad key. The
+ * result is frozen (shared by every URL with the same fragment).
+ */
 export function parseConnectionOverrides(fragment: string): ConnectionOverrides {
   const text = fragment.replace(/^#/, '');
   if (text === '') return NO_OVERRIDES;
+  const seen = known.get(text);
+  if (seen) return seen;
+  const overrides = readOverrides(text);
+  if (known.size >= KNOWN_KEPT) known.delete(known.keys().next().value as string);
+  known.set(text, overrides);
+  return overrides;
+}
+
+function readOverrides(text: string): ConnectionOverrides {
   const overrides = { ...DOCUMENTED_DEFAULTS, retryPolicy: [...DOCUMENTED_DEFAULTS.retryPolicy] };
   const problems: string[] = [];
   for (const [key, value] of new URLSearchParams(text)) {
@@ -83,7 +99,8 @@ export function parseConnectionOverrides(fragment: string): ConnectionOverrides 
     }
   }
   if (problems.length > 0) throw new InvalidConnectionOverridesError(text, problems);
-  return overrides;
+  Object.freeze(overrides.retryPolicy);
+  return Object.freeze(overrides);
 }
 
 /** Whether a try that failed this way is tried again under `overrides` (retries left aside). */

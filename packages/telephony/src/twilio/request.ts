@@ -20,11 +20,12 @@ export type Params = URLSearchParams | Readonly<Record<string, string | undefine
 
 /** First value of each parameter; empty values count as absent (Twilio sends `AnsweredBy=` and `Digits=` at times). */
 export function plain(params: Params): Record<string, string> {
-  const out: Record<string, string> = {};
-  const entries = params instanceof URLSearchParams ? params.entries() : Object.entries(params);
-  for (const [name, value] of entries) {
-    if (value !== undefined && value !== '' && !(name in out)) out[name] = value;
-  }
+  const out: Record<string, string> = Object.create(null);
+  const add = (value: string | undefined, name: string) => {
+    if (value !== undefined && value !== '' && out[name] === undefined) out[name] = value;
+  };
+  if (params instanceof URLSearchParams) params.forEach(add);
+  else for (const name of Object.keys(params)) add(params[name], name);
   return out;
 }
 

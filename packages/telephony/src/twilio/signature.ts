@@ -6,23 +6,19 @@ export const TWILIO_SIGNATURE_HEADER = 'x-twilio-signature';
 /** POST parameters as received: a form body, or a record where a repeated parameter is an array. */
 export type SignedParams = URLSearchParams | Readonly<Record<string, string | readonly string[] | undefined>>;
 
-function entriesOf(params: SignedParams): Map<string, string[]> {
-  const grouped = new Map<string, string[]>();
-  const add = (name: string, value: string) => {
-    const values = grouped.get(name);
-    if (values) values.push(value);
-    else grouped.set(name, [value]);
-  };
+/** Every (name, value) of the parameters, a repeated parameter once per value. */
+function pairsOf(params: SignedParams): [string, string][] {
+  const pairs: [string, string][] = [];
   if (params instanceof URLSearchParams) {
-    for (const [name, value] of params) add(name, value);
-  } else {
-    for (const [name, value] of Object.entries(params)) {
-      if (value === undefined) continue;
-      if (typeof value === 'string') add(name, value);
-      else for (const v of value) add(name, v);
-    }
+    for (const pair of params) pairs.push(pair);
+    return pairs;
   }
-  return grouped;
+  for (const name of Object.keys(params)) {
+    const value = params[name];
+    if (typeof value === 'string') pairs.push([name, value]);
+    else if (value !== undefined) for (const v of value) pairs.push([name, v]);
+  }
+  return pairs;
 }
 
 const byCodeUnit = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -30,14 +26,13 @@ const byCodeUnit = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 /**
  * The string Twilio signs: the full URL exactly as requested (scheme, host, port if any, path and query string),
  * then every POST parameter sorted by name, each as name immediately followed by value, no separators. A
- * repeated parameter contributes one name+value per value, values sorted (as Twilio's helper libraries do).
+ * repeated parameter contributes one name+value per value, values sorted (as Twilio's helper libraries do): the
+ * pairs sorted by name, then value.
  */
 export function twilioSignedPayload(url: string, params: SignedParams): string {
-  const grouped = entriesOf(params);
+  const pairs = pairsOf(params).sort((a, b) => byCodeUnit(a[0], b[0]) || byCodeUnit(a[1], b[1]));
   let payload = url;
-  for (const name of [...grouped.keys()].sort(byCodeUnit)) {
-    for (const value of (grouped.get(name) ?? []).sort(byCodeUnit)) payload += name + value;
-  }
+  for (const [name, value] of pairs) payload += name + value;
   return payload;
 }
 
