@@ -9,7 +9,7 @@ import { liveChannels, publishLive } from '@outbound/live';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { globalId } from './testing/campaign-fixtures.ts';
+import { campaignRow, globalId } from './testing/campaign-fixtures.ts';
 import { createTenant, httpRequest, Role, startTestGateway, type TestGateway } from './testing/harness.ts';
 
 let t: TestGateway;
@@ -77,22 +77,7 @@ async function metric(name: string, labels = '', gateway = t): Promise<number> {
 async function pausedCampaign(tenantId: string): Promise<string> {
   const campaign = await t.db.campaign.create({
     data: {
-      tenantId,
-      name: `Fan-out ${randomUUID().slice(0, 6)}`,
-      status: 'PAUSED',
-      timezone: 'UTC',
-      businessHours: [],
-      callingWindowStart: 0,
-      callingWindowEnd: 1440,
-      defaultRegion: 'GB',
-      maxConcurrentCalls: 5,
-      callsPerSecond: 1,
-      callerId: '+442079460000',
-      retryMaxAttempts: 1,
-      retryBaseDelayMs: 1000,
-      retryMaxDelayMs: 1000,
-      retryJitter: 0,
-      retryOn: [],
+      ...campaignRow(tenantId, `Fan-out ${randomUUID().slice(0, 6)}`, 'PAUSED'),
       counters: { create: { tenantId, total: 10, pending: 7, completed: 3, version: 5n } },
     },
   });

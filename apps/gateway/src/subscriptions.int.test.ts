@@ -6,7 +6,7 @@ import { liveChannels, publishLive } from '@outbound/live';
 import type { Client } from 'graphql-ws';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { globalId } from './testing/campaign-fixtures.ts';
+import { campaignRow, globalId } from './testing/campaign-fixtures.ts';
 import {
   createTenant,
   gql,
@@ -56,22 +56,7 @@ async function subscribed(channel: string): Promise<void> {
 async function runningCampaign(tenant: TestTenant, counters: Partial<Record<string, number>> = {}) {
   const campaign = await t.db.campaign.create({
     data: {
-      tenantId: tenant.id,
-      name: `Live ${randomUUID().slice(0, 6)}`,
-      status: 'RUNNING',
-      timezone: 'UTC',
-      businessHours: [],
-      callingWindowStart: 0,
-      callingWindowEnd: 1440,
-      defaultRegion: 'GB',
-      maxConcurrentCalls: 5,
-      callsPerSecond: 1,
-      callerId: '+442079460000',
-      retryMaxAttempts: 1,
-      retryBaseDelayMs: 1000,
-      retryMaxDelayMs: 1000,
-      retryJitter: 0,
-      retryOn: [],
+      ...campaignRow(tenant.id, `Live ${randomUUID().slice(0, 6)}`, 'RUNNING'),
       counters: { create: { tenantId: tenant.id, total: 10, pending: 10, version: 5n, ...counters } },
     },
   });

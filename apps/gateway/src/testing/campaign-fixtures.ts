@@ -15,6 +15,31 @@ export const TEST_GATEWAY_ENV = {
 };
 
 /** The relay global id of a row, e.g. globalId('Campaign', uuid). */
+/**
+ * A campaign row for tests that write it directly (Prisma), not through the API: open all week at any hour, small
+ * limits, no retries. Spread it and add what the test is about (counters, calls).
+ */
+export function campaignRow(tenantId: string, name: string, status: 'DRAFT' | 'RUNNING' | 'PAUSED') {
+  return {
+    tenantId,
+    name,
+    status,
+    timezone: 'UTC',
+    businessHours: [],
+    callingWindowStart: 0,
+    callingWindowEnd: 1440,
+    defaultRegion: 'GB',
+    maxConcurrentCalls: 5,
+    callsPerSecond: 1,
+    callerId: '+442079460000',
+    retryMaxAttempts: 1,
+    retryBaseDelayMs: 1000,
+    retryMaxDelayMs: 1000,
+    retryJitter: 0,
+    retryOn: [],
+  };
+}
+
 export function globalId(type: string, id: string): string {
   return Buffer.from(`${type}:${id}`).toString('base64');
 }
