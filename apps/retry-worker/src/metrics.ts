@@ -4,6 +4,7 @@ export interface RetryWorkerMetrics {
   forwarded: Counter<'to'>;
   skipped: Counter;
   paused: Counter;
+  earlyReads: Counter;
 }
 
 export function retryWorkerMetrics(registry: Registry): RetryWorkerMetrics {
@@ -23,6 +24,11 @@ export function retryWorkerMetrics(registry: Registry): RetryWorkerMetrics {
     paused: new Counter({
       name: 'retry_worker_partition_pauses_total',
       help: 'Times a partition paused until its next retry is due',
+      registers,
+    }),
+    earlyReads: new Counter({
+      name: 'retry_worker_early_reads_total',
+      help: 'Times a due retry was read before the status worker committed its call as RETRY_SCHEDULED, and looked at again shortly',
       registers,
     }),
   };

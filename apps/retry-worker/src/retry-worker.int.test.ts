@@ -10,6 +10,7 @@ import {
   traceIdOf,
   ZDispatch,
 } from '@outbound/contracts';
+import { inTransaction } from '@outbound/db';
 import { createMetricsRegistry } from '@outbound/observability';
 import { type CapturedSpans, captureSpans, rootContext } from '@outbound/observability/testing';
 import {
@@ -177,6 +178,45 @@ describe('retry worker', () => {
     expect(Date.parse(held?.dispatch.queuedAt as string)).toBeGreaterThanOrEqual(dueAt.getTime());
     expect(dispatchesOf(later.id)).toHaveLength(1);
     await eventually(async () => (await callRow(h.pool, later.id)).status === 'QUEUED', 'QUEUED');
+    await expectCountersMatchRows(fixture.campaignId);
+  });
+
+  it('looks again at a retry read before the status worker committed its call as RETRY_SCHEDULED', async () => {
+    // The status worker produces the retry (attempt 2, a new attempt id) before its transaction commits: read in
+    // that moment, the call is still IN_PROGRESS on attempt 1. It must not be dropped (the scheduler's sweep would
+    // send it 30 s later).
+    const fixture = await createCampaign(h.db, { calls: [{ status: 'IN_PROGRESS', attempts: 1 }] });
+    const call = fixture.calls[0] as Call;
+    const attemptId = randomUUID();
+    const earlyBefore = await metric('retry_worker_early_reads_total');
+    await send([{ ...retry(fixture, call, new Date(Date.now() - 1000), attemptId), attempt: 2 }]);
+    await eventually(
+      async () => (await metric('retry_worker_early_reads_total')) > earlyBefore,
+      'the retry read early',
+    );
+    expect(dispatchesOf(call.id)).toEqual([]);
+    await inTransaction(h.pool, async (client) => {
+      await client.query(
+        `UPDATE calls SET status = 'RETRY_SCHEDULED', attempts = 2, current_attempt_id = $2, next_attempt_at = now(),
+           updated_at = now()
+         WHERE id = $1`,
+        [call.id, attemptId],
+      );
+      await client.query(
+        `UPDATE campaign_counters SET in_progress = in_progress - 1, retry_scheduled = retry_scheduled + 1,
+           attempts = attempts + 1
+         WHERE campaign_id = $1`,
+        [fixture.campaignId],
+      );
+    });
+    const committedAt = Date.now();
+    const [message] = await eventually(() => {
+      const found = dispatchesOf(call.id);
+      return found.length > 0 && found;
+    }, 'the dispatch after the commit');
+    expect(message?.receivedAt).toBeLessThan(committedAt + 5000);
+    expect(message?.dispatch).toMatchObject({ callId: call.id, attemptId, attempt: 2 });
+    await eventually(async () => (await callRow(h.pool, call.id)).status === 'QUEUED', 'QUEUED');
     await expectCountersMatchRows(fixture.campaignId);
   });
 

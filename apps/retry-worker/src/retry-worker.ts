@@ -78,6 +78,20 @@ const FORWARD = `
   WHERE c.id = t.id
   RETURNING c.id, c.campaign_id, t.next_status`;
 
+/** How long after it was written a retry found too early is looked at again, and how often. */
+const EARLY_READ_WINDOW_MS = 10_000;
+const EARLY_READ_RELOOK_MS = 100;
+
+/**
+ * Calls whose retry was read before the status worker's commit: still on the attempt before it (a retry is a new
+ * attempt, with an id of its own that the commit writes), at the carrier, not yet RETRY_SCHEDULED.
+ */
+const EARLY_CALLS = `
+  SELECT c.id FROM calls c
+  JOIN unnest($1::uuid[], $2::int[]) AS d(call_id, attempt)
+    ON c.id = d.call_id AND c.attempts = d.attempt - 1
+  WHERE c.status IN ('DIALING', 'IN_PROGRESS')`;
+
 const FORWARD_DELTA: Record<string, CounterDelta> = {
   QUEUED: { retryScheduled: -1, queued: 1 },
   PENDING: { retryScheduled: -1, pending: 1, attempts: -1 },
@@ -95,7 +109,7 @@ export function createRetryWorker(options: RetryWorkerOptions): RetryWorker {
   const now = options.now ?? (() => new Date());
   const metrics = retryWorkerMetrics(registry);
 
-  async function forward(due: readonly ConsumedMessage<TRetry>[]): Promise<void> {
+  async function forward(due: readonly ConsumedMessage<TRetry>[]): Promise<Set<string>> {
     let phase = 'connecting to PostgreSQL';
     let rows: Record<string, unknown>[];
     try {
@@ -156,6 +170,27 @@ export function createRetryWorker(options: RetryWorkerOptions): RetryWorker {
     const skipped = due.length - rows.length;
     if (skipped > 0) metrics.skipped.inc(skipped);
     logger.debug({ due: due.length, ...to, skipped }, 'due retries forwarded');
+    return new Set(rows.map((r) => r.id as string));
+  }
+
+  /**
+   * The first of the skipped retries that was read too early: the status worker produces a retry before the
+   * transaction that makes its call RETRY_SCHEDULED commits (docs/pipeline.md, guarantee 7), so a retry read in that
+   * moment finds its call still DIALING or IN_PROGRESS on the attempt before. Dropping it would leave the call to the
+   * scheduler's sweep, 30 s later; it is looked at again shortly instead, for at most EARLY_READ_WINDOW_MS after it
+   * was written (a transaction that rolled back leaves it stale for good: its redelivered event writes another).
+   */
+  async function firstEarly(
+    skipped: readonly ConsumedMessage<TRetry>[],
+  ): Promise<ConsumedMessage<TRetry> | undefined> {
+    const young = skipped.filter((m) => now().getTime() - Number(m.timestamp) < EARLY_READ_WINDOW_MS);
+    if (young.length === 0) return undefined;
+    const result = await pool.query<{ id: string }>(EARLY_CALLS, [
+      young.map((m) => m.message.callId),
+      young.map((m) => m.message.attempt),
+    ]);
+    const early = new Set(result.rows.map((r) => r.id));
+    return young.find((m) => early.has(m.message.callId));
   }
 
   async function handleBatch(batch: BatchContext<TRetry>): Promise<void> {
@@ -171,7 +206,14 @@ export function createRetryWorker(options: RetryWorkerOptions): RetryWorker {
       }
       due.push(message);
     }
-    if (due.length > 0) await forward(due);
+    if (due.length === 0) return;
+    const forwarded = await forward(due);
+    const early = await firstEarly(due.filter((m) => !forwarded.has(m.message.callId)));
+    if (early) {
+      // Everything before it is done; it and what follows come again (those forwarded meanwhile are skipped then).
+      batch.pause(early, at + EARLY_READ_RELOOK_MS);
+      metrics.earlyReads.inc();
+    }
   }
 
   let consumer: BatchConsumer | null = null;
