@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createKafka, createProducer, ensureTopics, topicNames } from '@outbound/bus';
 import { type CassandraConfig, cassandraEnv, databaseEnv, kafkaEnv, parseEnv } from '@outbound/config';
-import { createPool, createPrisma, type Database } from '@outbound/db';
+import { createPool, createPrisma, type Database, inTransaction } from '@outbound/db';
 import { createScratchDatabase } from '@outbound/db/testing';
 import { type CqlClient, createCqlClient, migrateHistory } from '@outbound/history';
 import { createLogger } from '@outbound/observability';
@@ -270,9 +270,17 @@ function nonZero(answers: Record<string, number>): Record<string, number> {
 /**
  * The campaign's counters next to what its call rows say (attempts included), the call flow's results too: calls
  * answered by a person (HUMAN or UNKNOWN) or a machine, with the message played, a voicemail left, opted out,
- * transferred, a transfer answered, a flow error, and per answer key.
+ * transferred, a transfer answered, a flow error, and per answer key. All read in one snapshot (REPEATABLE READ),
+ * so a campaign still dialling compares equal: separate reads could straddle a status worker's commit.
  */
 export async function countersAndRows(pool: pg.Pool, campaignId: string) {
+  return inTransaction(pool, async (client) => {
+    await client.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    return readCountersAndRows(client, campaignId);
+  });
+}
+
+async function readCountersAndRows(pool: pg.PoolClient, campaignId: string) {
   const rows = await pool.query(
     `SELECT status::text AS status, count(*)::int AS n, sum(attempts)::int AS attempts
      FROM calls WHERE campaign_id = $1 GROUP BY status`,
