@@ -190,6 +190,8 @@ export function createLiveBridge(options: LiveBridgeOptions): LiveBridge {
         registry,
         // Live updates are worth something only now: a new group starts at the end of the topic.
         fromBeginning: false,
+        // No fetch linger: the flush window already coalesces, and a wait here would add to the live latency.
+        fetchLinger: false,
         handleBatch: async (batch: BatchContext<TLiveUpdate>) => {
           for (const { message } of batch.messages) offer(message, 'kafka');
         },

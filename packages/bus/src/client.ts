@@ -22,14 +22,22 @@ function pinoLogCreator(logger: Logger): logCreator {
 export interface ConsumerTimings {
   sessionTimeout: number;
   heartbeatInterval: number;
+  /** `KAFKA_FETCH_LINGER_MS`. */
+  fetchLingerMs: number;
 }
 
 const timings = new WeakMap<Kafka, ConsumerTimings>();
 
-function timingsOf(config: Pick<KafkaConfig, 'KAFKA_SESSION_TIMEOUT_MS' | 'KAFKA_HEARTBEAT_INTERVAL_MS'>) {
+function timingsOf(
+  config: Pick<
+    KafkaConfig,
+    'KAFKA_SESSION_TIMEOUT_MS' | 'KAFKA_HEARTBEAT_INTERVAL_MS' | 'KAFKA_FETCH_LINGER_MS'
+  >,
+): ConsumerTimings {
   return {
     sessionTimeout: config.KAFKA_SESSION_TIMEOUT_MS,
     heartbeatInterval: config.KAFKA_HEARTBEAT_INTERVAL_MS,
+    fetchLingerMs: config.KAFKA_FETCH_LINGER_MS,
   };
 }
 

@@ -95,6 +95,14 @@ export const kafkaEnv = {
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(1_800_000).default(6_000),
   /** How often a consumer heartbeats; below the session timeout by design (at most 5 s). */
   KAFKA_HEARTBEAT_INTERVAL_MS: z.coerce.number().int().min(100).max(5_000).default(1_000),
+  /**
+   * How long a worker's fetch waits for more messages (up to 64 KiB) before the broker answers; 0: it answers as soon
+   * as there is one. At a campaign's pace (tens of calls a second) a fetch without it carries one or two messages, and
+   * every fetch, every handler batch and its PostgreSQL transaction and Cassandra requests is paid per message; with
+   * it, once per this long per partition set. Adds up to this long to each hop of a call (dispatch, status,
+   * webhooks); the live bridge does not wait (it coalesces by LIVE_BRIDGE_FLUSH_MS and feeds the live p99).
+   */
+  KAFKA_FETCH_LINGER_MS: z.coerce.number().int().min(0).max(1_000).default(100),
   /** Prepended to every topic name, to share a cluster between environments (e.g. "staging."). */
   KAFKA_TOPIC_PREFIX: z
     .string()

@@ -589,6 +589,52 @@ describe('batch consumer', () => {
     expect(await highWatermarks(t.deadLetter)).toEqual({ 0: '0' });
   });
 
+  it('waits KAFKA_FETCH_LINGER_MS for more messages: messages 50 ms apart come in one or two batches, not one each', async () => {
+    const lingering = createKafka(
+      { ...config, KAFKA_FETCH_LINGER_MS: 1000 },
+      logger,
+      'consumer-int-test-linger',
+    );
+    /** Batch sizes seen after a first message, while 8 messages are produced one by one 50 ms apart. */
+    async function batchesOfSpacedMessages(fetchLinger: boolean): Promise<number[]> {
+      const t = await setup(1);
+      const batches: number[] = [];
+      let handled = 0;
+      const changed = signal();
+      const consumer = createBatchConsumer<TStatusEvent>({
+        kafka: lingering,
+        ...fast,
+        maxWaitTimeInMs: undefined,
+        fetchLinger,
+        groupId: t.group,
+        topics: [t.input],
+        schema: ZStatusEvent,
+        deadLetterTopic: t.deadLetter,
+        handleBatch: async (batch) => {
+          handled += batch.messages.length;
+          if (handled > 1) batches.push(batch.messages.length);
+          changed.notify();
+        },
+      });
+      running.add(consumer);
+      await produce(t.input, [encode(statusEvent(randomUUID()))]);
+      await consumer.start();
+      await changed.until(() => handled === 1, 'the first message');
+      for (let i = 0; i < 8; i++) {
+        await produce(t.input, [encode(statusEvent(randomUUID()))]);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await changed.until(() => handled === 9, 'the 8 spaced messages');
+      await stop(consumer);
+      return batches;
+    }
+    const lingered = await batchesOfSpacedMessages(true);
+    expect(lingered.length).toBeLessThanOrEqual(2);
+    // The live bridge's way: each fetch answered as soon as there is a message.
+    const eager = await batchesOfSpacedMessages(false);
+    expect(eager.length).toBeGreaterThanOrEqual(4);
+  });
+
   it("continues each message's trace with a process span, and what a batched send produces for it with a send span", async () => {
     const t = await setup();
     const capture = captureSpans();

@@ -140,15 +140,33 @@ export interface BatchConsumerOptions<T> {
   heartbeatInterval?: number;
   maxBytesPerPartition?: number;
   /**
-   * How long a fetch waits for data when there is none; default 250 ms (KafkaJS: 5 s). Data ends the wait at once,
+   * How long a fetch waits for data when there is none; default: the fetch linger, else 250 ms (KafkaJS: 5 s). Data ends the wait at once,
    * but a partition resumed after a pause (a retry falling due) is only fetched with the next request: a long wait
    * would dial every retry up to 5 s late.
    */
   maxWaitTimeInMs?: number;
+  /**
+   * Whether a fetch waits `KAFKA_FETCH_LINGER_MS` for more messages (default true; ignored when `maxWaitTimeInMs` is
+   * given): fewer, larger batches at a low message rate, for up to that much latency per message.
+   */
+  fetchLinger?: boolean;
   /** A new group starts at the earliest offset (default), so messages written before it first ran are handled. */
   fromBeginning?: boolean;
   /** A paused partition is resumed at the latest after this long (default 60 s): the handler then looks again. */
   maxPauseMs?: number;
+}
+
+/** The broker holds a lingering fetch until this much is there or the linger is over. */
+const LINGER_MIN_BYTES = 64 * 1024;
+
+/** The fetch's wait: the consumer's own `maxWaitTimeInMs`, else the linger, else 250 ms for the first message. */
+function fetchWait(
+  options: Pick<BatchConsumerOptions<unknown>, 'maxWaitTimeInMs' | 'fetchLinger'>,
+  lingerMs: number,
+): { maxWaitTimeInMs: number; minBytes: number } {
+  if (options.maxWaitTimeInMs !== undefined) return { maxWaitTimeInMs: options.maxWaitTimeInMs, minBytes: 1 };
+  if (options.fetchLinger === false || lingerMs === 0) return { maxWaitTimeInMs: 250, minBytes: 1 };
+  return { maxWaitTimeInMs: lingerMs, minBytes: LINGER_MIN_BYTES };
 }
 
 export interface PausedPartition {
@@ -293,7 +311,7 @@ export function createBatchConsumer<T>(options: BatchConsumerOptions<T>): BatchC
     heartbeatInterval,
     ...(options.rebalanceTimeout !== undefined && { rebalanceTimeout: options.rebalanceTimeout }),
     ...(options.maxBytesPerPartition !== undefined && { maxBytesPerPartition: options.maxBytesPerPartition }),
-    maxWaitTimeInMs: options.maxWaitTimeInMs ?? 250,
+    ...fetchWait(options, consumerTimings(kafka).fetchLingerMs),
   });
 
   const abort = new AbortController();
