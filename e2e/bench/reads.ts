@@ -172,6 +172,8 @@ async function send(key: string, query: QueryName, variables: object, scheduled:
 async function openLoop(key: string, campaignId: string, seconds: number): Promise<Outcome[]> {
   const total = Math.round(RATE * seconds);
   const interval = 1000 / RATE;
+  // BENCH_RATE=0: no reads, the campaign alone (its CPU per call without the reads' share).
+  if (total === 0) await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
   const variables = { campaign: { id: campaignGlobalId(campaignId) }, campaigns: { first: 20 } };
   const pending: Promise<Outcome>[] = [];
   const started = performance.now();
@@ -206,6 +208,8 @@ async function measuredRun(run: number, key: string, campaignId: string, seconds
   const dialled = (await platform.simStats()).totalCreates - dialledBefore;
   const errors = outcomes.filter((o) => o.error !== null);
   const cpuMsPerRequest = cpuMsPer(before, after, outcomes.length);
+  // Every process's CPU per call dialled in the window (the gateway's and the driver's are the reads').
+  const cpuMsPerCall = cpuMsPer(before, after, dialled);
   const memory = memoryMb(gatewayPid);
   const result = {
     run,
@@ -227,6 +231,7 @@ async function measuredRun(run: number, key: string, campaignId: string, seconds
     gatewayRssMb: Math.round(memory.rss),
     gatewayPeakRssMb: Math.round(memory.peak),
     cpuMsPerRequest,
+    cpuMsPerCall,
   };
   const { p50, p90, p99, max } = result.latencyMs;
   say(
@@ -271,16 +276,23 @@ try {
       `${medians.maxMs} ms; errors ${medians.errors}; ${medians.achievedPerSecond} requests/s; gateway ` +
       `${medians.gatewayCpuMsPerRequest} ms CPU/request, RSS ${medians.gatewayRssMb} MB`,
   );
-  const cpuMedians = printCpuTable(
-    'request (every process but the gateway also works for the dialling campaign)',
-    runs.map((r) => r.cpuMsPerRequest),
+  const cpuMedians =
+    RATE > 0
+      ? printCpuTable(
+          'request (every process but the gateway also works for the dialling campaign)',
+          runs.map((r) => r.cpuMsPerRequest),
+        )
+      : {};
+  const cpuPerCallMedians = printCpuTable(
+    'call dialled in the window (the gateway and the driver: the reads)',
+    runs.map((r) => r.cpuMsPerCall),
   );
   writeResults('reads', {
     settings: { rate: RATE, seconds: SECONDS, runs: RUNS, campaigns: CAMPAIGNS, runningCalls: RUNNING_CALLS },
     unsettledEngines: unsettled,
     machine: { before: loadBefore, after: loadAfter },
     processes: Object.fromEntries(processes),
-    medians: { ...medians, cpuMsPerRequest: cpuMedians },
+    medians: { ...medians, cpuMsPerRequest: cpuMedians, cpuMsPerCall: cpuPerCallMedians },
     warmup,
     runs,
   });
