@@ -1,16 +1,17 @@
 // Benchmark of partner reads (`npm run bench -- reads`): GraphQL queries with an API key at a fixed open-loop rate
-// while a campaign dials. Every process of the platform runs as a child process (e2e/support/platform.ts), the
-// carrier simulator with short calls (0.7-3.5 s) so that callbacks, counter changes and live messages flow all
-// along, at a lower CPU priority (BENCH_SIM_NICE). One tenant has BENCH_CAMPAIGNS (1,000) campaigns, most of them
-// finished, and one of 10,000 calls running (limit 100, at the provider's default 50 calls a second). Its ADMIN creates a VIEWER key with `createApiKey`, as a partner does; the driver then sends, with
-// that key, BENCH_RATE (200) requests a second for BENCH_SECONDS (30), half `campaign(id) { … counters { … } }` of
-// the running campaign, half the dashboard's first page of `campaigns(first: 20)` (counters of each, totalCount).
-// Open loop: each request leaves at its scheduled time whether or not the earlier ones were answered, and its
-// latency is counted from that time, so a stalled gateway shows as latency (no coordinated omission). A warm-up of
-// 5 s, then BENCH_RUNS (3) runs; for each: p50/p90/p99/max latency (overall and per query), errors, the achieved
-// rate, the gateway's CPU per request and its RSS; then the medians, the CPU table of every process (per request;
-// every process but the gateway also works for the campaign) and the JSON in .artifacts/bench/. Needs the stack up
-// (npm run stack -- up && npm run setup). Measures; asserts nothing.
+// while a campaign dials. Every process of the platform runs as a child process (e2e/support/platform.ts), the carrier
+// simulator with short calls (0.7-3.5 s) so that callbacks, counter changes and live messages flow all along, at a
+// lower CPU priority (BENCH_SIM_NICE). One tenant has BENCH_CAMPAIGNS (1,000) campaigns, most of them finished, and one
+// of 10,000 calls running (limit 100, at the provider's default 50 calls a second). Its ADMIN creates a VIEWER key with
+// `createApiKey`, as a partner does; the driver then sends, with that key, BENCH_RATE (200) requests a second for
+// BENCH_SECONDS (30), half `campaign(id) { … counters { … } }` of the running campaign, half the dashboard's first page
+// of `campaigns(first: 20)` (counters of each, totalCount). Open loop: each request leaves at its scheduled time
+// whether or not the earlier ones were answered, and its latency is counted from that time, so a stalled gateway shows
+// as latency (no coordinated omission). A warm-up of 5 s, then BENCH_RUNS (3) runs; for each: p50/p90/p99/max latency
+// (overall and per query), errors, the achieved rate, the gateway's CPU per request and its RSS; then the medians, the
+// CPU table of every process (per request; every process but the gateway also works for the campaign; and per call
+// dialled: BENCH_RATE=0 runs the campaign alone) and the JSON in .artifacts/bench/. Needs the stack up (npm run stack
+// -- up && npm run setup). Measures; asserts nothing.
 import { Agent, request } from 'node:http';
 import { setPriority } from 'node:os';
 import { topicNames } from '@outbound/bus';
@@ -73,7 +74,8 @@ const platform = await startPlatform({
 const gatewayPid = platform.service('gateway').child?.pid as number;
 const processes = benchProcesses(platform);
 // The simulator stands for the carrier, which runs elsewhere in production: BENCH_SIM_NICE (10) lowers its CPU
-// priority so that it takes what the platform leaves (0: the same priority as the platform).
+// priority (its main thread's: Linux sets it per thread) so that it takes what the platform leaves (0: the same
+// priority as the platform).
 setPriority(processes.get('carrier-sim') as number, SIM_NICE);
 
 /** The tenant's finished campaigns (made directly, 25 at a time), then the running one, newest: on the first page. */
