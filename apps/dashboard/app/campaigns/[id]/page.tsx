@@ -299,7 +299,7 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
       )}
 
       <h2>Calls</h2>
-      <div style={{ display: 'flex', gap: '1rem', alignItems: 'end', marginBottom: '0.5rem' }}>
+      <div className="toolbar">
         <StatusFilter
           value={status}
           options={CALL_STATUSES}
