@@ -3,6 +3,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { useClient } from 'urql';
+import { useDisplayZone } from './zone';
 
 // Attempts ended per 10 seconds over the last 15 minutes, drawn with uPlot (a small canvas time-series library).
 // The series is read from the gateway again when the campaign's live counters move (at most every 2 s) and every
@@ -32,6 +33,7 @@ export function ThroughputChart({
   running: boolean;
 }) {
   const client = useClient();
+  const { zone } = useDisplayZone();
   const [buckets, setBuckets] = useState<Bucket[] | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const lastLoad = useRef(0);
@@ -84,13 +86,14 @@ export function ThroughputChart({
           {problem ? `Throughput unavailable: ${problem}` : summary}
         </span>
       </figcaption>
-      <Plot buckets={buckets ?? []} label={summary} />
+      {/* A new zone draws a new chart (uPlot takes its zone when it is created). */}
+      <Plot key={zone} buckets={buckets ?? []} label={summary} zone={zone} />
     </figure>
   );
 }
 
 /** The uPlot canvas, created once and given new data in place; it follows its container's width. */
-function Plot({ buckets, label }: { buckets: Bucket[]; label: string }) {
+function Plot({ buckets, label, zone }: { buckets: Bucket[]; label: string; zone: string }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
 
@@ -105,6 +108,8 @@ function Plot({ buckets, label }: { buckets: Bucket[]; label: string }) {
       {
         width: element.clientWidth,
         height: HEIGHT,
+        // The axis in the page's zone (the campaign's, or the viewer's when they chose it), not the browser's.
+        tzDate: (seconds) => uPlot.tzDate(new Date(seconds * 1000), zone),
         legend: { show: true, live: false },
         cursor: { drag: { x: false, y: false } },
         scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(5, max)] } },
@@ -127,7 +132,7 @@ function Plot({ buckets, label }: { buckets: Bucket[]; label: string }) {
       plot.current?.destroy();
       plot.current = null;
     };
-  }, []);
+  }, [zone]);
 
   useEffect(() => {
     plot.current?.setData([
