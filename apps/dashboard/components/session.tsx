@@ -102,9 +102,14 @@ function Header({ viewer, onSignOut }: { viewer: Viewer; onSignOut: () => void }
           ))}
         </nav>
         <div className="account">
-          <span data-testid="tenant">{viewer.tenantName}</span> · <span className="muted">{viewer.name}</span>
-          <span className="badge" data-testid="role">
-            {viewer.role}
+          <span className="who">
+            <span data-testid="tenant">{viewer.tenantName}</span>
+            <span className="muted">
+              {viewer.name}{' '}
+              <span className="badge" data-testid="role">
+                {viewer.role}
+              </span>
+            </span>
           </span>
           <button type="button" className="secondary small" onClick={onSignOut}>
             Sign out

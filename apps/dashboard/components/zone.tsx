@@ -79,10 +79,10 @@ export function ZoneSwitch() {
         onChange={(e) => choose(e.target.value as ZoneChoice)}
       >
         <option value="campaign">
-          the campaign's zone, {campaignZone} ({zoneName(campaignZone)})
+          {campaignZone} ({zoneName(campaignZone)}), the campaign's
         </option>
         <option value="viewer">
-          my zone, {mine} ({zoneName(mine)})
+          {mine} ({zoneName(mine)}), mine
         </option>
       </select>
     </span>
