@@ -173,18 +173,11 @@ test.describe('times', () => {
 /** A call's "updated" as the page writes it in `zone` (en-US): the time today, else the date and the time. */
 function shown(iso: string, zone: string): string {
   const at = new Date(iso);
-  const dayIn = (d: Date) =>
-    new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeZone: zone }).format(d);
-  if (dayIn(at) !== dayIn(new Date()))
-    return new Intl.DateTimeFormat('en-US', {
-      dateStyle: 'medium',
-      timeStyle: 'short',
-      timeZone: zone,
-    }).format(at);
-  return new Intl.DateTimeFormat('en-US', {
-    hour: 'numeric',
-    minute: '2-digit',
-    second: '2-digit',
-    timeZone: zone,
-  }).format(at);
+  const day = { year: 'numeric', month: 'short', day: 'numeric', timeZone: zone } as const;
+  const dayIn = (d: Date) => new Intl.DateTimeFormat('en-US', day).format(d);
+  const options: Intl.DateTimeFormatOptions =
+    dayIn(at) === dayIn(new Date())
+      ? { hour: 'numeric', minute: '2-digit', second: '2-digit', timeZone: zone }
+      : { ...day, hour: 'numeric', minute: '2-digit' };
+  return new Intl.DateTimeFormat('en-US', options).format(at);
 }

@@ -50,14 +50,17 @@ function dateFormat(zone: string, name: string, options: Intl.DateTimeFormatOpti
   return cached(`${name}:${zone}`, () => new Intl.DateTimeFormat(LOCALE, { ...options, timeZone: zone }));
 }
 
+/** A date with its month by name in every locale ("6 Dec 2026", "Dec 6, 2026", "6. Dez. 2026"). */
+const DAY: Intl.DateTimeFormatOptions = { year: 'numeric', month: 'short', day: 'numeric' };
+
 /** Date and time in `zone`, to the minute: "6 Dec 2026, 18:30" (en-GB), "Dec 6, 2026, 6:30 PM" (en-US). */
 export function dateTime(at: Instant, zone: string): string {
-  return dateFormat(zone, 'dateTime', { dateStyle: 'medium', timeStyle: 'short' }).format(toDate(at));
+  return dateFormat(zone, 'dateTime', { ...DAY, hour: 'numeric', minute: '2-digit' }).format(toDate(at));
 }
 
 /** The day alone in `zone`: "6 Dec 2026". */
 export function day(at: Instant, zone: string): string {
-  return dateFormat(zone, 'day', { dateStyle: 'medium' }).format(toDate(at));
+  return dateFormat(zone, 'day', DAY).format(toDate(at));
 }
 
 /** The time of day in `zone`, to the second (or the millisecond for a call's events). */
