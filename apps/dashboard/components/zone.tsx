@@ -1,5 +1,13 @@
 'use client';
-import { createContext, type ReactNode, useContext, useEffect, useId, useState } from 'react';
+import {
+  createContext,
+  type ReactNode,
+  useContext,
+  useEffect,
+  useId,
+  useLayoutEffect,
+  useState,
+} from 'react';
 import { dateTime, moment, time, viewerZone, zoneName } from '../lib/format';
 
 // The zone a page shows its times in. A campaign's pages show them in the campaign's zone (the zone its business
@@ -12,10 +20,12 @@ const ZONE_CHOICE_KEY = 'outbound-time-zone';
 interface DisplayZone {
   /** The zone every time on the page is shown in. */
   zone: string;
-  /** The campaign's zone, on a campaign's pages. */
+  /** The campaign's zone, on a campaign's pages (once the campaign is read). */
   campaignZone: string | null;
   choice: ZoneChoice;
   choose: (choice: ZoneChoice) => void;
+  /** Said by the page when it has read its campaign (useCampaignZone). */
+  setCampaignZone: (zone: string | null) => void;
 }
 
 const ZoneContext = createContext<DisplayZone | null>(null);
@@ -28,8 +38,12 @@ function storedChoice(): ZoneChoice {
   }
 }
 
-/** Times inside are shown in `campaignZone`, or the viewer's zone when they chose it. */
-export function CampaignZone({ campaignZone, children }: { campaignZone: string; children: ReactNode }) {
+/**
+ * A campaign's page: times inside are shown in the campaign's zone (given by the page through useCampaignZone once
+ * it has read the campaign), or the viewer's when they chose it.
+ */
+export function CampaignZone({ children }: { children: ReactNode }) {
+  const [campaignZone, setCampaignZone] = useState<string | null>(null);
   const [choice, setChoice] = useState<ZoneChoice>('campaign');
   useEffect(() => setChoice(storedChoice()), []);
   const choose = (next: ZoneChoice) => {
@@ -40,10 +54,21 @@ export function CampaignZone({ campaignZone, children }: { campaignZone: string;
       // Storage blocked: the choice holds on this page.
     }
   };
-  const zone = choice === 'viewer' ? viewerZone() : campaignZone;
+  const zone = choice === 'viewer' || !campaignZone ? viewerZone() : campaignZone;
   return (
-    <ZoneContext.Provider value={{ zone, campaignZone, choice, choose }}>{children}</ZoneContext.Provider>
+    <ZoneContext.Provider value={{ zone, campaignZone, choice, choose, setCampaignZone }}>
+      {children}
+    </ZoneContext.Provider>
   );
+}
+
+/**
+ * The campaign's zone for the page's times (inside CampaignZone); null while the campaign is not read yet. Set
+ * before the browser paints: no time is ever drawn in the other zone first.
+ */
+export function useCampaignZone(zone: string | null) {
+  const setCampaignZone = useContext(ZoneContext)?.setCampaignZone;
+  useLayoutEffect(() => setCampaignZone?.(zone), [setCampaignZone, zone]);
 }
 
 /** The page's zone: a campaign's (see CampaignZone), else the viewer's. */
@@ -54,6 +79,7 @@ export function useDisplayZone(): DisplayZone {
       campaignZone: null,
       choice: 'viewer',
       choose: () => {},
+      setCampaignZone: () => {},
     }
   );
 }

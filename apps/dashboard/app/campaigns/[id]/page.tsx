@@ -26,7 +26,7 @@ import { Pager, StatusFilter, useCursors } from '../../../components/paging';
 import { SignedIn, type Viewer } from '../../../components/session';
 import { TargetsImport } from '../../../components/targets';
 import { ThroughputChart } from '../../../components/throughput-chart';
-import { CampaignZone, Time, ZoneSwitch } from '../../../components/zone';
+import { CampaignZone, Time, useCampaignZone, ZoneSwitch } from '../../../components/zone';
 import { useRefetchOnReconnect } from '../../../lib/connection';
 import { count } from '../../../lib/format';
 import { shortZones, zoneSource } from '../../../lib/time-zones';
@@ -158,6 +158,7 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
     if (change && known !== undefined && change.revision > known) refetch({ requestPolicy: 'network-only' });
   }, [change, known, refetch]);
   useRefetchOnReconnect(() => refetch({ requestPolicy: 'network-only' }));
+  useCampaignZone(data?.campaign?.timezone ?? null);
 
   if (error)
     return (
@@ -197,200 +198,206 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
   }
 
   return (
-    <CampaignZone campaignZone={campaign.timezone}>
-      <main>
-        <p>
-          <Link href="/campaigns">← All campaigns</Link>
-        </p>
-        <h1>
-          {campaign.name}{' '}
-          <span className={`badge ${campaign.status}`} data-testid="campaign-status" aria-live="polite">
-            {campaign.status}
-          </span>
-        </h1>
-        <p className="muted">
-          {campaign.timezone} · at most {campaign.maxConcurrentCalls} calls at once, {campaign.callsPerSecond}{' '}
-          per second · <ZoneSwitch />
-        </p>
+    <main>
+      <p>
+        <Link href="/campaigns">← All campaigns</Link>
+      </p>
+      <h1>
+        {campaign.name}{' '}
+        <span className={`badge ${campaign.status}`} data-testid="campaign-status" aria-live="polite">
+          {campaign.status}
+        </span>
+      </h1>
+      <p className="muted">
+        {campaign.timezone} · at most {campaign.maxConcurrentCalls} calls at once, {campaign.callsPerSecond}{' '}
+        per second · <ZoneSwitch />
+      </p>
 
-        <section className="card" aria-label="Counters">
-          <progress max={1} value={counters.progress} aria-label="Progress" /> {percent(counters.progress)}
-          <dl className="counters">
-            {(
-              [
-                ['In progress', counters.inProgress + counters.dialing, 'in-progress'],
-                ['Completed', counters.completed, 'completed'],
-                ['Failed', counters.failed, 'failed'],
-                ['Retrying', counters.retryScheduled, 'retrying'],
-                ['Pending', counters.pending + counters.queued, 'pending'],
-                ['Skipped', counters.skipped, 'skipped'],
-                ['Cancelled', counters.cancelled, 'cancelled'],
-                ['Total', counters.total, 'total'],
-              ] as const
-            ).map(([label, value, key]) => (
-              <div key={key}>
-                <dt>{label}</dt>
-                <dd data-testid={`count-${key}`}>{count(value)}</dd>
-              </div>
-            ))}
-          </dl>
+      <section className="card" aria-label="Counters">
+        <progress max={1} value={counters.progress} aria-label="Progress" /> {percent(counters.progress)}
+        <dl className="counters">
+          {(
+            [
+              ['In progress', counters.inProgress + counters.dialing, 'in-progress'],
+              ['Completed', counters.completed, 'completed'],
+              ['Failed', counters.failed, 'failed'],
+              ['Retrying', counters.retryScheduled, 'retrying'],
+              ['Pending', counters.pending + counters.queued, 'pending'],
+              ['Skipped', counters.skipped, 'skipped'],
+              ['Cancelled', counters.cancelled, 'cancelled'],
+              ['Total', counters.total, 'total'],
+            ] as const
+          ).map(([label, value, key]) => (
+            <div key={key}>
+              <dt>{label}</dt>
+              <dd data-testid={`count-${key}`}>{count(value)}</dd>
+            </div>
+          ))}
+        </dl>
+      </section>
+
+      {campaign.callFlowVersion !== null ? (
+        <FlowResults
+          counters={counters}
+          answerKeys={(campaign.callFlow?.menu?.keys ?? []).flatMap((k) =>
+            k.action === 'RECORD_ANSWER' && k.label ? [{ key: k.key, label: k.label }] : [],
+          )}
+        />
+      ) : (
+        <p className="card" data-testid="no-call-flow">
+          No call flow yet: what an answered call plays is part of the settings, and the campaign cannot start
+          without one.
+        </p>
+      )}
+
+      <ThroughputChart campaignId={id} version={counters.version} running={campaign.status === 'RUNNING'} />
+
+      {canOperate && (
+        <section aria-label="Controls" ref={controls} tabIndex={-1} className="controls">
+          {settingsEditable(campaign.status) && (
+            <Link className="button secondary" href={`/campaigns/${encodeURIComponent(id)}/edit`}>
+              Edit settings
+            </Link>
+          )}
+          {offered(campaign.status).map((c) => (
+            <button
+              key={c}
+              type="button"
+              className={c === 'cancel' ? 'secondary' : undefined}
+              onClick={() => setConfirming(c)}
+            >
+              {c.charAt(0).toUpperCase() + c.slice(1)}
+            </button>
+          ))}
+          {confirming && (
+            <Confirm
+              label={`Confirm ${confirming}`}
+              confirmLabel={`Yes, ${confirming}`}
+              onConfirm={confirm}
+              onCancel={() => setConfirming(null)}
+              restoreFocus={() => controls.current?.focus()}
+            >
+              {confirming.charAt(0).toUpperCase() + confirming.slice(1)} “{campaign.name}”?
+              {confirming === 'cancel' && ' Calls not dialled yet end; this cannot be undone.'}
+            </Confirm>
+          )}
+          {problem && <p role="alert">{problem}</p>}
         </section>
+      )}
 
-        {campaign.callFlowVersion !== null ? (
-          <FlowResults
-            counters={counters}
-            answerKeys={(campaign.callFlow?.menu?.keys ?? []).flatMap((k) =>
-              k.action === 'RECORD_ANSWER' && k.label ? [{ key: k.key, label: k.label }] : [],
-            )}
-          />
-        ) : (
-          <p className="card" data-testid="no-call-flow">
-            No call flow yet: what an answered call plays is part of the settings, and the campaign cannot
-            start without one.
-          </p>
-        )}
+      {showTargets && (
+        <TargetsImport
+          campaignId={id}
+          onImported={() => {
+            refetch({ requestPolicy: 'network-only' });
+            setImported((n) => n + 1);
+          }}
+          closed={
+            targetsOpen(campaign.status)
+              ? null
+              : `The campaign is ${campaign.status}: numbers can no longer be added.`
+          }
+        />
+      )}
 
-        <ThroughputChart campaignId={id} version={counters.version} running={campaign.status === 'RUNNING'} />
-
-        {canOperate && (
-          <section aria-label="Controls" ref={controls} tabIndex={-1} className="controls">
-            {settingsEditable(campaign.status) && (
-              <Link className="button secondary" href={`/campaigns/${encodeURIComponent(id)}/edit`}>
-                Edit settings
-              </Link>
-            )}
-            {offered(campaign.status).map((c) => (
-              <button
-                key={c}
-                type="button"
-                className={c === 'cancel' ? 'secondary' : undefined}
-                onClick={() => setConfirming(c)}
-              >
-                {c.charAt(0).toUpperCase() + c.slice(1)}
-              </button>
-            ))}
-            {confirming && (
-              <Confirm
-                label={`Confirm ${confirming}`}
-                confirmLabel={`Yes, ${confirming}`}
-                onConfirm={confirm}
-                onCancel={() => setConfirming(null)}
-                restoreFocus={() => controls.current?.focus()}
-              >
-                {confirming.charAt(0).toUpperCase() + confirming.slice(1)} “{campaign.name}”?
-                {confirming === 'cancel' && ' Calls not dialled yet end; this cannot be undone.'}
-              </Confirm>
-            )}
-            {problem && <p role="alert">{problem}</p>}
-          </section>
-        )}
-
-        {showTargets && (
-          <TargetsImport
-            campaignId={id}
-            onImported={() => {
-              refetch({ requestPolicy: 'network-only' });
-              setImported((n) => n + 1);
-            }}
-            closed={
-              targetsOpen(campaign.status)
-                ? null
-                : `The campaign is ${campaign.status}: numbers can no longer be added.`
-            }
-          />
-        )}
-
-        <h2>Calls</h2>
-        <div className="toolbar">
-          <StatusFilter
-            value={status}
-            options={CALL_STATUSES}
-            onChange={(next) => {
-              setStatus(next);
+      <h2>Calls</h2>
+      <div className="toolbar">
+        <StatusFilter
+          value={status}
+          options={CALL_STATUSES}
+          onChange={(next) => {
+            setStatus(next);
+            cursors.reset();
+          }}
+        />
+        <label>
+          Number
+          <input
+            type="search"
+            inputMode="tel"
+            placeholder="digits"
+            value={search}
+            onChange={(e) => {
+              setSearch(e.target.value.replace(/[^\d+]/g, ''));
               cursors.reset();
             }}
           />
-          <label>
-            Number
-            <input
-              type="search"
-              inputMode="tel"
-              placeholder="digits"
-              value={search}
-              onChange={(e) => {
-                setSearch(e.target.value.replace(/[^\d+]/g, ''));
-                cursors.reset();
-              }}
-            />
-          </label>
-          <span className="muted">
-            {count(campaign.calls.totalCount)}
-            {campaign.calls.totalCountExact ? '' : '+'} calls
-          </span>
-          {canOperate && (
-            <a className="button secondary" href={campaign.callsCsvPath} download data-testid="export-calls">
-              Export calls (CSV)
-            </a>
-          )}
-        </div>
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Number</th>
-              <th scope="col">Time zone</th>
-              <th scope="col">Status</th>
-              <th scope="col">Attempts</th>
-              <th scope="col">Last outcome</th>
-              <th scope="col">Call flow</th>
-              <th scope="col">Updated</th>
-            </tr>
-          </thead>
-          <tbody>
-            {campaign.calls.edges.map(({ node: read }) => {
-              const change = changes.data?.[read.id];
-              const node = change && change.updatedAt > read.updatedAt ? { ...read, ...change } : read;
-              return (
-                <tr key={node.id} data-testid="call-row">
-                  <td>
-                    <button
-                      type="button"
-                      className="link"
-                      aria-label={`History of ${node.phoneNumber}`}
-                      onClick={() => setHistoryOf({ id: node.id, phoneNumber: node.phoneNumber })}
-                    >
-                      {node.phoneNumber}
-                    </button>
-                  </td>
-                  <td data-testid="call-zones" title={`From ${zoneSource(node.timezoneSource)}`}>
-                    {shortZones(node.timezones)}
-                  </td>
-                  <td>{node.status}</td>
-                  <td>{node.attempts}</td>
-                  <td>{node.lastOutcome ?? '—'}</td>
-                  <td data-testid="call-flow-result">{describeFlowResult(node.flowResult)}</td>
-                  <td>
-                    <Time at={node.updatedAt} />
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-        <Pager cursors={cursors} pageInfo={campaign.calls.pageInfo} />
-        <ImportHistory campaignId={id} version={imported} />
-        {historyOf && (
-          <CallHistoryDialog
-            callId={historyOf.id}
-            phoneNumber={historyOf.phoneNumber}
-            onClose={() => setHistoryOf(null)}
-          />
+        </label>
+        <span className="muted">
+          {count(campaign.calls.totalCount)}
+          {campaign.calls.totalCountExact ? '' : '+'} calls
+        </span>
+        {canOperate && (
+          <a className="button secondary" href={campaign.callsCsvPath} download data-testid="export-calls">
+            Export calls (CSV)
+          </a>
         )}
-      </main>
-    </CampaignZone>
+      </div>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Number</th>
+            <th scope="col">Time zone</th>
+            <th scope="col">Status</th>
+            <th scope="col">Attempts</th>
+            <th scope="col">Last outcome</th>
+            <th scope="col">Call flow</th>
+            <th scope="col">Updated</th>
+          </tr>
+        </thead>
+        <tbody>
+          {campaign.calls.edges.map(({ node: read }) => {
+            const change = changes.data?.[read.id];
+            const node = change && change.updatedAt > read.updatedAt ? { ...read, ...change } : read;
+            return (
+              <tr key={node.id} data-testid="call-row">
+                <td>
+                  <button
+                    type="button"
+                    className="link"
+                    aria-label={`History of ${node.phoneNumber}`}
+                    onClick={() => setHistoryOf({ id: node.id, phoneNumber: node.phoneNumber })}
+                  >
+                    {node.phoneNumber}
+                  </button>
+                </td>
+                <td data-testid="call-zones" title={`From ${zoneSource(node.timezoneSource)}`}>
+                  {shortZones(node.timezones)}
+                </td>
+                <td>{node.status}</td>
+                <td>{node.attempts}</td>
+                <td>{node.lastOutcome ?? '—'}</td>
+                <td data-testid="call-flow-result">{describeFlowResult(node.flowResult)}</td>
+                <td>
+                  <Time at={node.updatedAt} />
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      <Pager cursors={cursors} pageInfo={campaign.calls.pageInfo} />
+      <ImportHistory campaignId={id} version={imported} />
+      {historyOf && (
+        <CallHistoryDialog
+          callId={historyOf.id}
+          phoneNumber={historyOf.phoneNumber}
+          onClose={() => setHistoryOf(null)}
+        />
+      )}
+    </main>
   );
 }
 
 export default function CampaignPage() {
   const { id } = useParams<{ id: string }>();
-  return <SignedIn>{(viewer) => <Detail viewer={viewer} id={decodeURIComponent(id)} />}</SignedIn>;
+  return (
+    <SignedIn>
+      {(viewer) => (
+        <CampaignZone>
+          <Detail viewer={viewer} id={decodeURIComponent(id)} />
+        </CampaignZone>
+      )}
+    </SignedIn>
+  );
 }
