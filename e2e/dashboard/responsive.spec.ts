@@ -45,6 +45,12 @@ test.describe('on a phone', () => {
     await expect(nav.getByRole('link', { name: 'Campaigns' })).toHaveAttribute('aria-current', 'page');
     expect(await fitsWidth(page), 'menu open').toBe(true);
     await screenshot(page, 'phone-menu');
+    // Escape closes it, the focus back on Menu; a link closes it too.
+    await nav.getByRole('link', { name: 'Wallboard' }).focus();
+    await page.keyboard.press('Escape');
+    await expect(nav).toBeHidden();
+    await expect(page.getByRole('button', { name: 'Menu' })).toBeFocused();
+    await page.getByRole('button', { name: 'Menu' }).click();
     await nav.getByRole('link', { name: 'Do not call' }).click();
     await expect(page).toHaveURL(/\/do-not-call$/);
     await expect(nav).toBeHidden();

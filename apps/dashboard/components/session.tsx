@@ -1,7 +1,7 @@
 'use client';
 import Link from 'next/link';
 import { usePathname, useRouter } from 'next/navigation';
-import { type ReactNode, useEffect, useState } from 'react';
+import { type ReactNode, useEffect, useRef, useState } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { useOnCredentialEnded } from '../lib/connection';
 import { ThemeToggle } from './theme-toggle';
@@ -70,17 +70,28 @@ const ADMIN_LINKS: [string, string][] = [
 function Header({ viewer, onSignOut }: { viewer: Viewer; onSignOut: () => void }) {
   const pathname = usePathname();
   const [open, setOpen] = useState(false);
+  const menuButton = useRef<HTMLButtonElement>(null);
   const links = [
     ...LINKS,
     ...(viewer.role === 'ADMIN' ? ADMIN_LINKS : []),
     ...(viewer.kind === 'USER' ? [['/account/password', 'My password'] as [string, string]] : []),
   ];
   return (
-    <header className={open ? 'bar open' : 'bar'}>
+    // Escape closes the open menu (a phone's), focus back on its button.
+    // biome-ignore lint/a11y/noStaticElementInteractions: the header only listens for Escape bubbling from its controls.
+    <header
+      className={open ? 'bar open' : 'bar'}
+      onKeyDown={(e) => {
+        if (e.key !== 'Escape' || !open) return;
+        setOpen(false);
+        menuButton.current?.focus();
+      }}
+    >
       <strong className="brand">Outbound</strong>
       <ThemeToggle />
       <button
         type="button"
+        ref={menuButton}
         className="secondary small menu-toggle"
         aria-expanded={open}
         aria-controls="main-menu"
