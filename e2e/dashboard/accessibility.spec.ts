@@ -1,7 +1,7 @@
 // Every main page checked by axe-core (WCAG 2.1 A and AA rules: labels, names, contrast, landmarks, ARIA use)
 // in the real browser, signed in as an administrator (who sees every control), and the wallboard as a kiosk.
-import { expect, test } from '@playwright/test';
-import { overflowsSideways, tenant, violations } from './support.ts';
+import { expect, type Page, test } from '@playwright/test';
+import { consolePages, overflowsSideways, signIn, tenant, violations } from './support.ts';
 
 test('the console and the wallboard pass the WCAG 2.1 AA rules of axe-core, fit a laptop screen, and load nothing from the internet', async ({
   page,
@@ -27,20 +27,7 @@ test('the console and the wallboard pass the WCAG 2.1 AA rules of axe-core, fit 
   expect(await violations(page), '/campaigns').toEqual([]);
   expect(await overflowsSideways(page), '/campaigns').toBe(false);
 
-  const pages: [string, () => Promise<void>][] = [
-    [`/campaigns/${campaign}`, () => expect(page.getByTestId('call-row').first()).toBeVisible()],
-    ['/campaigns/new', () => expect(page.getByRole('form', { name: 'Campaign settings' })).toBeVisible()],
-    [
-      `/campaigns/${campaign}/edit`,
-      () => expect(page.getByRole('button', { name: 'Save changes' })).toBeVisible(),
-    ],
-    ['/api-keys', () => expect(page.getByRole('form', { name: 'New API key' })).toBeVisible()],
-    ['/dead-letters', () => expect(page.getByTestId('dead-letter-row').first()).toBeVisible()],
-    ['/do-not-call', () => expect(page.getByRole('button', { name: 'Add to the list' })).toBeVisible()],
-    ['/audit', () => expect(page.getByTestId('audit-row').first()).toBeVisible()],
-    [`/wallboard?key=${tenant.keys.VIEWER}`, () => expect(page.getByTestId('connection')).toHaveText(/Live/)],
-  ];
-  for (const [url, ready] of pages) {
+  for (const { url, ready } of consolePages(page)) {
     await page.goto(url);
     await ready();
     expect(await violations(page), url).toEqual([]);
@@ -77,3 +64,44 @@ test('the console and the wallboard pass the WCAG 2.1 AA rules of axe-core, fit 
 
   expect(external).toEqual([]);
 });
+
+test('in the dark theme of the system (prefers-color-scheme) every page passes the same axe-core rules', async ({
+  page,
+}) => {
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.goto('/login');
+  await expect(page.getByRole('button', { name: 'Sign in' })).toBeVisible();
+  expect(await violations(page), '/login (dark)').toEqual([]);
+  await signIn(page, 'ADMIN');
+  for (const { url, ready } of consolePages(page)) {
+    await page.goto(url);
+    await ready();
+    // The dark colours are on: the page's background is dark, not the light theme's.
+    expect(await backgroundLightness(page), url).toBeLessThan(0.2);
+    expect(await violations(page), `${url} (dark)`).toEqual([]);
+  }
+  // The states drawn over the page: a confirmation and a call's history dialog.
+  await page.goto(`/campaigns/${encodeURIComponent(process.env.E2E_DRAFT_CAMPAIGN_ID as string)}`);
+  await page
+    .getByRole('region', { name: 'Controls' })
+    .getByRole('button', { name: 'Start', exact: true })
+    .click();
+  await expect(page.getByRole('alertdialog', { name: 'Confirm start' })).toBeVisible();
+  expect(await violations(page), 'confirmation (dark)').toEqual([]);
+  await page.keyboard.press('Escape');
+  await page
+    .getByTestId('call-row')
+    .first()
+    .getByRole('button', { name: /^History of / })
+    .click();
+  await expect(page.getByRole('dialog')).toContainText('Not dialled yet.');
+  expect(await violations(page), 'history dialog (dark)').toEqual([]);
+});
+
+/** The body's background lightness from 0 (black) to 1 (white), as the browser computed it. */
+function backgroundLightness(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const [r, g, b] = (getComputedStyle(document.body).backgroundColor.match(/\d+/g) ?? []).map(Number);
+    return (Math.max(r ?? 0, g ?? 0, b ?? 0) + Math.min(r ?? 0, g ?? 0, b ?? 0)) / 2 / 255;
+  });
+}

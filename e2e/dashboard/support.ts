@@ -71,3 +71,74 @@ export async function overflowsSideways(page: Page): Promise<boolean> {
     'document.documentElement.scrollWidth > document.documentElement.clientWidth',
   ) as Promise<boolean>;
 }
+
+/**
+ * Every page of the console as an administrator sees it (and the wallboard as a kiosk), each with what shows it is
+ * ready: the accessibility and the phone checks go through the same list.
+ */
+export function consolePages(page: Page): { url: string; name: string; ready: () => Promise<void> }[] {
+  // A draft no test starts: its page keeps every control, its form stays editable.
+  const draft = encodeURIComponent(process.env.E2E_DRAFT_CAMPAIGN_ID as string);
+  return [
+    {
+      url: '/campaigns',
+      name: 'campaigns',
+      ready: () => expect(page.getByTestId('campaign-row').first()).toBeVisible(),
+    },
+    {
+      url: `/campaigns/${draft}`,
+      name: 'campaign',
+      ready: () => expect(page.getByTestId('call-row').first()).toBeVisible(),
+    },
+    {
+      url: '/campaigns/new',
+      name: 'campaign-new',
+      ready: () => expect(page.getByRole('form', { name: 'Campaign settings' })).toBeVisible(),
+    },
+    {
+      url: `/campaigns/${draft}/edit`,
+      name: 'campaign-edit',
+      ready: () => expect(page.getByRole('button', { name: 'Save changes' })).toBeVisible(),
+    },
+    {
+      url: '/api-keys',
+      name: 'api-keys',
+      ready: () => expect(page.getByRole('form', { name: 'New API key' })).toBeVisible(),
+    },
+    {
+      url: '/dead-letters',
+      name: 'dead-letters',
+      ready: () => expect(page.getByTestId('dead-letter-row').first()).toBeVisible(),
+    },
+    {
+      url: '/do-not-call',
+      name: 'do-not-call',
+      ready: () => expect(page.getByRole('button', { name: 'Add to the list' })).toBeVisible(),
+    },
+    {
+      url: '/audit',
+      name: 'audit',
+      ready: () => expect(page.getByTestId('audit-row').first()).toBeVisible(),
+    },
+    {
+      url: '/users',
+      name: 'users',
+      ready: () => expect(page.getByRole('form', { name: 'Invite a user' })).toBeVisible(),
+    },
+    {
+      url: '/webhooks',
+      name: 'webhooks',
+      ready: () => expect(page.getByRole('form', { name: 'New endpoint' })).toBeVisible(),
+    },
+    {
+      url: '/account/password',
+      name: 'my-password',
+      ready: () => expect(page.getByRole('form', { name: 'Change my password' })).toBeVisible(),
+    },
+    {
+      url: `/wallboard?key=${tenant.keys.VIEWER}`,
+      name: 'wallboard',
+      ready: () => expect(page.getByTestId('connection')).toHaveText(/Live/),
+    },
+  ];
+}

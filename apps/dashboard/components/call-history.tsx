@@ -1,7 +1,9 @@
 'use client';
 import { useEffect, useRef } from 'react';
 import { useQuery } from 'urql';
+import { decimal, time } from '../lib/format';
 import { zoneSource } from '../lib/time-zones';
+import { Time, useDisplayZone } from './zone';
 
 // One call's attempts and every status event of each, as the history store (Cassandra/ScyllaDB) has them, in a
 // modal dialog (native <dialog>: focus moves in, Escape closes, focus returns to the row's button).
@@ -53,16 +55,7 @@ interface CallWithHistory {
   history: { attempts: Attempt[] } | null;
 }
 
-const time = (iso: string | null) =>
-  iso
-    ? new Date(iso).toLocaleTimeString('en-GB', {
-        hour: '2-digit',
-        minute: '2-digit',
-        second: '2-digit',
-        fractionalSecondDigits: 3,
-      })
-    : '—';
-const seconds = (ms: number | null) => (ms === null ? '—' : `${(ms / 1000).toFixed(1)} s`);
+const seconds = (ms: number | null) => (ms === null ? '—' : `${decimal(ms / 1000)} s`);
 
 export function CallHistoryDialog({
   callId,
@@ -85,6 +78,8 @@ export function CallHistoryDialog({
     if (element && !element.open) element.showModal();
   }, []);
   const call = data?.node;
+  const { zone } = useDisplayZone();
+  const at = (iso: string | null) => (iso ? time(iso, zone, 'millisecond') : '—');
 
   return (
     // biome-ignore lint/a11y/useKeyWithClickEvents: a click on the backdrop only; Escape closes it for the keyboard.
@@ -131,10 +126,10 @@ export function CallHistoryDialog({
               </h3>
               <p className="muted">
                 {[
-                  a.dispatchedAt && `queued ${time(a.dispatchedAt)}`,
-                  a.dialedAt && `dialled ${time(a.dialedAt)}`,
-                  a.answeredAt && `answered ${time(a.answeredAt)}`,
-                  a.endedAt && `ended ${time(a.endedAt)}`,
+                  a.dispatchedAt && `queued ${at(a.dispatchedAt)}`,
+                  a.dialedAt && `dialled ${at(a.dialedAt)}`,
+                  a.answeredAt && `answered ${at(a.answeredAt)}`,
+                  a.endedAt && `ended ${at(a.endedAt)}`,
                   a.durationMs !== null && `talk ${seconds(a.durationMs)}`,
                   a.error,
                 ]
@@ -153,7 +148,9 @@ export function CallHistoryDialog({
                 <tbody>
                   {a.events.map((e) => (
                     <tr key={e.eventId} data-testid="history-event">
-                      <td>{time(e.occurredAt)}</td>
+                      <td>
+                        <Time at={e.occurredAt} as="millisecond" />
+                      </td>
                       <td>{e.type}</td>
                       <td>{e.outcome ?? '—'}</td>
                       <td>{e.detail ?? (e.durationMs !== null ? `talk ${seconds(e.durationMs)}` : '')}</td>

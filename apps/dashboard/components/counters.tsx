@@ -45,7 +45,7 @@ export function newer(current: Counters | undefined, next: Counters): boolean {
   return !current || BigInt(next.version) > BigInt(current.version);
 }
 
-export const percent = (share: number) => `${Math.round(share * 100)}%`;
+export { percent } from '../lib/format';
 
 const WALLBOARD = `subscription Wallboard { wallboard { ${COUNTER_FIELDS} } }`;
 

@@ -3,6 +3,7 @@ import { useEffect } from 'react';
 import { useQuery } from 'urql';
 import { count } from '../lib/format';
 import { Pager, useCursors } from './paging';
+import { Time } from './zone';
 
 // Every import of a campaign's numbers, newest first: when, by whom, from which file, what became of its rows, and
 // a download of the rows to check (rejected, duplicates, warnings) whenever there are some.
@@ -91,7 +92,9 @@ export function ImportHistory({ campaignId, version }: { campaignId: string; ver
             <tbody>
               {history.edges.map(({ node: i }) => (
                 <tr key={i.id} data-testid="import-row">
-                  <td>{new Date(i.createdAt).toLocaleString('en-GB')}</td>
+                  <td>
+                    <Time at={i.createdAt} as="dateTime" />
+                  </td>
                   <td className="error-text">{i.createdBy ?? '—'}</td>
                   <td className="error-text">{i.fileName ?? 'pasted or API list'}</td>
                   {i.status === 'FAILED' ? (

@@ -1,5 +1,6 @@
 'use client';
 import { useState } from 'react';
+import { when } from '../lib/format';
 
 /** The policy, as the gateway applies it (docs/security.md, Passwords). */
 export const PASSWORD_HINT =
@@ -37,7 +38,7 @@ export function IssuedLink({
           Copy this {link.purpose === 'INVITE' ? 'invitation' : 'password reset'} link for {link.user.email}{' '}
           now: it is not shown again.
         </strong>{' '}
-        It works once, until {new Date(link.expiresAt).toLocaleString('en-GB')}.
+        It works once, until {when(link.expiresAt)}.
       </p>
       <code data-testid="issued-link" className="url">
         {link.url}

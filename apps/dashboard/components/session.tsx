@@ -1,9 +1,10 @@
 'use client';
 import Link from 'next/link';
-import { useRouter } from 'next/navigation';
-import { type ReactNode, useEffect } from 'react';
+import { usePathname, useRouter } from 'next/navigation';
+import { type ReactNode, useEffect, useRef, useState } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { useOnCredentialEnded } from '../lib/connection';
+import { ThemeToggle } from './theme-toggle';
 
 export interface Viewer {
   name: string;
@@ -30,51 +31,102 @@ export function SignedIn({ children }: { children: (viewer: Viewer) => ReactNode
     if (anonymous) router.replace('/login');
   }, [anonymous, router]);
   const [, logout] = useMutation('mutation { logout }');
+  const signOut = async () => {
+    await logout({});
+    router.replace('/login');
+  };
   if (!data?.viewer)
     return (
       <main aria-busy={fetching}>
         {error && !anonymous && <p role="alert">The API could not be reached: {error.message}</p>}
       </main>
     );
-  const viewer = data.viewer;
   return (
     <>
-      <header className="bar">
+      <Header viewer={data.viewer} onSignOut={signOut} />
+      {children(data.viewer)}
+    </>
+  );
+}
+
+/** The pages every viewer has, then an administrator's. */
+const LINKS: [string, string][] = [
+  ['/campaigns', 'Campaigns'],
+  ['/wallboard', 'Wallboard'],
+  ['/do-not-call', 'Do not call'],
+];
+const ADMIN_LINKS: [string, string][] = [
+  ['/users', 'Users'],
+  ['/api-keys', 'API keys'],
+  ['/dead-letters', 'Dead letters'],
+  ['/webhooks', 'Webhooks'],
+  ['/audit', 'Audit'],
+];
+
+/**
+ * One row on a wide screen; on a phone the name, the theme toggle and a Menu button that opens the links and the
+ * account below (globals.css). The current page's link is marked (aria-current).
+ */
+function Header({ viewer, onSignOut }: { viewer: Viewer; onSignOut: () => void }) {
+  const pathname = usePathname();
+  const [open, setOpen] = useState(false);
+  const menuButton = useRef<HTMLButtonElement>(null);
+  const links = [
+    ...LINKS,
+    ...(viewer.role === 'ADMIN' ? ADMIN_LINKS : []),
+    ...(viewer.kind === 'USER' ? [['/account/password', 'My password'] as [string, string]] : []),
+  ];
+  return (
+    // Escape closes the open menu (a phone's), focus back on its button.
+    // biome-ignore lint/a11y/noStaticElementInteractions: the header only listens for Escape bubbling from its controls.
+    <header
+      className={open ? 'bar open' : 'bar'}
+      onKeyDown={(e) => {
+        if (e.key !== 'Escape' || !open) return;
+        setOpen(false);
+        menuButton.current?.focus();
+      }}
+    >
+      <strong className="brand">Outbound</strong>
+      <ThemeToggle />
+      <button
+        type="button"
+        ref={menuButton}
+        className="secondary small menu-toggle"
+        aria-expanded={open}
+        aria-controls="main-menu"
+        onClick={() => setOpen(!open)}
+      >
+        Menu
+      </button>
+      <div className="menu" id="main-menu">
         <nav aria-label="Main">
-          <strong>Outbound</strong>
-          <Link href="/campaigns">Campaigns</Link>
-          <Link href="/wallboard">Wallboard</Link>
-          <Link href="/do-not-call">Do not call</Link>
-          {viewer.role === 'ADMIN' && (
-            <>
-              <Link href="/users">Users</Link>
-              <Link href="/api-keys">API keys</Link>
-              <Link href="/dead-letters">Dead letters</Link>
-              <Link href="/webhooks">Webhooks</Link>
-              <Link href="/audit">Audit</Link>
-            </>
-          )}
-          {viewer.kind === 'USER' && <Link href="/account/password">My password</Link>}
+          {links.map(([href, label]) => (
+            <Link
+              key={href}
+              href={href}
+              aria-current={pathname === href || pathname.startsWith(`${href}/`) ? 'page' : undefined}
+              onClick={() => setOpen(false)}
+            >
+              {label}
+            </Link>
+          ))}
         </nav>
-        <div>
-          <span data-testid="tenant">{viewer.tenantName}</span> · <span className="muted">{viewer.name}</span>{' '}
-          ·{' '}
-          <span className="badge" data-testid="role">
-            {viewer.role}
-          </span>{' '}
-          <button
-            type="button"
-            className="secondary"
-            onClick={async () => {
-              await logout({});
-              router.replace('/login');
-            }}
-          >
+        <div className="account">
+          <span className="who">
+            <span data-testid="tenant">{viewer.tenantName}</span>
+            <span className="muted">
+              {viewer.name}{' '}
+              <span className="badge" data-testid="role">
+                {viewer.role}
+              </span>
+            </span>
+          </span>
+          <button type="button" className="secondary small" onClick={onSignOut}>
             Sign out
           </button>
         </div>
-      </header>
-      {children(viewer)}
-    </>
+      </div>
+    </header>
   );
 }

@@ -3,6 +3,9 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { useClient } from 'urql';
+import { dateTime, decimal, time } from '../lib/format';
+import { useTheme } from './theme-toggle';
+import { useDisplayZone } from './zone';
 
 // Attempts ended per 10 seconds over the last 15 minutes, drawn with uPlot (a small canvas time-series library).
 // The series is read from the gateway again when the campaign's live counters move (at most every 2 s) and every
@@ -32,6 +35,8 @@ export function ThroughputChart({
   running: boolean;
 }) {
   const client = useClient();
+  const { zone } = useDisplayZone();
+  const [theme] = useTheme();
   const [buckets, setBuckets] = useState<Bucket[] | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const lastLoad = useRef(0);
@@ -84,13 +89,14 @@ export function ThroughputChart({
           {problem ? `Throughput unavailable: ${problem}` : summary}
         </span>
       </figcaption>
-      <Plot buckets={buckets ?? []} label={summary} />
+      {/* A new zone or theme draws a new chart (uPlot takes both when it is created). */}
+      <Plot key={`${zone} ${theme}`} buckets={buckets ?? []} label={summary} zone={zone} />
     </figure>
   );
 }
 
 /** The uPlot canvas, created once and given new data in place; it follows its container's width. */
-function Plot({ buckets, label }: { buckets: Bucket[]; label: string }) {
+function Plot({ buckets, label, zone }: { buckets: Bucket[]; label: string; zone: string }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
 
@@ -100,15 +106,35 @@ function Plot({ buckets, label }: { buckets: Bucket[]; label: string }) {
     const style = getComputedStyle(document.documentElement);
     const ok = style.getPropertyValue('--ok').trim() || '#047857';
     const accent = style.getPropertyValue('--accent').trim() || '#1d4ed8';
+    // The axes in the theme's colours, the times written like every other time of the page (lib/format.ts).
+    const axis = {
+      stroke: style.getPropertyValue('--muted').trim() || '#4b5563',
+      grid: { stroke: style.getPropertyValue('--border').trim() || '#d1d5db', width: 1 },
+      ticks: { stroke: style.getPropertyValue('--border').trim() || '#d1d5db', width: 1 },
+    };
+    const DAY = 86_400;
     const bars = uPlot.paths.bars?.({ size: [0.8, 40] });
     plot.current = new uPlot(
       {
         width: element.clientWidth,
         height: HEIGHT,
+        // The axis in the page's zone (the campaign's, or the viewer's when they chose it), not the browser's.
+        tzDate: (seconds) => uPlot.tzDate(new Date(seconds * 1000), zone),
         legend: { show: true, live: false },
         cursor: { drag: { x: false, y: false } },
         scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(5, max)] } },
-        axes: [{}, { size: 40 }],
+        axes: [
+          {
+            ...axis,
+            values: (u, splits) =>
+              splits.map((at) =>
+                (u.scales.x?.max ?? 0) - (u.scales.x?.min ?? 0) > DAY
+                  ? dateTime(at * 1000, zone)
+                  : time(at * 1000, zone, 'minute'),
+              ),
+          },
+          { ...axis, size: 40, values: (_u, splits) => splits.map((v) => decimal(v)) },
+        ],
         series: [
           {},
           { label: 'Ended', stroke: accent, fill: `${accent}55`, paths: bars, points: { show: false } },
@@ -127,7 +153,7 @@ function Plot({ buckets, label }: { buckets: Bucket[]; label: string }) {
       plot.current?.destroy();
       plot.current = null;
     };
-  }, []);
+  }, [zone]);
 
   useEffect(() => {
     plot.current?.setData([

@@ -1,3 +1,5 @@
+import { count } from './format';
+
 // How a call's recipient zones are shown: the zones (a number may be in several: it is called only while the
 // calling window is open in every one) and how they were found (the gateway's TimezoneSource).
 
@@ -28,16 +30,15 @@ export interface TimezoneSourceCounts {
 
 /** An import's zone sources in one sentence, or null when it has none to tell (an import made before they were kept). */
 export function describeZoneSources(c: TimezoneSourceCounts): string | null {
-  const n = (count: number) => count.toLocaleString('en');
   const parts = [
-    c.numberPrefix > 0 && `${n(c.numberPrefix)} from the number's area code or prefix`,
-    c.countryCode > 0 && `${n(c.countryCode)} from the country code`,
-    c.column > 0 && `${n(c.column)} from the timezone column`,
+    c.numberPrefix > 0 && `${count(c.numberPrefix)} from the number's area code or prefix`,
+    c.countryCode > 0 && `${count(c.countryCode)} from the country code`,
+    c.column > 0 && `${count(c.column)} from the timezone column`,
   ].filter(Boolean);
   if (parts.length === 0) return null;
   const empty =
     c.emptyCells > 0
-      ? ` (${n(c.emptyCells)} ${c.emptyCells === 1 ? 'row had an empty timezone cell' : 'rows had an empty timezone cell'}: zones taken from the number)`
+      ? ` (${count(c.emptyCells)} ${c.emptyCells === 1 ? 'row had an empty timezone cell' : 'rows had an empty timezone cell'}: zones taken from the number)`
       : '';
   return `Time zones: ${parts.join(', ')}${empty}.`;
 }

@@ -2,6 +2,7 @@
 import { type FormEvent, useState } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { SignedIn, type Viewer } from '../../components/session';
+import { when } from '../../lib/format';
 
 const KEYS = '{ apiKeys { id name prefix role createdAt lastUsedAt expiresAt revokedAt } }';
 const CREATE = `mutation Create($name: String!, $role: Role!) {
@@ -20,8 +21,6 @@ interface ApiKey {
   expiresAt: string | null;
   revokedAt: string | null;
 }
-
-const day = (iso: string | null) => (iso ? new Date(iso).toLocaleString('en-GB') : '—');
 
 function Keys() {
   const [{ data, error }, refetch] = useQuery<{ apiKeys: ApiKey[] }>({ query: KEYS });
@@ -94,9 +93,9 @@ function Keys() {
                 <code>{key.prefix}</code>
               </td>
               <td>{key.role}</td>
-              <td>{day(key.createdAt)}</td>
-              <td>{day(key.lastUsedAt)}</td>
-              <td>{key.revokedAt ? `revoked ${day(key.revokedAt)}` : 'active'}</td>
+              <td>{when(key.createdAt)}</td>
+              <td>{when(key.lastUsedAt)}</td>
+              <td>{key.revokedAt ? `revoked ${when(key.revokedAt)}` : 'active'}</td>
               <td>
                 {!key.revokedAt && (
                   <button

@@ -3,6 +3,7 @@ import { Fragment, useState } from 'react';
 import { useQuery } from 'urql';
 import { Pager, useCursors } from '../../components/paging';
 import { SignedIn } from '../../components/session';
+import { when } from '../../lib/format';
 
 // Who did what, to which object, when: every change made through the API (ADMIN only).
 
@@ -103,7 +104,7 @@ function Audit() {
           {entries.map((e) => (
             <Fragment key={e.id}>
               <tr data-testid="audit-row">
-                <td>{new Date(e.createdAt).toLocaleString('en-GB')}</td>
+                <td>{when(e.createdAt)}</td>
                 <td>{e.actorName ?? e.actorType}</td>
                 <td>{e.action}</td>
                 <td>
@@ -116,7 +117,7 @@ function Audit() {
                     className="secondary small"
                     aria-expanded={open === e.id}
                     aria-controls={`audit-${e.id}`}
-                    aria-label={`Details of ${e.action} at ${new Date(e.createdAt).toLocaleTimeString('en-GB')}`}
+                    aria-label={`Details of ${e.action} at ${when(e.createdAt)}`}
                     onClick={() => setOpen(open === e.id ? null : e.id)}
                   >
                     Details

@@ -81,7 +81,7 @@ function CampaignList({ viewer }: { viewer: Viewer }) {
           </Link>
         )}
       </div>
-      <div style={{ display: 'flex', gap: '1rem', alignItems: 'end', marginBottom: '1rem' }}>
+      <div className="toolbar">
         <StatusFilter
           value={status}
           options={STATUSES}

@@ -4,6 +4,7 @@ import { useClient, useQuery } from 'urql';
 import { Confirm } from '../../components/confirm';
 import { Pager, useCursors } from '../../components/paging';
 import { SignedIn } from '../../components/session';
+import { when } from '../../lib/format';
 
 // Messages the pipeline could not process (invariant 5: nothing is lost): what they were, why they failed, and a
 // replay to the topic they came from once the cause is fixed. ADMIN only (the gateway refuses everyone else).
@@ -56,7 +57,6 @@ interface DeadLetter {
   lastReplayedBy: string | null;
 }
 
-const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString('en-GB') : '—');
 const FILTERS = { all: null, waiting: false, replayed: true } as const;
 type Filter = keyof typeof FILTERS;
 

@@ -5,6 +5,7 @@ import { Confirm } from '../../components/confirm';
 import { Pager, useCursors } from '../../components/paging';
 import { SignedIn, type Viewer } from '../../components/session';
 import { UploadProgress } from '../../components/upload-progress';
+import { when } from '../../lib/format';
 import { pastedNumbers } from '../../lib/pasted';
 import { uploadFile } from '../../lib/upload';
 
@@ -251,7 +252,7 @@ function DoNotCall({ viewer }: { viewer: Viewer }) {
             <tr key={entry.phoneNumber} data-testid="dnc-row">
               <td>{entry.phoneNumber}</td>
               <td>{entry.reason || '—'}</td>
-              <td>{new Date(entry.createdAt).toLocaleString('en-GB')}</td>
+              <td>{when(entry.createdAt)}</td>
               {canChange && (
                 <td>
                   {removing === entry.phoneNumber ? (

@@ -3,6 +3,7 @@ import Link from 'next/link';
 import { type FormEvent, useEffect, useState } from 'react';
 import { useClient, useMutation } from 'urql';
 import { PASSWORD_HINT, PasswordProblems } from '../../components/passwords';
+import { when } from '../../lib/format';
 
 // Where a password link leads (an invitation or a reset, `/set-password#token=…`): no sign-in needed. The token is
 // read from the fragment, which no server ever receives, and taken out of the address bar and history at once.
@@ -93,7 +94,7 @@ export default function SetPasswordPage() {
           <form className="stack" onSubmit={submit} aria-describedby="password-hint">
             <p>
               {info.name} ({info.email}), {info.tenantName}. This link works once, until{' '}
-              {new Date(info.expiresAt).toLocaleString('en-GB')}.
+              {when(info.expiresAt)}.
             </p>
             <input type="hidden" autoComplete="username" value={info.email} readOnly />
             <label>

@@ -4,6 +4,7 @@ import { type CombinedError, useMutation, useQuery } from 'urql';
 import { Confirm } from '../../components/confirm';
 import { IssuedLink } from '../../components/passwords';
 import { SignedIn, type Viewer } from '../../components/session';
+import { when } from '../../lib/format';
 
 // The tenant's people, for its ADMINs: invite (a one-time link to hand over), change roles, disable and enable,
 // reset a password (another link), see and end sessions. Every change is in the audit trail.
@@ -56,7 +57,6 @@ interface Link {
 /** A mutation's result union: the data, or an expected failure with its message. */
 type Outcome<T> = (T & { message?: undefined }) | { message: string };
 
-const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString('en-GB') : '—');
 const failure = (error: CombinedError | undefined) => error?.graphQLErrors[0]?.message ?? error?.message;
 
 /** Runs a mutation and answers its failure (an error, or an Error member of its union) as a message, else null. */

@@ -10,6 +10,7 @@ import {
   useWallboardCounters,
 } from '../../components/counters';
 import { useConnected, useRefetchOnReconnect } from '../../lib/connection';
+import { count } from '../../lib/format';
 
 /** What the tiles on the board are now: after a reconnection, their campaigns may have ended meanwhile. */
 const REFRESH = `query WallboardRefresh($ids: [ID!]!) {
@@ -139,7 +140,7 @@ function Figure({ label, value, testId }: { label: string; value: number; testId
   return (
     <div>
       <div className="number" data-testid={testId}>
-        {value.toLocaleString('en')}
+        {count(value)}
       </div>
       <div className="caption">{label}</div>
     </div>

@@ -4,6 +4,7 @@ import { useClient, useQuery } from 'urql';
 import { Confirm } from '../../components/confirm';
 import { Pager, StatusFilter, useCursors } from '../../components/paging';
 import { SignedIn } from '../../components/session';
+import { when } from '../../lib/format';
 
 // Partner webhooks (ADMIN): endpoints that are told when calls end, campaigns change status and numbers opt out,
 // signed with the Standard Webhooks scheme (docs/webhooks.md); each endpoint's delivery log, with redelivery.
@@ -84,7 +85,6 @@ interface Delivery {
   createdAt: string;
 }
 
-const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString('en-GB') : '—');
 const firstError = (error: { graphQLErrors: { message: string }[]; message: string }) =>
   error.graphQLErrors[0]?.message ?? error.message;
 

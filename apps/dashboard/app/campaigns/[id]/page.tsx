@@ -26,6 +26,7 @@ import { Pager, StatusFilter, useCursors } from '../../../components/paging';
 import { SignedIn, type Viewer } from '../../../components/session';
 import { TargetsImport } from '../../../components/targets';
 import { ThroughputChart } from '../../../components/throughput-chart';
+import { CampaignZone, Time, useCampaignZone, ZoneSwitch } from '../../../components/zone';
 import { useRefetchOnReconnect } from '../../../lib/connection';
 import { count } from '../../../lib/format';
 import { shortZones, zoneSource } from '../../../lib/time-zones';
@@ -157,6 +158,7 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
     if (change && known !== undefined && change.revision > known) refetch({ requestPolicy: 'network-only' });
   }, [change, known, refetch]);
   useRefetchOnReconnect(() => refetch({ requestPolicy: 'network-only' }));
+  useCampaignZone(data?.campaign?.timezone ?? null);
 
   if (error)
     return (
@@ -208,7 +210,7 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
       </h1>
       <p className="muted">
         {campaign.timezone} · at most {campaign.maxConcurrentCalls} calls at once, {campaign.callsPerSecond}{' '}
-        per second
+        per second · <ZoneSwitch />
       </p>
 
       <section className="card" aria-label="Counters">
@@ -299,7 +301,7 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
       )}
 
       <h2>Calls</h2>
-      <div style={{ display: 'flex', gap: '1rem', alignItems: 'end', marginBottom: '0.5rem' }}>
+      <div className="toolbar">
         <StatusFilter
           value={status}
           options={CALL_STATUSES}
@@ -366,7 +368,9 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
                 <td>{node.attempts}</td>
                 <td>{node.lastOutcome ?? '—'}</td>
                 <td data-testid="call-flow-result">{describeFlowResult(node.flowResult)}</td>
-                <td>{new Date(node.updatedAt).toLocaleTimeString('en-GB')}</td>
+                <td>
+                  <Time at={node.updatedAt} />
+                </td>
               </tr>
             );
           })}
@@ -387,5 +391,13 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
 
 export default function CampaignPage() {
   const { id } = useParams<{ id: string }>();
-  return <SignedIn>{(viewer) => <Detail viewer={viewer} id={decodeURIComponent(id)} />}</SignedIn>;
+  return (
+    <SignedIn>
+      {(viewer) => (
+        <CampaignZone>
+          <Detail viewer={viewer} id={decodeURIComponent(id)} />
+        </CampaignZone>
+      )}
+    </SignedIn>
+  );
 }
