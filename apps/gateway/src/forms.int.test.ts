@@ -2,7 +2,7 @@
 // clear error naming the field), a caller ID written with spaces is cleaned to E.164, the tenant's default zone is a
 // setting, and the audit trail is filtered by who and when and names its objects.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addTargets, dataOf, issuesOf, type Row, rowId } from './testing/campaign-fixtures.ts';
+import { addTargets, dataOf, globalId, issuesOf, type Row, rowId } from './testing/campaign-fixtures.ts';
 import {
   createCampaign,
   createTenant,
@@ -94,8 +94,8 @@ describe('tenant settings', () => {
   });
 });
 
-const AUDIT = `query($actorId: String, $from: DateTime, $to: DateTime) {
-  auditLog(first: 50, actorId: $actorId, from: $from, to: $to) {
+const AUDIT = `query($actor: ID, $from: DateTime, $to: DateTime) {
+  auditLog(first: 50, actor: $actor, from: $from, to: $to) {
     edges { node { action actorId targetType targetName createdAt } }
   }
 }`;
@@ -122,7 +122,7 @@ describe('auditLog', () => {
     const named = await createCampaign(t, a.tokens.ADMIN, { name: 'Winter reminders' });
     const after = new Date(Date.now() + 1);
 
-    const byAdmin = await audit({ actorId: a.users.ADMIN.id });
+    const byAdmin = await audit({ actor: globalId('User', a.users.ADMIN.id) });
     expect(byAdmin.length).toBeGreaterThan(0);
     expect(byAdmin.every((e) => e.actorId === a.users.ADMIN.id)).toBe(true);
     expect(byAdmin[0]).toMatchObject({
@@ -134,9 +134,9 @@ describe('auditLog', () => {
 
     const inRange = await audit({ from: before.toISOString(), to: after.toISOString() });
     expect(inRange.map((e) => e.action)).toEqual(['campaign.create']);
-    expect(await audit({ to: before.toISOString(), actorId: a.users.ADMIN.id })).not.toContainEqual(
-      expect.objectContaining({ targetName: 'Winter reminders' }),
-    );
+    expect(
+      await audit({ to: before.toISOString(), actor: globalId('User', a.users.ADMIN.id) }),
+    ).not.toContainEqual(expect.objectContaining({ targetName: 'Winter reminders' }));
   });
 
   it('refuses a range that ends before it starts, naming the field', async () => {

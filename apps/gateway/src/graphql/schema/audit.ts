@@ -5,6 +5,8 @@ import { builder } from '../builder.ts';
 import type { GraphQLContext } from '../context.ts';
 import { badInput } from '../errors.ts';
 import { perRequest } from '../per-request.ts';
+import { ApiKeyRef } from './api-keys.ts';
+import { UserRef } from './people.ts';
 
 /** The readable name of an actor, looked up once per request (a page of entries has few distinct actors). */
 export function actorName(ctx: GraphQLContext, type: string, id: string | null): Promise<string | null> {
@@ -90,14 +92,18 @@ builder.queryFields((t) => ({
     cursor: 'id',
     authScopes: { admin: true },
     description:
-      "Your tenant's audit trail, newest first; filtered by action, target, who did it (`actorId`: a user's or API " +
-      "key's id) and when (`from` inclusive, `to` exclusive).",
+      "Your tenant's audit trail, newest first; filtered by action, target, who did it (`actor`: a user or an API " +
+      'key) and when (`from` inclusive, `to` exclusive).',
     maxSize: 200,
     defaultSize: 50,
     args: {
       action: t.arg.string({ required: false, validate: z.string().max(100) }),
       targetId: t.arg.string({ required: false, validate: z.string().max(100) }),
-      actorId: t.arg.string({ required: false, validate: z.string().max(100) }),
+      actor: t.arg.globalID({
+        required: false,
+        for: [UserRef, ApiKeyRef],
+        description: 'Only what this user or API key did.',
+      }),
       from: t.arg({ type: 'DateTime', required: false }),
       to: t.arg({ type: 'DateTime', required: false }),
     },
@@ -107,7 +113,7 @@ builder.queryFields((t) => ({
       const where: Prisma.AuditLogEntryWhereInput = { tenantId: ctx.viewer?.tenantId };
       if (args.action) where.action = args.action;
       if (args.targetId) where.targetId = args.targetId;
-      if (args.actorId) where.actorId = args.actorId;
+      if (args.actor) where.actorId = args.actor.id;
       if (args.from || args.to)
         where.createdAt = { ...(args.from ? { gte: args.from } : {}), ...(args.to ? { lt: args.to } : {}) };
       return ctx.deps.prisma.auditLogEntry.findMany({ ...query, where, orderBy: { id: 'desc' } });
