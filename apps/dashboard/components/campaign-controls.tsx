@@ -30,8 +30,8 @@ const offered = (status: string) =>
 /** Why a campaign cannot start yet (empty: it can). */
 export function startBlockers(campaign: { callFlowVersion: number | null }, numbers: number): string[] {
   const reasons: string[] = [];
-  if (numbers === 0) reasons.push('it has no numbers yet: add some below');
-  if (campaign.callFlowVersion === null) reasons.push('it has no call flow: add one in Edit settings');
+  if (numbers === 0) reasons.push('no numbers (add them below)');
+  if (campaign.callFlowVersion === null) reasons.push('no call flow (add one in Edit settings)');
   return reasons;
 }
 
@@ -94,7 +94,7 @@ export function CampaignControls({
       {commands.includes('cancel') && <div className="controls-danger">{button('cancel')}</div>}
       {blockers.length > 0 && (
         <p id="start-blocked" className="start-blocked" data-testid="start-blocked">
-          Cannot start yet: {blockers.join('; ')}.
+          It cannot start yet: the campaign has {blockers.join(' and ')}.
         </p>
       )}
       {confirming && (
