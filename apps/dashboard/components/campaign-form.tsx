@@ -795,17 +795,24 @@ function DiallingWarning({
   outlook: NonNullable<ReturnType<typeof outlookOf>>;
   draft: Draft;
 }) {
-  const window = `${draft.callingStart}–${draft.callingEnd}`;
-  const country = draft.defaultRegion.trim().toUpperCase();
-  const why = outlook.businessHoursToday
-    ? `whenever the business hours are open then, the calling window (${window} in each recipient's own zone) is closed in every time zone of ${country}`
-    : 'the business hours are closed for all of that time';
+  const region = draft.defaultRegion.trim().toUpperCase();
+  const country = new Intl.DisplayNames(undefined, { type: 'region' }).of(region) ?? region;
+  const zone = draft.timezone.replaceAll('_', ' ');
+  const closed = `the calling window (${draft.callingStart}–${draft.callingEnd} in the recipients' own time) is closed everywhere in ${country}`;
+  if (!outlook.firstDialAt)
+    return (
+      <div className="form-warning" role="status" data-testid="dialling-warning">
+        <strong>No call would ever be made:</strong> whenever the business hours are open ({zone}), {closed}.
+        Widen the business hours or the calling window, or change the time zone.
+      </div>
+    );
   return (
     <div className="form-warning" role="status" data-testid="dialling-warning">
-      <strong>Nothing would be dialled in the next 24 hours:</strong> {why}.{' '}
-      {outlook.firstDialAt
-        ? `The first call could be made ${weekdayTime(outlook.firstDialAt, draft.timezone)} (${draft.timezone.replaceAll('_', ' ')}).`
-        : 'These hours never meet the calling window: no call would ever be made. Widen the business hours or the calling window, or change the time zone.'}
+      <strong>Nothing would be dialled in the next 24 hours:</strong>{' '}
+      {outlook.businessHoursToday
+        ? `during the business hours then, ${closed}`
+        : 'the business hours are closed'}
+      . The first call could be made {weekdayTime(outlook.firstDialAt, draft.timezone)} ({zone}).
     </div>
   );
 }
