@@ -253,7 +253,7 @@ function outlookOf(
   const week = diallingOutlook(hours, zones, now, 7 * 24 * 3_600_000);
   if (week.firstDialAt && week.firstDialAt.getTime() - now.getTime() < 24 * 3_600_000) return null;
   const day = diallingOutlook(hours, zones, now);
-  return { firstDialAt: week.firstDialAt, businessHoursToday: day.businessHoursAt !== null, zones };
+  return { firstDialAt: week.firstDialAt, businessHoursToday: day.businessHoursAt !== null };
 }
 
 /** The retried outcomes given a first delay of their own, in the order they are sent (`outcomeDelays.N`). */

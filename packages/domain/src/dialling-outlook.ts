@@ -1,10 +1,10 @@
 import ct from 'countries-and-timezones';
-import { localTime } from './time-zones.ts';
+import { isValidTimeZone, localTime } from './time-zones.ts';
 import { type DailyWindow, isWithinBusinessHours, type WeeklyWindow } from './windows.ts';
 
-/** The zones a country's numbers may be in (IANA names; empty for an unknown country). */
+/** The zones a country's numbers may be in (IANA names this runtime knows; empty for an unknown country). */
 export function countryZones(region: string): string[] {
-  return ct.getCountry(region.toUpperCase())?.timezones ?? [];
+  return (ct.getCountry(region.toUpperCase())?.timezones ?? []).filter(isValidTimeZone);
 }
 
 export interface DiallingOutlook {

@@ -48,6 +48,7 @@ const STATS = `subscription Stats($id: ID!) {
 const CALL_UPDATES = `subscription Calls($id: ID!) {
   callUpdates(campaignId: $id) { call status attempts lastOutcome updatedAt }
 }`;
+/** Numbers can be added until the campaign ends. */
 const targetsOpen = (status: string) => openForTargets(status as CampaignStatusName);
 const CALL_STATUSES = [
   'PENDING',
