@@ -163,8 +163,9 @@ test('an admin creates a key for a wall screen (shown once), and revoking it tak
   await board.goto(`/wallboard?key=${key}`);
   await expect(board.getByTestId('connection')).toHaveText(/Live/);
 
-  page.once('dialog', (dialog) => void dialog.accept());
+  // Revoked through the app's own confirmation (no browser dialog).
   await row.getByRole('button', { name: 'Revoke Lobby screen' }).click();
+  await row.getByRole('alertdialog').getByRole('button', { name: 'Yes, revoke' }).click();
   await expect(row).toContainText('revoked');
   // Every gateway closes the key's sockets; reconnecting with it is refused.
   await expect(board.getByTestId('connection')).toHaveText(/Reconnecting/);

@@ -96,7 +96,7 @@ test('a number opted out in the dashboard is skipped by the campaign that holds 
     .first()
     .getByRole('button', { name: /^Details of doNotCall.remove/ })
     .click();
-  await expect(admin.locator('pre')).toContainText(OPTED_OUT);
+  await expect(admin.getByTestId('audit-details')).toContainText(OPTED_OUT);
   await screenshot(admin, 'audit', true);
   await adminContext.close();
 });

@@ -1,5 +1,15 @@
 'use client';
-import { formatTimeOfDay, parseTimeOfDay, RETRYABLE_OUTCOMES, ZCampaignSettings } from '@outbound/domain';
+import {
+  cleanE164,
+  countryZones,
+  diallingOutlook,
+  formatTimeOfDay,
+  parseTimeOfDay,
+  RETRYABLE_OUTCOMES,
+  retryPreview,
+  ZCampaignSettings,
+  ZRetryPolicy,
+} from '@outbound/domain';
 import { type FormEvent, type InputHTMLAttributes, useId, useMemo, useRef, useState } from 'react';
 import {
   type CallFlowValue,
@@ -9,6 +19,7 @@ import {
   type FlowDraft,
   flowDraftOf,
 } from '../lib/call-flow';
+import { duration, weekdayTime } from '../lib/format';
 import { Field, fieldId } from './field';
 import { FlowEditor } from './flow-editor';
 
@@ -78,7 +89,8 @@ interface Draft {
   maxAttempts: string;
   baseDelaySeconds: string;
   maxDelayMinutes: string;
-  jitter: string;
+  /** Percent (0-100); the API's jitter is a fraction. */
+  jitterPercent: string;
   retryOn: string[];
   /** An outcome's own first delay in seconds ('' = the common one). */
   outcomeDelaySeconds: Record<string, string>;
@@ -114,11 +126,11 @@ function toLocalInput(iso: string | null): string {
 
 let nextKey = 0;
 
-function draftOf(value: CampaignSettingsValue | null): Draft {
+function draftOf(value: CampaignSettingsValue | null, defaultZone: string | null): Draft {
   const v = value ?? {
     name: '',
     description: '',
-    timezone: browserTimeZone(),
+    timezone: defaultZone ?? browserTimeZone(),
     businessHours: [1, 2, 3, 4, 5].map((day) => ({ day, start: '09:00', end: '17:00' })),
     callingWindow: { start: '08:00', end: '21:00' },
     defaultRegion: 'US',
@@ -150,7 +162,7 @@ function draftOf(value: CampaignSettingsValue | null): Draft {
     maxAttempts: String(v.retryPolicy.maxAttempts),
     baseDelaySeconds: String(v.retryPolicy.baseDelayMs / 1000),
     maxDelayMinutes: String(v.retryPolicy.maxDelayMs / 60_000),
-    jitter: String(v.retryPolicy.jitter),
+    jitterPercent: String(Math.round(v.retryPolicy.jitter * 1000) / 10),
     retryOn: v.retryPolicy.retryOn,
     outcomeDelaySeconds: Object.fromEntries(
       v.retryPolicy.outcomeDelays.map((o) => [o.outcome, String(o.baseDelayMs / 1000)]),
@@ -186,7 +198,7 @@ function settingsOf(d: Draft): { settings: CampaignSettingsInput; issues: Issues
       maxAttempts: number('retryPolicy.maxAttempts', d.maxAttempts),
       baseDelayMs: number('retryPolicy.baseDelayMs', d.baseDelaySeconds, 1000),
       maxDelayMs: number('retryPolicy.maxDelayMs', d.maxDelayMinutes, 60_000),
-      jitter: number('retryPolicy.jitter', d.jitter),
+      jitter: number('retryPolicy.jitter', d.jitterPercent, 0.01),
       retryOn: d.retryOn,
       outcomeDelays: ownDelays(d).map((outcome, i) => ({
         outcome,
@@ -213,7 +225,35 @@ function settingsOf(d: Draft): { settings: CampaignSettingsInput; issues: Issues
     }
   }
   for (const [path, message] of Object.entries(flow?.issues ?? {})) issues[path] ??= message;
-  return { settings, issues: byOutcome(issues, ownDelays(d)) };
+  return { settings, issues: inFormUnits(byOutcome(issues, ownDelays(d))) };
+}
+
+/** Issues as the form's fields read: the jitter is typed in percent where the API's rule speaks of a fraction. */
+function inFormUnits(issues: Issues): Issues {
+  const jitter = issues['retryPolicy.jitter'];
+  return jitter === 'must be between 0 and 1'
+    ? { ...issues, 'retryPolicy.jitter': 'must be between 0 and 100 %' }
+    : issues;
+}
+
+/** The first time a call could be dialled, over a week from now (null: never; a warning if not in the next 24 h). */
+function outlookOf(
+  d: Pick<Draft, 'windows' | 'timezone' | 'callingStart' | 'callingEnd' | 'defaultRegion'>,
+  now: Date,
+) {
+  const start = parseTimeOfDay(d.callingStart);
+  const end = parseTimeOfDay(d.callingEnd);
+  const zones = countryZones(d.defaultRegion.trim());
+  const businessHours = d.windows.filter(
+    (w) => parseTimeOfDay(w.start) !== null && parseTimeOfDay(w.end) !== null,
+  );
+  if (start === null || end === null || start >= end || zones.length === 0 || businessHours.length === 0)
+    return null;
+  const hours = { businessHours, timezone: d.timezone, callingWindow: { start, end } };
+  const week = diallingOutlook(hours, zones, now, 7 * 24 * 3_600_000);
+  if (week.firstDialAt && week.firstDialAt.getTime() - now.getTime() < 24 * 3_600_000) return null;
+  const day = diallingOutlook(hours, zones, now);
+  return { firstDialAt: week.firstDialAt, businessHoursToday: day.businessHoursAt !== null };
 }
 
 /** The retried outcomes given a first delay of their own, in the order they are sent (`outcomeDelays.N`). */
@@ -243,18 +283,24 @@ function fieldOf(path: string): string {
 
 export function CampaignForm({
   initial,
+  defaultZone = null,
+  onMakeZoneDefault,
   campaignId,
   submitLabel,
   onSubmit,
 }: {
   initial: CampaignSettingsValue | null;
+  /** The tenant's default zone, for a new campaign (null: the browser's). */
+  defaultZone?: string | null;
+  /** Makes a zone the tenant's default (offered to an ADMIN). */
+  onMakeZoneDefault?: (zone: string) => Promise<void>;
   /** The saved campaign (its targets can be previewed); absent for a new one. */
   campaignId?: string;
   submitLabel: string;
   /** Sends the settings; resolves to the server's issues (empty when it was saved) or a general error message. */
   onSubmit: (settings: CampaignSettingsInput) => Promise<{ issues?: Issues; error?: string } | undefined>;
 }) {
-  const [draft, setDraft] = useState<Draft>(() => draftOf(initial));
+  const [draft, setDraft] = useState<Draft>(() => draftOf(initial, defaultZone));
   const [issues, setIssues] = useState<Issues>({});
   const [submitted, setSubmitted] = useState(false);
   const [saving, setSaving] = useState(false);
@@ -298,6 +344,12 @@ export function CampaignForm({
   }
 
   const problems = Object.entries(issues);
+  const { windows, timezone, callingStart, callingEnd, defaultRegion } = draft;
+  const outlook = useMemo(
+    () => outlookOf({ windows, timezone, callingStart, callingEnd, defaultRegion }, new Date()),
+    [windows, timezone, callingStart, callingEnd, defaultRegion],
+  );
+  const cleanedCallerId = cleanE164(draft.callerId);
   const issueAt = (field: string) =>
     problems.find(([path]) => fieldOf(path) === field || path === field)?.[1];
 
@@ -368,7 +420,10 @@ export function CampaignForm({
           )}
         </Field>
         {text('callerId', 'Caller ID', {
-          hint: 'The number recipients see, in E.164 form such as +14155550100.',
+          hint:
+            cleanedCallerId !== draft.callerId.trim() && /^\+\d+$/.test(cleanedCallerId)
+              ? `The number recipients see: saved as ${cleanedCallerId}.`
+              : 'The number recipients see, with + and its country code, e.g. +1 415 555 0100.',
           attrs: { type: 'tel', autoComplete: 'off' },
         })}
         {text('defaultRegion', 'Default country', {
@@ -401,7 +456,11 @@ export function CampaignForm({
         <legend>When to call</legend>
         <Field
           label="Time zone"
-          hint="Business hours are in this zone."
+          hint={
+            draft.timezone === defaultZone
+              ? "Business hours are in this zone, your organisation's default."
+              : 'Business hours are in this zone.'
+          }
           path="timezone"
           issue={issueAt('timezone')}
         >
@@ -415,6 +474,18 @@ export function CampaignForm({
             </select>
           )}
         </Field>
+        {onMakeZoneDefault && draft.timezone !== defaultZone && (
+          <p>
+            <button
+              type="button"
+              className="secondary small"
+              onClick={() => onMakeZoneDefault(draft.timezone)}
+              data-testid="make-zone-default"
+            >
+              Make {draft.timezone.replaceAll('_', ' ')} the default for new campaigns
+            </button>
+          </p>
+        )}
         <BusinessHoursEditor
           windows={draft.windows}
           issueAt={issueAt}
@@ -429,6 +500,7 @@ export function CampaignForm({
           })}
           {text('callingEnd', 'Calling window until', { path: 'callingWindow.end', attrs: TIME_OF_DAY })}
         </div>
+        {outlook && <DiallingWarning outlook={outlook} draft={draft} />}
         <div className="field-row">
           {text('scheduledStart', 'Scheduled start', {
             path: 'scheduledStartAt',
@@ -476,10 +548,10 @@ export function CampaignForm({
             path: 'retryPolicy.maxDelayMs',
             attrs: { ...DECIMAL, min: 0 },
           })}
-          {text('jitter', 'Jitter (0–1)', {
+          {text('jitterPercent', 'Jitter (%)', {
             path: 'retryPolicy.jitter',
-            hint: 'Share of the wait taken off at random, to spread retries.',
-            attrs: { ...DECIMAL, step: 0.05, min: 0, max: 1 },
+            hint: 'Up to this much of each wait is taken off at random, to spread retries (0–100).',
+            attrs: { ...WHOLE_NUMBER, step: 5, min: 0, max: 100 },
           })}
         </div>
         <fieldset
@@ -543,6 +615,7 @@ export function CampaignForm({
             );
           })}
           <p className="muted">Answered and rejected calls are never retried.</p>
+          <RetryPreview draft={draft} />
           {issueAt('retryPolicy.retryOn') && (
             <p className="field-issue" id="issue-retryPolicy-retryOn">
               {issueAt('retryPolicy.retryOn')}
@@ -711,5 +784,80 @@ function BusinessHoursEditor({
         Copy Monday to Tuesday–Friday
       </button>
     </fieldset>
+  );
+}
+
+/** Said when the hours chosen leave no time to dial in the next 24 hours (or ever), and when the first call could be. */
+function DiallingWarning({
+  outlook,
+  draft,
+}: {
+  outlook: NonNullable<ReturnType<typeof outlookOf>>;
+  draft: Draft;
+}) {
+  const region = draft.defaultRegion.trim().toUpperCase();
+  const country = new Intl.DisplayNames(undefined, { type: 'region' }).of(region) ?? region;
+  const zone = draft.timezone.replaceAll('_', ' ');
+  const closed = `the calling window (${draft.callingStart}–${draft.callingEnd} in the recipients' own time) is closed everywhere in ${country}`;
+  if (!outlook.firstDialAt)
+    return (
+      <div className="form-warning" role="status" data-testid="dialling-warning">
+        <strong>No call would ever be made:</strong> whenever the business hours are open ({zone}), {closed}.
+        Widen the business hours or the calling window, or change the time zone.
+      </div>
+    );
+  return (
+    <div className="form-warning" role="status" data-testid="dialling-warning">
+      <strong>Nothing would be dialled in the next 24 hours:</strong>{' '}
+      {outlook.businessHoursToday
+        ? `during the business hours then, ${closed}`
+        : 'the business hours are closed'}
+      . The first call could be made {weekdayTime(outlook.firstDialAt, draft.timezone)} ({zone}).
+    </div>
+  );
+}
+
+/** When each retried outcome's further attempts would happen, from the policy typed so far (the domain's backoff). */
+function RetryPreview({ draft }: { draft: Draft }) {
+  const policy = ZRetryPolicy.safeParse(settingsOf(draft).settings.retryPolicy);
+  if (!policy.success)
+    return <p className="muted">The retry times are shown once the settings above are valid.</p>;
+  const retried = RETRYABLE_OUTCOMES.filter((o) => policy.data.retryOn.includes(o));
+  if (policy.data.maxAttempts === 1 || retried.length === 0)
+    return <p data-testid="retry-preview">No retries: each number is called once.</p>;
+  const attempts = Array.from({ length: policy.data.maxAttempts - 1 }, (_, i) => i + 2);
+  return (
+    <div className="table-scroll">
+      <table className="retry-preview" data-testid="retry-preview">
+        <caption className="muted">
+          When the retries happen: the wait after the call before (shorter by up to the jitter). A retry due
+          outside the business hours or the recipient's calling window waits for them.
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Call ended as</th>
+            {attempts.map((n) => (
+              <th scope="col" key={n}>
+                Attempt {n}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {retried.map((outcome) => (
+            <tr key={outcome}>
+              <th scope="row">{OUTCOME_LABELS[outcome]}</th>
+              {retryPreview(policy.data, outcome).map((w) => (
+                <td key={w.attempt}>
+                  {w.shortestMs === w.longestMs
+                    ? `after ${duration(w.longestMs)}`
+                    : `after ${duration(w.shortestMs)}–${duration(w.longestMs)}`}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }

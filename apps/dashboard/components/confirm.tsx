@@ -13,6 +13,7 @@ export function Confirm({
   onCancel,
   restoreFocus,
   inline = false,
+  destructive = false,
   children,
 }: {
   label: string;
@@ -21,6 +22,8 @@ export function Confirm({
   onCancel: () => void;
   restoreFocus: () => void;
   inline?: boolean;
+  /** The confirmed action cannot be undone: its button is styled so. */
+  destructive?: boolean;
   children: ReactNode;
 }) {
   const no = useRef<HTMLButtonElement>(null);
@@ -46,7 +49,7 @@ export function Confirm({
       <span id={described}>{children}</span>{' '}
       <button
         type="button"
-        className={inline ? 'small' : undefined}
+        className={[inline ? 'small' : '', destructive ? 'danger' : ''].join(' ').trim() || undefined}
         disabled={busy}
         onClick={async () => {
           setBusy(true);

@@ -1,6 +1,6 @@
 'use client';
-import { useState } from 'react';
 import { when } from '../lib/format';
+import { CopyButton } from './copy-button';
 
 /** The policy, as the gateway applies it (docs/security.md, Passwords). */
 export const PASSWORD_HINT =
@@ -30,7 +30,6 @@ export function IssuedLink({
 }: {
   link: { url: string; purpose: string; expiresAt: string; user: { email: string } };
 }) {
-  const [copied, setCopied] = useState<'yes' | 'no' | null>(null);
   return (
     <div className="card issued-link" role="status" aria-label="Password link">
       <p>
@@ -43,23 +42,7 @@ export function IssuedLink({
       <code data-testid="issued-link" className="url">
         {link.url}
       </code>{' '}
-      <button
-        type="button"
-        className="secondary small"
-        onClick={async () => {
-          try {
-            await navigator.clipboard.writeText(link.url);
-            setCopied('yes');
-          } catch {
-            setCopied('no');
-          }
-        }}
-      >
-        Copy link
-      </button>{' '}
-      <span className="muted">
-        {copied === 'yes' ? 'Copied.' : copied === 'no' ? 'Could not copy: select the link and copy it.' : ''}
-      </span>
+      <CopyButton text={link.url} label="Copy link" what="link" />
     </div>
   );
 }

@@ -131,7 +131,7 @@ export function TargetsImport({
   }
 
   return (
-    <section className="card targets" aria-labelledby="targets-heading" id="targets">
+    <section className="card targets" aria-labelledby="targets-heading" id="targets" tabIndex={-1}>
       <h2 id="targets-heading">Add numbers</h2>
       {/* Kept in place, disabled, when the campaign ends under the user's eyes: nothing below it jumps. */}
       <fieldset className="targets-ways" disabled={closed !== null}>

@@ -1,6 +1,7 @@
 // The audit log over HTTP: mutations by users and API keys are recorded with who, what, on which object and the
 // request id of the HTTP response; an ADMIN reads the tenant's entries newest first, filtered and paginated.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withOneNumber } from './testing/campaign-fixtures.ts';
 import {
   CREATE_CAMPAIGN,
   campaignInput,
@@ -79,6 +80,7 @@ beforeAll(async () => {
   done.campaignId = rawId(create.body.data?.createCampaign.id ?? '');
   done.createRequestId = create.headers.get('x-request-id') ?? '';
 
+  await withOneNumber(t.db, create.body.data?.createCampaign.id ?? '');
   const start = await gql<{ startCampaign: { status: string } }>(
     t.url,
     'mutation($id: ID!) { startCampaign(id: $id) { ... on Campaign { status } } }',

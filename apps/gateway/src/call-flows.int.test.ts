@@ -12,6 +12,7 @@ import {
   type Row,
   rowId,
   TEST_GATEWAY_ENV,
+  withOneNumber,
 } from './testing/campaign-fixtures.ts';
 import {
   campaignInput,
@@ -167,6 +168,7 @@ describe('saving a call flow', () => {
   it('a campaign without a flow has none, cannot start (a clear error on callFlow), and can start once given one', async () => {
     const created = await create({ callFlow: null });
     expect(created).toMatchObject({ revision: 0, callFlowVersion: null, callFlow: null });
+    await withOneNumber(t.db, created.id as string);
     expect(await run('start', created.id as string)).toEqual({
       __typename: 'CampaignIncompleteError',
       code: 'CAMPAIGN_INCOMPLETE',
@@ -196,6 +198,7 @@ describe('saving a call flow', () => {
     const created = await create({ callFlow: REMINDER });
     const id = created.id as string;
     const [original] = await versions(id);
+    await withOneNumber(t.db, id);
     await run('start', id);
     const edited = {
       ...REMINDER,

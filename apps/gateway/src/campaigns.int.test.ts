@@ -14,6 +14,7 @@ import {
   type Row,
   rowId,
   TEST_GATEWAY_ENV,
+  withOneNumber,
 } from './testing/campaign-fixtures.ts';
 import {
   campaignInput,
@@ -221,6 +222,7 @@ describe('campaigns (list)', () => {
 
   it('filters by any of several statuses and by part of the name, case-insensitively', async () => {
     const [spring, autumn, springPromo] = ids as [string, string, string];
+    for (const id of [spring, autumn]) await withOneNumber(t.db, id);
     await run('start', spring, lister.tokens.OPERATOR);
     await run('start', autumn, lister.tokens.OPERATOR);
     await run('pause', autumn, lister.tokens.OPERATOR);
@@ -296,6 +298,7 @@ describe('updateCampaign', () => {
   it('refuses to change a RUNNING campaign (pause it first) and accepts it once PAUSED', async () => {
     const campaign = await create();
     const id = campaign.id as string;
+    await withOneNumber(t.db, id);
     await run('start', id);
     const locked = dataOf(
       await gql<{ updateCampaign: Row }>(t.url, UPDATE, { id, input: { callsPerSecond: 50 } }, { auth }),
@@ -343,6 +346,7 @@ describe('lifecycle', () => {
   it('start, pause, resume, cancel: status, timestamps and revision', async () => {
     const campaign = await create();
     const id = campaign.id as string;
+    await withOneNumber(t.db, id);
     const started = await run('start', id);
     expect(started).toMatchObject({ __typename: 'Campaign', status: 'RUNNING', pausedAt: null, revision: 2 });
     expect(started.startedAt).toEqual(expect.any(String));
@@ -380,6 +384,7 @@ describe('lifecycle', () => {
   it('refuses transitions the current status does not allow, naming the statuses that would', async () => {
     const draft = (await create()).id as string;
     const running = (await create()).id as string;
+    await withOneNumber(t.db, running);
     await run('start', running);
     const cancelled = (await create()).id as string;
     await run('cancel', cancelled);
@@ -530,6 +535,7 @@ describe('audit trail', () => {
       const key = other.apiKeys.OPERATOR;
       const id = (await createCampaign(t, key)).id;
       await gql(t.url, UPDATE, { id, input: { name: 'Renamed' } }, { auth: key });
+      await withOneNumber(t.db, id);
       await run('start', id, key);
       await run('pause', id, other.tokens.OPERATOR);
       await run('resume', id, key);

@@ -3,6 +3,7 @@
 import { randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newApiKey, sha256 } from './auth/tokens.ts';
+import { withOneNumber } from './testing/campaign-fixtures.ts';
 import {
   CREATE_CAMPAIGN,
   campaignInput,
@@ -90,6 +91,7 @@ const operations: Operation[] = [
     async send(auth) {
       const draft = await draftCampaign();
       lastDraft = draft.id;
+      await withOneNumber(t.db, draft.id);
       return gql(
         t.url,
         'mutation($id: ID!) { startCampaign(id: $id) { ... on Campaign { status } } }',

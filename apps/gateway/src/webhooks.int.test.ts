@@ -7,6 +7,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { withOneNumber } from './testing/campaign-fixtures.ts';
 import {
   createCampaign,
   createTenant,
@@ -411,6 +412,7 @@ describe('webhook endpoints', () => {
 
   it('writes each campaign status change to the outbox in its transaction, refused commands none', async () => {
     const campaign = await createCampaign(t, a.tokens.OPERATOR);
+    await withOneNumber(t.db, campaign.id);
     const command = (name: string) =>
       gql(
         t.url,

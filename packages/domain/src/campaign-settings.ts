@@ -12,13 +12,30 @@ export const ZTimeZone = z
 
 const E164 = /^\+[1-9]\d{6,14}$/;
 
+/** Digits and the punctuation people write numbers with (the targets import accepts the same). */
+export const PHONE_CHARACTERS = /^\+?[0-9\s().\-/]+$/;
+
+/** `+1 (415) 555-0100` as `+14155550100`: a number written with + and punctuation, without it; else as given. */
+export function cleanE164(value: string): string {
+  const trimmed = value.trim();
+  return trimmed.startsWith('+') && PHONE_CHARACTERS.test(trimmed)
+    ? trimmed.replace(/[\s().\-/]/g, '')
+    : trimmed;
+}
+
+/** A caller ID, cleaned of spaces and punctuation (`+1 415 555 0100` is stored as +14155550100). */
 export const ZCallerId = z
   .string()
-  .regex(E164, 'must be an E.164 number such as +14155550100')
-  // Only numbers in E.164 form are checked further, so a malformed value gets one message, not two.
-  .refine((value) => !E164.test(value) || isValidPhoneNumber(value), {
-    message: 'is not a valid phone number',
-  });
+  .transform(cleanE164)
+  .pipe(
+    z
+      .string()
+      .regex(E164, 'must be an E.164 number such as +14155550100')
+      // Only numbers in E.164 form are checked further, so a malformed value gets one message, not two.
+      .refine((value) => !E164.test(value) || isValidPhoneNumber(value), {
+        message: 'is not a valid phone number',
+      }),
+  );
 
 export const ZRegion = z
   .string()

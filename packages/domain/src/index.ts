@@ -9,6 +9,8 @@ export {
 } from './call-state.ts';
 export {
   type CampaignSettings,
+  cleanE164,
+  PHONE_CHARACTERS,
   ZCallerId,
   ZCallingWindow,
   ZCampaignSettings,
@@ -24,6 +26,7 @@ export {
   openForTargets,
   settingsLocked,
 } from './campaign-status.ts';
+export { countryZones, type DiallingOutlook, diallingOutlook } from './dialling-outlook.ts';
 export { isUuid, NO_ROW_ID } from './ids.ts';
 export {
   DEFAULT_RETRY_POLICY,
@@ -31,7 +34,9 @@ export {
   RETRYABLE_OUTCOMES,
   type RetryableOutcome,
   type RetryPolicy,
+  type RetryWait,
   retryDelayMs,
+  retryPreview,
   shouldRetry,
   ZOutcomeDelay,
   ZRetryPolicy,

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RETRY_POLICY, retryDelayMs, shouldRetry, ZRetryPolicy } from './retry-policy.ts';
+import {
+  DEFAULT_RETRY_POLICY,
+  type RetryableOutcome,
+  retryDelayMs,
+  retryPreview,
+  shouldRetry,
+  ZRetryPolicy,
+} from './retry-policy.ts';
 
 const policy = {
   maxAttempts: 5,
@@ -83,5 +90,29 @@ describe('retry policy', () => {
         'retryOn: lists an outcome twice',
       ]),
     );
+  });
+});
+
+describe('retryPreview', () => {
+  const policy = {
+    maxAttempts: 4,
+    baseDelayMs: 60_000,
+    maxDelayMs: 180_000,
+    jitter: 0.25,
+    retryOn: ['BUSY', 'NO_ANSWER'] as RetryableOutcome[],
+    outcomeDelays: [{ outcome: 'BUSY' as const, baseDelayMs: 30_000 }],
+  };
+
+  it('gives each further attempt the range of waits it draws from, doubled and capped', () => {
+    expect(retryPreview(policy, 'NO_ANSWER')).toEqual([
+      { attempt: 2, shortestMs: 45_000, longestMs: 60_000 },
+      { attempt: 3, shortestMs: 90_000, longestMs: 120_000 },
+      { attempt: 4, shortestMs: 135_000, longestMs: 180_000 },
+    ]);
+  });
+
+  it('starts an outcome with a first delay of its own from that one; an outcome not retried gets none', () => {
+    expect(retryPreview(policy, 'BUSY').map((w) => w.longestMs)).toEqual([30_000, 60_000, 120_000]);
+    expect(retryPreview(policy, 'FAILED')).toEqual([]);
   });
 });

@@ -81,3 +81,23 @@ export function retryDelayMs(
 export function shouldRetry(policy: RetryPolicy, outcome: string, attemptsMade: number): boolean {
   return attemptsMade < policy.maxAttempts && (policy.retryOn as readonly string[]).includes(outcome);
 }
+
+/** One retry of a preview: the attempt it is, and the shortest and longest wait before it (jitter). */
+export interface RetryWait {
+  attempt: number;
+  shortestMs: number;
+  longestMs: number;
+}
+
+/**
+ * The retries a number whose calls keep ending as `outcome` would get: for each further attempt, the range of waits
+ * `retryDelayMs` draws from (no jitter drawn: the shortest and the longest). Empty when the outcome is not retried.
+ */
+export function retryPreview(policy: RetryPolicy, outcome: string): RetryWait[] {
+  if (!(policy.retryOn as readonly string[]).includes(outcome)) return [];
+  return Array.from({ length: Math.max(0, policy.maxAttempts - 1) }, (_, i) => ({
+    attempt: i + 2,
+    shortestMs: retryDelayMs(policy, i + 2, () => 1, outcome),
+    longestMs: retryDelayMs(policy, i + 2, () => 0, outcome),
+  }));
+}

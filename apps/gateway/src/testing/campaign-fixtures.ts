@@ -159,3 +159,21 @@ export async function expectCountersMatchCalls(db: Database, campaignId: string)
     cancelled: of('CANCELLED'),
   });
 }
+
+/**
+ * One waiting number for a campaign (global id), written directly with its counters (no import, no audit entry):
+ * a campaign starts only with numbers, and tests about other things need one.
+ */
+export async function withOneNumber(db: Database, campaignGlobalId: string): Promise<void> {
+  const campaignId = rowId(campaignGlobalId);
+  await db.$transaction(async (tx) => {
+    const { tenantId } = await tx.campaign.findUniqueOrThrow({ where: { id: campaignId } });
+    await tx.call.create({
+      data: { tenantId, campaignId, phoneNumber: '+442079460999', timezone: 'Europe/London' },
+    });
+    await tx.campaignCounters.update({
+      where: { campaignId },
+      data: { total: { increment: 1 }, pending: { increment: 1 } },
+    });
+  });
+}

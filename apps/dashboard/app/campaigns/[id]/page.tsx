@@ -1,11 +1,11 @@
 'use client';
-import { type CampaignStatusName, nextStatus, openForTargets, settingsLocked } from '@outbound/domain';
+import { type CampaignStatusName, openForTargets } from '@outbound/domain';
 import Link from 'next/link';
 import { useParams } from 'next/navigation';
 import { useEffect, useRef, useState } from 'react';
-import { useClient, useQuery, useSubscription } from 'urql';
+import { useQuery, useSubscription } from 'urql';
 import { CallHistoryDialog } from '../../../components/call-history';
-import { Confirm } from '../../../components/confirm';
+import { CampaignControls, useRevealOnArrival } from '../../../components/campaign-controls';
 import {
   COUNTER_FIELDS,
   type Counters,
@@ -49,18 +49,7 @@ const STATS = `subscription Stats($id: ID!) {
 const CALL_UPDATES = `subscription Calls($id: ID!) {
   callUpdates(campaignId: $id) { call status attempts lastOutcome updatedAt }
 }`;
-const COMMANDS = {
-  start: 'startCampaign',
-  pause: 'pauseCampaign',
-  resume: 'resumeCampaign',
-  cancel: 'cancelCampaign',
-} as const;
-type Command = keyof typeof COMMANDS;
-/** The commands a campaign in `status` offers: the lifecycle rules the gateway applies (@outbound/domain). */
-const offered = (status: string) =>
-  (Object.keys(COMMANDS) as Command[]).filter((c) => nextStatus(status as CampaignStatusName, c) !== null);
-/** Settings change only while no call is being placed; numbers can be added until the campaign ends. */
-const settingsEditable = (status: string) => !settingsLocked(status as CampaignStatusName);
+/** Numbers can be added until the campaign ends. */
 const targetsOpen = (status: string) => openForTargets(status as CampaignStatusName);
 const CALL_STATUSES = [
   'PENDING',
@@ -93,13 +82,10 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
   const [status, setStatus] = useState('');
   const [search, setSearch] = useState('');
   const cursors = useCursors();
-  const [confirming, setConfirming] = useState<Command | null>(null);
-  const [problem, setProblem] = useState<string | null>(null);
   const [historyOf, setHistoryOf] = useState<{ id: string; phoneNumber: string } | null>(null);
   const targetsShown = useRef(false);
   /** Imports made on this page: the history reads itself again after each. */
   const [imported, setImported] = useState(0);
-  const controls = useRef<HTMLElement>(null);
   const [{ data, error }, refetch] = useQuery<{
     campaign: {
       id: string;
@@ -150,7 +136,8 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
     const known = all[call];
     return known && known.updatedAt >= change.updatedAt ? all : { ...all, [call]: change };
   });
-  const client = useClient();
+  // After creating a campaign (`#targets`): its "Add numbers" section in view, once it is there.
+  useRevealOnArrival('targets', Boolean(data?.campaign));
   // Status or settings changed (here, elsewhere, or the campaign completed): read the campaign again.
   const change = useCampaignChanges()[id];
   const known = data?.campaign?.revision;
@@ -180,22 +167,6 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
   // Once shown on this page, the numbers section stays (disabled when the campaign ends): no jump under the reader.
   if (canOperate && targetsOpen(campaign.status)) targetsShown.current = true;
   const showTargets = canOperate && targetsShown.current;
-
-  async function confirm() {
-    if (!confirming) return;
-    setProblem(null);
-    const result = await client
-      .mutation<Record<string, { status?: string; message?: string }>>(
-        `mutation Command($id: ID!) { ${COMMANDS[confirming]}(id: $id) { ... on Campaign { status } ... on Error { message } } }`,
-        { id },
-      )
-      .toPromise();
-    const answer = result.data ? Object.values(result.data)[0] : undefined;
-    if (result.error) setProblem(result.error.message);
-    else if (answer?.message) setProblem(answer.message);
-    setConfirming(null);
-    refetch({ requestPolicy: 'network-only' });
-  }
 
   return (
     <main>
@@ -253,36 +224,11 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
       <ThroughputChart campaignId={id} version={counters.version} running={campaign.status === 'RUNNING'} />
 
       {canOperate && (
-        <section aria-label="Controls" ref={controls} tabIndex={-1} className="controls">
-          {settingsEditable(campaign.status) && (
-            <Link className="button secondary" href={`/campaigns/${encodeURIComponent(id)}/edit`}>
-              Edit settings
-            </Link>
-          )}
-          {offered(campaign.status).map((c) => (
-            <button
-              key={c}
-              type="button"
-              className={c === 'cancel' ? 'secondary' : undefined}
-              onClick={() => setConfirming(c)}
-            >
-              {c.charAt(0).toUpperCase() + c.slice(1)}
-            </button>
-          ))}
-          {confirming && (
-            <Confirm
-              label={`Confirm ${confirming}`}
-              confirmLabel={`Yes, ${confirming}`}
-              onConfirm={confirm}
-              onCancel={() => setConfirming(null)}
-              restoreFocus={() => controls.current?.focus()}
-            >
-              {confirming.charAt(0).toUpperCase() + confirming.slice(1)} “{campaign.name}”?
-              {confirming === 'cancel' && ' Calls not dialled yet end; this cannot be undone.'}
-            </Confirm>
-          )}
-          {problem && <p role="alert">{problem}</p>}
-        </section>
+        <CampaignControls
+          campaign={campaign}
+          numbers={counters.total}
+          onChanged={() => refetch({ requestPolicy: 'network-only' })}
+        />
       )}
 
       {showTargets && (

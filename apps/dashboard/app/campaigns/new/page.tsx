@@ -1,16 +1,27 @@
 'use client';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
-import { useClient } from 'urql';
+import { useClient, useQuery } from 'urql';
 import { CampaignForm, type CampaignSettingsInput } from '../../../components/campaign-form';
-import { SignedIn } from '../../../components/session';
+import { SignedIn, type Viewer } from '../../../components/session';
 import { issuesOf } from '../../../lib/issues';
 
 const CREATE = `mutation CreateCampaign($input: CreateCampaignInput!) { createCampaign(input: $input) { id } }`;
+const SETTINGS = '{ tenantSettings { defaultTimezone } }';
+const MAKE_DEFAULT =
+  'mutation MakeZoneDefault($zone: String!) { updateTenantSettings(defaultTimezone: $zone) { defaultTimezone } }';
 
-function NewCampaign() {
+function NewCampaign({ viewer }: { viewer: Viewer }) {
   const client = useClient();
   const router = useRouter();
+  // The form starts with the tenant's zone: it waits for it (the form's first state is made once).
+  const [{ data, error }, refetch] = useQuery<{ tenantSettings: { defaultTimezone: string | null } }>({
+    query: SETTINGS,
+  });
+  async function makeDefault(zone: string) {
+    await client.mutation(MAKE_DEFAULT, { zone }).toPromise();
+    refetch({ requestPolicy: 'network-only' });
+  }
   async function create(settings: CampaignSettingsInput) {
     const result = await client
       .mutation<{ createCampaign: { id: string } }>(CREATE, { input: settings })
@@ -30,7 +41,18 @@ function NewCampaign() {
       </p>
       <h1>New campaign</h1>
       <p className="muted">Saved as a draft: add its numbers next, then start it.</p>
-      <CampaignForm initial={null} submitLabel="Create campaign" onSubmit={create} />
+      {error && <p role="alert">{error.message}</p>}
+      {data ? (
+        <CampaignForm
+          initial={null}
+          defaultZone={data.tenantSettings.defaultTimezone}
+          onMakeZoneDefault={viewer.role === 'ADMIN' ? makeDefault : undefined}
+          submitLabel="Create campaign"
+          onSubmit={create}
+        />
+      ) : (
+        !error && <div aria-busy="true" />
+      )}
     </main>
   );
 }
@@ -44,7 +66,7 @@ export default function NewCampaignPage() {
             <p role="alert">Viewers cannot create campaigns.</p>
           </main>
         ) : (
-          <NewCampaign />
+          <NewCampaign viewer={viewer} />
         )
       }
     </SignedIn>

@@ -15,6 +15,7 @@ import './do-not-call.ts';
 import './api-keys.ts';
 import './people.ts';
 import './audit.ts';
+import './tenant-settings.ts';
 import './dead-letters.ts';
 import './webhooks.ts';
 import './live.ts';

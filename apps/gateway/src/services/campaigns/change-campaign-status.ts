@@ -1,5 +1,5 @@
 import { traceHeaders } from '@outbound/contracts';
-import { cancelOpenCalls } from '@outbound/db';
+import { cancelOpenCalls, type Database } from '@outbound/db';
 import {
   allowedFrom,
   type CampaignCommand,
@@ -38,6 +38,7 @@ export async function changeCampaignStatus(ctx: GraphQLContext, id: string, comm
         'callFlow',
         'the campaign has no call flow (what an answered call plays): save one before starting it',
       );
+    if (command === 'start') await refuseEmpty(tx, id);
     const timestamp = TIMESTAMP_OF[command];
     const { count } = await tx.campaign.updateMany({
       where: { id, tenantId: viewer.tenantId, status: { in: [...allowedFrom(command)] } },
@@ -83,4 +84,14 @@ export async function changeCampaignStatus(ctx: GraphQLContext, id: string, comm
     return changed;
   });
   return announceCampaign(ctx, campaign);
+}
+
+/** A campaign without a single number would start and complete at once: starting it is refused instead. */
+async function refuseEmpty(tx: Pick<Database, 'campaignCounters'>, id: string) {
+  const counters = await tx.campaignCounters.findUnique({
+    where: { campaignId: id },
+    select: { total: true },
+  });
+  if (!counters || counters.total === 0)
+    throw new CampaignIncompleteError('targets', 'the campaign has no numbers: add some before starting it');
 }
