@@ -39,6 +39,8 @@ test('the console and the wallboard pass the WCAG 2.1 AA rules of axe-core, fit 
     ['/do-not-call', () => expect(page.getByRole('button', { name: 'Add to the list' })).toBeVisible()],
     ['/audit', () => expect(page.getByTestId('audit-row').first()).toBeVisible()],
     [`/wallboard?key=${tenant.keys.VIEWER}`, () => expect(page.getByTestId('connection')).toHaveText(/Live/)],
+    // A kiosk link whose key is refused: the board's end state.
+    ['/wallboard?key=obk_not_a_key', () => expect(page.getByTestId('wallboard-ended')).toBeVisible()],
   ];
   for (const [url, ready] of pages) {
     await page.goto(url);
