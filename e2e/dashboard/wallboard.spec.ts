@@ -237,6 +237,10 @@ test('a wall of 1, 4 and 12 campaigns: full screen at 1080p and 4K, totals, thre
           timeout: 90_000,
         })
         .toBeGreaterThanOrEqual(10);
+      // The pace over the last minute watched: calls end every second somewhere.
+      await expect
+        .poll(async () => (await readBoard(page)).totals.figures['per-minute'] ?? 0)
+        .toBeGreaterThan(0);
       await expect(page.getByTestId('wallboard-clock')).toHaveText(/\d{1,2}:\d{2}/);
       await expect(page.getByTestId('wallboard-updated')).toHaveText(/updated \d+ s ago/);
       await expectWallLayout(page, 12);

@@ -70,3 +70,30 @@ export function sumCounters(list: readonly WallCounters[]): WallCounters {
   for (const c of list) for (const f of WALL_COUNTER_FIELDS) sum[f] += c[f];
   return sum;
 }
+
+/** How many calls each campaign had ended at one moment (the board samples it as it goes). */
+export interface EndedSample {
+  at: number;
+  ended: Record<string, number>;
+}
+
+/** Samples shorter than this give no pace yet (a few seconds' calls are no rate). */
+export const PACE_MIN_SPAN_MS = 10_000;
+
+/**
+ * Calls ended per minute over the samples: each campaign's growth from the first sample that has it to the last (a
+ * campaign that joined the board meanwhile brings its past calls, not a burst), added up; campaigns seen for under
+ * 10 s do not count yet, and with none seen that long there is no pace (null).
+ */
+export function endedPerMinute(samples: readonly EndedSample[]): number | null {
+  const last = samples.at(-1);
+  if (!last) return null;
+  let pace: number | null = null;
+  for (const [id, n] of Object.entries(last.ended)) {
+    const first = samples.find((s) => s.ended[id] !== undefined) as EndedSample;
+    const span = last.at - first.at;
+    if (span < PACE_MIN_SPAN_MS) continue;
+    pace = (pace ?? 0) + (Math.max(0, n - (first.ended[id] as number)) * 60_000) / span;
+  }
+  return pace;
+}

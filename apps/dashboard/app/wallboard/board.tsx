@@ -8,7 +8,9 @@ import {
   answered,
   answerRate,
   done,
+  type EndedSample,
   ended,
+  endedPerMinute,
   onTheLine,
   sumCounters,
   toCall,
@@ -70,6 +72,22 @@ function useIdleSince(tiles: BoardTile[], now: number): Map<string, number> {
     else if (!since.current.has(t.id)) since.current.set(t.id, now);
   }
   return since.current;
+}
+
+/** The pace over the last minute: the calls each campaign had ended, sampled each second the board moves. */
+const PACE_WINDOW_MS = 60_000;
+
+function usePace(tiles: BoardTile[], now: number): number | null {
+  const samples = useRef<EndedSample[]>([]);
+  const list = samples.current;
+  if ((list.at(-1)?.at ?? 0) < now) {
+    list.push({
+      at: now,
+      ended: Object.fromEntries(tiles.flatMap((t) => (t.counters ? [[t.id, ended(t.counters)]] : []))),
+    });
+    while ((list[0]?.at ?? now) < now - PACE_WINDOW_MS) list.shift();
+  }
+  return endedPerMinute(list);
 }
 
 /** What a tile flags: its answer rate under the threshold, paused, running with nothing on the line for a while. */
@@ -197,12 +215,21 @@ function Tile({ tile, alerts }: { tile: BoardTile; alerts: Alert[] }) {
   );
 }
 
-/** The tenant's totals over the board's campaigns (every page of it): the same figures, added up. */
-function Totals({ tiles }: { tiles: BoardTile[] }) {
+/**
+ * The tenant's totals over the board's campaigns (every page of it): the same figures, added up, and the pace (calls
+ * ended per minute over the last minute the board watched).
+ */
+function Totals({ tiles, pace }: { tiles: BoardTile[]; pace: number | null }) {
   const sum = sumCounters(tiles.map((t) => t.counters ?? EMPTY));
   const figures = [
     ...figuresOf(sum),
     { key: 'to-call', label: 'To call', value: toCall(sum), text: count(toCall(sum)) },
+    {
+      key: 'per-minute',
+      label: 'Calls/min',
+      value: pace,
+      text: pace === null ? '–' : count(Math.round(pace)),
+    },
   ];
   const digits = longest(figures.map((f) => f.text));
   return (
@@ -260,6 +287,7 @@ export function Board({
   const now = useNow();
   const [width, height] = useViewport();
   const idleSince = useIdleSince(tiles, now);
+  const pace = usePace(tiles, now);
   const pages = Math.max(1, Math.ceil(tiles.length / options.perPage));
   const page = Math.floor(now / (options.rotateSeconds * 1000)) % pages;
   const shown = tiles.slice(page * options.perPage, (page + 1) * options.perPage);
@@ -285,7 +313,7 @@ export function Board({
           Ignored in the link: {problems.join('; ')}
         </p>
       )}
-      <Totals tiles={tiles} />
+      <Totals tiles={tiles} pace={pace} />
       <div className={styles.tiles}>
         {rows.map((n) => {
           const row = shown.slice(next, next + n);
