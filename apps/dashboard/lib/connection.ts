@@ -87,15 +87,6 @@ export function useRefetchOnReconnect(refetch: () => void): void {
   useOnIncrease(() => reconnections, refetch);
 }
 
-/** Whether the gateway ended the live socket's credential during this page load (then it does not reconnect). */
-export function useCredentialEnded(): boolean {
-  return useSyncExternalStore(
-    subscribe,
-    () => credentialEnds > 0,
-    () => false,
-  );
-}
-
 /** Calls `callback` each time the gateway closes the live socket because its credential ended. */
 export function useOnCredentialEnded(callback: () => void): void {
   useOnIncrease(() => credentialEnds, callback);

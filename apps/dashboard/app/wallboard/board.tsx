@@ -276,6 +276,7 @@ export function Board({
   connected,
   loaded,
   problems,
+  error,
 }: {
   tenantName: string | null;
   tiles: BoardTile[];
@@ -283,6 +284,8 @@ export function Board({
   connected: boolean;
   loaded: boolean;
   problems: string[];
+  /** Why the board's campaigns could not be read (it keeps what it showed, and reads again when back). */
+  error: string | null;
 }) {
   const now = useNow();
   const [width, height] = useViewport();
@@ -311,6 +314,11 @@ export function Board({
       {problems.length > 0 && (
         <p className={styles.problems} data-testid="wallboard-problems">
           Ignored in the link: {problems.join('; ')}
+        </p>
+      )}
+      {error && (
+        <p className={styles.problems} role="alert">
+          The campaigns could not be read: {error}
         </p>
       )}
       <Totals tiles={tiles} pace={pace} />

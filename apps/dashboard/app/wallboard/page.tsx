@@ -7,7 +7,7 @@ import {
   useCampaignChanges,
   useWallboardCounters,
 } from '../../components/counters';
-import { useConnected, useCredentialEnded, useRefetchOnReconnect } from '../../lib/connection';
+import { useConnected, useOnCredentialEnded, useRefetchOnReconnect } from '../../lib/connection';
 import { type WallboardOptions, wallboardOptions } from '../../lib/wallboard-options';
 import { WALL_COUNTER_FIELDS, type WallCounters } from '../../lib/wallboard-rates';
 import { Board, type BoardTile, Ended } from './board';
@@ -63,14 +63,16 @@ function useKioskOptions(): { options: WallboardOptions; kiosk: boolean } {
  */
 export default function WallboardPage() {
   const { options, kiosk } = useKioskOptions();
-  const socketRefused = useCredentialEnded();
-  const [queryRefused, setQueryRefused] = useState(false);
+  // Refused from now on (a credential ended before this page opened, on another page of the session, is not this
+  // board's: its own query says whether its credential is good).
+  const [refused, setRefused] = useState(false);
+  useOnCredentialEnded(() => setRefused(true));
   useEffect(() => {
     if (options.theme) document.documentElement.dataset.theme = options.theme;
   }, [options.theme]);
   // Nothing live stays mounted once the credential is refused: no subscription opens a socket again.
-  if (socketRefused || queryRefused) return <Ended kiosk={kiosk} />;
-  return <LiveBoard options={options} onRefused={() => setQueryRefused(true)} />;
+  if (refused) return <Ended kiosk={kiosk} />;
+  return <LiveBoard options={options} onRefused={() => setRefused(true)} />;
 }
 
 function LiveBoard({ options, onRefused }: { options: WallboardOptions; onRefused: () => void }) {
@@ -132,8 +134,8 @@ function LiveBoard({ options, onRefused }: { options: WallboardOptions; onRefuse
       problems={[
         ...options.ignored,
         ...(missing.length > 0 ? [`campaigns: ${missing.length} not found (${missing.join(', ')})`] : []),
-        ...(board.error && !refused ? [board.error.message] : []),
       ]}
+      error={board.error && !refused ? board.error.message : null}
     />
   );
 }
