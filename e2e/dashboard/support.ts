@@ -140,5 +140,11 @@ export function consolePages(page: Page): { url: string; name: string; ready: ()
       name: 'wallboard',
       ready: () => expect(page.getByTestId('connection')).toHaveText(/Live/),
     },
+    {
+      // A kiosk link whose key is refused: the board's end state.
+      url: '/wallboard?key=obk_not_a_key',
+      name: 'wallboard-ended',
+      ready: () => expect(page.getByTestId('wallboard-ended')).toBeVisible(),
+    },
   ];
 }

@@ -41,18 +41,21 @@ export interface FlowCounters {
 }
 
 /** Keeps the newest counters per campaign: a live update replaces what a query read only when its version is higher. */
-export function newer(current: Counters | undefined, next: Counters): boolean {
+export function newer(current: { version: string } | undefined, next: { version: string }): boolean {
   return !current || BigInt(next.version) > BigInt(current.version);
 }
 
 export { percent } from '../lib/format';
 
-const WALLBOARD = `subscription Wallboard { wallboard { ${COUNTER_FIELDS} } }`;
-
-/** The tenant's running campaigns' counters as they change (the wallboard feed), newest version per campaign. */
-export function useWallboardCounters(): Record<string, Counters> {
-  const [live] = useSubscription<{ wallboard: Counters }, Record<string, Counters>>(
-    { query: WALLBOARD },
+/**
+ * The tenant's running campaigns' counters as they change (the wallboard feed), newest version per campaign. `fields`
+ * asks for more of CampaignCounters' scalar fields than the default (the wallboard's answered calls).
+ */
+export function useWallboardCounters<T extends { campaignId: string; version: string } = Counters>(
+  fields = COUNTER_FIELDS,
+): Record<string, T> {
+  const [live] = useSubscription<{ wallboard: T }, Record<string, T>>(
+    { query: `subscription Wallboard { wallboard { ${fields} } }` },
     (all = {}, update) =>
       newer(all[update.wallboard.campaignId], update.wallboard)
         ? { ...all, [update.wallboard.campaignId]: update.wallboard }

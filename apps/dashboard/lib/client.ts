@@ -1,7 +1,7 @@
 'use client';
 import { Client, cacheExchange, fetchExchange, subscriptionExchange } from '@urql/core';
 import { createClient as createWsClient } from 'graphql-ws';
-import { noteSocketClosed, setConnected } from './connection';
+import { credentialEndedBy, noteHeard, noteSocketClosed, setConnected } from './connection';
 
 /** The header the gateway's CSRF protection asks of uploads (any value). */
 export const CSRF_HEADER = 'x-graphql-csrf';
@@ -22,11 +22,18 @@ export function createUrqlClient(apiKey: string | null, gatewayWsUrl: string | n
     url: wsUrl(gatewayWsUrl),
     connectionParams: apiKey ? { authorization: `Bearer ${apiKey}` } : {},
     retryAttempts: Number.POSITIVE_INFINITY,
-    shouldRetry: () => true,
+    // Any loss is retried (a gateway restarting, a network gap) except a refused credential: a revoked or expired
+    // key stays refused, and retrying it forever would only load the gateway (the page says so instead).
+    shouldRetry: (event) => !credentialEndedBy(event),
     lazy: true,
     keepAlive: 10_000,
     on: {
-      connected: () => setConnected(true),
+      connected: () => {
+        noteHeard();
+        setConnected(true);
+      },
+      message: noteHeard,
+      pong: noteHeard,
       closed: (event) => {
         setConnected(false);
         noteSocketClosed((event as { code?: number } | undefined)?.code ?? 0);

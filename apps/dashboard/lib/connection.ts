@@ -8,10 +8,31 @@ let connected = false;
 let everConnected = false;
 let reconnections = 0;
 let credentialEnds = 0;
+/** When the page last heard from the gateway on the live socket (a message or a keep-alive pong), ms since epoch. */
+let lastHeard: number | null = null;
 const listeners = new Set<() => void>();
 
 /** The gateway's close codes for a socket whose credential ended (revoked, signed out, disabled) or was refused. */
 const CREDENTIAL_ENDED = new Set([4401, 4403]);
+
+/**
+ * Whether a close ended the socket's credential: retrying with it cannot succeed (the gateway refuses a revoked,
+ * expired or unknown key or an ended session), so the client does not reconnect.
+ */
+export function credentialEndedBy(event: unknown): boolean {
+  const code = (event as { code?: unknown } | null)?.code;
+  return typeof code === 'number' && CREDENTIAL_ENDED.has(code);
+}
+
+/** The live socket brought something (a message, a keep-alive's pong): what the page shows is current as of now. */
+export function noteHeard(): void {
+  lastHeard = Date.now();
+}
+
+/** When the live socket last brought anything (null before the first time): the wallboard's "updated N s ago". */
+export function lastHeardAt(): number | null {
+  return lastHeard;
+}
 
 /**
  * The live socket closed: when the gateway closed it because the credential ended (the user was disabled, the

@@ -124,3 +124,8 @@ export function weekdayTime(at: Date, zone: string): string {
     minute: '2-digit',
   }).format(at);
 }
+
+/** The wallboard's clock: hours and minutes in the viewer's locale and zone (the wall's own). */
+export function clockTime(at: Date): string {
+  return new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' }).format(at);
+}

@@ -2,147 +2,177 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useClient, useQuery } from 'urql';
 import {
-  COUNTER_FIELDS,
-  type Counters,
+  type CampaignChange,
   newer,
-  percent,
   useCampaignChanges,
   useWallboardCounters,
 } from '../../components/counters';
-import { useConnected, useRefetchOnReconnect } from '../../lib/connection';
-import { count } from '../../lib/format';
+import { useConnected, useOnCredentialEnded, useRefetchOnReconnect } from '../../lib/connection';
+import { type WallboardOptions, wallboardOptions } from '../../lib/wallboard-options';
+import { WALL_COUNTER_FIELDS, type WallCounters } from '../../lib/wallboard-rates';
+import { Board, type BoardTile, Ended } from './board';
 
-/** What the tiles on the board are now: after a reconnection, their campaigns may have ended meanwhile. */
-const REFRESH = `query WallboardRefresh($ids: [ID!]!) {
-  nodes(ids: $ids) { ... on Campaign { id status revision counters { ${COUNTER_FIELDS} } } }
-}`;
+/** A campaign's counters as the board reads them (query or live feed): the newest version wins. */
+type LiveCounters = WallCounters & { campaignId: string; version: string };
 
-interface Refreshed {
+interface ReadCampaign {
   id: string;
+  name: string;
   status: string;
   revision: number;
-  counters: Counters;
+  counters: LiveCounters | null;
 }
 
-const NAMES = `query WallboardNames {
+const FIELDS = `campaignId version ${WALL_COUNTER_FIELDS.join(' ')}`;
+const CAMPAIGN = `id name status revision counters { ${FIELDS} }`;
+/** Every running or paused campaign (a board without `campaigns=`). */
+const RUNNING = `query WallboardCampaigns {
   viewer { tenantName }
-  campaigns(first: 100, status: [RUNNING, PAUSED]) { edges { node { id name status } } }
+  campaigns(first: 100, status: [RUNNING, PAUSED]) { edges { node { ${CAMPAIGN} } } }
+}`;
+/** The campaigns a link chose (`campaigns=`), whatever their status; also the board's campaigns read again. */
+const CHOSEN = `query WallboardChosen($ids: [ID!]!) {
+  viewer { tenantName }
+  nodes(ids: $ids) { ... on Campaign { ${CAMPAIGN} } }
 }`;
 
+interface BoardData {
+  viewer: { tenantName: string } | null;
+  campaigns?: { edges: { node: ReadCampaign }[] };
+  nodes?: (ReadCampaign | Record<string, never> | null)[];
+}
+
+function campaignsOf(data: BoardData | undefined): ReadCampaign[] {
+  if (!data) return [];
+  if (data.campaigns) return data.campaigns.edges.map((e) => e.node);
+  return (data.nodes ?? []).filter((n): n is ReadCampaign => Boolean(n && 'id' in n));
+}
+
+function useKioskOptions(): { options: WallboardOptions; kiosk: boolean } {
+  return useMemo(() => {
+    const search = window.location.search;
+    return { options: wallboardOptions(search), kiosk: new URLSearchParams(search).has('key') };
+  }, []);
+}
+
 /**
- * The wallboard: every running or paused campaign of the tenant in large numbers, live, dark, for a screen across
- * the room. Works from a kiosk link (`/wallboard?key=<VIEWER API key>`); reconnects by itself and says so.
+ * The wallboard: the tenant's running or paused campaigns (or those a link chose) as tiles filling the screen, the
+ * totals across them, a clock and how fresh the numbers are, thresholds flagged in colour and words. Works from a
+ * kiosk link (`/wallboard?key=<VIEWER API key>`, options in README); reconnects by itself and says so, except when
+ * its key was revoked or expired: then it says that, and stops.
  */
 export default function WallboardPage() {
-  const connected = useConnected();
-  const [names, refetchNames] = useQuery<{
-    viewer: { tenantName: string } | null;
-    campaigns: { edges: { node: { id: string; name: string; status: string } }[] };
-  }>({ query: NAMES });
-  const live = useWallboardCounters();
-  // Names are kept once learnt: a campaign that completes while the board is up stays on it, marked as such.
-  const known = useRef(new Map<string, { name: string; status: string }>());
-  const byId = useMemo(() => {
-    for (const { node } of names.data?.campaigns.edges ?? []) known.current.set(node.id, node);
-    return new Map(known.current);
-  }, [names.data]);
-  const changes = useCampaignChanges();
-  const client = useClient();
-  const [refreshed, setRefreshed] = useState<Record<string, Refreshed>>({});
-  // The newest counters of each tile: live ones, or those read after a reconnection when they are newer.
-  const tiles = Object.values(live)
-    .filter((c) => byId.has(c.campaignId))
-    .map((c) => {
-      const read = refreshed[c.campaignId]?.counters;
-      return read && newer(c, read) ? read : c;
-    });
-  const statusOf = (id: string) => {
-    const change = changes[id];
-    const read = refreshed[id];
-    if (change && (!read || change.revision >= read.revision)) return change.status;
-    return read?.status ?? byId.get(id)?.status;
-  };
-  // Counters of a campaign the names did not include (started after the page loaded, or a draft whose numbers
-  // changed): looked up once, and again only after its status changed (a draft that starts), never in a loop.
-  const lookedUp = useRef(new Map<string, number>());
-  const lookup = Object.keys(live)
-    .filter((id) => !byId.has(id) && lookedUp.current.get(id) !== (changes[id]?.revision ?? -1))
-    .sort()
-    .join(' ');
+  const { options, kiosk } = useKioskOptions();
+  // Refused from now on (a credential ended before this page opened, on another page of the session, is not this
+  // board's: its own query says whether its credential is good).
+  const [refused, setRefused] = useState(false);
+  useOnCredentialEnded(() => setRefused(true));
   useEffect(() => {
-    if (!lookup) return;
-    for (const id of lookup.split(' ')) lookedUp.current.set(id, changes[id]?.revision ?? -1);
-    refetchNames({ requestPolicy: 'network-only' });
-  }, [lookup, changes, refetchNames]);
+    if (options.theme) document.documentElement.dataset.theme = options.theme;
+  }, [options.theme]);
+  // Nothing live stays mounted once the credential is refused: no subscription opens a socket again.
+  if (refused) return <Ended kiosk={kiosk} />;
+  return <LiveBoard options={options} onRefused={() => setRefused(true)} />;
+}
+
+function LiveBoard({ options, onRefused }: { options: WallboardOptions; onRefused: () => void }) {
+  const connected = useConnected();
+  const client = useClient();
+  const chosen = options.campaigns;
+  const [board, refetchBoard] = useQuery<BoardData>(
+    chosen ? { query: CHOSEN, variables: { ids: chosen } } : { query: RUNNING },
+  );
+  const refused = board.error?.graphQLErrors.some((e) => e.extensions?.code === 'UNAUTHENTICATED') ?? false;
+  useEffect(() => {
+    if (refused) onRefused();
+  }, [refused, onRefused]);
+  const live = useWallboardCounters<LiveCounters>(FIELDS);
+  const changes = useCampaignChanges();
+  const [reread, setReread] = useState<Record<string, ReadCampaign>>({});
+  // Campaigns are kept once learnt: one that completes while the board is up stays on it, marked as such.
+  const known = useRef(new Map<string, ReadCampaign>());
+  const byId = useMemo(() => {
+    for (const c of campaignsOf(board.data)) known.current.set(c.id, c);
+    for (const c of Object.values(reread)) known.current.set(c.id, c);
+    return new Map(known.current);
+  }, [board.data, reread]);
+  useLookUpNewCampaigns(live, byId, changes, chosen, refetchBoard);
   // Back after a loss: campaigns may have started or ended meanwhile, and nothing sent while the board was away is
-  // sent again (the counters feed re-sends running and paused campaigns only): the tiles' campaigns are read again.
+  // sent again (the counters feed re-sends running and paused campaigns only): the board's campaigns are read again.
   useRefetchOnReconnect(() => {
-    refetchNames({ requestPolicy: 'network-only' });
-    const ids = Object.keys(live);
+    refetchBoard({ requestPolicy: 'network-only' });
+    const ids = [...byId.keys()];
     if (ids.length === 0) return;
     void client
-      .query<{ nodes: (Refreshed | null)[] }>(REFRESH, { ids }, { requestPolicy: 'network-only' })
+      .query<BoardData>(CHOSEN, { ids }, { requestPolicy: 'network-only' })
       .toPromise()
       .then((result) => {
-        const read = (result.data?.nodes ?? []).filter((n): n is Refreshed => Boolean(n?.counters));
-        setRefreshed((old) => ({ ...old, ...Object.fromEntries(read.map((n) => [n.id, n])) }));
+        const read = campaignsOf(result.data);
+        setReread((old) => ({ ...old, ...Object.fromEntries(read.map((c) => [c.id, c])) }));
       });
   });
 
+  const ids = chosen ? chosen.filter((id) => byId.has(id)) : [...byId.keys()];
+  const tiles: BoardTile[] = ids.map((id) => {
+    const campaign = byId.get(id) as ReadCampaign;
+    return {
+      id,
+      name: campaign.name,
+      status: statusOf(campaign, changes[id]),
+      counters: newestCounters(campaign.counters, live[id]),
+    };
+  });
+  if (!chosen) tiles.sort((a, b) => a.name.localeCompare(b.name));
+  const missing = chosen && board.data ? chosen.filter((id) => !byId.has(id)) : [];
   return (
-    <div className="wallboard">
-      <h1>
-        <span>{names.data?.viewer?.tenantName ?? 'Wallboard'}</span>
-        <span className={`connection ${connected ? 'up' : 'down'}`} role="status" data-testid="connection">
-          {connected ? '● Live' : '○ Reconnecting…'}
-        </span>
-      </h1>
-      {names.error && <p role="alert">{names.error.message}</p>}
-      <div className="grid">
-        {tiles.map((c) => (
-          <section
-            key={c.campaignId}
-            className="tile"
-            data-testid="wallboard-tile"
-            aria-label={byId.get(c.campaignId)?.name}
-          >
-            <h2>
-              {byId.get(c.campaignId)?.name} · {percent(c.progress)}{' '}
-              <TileStatus status={statusOf(c.campaignId)} />
-            </h2>
-            <div className="numbers">
-              <Figure label="In progress" value={c.inProgress + c.dialing} />
-              <Figure label="Completed" value={c.completed} testId="wallboard-completed" />
-              <Figure label="Failed" value={c.failed} />
-              <Figure label="Retrying" value={c.retryScheduled} />
-              <Figure label="Pending" value={c.pending + c.queued} />
-              <Figure label="Total" value={c.total} />
-            </div>
-          </section>
-        ))}
-      </div>
-      {tiles.length === 0 && <p className="caption">No campaign is running.</p>}
-    </div>
+    <Board
+      tenantName={board.data?.viewer?.tenantName ?? null}
+      tiles={tiles}
+      options={options}
+      connected={connected}
+      loaded={Boolean(board.data)}
+      problems={[
+        ...options.ignored,
+        ...(missing.length > 0 ? [`campaigns: ${missing.length} not found (${missing.join(', ')})`] : []),
+      ]}
+      error={board.error && !refused ? board.error.message : null}
+    />
   );
 }
 
-/** Running campaigns need no word; the others say what they are. */
-function TileStatus({ status }: { status: string | undefined }) {
-  if (!status || status === 'RUNNING') return null;
-  return (
-    <span className="tile-status" data-testid="wallboard-status">
-      {status}
-    </span>
-  );
+/**
+ * Counters of a campaign the board did not read (started after the page loaded, or a draft whose numbers changed):
+ * the campaigns are read again once for it, and again only after its status changed, never in a loop. A board of
+ * chosen campaigns shows those only.
+ */
+function useLookUpNewCampaigns(
+  live: Record<string, LiveCounters>,
+  byId: Map<string, ReadCampaign>,
+  changes: Record<string, CampaignChange>,
+  chosen: string[] | null,
+  refetch: (opts: { requestPolicy: 'network-only' }) => void,
+) {
+  const lookedUp = useRef(new Map<string, number>());
+  const lookup = chosen
+    ? ''
+    : Object.keys(live)
+        .filter((id) => !byId.has(id) && lookedUp.current.get(id) !== (changes[id]?.revision ?? -1))
+        .sort()
+        .join(' ');
+  useEffect(() => {
+    if (!lookup) return;
+    for (const id of lookup.split(' ')) lookedUp.current.set(id, changes[id]?.revision ?? -1);
+    refetch({ requestPolicy: 'network-only' });
+  }, [lookup, changes, refetch]);
 }
 
-function Figure({ label, value, testId }: { label: string; value: number; testId?: string }) {
-  return (
-    <div>
-      <div className="number" data-testid={testId}>
-        {count(value)}
-      </div>
-      <div className="caption">{label}</div>
-    </div>
-  );
+/** The newest of what was read and what the feed sent (by the counters' version). */
+function newestCounters(read: LiveCounters | null, fed: LiveCounters | undefined): LiveCounters | null {
+  if (!read) return fed ?? null;
+  return fed && newer(read, fed) ? fed : read;
+}
+
+/** The campaign's status: the newest of what was read and what the status feed announced (by revision). */
+function statusOf(read: ReadCampaign, change: CampaignChange | undefined): string {
+  return change && change.revision >= read.revision ? change.status : read.status;
 }
