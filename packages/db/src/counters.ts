@@ -23,6 +23,17 @@ export const COUNTER_COLUMNS = {
   transfers: 'transfers',
   transfersAnswered: 'transfers_answered',
   flowErrors: 'flow_errors',
+  // Outcome breakdown: calls by their last attempt's outcome (`calls.last_outcome`).
+  outcomeAnswered: 'outcome_answered',
+  outcomeBusy: 'outcome_busy',
+  outcomeNoAnswer: 'outcome_no_answer',
+  outcomeFailed: 'outcome_failed',
+  outcomeVoicemail: 'outcome_voicemail',
+  outcomeRejected: 'outcome_rejected',
+  outcomeCanceled: 'outcome_canceled',
+  // Talk time: the carrier's durations of answered attempts (ms, summed) and how many there were.
+  talkMs: 'talk_ms',
+  talked: 'talked',
 } as const;
 
 export type CounterField = keyof typeof COUNTER_COLUMNS;
@@ -72,6 +83,29 @@ export const COUNTER_OF_STATUS = {
   SKIPPED: 'skipped',
   CANCELLED: 'cancelled',
 } as const satisfies Record<string, CounterField>;
+
+/** A call's last outcome (as stored) to the counter that counts it. */
+export const COUNTER_OF_OUTCOME = {
+  ANSWERED: 'outcomeAnswered',
+  BUSY: 'outcomeBusy',
+  NO_ANSWER: 'outcomeNoAnswer',
+  FAILED: 'outcomeFailed',
+  VOICEMAIL: 'outcomeVoicemail',
+  REJECTED: 'outcomeRejected',
+  CANCELED: 'outcomeCanceled',
+} as const satisfies Record<string, CounterField>;
+
+/** The delta of a call's last outcome changing (null: none yet). */
+export function outcomeDelta(
+  from: keyof typeof COUNTER_OF_OUTCOME | null,
+  to: keyof typeof COUNTER_OF_OUTCOME | null,
+): CounterDelta {
+  if (from === to) return {};
+  const delta: CounterDelta = {};
+  if (from) delta[COUNTER_OF_OUTCOME[from]] = -1;
+  if (to) delta[COUNTER_OF_OUTCOME[to]] = 1;
+  return delta;
+}
 
 /** The `answers` column as read: keypad keys to counts, anything else dropped. */
 function answerCountsOf(value: unknown): AnswerCounts {

@@ -5,6 +5,7 @@ export {
   type AnswerCounts,
   addDelta,
   COUNTER_COLUMNS,
+  COUNTER_OF_OUTCOME,
   COUNTER_OF_STATUS,
   COUNTERS_SELECT,
   type CounterDelta,
@@ -14,6 +15,7 @@ export {
   countersSnapshotOf,
   counterUpdateSql,
   isEmptyDelta,
+  outcomeDelta,
   transitionDelta,
 } from './counters.ts';
 export type { default as PothosPrismaTypes } from './generated/pothos-types.ts';

@@ -26,6 +26,30 @@ export {
 } from './campaign-status.ts';
 export { isUuid, NO_ROW_ID } from './ids.ts';
 export {
+  answeredCalls,
+  answerKeyRates,
+  answerRate,
+  averageTalkSeconds,
+  dialledCalls,
+  etaAtPace,
+  etaWithinBusinessHours,
+  FAILURE_OUTCOMES,
+  type FailureReason,
+  failureRate,
+  failureReasons,
+  humanRate,
+  type KpiCounters,
+  type MinuteCounts,
+  machineRate,
+  OUTCOME_COUNTERS,
+  optOutRate,
+  type Pace,
+  paceOf,
+  remainingCalls,
+  transferRate,
+  voicemailRate,
+} from './kpis.ts';
+export {
   DEFAULT_RETRY_POLICY,
   type OutcomeDelay,
   RETRYABLE_OUTCOMES,

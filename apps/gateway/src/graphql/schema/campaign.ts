@@ -3,6 +3,8 @@ import type { CampaignCounters as CountersRow, Prisma } from '@outbound/db';
 import {
   type CampaignSettings,
   DEFAULT_RETRY_POLICY,
+  type FailureReason,
+  failureReasons,
   formatTimeOfDay,
   isUuid,
   type OutcomeDelay as OutcomeDelayValue,
@@ -10,7 +12,7 @@ import {
   ZCampaignSettings,
 } from '@outbound/domain';
 import { z } from 'zod';
-import { progressOf } from '../../live/reads.ts';
+import { COUNTER_KPIS, kpiCountersOf, progressOf } from '../../live/reads.ts';
 import { type AnswerCount as AnswerCountValue, answerCounts, answerLabels } from '../../services/answers.ts';
 import { flowAt } from '../../services/campaigns/call-flow.ts';
 import { changeCampaignStatus } from '../../services/campaigns/change-campaign-status.ts';
@@ -27,7 +29,7 @@ import {
 } from '../errors.ts';
 import { tenantRow } from '../node-lookup.ts';
 import { CallFlowInput, CallFlowRef } from './call-flow.ts';
-import { CampaignStatusEnum, RetryableOutcomeEnum } from './enums.ts';
+import { CallOutcomeEnum, CampaignStatusEnum, RetryableOutcomeEnum } from './enums.ts';
 
 const BusinessHoursWindow = builder.objectRef<WeeklyWindow>('BusinessHoursWindow').implement({
   description: 'A weekly window in the campaign time zone.',
@@ -66,6 +68,15 @@ const RetryPolicy = builder.objectRef<CampaignSettings['retryPolicy']>('RetryPol
       description: 'Retried outcomes with a first delay of their own (e.g. busy soon, no answer in an hour).',
       resolve: (p) => p.outcomeDelays,
     }),
+  }),
+});
+
+const FailureReasonRef = builder.objectRef<FailureReason>('FailureReason').implement({
+  description: 'Calls whose last attempt ended with one unanswered outcome.',
+  fields: (t) => ({
+    outcome: t.field({ type: CallOutcomeEnum, resolve: (r) => r.outcome }),
+    calls: t.exposeInt('calls'),
+    rate: t.float({ nullable: true, description: 'Of the calls dialled, 0..1.', resolve: (r) => r.rate }),
   }),
 });
 
@@ -155,6 +166,41 @@ export const CampaignCounters = builder.prismaObject('CampaignCounters', {
       description: 'Share of calls that reached an end state, 0..1.',
       resolve: progressOf,
     }),
+    outcomeAnswered: t.exposeInt('outcomeAnswered', {
+      description: 'Calls whose last attempt a person answered.',
+    }),
+    outcomeVoicemail: t.exposeInt('outcomeVoicemail', {
+      description: 'Calls whose last attempt a machine answered (voicemail).',
+    }),
+    outcomeBusy: t.exposeInt('outcomeBusy', { description: 'Calls whose last attempt was busy.' }),
+    outcomeNoAnswer: t.exposeInt('outcomeNoAnswer', {
+      description: 'Calls whose last attempt was not answered.',
+    }),
+    outcomeRejected: t.exposeInt('outcomeRejected', {
+      description: 'Calls whose last attempt was rejected.',
+    }),
+    outcomeFailed: t.exposeInt('outcomeFailed', { description: 'Calls whose last attempt failed.' }),
+    outcomeCanceled: t.exposeInt('outcomeCanceled', {
+      description: 'Calls whose last attempt was canceled.',
+    }),
+    failureReasons: t.field({
+      type: [FailureReasonRef],
+      description:
+        'Failure rate by reason: calls per unanswered last outcome and their share of calls dialled.',
+      resolve: (c) => failureReasons(kpiCountersOf(c)),
+    }),
+    ...Object.fromEntries(
+      Object.entries(COUNTER_KPIS).map(([name, kpi]) => [
+        name,
+        kpi.type === 'Int'
+          ? t.int({ description: kpi.description, resolve: (c) => kpi.of(kpiCountersOf(c)) ?? 0 })
+          : t.float({
+              description: kpi.description,
+              nullable: true,
+              resolve: (c) => kpi.of(kpiCountersOf(c)),
+            }),
+      ]),
+    ),
   }),
 });
 
