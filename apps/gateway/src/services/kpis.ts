@@ -16,7 +16,7 @@ export type HistoryRange = keyof typeof HISTORY_RANGES;
 
 /** Bucket sizes a history is summed in (minutes): the smallest giving at most MAX_BUCKETS. */
 const BUCKET_MINUTES = [1, 5, 15, 30, 60, 180, 360, 720, 1440, 2880, 10_080] as const;
-export const MAX_BUCKETS = 240;
+export const MAX_BUCKETS = 250;
 
 const MINUTE_MS = 60_000;
 

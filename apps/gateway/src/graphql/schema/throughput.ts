@@ -110,7 +110,10 @@ const HistoryRangeEnum = builder.enumType('HistoryRange', {
     LAST_15_MINUTES: { description: 'The last 15 minutes, in 1-minute buckets.' },
     LAST_HOUR: { description: 'The last hour, in 1-minute buckets.' },
     LAST_24_HOURS: { description: 'The last 24 hours, in 15-minute buckets.' },
-    CAMPAIGN: { description: "The campaign's whole life (from its start), in buckets giving at most 240." },
+    CAMPAIGN: {
+      description:
+        "The campaign's whole life (from its start), in buckets giving at most 250 (3 hours for 30 days).",
+    },
   } satisfies Record<HistoryRange, unknown>,
 });
 
