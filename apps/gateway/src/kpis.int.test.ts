@@ -69,6 +69,11 @@ const PACE = `query($id: ID!) {
   campaign(id: $id) { pace { windowMinutes attemptsPerMinute callsPerMinute remaining etaAtPace etaWithinBusinessHours } }
 }`;
 
+interface Pace {
+  etaAtPace: string;
+  etaWithinBusinessHours: string;
+}
+
 interface HistoryResult {
   range: string;
   bucketSeconds: number;
@@ -99,8 +104,9 @@ describe('campaign KPIs', () => {
         talked: 4,
       },
     });
-    const counters = dataOf(await gql(t.url, KPIS, { id }, { auth: tenant.apiKeys.VIEWER })).campaign
-      .counters;
+    const counters = dataOf(
+      await gql<{ campaign: { counters: unknown } }>(t.url, KPIS, { id }, { auth: tenant.apiKeys.VIEWER }),
+    ).campaign.counters;
     expect(counters).toEqual({
       outcomeAnswered: 4,
       outcomeVoicemail: 2,
@@ -203,7 +209,9 @@ describe('campaign KPIs', () => {
       busy: 3,
     });
     const before = Date.now();
-    const pace = dataOf(await gql(t.url, PACE, { id }, { auth: tenant.apiKeys.VIEWER })).campaign.pace;
+    const pace = dataOf(
+      await gql<{ campaign: { pace: Pace } }>(t.url, PACE, { id }, { auth: tenant.apiKeys.VIEWER }),
+    ).campaign.pace;
     const after = Date.now();
     expect(pace).toMatchObject({ windowMinutes: 15, attemptsPerMinute: 4, callsPerMinute: 2, remaining: 60 });
     // 60 calls at 2 a minute: 30 minutes from the request.
@@ -220,7 +228,14 @@ describe('campaign KPIs', () => {
       data: { total: 5, pending: 5 },
     });
     expect(
-      dataOf(await gql(t.url, PACE, { id: idle.id }, { auth: tenant.apiKeys.VIEWER })).campaign.pace,
+      dataOf(
+        await gql<{ campaign: { pace: Pace } }>(
+          t.url,
+          PACE,
+          { id: idle.id },
+          { auth: tenant.apiKeys.VIEWER },
+        ),
+      ).campaign.pace,
     ).toEqual({
       windowMinutes: 15,
       attemptsPerMinute: 0,
