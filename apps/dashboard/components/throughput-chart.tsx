@@ -151,15 +151,27 @@ export function ThroughputChart({
           </button>
         ))}
       </fieldset>
-      <Plot buckets={buckets ?? []} label={summary} />
+      <Plot buckets={buckets ?? []} bucketSeconds={series?.bucketSeconds ?? 10} label={summary} />
     </figure>
   );
 }
 
 /** The uPlot canvas, created once and given new data in place; it follows its container's width. */
-function Plot({ buckets, label }: { buckets: Bucket[]; label: string }) {
+function Plot({
+  buckets,
+  bucketSeconds,
+  label,
+}: {
+  buckets: Bucket[];
+  bucketSeconds: number;
+  label: string;
+}) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
+  // Half a bucket of room on each side of the first and last bars (a single bucket would otherwise stretch the time
+  // axis over years).
+  const half = useRef(bucketSeconds / 2);
+  half.current = bucketSeconds / 2;
 
   useEffect(() => {
     const element = box.current;
@@ -174,7 +186,16 @@ function Plot({ buckets, label }: { buckets: Bucket[]; label: string }) {
         height: HEIGHT,
         legend: { show: true, live: false },
         cursor: { drag: { x: false, y: false } },
-        scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(5, max)] } },
+        scales: {
+          x: {
+            time: true,
+            range: (_u, min, max) =>
+              Number.isFinite(min) && Number.isFinite(max)
+                ? [min - half.current, max + half.current]
+                : [min, max],
+          },
+          y: { range: (_u, _min, max) => [0, Math.max(5, max)] },
+        },
         axes: [{}, { size: 40 }],
         series: [
           {},

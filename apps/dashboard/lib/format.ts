@@ -10,9 +10,10 @@ export function rate(value: number | null): string {
   return value === null ? '–' : `${(value * 100).toLocaleString('en-US', { maximumFractionDigits: 1 })}%`;
 }
 
-/** A duration in seconds as minutes and seconds (1 min 05 s, 42 s); "–" for null. */
+/** A duration in seconds as minutes and seconds (1 min 05 s, 42 s, 1.5 s under 10 s); "–" for null. */
 export function talkTime(seconds: number | null): string {
   if (seconds === null) return '–';
+  if (seconds < 10) return `${seconds.toLocaleString('en-US', { maximumFractionDigits: 1 })} s`;
   const whole = Math.round(seconds);
   const minutes = Math.floor(whole / 60);
   return minutes > 0 ? `${minutes} min ${String(whole % 60).padStart(2, '0')} s` : `${whole} s`;
