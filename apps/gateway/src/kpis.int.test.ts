@@ -57,6 +57,7 @@ const KPIS = `query($id: ID!) {
       outcomeAnswered outcomeVoicemail outcomeBusy outcomeNoAnswer dialled answered remaining
       answerRate humanRate machineRate voicemailRate failureRate averageTalkSeconds
       failureReasons { outcome calls rate }
+      answers { key calls rate }
     }
   }
 }`;
@@ -102,6 +103,7 @@ describe('campaign KPIs', () => {
         outcomeNoAnswer: 1,
         talkMs: BigInt(4 * 61_000),
         talked: 4,
+        answers: { '1': 2 },
       },
     });
     const counters = dataOf(
@@ -128,6 +130,8 @@ describe('campaign KPIs', () => {
         { outcome: 'FAILED', calls: 0, rate: 0 },
         { outcome: 'CANCELED', calls: 0, rate: 0 },
       ],
+      // Of the calls a person answered.
+      answers: [{ key: '1', calls: 2, rate: 0.5 }],
     });
   });
 

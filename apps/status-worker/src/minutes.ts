@@ -1,18 +1,8 @@
+import { MINUTE_OUTCOME_COLUMNS } from '@outbound/db';
 import type pg from 'pg';
 import { type EndedAttempt, FINAL } from './plan.ts';
 
-/** The outcome columns of `campaign_minutes`, by outcome. */
-const OUTCOME_COLUMNS = {
-  ANSWERED: 'answered',
-  BUSY: 'busy',
-  NO_ANSWER: 'no_answer',
-  FAILED: 'failed',
-  VOICEMAIL: 'voicemail',
-  REJECTED: 'rejected',
-  CANCELED: 'canceled',
-} as const;
-
-const COLUMNS = ['ended', ...Object.values(OUTCOME_COLUMNS), 'finished', 'talk_ms'] as const;
+const COLUMNS = ['ended', ...Object.values(MINUTE_OUTCOME_COLUMNS), 'finished', 'talk_ms'] as const;
 type Column = (typeof COLUMNS)[number];
 
 export interface MinuteRow {
@@ -40,7 +30,7 @@ export function minuteRows(ended: readonly EndedAttempt[]): MinuteRow[] {
     };
     const outcome = event.outcome ?? 'FAILED';
     row.counts.ended += 1;
-    row.counts[OUTCOME_COLUMNS[outcome]] += 1;
+    row.counts[MINUTE_OUTCOME_COLUMNS[outcome]] += 1;
     if (FINAL.includes(call.status)) row.counts.finished += 1;
     if (outcome === 'ANSWERED') row.counts.talk_ms += event.durationMs ?? 0;
     rows.set(key, row);

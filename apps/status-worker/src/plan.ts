@@ -5,12 +5,13 @@ import type {
   TStatusTopicMessage,
   TSuppressNumber,
 } from '@outbound/contracts';
-import { addDelta, type CounterDelta, isEmptyDelta, outcomeDelta, transitionDelta } from '@outbound/db';
+import { addDelta, type CounterDelta, isEmptyDelta, transitionDelta } from '@outbound/db';
 import {
   applyCallEvent,
   type CallStatusName,
   type CampaignStatusName,
   hasEnded,
+  OUTCOME_COUNTERS,
   type RetryPolicy,
 } from '@outbound/domain';
 import {
@@ -264,7 +265,11 @@ function endingDelta(
   event: TStatusEvent,
 ): CounterDelta {
   if (!transition.outcome) return {};
-  const delta = outcomeDelta(call.lastOutcome, transition.outcome);
+  const delta: CounterDelta = {};
+  if (call.lastOutcome !== transition.outcome) {
+    if (call.lastOutcome) delta[OUTCOME_COUNTERS[call.lastOutcome]] = -1;
+    delta[OUTCOME_COUNTERS[transition.outcome]] = 1;
+  }
   if (transition.outcome !== 'ANSWERED' || event.durationMs === undefined) return delta;
   return addDelta(delta, { talkMs: event.durationMs, talked: 1 });
 }

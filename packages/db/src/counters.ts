@@ -84,29 +84,6 @@ export const COUNTER_OF_STATUS = {
   CANCELLED: 'cancelled',
 } as const satisfies Record<string, CounterField>;
 
-/** A call's last outcome (as stored) to the counter that counts it. */
-export const COUNTER_OF_OUTCOME = {
-  ANSWERED: 'outcomeAnswered',
-  BUSY: 'outcomeBusy',
-  NO_ANSWER: 'outcomeNoAnswer',
-  FAILED: 'outcomeFailed',
-  VOICEMAIL: 'outcomeVoicemail',
-  REJECTED: 'outcomeRejected',
-  CANCELED: 'outcomeCanceled',
-} as const satisfies Record<string, CounterField>;
-
-/** The delta of a call's last outcome changing (null: none yet). */
-export function outcomeDelta(
-  from: keyof typeof COUNTER_OF_OUTCOME | null,
-  to: keyof typeof COUNTER_OF_OUTCOME | null,
-): CounterDelta {
-  if (from === to) return {};
-  const delta: CounterDelta = {};
-  if (from) delta[COUNTER_OF_OUTCOME[from]] = -1;
-  if (to) delta[COUNTER_OF_OUTCOME[to]] = 1;
-  return delta;
-}
-
 /** The `answers` column as read: keypad keys to counts, anything else dropped. */
 function answerCountsOf(value: unknown): AnswerCounts {
   const counts: AnswerCounts = {};

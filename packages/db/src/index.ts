@@ -5,7 +5,6 @@ export {
   type AnswerCounts,
   addDelta,
   COUNTER_COLUMNS,
-  COUNTER_OF_OUTCOME,
   COUNTER_OF_STATUS,
   COUNTERS_SELECT,
   type CounterDelta,
@@ -15,7 +14,6 @@ export {
   countersSnapshotOf,
   counterUpdateSql,
   isEmptyDelta,
-  outcomeDelta,
   transitionDelta,
 } from './counters.ts';
 export type { default as PothosPrismaTypes } from './generated/pothos-types.ts';
@@ -39,4 +37,5 @@ export type {
 } from './generated/prisma/client.ts';
 export { Prisma } from './generated/prisma/client.ts';
 export * from './generated/prisma/enums.ts';
+export { MINUTE_OUTCOME_COLUMNS } from './minutes.ts';
 export { analyzeCallsAfterBulkInsert } from './statistics.ts';

@@ -27,7 +27,7 @@ export {
 export { isUuid, NO_ROW_ID } from './ids.ts';
 export {
   answeredCalls,
-  answerKeyRates,
+  answerKeyRate,
   answerRate,
   averageTalkSeconds,
   dialledCalls,

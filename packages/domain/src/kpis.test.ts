@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  answerKeyRates,
+  answerKeyRate,
   answerRate,
   averageTalkSeconds,
   dialledCalls,
@@ -68,7 +68,8 @@ describe('campaign KPIs over the counters', () => {
     expect(transferRate(counters)).toBe(0.2);
     expect(averageTalkSeconds(counters)).toBe(45.5);
     expect(remainingCalls(counters)).toBe(40);
-    expect(answerKeyRates(counters, { '1': 30, '2': 10 })).toEqual({ '1': 0.6, '2': 0.2 });
+    expect(answerKeyRate(counters, 30)).toBe(0.6);
+    expect(answerKeyRate(zero, 0)).toBeNull();
   });
 
   it('failure rate by reason: every unanswered outcome, zeros included', () => {

@@ -95,13 +95,8 @@ export function remainingCalls(c: KpiCounters): number {
   return c.pending + c.queued + c.dialing + c.inProgress + c.retryScheduled;
 }
 
-/** Of the calls answered by a person, the share that pressed each key (keys in the order given). */
-export function answerKeyRates(
-  c: KpiCounters,
-  answers: Record<string, number>,
-): Record<string, number | null> {
-  return Object.fromEntries(Object.entries(answers).map(([key, n]) => [key, ratio(n, c.outcomeAnswered)]));
-}
+/** Of the calls answered by a person, the share that recorded an answer key (given its calls). */
+export const answerKeyRate = (c: KpiCounters, calls: number) => ratio(calls, c.outcomeAnswered);
 
 /** One minute of a campaign's endings (the `campaign_minutes` rows). */
 export interface MinuteCounts {

@@ -2,7 +2,8 @@
 // the call rows): the chart's history ranges and the pace behind the ETAs. Each read is one range of the table's
 // primary key (campaign, minute): at most 43,200 rows for a 30-day campaign, summed in PostgreSQL.
 import type { ThroughputCounts } from '@outbound/coordination';
-import type { CallOutcomeName, MinuteCounts } from '@outbound/domain';
+import { MINUTE_OUTCOME_COLUMNS } from '@outbound/db';
+import type { MinuteCounts } from '@outbound/domain';
 import type pg from 'pg';
 
 /** The history ranges: their length in minutes (null: the campaign's whole life). */
@@ -25,15 +26,7 @@ export function bucketMinutesFor(spanMinutes: number): number {
   return BUCKET_MINUTES.find((size) => Math.ceil(spanMinutes / size) <= MAX_BUCKETS) ?? 10_080;
 }
 
-const OUTCOME_COLUMNS: [CallOutcomeName, string][] = [
-  ['ANSWERED', 'answered'],
-  ['BUSY', 'busy'],
-  ['NO_ANSWER', 'no_answer'],
-  ['FAILED', 'failed'],
-  ['VOICEMAIL', 'voicemail'],
-  ['REJECTED', 'rejected'],
-  ['CANCELED', 'canceled'],
-];
+const OUTCOME_COLUMNS = Object.entries(MINUTE_OUTCOME_COLUMNS);
 
 const HISTORY = `
   SELECT (floor(extract(epoch FROM minute) / $4) * $4)::bigint AS at, sum(ended)::int AS ended,

@@ -1,6 +1,7 @@
 import type { CallFlow } from '@outbound/call-flow';
 import type { CampaignCounters as CountersRow, Prisma } from '@outbound/db';
 import {
+  answerKeyRate,
   type CampaignSettings,
   DEFAULT_RETRY_POLICY,
   type FailureReason,
@@ -80,7 +81,7 @@ const FailureReasonRef = builder.objectRef<FailureReason>('FailureReason').imple
   }),
 });
 
-const AnswerCount = builder.objectRef<AnswerCountValue>('AnswerCount').implement({
+const AnswerCount = builder.objectRef<AnswerCountValue & { rate: number | null }>('AnswerCount').implement({
   description: 'Calls whose recorded answer is this key.',
   fields: (t) => ({
     key: t.exposeString('key', { description: 'A keypad key: 0-9, * or #.' }),
@@ -90,6 +91,11 @@ const AnswerCount = builder.objectRef<AnswerCountValue>('AnswerCount').implement
         "The key's label in the campaign's current call flow; null if the key no longer records an answer.",
     }),
     calls: t.exposeInt('calls'),
+    rate: t.float({
+      nullable: true,
+      description: 'Of the calls a person answered, the share that recorded this answer, 0..1.',
+      resolve: (a) => a.rate,
+    }),
   }),
 });
 
@@ -157,7 +163,11 @@ export const CampaignCounters = builder.prismaObject('CampaignCounters', {
       resolve: async (c, _args, ctx) => {
         // No answer yet (most counters): no label to read.
         if (answerCounts(c.answers, new Map()).length === 0) return [];
-        return answerCounts(c.answers, await labelsOf(ctx, c));
+        const kpis = kpiCountersOf(c);
+        return answerCounts(c.answers, await labelsOf(ctx, c)).map((a) => ({
+          ...a,
+          rate: answerKeyRate(kpis, a.calls),
+        }));
       },
     }),
     version: t.string({ resolve: (c) => c.version.toString() }),
