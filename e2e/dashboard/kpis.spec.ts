@@ -4,7 +4,7 @@
 import { expect, type Page, test } from '@playwright/test';
 import pg from 'pg';
 import { rate, talkTime } from '../../apps/dashboard/lib/format.ts';
-import { api, screenshot, signIn } from './support.ts';
+import { api, screenshot, signIn, violations } from './support.ts';
 
 const campaignId = process.env.E2E_KPIS_CAMPAIGN_ID as string;
 const rowId = Buffer.from(campaignId, 'base64')
@@ -105,4 +105,18 @@ test('the KPIs on the campaign page equal what the database says; the chart show
     await expect(summary).toContainText(`${ended} attempts ended`);
   }
   await screenshot(page, 'campaign-kpis', true);
+
+  // The page with its KPIs and outcome bars filled in passes axe; on a phone the KPI panel and the chart fit the
+  // screen (nothing in them wider than their box, their box within the 390 px).
+  expect(await violations(page)).toEqual([]);
+  await page.setViewportSize({ width: 390, height: 844 });
+  for (const box of [page.locator('section.kpis'), page.locator('figure.throughput')]) {
+    await expect(box).toBeVisible();
+    const fits = await box.evaluate((el) => {
+      const rect = el.getBoundingClientRect();
+      return el.scrollWidth <= el.clientWidth && rect.right <= window.innerWidth;
+    });
+    expect(fits).toBe(true);
+  }
+  await screenshot(page, 'campaign-kpis-phone', true);
 });
