@@ -25,6 +25,7 @@ import {
   readRecentMinutes,
 } from '../../services/kpis.ts';
 import { builder } from '../builder.ts';
+import type { GraphQLContext } from '../context.ts';
 import { gqlError } from '../errors.ts';
 import { CampaignRef } from './campaign.ts';
 import { CallOutcomeEnum } from './enums.ts';
@@ -40,7 +41,7 @@ const OutcomeCount = builder.objectRef<{ outcome: CallOutcome; count: number }>(
   }),
 });
 
-export const ThroughputBucket = builder.objectRef<ThroughputCounts>('ThroughputBucket').implement({
+const ThroughputBucket = builder.objectRef<ThroughputCounts>('ThroughputBucket').implement({
   description: 'Attempts of a campaign that ended within one bucket of time (by the time they ended).',
   fields: (t) => ({
     at: t.expose('at', { type: 'DateTime', description: 'Start of the bucket.' }),
@@ -175,11 +176,8 @@ const CampaignPace = builder.objectRef<PaceValue>('CampaignPace').implement({
   }),
 });
 
-function unavailable(
-  ctx: { logger: { error: (o: object, m: string) => void } },
-  err: unknown,
-  campaignId: string,
-) {
+/** A failed read of the campaign's minutes: logged, and a retryable error for the client. */
+function unavailable(ctx: GraphQLContext, err: unknown, campaignId: string) {
   ctx.logger.error({ err, campaignId }, 'reading the campaign minutes failed');
   return gqlError('SERVICE_UNAVAILABLE', 'campaign history is unavailable right now; try again shortly');
 }
