@@ -82,6 +82,17 @@ export default async function globalSetup() {
       maxDelayMs: 1000,
       jitter: 0,
     });
+    // kpis.spec.ts: a campaign of its own it starts and runs to the end, to check the KPIs against the database.
+    const kpisId = await platform.createCampaign(tenant.id, {
+      name: 'KPI check',
+      status: 'DRAFT',
+      calls: 60,
+      maxConcurrent: 10,
+      maxAttempts: 2,
+      baseDelayMs: 1000,
+      maxDelayMs: 1000,
+      jitter: 0,
+    });
     // A status message no worker can read, for the dead letters page: the status worker dead-letters it, the
     // recorder indexes it under the campaign's tenant (its key).
     const producer = createKafka(
@@ -156,6 +167,9 @@ export default async function globalSetup() {
       E2E_SECOND_CAMPAIGN_ID: Buffer.from(`Campaign:${secondId}`).toString('base64'),
       E2E_CONTROL_URL: `http://127.0.0.1:${controlPort}`,
       E2E_DRAFT_CAMPAIGN_ID: Buffer.from(`Campaign:${draftId}`).toString('base64'),
+      // kpis.spec.ts
+      E2E_KPIS_CAMPAIGN_ID: Buffer.from(`Campaign:${kpisId}`).toString('base64'),
+      E2E_DATABASE_URL: platform.databaseUrl,
     });
   } catch (err) {
     control?.close();

@@ -823,6 +823,8 @@ export async function startPlatform(options: PlatformOptions) {
     return {
       runId,
       logDir,
+      /** The scratch database's URL (browser specs read it to check what the pages show). */
+      databaseUrl: scratch.url,
       pool,
       db,
       cql: cql as CqlClient,

@@ -103,6 +103,12 @@ function update(tenantId: string, campaignId: string, version: number, completed
       skipped: 0,
       cancelled: 0,
       attempts: completed,
+      // The outcome breakdown and talk time (the KPIs' inputs): non-zero, so the rates are numbers, not null.
+      outcomeAnswered: completed,
+      outcomeVoicemail: 1,
+      outcomeBusy: 2,
+      talkMs: completed * 31_500,
+      talked: completed,
     }),
     at: new Date().toISOString(),
   };
@@ -111,7 +117,10 @@ function update(tenantId: string, campaignId: string, version: number, completed
 const FIELDS =
   'campaignId total pending queued dialing inProgress retryScheduled completed failed skipped cancelled attempts ' +
   'answeredByPerson answeredByMachine messagesPlayed voicemailsLeft optOuts transfers transfersAnswered flowErrors ' +
-  'version updatedAt progress __typename';
+  'version updatedAt progress __typename ' +
+  'outcomeAnswered outcomeVoicemail outcomeBusy outcomeNoAnswer outcomeRejected outcomeFailed outcomeCanceled ' +
+  'dialled answered remaining answerRate humanRate machineRate voicemailRate failureRate optOutRate transferRate ' +
+  'averageTalkSeconds';
 /** The same selection, executed: a directive is something the fan-out leaves to the execution. */
 const executed = (query: string) => query.replace('version', 'version @include(if: true)');
 

@@ -11,6 +11,7 @@ import {
   type CallStatusName,
   type CampaignStatusName,
   hasEnded,
+  OUTCOME_COUNTERS,
   type RetryPolicy,
 } from '@outbound/domain';
 import {
@@ -135,7 +136,7 @@ export const suppressKey = (m: { campaignId: string; phoneNumber: string }) =>
 export const listedKey = (m: { tenantId: string; phoneNumber: string }) => `${m.tenantId}:${m.phoneNumber}`;
 
 /** States a status event ends a call in (its `finished_at` is set then). */
-const FINAL: readonly CallStatusName[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
+export const FINAL: readonly CallStatusName[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
 
 /**
  * Applies the messages, in order, to the locked calls: status events with the domain's state machine, flow events
@@ -238,7 +239,7 @@ function applyStatusEvent(batch: Batch, event: TStatusEvent, index: number): voi
   }
   if (transition.to === 'CANCELLED')
     next.skipReason = `the campaign was ${call.campaignStatus.toLowerCase()}`;
-  let delta = transitionDelta(transition.from, transition.to);
+  let delta = addDelta(transitionDelta(transition.from, transition.to), endingDelta(call, transition, event));
   if (transition.retry) {
     next.currentAttemptId = transition.retry.attemptId;
     next.attempts = transition.retry.attempt;
@@ -252,6 +253,25 @@ function applyStatusEvent(batch: Batch, event: TStatusEvent, index: number): voi
     { call: next, transitioned: true, finished: current.finished || FINAL.includes(next.status) },
     delta,
   );
+}
+
+/**
+ * What an attempt's ending adds to the counters besides the status: the call's last outcome moves to this one (the
+ * outcome breakdown), and an answered attempt adds the carrier's duration to the talk time.
+ */
+function endingDelta(
+  call: LockedCall,
+  transition: { outcome?: TCallOutcome | undefined },
+  event: TStatusEvent,
+): CounterDelta {
+  if (!transition.outcome) return {};
+  const delta: CounterDelta = {};
+  if (call.lastOutcome !== transition.outcome) {
+    if (call.lastOutcome) delta[OUTCOME_COUNTERS[call.lastOutcome]] = -1;
+    delta[OUTCOME_COUNTERS[transition.outcome]] = 1;
+  }
+  if (transition.outcome !== 'ANSWERED' || event.durationMs === undefined) return delta;
+  return addDelta(delta, { talkMs: event.durationMs, talked: 1 });
 }
 
 /**

@@ -346,6 +346,118 @@ describe('status worker', () => {
     });
   });
 
+  it('keeps the outcome breakdown, the talk time and the minutes in the commit of the calls; a retry moves the outcome', async () => {
+    const fixture = await createCampaign(h.db, {
+      calls: [{ status: 'DIALING' }, { status: 'DIALING' }, { status: 'IN_PROGRESS' }, { status: 'DIALING' }],
+      retry: { maxAttempts: 2, baseDelayMs: 60_000, retryOn: ['BUSY'] },
+    });
+    const [busy, answered, machine, unanswered] = fixture.calls as [Call, Call, Call, Call];
+    // Two whole minutes, a few minutes ago.
+    const m0 = Math.floor(Date.now() / 60_000) * 60_000 - 5 * 60_000;
+    const at = (seconds: number) => new Date(m0 + seconds * 1000).toISOString();
+    const busyEnding = event(fixture, busy, 'completed', { outcome: 'BUSY', occurredAt: at(5) });
+    await send([
+      busyEnding,
+      event(fixture, answered, 'completed', { outcome: 'ANSWERED', durationMs: 30_000, occurredAt: at(10) }),
+      event(fixture, machine, 'completed', { outcome: 'VOICEMAIL', durationMs: 8000, occurredAt: at(65) }),
+      event(fixture, unanswered, 'completed', { outcome: 'NO_ANSWER', occurredAt: at(70) }),
+    ]);
+    await eventually(
+      async () => (await callRow(h.pool, unanswered.id)).status === 'FAILED',
+      'the batch committed',
+    );
+    await expectCountersMatchRows(fixture.campaignId);
+    expect((await countersAndRows(h.pool, fixture.campaignId)).counters).toMatchObject({
+      outcomeBusy: 1,
+      outcomeAnswered: 1,
+      outcomeVoicemail: 1,
+      outcomeNoAnswer: 1,
+      retryScheduled: 1,
+    });
+    const talk = async () =>
+      (
+        await h.pool.query('SELECT talk_ms::int, talked FROM campaign_counters WHERE campaign_id = $1', [
+          fixture.campaignId,
+        ])
+      ).rows[0];
+    // Only the attempt a person answered talked (a machine's voicemail is not talk time).
+    expect(await talk()).toEqual({ talk_ms: 30_000, talked: 1 });
+    const minutes = async () =>
+      (
+        await h.pool.query(
+          `SELECT extract(epoch FROM minute)::bigint * 1000 AS minute, ended, answered, busy, no_answer, voicemail,
+                  finished, talk_ms::int FROM campaign_minutes WHERE campaign_id = $1 ORDER BY minute`,
+          [fixture.campaignId],
+        )
+      ).rows.map((r) => ({ ...r, minute: Number(r.minute) }));
+    const first = {
+      minute: m0,
+      ended: 2,
+      answered: 1,
+      busy: 1,
+      no_answer: 0,
+      voicemail: 0,
+      finished: 1,
+      talk_ms: 30_000,
+    };
+    const second = {
+      minute: m0 + 60_000,
+      ended: 2,
+      answered: 0,
+      busy: 0,
+      no_answer: 1,
+      voicemail: 1,
+      finished: 2,
+      talk_ms: 0,
+    };
+    expect(await minutes()).toEqual([first, second]);
+
+    // A redelivered ending counts nothing again (the ledger).
+    await send([busyEnding]);
+    // The retry is dialled (as the retry worker does: DIALING, counters in the same statement) and answered.
+    const retry = await callRow(h.pool, busy.id);
+    await h.pool.query(
+      `WITH c AS (UPDATE calls SET status = 'DIALING' WHERE id = $1 RETURNING campaign_id)
+       UPDATE campaign_counters SET retry_scheduled = retry_scheduled - 1, dialing = dialing + 1, version = version + 1
+       WHERE campaign_id = (SELECT campaign_id FROM c)`,
+      [busy.id],
+    );
+    await send([
+      event(fixture, { ...busy, attemptId: retry.current_attempt_id, attempts: 2 }, 'completed', {
+        outcome: 'ANSWERED',
+        durationMs: 12_500,
+        occurredAt: at(130),
+      }),
+    ]);
+    await eventually(
+      async () => (await callRow(h.pool, busy.id)).status === 'COMPLETED',
+      'the retry answered',
+    );
+    await expectCountersMatchRows(fixture.campaignId);
+    // The call's outcome moved from busy to answered: calls, not attempts, are counted.
+    expect((await countersAndRows(h.pool, fixture.campaignId)).counters).toMatchObject({
+      outcomeBusy: 0,
+      outcomeAnswered: 2,
+      outcomeVoicemail: 1,
+      outcomeNoAnswer: 1,
+    });
+    expect(await talk()).toEqual({ talk_ms: 42_500, talked: 2 });
+    expect(await minutes()).toEqual([
+      first,
+      second,
+      {
+        minute: m0 + 120_000,
+        ended: 1,
+        answered: 1,
+        busy: 0,
+        no_answer: 0,
+        voicemail: 0,
+        finished: 1,
+        talk_ms: 12_500,
+      },
+    ]);
+  });
+
   it('retries nothing once the campaign is cancelled: the outcome that would have been retried ends it CANCELLED', async () => {
     const fixture = await createCampaign(h.db, {
       calls: [{ status: 'IN_PROGRESS' }, { status: 'DIALING' }, { status: 'DIALING' }],

@@ -40,6 +40,7 @@ import type { Registry } from 'prom-client';
 import { classify, UnprocessableEventError } from './errors.ts';
 import { type FlowResult, optOutReason, suppressEventId } from './flow-plan.ts';
 import { statusWorkerMetrics } from './metrics.ts';
+import { writeMinutes } from './minutes.ts';
 import {
   type BatchPlan,
   type CallUpdate,
@@ -552,6 +553,8 @@ export function createStatusWorker(options: StatusWorkerOptions): StatusWorker {
               await writeCalls(client, plan.updates),
               await writeCounters(client, plan.deltas),
             ] as const;
+            // After the counters: a campaign's minutes are written only under its counters row's lock.
+            await writeMinutes(client, plan.ended);
             await produceBeforeCommit(await suppressMessages(client, plan, messages));
             return written;
           })(),

@@ -242,6 +242,16 @@ export const ZCampaignCounters = z.object({
   transfers: zCount.default(0),
   transfersAnswered: zCount.default(0),
   flowErrors: zCount.default(0),
+  // Outcome breakdown and talk time (absent in messages of older producers: 0).
+  outcomeAnswered: zCount.default(0),
+  outcomeBusy: zCount.default(0),
+  outcomeNoAnswer: zCount.default(0),
+  outcomeFailed: zCount.default(0),
+  outcomeVoicemail: zCount.default(0),
+  outcomeRejected: zCount.default(0),
+  outcomeCanceled: zCount.default(0),
+  talkMs: zCount.default(0),
+  talked: zCount.default(0),
   /** Calls per recorded answer key. */
   answers: z.record(zKey, zCount).default({}),
 });

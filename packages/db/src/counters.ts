@@ -23,6 +23,17 @@ export const COUNTER_COLUMNS = {
   transfers: 'transfers',
   transfersAnswered: 'transfers_answered',
   flowErrors: 'flow_errors',
+  // Outcome breakdown: calls by their last attempt's outcome (`calls.last_outcome`).
+  outcomeAnswered: 'outcome_answered',
+  outcomeBusy: 'outcome_busy',
+  outcomeNoAnswer: 'outcome_no_answer',
+  outcomeFailed: 'outcome_failed',
+  outcomeVoicemail: 'outcome_voicemail',
+  outcomeRejected: 'outcome_rejected',
+  outcomeCanceled: 'outcome_canceled',
+  // Talk time: the carrier's durations of answered attempts (ms, summed) and how many there were.
+  talkMs: 'talk_ms',
+  talked: 'talked',
 } as const;
 
 export type CounterField = keyof typeof COUNTER_COLUMNS;

@@ -37,4 +37,5 @@ export type {
 } from './generated/prisma/client.ts';
 export { Prisma } from './generated/prisma/client.ts';
 export * from './generated/prisma/enums.ts';
+export { MINUTE_OUTCOME_COLUMNS } from './minutes.ts';
 export { analyzeCallsAfterBulkInsert } from './statistics.ts';

@@ -29,6 +29,30 @@ export {
 export { countryZones, type DiallingOutlook, diallingOutlook } from './dialling-outlook.ts';
 export { isUuid, NO_ROW_ID } from './ids.ts';
 export {
+  answeredCalls,
+  answerKeyRate,
+  answerRate,
+  averageTalkSeconds,
+  dialledCalls,
+  etaAtPace,
+  etaWithinBusinessHours,
+  FAILURE_OUTCOMES,
+  type FailureReason,
+  failureRate,
+  failureReasons,
+  humanRate,
+  type KpiCounters,
+  type MinuteCounts,
+  machineRate,
+  OUTCOME_COUNTERS,
+  optOutRate,
+  type Pace,
+  paceOf,
+  remainingCalls,
+  transferRate,
+  voicemailRate,
+} from './kpis.ts';
+export {
   DEFAULT_RETRY_POLICY,
   type OutcomeDelay,
   RETRYABLE_OUTCOMES,

@@ -268,7 +268,8 @@ function nonZero(answers: Record<string, number>): Record<string, number> {
 }
 
 /**
- * The campaign's counters next to what its call rows say (attempts included), the call flow's results too: calls
+ * The campaign's counters next to what its call rows say (attempts included), the outcome breakdown (calls by last
+ * outcome) and the call flow's results too: calls
  * answered by a person (HUMAN or UNKNOWN) or a machine, with the message played, a voicemail left, opted out,
  * transferred, a transfer answered, a flow error, and per answer key. All read in one snapshot (REPEATABLE READ),
  * so a campaign still dialling compares equal: separate reads could straddle a status worker's commit.
@@ -297,6 +298,13 @@ async function readCountersAndRows(pool: pg.PoolClient, campaignId: string) {
               count(*) FILTER (WHERE transfer_number IS NOT NULL)::int AS transfers,
               count(*) FILTER (WHERE transfer_status = 'ANSWERED')::int AS transfers_answered,
               count(*) FILTER (WHERE flow_error IS NOT NULL)::int AS flow_errors,
+              count(*) FILTER (WHERE last_outcome = 'ANSWERED')::int AS outcome_answered,
+              count(*) FILTER (WHERE last_outcome = 'BUSY')::int AS outcome_busy,
+              count(*) FILTER (WHERE last_outcome = 'NO_ANSWER')::int AS outcome_no_answer,
+              count(*) FILTER (WHERE last_outcome = 'FAILED')::int AS outcome_failed,
+              count(*) FILTER (WHERE last_outcome = 'VOICEMAIL')::int AS outcome_voicemail,
+              count(*) FILTER (WHERE last_outcome = 'REJECTED')::int AS outcome_rejected,
+              count(*) FILTER (WHERE last_outcome = 'CANCELED')::int AS outcome_canceled,
               (SELECT COALESCE(jsonb_object_agg(answer_key, n), '{}') FROM (
                  SELECT answer_key, count(*)::int AS n FROM calls
                  WHERE campaign_id = $1 AND answer_key IS NOT NULL GROUP BY answer_key) a) AS answers
@@ -316,6 +324,13 @@ async function readCountersAndRows(pool: pg.PoolClient, campaignId: string) {
     transfersAnswered: r.transfers_answered,
     flowErrors: r.flow_errors,
     answers: nonZero(r.answers as Record<string, number>),
+    outcomeAnswered: r.outcome_answered,
+    outcomeBusy: r.outcome_busy,
+    outcomeNoAnswer: r.outcome_no_answer,
+    outcomeFailed: r.outcome_failed,
+    outcomeVoicemail: r.outcome_voicemail,
+    outcomeRejected: r.outcome_rejected,
+    outcomeCanceled: r.outcome_canceled,
   });
   return {
     counters: {

@@ -37,6 +37,15 @@ const row: CountersRow = {
   transfersAnswered: 0,
   flowErrors: 0,
   answers: {},
+  outcomeAnswered: 2,
+  outcomeVoicemail: 1,
+  outcomeBusy: 1,
+  outcomeNoAnswer: 0,
+  outcomeRejected: 0,
+  outcomeFailed: 0,
+  outcomeCanceled: 0,
+  talkMs: 90_000n,
+  talked: 2,
   version: 12n,
   updatedAt: new Date('2026-12-06T10:00:00.000Z'),
 };
@@ -55,6 +64,33 @@ describe('live projections', () => {
     const wall = plan('subscription { wallboard { campaignId inProgress } }', {});
     expect(wall).toMatchObject({ campaignId: null });
     expect(wall?.projection.render(row)).toBe(`{"data":{"wallboard":{"campaignId":"${id}","inProgress":1}}}`);
+  });
+
+  it('renders the outcome counts and the KPIs as the schema resolves them (null before a denominator)', () => {
+    const query =
+      'subscription($id: ID!) { campaignStats(campaignId: $id) { outcomeBusy dialled answered remaining answerRate humanRate machineRate voicemailRate failureRate optOutRate transferRate averageTalkSeconds } }';
+    expect(JSON.parse(plan(query)?.projection.render(row) ?? 'null')).toEqual({
+      data: {
+        campaignStats: {
+          outcomeBusy: 1,
+          dialled: 4,
+          answered: 3,
+          remaining: 3,
+          answerRate: 0.75,
+          humanRate: 2 / 3,
+          machineRate: 1 / 3,
+          voicemailRate: 0.25,
+          failureRate: 0.25,
+          optOutRate: 0,
+          transferRate: 0,
+          averageTalkSeconds: 45,
+        },
+      },
+    });
+    const none = { ...row, outcomeAnswered: 0, outcomeVoicemail: 0, outcomeBusy: 0, talkMs: 0n, talked: 0 };
+    expect(plan(query)?.projection.render(none)).toContain(
+      '"answerRate":null,"humanRate":null,"machineRate":null,"voicemailRate":null,"failureRate":null,"optOutRate":null,"transferRate":null,"averageTalkSeconds":null',
+    );
   });
 
   it('leaves to the execution what it does not render, and ids that are not a campaign', () => {

@@ -12,7 +12,7 @@ import {
   Kind,
   type ValueNode,
 } from 'graphql';
-import { type CountersRow, progressOf } from './reads.ts';
+import { COUNTER_KPIS, type CountersRow, kpiCountersOf, progressOf } from './reads.ts';
 
 export type FastField = 'campaignStats' | 'wallboard';
 
@@ -51,6 +51,13 @@ const COUNTS = [
   'transfers',
   'transfersAnswered',
   'flowErrors',
+  'outcomeAnswered',
+  'outcomeBusy',
+  'outcomeNoAnswer',
+  'outcomeFailed',
+  'outcomeVoicemail',
+  'outcomeRejected',
+  'outcomeCanceled',
 ] as const;
 
 /** CampaignCounters' fields the fan-out renders, as graphql/schema/campaign.ts resolves and serialises them. */
@@ -61,6 +68,10 @@ const SCALARS: ReadonlyMap<string, Scalar> = new Map<string, Scalar>([
   ['version', (c) => c.version.toString()],
   ['updatedAt', (c, serializeDate) => serializeDate(c.updatedAt)],
   ['progress', (c) => progressOf(c)],
+  ...Object.entries(COUNTER_KPIS).map(([name, kpi]): [string, Scalar] => [
+    name,
+    (c) => kpi.of(kpiCountersOf(c)),
+  ]),
 ]);
 
 /** The fields a selection renders, in order, by response key; null when it selects anything else. */

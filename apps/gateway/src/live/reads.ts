@@ -2,7 +2,21 @@
 // (graphql/schema/live.ts) and the fan-out that serves them without an execution per message (live/fanout.ts).
 import type { TCountersUpdate } from '@outbound/contracts';
 import type { CampaignCounters as CountersRow, Database } from '@outbound/db';
-import { isUuid } from '@outbound/domain';
+import {
+  answeredCalls,
+  answerRate,
+  averageTalkSeconds,
+  dialledCalls,
+  failureRate,
+  humanRate,
+  isUuid,
+  type KpiCounters,
+  machineRate,
+  optOutRate,
+  remainingCalls,
+  transferRate,
+  voicemailRate,
+} from '@outbound/domain';
 
 export type { CountersRow };
 
@@ -36,6 +50,7 @@ export function rowOf(update: TCountersUpdate): CountersRow {
     campaignId: update.campaignId,
     tenantId: update.tenantId,
     ...update.counters,
+    talkMs: BigInt(update.counters.talkMs),
     version: BigInt(update.version),
     updatedAt: new Date(update.at),
   };
@@ -45,3 +60,64 @@ export function rowOf(update: TCountersUpdate): CountersRow {
 export function progressOf(c: CountersRow): number {
   return c.total === 0 ? 0 : (c.completed + c.failed + c.skipped + c.cancelled) / c.total;
 }
+
+/** A counters row as the domain's KPIs read it. */
+export function kpiCountersOf(c: CountersRow): KpiCounters {
+  return { ...c, talkMs: Number(c.talkMs) };
+}
+
+interface CounterKpi {
+  type: 'Int' | 'Float';
+  description: string;
+  of: (c: KpiCounters) => number | null;
+}
+
+/**
+ * CampaignCounters' KPI fields (packages/domain/src/kpis.ts over the row), resolved by the schema and rendered by
+ * the fan-out from the same definitions. Rates are 0..1, null while their denominator is 0.
+ */
+export const COUNTER_KPIS: Record<string, CounterKpi> = {
+  dialled: {
+    type: 'Int',
+    description: 'Calls dialled to an end at least once (with a last outcome).',
+    of: dialledCalls,
+  },
+  answered: { type: 'Int', description: 'Calls answered, by a person or a machine.', of: answeredCalls },
+  remaining: {
+    type: 'Int',
+    description: 'Calls not over yet (pending, queued, dialing, in progress, waiting for a retry).',
+    of: remainingCalls,
+  },
+  answerRate: {
+    type: 'Float',
+    description: 'Calls answered (person or machine) over calls dialled.',
+    of: answerRate,
+  },
+  humanRate: {
+    type: 'Float',
+    description: 'Of the answered calls, the share a person answered.',
+    of: humanRate,
+  },
+  machineRate: {
+    type: 'Float',
+    description: 'Of the answered calls, the share a machine answered.',
+    of: machineRate,
+  },
+  voicemailRate: {
+    type: 'Float',
+    description: 'Calls that reached a machine over calls dialled.',
+    of: voicemailRate,
+  },
+  failureRate: {
+    type: 'Float',
+    description: 'Calls dialled whose last attempt was not answered, over calls dialled.',
+    of: failureRate,
+  },
+  optOutRate: { type: 'Float', description: 'Keypad opt-outs over calls a person answered.', of: optOutRate },
+  transferRate: { type: 'Float', description: 'Transfers over calls a person answered.', of: transferRate },
+  averageTalkSeconds: {
+    type: 'Float',
+    description: "Average talk time of answered attempts (the carrier's durations), seconds.",
+    of: averageTalkSeconds,
+  },
+};

@@ -22,6 +22,7 @@ import {
   FlowResults,
 } from '../../../components/flow-results';
 import { ImportHistory } from '../../../components/import-history';
+import { KPI_COUNTER_FIELDS, type KpiCounters, KpiPanel } from '../../../components/kpis';
 import { Pager, StatusFilter, useCursors } from '../../../components/paging';
 import { SignedIn, type Viewer } from '../../../components/session';
 import { TargetsImport } from '../../../components/targets';
@@ -35,7 +36,7 @@ const CAMPAIGN = `query Campaign($id: ID!, $first: Int!, $after: String, $status
   campaign(id: $id) {
     id name status revision timezone maxConcurrentCalls callsPerSecond callsCsvPath
     callFlowVersion callFlow { menu { keys { key action label } } }
-    counters { ${COUNTER_FIELDS} ${FLOW_COUNTER_FIELDS} }
+    counters { ${COUNTER_FIELDS} ${FLOW_COUNTER_FIELDS} ${KPI_COUNTER_FIELDS} }
     calls(first: $first, after: $after, status: $status, search: $search) {
       totalCount totalCountExact
       pageInfo { hasNextPage endCursor }
@@ -44,7 +45,7 @@ const CAMPAIGN = `query Campaign($id: ID!, $first: Int!, $after: String, $status
   }
 }`;
 const STATS = `subscription Stats($id: ID!) {
-  campaignStats(campaignId: $id) { ${COUNTER_FIELDS} ${FLOW_COUNTER_FIELDS} }
+  campaignStats(campaignId: $id) { ${COUNTER_FIELDS} ${FLOW_COUNTER_FIELDS} ${KPI_COUNTER_FIELDS} }
 }`;
 const CALL_UPDATES = `subscription Calls($id: ID!) {
   callUpdates(campaignId: $id) { call status attempts lastOutcome updatedAt }
@@ -76,7 +77,7 @@ interface CallRow {
   flowResult: CallFlowResult | null;
 }
 
-type PageCounters = Counters & FlowCounters;
+type PageCounters = Counters & FlowCounters & KpiCounters;
 
 function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
   const [status, setStatus] = useState('');
@@ -206,6 +207,14 @@ function Detail({ viewer, id }: { viewer: Viewer; id: string }) {
           ))}
         </dl>
       </section>
+
+      <KpiPanel
+        campaignId={id}
+        counters={counters}
+        version={counters.version}
+        running={campaign.status === 'RUNNING'}
+        timeZone={campaign.timezone}
+      />
 
       {campaign.callFlowVersion !== null ? (
         <FlowResults

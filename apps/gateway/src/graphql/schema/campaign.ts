@@ -1,8 +1,11 @@
 import type { CallFlow } from '@outbound/call-flow';
 import type { CampaignCounters as CountersRow, Prisma } from '@outbound/db';
 import {
+  answerKeyRate,
   type CampaignSettings,
   DEFAULT_RETRY_POLICY,
+  type FailureReason,
+  failureReasons,
   formatTimeOfDay,
   isUuid,
   type OutcomeDelay as OutcomeDelayValue,
@@ -10,7 +13,7 @@ import {
   ZCampaignSettings,
 } from '@outbound/domain';
 import { z } from 'zod';
-import { progressOf } from '../../live/reads.ts';
+import { COUNTER_KPIS, kpiCountersOf, progressOf } from '../../live/reads.ts';
 import { type AnswerCount as AnswerCountValue, answerCounts, answerLabels } from '../../services/answers.ts';
 import { flowAt } from '../../services/campaigns/call-flow.ts';
 import { changeCampaignStatus } from '../../services/campaigns/change-campaign-status.ts';
@@ -27,7 +30,7 @@ import {
 } from '../errors.ts';
 import { tenantRow } from '../node-lookup.ts';
 import { CallFlowInput, CallFlowRef } from './call-flow.ts';
-import { CampaignStatusEnum, RetryableOutcomeEnum } from './enums.ts';
+import { CallOutcomeEnum, CampaignStatusEnum, RetryableOutcomeEnum } from './enums.ts';
 
 const BusinessHoursWindow = builder.objectRef<WeeklyWindow>('BusinessHoursWindow').implement({
   description: 'A weekly window in the campaign time zone.',
@@ -69,7 +72,16 @@ const RetryPolicy = builder.objectRef<CampaignSettings['retryPolicy']>('RetryPol
   }),
 });
 
-const AnswerCount = builder.objectRef<AnswerCountValue>('AnswerCount').implement({
+const FailureReasonRef = builder.objectRef<FailureReason>('FailureReason').implement({
+  description: 'Calls whose last attempt ended with one unanswered outcome.',
+  fields: (t) => ({
+    outcome: t.field({ type: CallOutcomeEnum, resolve: (r) => r.outcome }),
+    calls: t.exposeInt('calls'),
+    rate: t.float({ nullable: true, description: 'Of the calls dialled, 0..1.', resolve: (r) => r.rate }),
+  }),
+});
+
+const AnswerCount = builder.objectRef<AnswerCountValue & { rate: number | null }>('AnswerCount').implement({
   description: 'Calls whose recorded answer is this key.',
   fields: (t) => ({
     key: t.exposeString('key', { description: 'A keypad key: 0-9, * or #.' }),
@@ -79,6 +91,11 @@ const AnswerCount = builder.objectRef<AnswerCountValue>('AnswerCount').implement
         "The key's label in the campaign's current call flow; null if the key no longer records an answer.",
     }),
     calls: t.exposeInt('calls'),
+    rate: t.float({
+      nullable: true,
+      description: 'Of the calls a person answered, the share that recorded this answer, 0..1.',
+      resolve: (a) => a.rate,
+    }),
   }),
 });
 
@@ -146,7 +163,11 @@ export const CampaignCounters = builder.prismaObject('CampaignCounters', {
       resolve: async (c, _args, ctx) => {
         // No answer yet (most counters): no label to read.
         if (answerCounts(c.answers, new Map()).length === 0) return [];
-        return answerCounts(c.answers, await labelsOf(ctx, c));
+        const kpis = kpiCountersOf(c);
+        return answerCounts(c.answers, await labelsOf(ctx, c)).map((a) => ({
+          ...a,
+          rate: answerKeyRate(kpis, a.calls),
+        }));
       },
     }),
     version: t.string({ resolve: (c) => c.version.toString() }),
@@ -155,6 +176,41 @@ export const CampaignCounters = builder.prismaObject('CampaignCounters', {
       description: 'Share of calls that reached an end state, 0..1.',
       resolve: progressOf,
     }),
+    outcomeAnswered: t.exposeInt('outcomeAnswered', {
+      description: 'Calls whose last attempt a person answered.',
+    }),
+    outcomeVoicemail: t.exposeInt('outcomeVoicemail', {
+      description: 'Calls whose last attempt a machine answered (voicemail).',
+    }),
+    outcomeBusy: t.exposeInt('outcomeBusy', { description: 'Calls whose last attempt was busy.' }),
+    outcomeNoAnswer: t.exposeInt('outcomeNoAnswer', {
+      description: 'Calls whose last attempt was not answered.',
+    }),
+    outcomeRejected: t.exposeInt('outcomeRejected', {
+      description: 'Calls whose last attempt was rejected.',
+    }),
+    outcomeFailed: t.exposeInt('outcomeFailed', { description: 'Calls whose last attempt failed.' }),
+    outcomeCanceled: t.exposeInt('outcomeCanceled', {
+      description: 'Calls whose last attempt was canceled.',
+    }),
+    failureReasons: t.field({
+      type: [FailureReasonRef],
+      description:
+        'Failure rate by reason: calls per unanswered last outcome and their share of calls dialled.',
+      resolve: (c) => failureReasons(kpiCountersOf(c)),
+    }),
+    ...Object.fromEntries(
+      Object.entries(COUNTER_KPIS).map(([name, kpi]) => [
+        name,
+        kpi.type === 'Int'
+          ? t.int({ description: kpi.description, resolve: (c) => kpi.of(kpiCountersOf(c)) ?? 0 })
+          : t.float({
+              description: kpi.description,
+              nullable: true,
+              resolve: (c) => kpi.of(kpiCountersOf(c)),
+            }),
+      ]),
+    ),
   }),
 });
 

@@ -1,13 +1,31 @@
 // Campaign.throughput: attempt endings per bucket of time, for the dashboard's live chart. Read from the Redis series
 // the status worker adds to after each commit (best effort; the counters are the exact numbers).
+// Campaign.history: the same buckets over 15 min / 1 h / 24 h / the campaign's life, from the exact per-minute endings
+// in PostgreSQL (services/kpis.ts). Campaign.pace: attempts and calls per minute and the ETAs.
 import {
   THROUGHPUT_BUCKET_SECONDS,
   THROUGHPUT_RETENTION_SECONDS,
   type ThroughputCounts,
 } from '@outbound/coordination';
 import { CallOutcome } from '@outbound/db';
+import {
+  etaAtPace,
+  etaWithinBusinessHours,
+  paceOf,
+  remainingCalls,
+  type WeeklyWindow,
+} from '@outbound/domain';
 import { z } from 'zod';
+import { kpiCountersOf } from '../../live/reads.ts';
+import {
+  HISTORY_RANGES,
+  type History,
+  type HistoryRange,
+  readHistory,
+  readRecentMinutes,
+} from '../../services/kpis.ts';
 import { builder } from '../builder.ts';
+import type { GraphQLContext } from '../context.ts';
 import { gqlError } from '../errors.ts';
 import { CampaignRef } from './campaign.ts';
 import { CallOutcomeEnum } from './enums.ts';
@@ -83,6 +101,141 @@ builder.prismaObjectFields(CampaignRef, (t) => ({
           'campaign throughput is unavailable right now; try again shortly',
         );
       }
+    },
+  }),
+}));
+
+const HistoryRangeEnum = builder.enumType('HistoryRange', {
+  description: 'A range of the throughput history.',
+  values: {
+    LAST_15_MINUTES: { description: 'The last 15 minutes, in 1-minute buckets.' },
+    LAST_HOUR: { description: 'The last hour, in 1-minute buckets.' },
+    LAST_24_HOURS: { description: 'The last 24 hours, in 15-minute buckets.' },
+    CAMPAIGN: {
+      description:
+        "The campaign's whole life (from its start), in buckets giving at most 250 (3 hours for 30 days).",
+    },
+  } satisfies Record<HistoryRange, unknown>,
+});
+
+const ThroughputHistory = builder
+  .objectRef<History & { range: HistoryRange }>('ThroughputHistory')
+  .implement({
+    description:
+      "A campaign's attempt endings over a range, exact (counted in the transaction of the call rows).",
+    fields: (t) => ({
+      range: t.field({ type: HistoryRangeEnum, resolve: (h) => h.range }),
+      bucketSeconds: t.exposeInt('bucketSeconds', { description: 'Size of a bucket.' }),
+      from: t.expose('from', { type: 'DateTime', description: 'Start of the first bucket.' }),
+      to: t.expose('to', { type: 'DateTime', description: 'End of the last bucket.' }),
+      buckets: t.field({
+        type: [ThroughputBucket],
+        description: 'Every bucket of the range, oldest first, empty ones included.',
+        resolve: (h) => h.buckets,
+      }),
+    }),
+  });
+
+/** The minutes the pace is measured over. */
+const PACE_MINUTES = 15;
+
+interface PaceValue {
+  attemptsPerMinute: number;
+  callsPerMinute: number;
+  remaining: number;
+  etaAtPace: Date | null;
+  etaWithinBusinessHours: Date | null;
+}
+
+const CampaignPace = builder.objectRef<PaceValue>('CampaignPace').implement({
+  description: `How fast a campaign goes, over the last ${PACE_MINUTES} whole minutes, and when it would finish at that pace.`,
+  fields: (t) => ({
+    windowMinutes: t.int({
+      description: 'The minutes the pace is measured over.',
+      resolve: () => PACE_MINUTES,
+    }),
+    attemptsPerMinute: t.exposeFloat('attemptsPerMinute', {
+      description: 'Attempts that ended, per minute.',
+    }),
+    callsPerMinute: t.exposeFloat('callsPerMinute', {
+      description: 'Calls that ended (completed, failed, cancelled by their ending) per minute.',
+    }),
+    remaining: t.exposeInt('remaining', { description: 'Calls not over yet.' }),
+    etaAtPace: t.expose('etaAtPace', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the remaining calls would be over at this pace, around the clock (null: no pace).',
+    }),
+    etaWithinBusinessHours: t.expose('etaWithinBusinessHours', {
+      type: 'DateTime',
+      nullable: true,
+      description:
+        "When the remaining calls would be over at this pace, dialling only in the campaign's business hours " +
+        '(null: no pace, or beyond a year).',
+    }),
+  }),
+});
+
+/** A failed read of the campaign's minutes: logged, and a retryable error for the client. */
+function unavailable(ctx: GraphQLContext, err: unknown, campaignId: string) {
+  ctx.logger.error({ err, campaignId }, 'reading the campaign minutes failed');
+  return gqlError('SERVICE_UNAVAILABLE', 'campaign history is unavailable right now; try again shortly');
+}
+
+builder.prismaObjectFields(CampaignRef, (t) => ({
+  history: t.field({
+    type: ThroughputHistory,
+    description:
+      'Attempt endings over a range (the last 15 minutes, hour, 24 hours, or the whole campaign), exact, from the ' +
+      "campaign's per-minute counts kept for its life.",
+    args: { range: t.arg({ type: HistoryRangeEnum, required: true }) },
+    select: { startedAt: true, createdAt: true, finishedAt: true },
+    resolve: async (campaign, { range }, ctx) => {
+      const now = new Date();
+      const minutes = HISTORY_RANGES[range];
+      const end = minutes === null && campaign.finishedAt ? campaign.finishedAt : now;
+      const start =
+        minutes === null
+          ? (campaign.startedAt ?? campaign.createdAt)
+          : new Date(now.getTime() - minutes * 60_000);
+      try {
+        return { range, ...(await readHistory(ctx.deps.pool, campaign.id, start, end)) };
+      } catch (err) {
+        throw unavailable(ctx, err, campaign.id);
+      }
+    },
+  }),
+  pace: t.field({
+    type: CampaignPace,
+    description: `Attempts and calls per minute over the last ${PACE_MINUTES} minutes, and the ETAs at that pace.`,
+    select: { businessHours: true, timezone: true, counters: true },
+    resolve: async (campaign, _args, ctx) => {
+      const now = new Date();
+      let minutes: Awaited<ReturnType<typeof readRecentMinutes>>;
+      try {
+        minutes = await readRecentMinutes(
+          ctx.deps.pool,
+          campaign.id,
+          new Date(now.getTime() - PACE_MINUTES * 60_000 - 60_000),
+        );
+      } catch (err) {
+        throw unavailable(ctx, err, campaign.id);
+      }
+      const pace = paceOf(minutes, now, PACE_MINUTES);
+      const remaining = campaign.counters ? remainingCalls(kpiCountersOf(campaign.counters)) : 0;
+      const windows = campaign.businessHours as WeeklyWindow[];
+      return {
+        ...pace,
+        remaining,
+        etaAtPace: etaAtPace(remaining, pace.callsPerMinute, now),
+        etaWithinBusinessHours: etaWithinBusinessHours(
+          remaining,
+          pace.callsPerMinute,
+          windows,
+          campaign.timezone,
+          now,
+        ),
+      };
     },
   }),
 }));
