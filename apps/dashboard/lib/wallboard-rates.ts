@@ -1,8 +1,14 @@
 // The wallboard's figures over a campaign's counters, and the same over the sum of several campaigns' (the tenant's
-// totals). Local until the campaign KPIs of packages/domain/src/kpis.ts land; the same definitions as those.
+// totals). The answer rate is the campaign page's and the API's (packages/domain/src/kpis.ts), over summed counts.
+import {
+  answeredCalls,
+  dialledCalls,
+  answerRate as kpiAnswerRate,
+  type OutcomeCounts,
+} from '@outbound/domain';
 
 /** The counters the wallboard's figures are made of (CampaignCounters' fields of those names). */
-export interface WallCounters {
+export interface WallCounters extends OutcomeCounts {
   total: number;
   pending: number;
   queued: number;
@@ -13,8 +19,6 @@ export interface WallCounters {
   failed: number;
   skipped: number;
   cancelled: number;
-  answeredByPerson: number;
-  answeredByMachine: number;
 }
 
 /** The fields of WallCounters, for a GraphQL selection and for summing. */
@@ -29,8 +33,13 @@ export const WALL_COUNTER_FIELDS = [
   'failed',
   'skipped',
   'cancelled',
-  'answeredByPerson',
-  'answeredByMachine',
+  'outcomeAnswered',
+  'outcomeVoicemail',
+  'outcomeBusy',
+  'outcomeNoAnswer',
+  'outcomeRejected',
+  'outcomeFailed',
+  'outcomeCanceled',
 ] as const satisfies readonly (keyof WallCounters)[];
 
 /** Calls that ended: completed (a call that was answered or ran its course) or failed (attempts exhausted). */
@@ -38,16 +47,14 @@ export function ended(c: WallCounters): number {
   return c.completed + c.failed;
 }
 
-/** Calls answered, by a person or a machine. */
-export function answered(c: WallCounters): number {
-  return c.answeredByPerson + c.answeredByMachine;
-}
+/** Calls answered, by a person or a machine (their last attempt's outcome). */
+export const answered = (c: WallCounters): number => answeredCalls(c);
 
-/** Answered calls over the calls that ended, 0-1; null while none has ended (no rate to speak of yet). */
-export function answerRate(c: WallCounters): number | null {
-  const over = ended(c);
-  return over === 0 ? null : answered(c) / over;
-}
+/** Calls dialled to an outcome: the answer rate's denominator. */
+export const dialled = (c: WallCounters): number => dialledCalls(c);
+
+/** Answered calls over the calls dialled, 0-1; null while none has been (no rate to speak of yet). */
+export const answerRate = (c: WallCounters): number | null => kpiAnswerRate(c);
 
 /** Calls on the line now: being dialled or in conversation. */
 export function onTheLine(c: WallCounters): number {

@@ -45,6 +45,7 @@ export {
   type MinuteCounts,
   machineRate,
   OUTCOME_COUNTERS,
+  type OutcomeCounts,
   optOutRate,
   type Pace,
   paceOf,

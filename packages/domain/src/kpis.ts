@@ -41,20 +41,23 @@ export const OUTCOME_COUNTERS = {
 /** Outcomes that are not an answer: the reasons calls fail (for now: a retry may still reach them). */
 export const FAILURE_OUTCOMES = ['BUSY', 'NO_ANSWER', 'REJECTED', 'FAILED', 'CANCELED'] as const;
 
+/** The outcome counters alone: what the answer rate needs (the wallboard sums them across campaigns). */
+export type OutcomeCounts = Pick<KpiCounters, (typeof OUTCOME_COUNTERS)[keyof typeof OUTCOME_COUNTERS]>;
+
 const ratio = (part: number, whole: number): number | null => (whole > 0 ? part / whole : null);
 
 /** Calls dialled at least once to an end: every call with a last outcome (the outcome counters summed). */
-export function dialledCalls(c: KpiCounters): number {
+export function dialledCalls(c: OutcomeCounts): number {
   return Object.values(OUTCOME_COUNTERS).reduce((sum, field) => sum + c[field], 0);
 }
 
 /** Calls answered, by a person (ANSWERED) or a machine (VOICEMAIL: the carrier's answering machine detection). */
-export function answeredCalls(c: KpiCounters): number {
+export function answeredCalls(c: OutcomeCounts): number {
   return c.outcomeAnswered + c.outcomeVoicemail;
 }
 
 /** Answer (contact) rate: calls answered by a person or a machine over calls dialled. */
-export const answerRate = (c: KpiCounters) => ratio(answeredCalls(c), dialledCalls(c));
+export const answerRate = (c: OutcomeCounts) => ratio(answeredCalls(c), dialledCalls(c));
 /** Of the answered calls, the share a person answered. */
 export const humanRate = (c: KpiCounters) => ratio(c.outcomeAnswered, answeredCalls(c));
 /** Of the answered calls, the share a machine answered. */

@@ -7,6 +7,7 @@ import { gridRows, MIN_ENDED, type WallboardOptions } from '../../lib/wallboard-
 import {
   answered,
   answerRate,
+  dialled,
   done,
   type EndedSample,
   ended,
@@ -166,6 +167,7 @@ function Tile({ tile, alerts }: { tile: BoardTile; alerts: Alert[] }) {
       data-campaign={tile.id}
       data-answered={answered(c)}
       data-ended={ended(c)}
+      data-dialled={dialled(c)}
       aria-label={tile.name}
     >
       <div className={styles.inner}>
@@ -239,6 +241,7 @@ function Totals({ tiles, pace }: { tiles: BoardTile[]; pace: number | null }) {
       data-testid="wallboard-totals"
       data-answered={answered(sum)}
       data-ended={ended(sum)}
+      data-dialled={dialled(sum)}
     >
       <h2 className={styles.totalsTitle}>
         <span>All</span>
