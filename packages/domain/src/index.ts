@@ -5,6 +5,8 @@ export {
   type CallOutcomeName,
   type CallSnapshot,
   type CallStatusName,
+  dialsMade,
+  PREPARED_ATTEMPT_STATES,
   type Transition,
 } from './call-state.ts';
 export {
@@ -25,6 +27,7 @@ export {
   settingsLocked,
 } from './campaign-status.ts';
 export { isUuid, NO_ROW_ID } from './ids.ts';
+export { nextBusinessHoursOpening, nextCallingWindowOpening, nextDialOpening } from './next-open.ts';
 export {
   DEFAULT_RETRY_POLICY,
   type OutcomeDelay,
