@@ -240,7 +240,8 @@ export const IMPORT_ORDER: CallOrder = { field: 'IMPORT', descending: false };
 /** The keys of each order, the id last (a unique tie-break). */
 const ORDER_KEYS: Record<Exclude<CallOrderField, 'IMPORT'>, readonly string[]> = {
   LAST_ACTIVITY: ['updated_at', 'id'],
-  NUMBER: ['phone_number', 'id'],
+  // Unique in a campaign.
+  NUMBER: ['phone_number'],
   ATTEMPTS: ['attempts', 'id'],
   STATUS: ['status', 'updated_at', 'id'],
 };
@@ -313,17 +314,24 @@ export function sortedCallPageQuery(
     'campaign_id = $1::uuid',
     ...conditionsOf(filter, param, driver ? { column: driver.column, type: driver.type, values: [] } : null),
   ];
-  // The cursor's keys, k0..kn (no row: an empty page).
-  const cursor = page.cursor
-    ? `(SELECT ${keys.map((k, i) => `${k} AS k${i}`).join(', ')} FROM calls WHERE campaign_id = $1::uuid AND id = ${param(page.cursor)}::uuid) cur`
-    : null;
+  // The cursor's row: its keys k0..kn (no row: an empty page).
+  const cursorId = page.cursor ? param(page.cursor) : null;
+  const cursorRow = `(SELECT ${keys.map((k, i) => `${k} AS k${i}`).join(', ')} FROM calls WHERE campaign_id = $1::uuid AND id = ${cursorId}::uuid)`;
+  const cursor = cursorId ? `${cursorRow} cur` : null;
   const cursorKeys = keys.map((_, i) => `cur.k${i}`);
   const limit = param(page.limit);
   const orderBy = (columns: readonly string[]) => columns.map((c) => `${c} ${direction}`).join(', ');
   if (!driver) {
-    if (cursor) conditions.push(`${row(keys)} ${past} ${row(cursorKeys)}`);
+    // One range: it starts at a row comparison on the index's own columns, campaign first, with the cursor's keys as
+    // scalar subqueries (values known before the range is read; a join would leave the range unbounded and filter).
+    if (cursorId) {
+      const known = keys.map(
+        (k) => `(SELECT ${k} FROM calls WHERE campaign_id = $1::uuid AND id = ${cursorId}::uuid)`,
+      );
+      conditions.push(`${row(['campaign_id', ...keys])} ${past} ${row(['$1::uuid', ...known])}`);
+    }
     return {
-      text: `SELECT id FROM ${cursor ? `${cursor}, ` : ''}calls WHERE ${conditions.join(' AND ')}
+      text: `SELECT id FROM calls WHERE ${conditions.join(' AND ')}
              ORDER BY ${orderBy(keys)} LIMIT ${limit}`,
       values,
     };
