@@ -37,4 +37,5 @@ export type {
 } from './generated/prisma/client.ts';
 export { Prisma } from './generated/prisma/client.ts';
 export * from './generated/prisma/enums.ts';
+export { pendingZones } from './pending-zones.ts';
 export { analyzeCallsAfterBulkInsert } from './statistics.ts';

@@ -1,4 +1,4 @@
-import { COUNTER_COLUMNS } from '@outbound/db';
+import { COUNTER_COLUMNS, pendingZones } from '@outbound/db';
 import {
   type CampaignStatusName,
   type DailyWindow,
@@ -49,8 +49,8 @@ export interface WaitCall {
   nextAttemptAt: Date | null;
 }
 
-const WAITING = new Set(['PENDING', 'QUEUED', 'RETRY_SCHEDULED']);
-export const WAITING_STATUSES = [...WAITING] as const;
+/** The states of a call that has not been dialled on its current attempt yet. */
+export const WAITING_STATUSES: readonly string[] = ['PENDING', 'QUEUED', 'RETRY_SCHEDULED'];
 
 /** The first zone of the recipient's group whose window is closed at `at` (the one the reader needs), or its first. */
 function closedZone(window: DailyWindow, zoneGroup: string, at: Date): string {
@@ -65,7 +65,7 @@ export function callWait(
   onDoNotCallList: boolean,
   now: Date,
 ): CallWait | null {
-  if (!WAITING.has(call.status)) return null;
+  if (!WAITING_STATUSES.includes(call.status)) return null;
   const start =
     campaign.scheduledStartAt && campaign.scheduledStartAt > now ? campaign.scheduledStartAt : now;
   const from =
@@ -166,17 +166,6 @@ export async function waitCounts(
   return [...counts, ...(await closedWindowCounts(pool, campaignId, campaign.callingWindow, now))];
 }
 
-const PENDING_ZONES = `
-  WITH RECURSIVE zones AS (
-    (SELECT timezone FROM calls WHERE campaign_id = $1::uuid AND status = 'PENDING' ORDER BY timezone LIMIT 1)
-    UNION ALL
-    SELECT (SELECT c.timezone FROM calls c
-            WHERE c.campaign_id = $1::uuid AND c.status = 'PENDING' AND c.timezone > zones.timezone
-            ORDER BY c.timezone LIMIT 1)
-    FROM zones WHERE zones.timezone IS NOT NULL
-  )
-  SELECT timezone FROM zones WHERE timezone IS NOT NULL`;
-
 const COUNT_IN_ZONES = `
   SELECT z.timezone, (SELECT count(*)::int FROM (
     SELECT 1 FROM calls c WHERE c.campaign_id = $1::uuid AND c.status = 'PENDING' AND c.timezone = z.timezone LIMIT $3
@@ -190,9 +179,7 @@ async function closedWindowCounts(
   window: DailyWindow,
   now: Date,
 ): Promise<WaitCount[]> {
-  const zones = (await pool.query<{ timezone: string }>(PENDING_ZONES, [campaignId])).rows.map(
-    (r) => r.timezone,
-  );
+  const zones = await pendingZones(pool, campaignId);
   const closed = zones.filter((zone) => !isWithinDailyWindow(window, zone, now));
   if (closed.length === 0) return [];
   const rows = (

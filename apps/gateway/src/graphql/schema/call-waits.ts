@@ -6,6 +6,7 @@ import {
   hoursState,
   listedNumbers,
   WAIT_COUNT_LIMIT,
+  WAITING_STATUSES,
   type WaitCampaign,
   type WaitCount,
   type WaitReason,
@@ -109,7 +110,7 @@ export interface WaitingCallRow {
 
 /** `Call.waiting`: null for a call that is not waiting (ended, at the carrier, or due now). */
 export async function resolveCallWait(call: WaitingCallRow, ctx: GraphQLContext): Promise<CallWait | null> {
-  if (!['PENDING', 'QUEUED', 'RETRY_SCHEDULED'].includes(call.status)) return null;
+  if (!WAITING_STATUSES.includes(call.status)) return null;
   const campaign = await campaignOf(ctx, call.campaignId);
   if (!campaign) return null;
   const listed = await isListed(ctx, call.tenantId, call.phoneNumber);
