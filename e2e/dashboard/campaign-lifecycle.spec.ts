@@ -156,8 +156,12 @@ test('an operator creates a campaign through the form, imports its numbers, runs
   await screenshot(page, 'campaign-completed', true);
   await kiosk.close();
 
-  // A call's history, from the history store: one section per attempt, each with its carrier events in order.
+  // A call's history, from the history store: one section per attempt, each with its carrier events in order. The
+  // table lists the newest activity first: sorted by number, the first row is the first number.
+  await page.getByTestId('sort-NUMBER').click();
+  await expect(page.getByRole('columnheader', { name: /Number/ })).toHaveAttribute('aria-sort', 'ascending');
   const first = page.getByTestId('call-row').first();
+  await expect(first.getByRole('button', { name: /^History of / })).toHaveText('+441134960000');
   const attempts = Number(await first.getByRole('cell').nth(3).textContent());
   expect(attempts).toBeGreaterThanOrEqual(1);
   await first.getByRole('button', { name: /^History of / }).click();

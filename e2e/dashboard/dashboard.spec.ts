@@ -119,7 +119,8 @@ test('an operator edits a draft (refused once it runs), pauses and resumes it fr
     await expect(page.getByTestId('campaign-status')).toHaveText(status);
   };
   await expect(page.getByTestId('campaign-status')).toHaveText('RUNNING');
-  // Calls are claimed in id order, the table lists them in id order: the first row changes live, no reload.
+  // The table lists the newest activity first (read again every 5 s while the campaign runs, rows patched live in
+  // between): the first row is soon a call that was dialled, no reload.
   await expect(page.getByTestId('call-row').first()).not.toContainText('PENDING', { timeout: 60_000 });
   // The counters move live on the page.
   await expect(page.getByTestId('count-completed')).not.toHaveText('0', { timeout: 60_000 });

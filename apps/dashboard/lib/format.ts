@@ -114,16 +114,17 @@ export function duration(ms: number): string {
 }
 
 /** A weekday, date and time in `zone`, in the viewer's locale: "Mon 7 Dec, 09:00". */
-export function weekdayTime(at: Date, zone: string): string {
-  return new Intl.DateTimeFormat(undefined, {
-    timeZone: zone,
-    weekday: 'short',
-    day: 'numeric',
-    month: 'short',
-    hour: '2-digit',
-    minute: '2-digit',
-  }).format(at);
+export function weekdayTime(at: Instant, zone: string): string {
+  return dateFormat(zone, 'weekdayTime', WEEKDAY_TIME).format(toDate(at));
 }
+
+const WEEKDAY_TIME: Intl.DateTimeFormatOptions = {
+  weekday: 'short',
+  day: 'numeric',
+  month: 'short',
+  hour: '2-digit',
+  minute: '2-digit',
+};
 
 /** The wallboard's clock: hours and minutes in the viewer's locale and zone (the wall's own). */
 export function clockTime(at: Date): string {
@@ -134,27 +135,27 @@ export function clockTime(at: Date): string {
 
 /** A rate 0..1 as a percentage with one decimal (62.5%); "–" while there is nothing to divide by (null). */
 export function rate(value: number | null): string {
-  return value === null ? '–' : `${(value * 100).toLocaleString('en-US', { maximumFractionDigits: 1 })}%`;
+  return value === null ? '–' : percent(value, 1);
 }
 
 /** A duration in seconds as minutes and seconds (1 min 05 s, 42 s, 1.5 s under 10 s); "–" for null. */
 export function talkTime(seconds: number | null): string {
   if (seconds === null) return '–';
-  if (seconds < 10) return `${seconds.toLocaleString('en-US', { maximumFractionDigits: 1 })} s`;
+  if (seconds < 10) return `${decimal(seconds)} s`;
   const whole = Math.round(seconds);
   const minutes = Math.floor(whole / 60);
   return minutes > 0 ? `${minutes} min ${String(whole % 60).padStart(2, '0')} s` : `${whole} s`;
 }
 
-/** A time (ISO) with its weekday, date and zone, unambiguous in any locale (Mon 7 Dec, 14:05 GMT+13). */
-export function eta(iso: string, timeZone?: string): string {
-  return new Intl.DateTimeFormat(undefined, {
-    weekday: 'short',
-    day: 'numeric',
-    month: 'short',
-    hour: '2-digit',
-    minute: '2-digit',
-    timeZoneName: 'short',
-    ...(timeZone && { timeZone }),
-  }).format(new Date(iso));
+/** A time (ISO) with its weekday, date and zone (the viewer's unless given): "Mon 7 Dec, 14:05 GMT+13". */
+export function eta(iso: string, timeZone: string = viewerZone()): string {
+  return momentIn(iso, timeZone);
+}
+
+/**
+ * A moment as read in `timeZone`, in the browser's locale, with the weekday and the zone's abbreviation
+ * ("Mon 14 Dec, 09:00 GMT+13"): for times of other zones (a recipient's window, a campaign's hours).
+ */
+export function momentIn(at: Instant, timeZone: string): string {
+  return dateFormat(timeZone, 'momentIn', { ...WEEKDAY_TIME, timeZoneName: 'short' }).format(toDate(at));
 }

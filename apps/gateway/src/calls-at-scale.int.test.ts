@@ -10,11 +10,13 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type CallFilter,
+  type CallOrder,
   callPageQuery,
   countsRows,
   SEARCH_COUNT_LIMIT,
   type Sql,
   searchCountQuery,
+  sortedCallPageQuery,
 } from './services/calls.ts';
 import { dataOf, globalId, rowId, TEST_GATEWAY_ENV } from './testing/campaign-fixtures.ts';
 import {
@@ -73,6 +75,27 @@ const FLOW_SQL = `
   CASE WHEN i % 100 IN (40, 60) THEN '+14155550199' END,
   CASE WHEN i % 100 = 40 THEN 'ANSWERED' WHEN i % 100 = 60 THEN 'NO_ANSWER' END::"TransferStatus"`;
 
+/**
+ * What the other orders read: call i's last activity (seconds before BASE: about ten calls share each second),
+ * attempts (the column) and last outcome (ANSWERED when COMPLETED; BUSY for a tenth of FAILED, else NO_ANSWER;
+ * VOICEMAIL when RETRY_SCHEDULED).
+ */
+const BASE = Date.parse('2026-12-01T00:00:00Z');
+const secondsAgoOf = (i: number) => (i * 7919) % 100_000;
+const attemptsOf = (i: number) => i % 4;
+function outcomeOf(i: number): string | null {
+  const status = statusOf(i);
+  if (status === 'COMPLETED') return 'ANSWERED';
+  if (status === 'FAILED') return i % 100 === 1 ? 'BUSY' : 'NO_ANSWER';
+  if (status === 'RETRY_SCHEDULED') return 'VOICEMAIL';
+  return null;
+}
+const ACTIVITY_SQL = `
+  to_timestamp(${BASE / 1000}) - ((i::bigint * 7919) % 100000) * interval '1 second', i % 4,
+  CASE WHEN (${STATUS_SQL}) = 'COMPLETED' THEN 'ANSWERED'
+       WHEN (${STATUS_SQL}) = 'FAILED' THEN CASE WHEN i % 100 = 1 THEN 'BUSY' ELSE 'NO_ANSWER' END
+       WHEN (${STATUS_SQL}) = 'RETRY_SCHEDULED' THEN 'VOICEMAIL' END::"CallOutcome"`;
+
 beforeAll(async () => {
   scratch = await createScratchDatabase(parseEnv(databaseEnv, process.env).DATABASE_URL, 'calls_scale');
   t = await startTestGateway({ ...TEST_GATEWAY_ENV, DATABASE_URL: scratch.url });
@@ -84,9 +107,9 @@ beforeAll(async () => {
   const campaignId = rowId(big);
   await sql.query(
     `INSERT INTO calls (id, tenant_id, campaign_id, phone_number, timezone, status, answered_by, answer_key,
-                        opted_out_at, transfer_number, transfer_status)
+                        opted_out_at, transfer_number, transfer_status, updated_at, attempts, last_outcome)
      SELECT ('01900000-0000-7000-8000-' || lpad(to_hex(i), 12, '0'))::uuid, $1, $2, '+1' || (2000000000 + i),
-            'America/New_York', (${STATUS_SQL})::"CallStatus", ${FLOW_SQL}
+            'America/New_York', (${STATUS_SQL})::"CallStatus", ${FLOW_SQL}, ${ACTIVITY_SQL}
      FROM generate_series(1, ${SIZE}) AS i`,
     [tenant.id, campaignId],
   );
@@ -507,5 +530,161 @@ describe('the do-not-call list of a tenant with 100,000 numbers', () => {
 
     expectQuick(await measure(() => read({ first: 10, after: first.endCursor })));
     expectQuick(await measure(() => read({ first: 10, after: first.endCursor, search: '9999' })));
+  });
+});
+
+/** The orders of the calls table, with filters, and what each reads (computed from i, independently of the database). */
+const STATE_ORDER = ['PENDING', 'QUEUED', 'DIALING', 'IN_PROGRESS', 'RETRY_SCHEDULED', 'COMPLETED', 'FAILED'];
+type Key = (i: number) => number;
+const ORDERS: {
+  name: string;
+  order: CallOrder;
+  filter: CallFilter;
+  matches: (i: number) => boolean;
+  /** Ascending key (ties: by i, which is id order). */
+  key: Key;
+}[] = [
+  {
+    name: 'last activity, newest first',
+    order: { field: 'LAST_ACTIVITY', descending: true },
+    filter: {},
+    matches: () => true,
+    key: (i) => -secondsAgoOf(i),
+  },
+  {
+    name: 'last activity of DIALING calls (ten)',
+    order: { field: 'LAST_ACTIVITY', descending: true },
+    filter: { statuses: ['DIALING'] },
+    matches: (i) => statusOf(i) === 'DIALING',
+    key: (i) => -secondsAgoOf(i),
+  },
+  {
+    name: 'last activity, oldest first, of PENDING or FAILED calls',
+    order: { field: 'LAST_ACTIVITY', descending: false },
+    filter: { statuses: ['PENDING', 'FAILED'] },
+    matches: (i) => ['PENDING', 'FAILED'].includes(statusOf(i)),
+    key: (i) => -secondsAgoOf(i),
+  },
+  {
+    name: 'last activity of BUSY outcomes (a hundredth)',
+    order: { field: 'LAST_ACTIVITY', descending: true },
+    filter: { lastOutcomes: ['BUSY'] },
+    matches: (i) => outcomeOf(i) === 'BUSY',
+    key: (i) => -secondsAgoOf(i),
+  },
+  {
+    name: 'last activity of VOICEMAIL outcomes of RETRY_SCHEDULED calls',
+    order: { field: 'LAST_ACTIVITY', descending: true },
+    filter: { lastOutcomes: ['VOICEMAIL', 'BUSY'], statuses: ['RETRY_SCHEDULED'] },
+    matches: (i) => statusOf(i) === 'RETRY_SCHEDULED',
+    key: (i) => -secondsAgoOf(i),
+  },
+  {
+    name: 'number',
+    order: { field: 'NUMBER', descending: false },
+    filter: {},
+    matches: () => true,
+    key: (i) => i,
+  },
+  {
+    name: 'attempts, most first',
+    order: { field: 'ATTEMPTS', descending: true },
+    filter: {},
+    matches: () => true,
+    key: attemptsOf,
+  },
+  {
+    name: 'state, then last activity',
+    order: { field: 'STATUS', descending: false },
+    filter: {},
+    matches: () => true,
+    key: (i) => STATE_ORDER.indexOf(statusOf(i)) * 1e6 - secondsAgoOf(i),
+  },
+  {
+    name: 'state, last first, of DIALING or RETRY_SCHEDULED calls',
+    order: { field: 'STATUS', descending: true },
+    filter: { statuses: ['DIALING', 'RETRY_SCHEDULED'] },
+    matches: (i) => ['DIALING', 'RETRY_SCHEDULED'].includes(statusOf(i)),
+    key: (i) => STATE_ORDER.indexOf(statusOf(i)) * 1e6 - secondsAgoOf(i),
+  },
+  {
+    name: 'last activity of a search a few numbers match',
+    order: { field: 'LAST_ACTIVITY', descending: true },
+    filter: { digits: '99999' },
+    matches: (i) => numberOf(i).includes('99999'),
+    key: (i) => -secondsAgoOf(i),
+  },
+];
+
+/** Every matching call in the order (i's). */
+function inOrder(matches: (i: number) => boolean, key: Key, descending: boolean): number[] {
+  const found: number[] = [];
+  for (let i = 1; i <= SIZE; i++) if (matches(i)) found.push(i);
+  const keys = new Float64Array(SIZE + 1);
+  for (const i of found) keys[i] = key(i);
+  found.sort((a, b) => (keys[a] as number) - (keys[b] as number) || a - b);
+  return descending ? found.reverse() : found;
+}
+
+const ORDERED = `query($id: ID!, $first: Int, $after: String, $last: Int, $before: String, $status: [CallStatus!],
+                     $search: String, $lastOutcome: [CallOutcome!], $orderBy: CallOrder) {
+  campaign(id: $id) {
+    calls(first: $first, after: $after, last: $last, before: $before, status: $status, search: $search,
+          lastOutcome: $lastOutcome, orderBy: $orderBy) {
+      edges { node { id } }
+    }
+  }
+}`;
+
+describe.each(ORDERS)('calls in order: $name', ({ order, filter, matches, key }) => {
+  it('pages from the start, from deep inside and backwards by keyset, reading a bounded number of rows', async () => {
+    const all = inOrder(matches, key, order.descending);
+    const at = Math.floor(all.length * 0.9);
+    const cases = [
+      { want: all.slice(0, 10), cursor: null, backward: false, variables: { first: 10 } },
+      ...(all.length > 20
+        ? [
+            {
+              want: all.slice(at + 1, at + 11),
+              cursor: all[at] as number,
+              backward: false,
+              variables: { first: 10, after: cursorOf(all[at] as number) },
+            },
+            {
+              want: all.slice(at - 10, at),
+              cursor: all[at] as number,
+              backward: true,
+              variables: { last: 10, before: cursorOf(all[at] as number) },
+            },
+          ]
+        : []),
+    ];
+    for (const { want, cursor, backward, variables } of cases) {
+      const response = await gql<{ campaign: { calls: { edges: { node: { id: string } }[] } } }>(
+        t.url,
+        ORDERED,
+        {
+          id: big,
+          status: filter.statuses ?? null,
+          search: filter.digits ?? null,
+          lastOutcome: filter.lastOutcomes ?? null,
+          orderBy: { field: order.field, direction: order.descending ? 'DESC' : 'ASC' },
+          ...variables,
+        },
+        { auth: tenant.apiKeys.VIEWER },
+      );
+      expect(dataOf(response).campaign.calls.edges.map((e) => e.node.id)).toEqual(
+        want.map((i) => globalId('Call', idOf(i))),
+      );
+      const plan = await planOf(
+        sortedCallPageQuery(rowId(big), filter, order, {
+          cursor: cursor === null ? null : idOf(cursor),
+          limit: 11,
+          backward,
+        }),
+      );
+      expect(plan.types).not.toContain('Seq Scan');
+      expect(plan.rowsHandled).toBeLessThan(filter.digits ? SIZE / 20 : 1000);
+    }
   });
 });

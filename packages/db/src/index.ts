@@ -38,4 +38,5 @@ export type {
 export { Prisma } from './generated/prisma/client.ts';
 export * from './generated/prisma/enums.ts';
 export { MINUTE_OUTCOME_COLUMNS } from './minutes.ts';
+export { pendingZones } from './pending-zones.ts';
 export { analyzeCallsAfterBulkInsert } from './statistics.ts';

@@ -101,3 +101,14 @@ export function applyCallEvent(
     outcome,
   };
 }
+
+/**
+ * The states whose call holds an attempt number not dialled yet: the scheduler (QUEUED) or the status worker
+ * (RETRY_SCHEDULED) counted it in `attempts` when it prepared it, so the call-worker dials only that attempt.
+ */
+export const PREPARED_ATTEMPT_STATES: readonly CallStatusName[] = ['QUEUED', 'RETRY_SCHEDULED'];
+
+/** The dials a call has made: its `attempts`, less the attempt in preparation (QUEUED, RETRY_SCHEDULED). */
+export function dialsMade(status: CallStatusName, attempts: number): number {
+  return PREPARED_ATTEMPT_STATES.includes(status) ? attempts - 1 : attempts;
+}

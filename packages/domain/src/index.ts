@@ -5,6 +5,8 @@ export {
   type CallOutcomeName,
   type CallSnapshot,
   type CallStatusName,
+  dialsMade,
+  PREPARED_ATTEMPT_STATES,
   type Transition,
 } from './call-state.ts';
 export {
@@ -53,6 +55,7 @@ export {
   transferRate,
   voicemailRate,
 } from './kpis.ts';
+export { nextBusinessHoursOpening, nextCallingWindowOpening, nextDialOpening } from './next-open.ts';
 export {
   DEFAULT_RETRY_POLICY,
   type OutcomeDelay,

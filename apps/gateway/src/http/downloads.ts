@@ -5,7 +5,7 @@
 // tenant (another tenant's id is not found, like an id that does not exist), streamed from PostgreSQL
 // (services/exports), at most DOWNLOADS_MAX_CONCURRENT at once per gateway.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Role } from '@outbound/db';
+import { CallOutcome, CallStatus, type Role } from '@outbound/db';
 import { isUuid } from '@outbound/domain';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import { GraphQLError } from 'graphql';
@@ -17,7 +17,7 @@ import { gqlError, refusal } from '../graphql/errors.ts';
 import { takeRequestBudget } from '../graphql/request-budget.ts';
 import type { Metrics } from '../metrics.ts';
 import { recordAudit } from '../services/audit.ts';
-import { callsExport } from '../services/exports/calls.ts';
+import { type CallsExportFilter, callsExport } from '../services/exports/calls.ts';
 import { type CsvPlan, copyCsv } from '../services/exports/copy-csv.ts';
 import { safeFileStem } from '../services/exports/csv.ts';
 import { importIssuesExport } from '../services/exports/import-issues.ts';
@@ -36,7 +36,30 @@ interface Route {
   readonly type: string;
   readonly role: Role;
   /** The download of the row `id` of the caller's tenant, or null when there is none. */
-  find(deps: GatewayDeps, viewer: Viewer, id: string): Promise<Download | null>;
+  find(deps: GatewayDeps, viewer: Viewer, id: string, query: URLSearchParams): Promise<Download | null>;
+}
+
+/** A download's query string names something that does not exist (answered 400 with the message). */
+class BadDownloadQuery extends Error {}
+
+/** A comma-separated list of a parameter, each one of `allowed`; empty: none given. */
+function listParam(query: URLSearchParams, name: string, allowed: readonly string[]): string[] {
+  const values = (query.get(name) ?? '').split(',').filter(Boolean);
+  const unknown = values.find((v) => !allowed.includes(v));
+  if (unknown) throw new BadDownloadQuery(`${name}: unknown value ${unknown} (one of ${allowed.join(', ')})`);
+  return [...new Set(values)];
+}
+
+/**
+ * The calls export's filter, as the campaign page's table filters: `status` and `lastOutcome` (comma-separated
+ * names, any of them), `search` (digits of the number).
+ */
+function callsFilterOf(query: URLSearchParams): CallsExportFilter {
+  return {
+    statuses: listParam(query, 'status', Object.values(CallStatus)),
+    lastOutcomes: listParam(query, 'lastOutcome', Object.values(CallOutcome)),
+    digits: (query.get('search') ?? '').replace(/\D/g, '').slice(0, 20),
+  };
 }
 
 const ROUTES: readonly Route[] = [
@@ -44,7 +67,8 @@ const ROUTES: readonly Route[] = [
     path: /^\/downloads\/campaigns\/([^/]+)\/calls\.csv$/,
     type: 'Campaign',
     role: 'OPERATOR',
-    async find(deps, viewer, id) {
+    async find(deps, viewer, id, query) {
+      const filter = callsFilterOf(query);
       const campaign = await deps.prisma.campaign.findFirst({
         where: { id, tenantId: viewer.tenantId },
         select: { id: true, name: true },
@@ -52,7 +76,7 @@ const ROUTES: readonly Route[] = [
       if (!campaign) return null;
       return {
         fileName: `${safeFileStem(campaign.name, 'campaign')}-calls-${today()}.csv`,
-        plan: callsExport(viewer.tenantId, campaign.id),
+        plan: callsExport(viewer.tenantId, campaign.id, filter),
         audit: { action: 'campaign.exportCalls', targetType: 'Campaign', targetId: campaign.id },
       };
     },
@@ -157,7 +181,14 @@ export function createDownloads(deps: GatewayDeps, metrics: Metrics) {
       throw err;
     }
     const id = rowIdOf(route.path.exec(path)?.[1] ?? '', route.type);
-    const found = id === null ? null : await route.find(deps, viewer, id);
+    let found: Download | null;
+    try {
+      const query = new URL(req.url ?? '/', 'http://gateway').searchParams;
+      found = id === null ? null : await route.find(deps, viewer, id, query);
+    } catch (err) {
+      if (err instanceof BadDownloadQuery) return sendError(res, 400, 'BAD_USER_INPUT', err.message);
+      throw err;
+    }
     if (!found) return sendRefusal(res, gqlError('NOT_FOUND', `${route.type} not found`), cookies);
     if (streaming >= config.DOWNLOADS_MAX_CONCURRENT) {
       const message = `this server streams ${config.DOWNLOADS_MAX_CONCURRENT} downloads already; try again in a few seconds`;

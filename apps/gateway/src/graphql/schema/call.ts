@@ -1,12 +1,16 @@
-import type { AnsweredBy, Call, TransferStatus } from '@outbound/db';
-import { type CallStatusName, isUuid, zonesOf } from '@outbound/domain';
+import type { AnsweredBy, Call, CallOutcome, TransferStatus } from '@outbound/db';
+import { type CallStatusName, dialsMade, isUuid, zonesOf } from '@outbound/domain';
 import { z } from 'zod';
 import {
   type CallCount,
   type CallFilter,
+  type CallOrder,
+  type CallOrderField,
   callPageIds,
   countCalls,
+  IMPORT_ORDER,
   SEARCH_COUNT_LIMIT,
+  unsupportedOrder,
 } from '../../services/calls.ts';
 import { builder } from '../builder.ts';
 import type { GraphQLContext } from '../context.ts';
@@ -14,6 +18,7 @@ import { gqlError } from '../errors.ts';
 import { keysetPage } from '../keyset.ts';
 import { tenantRow } from '../node-lookup.ts';
 import { perRequest } from '../per-request.ts';
+import { CallWaitRef, rememberPage, resolveCallWait } from './call-waits.ts';
 import { CampaignRef } from './campaign.ts';
 import {
   AnsweredByEnum,
@@ -106,7 +111,25 @@ export const CallRef = builder.prismaNode('Call', {
     timezoneSource: t.expose('timezoneSource', { type: TimezoneSourceEnum }),
     metadata: t.expose('metadata', { type: 'JSON' }),
     status: t.expose('status', { type: CallStatusEnum }),
-    attempts: t.exposeInt('attempts'),
+    attempts: t.int({
+      description: 'Dials made (an attempt being prepared, queued or waiting for its retry, is not one yet).',
+      resolve: (call) => dialsMade(call.status as CallStatusName, call.attempts),
+    }),
+    preparedAttempt: t.int({
+      nullable: true,
+      description:
+        'The number of the attempt being prepared (QUEUED: about to be dialled; RETRY_SCHEDULED: the retry), else null.',
+      resolve: (call) =>
+        dialsMade(call.status as CallStatusName, call.attempts) === call.attempts ? null : call.attempts,
+    }),
+    waiting: t.field({
+      type: CallWaitRef,
+      nullable: true,
+      description:
+        'Why the call is not being dialled now and the earliest time it can be; null when it is not waiting (ended, ' +
+        'at the carrier, or due to be dialled now).',
+      resolve: (call, _args, ctx) => resolveCallWait(call, ctx),
+    }),
     lastOutcome: t.expose('lastOutcome', { type: CallOutcomeEnum, nullable: true }),
     lastError: t.exposeString('lastError', { nullable: true }),
     skipReason: t.exposeString('skipReason', { nullable: true }),
@@ -132,6 +155,17 @@ interface CallsArgs {
   optedOut?: boolean | null;
   transferStatus?: readonly TransferStatus[] | null;
   answeredBy?: readonly AnsweredBy[] | null;
+  lastOutcome?: readonly CallOutcome[] | null;
+  orderBy?: { field: CallOrderField; direction?: 'ASC' | 'DESC' | null } | null;
+}
+
+/** The order of a `calls` field's arguments (import order when none), checked against its filter. */
+function orderOf(args: CallsArgs): CallOrder {
+  if (!args.orderBy) return IMPORT_ORDER;
+  const field = args.orderBy.field;
+  // Newest activity first unless told otherwise; the other orders smallest first.
+  const direction = args.orderBy.direction ?? (field === 'LAST_ACTIVITY' ? 'DESC' : 'ASC');
+  return { field, descending: direction === 'DESC' };
 }
 
 /** The filter of a `calls` field's arguments (the search keeps the digits only). */
@@ -143,8 +177,36 @@ function filterOf(args: CallsArgs): CallFilter {
     optedOut: args.optedOut ?? null,
     transferStatuses: args.transferStatus ?? null,
     answeredBy: args.answeredBy ?? null,
+    lastOutcomes: args.lastOutcome ?? null,
   };
 }
+
+const CallOrderFieldEnum = builder.enumType('CallOrderField', {
+  values: {
+    IMPORT: { description: 'Import order (the default).' },
+    LAST_ACTIVITY: { description: "The call's last change (default direction: newest first)." },
+    NUMBER: { description: 'The phone number.' },
+    ATTEMPTS: { description: 'The attempt number (dials made, and the one being prepared).' },
+    STATUS: { description: 'The state, in lifecycle order (PENDING first), then last activity.' },
+  },
+});
+
+const SortDirectionEnum = builder.enumType('SortDirection', { values: ['ASC', 'DESC'] as const });
+
+const CallOrderInput = builder.inputType('CallOrder', {
+  description:
+    'How calls are ordered. Every order is read by keyset along an index of its own; number and attempts orders ' +
+    'do not combine with a status or lastOutcome filter, STATUS not with lastOutcome, and the call flow filters ' +
+    'need IMPORT order (an error says so).',
+  fields: (t) => ({
+    field: t.field({ type: CallOrderFieldEnum, required: true }),
+    direction: t.field({
+      type: SortDirectionEnum,
+      required: false,
+      description: 'Default: DESC for LAST_ACTIVITY, else ASC.',
+    }),
+  }),
+});
 
 /** The matches of a `calls` field, counted once per request (`totalCount` and `totalCountExact` share it). */
 function callCount(ctx: GraphQLContext, campaignId: string, filter: CallFilter): Promise<CallCount> {
@@ -161,10 +223,16 @@ builder.prismaObjectField(CampaignRef, 'calls', (t) =>
       maxSize: 200,
       defaultSize: 50,
       description:
-        'The calls of this campaign, in import order. Pages are read by keyset (any filter, any depth: a few ' +
-        'index ranges each). Filters combine (all must hold); totalCount of a search or a call flow filter is ' +
-        'counted up to a bound (totalCountExact).',
+        'The calls of this campaign, in import order or `orderBy`. Pages are read by keyset (any filter, any depth: ' +
+        'a few index ranges each). Filters combine (all must hold); totalCount of a search, a lastOutcome or a call ' +
+        'flow filter is counted up to a bound (totalCountExact).',
       args: {
+        orderBy: t.arg({ type: CallOrderInput, required: false }),
+        lastOutcome: t.arg({
+          type: [CallOutcomeEnum],
+          required: false,
+          description: "Calls whose last attempt's outcome is any of these.",
+        }),
         status: t.arg({ type: [CallStatusEnum], required: false, description: 'Any of these states.' }),
         search: t.arg.string({
           required: false,
@@ -196,17 +264,27 @@ builder.prismaObjectField(CampaignRef, 'calls', (t) =>
         const { cursor, limit, backward, selection } = keysetPage(query);
         const after = cursor?.id ?? null;
         if (after !== null && !isUuid(after)) throw gqlError('BAD_USER_INPUT', 'invalid cursor');
-        const ids = await callPageIds(ctx.deps.pool, campaign.id, filterOf(args), {
-          cursor: after,
-          limit,
-          backward,
-        });
+        const filter = filterOf(args);
+        const order = orderOf(args);
+        const problem = unsupportedOrder(filter, order.field);
+        if (problem) throw gqlError('BAD_USER_INPUT', problem);
+        const ids = await callPageIds(
+          ctx.deps.pool,
+          campaign.id,
+          filter,
+          { cursor: after, limit, backward },
+          order,
+        );
         if (ids.length === 0) return [];
-        return ctx.deps.prisma.call.findMany({
+        const rows = await ctx.deps.prisma.call.findMany({
           ...selection,
           where: { id: { in: ids } },
-          orderBy: { id: 'asc' },
         });
+        // The ids come nearest the cursor first: the page is in the order's direction.
+        const position = new Map((backward ? [...ids].reverse() : ids).map((id, i) => [id, i]));
+        rows.sort((a, b) => (position.get(a.id) ?? 0) - (position.get(b.id) ?? 0));
+        if (rows[0]) rememberPage(ctx, rows[0].tenantId, rows);
+        return rows;
       },
     },
     {

@@ -7,6 +7,7 @@ import './viewer.ts';
 import './call-flow.ts';
 import './campaign.ts';
 import './call.ts';
+import './call-waits.ts';
 import './call-flow-preview.ts';
 import './call-history.ts';
 import './throughput.ts';

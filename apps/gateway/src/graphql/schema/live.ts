@@ -3,6 +3,7 @@
 // relays what the live bridge publishes, dropping anything not newer than what the subscriber already has.
 
 import type { TCallChange } from '@outbound/contracts';
+import { type CallStatusName, dialsMade } from '@outbound/domain';
 import { type CampaignChange, liveChannels } from '@outbound/live';
 import { RESYNC } from '../../live/hub.ts';
 import {
@@ -175,7 +176,10 @@ const CallChange = builder.objectRef<CallChangeRow>('CallChange').implement({
     call: t.globalID({ description: 'The Call id.', resolve: (c) => ({ type: 'Call', id: c.callId }) }),
     campaign: t.globalID({ resolve: (c) => ({ type: 'Campaign', id: c.campaignId }) }),
     status: t.field({ type: CallStatusEnum, resolve: (c) => c.status }),
-    attempts: t.exposeInt('attempts'),
+    attempts: t.int({
+      description: 'Dials made, as Call.attempts.',
+      resolve: (c) => dialsMade(c.status as CallStatusName, c.attempts),
+    }),
     lastOutcome: t.field({ type: CallOutcomeEnum, nullable: true, resolve: (c) => c.lastOutcome }),
     updatedAt: t.field({ type: 'DateTime', resolve: (c) => new Date(c.updatedAt) }),
   }),

@@ -17,6 +17,18 @@ export const METADATA_COLUMNS_MAX = 100;
 const CAMPAIGN = 'outbound.export_campaign';
 const TENANT = 'outbound.export_tenant';
 const KEYS = 'outbound.export_keys';
+const STATUSES = 'outbound.export_statuses';
+const OUTCOMES = 'outbound.export_outcomes';
+const DIGITS = 'outbound.export_digits';
+
+/** The rows exported, as the campaign page's calls table filters them (empty: no condition). */
+export interface CallsExportFilter {
+  statuses: readonly string[];
+  lastOutcomes: readonly string[];
+  digits: string;
+}
+
+const NO_FILTER: CallsExportFilter = { statuses: [], lastOutcomes: [], digits: '' };
 
 interface Column {
   readonly header: string;
@@ -36,7 +48,8 @@ const NUMBER: Column = text('phone_number', 'c.phone_number');
 const CALL_COLUMNS: readonly Column[] = [
   plain('status', 'c.status::text'),
   text('skip_reason', 'c.skip_reason'),
-  plain('attempts', 'c.attempts'),
+  // Dials made (Call.attempts): a queued attempt or one waiting for its retry is not one yet.
+  plain('attempts', "c.attempts - (c.status IN ('QUEUED', 'RETRY_SCHEDULED'))::int"),
   plain('last_outcome', 'c.last_outcome::text'),
   text('last_error', 'c.last_error'),
   plain('answered_by', 'c.answered_by::text'),
@@ -78,13 +91,20 @@ function metadataHeader(key: string): string {
  * The plan of a campaign's export (see `copyCsv`). The campaign must have been checked to be the caller's: the
  * query checks it again (campaign and tenant), and reads nothing of another tenant's.
  */
-export function callsExport(tenantId: string, campaignId: string) {
+export function callsExport(tenantId: string, campaignId: string, filter: CallsExportFilter = NO_FILTER) {
   return async (client: PoolClient): Promise<CsvPlan> => {
     const found = await client.query<{ key: string }>(METADATA_KEYS, [campaignId, METADATA_COLUMNS_MAX + 1]);
     const keys = found.rows.map((row) => row.key);
     const overflow = keys.length > METADATA_COLUMNS_MAX;
     const shown = keys.slice(0, METADATA_COLUMNS_MAX);
-    await setLocal(client, { [CAMPAIGN]: campaignId, [TENANT]: tenantId, [KEYS]: JSON.stringify(shown) });
+    await setLocal(client, {
+      [CAMPAIGN]: campaignId,
+      [TENANT]: tenantId,
+      [KEYS]: JSON.stringify(shown),
+      [STATUSES]: filter.statuses.join(','),
+      [OUTCOMES]: filter.lastOutcomes.join(','),
+      [DIGITS]: filter.digits,
+    });
     const columns = [
       NUMBER,
       ...shown.map((key, i) => text(metadataHeader(key), `c.metadata ->> (p.k ->> ${i})`)),
@@ -94,6 +114,14 @@ export function callsExport(tenantId: string, campaignId: string) {
     return { header: columns.map((c) => c.header), select: selectOf(columns) };
   };
 }
+
+// The table's filters (the names were checked by the route): a condition each, true when the setting is empty.
+const FILTERED = `
+      AND (current_setting('${STATUSES}') = ''
+           OR c.status::text = ANY(string_to_array(current_setting('${STATUSES}'), ',')))
+      AND (current_setting('${OUTCOMES}') = ''
+           OR c.last_outcome::text = ANY(string_to_array(current_setting('${OUTCOMES}'), ',')))
+      AND c.phone_number LIKE '%' || current_setting('${DIGITS}') || '%'`;
 
 // The parameters are read once (MATERIALIZED: inlined, they would be parsed again for every cell). Each value is
 // computed once in the inner query (OFFSET 0 keeps the planner from merging it into the outer one, where defusing
@@ -115,6 +143,7 @@ function selectOf(columns: readonly Column[]): string {
         SELECT id FROM campaigns
         WHERE id = current_setting('${CAMPAIGN}')::uuid AND tenant_id = current_setting('${TENANT}')::uuid
       )
+      ${FILTERED}
       ORDER BY c.id
       OFFSET 0
     ) t
