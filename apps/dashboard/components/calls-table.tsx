@@ -5,7 +5,7 @@ import { count, momentIn } from '../lib/format';
 import { shortZones, zoneSource } from '../lib/time-zones';
 import { CallHistoryDialog } from './call-history';
 import { CALL_FLOW_RESULT_FIELDS, type CallFlowResult, describeFlowResult } from './flow-results';
-import { Pager, useCursors } from './paging';
+import { Pager, StatusFilter, useCursors } from './paging';
 import { Time } from './zone';
 
 // The campaign page's calls: the table (server-side orders and filters, by keyset), why each call waits, the
@@ -251,36 +251,19 @@ export function CallsTable({
       <CampaignHours campaign={campaign} />
       <h2>Calls</h2>
       <div className="calls-filters">
-        <label>
-          Status
-          <select
-            value={status}
-            onChange={(e) => filterBy({ status: e.target.value })}
-            data-testid="filter-status"
-          >
-            <option value="">All</option>
-            {CALL_STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Last outcome
-          <select
-            value={outcome}
-            onChange={(e) => filterBy({ outcome: e.target.value })}
-            data-testid="filter-outcome"
-          >
-            <option value="">All</option>
-            {OUTCOMES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </label>
+        <StatusFilter
+          value={status}
+          options={CALL_STATUSES}
+          onChange={(next) => filterBy({ status: next })}
+          testId="filter-status"
+        />
+        <StatusFilter
+          label="Last outcome"
+          value={outcome}
+          options={OUTCOMES}
+          onChange={(next) => filterBy({ outcome: next })}
+          testId="filter-outcome"
+        />
         <label>
           Number
           <input

@@ -39,20 +39,24 @@ export function Pager({
   );
 }
 
-/** A status filter ("All" or one status); changing it goes back to the first page. */
+/** A filter by one value ("All" or one of `options`: a status, an outcome); changing it goes back to the first page. */
 export function StatusFilter({
   value,
   options,
   onChange,
+  label = 'Status',
+  testId,
 }: {
   value: string;
   options: readonly string[];
-  onChange: (status: string) => void;
+  onChange: (value: string) => void;
+  label?: string;
+  testId?: string;
 }) {
   return (
     <label>
-      Status
-      <select value={value} onChange={(e) => onChange(e.target.value)}>
+      {label}
+      <select value={value} onChange={(e) => onChange(e.target.value)} data-testid={testId}>
         <option value="">All</option>
         {options.map((s) => (
           <option key={s} value={s}>
