@@ -321,12 +321,14 @@ describe('a batch with suppress messages', () => {
     };
     const result = plan([busy, m], [locked()], { suppressCalls: found(m), listed: onList(m) });
     expect(result.updates[0]?.call).toMatchObject({ status: 'SKIPPED', attempts: 1, currentAttemptId: null });
-    // DIALING/IN_PROGRESS -> RETRY_SCHEDULED (+1 attempt) -> SKIPPED (the attempt given back).
+    // DIALING/IN_PROGRESS -> RETRY_SCHEDULED (+1 attempt) -> SKIPPED (the attempt given back); the call's last
+    // outcome stays BUSY, so the outcome breakdown counts it there.
     expect(result.deltas.get(CAMPAIGN)).toEqual({
       inProgress: -1,
       retryScheduled: 0,
       skipped: 1,
       attempts: 0,
+      outcomeBusy: 1,
     });
     expect(result.retries).toHaveLength(1);
   });
