@@ -167,6 +167,14 @@ export function ThroughputChart({
   );
 }
 
+const DAY = 86_400;
+
+/** A tick of the time axis: date and time over a day, the time to the minute over 10 minutes, else to the second. */
+function tickLabel(at: number, span: number, zone: string): string {
+  if (span > DAY) return dateTime(at * 1000, zone);
+  return time(at * 1000, zone, span > 600 ? 'minute' : 'second');
+}
+
 /** The uPlot canvas, created once and given new data in place; it follows its container's width. */
 function Plot({
   buckets,
@@ -199,7 +207,6 @@ function Plot({
       grid: { stroke: style.getPropertyValue('--border').trim() || '#d1d5db', width: 1 },
       ticks: { stroke: style.getPropertyValue('--border').trim() || '#d1d5db', width: 1 },
     };
-    const DAY = 86_400;
     plot.current = new uPlot(
       {
         width: element.clientWidth,
@@ -221,12 +228,10 @@ function Plot({
         axes: [
           {
             ...axis,
+            // Room for each label (tickLabel): a date and time over a day, a time to the minute or to the second.
+            space: (_u, _axis, min, max) => (max - min > DAY ? 150 : max - min > 600 ? 70 : 90),
             values: (u, splits) =>
-              splits.map((at) =>
-                (u.scales.x?.max ?? 0) - (u.scales.x?.min ?? 0) > DAY
-                  ? dateTime(at * 1000, zone)
-                  : time(at * 1000, zone, 'minute'),
-              ),
+              splits.map((at) => tickLabel(at, (u.scales.x?.max ?? 0) - (u.scales.x?.min ?? 0), zone)),
           },
           { ...axis, size: 40, values: (_u, splits) => splits.map((v) => decimal(v)) },
         ],
