@@ -115,7 +115,7 @@ export function describeWait(wait: Wait, campaignZone: string): string {
     case 'RECIPIENT_WINDOW_CLOSED':
       return `Recipient's window closed until ${until}`;
     case 'NO_COMMON_WINDOW':
-      return "Never: the recipient's zones are never in the calling window together";
+      return "Never: the business hours and the recipient's calling window are never open together";
     default:
       return wait.reason;
   }
@@ -127,7 +127,7 @@ const REASON_LABELS: Record<string, string> = {
   RETRY_DELAY: 'waiting for a retry',
   OUTSIDE_BUSINESS_HOURS: 'outside business hours',
   RECIPIENT_WINDOW_CLOSED: "recipient's window closed",
-  NO_COMMON_WINDOW: 'never (zones never open together)',
+  NO_COMMON_WINDOW: 'never (hours and windows never meet)',
 };
 
 /** Orders the API reads with a filter: number and attempts need none; state order no outcome filter. */

@@ -77,5 +77,12 @@ describe('why a call waits', () => {
     expect(callWait(pending('America/New_York|Pacific/Honolulu'), narrow, false, NOW)?.reason).toBe(
       'NO_COMMON_WINDOW',
     );
+    // Auckland's 09:00-17:00 (NZDT) is 20:00-04:00 UTC; an Athens number's 08:00-21:00 window (EET) is 06:00-19:00
+    // UTC: they never meet, whatever the day.
+    expect(callWait(pending('Europe/Athens'), AUCKLAND, false, evening)).toEqual({
+      reason: 'NO_COMMON_WINDOW',
+      until: null,
+      timeZone: null,
+    });
   });
 });

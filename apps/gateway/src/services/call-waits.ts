@@ -83,7 +83,8 @@ export function callWait(
   if (campaign.status === 'DRAFT' || start > now) return wait('CAMPAIGN_NOT_STARTED', campaign.timezone);
   if (campaign.status !== 'RUNNING') return null;
   if (onDoNotCallList) return wait('DO_NOT_CALL', null, null);
-  // Jumping from opening to opening found none: the zones' windows never overlap (dailyWindowEverOpen).
+  // Jumping from opening to opening found none: the recipient's zones' windows never overlap, or never while the
+  // business hours are open.
   if (until === null) return wait('NO_COMMON_WINDOW', null);
   if (from > now) return wait('RETRY_DELAY', campaign.timezone);
   if (!isWithinBusinessHours(campaign.businessHours, campaign.timezone, now))

@@ -29,7 +29,7 @@ const REASONS: Record<WaitReason, string> = {
   RECIPIENT_WINDOW_CLOSED:
     "The recipient's calling window is closed in its zone (or one of its possible zones).",
   NO_COMMON_WINDOW:
-    "The recipient's possible zones are never inside the calling window together: the call is never dialled.",
+    "There is never a time when the campaign's business hours and the calling window in every one of the recipient's possible zones are open together: the call is never dialled.",
 };
 
 export const WaitReasonEnum = builder.enumType('WaitReason', {
