@@ -614,6 +614,20 @@ const ORDERS: {
     matches: (i) => numberOf(i).includes('99999'),
     key: (i) => -secondsAgoOf(i),
   },
+  {
+    name: 'last activity of a search every number matches',
+    order: { field: 'LAST_ACTIVITY', descending: true },
+    filter: { digits: '200' },
+    matches: (i) => numberOf(i).includes('200'),
+    key: (i) => -secondsAgoOf(i),
+  },
+  {
+    name: 'last activity of BUSY outcomes and a search',
+    order: { field: 'LAST_ACTIVITY', descending: false },
+    filter: { lastOutcomes: ['BUSY'], digits: '99' },
+    matches: (i) => outcomeOf(i) === 'BUSY' && numberOf(i).includes('99'),
+    key: (i) => -secondsAgoOf(i),
+  },
 ];
 
 /** Every matching call in the order (i's). */

@@ -275,16 +275,20 @@ interface SortDriver {
   values: readonly string[];
 }
 
+// Last activity has no index of its own over every state (each index of calls is written for every imported row and
+// every change of a call): it is always read as ranges, per state or per last outcome, with a search inside each.
 function sortDriverOf(filter: CallFilter, field: CallOrderField): SortDriver | null {
-  if (filter.digits) return null;
   const statuses = filter.statuses?.length ? [...new Set(filter.statuses)] : null;
-  if (field === 'STATUS')
-    return { column: 'status', type: '"CallStatus"', values: statuses ?? Object.values(CallStatus) };
+  const byStatus: SortDriver = {
+    column: 'status',
+    type: '"CallStatus"',
+    values: statuses ?? Object.values(CallStatus),
+  };
+  if (field === 'STATUS') return filter.digits ? null : byStatus;
   if (field !== 'LAST_ACTIVITY') return null;
-  if (statuses) return { column: 'status', type: '"CallStatus"', values: statuses };
-  if (filter.lastOutcomes?.length)
+  if (filter.lastOutcomes?.length && !statuses)
     return { column: 'last_outcome', type: '"CallOutcome"', values: [...new Set(filter.lastOutcomes)] };
-  return null;
+  return byStatus;
 }
 
 const row = (columns: readonly string[]) => `(${columns.join(', ')})`;
@@ -366,7 +370,8 @@ function singleRange({ keys, descending, cursorId, conditions, limit, values }: 
 function mergedRanges(sorted: SortedPage, driver: SortDriver, driverValues: string): Sql {
   const { keys, descending, cursorId, conditions, limit, values } = sorted;
   const past = descending ? '<' : '>';
-  conditions.push(`${driver.column} = s.value`);
+  // IS NOT NULL says outright that a partial index of the column (last outcomes) holds every row of the range.
+  conditions.push(`${driver.column} = s.value`, `${driver.column} IS NOT NULL`);
   const ranged = keys[0] === driver.column ? keys.slice(1) : keys;
   const outer: string[] = [];
   let cursor = '';
