@@ -96,6 +96,8 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
         producer: options.producer,
         registry,
         partitionsConsumedConcurrently: 3,
+        // Off the calls' path: a partner hears of an event up to the linger later, and the ingest writes fewer batches.
+        fetchLinger: true,
         handleBatch: async (batch) => {
           const report = await ingest(
             pool,

@@ -146,8 +146,10 @@ export interface BatchConsumerOptions<T> {
    */
   maxWaitTimeInMs?: number;
   /**
-   * Whether a fetch waits `KAFKA_FETCH_LINGER_MS` for more messages (default true; ignored when `maxWaitTimeInMs` is
-   * given): fewer, larger batches at a low message rate, for up to that much latency per message.
+   * Whether a fetch waits `KAFKA_FETCH_LINGER_MS` for more messages (default false; ignored when `maxWaitTimeInMs` is
+   * given): fewer, larger batches at a low message rate, for up to that much latency per message. Worth it where a
+   * batch is expensive and off the dial's path (the status worker, the webhook ingest); on the dispatch and retry
+   * path the latency costs throughput: a campaign's concurrency slots stay taken that much longer.
    */
   fetchLinger?: boolean;
   /** A new group starts at the earliest offset (default), so messages written before it first ran are handled. */
@@ -165,7 +167,7 @@ function fetchWait(
   lingerMs: number,
 ): { maxWaitTimeInMs: number; minBytes: number } {
   if (options.maxWaitTimeInMs !== undefined) return { maxWaitTimeInMs: options.maxWaitTimeInMs, minBytes: 1 };
-  if (options.fetchLinger === false || lingerMs === 0) return { maxWaitTimeInMs: 250, minBytes: 1 };
+  if (options.fetchLinger !== true || lingerMs === 0) return { maxWaitTimeInMs: 250, minBytes: 1 };
   return { maxWaitTimeInMs: lingerMs, minBytes: LINGER_MIN_BYTES };
 }
 
