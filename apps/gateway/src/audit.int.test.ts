@@ -1,11 +1,13 @@
 // The audit log over HTTP: mutations by users and API keys are recorded with who, what, on which object and the
 // request id of the HTTP response; an ADMIN reads the tenant's entries newest first, filtered and paginated.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AUDIT_ID_RANGE } from './services/audit.ts';
 import { withOneNumber } from './testing/campaign-fixtures.ts';
 import {
   CREATE_CAMPAIGN,
   campaignInput,
   createTenant,
+  type GraphQLResponse,
   gql,
   removeTenant,
   startTestGateway,
@@ -253,3 +255,127 @@ describe('audit log', () => {
     expect(logins.every((e) => e.action === 'session.login')).toBe(true);
   });
 });
+
+const RANGE = `query($first: Int, $after: String, $from: DateTime, $to: DateTime) {
+  auditLog(first: $first, after: $after, from: $from, to: $to) {
+    edges { node { id action createdAt } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+
+describe('auditLog(from:, to:) over a long trail', () => {
+  // 100,000 entries, one every 10 minutes for about two years, ids in the order of their times.
+  const START = Date.parse('2024-01-01T00:00:00Z');
+  const STEP = 10 * 60_000;
+  const COUNT = 100_000;
+  const at = (i: number) => new Date(START + i * STEP);
+  let c: TestTenant;
+
+  beforeAll(async () => {
+    c = await createTenant(t, 'Audit C');
+    await t.db.$executeRawUnsafe(
+      `INSERT INTO audit_log (tenant_id, actor_type, action, target_type, created_at)
+       SELECT $1::uuid, 'SYSTEM', 'bulk.entry', 'Campaign', $2::timestamptz + make_interval(mins => 10 * i)
+       FROM generate_series(0, ${COUNT - 1}) i ORDER BY i`,
+      c.id,
+      at(0),
+    );
+    // Written last (the largest id) by a transaction that started 35 minutes before the newest entry: its time is
+    // earlier than those of entries with smaller ids, as an entry written at the end of a long transaction is.
+    await t.db.$executeRawUnsafe(
+      `INSERT INTO audit_log (tenant_id, actor_type, action, target_type, created_at)
+       VALUES ($1::uuid, 'SYSTEM', 'late.entry', 'Campaign', $2::timestamptz)`,
+      c.id,
+      new Date(at(COUNT - 1).getTime() - 35 * 60_000),
+    );
+    await t.db.$executeRawUnsafe('ANALYZE audit_log');
+  });
+
+  /** Every entry of the range, newest first by id, as the database has them. */
+  async function truth(from: Date, to: Date): Promise<string[]> {
+    const rows = await t.db.$queryRawUnsafe<{ id: bigint }[]>(
+      `SELECT id FROM audit_log WHERE tenant_id = $1::uuid AND created_at >= $2 AND created_at < $3 ORDER BY id DESC`,
+      c.id,
+      from,
+      to,
+    );
+    return rows.map((r) => String(r.id));
+  }
+
+  /** Every entry the API gives for the range, page after page. */
+  async function paged(from: Date, to: Date, first = 100): Promise<string[]> {
+    const ids: string[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const result: GraphQLResponse<AuditLogData> = await gql<AuditLogData>(
+        t.url,
+        RANGE,
+        { first, after, from: from.toISOString(), to: to.toISOString() },
+        { auth: c.tokens.ADMIN },
+      );
+      expect(result.body.errors).toBeUndefined();
+      const page: AuditLogData['auditLog'] | undefined = result.body.data?.auditLog;
+      ids.push(...(page?.edges ?? []).map((e) => e.node.id));
+      if (!page?.pageInfo.hasNextPage) return ids;
+      after = page.pageInfo.endCursor;
+    }
+  }
+
+  it('gives exactly the entries of an old range, page after page', async () => {
+    const from = at(1440);
+    const to = at(1440 + 2 * 144);
+    const want = await truth(from, to);
+    expect(want).toHaveLength(288);
+    expect(await paged(from, to)).toEqual(want);
+  });
+
+  it("includes an entry whose time is in the range though its id is past the range's other entries", async () => {
+    const from = at(COUNT - 10);
+    // The range's last entry by time is 20 minutes before the newest; the late one, 35 minutes before it, is in
+    // the range with an id larger than every other entry's.
+    const to = new Date(at(COUNT - 1).getTime() - 15 * 60_000);
+    const want = await truth(from, to);
+    expect(want).toHaveLength(9);
+    const got = await paged(from, to, 3);
+    expect(got).toEqual(want);
+    expect(got[0]).toBe(String(Math.max(...want.map(Number))));
+  });
+
+  it('gives nothing for a range before the first entry or after the last', async () => {
+    expect(await paged(new Date(START - 7 * 86_400_000), at(0))).toEqual([]);
+    expect(
+      await paged(new Date(at(COUNT).getTime() + 60_000), new Date(at(COUNT).getTime() + 86_400_000)),
+    ).toEqual([]);
+  });
+
+  it("finds a range's first and last ids reading a bounded number of entries, however long the trail", async () => {
+    const plan = await t.db.$queryRawUnsafe<{ 'QUERY PLAN': { Plan: PlanNode }[] }[]>(
+      `EXPLAIN (ANALYZE, FORMAT JSON) ${AUDIT_ID_RANGE}`,
+      c.id,
+      at(1440),
+      at(1440 + 288),
+    );
+    const root = plan[0]?.['QUERY PLAN'][0]?.Plan;
+    if (!root) throw new Error('no plan');
+    const nodes = [...nodesOf(root)];
+    expect(nodes.map((n) => n['Node Type'])).not.toContain('Seq Scan');
+    const handled = Math.max(
+      ...nodes.map((n) => (n['Actual Rows'] + (n['Rows Removed by Filter'] ?? 0)) * n['Actual Loops']),
+    );
+    // An hour of entries (6 here) after the first and before the last, not the 98,000 newer ones.
+    expect(handled).toBeLessThan(100);
+  });
+});
+
+interface PlanNode {
+  'Node Type': string;
+  'Actual Rows': number;
+  'Actual Loops': number;
+  'Rows Removed by Filter'?: number;
+  Plans?: PlanNode[];
+}
+
+function* nodesOf(node: PlanNode): Generator<PlanNode> {
+  yield node;
+  for (const child of node.Plans ?? []) yield* nodesOf(child);
+}

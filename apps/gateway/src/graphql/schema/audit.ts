@@ -1,6 +1,7 @@
 import type { Prisma } from '@outbound/db';
 import { isUuid, NO_ROW_ID } from '@outbound/domain';
 import { z } from 'zod';
+import { auditIdRange, requireViewer } from '../../services/audit.ts';
 import { builder } from '../builder.ts';
 import type { GraphQLContext } from '../context.ts';
 import { badInput } from '../errors.ts';
@@ -107,15 +108,20 @@ builder.queryFields((t) => ({
       from: t.arg({ type: 'DateTime', required: false }),
       to: t.arg({ type: 'DateTime', required: false }),
     },
-    resolve: (query, _root, args, ctx) => {
+    resolve: async (query, _root, args, ctx) => {
       if (args.from && args.to && args.from >= args.to)
         throw badInput([{ path: 'to', message: 'must be after from' }]);
-      const where: Prisma.AuditLogEntryWhereInput = { tenantId: ctx.viewer?.tenantId };
+      const tenantId = requireViewer(ctx).tenantId;
+      const where: Prisma.AuditLogEntryWhereInput = { tenantId };
       if (args.action) where.action = args.action;
       if (args.targetId) where.targetId = args.targetId;
       if (args.actor) where.actorId = args.actor.id;
-      if (args.from || args.to)
+      if (args.from || args.to) {
+        const ids = await auditIdRange(ctx.deps.pool, tenantId, args.from ?? null, args.to ?? null);
+        if (!ids) return [];
+        where.id = ids;
         where.createdAt = { ...(args.from ? { gte: args.from } : {}), ...(args.to ? { lt: args.to } : {}) };
+      }
       return ctx.deps.prisma.auditLogEntry.findMany({ ...query, where, orderBy: { id: 'desc' } });
     },
   }),
