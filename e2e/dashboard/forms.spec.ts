@@ -29,6 +29,16 @@ test('a new campaign: the tenant zone, the 24 h warning, a cleaned caller ID, re
   await form.getByLabel('Message text').fill('Hello, a reminder of your appointment tomorrow. Goodbye.');
   await form.getByLabel('Caller ID').fill('+1 415 555 0100');
   await expect(form.getByText('saved as +14155550100')).toBeVisible();
+  // A scheduled start is typed in the browser's zone (datetime-local has none), named, and shown in the campaign's.
+  const browserZone = await page.evaluate(() => Intl.DateTimeFormat().resolvedOptions().timeZone);
+  expect(browserZone).not.toBe('Pacific/Auckland');
+  await form.getByLabel('Scheduled start').fill('2027-01-04T09:00');
+  await expect(form.getByText(`Optional; your time (${browserZone}). In the campaign's zone:`)).toContainText(
+    /2027.* GMT\+13\.$/,
+  );
+  await form.getByLabel('Scheduled start').fill('');
+  // Both hints plain again (start and end).
+  await expect(form.getByText(`Optional; your time (${browserZone}).`, { exact: true })).toHaveCount(2);
   // Recipients in India (one zone): Auckland's 09:00-17:00 is 01:30-09:30 there (02:30-10:30 in NZ winter), so a
   // calling window from 11:00 never meets it.
   await form.getByLabel('Default country').fill('IN');

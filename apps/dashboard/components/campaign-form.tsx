@@ -19,7 +19,7 @@ import {
   type FlowDraft,
   flowDraftOf,
 } from '../lib/call-flow';
-import { duration, weekdayTime } from '../lib/format';
+import { dateTime, duration, weekdayTime, zoneName } from '../lib/format';
 import { Field, fieldId } from './field';
 import { FlowEditor } from './flow-editor';
 
@@ -114,6 +114,27 @@ export type Issues = Record<string, string>;
 
 function browserTimeZone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+}
+
+/**
+ * The hint of a scheduled start or end: the field is in the browser's zone (datetime-local has no zone), so say which,
+ * and what the moment is in the campaign's zone when that one differs (business hours are read there).
+ */
+function scheduledHint(value: string, campaignZone: string): string {
+  const own = browserTimeZone();
+  const base = `Optional; your time (${own}).`;
+  const at = value ? new Date(value) : null;
+  if (!at || Number.isNaN(at.getTime()) || !isTimeZone(campaignZone) || campaignZone === own) return base;
+  return `${base} In the campaign's zone: ${dateTime(at, campaignZone)} ${zoneName(campaignZone, at)}.`;
+}
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** datetime-local text (browser time) for an instant, and back. */
@@ -504,13 +525,13 @@ export function CampaignForm({
         <div className="field-row">
           {text('scheduledStart', 'Scheduled start', {
             path: 'scheduledStartAt',
-            hint: 'Optional; your local time.',
+            hint: scheduledHint(draft.scheduledStart, draft.timezone),
             optional: true,
             attrs: { type: 'datetime-local' },
           })}
           {text('scheduledEnd', 'Scheduled end', {
             path: 'scheduledEndAt',
-            hint: 'Optional; your local time.',
+            hint: scheduledHint(draft.scheduledEnd, draft.timezone),
             optional: true,
             attrs: { type: 'datetime-local' },
           })}
