@@ -139,7 +139,12 @@ export const CampaignCounters = builder.prismaObject('CampaignCounters', {
     failed: t.exposeInt('failed'),
     skipped: t.exposeInt('skipped'),
     cancelled: t.exposeInt('cancelled'),
-    attempts: t.exposeInt('attempts'),
+    attempts: t.exposeInt('attempts', {
+      description:
+        'Attempts prepared: every dial made, plus the one each QUEUED or RETRY_SCHEDULED call is about to make (a ' +
+        'prepared attempt that never happens, e.g. cancelled, is given back). Dials made = attempts - queued - ' +
+        'retryScheduled.',
+    }),
     answeredByPerson: t.exposeInt('answeredByPerson', {
       description:
         'Calls answered by a person (answeredBy HUMAN or UNKNOWN: the flow treats unknown as a person).',
