@@ -4,6 +4,7 @@ import {
   countryZones,
   diallingOutlook,
   formatTimeOfDay,
+  isValidTimeZone,
   parseTimeOfDay,
   RETRYABLE_OUTCOMES,
   retryPreview,
@@ -124,17 +125,9 @@ function scheduledHint(value: string, campaignZone: string): string {
   const own = browserTimeZone();
   const base = `Optional; your time (${own}).`;
   const at = value ? new Date(value) : null;
-  if (!at || Number.isNaN(at.getTime()) || !isTimeZone(campaignZone) || campaignZone === own) return base;
+  if (!at || Number.isNaN(at.getTime()) || !isValidTimeZone(campaignZone) || campaignZone === own)
+    return base;
   return `${base} In the campaign's zone: ${dateTime(at, campaignZone)} ${zoneName(campaignZone, at)}.`;
-}
-
-function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** datetime-local text (browser time) for an instant, and back. */

@@ -3,9 +3,11 @@
 // of rows), and `totalCount` comes from the counters or a bounded count. Likewise a campaign's `imports` and the
 // do-not-call list. Rows are made with INSERT … SELECT generate_series in a scratch database of this file (dropped
 // afterwards, not deleted row by row).
+
 import { databaseEnv, parseEnv } from '@outbound/config';
 import { createScratchDatabase, type ScratchDatabase } from '@outbound/db/testing';
 import type { CallStatusName } from '@outbound/domain';
+import { planNodes, planRoot, rowsHandled } from '@outbound/testing/query-plans';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -371,36 +373,11 @@ function variablesOf(filter: CallFilter) {
   };
 }
 
-interface PlanNode {
-  'Node Type': string;
-  'Actual Rows': number;
-  'Actual Loops': number;
-  'Rows Removed by Filter'?: number;
-  'Rows Removed by Index Recheck'?: number;
-  Plans?: PlanNode[];
-}
-
-function* nodesOf(node: PlanNode): Generator<PlanNode> {
-  yield node;
-  for (const child of node.Plans ?? []) yield* nodesOf(child);
-}
-
 /** The plan PostgreSQL runs for `query`, as it ran: the kinds of node, and the most rows any node handled. */
 async function planOf({ text, values }: Sql) {
   const result = await sql.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${text}`, values);
-  const nodes = [...nodesOf(result.rows[0]['QUERY PLAN'][0].Plan as PlanNode)];
-  return {
-    types: nodes.map((n) => n['Node Type']),
-    rowsHandled: Math.max(
-      ...nodes.map(
-        (n) =>
-          (n['Actual Rows'] +
-            (n['Rows Removed by Filter'] ?? 0) +
-            (n['Rows Removed by Index Recheck'] ?? 0)) *
-          n['Actual Loops'],
-      ),
-    ),
-  };
+  const nodes = [...planNodes(planRoot(result.rows))];
+  return { types: nodes.map((n) => n['Node Type']), rowsHandled: rowsHandled(nodes) };
 }
 
 describe.each(FILTERS)('calls filtered by $name', ({ filter, matches }) => {

@@ -3,8 +3,10 @@
 // this file holding 2,000 campaigns of one tenant and 20,000 of another made in between (ten after each of the first
 // tenant's, with INSERT … SELECT generate_series). Without the (tenant_id, id) index a page walked the primary key
 // backwards past the other tenant's campaigns, ten for each row of the page.
+
 import { databaseEnv, parseEnv } from '@outbound/config';
 import { createScratchDatabase, type ScratchDatabase } from '@outbound/db/testing';
+import { planNodes, planRoot, rowsHandled } from '@outbound/testing/query-plans';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -44,29 +46,13 @@ afterAll(async () => {
   await scratch?.drop();
 });
 
-interface PlanNode {
-  'Node Type': string;
-  'Index Name'?: string;
-  'Actual Rows': number;
-  'Actual Loops': number;
-  'Rows Removed by Filter'?: number;
-  Plans?: PlanNode[];
-}
-
-function* nodesOf(node: PlanNode): Generator<PlanNode> {
-  yield node;
-  for (const child of node.Plans ?? []) yield* nodesOf(child);
-}
-
 /** The indexes a statement's plan reads, and the most rows any node of it handled. */
 async function planOf(text: string, values: unknown[]) {
   const result = await sql.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${text}`, values);
-  const nodes = [...nodesOf(result.rows[0]['QUERY PLAN'][0].Plan as PlanNode)];
+  const nodes = [...planNodes(planRoot(result.rows))];
   return {
     indexes: [...new Set(nodes.flatMap((n) => (n['Index Name'] ? [n['Index Name']] : [])))],
-    rowsHandled: Math.max(
-      ...nodes.map((n) => (n['Actual Rows'] + (n['Rows Removed by Filter'] ?? 0)) * n['Actual Loops']),
-    ),
+    rowsHandled: rowsHandled(nodes),
   };
 }
 
