@@ -67,7 +67,8 @@ export function actorLabel(actor: Actor): string {
 
 /**
  * How far `created_at` (the writing transaction's start) may trail an entry's insertion, which gives its id: longer
- * than any transaction that writes an audit entry (an import of a million rows takes under a minute).
+ * than any transaction that writes an audit entry (each is a short one of its own; an import's is written after the
+ * import's transaction).
  */
 const ENTRY_SKEW = '1 hour';
 
